@@ -1,0 +1,63 @@
+/* aaa: the one AAA entry point for SSH and HTTP logins (spec/config.md "Semantics").
+ * Authentication walks the login method list of the running config (the `default` list for SSH
+ * and HTTP); authorization runs `aaa authorization exec`; `login block-for` is tracked per source
+ * address. Method lists are data: `local` and `none` work now, `group tacacs+/radius` report the
+ * method unavailable (no server configured) so the next method is tried, as IOS does.
+ * Thread-safe. Reads the config from the store snapshot current at the time of each call, so a
+ * config change applies to the next login without a restart. */
+#ifndef SCPD_AAA_H
+#define SCPD_AAA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store;
+struct stats;
+struct trace;
+
+struct aaa;
+
+struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace);
+void aaa_free(struct aaa *a);
+
+enum aaa_result {
+    AAA_OK = 0,
+    AAA_FAIL,        /* wrong user or password / key */
+    AAA_BLOCKED,     /* the source address is in a login block-for quiet period */
+    AAA_ERROR,       /* every method unavailable */
+};
+
+/* Where the login comes from: "ssh" or "http". peer_addr is the address without the port. */
+struct aaa_req {
+    const char *door;
+    const char *user;
+    const char *peer_addr;
+    const char *peer;        /* "addr:port" for logs */
+    uint64_t sid;
+};
+
+/* Password (or keyboard-interactive answer) through the login list. Counts failures towards
+ * login block-for and the statistics; logs and traces the outcome (never the password). */
+enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, const char *password,
+                                   struct scpd_err *err);
+
+/* Public key: key_type as in the key-hash ("ssh-rsa", "ssh-ed25519"), md5_hex the upper-case hex
+ * MD5 of the key blob. Only keys of `ip ssh pubkey-chain` for that user match. */
+enum aaa_result aaa_login_pubkey(struct aaa *a, const struct aaa_req *req, const char *key_type,
+                                 const char *md5_hex, struct scpd_err *err);
+
+/* True while peer_addr is blocked by login block-for (checked before asking for credentials). */
+bool aaa_is_blocked(struct aaa *a, const char *peer_addr, int *secs_left);
+
+/* Authorization for an EXEC shell (required for SCP). On success *privilege gets the user's
+ * level. On refusal err->msg names the reason, e.g. "AAA authorization is not configured
+ * (aaa new-model / aaa authorization exec)". */
+int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
+                       struct scpd_err *err);
+
+/* Privilege of a user from the local database (0 if unknown). Used by the HTTP door. */
+int aaa_privilege(struct aaa *a, const char *user);
+
+#endif

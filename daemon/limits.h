@@ -1,0 +1,53 @@
+/* limits: every bound a remote peer (SSH client, HTTP client, config file) could push against,
+ * in one place, each with its reason. Modules include this; nobody hard-codes a bound elsewhere. */
+#ifndef SCPD_LIMITS_H
+#define SCPD_LIMITS_H
+
+/* ---- SSH sessions ---------------------------------------------------------------------------- */
+#define LIM_SESSIONS_TOTAL        256   /* concurrent SSH sessions; memory per session is small */
+#define LIM_SESSIONS_PER_SOURCE   64    /* one address cannot take every slot */
+#define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
+#define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
+#define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
+#define LIM_PASSWORD_LEN          256
+#define LIM_PENDING_HANDSHAKES    64    /* unauthenticated sessions at once (pre-auth DoS bound) */
+
+/* ---- SCP protocol ---------------------------------------------------------------------------- */
+#define LIM_SCP_RECORD_LEN        4096  /* one C/D/E/T line incl. newline; a name is <= 255 */
+#define LIM_SCP_COMMAND_LEN       4096  /* exec command line "scp -t ..." */
+#define LIM_SCP_DEPTH             32    /* nested D records in -r uploads */
+#define LIM_SCP_ERRMSG_LEN        1024  /* \1 / \2 message line from a client */
+
+/* ---- IOS file system ------------------------------------------------------------------------- */
+#define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */
+#define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */
+#define LIM_CONFIG_FILE_BYTES     (4u << 20) /* config text copied to running/startup-config */
+
+/* ---- configuration language ------------------------------------------------------------------ */
+#define LIM_CFG_LINE_LEN          1024  /* one config line */
+#define LIM_CFG_USERS             100000
+#define LIM_CFG_METHODS           4     /* methods per AAA list (IOS allows 4) */
+#define LIM_CFG_LISTS             64    /* named method lists per kind */
+#define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */
+#define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
+
+/* ---- HTTP API -------------------------------------------------------------------------------- */
+#define LIM_HTTP_CONNECTIONS      256
+#define LIM_HTTP_PER_SOURCE       32
+#define LIM_HTTP_BODY_BYTES       (4u << 20) /* JSON body or config text */
+#define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed (slowloris) */
+#define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
+#define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
+#define LIM_TOKENS                1024
+
+/* ---- traces and statistics ------------------------------------------------------------------- */
+#define LIM_TRACE_RING            4096  /* trace events kept in memory */
+#define LIM_TRACE_LINE            512
+#define LIM_HISTORY_ROWS          10000 /* transfer history rows kept in sqlite */
+#define LIM_HISTORY_DAYS          30
+#define LIM_AUDIT_ROWS            10000
+
+/* ---- login block-for ------------------------------------------------------------------------- */
+#define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */
+
+#endif

@@ -1,0 +1,103 @@
+/* log: formats one event per line into a stack buffer and writes it with one write(2), so lines
+ * from concurrent threads never interleave. Control characters from peers are escaped. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+
+static enum log_level log_level_min = LOG_LVL_INFO;
+
+static const char *const log_names[] = {"debug", "info", "notice", "warn", "error"};
+
+void log_set_level(enum log_level lvl) { log_level_min = lvl; }
+
+int log_parse_level(const char *name, enum log_level *out)
+{
+    for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
+        if (strcasecmp(name, log_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    if (strcasecmp(name, "err") == 0 || strcasecmp(name, "warning") == 0) {
+        *out = name[0] == 'e' ? LOG_LVL_ERR : LOG_LVL_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+/* Appends s to buf at *pos, replacing control characters by '?' (peer-supplied text). */
+static void log_put(char *buf, size_t cap, size_t *pos, const char *s)
+{
+    for (; *s && *pos + 1 < cap; s++)
+        buf[(*pos)++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    buf[*pos] = '\0';
+}
+
+void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...)
+{
+    if (lvl < log_level_min)
+        return;
+    char line[2048], msg[1536], tmp[128];
+    size_t pos = 0;
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, log_names[lvl]);
+    pos = n > 0 ? (size_t)n : 0;
+    if (ctx && (ctx->sid || ctx->user || ctx->peer)) {
+        log_put(line, sizeof(line), &pos, "[");
+        if (ctx->sid) {
+            snprintf(tmp, sizeof(tmp), "sid=%llu", (unsigned long long)ctx->sid);
+            log_put(line, sizeof(line), &pos, tmp);
+        }
+        if (ctx->user) {
+            log_put(line, sizeof(line), &pos, ctx->sid ? " user=" : "user=");
+            log_put(line, sizeof(line), &pos, ctx->user);
+        }
+        if (ctx->peer) {
+            log_put(line, sizeof(line), &pos, (ctx->sid || ctx->user) ? " peer=" : "peer=");
+            log_put(line, sizeof(line), &pos, ctx->peer);
+        }
+        log_put(line, sizeof(line), &pos, "] ");
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_put(line, sizeof(line), &pos, msg);
+    if (pos + 1 >= sizeof(line))
+        pos = sizeof(line) - 2;
+    line[pos++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, pos);
+    (void)w;
+}
+
+int scpd_err_set(struct scpd_err *err, enum scpd_errcode code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void scpd_err_clear(struct scpd_err *err)
+{
+    if (err) {
+        err->code = SCPD_E_OK;
+        err->msg[0] = '\0';
+    }
+}

@@ -1,0 +1,42 @@
+/* scpd: the daemon's one context struct, wired by main.c. Modules receive the parts they need;
+ * nothing else is global. */
+#ifndef SCPD_SCPD_H
+#define SCPD_SCPD_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#define SCPD_VERSION "0.1.0"
+#define SCPD_MAX_LISTEN 8
+
+struct store;
+struct ifs;
+struct aaa;
+struct trace;
+struct stats;
+struct ssh_server;
+struct api;
+
+struct scpd_opts {
+    const char *data_dir;                       /* default "./var" */
+    const char *ssh_listen[SCPD_MAX_LISTEN];    /* "HOST:PORT", "[::1]:PORT" */
+    int n_ssh_listen;
+    const char *http_listen[SCPD_MAX_LISTEN];
+    int n_http_listen;
+    const char *startup_config;                 /* first start only */
+    const char *tls_cert, *tls_key;
+};
+
+struct scpd {
+    struct scpd_opts opts;
+    struct store *store;
+    struct ifs *ifs;
+    struct aaa *aaa;
+    struct trace *trace;
+    struct stats *stats;
+    struct ssh_server *ssh;
+    struct api *api;
+    volatile sig_atomic_t stopping;
+};
+
+#endif

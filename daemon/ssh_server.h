@@ -1,0 +1,18 @@
+/* ssh_server: the SSH door (libssh 0.10). One accept thread per --ssh-listen address, one thread
+ * per session (handshake, authentication through aaa, channels, scp_session). A slow or hostile
+ * session never stalls another. Limits of limits.h on sessions, channels, time. */
+#ifndef SCPD_SSH_SERVER_H
+#define SCPD_SSH_SERVER_H
+
+#include "err.h"
+
+struct scpd;
+struct ssh_server;
+
+/* Loads/creates host keys in DIR/keys, binds every d->opts.ssh_listen address (port 0: a free
+ * port), prints "ssh listening on ADDR:PORT" on stdout for each, and serves until stopped. */
+struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err);
+/* Stops accepting, lets running transfers finish for a bounded time, then disconnects. */
+void ssh_server_stop(struct ssh_server *s);   /* NULL is a no-op */
+
+#endif

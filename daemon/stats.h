@@ -1,0 +1,83 @@
+/* stats: counters since start, live transfers with progress, and the hand-off of finished
+ * transfers to the store's history. The per-packet path is stats_xfer_progress(): one relaxed
+ * atomic add on the transfer's own counter, no lock. Starting and ending a transfer take a short
+ * mutex (list membership). Thread-safe. */
+#ifndef SCPD_STATS_H
+#define SCPD_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+struct store;
+struct stats;
+
+enum stats_counter {
+    STATS_SESSIONS_ACCEPTED = 0,
+    STATS_SESSIONS_REJECTED,      /* over a session limit */
+    STATS_LOGINS_OK,
+    STATS_LOGINS_FAILED,
+    STATS_LOGINS_BLOCKED,
+    STATS_XFER_IN_OK,
+    STATS_XFER_IN_FAILED,
+    STATS_XFER_OUT_OK,
+    STATS_XFER_OUT_FAILED,
+    STATS_BYTES_IN,
+    STATS_BYTES_OUT,
+    STATS_REFUSED_DISABLED,       /* ip scp server enable missing */
+    STATS_REFUSED_NO_AUTHZ,       /* no aaa new-model / authorization exec */
+    STATS_REFUSED_PRIVILEGE,      /* privilege < 15 */
+    STATS_REFUSED_PATH,           /* path outside its file system, bad name */
+    STATS_REFUSED_OTHER,
+    STATS_HTTP_REQUESTS,
+    STATS_COUNTER_MAX
+};
+/* Stable names for the API and /metrics: "sessions-accepted", ... */
+const char *stats_counter_name(enum stats_counter c);
+
+struct stats *stats_new(struct store *st);
+void stats_free(struct stats *s);
+
+void stats_inc(struct stats *s, enum stats_counter c, uint64_t n);
+uint64_t stats_get(const struct stats *s, enum stats_counter c);
+void stats_sessions_active(struct stats *s, int delta);   /* gauge */
+int64_t stats_sessions_active_get(const struct stats *s);
+
+/* A live transfer. */
+struct stats_xfer;
+struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *user,
+                                    const char *peer, bool upload, const char *path,
+                                    uint64_t size);
+static inline void stats_xfer_progress(struct stats_xfer *x, uint64_t n);
+/* Ends a transfer: moves it to the history (store) and the counters. result "ok"/"failed"/... */
+void stats_xfer_end(struct stats *s, struct stats_xfer *x, const char *result, const char *error);
+
+struct stats_xfer_view {
+    uint64_t id, sid;
+    char user[64], peer[64], path[LIM_PATH_LEN];
+    bool upload;
+    uint64_t bytes, size;
+    int64_t start_ms;
+    double rate_bps;          /* bytes per second over the last interval */
+};
+/* Copies up to max live transfers into out; returns the count. */
+size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max);
+
+/* Transfer events for streams: called on begin, at most every progress_ms while active, and on
+ * end (kind "start", "progress", "end"). Runs on a stats thread, never on the transfer path. */
+typedef void (*stats_xfer_listener)(void *arg, const char *kind, const struct stats_xfer_view *v,
+                                    const char *result, const char *error);
+int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progress_ms);
+
+/* ---- inline fast path --------------------------------------------------------------------- */
+struct stats_xfer_hot {
+    _Atomic uint64_t bytes;   /* first member of struct stats_xfer (stats.c) */
+};
+static inline void stats_xfer_progress(struct stats_xfer *x, uint64_t n)
+{
+    __atomic_fetch_add(&((struct stats_xfer_hot *)(void *)x)->bytes, n, __ATOMIC_RELAXED);
+}
+
+#endif

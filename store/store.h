@@ -1,0 +1,119 @@
+/* store: the sqlite store in DIR/scpd.db (WAL, foreign keys, schema version in user_version with
+ * forward migrations): the running datastore (structured rows), the startup datastore (config
+ * text), the audit log and the transfer history.
+ * Readers take an immutable, reference-counted snapshot of the running config and never wait for a
+ * writer. Every change goes through store_commit(): one transaction, all or nothing; the version
+ * increments by one per commit; the audit log gets the diff; listeners are told afterwards.
+ * Thread-safe: any thread may call any function. */
+#ifndef SCPD_STORE_H
+#define SCPD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "err.h"
+
+struct store;
+
+/* Who made a change (audit log). source: "boot", "scp", "api" or "cli". */
+struct store_who {
+    const char *user;
+    const char *source;
+    const char *peer;
+};
+
+/* An immutable snapshot of the running datastore at one version. */
+struct store_snap {
+    const struct cfg *cfg;
+    uint64_t version;
+    time_t changed_at;                /* time of the commit that made this version */
+    char changed_by[CFG_NAME_MAX];    /* user of that commit ("" at boot) */
+};
+
+/* Opens or creates DIR/scpd.db. On a new database the running and startup datastores are loaded
+ * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which. */
+struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
+                         struct scpd_err *err);
+void store_close(struct store *st);      /* NULL is a no-op; snapshots must be released first */
+
+/* Snapshot of the current running config; release with store_snap_release(). Never blocks on a
+ * writer. */
+const struct store_snap *store_snapshot(struct store *st);
+void store_snap_release(const struct store_snap *snap);
+uint64_t store_version(struct store *st);
+
+/* The one commit function: makes next the running config in one transaction. If expect_version is
+ * not 0 and differs from the current version, fails with SCPD_E_CONFLICT and changes nothing.
+ * A commit that changes nothing succeeds without a new version. *new_version (if not NULL) gets
+ * the resulting version. The store copies next; the caller keeps ownership. */
+int store_commit(struct store *st, const struct cfg *next, uint64_t expect_version,
+                 const struct store_who *who, uint64_t *new_version, struct scpd_err *err);
+
+/* Parses text and commits it (merge onto running, or replace). On invalid text returns -1 with
+ * errs filled (SCPD_E_INVALID) and the store untouched. dry_run: validate and compute the diff,
+ * commit nothing. *diff (if not NULL) gets cfg_diff() of the change; caller frees. */
+int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
+                     bool dry_run, uint64_t expect_version, const struct store_who *who,
+                     struct cfg_errors *errs, char **diff, struct scpd_err *err);
+
+/* ---- startup datastore (text) ----------------------------------------------------------------- */
+/* Copy of the startup config text (caller frees). *saved_at may be NULL. */
+char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err);
+/* Validates text as a whole config (errs on failure) and stores it as the startup config. */
+int store_startup_set(struct store *st, const char *text, size_t len, const struct store_who *who,
+                      struct cfg_errors *errs, struct scpd_err *err);
+/* copy running-config startup-config: renders the running config into the startup datastore. */
+int store_save_config(struct store *st, const struct store_who *who, struct scpd_err *err);
+
+/* ---- listeners -------------------------------------------------------------------------------- */
+/* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
+ * valid during the call only. */
+typedef void (*store_listener_fn)(void *arg, const struct store_snap *snap);
+int store_listen(struct store *st, store_listener_fn fn, void *arg);
+
+/* ---- audit log -------------------------------------------------------------------------------- */
+struct store_audit {
+    int64_t id;
+    int64_t time;            /* unix seconds */
+    char user[CFG_NAME_MAX];
+    char source[16];
+    char peer[64];
+    uint64_t version;        /* version created by the change (0 for startup-only changes) */
+    char target[16];         /* "running" or "startup" */
+    char *diff;              /* config lines, "+ ..." / "- ..." */
+};
+typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-zero stops */
+/* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS). */
+int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
+                      struct scpd_err *err);
+
+/* ---- transfer history ------------------------------------------------------------------------- */
+struct store_xfer {
+    int64_t id;               /* set by store_history_add */
+    char user[CFG_NAME_MAX];
+    char peer[64];
+    char direction[8];        /* "in" (upload to the device) or "out" (download) */
+    char path[LIM_PATH_LEN];  /* IFS path */
+    uint64_t bytes;
+    uint64_t size;            /* announced size */
+    int64_t start_ms, end_ms; /* unix milliseconds */
+    char result[16];          /* "ok", "failed", "aborted", "refused" */
+    char error[256];
+};
+struct store_xfer_filter {
+    int64_t since_ms;         /* 0: any */
+    const char *user;         /* NULL: any */
+    const char *result;       /* NULL: any */
+    const char *direction;    /* NULL: any */
+    int limit;                /* 0: 100 */
+};
+/* Adds a finished transfer; trims the history to LIM_HISTORY_ROWS / LIM_HISTORY_DAYS. */
+int store_history_add(struct store *st, struct store_xfer *x, struct scpd_err *err);
+typedef int (*store_xfer_fn)(void *arg, const struct store_xfer *x);
+/* Newest first. */
+int store_history_query(struct store *st, const struct store_xfer_filter *f, store_xfer_fn fn,
+                        void *arg, struct scpd_err *err);
+
+#endif
