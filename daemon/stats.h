@@ -73,7 +73,7 @@ int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progres
 
 /* ---- inline fast path --------------------------------------------------------------------- */
 struct stats_xfer_hot {
-    _Atomic uint64_t bytes;   /* first member of struct stats_xfer (stats.c) */
+    uint64_t bytes;           /* first member of struct stats_xfer (stats.c); updated atomically */
 };
 static inline void stats_xfer_progress(struct stats_xfer *x, uint64_t n)
 {
