@@ -228,7 +228,17 @@ static void test_migrate_empty_and_refuse_newer(void **state)
 static void test_initial_config(void **state)
 {
     struct fx *f = *state;
-    struct cfg *c = mk_cfg(3, "R1", 1);
+    static const char ref[] = "aaa new-model\n"
+                              "aaa authentication login default local\n"
+                              "aaa authorization exec default local\n"
+                              "username tiger privilege 15 password 0 lab\n"
+                              "ip ssh time-out 120\n"
+                              "ip ssh authentication-retries 3\n"
+                              "ip scp server enable\n";
+    struct cfg *def = cfg_new_default();
+    struct cfg *c = cfg_apply_text(def, ref, strlen(ref), CFG_REPLACE, NULL);
+    cfg_free(def);
+    assert_non_null(c);
     f->st = open_ok(f, c, NULL);
     const struct store_snap *s = store_snapshot(f->st);
     assert_true(cfg_equal(s->cfg, c));
