@@ -55,6 +55,7 @@ struct stats_listener {
 struct stats {
     uint64_t counters[STATS_COUNTER_MAX];
     int64_t sessions_active;
+    int64_t started_ms;
     struct store *store;
     struct ring *rings[STATS_STREAM_MAX];
 
@@ -123,6 +124,11 @@ void stats_sessions_active(struct stats *s, int delta)
 int64_t stats_sessions_active_get(const struct stats *s)
 {
     return s ? __atomic_load_n(&s->sessions_active, __ATOMIC_RELAXED) : 0;
+}
+
+int64_t stats_started_ms(const struct stats *s)
+{
+    return s ? s->started_ms : 0;
 }
 
 struct ring *stats_stream(struct stats *s, enum stats_stream which)
@@ -230,8 +236,8 @@ int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progres
     return rc;
 }
 
-void stats_security(struct stats *s, const char *kind, const char *user, const char *peer,
-                    const char *reason)
+void stats_security(struct stats *s, const char *kind, const char *door, const char *user,
+                    const char *peer, const char *reason)
 {
     if (!s)
         return;
@@ -239,6 +245,7 @@ void stats_security(struct stats *s, const char *kind, const char *user, const c
     memset(&ev, 0, sizeof(ev));
     ev.time_ms = stats_clock_ms(CLOCK_REALTIME);
     snprintf(ev.kind, sizeof(ev.kind), "%s", kind ? kind : "event");
+    snprintf(ev.door, sizeof(ev.door), "%s", door ? door : "");
     snprintf(ev.user, sizeof(ev.user), "%s", user ? user : "");
     snprintf(ev.peer, sizeof(ev.peer), "%s", peer ? peer : "");
     snprintf(ev.detail, sizeof(ev.detail), "%s", reason ? reason : "");
@@ -406,6 +413,7 @@ struct stats *stats_new(struct store *st)
     if (!s)
         return NULL;
     s->store = st;
+    s->started_ms = stats_clock_ms(CLOCK_REALTIME);
     s->done_tail = &s->done;
     for (int i = 0; i < STATS_STREAM_MAX; i++) {
         s->rings[i] = ring_new(sizeof(struct stats_event), STATS_EVENT_RING);
