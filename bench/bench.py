@@ -453,10 +453,17 @@ def rm(path):
 
 # ---- figures ----------------------------------------------------------------------------------
 # Each figure runs on one server and returns {key: value}; keys become table rows.
-def fig_upload(server, cfg, cipher):
+def fig_upload(server, cfg, cipher, existing=False):
     src = server.client.source(cfg.size)
     target = os.path.join(server.files, "up.bin")
     rm(target)
+    if existing:
+        # The other case of the notes: the target exists (OpenSSH's scp overwrites it in place;
+        # scpd's atomic upload still writes a new temporary file and renames it over).
+        shutil.copy(src, target)
+        if server.name == "openssh":
+            pw = pwd.getpwnam(BENCH_USER)
+            os.chown(target, pw.pw_uid, pw.pw_gid)
     server.settle()
     c0 = server.cpu()
     wall, ccpu, fail, err = timed([server.scp_cmd(cipher, src, server.remote("up.bin"))],
@@ -467,6 +474,9 @@ def fig_upload(server, cfg, cipher):
     ok = not fail and os.path.exists(target) and os.path.getsize(target) == cfg.size
     rm(target)
     t = cipher_tag(cipher)
+    if existing:
+        return {"upload existing " + t: cfg.size / wall / 1e6} if ok else \
+            {"fail:upload existing " + t: 1}
     if not ok:
         return {"fail:upload " + t: 1}
     return {"upload " + t: cfg.size / wall / 1e6, "cpu up " + t: scpu / (cfg.size / GiB),
@@ -616,7 +626,9 @@ for _c in CIPHERS:
     _t = cipher_tag(_c)
     ROWS += [("upload " + _t, "single-stream upload, " + _t, "MB/s", "hi", 1.2),
              ("download " + _t, "single-stream download, " + _t, "MB/s", "hi", 1.2)]
-ROWS += [("concurrent 16", "16 x 16 MiB uploads, aggregate", "MB/s", "hi", None),
+ROWS += [("upload existing aes128-gcm", "upload onto an existing file, aes128-gcm (info)", "MB/s",
+          "hi", None),
+         ("concurrent 16", "16 x 16 MiB uploads, aggregate", "MB/s", "hi", None),
          ("concurrent 64", "64 x 16 MiB uploads, aggregate", "MB/s", "hi", 1.2),
          ("sessions seq", "sessions/s, sequential 1 KiB scp", "1/s", "hi", 2.0),
          ("sessions par8", "sessions/s, 8 parallel 1 KiB scp", "1/s", "hi", 2.0),
@@ -705,6 +717,7 @@ def plan(cfg):
     for c in CIPHERS:
         add("throughput", "upload " + cipher_tag(c), fig_upload, c)
         add("throughput", "download " + cipher_tag(c), fig_download, c)
+    add("existing", "upload onto existing", fig_upload, CIPHERS[0], True)
     add("concurrent", "16 concurrent", fig_concurrent, 16)
     add("concurrent", "64 concurrent", fig_concurrent, 64)
     add("sessions", "sequential sessions", fig_sessions, 1)
@@ -737,6 +750,34 @@ def smoke(server):
                            (server.name, r.stderr.decode(errors="replace").strip()))
 
 
+def profile(servers, cfg):
+    """perf record -g on each server during one upload and one download (aes128-gcm); writes
+    perf.data and a flat report per case to the results directory and prints the top entries."""
+    if not shutil.which("perf"):
+        sys.exit("bench: --profile needs perf (Debian package linux-perf)")
+    os.makedirs(cfg.out, exist_ok=True)
+    for s in servers.values():
+        for what, fn in (("upload", fig_upload), ("download", fig_download)):
+            base = os.path.join(cfg.out, "profile-%s-%s" % (s.name, what))
+            fn(s, cfg, CIPHERS[0])   # warm-up: source files exist, caches are hot
+            rec = subprocess.Popen(["perf", "record", "-g", "-F", "997", "-o", base + ".data",
+                                    "-p", str(s.proc.pid)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            figures = fn(s, cfg, CIPHERS[0])
+            rec.send_signal(signal.SIGINT)
+            rec.wait()
+            rep = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
+                                  "--no-children", "-g", "none", "--percent-limit", "0.5",
+                                  "--sort", "comm,dso,sym"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True).stdout
+            with open(base + ".txt", "w") as f:
+                f.write(rep)
+            top = [l for l in rep.splitlines() if l.strip() and not l.startswith("#")][:20]
+            print("== %s %s (%s)\n%s" % (s.name, what, ", ".join(
+                "%s %.2f" % kv for kv in figures.items()), "\n".join(top)), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
@@ -746,9 +787,11 @@ def main():
     ap.add_argument("--par-sessions", type=int, default=160)
     ap.add_argument("--idle-sessions", type=int, default=100)
     ap.add_argument("--servers", default="scpd,openssh", help="scpd,openssh or one of them")
-    ap.add_argument("--only", default="", help="groups: idle,throughput,concurrent,sessions")
+    ap.add_argument("--only", default="", help="groups: idle,throughput,existing,concurrent,sessions")
     ap.add_argument("--quick", action="store_true",
                     help="development run: 64 MiB files, 1 round, fewer sessions")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of the table: perf profiles of one upload and one download")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     cfg = ap.parse_args()
     if cfg.quick:
@@ -760,6 +803,8 @@ def main():
     if "scpd" in names and not os.access(SCPD_BIN, os.X_OK):
         sys.exit("bench: %s not built (make build/scpd)" % SCPD_BIN)
 
+    # A SIGTERM (make interrupted, a CI timeout) still stops both servers and removes the user.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="scpd-bench-", dir="/dev/shm")
     os.chmod(work, 0o755)
@@ -774,6 +819,9 @@ def main():
             smoke(s)
             log("%s on port %d, user %s, %s authentication" % (s.name, s.port, s.user, s.auth))
         client.source(cfg.size)
+        if cfg.profile:
+            profile(servers, cfg)
+            return
         results = {n: [] for n in names}
         steps = plan(cfg)
         for rnd in range(cfg.rounds):
@@ -794,8 +842,8 @@ def main():
         rows = build_table(results, names)
         elapsed = time.monotonic() - t_start
         print_table(rows, names, cfg.rounds)
-        print("single-stream: %d MiB, uploads into a new file on both servers, downloads into a "
-              "new client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
+        print("single-stream: %d MiB, uploads into a new file on both servers (the info row: onto an "
+              "existing file), downloads into a new client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
               "aes128-gcm; idle: %d stalled scp uploads" % (cfg.size_mib, cfg.conc_mib,
                                                            cfg.idle_sessions))
         for s in servers.values():
@@ -812,7 +860,7 @@ def main():
                "settings": {k: v for k, v in vars(cfg).items() if k not in ("out",)},
                "kex": KEX, "hostkey": HOSTKEY, "ciphers": CIPHERS,
                "servers": {s.name: {"user": s.user, "auth": s.auth} for s in servers.values()},
-               "upload_case": "new file", "rows": rows, "rounds_raw": results}
+               "upload_case": "new file (plus the info row onto an existing file)", "rows": rows, "rounds_raw": results}
         path = os.path.join(cfg.out, "bench-%s.json" % stamp)
         with open(path, "w") as f:
             json.dump(doc, f, indent=1)
