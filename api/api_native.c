@@ -1394,13 +1394,14 @@ int api_h_native(struct api_req *r, struct api_resp *resp)
         return nerr_send(resp, &e);
     }
     snap = store_snapshot(r->d->store);
+    /* every datastore response names the version it saw, errors included */
+    api_resp_snap_headers(resp, snap);
     if (r->method == API_GET || r->method == API_HEAD) {
         json_t *out = NULL;
         if (get_tree(snap->cfg, r, &p, &out, &e) == NULL) {
             nerr_send(resp, &e);
         } else {
             api_json(resp, 200, out);
-            api_resp_snap_headers(resp, snap);
         }
     } else {
         rc = native_write(r, resp, snap, &p, &e);
