@@ -145,8 +145,10 @@ fuzz: $(FUZZ)
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
+# make bench: scpd against a private OpenSSH sshd (bench/README.md). BENCH_ARGS='--quick' for a short run.
+BENCH_ARGS ?=
 bench: deps build/scpd
-	$(PY) bench/bench.py
+	$(PY) bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build
