@@ -215,6 +215,7 @@ static int bench(const char *dir, size_t n)
 
 int main(int argc, char **argv)
 {
+    log_set_level(LOG_LVL_WARN); /* stderr is for failures only */
     if (argc == 3 && strcmp(argv[1], "run") == 0)
         return run(argv[2]);
     if (argc == 4 && strcmp(argv[1], "check") == 0)
