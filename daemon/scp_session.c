@@ -38,8 +38,9 @@ struct sess {
     const struct scp_io *io;
     struct scp_proto proto;
     struct scp_event ev;
-    uint8_t *buf;            /* sink: channel input; source: file data out */
-    size_t off, len;
+    uint8_t *in;             /* channel input: inlen bytes, in[off..len) not yet parsed */
+    size_t incap, off, len;
+    uint8_t *buf;            /* source: file data out (SCP_BUF) */
     uint64_t bytes;          /* file data moved */
     int errors;              /* refusals and failures sent */
     bool dead;               /* channel broken, protocol violation or client gave up */
@@ -233,7 +234,7 @@ static int send_record(struct sess *s, const char *rec, int n)
 static int next_event(struct sess *s)
 {
     for (;;) {
-        size_t used = scp_proto_feed(&s->proto, s->buf + s->off, s->len - s->off, &s->ev);
+        size_t used = scp_proto_feed(&s->proto, s->in + s->off, s->len - s->off, &s->ev);
         s->off += used;
         if (s->ev.type != SCP_EV_NONE)
             return 1;
@@ -241,7 +242,7 @@ static int next_event(struct sess *s)
             return 0;
         if (s->off < s->len)
             continue;
-        ssize_t n = s->io->read(s->io->ctx, s->buf, SCP_BUF);
+        ssize_t n = s->io->read(s->io->ctx, s->in, s->incap);
         if (n <= 0) {
             if (n < 0)
                 snprintf(s->lasterr, sizeof(s->lasterr), "connection lost while receiving");
@@ -267,6 +268,7 @@ static int client_status(struct sess *s, int r)
         return 0;
     case SCP_EV_WARN:
         TRACE(s, true, "recv <ERR> %s", s->ev.msg);
+        s->errors++;
         snprintf(s->lasterr, sizeof(s->lasterr), "client: %.200s", s->ev.msg);
         return 1;
     case SCP_EV_FATAL:
@@ -711,8 +713,11 @@ int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd
           cmd->recursive ? " -r" : "", cmd->preserve ? " -p" : "", cmd->target_dir ? " -d" : "",
           cmd->verbose ? " -v" : "", cmd->sink ? "-t" : "-f", cmd->path);
     log_info(&s->lc, "scp: %s %s", cmd->sink ? "upload to" : "download of", cmd->path);
-    s->buf = malloc(SCP_BUF);
-    if (!s->buf) {
+    /* the source only reads status bytes from the client */
+    s->incap = cmd->sink ? SCP_BUF : LIM_SCP_ERRMSG_LEN;
+    s->in = malloc(s->incap);
+    s->buf = cmd->sink ? NULL : malloc(SCP_BUF);
+    if (!s->in || (!cmd->sink && !s->buf)) {
         send_error(s, 2, "out of memory");
     } else if (cmd->sink) {
         sink_run(s);
@@ -724,6 +729,7 @@ int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd
           status ? "failed" : "ok", s->lasterr[0] ? ": " : "", s->lasterr);
     log_info(&s->lc, "scp: end, %llu bytes, %s%s%s", (unsigned long long)s->bytes,
              status ? "failed" : "ok", s->lasterr[0] ? ": " : "", s->lasterr);
+    free(s->in);
     free(s->buf);
     free(s);
     return status;

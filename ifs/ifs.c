@@ -75,12 +75,19 @@ static int symlink_error(struct scpd_err *err, const struct ifs_path *p)
 
 /* ---- walking -------------------------------------------------------------------------------- */
 
+/* A new open file description of a root (not dup(): that would share the directory offset with
+ * every other reader of the same root). */
+static int reopen_root(struct ifs *fs, enum ifs_fs which)
+{
+    return openat(fs->rootfd[which], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Opens the directory formed by the first upto bytes of p->rel (0: the root). Returns a new
  * descriptor or -1. */
 static int walk_dir(struct ifs *fs, const struct ifs_path *p, size_t upto, struct scpd_err *err)
 {
     char comp[LIM_NAME_LEN + 1];
-    int cur = fcntl(fs->rootfd[p->fs], F_DUPFD_CLOEXEC, 0);
+    int cur = reopen_root(fs, p->fs);
     size_t i = 0;
     if (cur < 0)
         return sys_error(err, p, "opening", errno);
@@ -243,7 +250,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
         fs->rootfd[disks[i]] = mkdir_open(path, err);
         if (fs->rootfd[disks[i]] < 0)
             goto fail;
-        int dup = fcntl(fs->rootfd[disks[i]], F_DUPFD_CLOEXEC, 0);
+        int dup = reopen_root(fs, disks[i]);
         if (dup >= 0)
             clean_temps(dup, 0);
     }
@@ -287,7 +294,7 @@ int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail
     uint64_t freeb = (uint64_t)sv.f_bavail * sv.f_frsize;
     uint64_t limit = __atomic_load_n(&fs->limit[which], __ATOMIC_RELAXED);
     if (limit) {
-        int dup = fcntl(fs->rootfd[which], F_DUPFD_CLOEXEC, 0);
+        int dup = reopen_root(fs, which);
         uint64_t used = dup >= 0 ? du(dup, 0) : 0;
         uint64_t left = used < limit ? limit - used : 0;
         total = limit;
