@@ -491,16 +491,18 @@ def fig_download(server, cfg, cipher):
         if server.name == "openssh":
             pw = pwd.getpwnam(BENCH_USER)
             os.chown(path, pw.pw_uid, pw.pw_gid)
-    dst = os.path.join(server.client.dir, "down.bin")
-    rm(dst)
+    # The client writes over an existing file of the same size (scp's sink opens without O_TRUNC):
+    # fresh tmpfs pages would cost the client ~3 s/GiB and cap both servers alike.
+    dst = os.path.join(server.client.dir, "down-%d.bin" % cfg.size)
+    if not os.path.exists(dst):
+        shutil.copy(server.client.source(cfg.size), dst)
     server.settle()
     c0 = server.cpu()
     wall, ccpu, fail, err = timed([server.scp_cmd(cipher, server.remote(name), dst)], server.env())
     server.settle()
     scpu = server.cpu() - c0
     check(server, "download", fail, err)
-    ok = not fail and os.path.exists(dst) and os.path.getsize(dst) == cfg.size
-    rm(dst)
+    ok = not fail and os.path.getsize(dst) == cfg.size
     t = cipher_tag(cipher)
     if not ok:
         return {"fail:download " + t: 1}
@@ -780,7 +782,9 @@ def profile(servers, cfg):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--budget", type=int, default=540,
+                    help="seconds: no new round starts when it would end after this (min. 1 round)")
     ap.add_argument("--size-mib", type=int, default=1024, help="single-stream file size")
     ap.add_argument("--conc-mib", type=int, default=16, help="size of each concurrent upload")
     ap.add_argument("--seq-sessions", type=int, default=40)
@@ -824,7 +828,13 @@ def main():
             return
         results = {n: [] for n in names}
         steps = plan(cfg)
+        done, round_s = 0, 0.0
         for rnd in range(cfg.rounds):
+            if done and time.monotonic() - t_start + round_s > cfg.budget:
+                log("stopping after %d round(s): another would pass the %d s budget" %
+                    (done, cfg.budget))
+                break
+            t_round = time.monotonic()
             # Fresh servers each round: the idle-memory figure then starts from a clean process
             # (glibc keeps freed memory, which would hide a later round's growth).
             for s in servers.values():
@@ -839,11 +849,13 @@ def main():
                                                           time.monotonic() - t0))
             for n in names:
                 results[n].append(merged[n])
+            done, round_s = done + 1, max(round_s, time.monotonic() - t_round)
+        cfg.rounds = done
         rows = build_table(results, names)
         elapsed = time.monotonic() - t_start
         print_table(rows, names, cfg.rounds)
         print("single-stream: %d MiB, uploads into a new file on both servers (the info row: onto an "
-              "existing file), downloads into a new client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
+              "existing file), downloads onto an existing client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
               "aes128-gcm; idle: %d stalled scp uploads" % (cfg.size_mib, cfg.conc_mib,
                                                            cfg.idle_sessions))
         for s in servers.values():
