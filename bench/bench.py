@@ -144,6 +144,19 @@ class CpuGroup:
                 pass
 
 
+def tcp_sessions(port):
+    """Server-side TCP connections of a local port that are not yet fully closed by the server
+    (every state but LISTEN and TIME_WAIT), from /proc/net/tcp."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] not in ("0A", "06"):
+                n += 1
+    return n
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -277,7 +290,6 @@ class Scpd(Server):
         # Keep reading stdout so that the daemon never blocks on a full pipe.
         threading.Thread(target=lambda f: [None for _ in f], args=(self.proc.stdout,),
                          daemon=True).start()
-        self.base_threads = proc_kib(self.proc.pid, "Threads")
         os.makedirs(self.files, exist_ok=True)
 
     def stop(self):
@@ -285,8 +297,7 @@ class Scpd(Server):
         self.port = None
 
     def idle(self):
-        return proc_kib(self.proc.pid, "Threads") <= self.base_threads and \
-            len(proc_tree(self.proc.pid)) == 1
+        return tcp_sessions(self.port) == 0
 
 
 class OpenSSH(Server):
@@ -336,7 +347,7 @@ class OpenSSH(Server):
         self.settle()
 
     def idle(self):
-        return len(proc_tree(self.proc.pid)) == 1
+        return tcp_sessions(self.port) == 0 and len(proc_tree(self.proc.pid)) == 1
 
 
 SSHD_CONFIG = """\
