@@ -24,7 +24,9 @@
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
+#include "stats.h"
 #include "store.h"
+#include "trace.h"
 
 /* Room for a path under the data directory (<limits.h> is shadowed by daemon/limits.h). */
 #define MAIN_PATH_MAX 4096
@@ -349,8 +351,14 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
 
     /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
+    d->trace = trace_new(LIM_TRACE_RING);
+    if (!d->trace)
+        return scpd_err_set(err, SCPD_E_NOMEM, "debug ip scp: out of memory for the trace ring");
 
     /* HOOK stats: d->stats = stats_new(d->store); */
+    d->stats = stats_new(d->store);
+    if (!d->stats)
+        return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
     /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
 
@@ -371,8 +379,12 @@ static void services_stop(struct scpd *d)
     /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
 
     /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
+    stats_free(d->stats);
+    d->stats = NULL;
 
     /* HOOK trace: trace_free(d->trace); d->trace = NULL; */
+    trace_free(d->trace);
+    d->trace = NULL;
 
     /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
 }

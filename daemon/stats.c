@@ -22,11 +22,6 @@
 #include "ring.h"
 #include "store.h"
 
-/* The history hand-off uses the store module when it is linked in. Unit tests of modules that
- * call stats (and stats' own) link without the store; a weak reference keeps them linkable and
- * stats_new(NULL) never reaches it. */
-#pragma weak store_history_add
-
 #define STATS_TICK_MS 250
 #define STATS_LISTENERS 8
 #define STATS_EVENT_RING 2048   /* per stream; ~1.9 KiB each */
@@ -316,7 +311,7 @@ static void stats_sample(struct stats *s, struct stats_batch *b, int64_t now, in
 
 static void stats_history(struct stats *s, struct stats_xfer *x)
 {
-    if (!s->store || !store_history_add)
+    if (!s->store)
         return;
     struct store_xfer row;
     memset(&row, 0, sizeof(row));
