@@ -279,7 +279,7 @@ class Scpd(Server):
         fd, buf, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + 30
         while self.port is None:
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("scpd did not start (see %s/scpd.stderr)" % self.dir)
+                raise RuntimeError("scpd did not start:\n" + log_tail(self.errlog))
             if select.select([fd], [], [], 0.2)[0]:
                 chunk = os.read(fd, 4096)
                 buf += chunk
@@ -338,7 +338,7 @@ class OpenSSH(Server):
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("sshd did not start (see %s/sshd.stderr)" % self.dir)
+                raise RuntimeError("sshd did not start:\n" + log_tail(self.errlog))
             try:
                 socket.create_connection(("127.0.0.1", self.port), 1).close()
                 break
@@ -453,6 +453,12 @@ def timed(procs_cmds, env=None):
 def check(server, what, failures, err):
     if failures:
         log("%s: %s: %d command(s) failed: %s" % (server.name, what, failures, err[:300]))
+
+
+def log_tail(f, lines=15):
+    f.flush()
+    with open(f.name, errors="replace") as r:
+        return "".join(r.readlines()[-lines:])
 
 
 def rm(path):
@@ -674,7 +680,8 @@ def build_table(results, names):
             row[n] = {"median": median(vals[n]), "values": vals[n], "failures": fails[n]}
         if len(names) == 2 and row["scpd"]["median"] and row["openssh"]["median"]:
             row["ratio"] = row["scpd"]["median"] / row["openssh"]["median"]
-            pairs = [a / b for a, b in zip(vals["scpd"], vals["openssh"]) if b]
+            pairs = [a[key] / b[key] for a, b in zip(results["scpd"], results["openssh"])
+                     if key in a and key in b and b[key]]
             row["round_ratios"] = pairs
             if target is not None:
                 row["met"] = row["ratio"] >= target if better == "hi" else row["ratio"] <= target
@@ -688,9 +695,13 @@ def fmt(v):
     return "%.0f" % v if abs(v) >= 100 else "%.2f" % v if abs(v) < 10 else "%.1f" % v
 
 
+def fmt_ratio(v):
+    return "%.3f" % v if v < 0.1 else "%.2f" % v
+
+
 def print_table(rows, names, rounds):
-    head = ["figure", "unit"] + names + (["ratio", "round ratios", "target", "met"]
-                                         if len(names) == 2 else [])
+    head = ["figure", "unit"] + names + ["n"] + (["ratio", "round ratios", "target", "met"]
+                                                 if len(names) == 2 else [])
     lines = [head]
     for r in rows:
         line = [r["figure"], r["unit"]]
@@ -699,16 +710,18 @@ def print_table(rows, names, rounds):
             if r[n]["failures"]:
                 cell += " (%d failed)" % r[n]["failures"]
             line.append(cell)
+        line.append(str(min(len(r[n]["values"]) for n in names)))
         if len(names) == 2:
             rr = r.get("round_ratios") or []
-            line += ["%.2fx" % r["ratio"] if "ratio" in r else "-",
-                     ("%.2f-%.2f" % (min(rr), max(rr))) if rr else "-",
+            line += [fmt_ratio(r["ratio"]) + "x" if "ratio" in r else "-",
+                     ("%s-%s" % (fmt_ratio(min(rr)), fmt_ratio(max(rr)))) if rr else "-",
                      ("%s%.2fx" % (">=" if r["better"] == "hi" else "<=", r["target"]))
                      if r["target"] else "",
                      {True: "yes", False: "NO"}.get(r.get("met"), "")]
         lines.append(line)
     widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
-    out = ["medians of %d round(s); ratio = scpd/OpenSSH of the medians" % rounds]
+    out = ["medians of %d round(s) (n: rounds with a value); ratio = scpd/OpenSSH of the medians; "
+           "round ratios: range of the per-round ratios" % rounds]
     for i, l in enumerate(lines):
         out.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w)
                              for j, (c, w) in enumerate(zip(l, widths))))
