@@ -73,10 +73,19 @@ build/asan/tests/%: tests/unit/%.c build/asan/libscpd.a
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< build/asan/libscpd.a $(LDLIBS) -lcmocka
 
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+# Fuzz targets: the library built once with clang's fuzzer instrumentation, each target linked to it.
+FUZZ_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+FOBJ := $(LIBSRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -o $@ $< $(LIBSRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/libscpd.a: $(FOBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libscpd.a
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libscpd.a $(LDLIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -119,9 +128,12 @@ test-asan: build/asan/scpd $(AUNIT)
 	  $(PY) -m pytest -q -p no:cacheprovider -m 'not nosan' $(PYTEST_ARGS)
 	@if ls build/asan/*.log.* >/dev/null 2>&1; then echo "sanitizer reports:"; cat build/asan/*.log.*; exit 1; fi
 
+# Each target runs FUZZ_SECONDS on a scratch corpus seeded from tests/fuzz/corpus/NAME.
 fuzz: $(FUZZ)
-	@set -e; for f in $(FUZZ); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+	@set -e; for f in $(FUZZ); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n tests/fuzz/corpus/$$n; \
+	  echo "== fuzz $$n for $${FUZZ_SECONDS:-60}s"; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=2048 -print_final_stats=0 \
+	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>build/fuzz/$$n.log || { tail -50 build/fuzz/$$n.log; exit 1; }; done
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10

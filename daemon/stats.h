@@ -1,5 +1,5 @@
-/* stats: counters since start, live transfers with progress, and the hand-off of finished
- * transfers to the store's history. The per-packet path is stats_xfer_progress(): one relaxed
+/* stats: counters since start, live transfers with progress, the hand-off of finished transfers
+ * to the store's history, and the event fan-out of the `transfers` and `security` streams. The per-packet path is stats_xfer_progress(): one relaxed
  * atomic add on the transfer's own counter, no lock. Starting and ending a transfer take a short
  * mutex (list membership). Thread-safe. */
 #ifndef SCPD_STATS_H
@@ -37,6 +37,9 @@ enum stats_counter {
 /* Stable names for the API and /metrics: "sessions-accepted", ... */
 const char *stats_counter_name(enum stats_counter c);
 
+/* st may be NULL (no history). Starts the sampler thread (rates, progress events, history
+ * writes). NULL when out of memory or threads. Caller frees with stats_free() after the SSH and
+ * HTTP sides have stopped and before the store is closed; NULL is a no-op. */
 struct stats *stats_new(struct store *st);
 void stats_free(struct stats *s);
 
@@ -51,7 +54,9 @@ struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *u
                                     const char *peer, bool upload, const char *path,
                                     uint64_t size);
 static inline void stats_xfer_progress(struct stats_xfer *x, uint64_t n);
-/* Ends a transfer: moves it to the history (store) and the counters. result "ok"/"failed"/... */
+/* Ends a transfer: moves it to the history (store) and the counters. result "ok"/"failed"/...
+ * ("ok" counts as STATS_XFER_*_OK, anything else as *_FAILED). STATS_BYTES_IN/OUT are kept here
+ * from the progress of every transfer: callers do not add them. x is freed; error may be NULL. */
 void stats_xfer_end(struct stats *s, struct stats_xfer *x, const char *result, const char *error);
 
 struct stats_xfer_view {
@@ -61,6 +66,7 @@ struct stats_xfer_view {
     uint64_t bytes, size;
     int64_t start_ms;
     double rate_bps;          /* bytes per second over the last interval */
+    int64_t end_ms;           /* end events only */
 };
 /* Copies up to max live transfers into out; returns the count. */
 size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max);
@@ -70,6 +76,32 @@ size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max)
 typedef void (*stats_xfer_listener)(void *arg, const char *kind, const struct stats_xfer_view *v,
                                     const char *result, const char *error);
 int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progress_ms);
+
+/* ---- event streams ---------------------------------------------------------------------------
+ * Two rings of struct stats_event (daemon/ring.h) feed the API's event streams:
+ *   STATS_STREAM_TRANSFERS: kind "start", "progress" (every STATS_PROGRESS_MS per transfer),
+ *                           "end" (with result, error);
+ *   STATS_STREAM_SECURITY:  what stats_security() reports. */
+#define STATS_PROGRESS_MS 500
+enum stats_stream { STATS_STREAM_TRANSFERS = 0, STATS_STREAM_SECURITY, STATS_STREAM_MAX };
+struct stats_event {
+    uint64_t seq;             /* first member: the ring's sequence number */
+    int64_t time_ms;
+    char kind[24];
+    struct stats_xfer_view xfer;     /* transfers stream */
+    char result[16];
+    char user[64], peer[64];         /* security stream */
+    char detail[256];                /* transfers: error; security: reason */
+};
+struct ring;
+struct ring *stats_stream(struct stats *s, enum stats_stream which);
+
+/* The security-event fan-out for aaa and ssh: one call per login failure, block, refusal.
+ * kind: "login-failed", "login-blocked", "block-started", "session-rejected", "refused", ...
+ * (a short word, shown as-is); user/peer may be NULL; reason: words a person can act on.
+ * Never blocks (a ring push); does not touch the counters (use stats_inc for those). */
+void stats_security(struct stats *s, const char *kind, const char *user, const char *peer,
+                    const char *reason);
 
 /* ---- inline fast path --------------------------------------------------------------------- */
 struct stats_xfer_hot {

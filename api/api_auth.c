@@ -1,0 +1,308 @@
+/* api_auth: who is asking. HTTP Basic goes through the one AAA entry point (aaa_login_password,
+ * door "http"), so the HTTP door has the same users, secrets, method lists and login block-for
+ * accounting as SSH. A bearer token is what the dashboard uses after one Basic login
+ * (POST /restconf/operations/scpd:login); it is sent in the Authorization header only, never in a
+ * cookie, so a third-party page cannot make the browser use it (no CSRF).
+ *
+ * Tokens: 256 random bits, handed out once in hex; the table keeps only their SHA-256 and
+ * compares with CRYPTO_memcmp. A token lives LIM_TOKEN_TTL_SECS; the table holds at most LIM_TOKENS
+ * (the oldest is dropped first). The privilege of a request is read from the running config at the
+ * time of the request, so lowering a user's privilege or deleting the user takes effect at once,
+ * for tokens too. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "aaa.h"
+#include "api_internal.h"
+#include "limits.h"
+#include "log.h"
+#include "scpd.h"
+
+#define TOKEN_BYTES 32
+
+struct token {
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    char user[LIM_AUTH_USER_LEN + 1];
+    time_t expires;      /* 0: free slot */
+};
+
+struct api_tokens {
+    pthread_mutex_t mu;
+    struct token t[LIM_TOKENS];
+};
+
+struct api_tokens *api_tokens_new(void)
+{
+    struct api_tokens *t = calloc(1, sizeof *t);
+
+    if (t != NULL)
+        pthread_mutex_init(&t->mu, NULL);
+    return t;
+}
+
+void api_tokens_free(struct api_tokens *t)
+{
+    if (t == NULL)
+        return;
+    OPENSSL_cleanse(t->t, sizeof t->t);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+static void token_hash(const char *tok, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    SHA256((const unsigned char *)tok, strlen(tok), out);
+}
+
+/* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). */
+static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t cap)
+{
+    unsigned char raw[TOKEN_BYTES];
+    time_t now = time(NULL);
+
+    if (cap < 2 * TOKEN_BYTES + 1 || RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    OPENSSL_cleanse(raw, sizeof raw);
+
+    pthread_mutex_lock(&t->mu);
+    struct token *slot = NULL;
+    for (size_t i = 0; i < LIM_TOKENS; i++) {
+        struct token *k = &t->t[i];
+        if (k->expires <= now) {      /* free or expired */
+            slot = k;
+            break;
+        }
+        if (slot == NULL || k->expires < slot->expires)
+            slot = k;                 /* the oldest, if every slot is live */
+    }
+    token_hash(hex, slot->hash);
+    snprintf(slot->user, sizeof slot->user, "%s", user);
+    slot->expires = now + LIM_TOKEN_TTL_SECS;
+    pthread_mutex_unlock(&t->mu);
+    return 0;
+}
+
+/* Finds a live token; copies its user. 0 if found. */
+static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap)
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    time_t now = time(NULL);
+    int found = -1;
+
+    if (strlen(tok) != 2 * TOKEN_BYTES)
+        return -1;
+    token_hash(tok, h);
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < LIM_TOKENS; i++) {
+        struct token *k = &t->t[i];
+        if (k->expires > now && CRYPTO_memcmp(k->hash, h, sizeof h) == 0) {
+            snprintf(user, cap, "%s", k->user);
+            found = 0;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return found;
+}
+
+static int token_revoke(struct api_tokens *t, const char *tok)
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    int found = -1;
+
+    if (strlen(tok) != 2 * TOKEN_BYTES)
+        return -1;
+    token_hash(tok, h);
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < LIM_TOKENS; i++) {
+        struct token *k = &t->t[i];
+        if (k->expires != 0 && CRYPTO_memcmp(k->hash, h, sizeof h) == 0) {
+            memset(k, 0, sizeof *k);
+            found = 0;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return found;
+}
+
+/* ---- the Authorization header ----------------------------------------------------------------- */
+
+static int unauthorized(struct api_req *r, struct api_resp *resp, const char *why)
+{
+    /* api.c adds WWW-Authenticate: Basic realm="scpd" to every 401 */
+    return api_error(resp, 401, "protocol", "access-denied", NULL, "%s", why), -1;
+}
+
+/* Decodes "user:password" of a Basic header into user/pass. 0 or -1. */
+static int basic_decode(const char *b64, char *user, size_t ucap, char *pass, size_t pcap)
+{
+    size_t n = strlen(b64);
+    unsigned char buf[3 * ((LIM_AUTH_USER_LEN + LIM_PASSWORD_LEN + 2) / 3 + 2)];
+    int len;
+
+    while (n > 0 && (b64[n - 1] == ' ' || b64[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 >= sizeof buf)
+        return -1;
+    len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
+    if (len < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the '=' padding as zero bytes */
+    if (n >= 1 && b64[n - 1] == '=')
+        len--;
+    if (n >= 2 && b64[n - 2] == '=')
+        len--;
+    if (len < 0 || memchr(buf, '\0', (size_t)len) != NULL)
+        return -1;
+    unsigned char *colon = memchr(buf, ':', (size_t)len);
+    if (colon == NULL)
+        return -1;
+    size_t ul = (size_t)(colon - buf), pl = (size_t)len - ul - 1;
+    if (ul == 0 || ul >= ucap || pl >= pcap) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        return -1;
+    }
+    memcpy(user, buf, ul);
+    user[ul] = '\0';
+    memcpy(pass, colon + 1, pl);
+    pass[pl] = '\0';
+    OPENSSL_cleanse(buf, sizeof buf);
+    return 0;
+}
+
+static int blocked(struct api_req *r, struct api_resp *resp, int secs)
+{
+    char ra[16];
+
+    snprintf(ra, sizeof ra, "%d", secs > 0 ? secs : 1);
+    api_error(resp, 429, "protocol", "access-denied", NULL,
+              "logins from %s are blocked for %d more seconds after too many failed logins "
+              "(login block-for)", r->peer_addr, secs);
+    api_resp_header(resp, "Retry-After", ra);
+    return -1;
+}
+
+static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
+{
+    struct scpd *d = r->d;
+    char user[LIM_AUTH_USER_LEN + 1], pass[LIM_PASSWORD_LEN + 1];
+    struct scpd_err err;
+    int secs = 0;
+
+    if (d->aaa == NULL)
+        return api_error(resp, 500, "application", "operation-failed", NULL,
+                         "authentication is not available (AAA not started)"), -1;
+    if (aaa_is_blocked(d->aaa, r->peer_addr, &secs))
+        return blocked(r, resp, secs);
+    if (basic_decode(b64, user, sizeof user, pass, sizeof pass) < 0)
+        return unauthorized(r, resp, "malformed Basic credentials (want base64 of user:password, "
+                            "user at most 64 and password at most 256 characters)");
+    struct aaa_req ar = {.door = "http", .user = user, .peer_addr = r->peer_addr,
+                         .peer = r->peer, .sid = r->id};
+    scpd_err_clear(&err);
+    enum aaa_result res = aaa_login_password(d->aaa, &ar, pass, &err);
+    OPENSSL_cleanse(pass, sizeof pass);
+    switch (res) {
+    case AAA_OK:
+        break;
+    case AAA_BLOCKED:
+        aaa_is_blocked(d->aaa, r->peer_addr, &secs);
+        return blocked(r, resp, secs);
+    case AAA_ERROR:
+        return api_error(resp, 503, "application", "operation-failed", NULL,
+                         "authentication unavailable: %s",
+                         err.msg[0] ? err.msg : "no login method available"), -1;
+    case AAA_FAIL:
+    default:
+        return unauthorized(r, resp, "authentication failed: wrong user name or password");
+    }
+    snprintf(r->user, sizeof r->user, "%s", user);
+    r->authed = true;
+    r->via_token = false;
+    r->privilege = aaa_privilege(d->aaa, user);
+    return 0;
+}
+
+static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok)
+{
+    struct scpd *d = r->d;
+    char user[LIM_AUTH_USER_LEN + 1];
+
+    if (token_check(api_get_tokens(r->api), tok, user, sizeof user) < 0)
+        return unauthorized(r, resp, "invalid or expired bearer token: log in again with "
+                            "POST /restconf/operations/scpd:login");
+    snprintf(r->user, sizeof r->user, "%s", user);
+    r->authed = true;
+    r->via_token = true;
+    r->privilege = d->aaa != NULL ? aaa_privilege(d->aaa, user) : 0;
+    return 0;
+}
+
+int api_auth_request(struct api_req *r, struct api_resp *resp)
+{
+    const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+
+    if (r->authed)
+        return 0;
+    if (h == NULL)
+        return unauthorized(r, resp, "authentication required: use HTTP Basic with a user of the "
+                            "login list, or a bearer token from scpd:login");
+    while (*h == ' ')
+        h++;
+    if (strncasecmp(h, "Basic ", 6) == 0)
+        return auth_basic(r, resp, h + 6);
+    if (strncasecmp(h, "Bearer ", 7) == 0) {
+        const char *t = h + 7;
+        while (*t == ' ')
+            t++;
+        return auth_bearer(r, resp, t);
+    }
+    return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
+}
+
+/* ---- operations ------------------------------------------------------------------------------- */
+
+/* POST /restconf/operations/scpd:login with Basic credentials -> a bearer token. */
+int api_h_login(struct api_req *r, struct api_resp *resp)
+{
+    char hex[2 * TOKEN_BYTES + 1];
+
+    if (r->via_token)
+        return api_error(resp, 403, "protocol", "access-denied", NULL,
+                         "scpd:login needs Basic credentials, not a bearer token");
+    if (token_issue(api_get_tokens(r->api), r->user, hex, sizeof hex) < 0)
+        return api_error(resp, 500, "application", "operation-failed", NULL,
+                         "cannot create a token (random source failed)");
+    struct log_ctx lc = {.sid = r->id, .user = r->user, .peer = r->peer};
+    log_info(&lc, "http: bearer token issued");
+    json_t *out = json_pack("{s:{s:s,s:s,s:i,s:i}}", "scpd:output", "token", hex, "user",
+                            r->user, "privilege", r->privilege, "expires-in",
+                            (int)LIM_TOKEN_TTL_SECS);
+    OPENSSL_cleanse(hex, sizeof hex);
+    return api_json(resp, 200, out);
+}
+
+/* POST /restconf/operations/scpd:logout with the bearer token to revoke. */
+int api_h_logout(struct api_req *r, struct api_resp *resp)
+{
+    const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+
+    if (!r->via_token || h == NULL)
+        return api_error(resp, 400, "protocol", "invalid-value", NULL,
+                         "scpd:logout revokes the bearer token it is sent with");
+    h += 7;
+    while (*h == ' ')
+        h++;
+    token_revoke(api_get_tokens(r->api), h);
+    return api_no_content(resp);
+}

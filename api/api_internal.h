@@ -1,0 +1,218 @@
+/* api_internal: what the files of the HTTP side share (api.c, api_routes.c, api_native.c,
+ * api_ops.c, api_auth.c and the observability handlers api_obs*.c).
+ *
+ * A request goes through one path in api.c: match a row of the route table (api_routes.c) ->
+ * 405 with Allow if the method is not in the row -> authenticate (api_auth.c) if the row needs a
+ * privilege -> 403 if too low -> parse the JSON body if the row asks for it (400/415) -> call the
+ * handler. A handler reads the request and fills a struct api_resp through the helpers below; it
+ * never touches libmicrohttpd itself, except for streaming (api_resp_stream) which hands over a
+ * content-reader callback. Handlers run on the connection's own thread (thread per connection), so
+ * a streaming callback may block for a bounded time (e.g. trace_sub_take with a timeout).
+ *
+ * Ownership: the request and everything in it belong to api.c and live until the response is sent;
+ * a handler passes ownership of json_t / text it gives to the resp helpers. */
+#ifndef SCPD_API_INTERNAL_H
+#define SCPD_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "err.h"
+#include "limits.h"
+
+struct scpd;
+struct api;
+struct store_snap;
+struct cfg;
+
+/* ---- methods ---------------------------------------------------------------------------------- */
+enum api_method {
+    API_GET = 1 << 0,
+    API_HEAD = 1 << 1,     /* served as GET without a body; implied by API_GET in a row */
+    API_POST = 1 << 2,
+    API_PUT = 1 << 3,
+    API_PATCH = 1 << 4,
+    API_DELETE = 1 << 5,
+    API_OPTIONS = 1 << 6,  /* answered by api.c from the row's methods (Allow); never in a row */
+};
+#define API_WRITE_METHODS (API_POST | API_PUT | API_PATCH | API_DELETE)
+
+/* ---- privilege of a row --------------------------------------------------------------------- */
+#define API_PRIV_ANON  (-1)  /* no credentials needed (host-meta, dashboard files) */
+#define API_PRIV_READ  1     /* any authenticated user (privilege 1-15): operational state */
+#define API_PRIV_ADMIN 15    /* configuration: read and write */
+
+/* ---- limits of a request (bounds in limits.h; these are per-request array sizes) -------------- */
+#define API_MAX_SEGS   16    /* path segments; deeper paths are 404 */
+#define API_MAX_QUERY  16    /* query parameters; more is 400 */
+#define API_MAX_RESP_HEADERS 8
+
+struct api_kv {
+    char *name;              /* percent-decoded */
+    char *value;             /* percent-decoded; "" for "?flag" */
+};
+
+/* A request as a handler sees it. */
+struct api_req {
+    struct api *api;
+    struct scpd *d;
+    uint64_t id;                   /* connection serial, for logs */
+    struct MHD_Connection *conn;   /* for streaming only; handlers use the accessors below */
+
+    enum api_method method;
+    const char *method_name;       /* "GET" */
+    const char *path;              /* the path as received (percent-encoded, no query) */
+    int nsegs;                     /* path split at '/', each segment percent-decoded */
+    char *segs[API_MAX_SEGS];
+    int seg0;                      /* first segment after the row's fixed prefix (rest = segs[seg0..]) */
+    int nquery;
+    struct api_kv query[API_MAX_QUERY];
+
+    const char *body;              /* NUL-terminated; NULL if none */
+    size_t body_len;
+    json_t *json;                  /* parsed body when the row has API_F_JSON_BODY (else NULL) */
+
+    /* authentication (api_auth.c) */
+    bool authed;
+    char user[LIM_AUTH_USER_LEN + 1];
+    int privilege;                 /* -1 when not authenticated */
+    bool via_token;
+    char peer[80];                 /* "addr:port" / "[v6]:port" */
+    char peer_addr[64];            /* address only (login block-for key) */
+};
+
+/* Accessors. Values are valid for the life of the request. */
+const char *api_query(const struct api_req *r, const char *name);  /* NULL if absent */
+const char *api_header(const struct api_req *r, const char *name); /* case-insensitive, NULL */
+/* Path tail after the row's prefix: number of segments and the i-th one. */
+int api_rest_count(const struct api_req *r);
+const char *api_rest(const struct api_req *r, int i);
+
+/* ---- responses -------------------------------------------------------------------------------- */
+struct api_resp {
+    int status;                    /* 0 until set */
+    json_t *json;                  /* owned; sent as application/yang-data+json (pretty) */
+    char *text;                    /* owned (free()); sent with ctype */
+    size_t text_len;
+    const void *data;              /* not owned (static): e.g. embedded dashboard files */
+    size_t data_len;
+    const char *ctype;
+    int nhdr;
+    struct { char name[48]; char value[256]; } hdr[API_MAX_RESP_HEADERS];
+    /* streaming (SSE): api.c creates MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, ...) */
+    MHD_ContentReaderCallback stream_cb;
+    void *stream_cls;
+    MHD_ContentReaderFreeCallback stream_free;
+    size_t stream_block;
+};
+
+/* Each sets status and body; they return 0 so `return api_json(resp, 200, j);` reads naturally. */
+int api_json(struct api_resp *resp, int status, json_t *j);      /* takes j (NULL: no body) */
+int api_text(struct api_resp *resp, int status, const char *ctype, char *text, size_t len);
+int api_static(struct api_resp *resp, int status, const char *ctype, const void *data, size_t len);
+int api_no_content(struct api_resp *resp);                        /* 204 */
+/* Adds a header (truncated to the sizes above; more than API_MAX_RESP_HEADERS are dropped). */
+void api_resp_header(struct api_resp *resp, const char *name, const char *value);
+/* Streaming body of unknown length. cb is called on the connection's thread; it may block for a
+ * short bounded time; it returns MHD_CONTENT_READER_END_OF_STREAM / _END_WITH_ERROR to end.
+ * free_cb(cls) runs once when the connection goes away (also when the client vanishes). */
+int api_resp_stream(struct api_resp *resp, const char *ctype, MHD_ContentReaderCallback cb,
+                    void *cls, MHD_ContentReaderFreeCallback free_cb);
+
+/* RFC 8040 section 7 error body {"ietf-restconf:errors":{"error":[{...}]}}.
+ * type: "transport" | "rpc" | "protocol" | "application"; tag: "invalid-value", "malformed-message",
+ * "unknown-element", "access-denied", "data-exists", "data-missing", "operation-not-supported",
+ * "operation-failed", "lock-denied", "in-use", "too-big", ... path: the error-path or NULL.
+ * Replaces whatever body resp had. Returns 0. */
+int api_error(struct api_resp *resp, int status, const char *type, const char *tag,
+              const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Maps a scpd_err (code -> status/tag) to an error body: INVALID 400, NOTFOUND 404, EXISTS 409,
+ * DENIED 403, LIMIT 413, CONFLICT 412, others 500. */
+int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path);
+
+/* Datastore headers: ETag "<version>" and Last-Modified of the snapshot. */
+void api_resp_snap_headers(struct api_resp *resp, const struct store_snap *snap);
+/* If-Match / If-Unmodified-Since of a write, checked against the current snapshot. Returns 0 when
+ * the write may go on (*expect_version gets the version to pass to store_commit: the If-Match
+ * version, or snap's version so a concurrent commit in between is a conflict too); on mismatch
+ * fills a 412 error and returns -1. */
+int api_check_preconditions(const struct api_req *r, const struct store_snap *snap,
+                            uint64_t *expect_version, struct api_resp *resp);
+
+/* ---- the route table -------------------------------------------------------------------------- */
+typedef int (*api_handler_fn)(struct api_req *r, struct api_resp *resp);
+
+enum api_route_flags {
+    API_F_PREFIX = 1 << 0,     /* the pattern matches its own path and every path below it */
+    API_F_JSON_BODY = 1 << 1,  /* writes need a JSON body (415 on other types, 400 on bad JSON) */
+    API_F_DATA_ROOT = 1 << 2,  /* GET of the row is part of GET /restconf/data (top-level member) */
+};
+
+/* A row: pattern is a path of literal segments ("/restconf/data/scpd:scp-state"); a segment "*"
+ * matches any one segment; with API_F_PREFIX the handler gets the rest (api_rest*). Matching uses
+ * the most specific row (most literal segments). A list key segment "name=value" matches a pattern
+ * segment "name=*". priv_read applies to GET/HEAD, priv_write to the other methods. */
+struct api_route {
+    const char *pattern;
+    unsigned methods;          /* enum api_method bits */
+    api_handler_fn handler;
+    int priv_read;
+    int priv_write;
+    unsigned flags;
+};
+
+/* The table (api_routes.c), terminated by a row with pattern NULL. */
+extern const struct api_route api_routes[];
+
+/* ---- handlers of the other api files (referenced by api_routes.c) ---------------------------- */
+/* api.c: discovery */
+int api_h_host_meta(struct api_req *r, struct api_resp *resp);
+int api_h_restconf_root(struct api_req *r, struct api_resp *resp);
+int api_h_yang_library_version(struct api_req *r, struct api_resp *resp);
+int api_h_data_root(struct api_req *r, struct api_resp *resp);
+int api_h_yang_module(struct api_req *r, struct api_resp *resp);
+
+/* api_native.c: /restconf/data/Cisco-IOS-XE-native:native[/...] and the datastores */
+int api_h_native(struct api_req *r, struct api_resp *resp);
+int api_h_ds_running(struct api_req *r, struct api_resp *resp);
+int api_h_ds_startup(struct api_req *r, struct api_resp *resp);
+int api_h_ds_operational(struct api_req *r, struct api_resp *resp);
+/* The native subtree of cfg as RFC 7951 JSON ({"Cisco-IOS-XE-native:native":{...}} content).
+ * with_defaults: include default values. Caller owns the result. */
+json_t *api_native_json(const struct cfg *c, bool with_defaults);
+
+/* api_ops.c: operations */
+int api_h_operations(struct api_req *r, struct api_resp *resp);
+int api_h_save_config(struct api_req *r, struct api_resp *resp);
+int api_h_apply_config(struct api_req *r, struct api_resp *resp);
+int api_h_show(struct api_req *r, struct api_resp *resp);
+int api_h_audit_log(struct api_req *r, struct api_resp *resp);
+
+/* api_auth.c: bearer tokens */
+int api_h_login(struct api_req *r, struct api_resp *resp);
+int api_h_logout(struct api_req *r, struct api_resp *resp);
+
+/* Authenticates r from its Authorization header (Basic through aaa_login_password with door
+ * "http", or Bearer token). On success fills r->authed/user/privilege and returns 0; otherwise
+ * fills resp (401 with WWW-Authenticate, or 429 for a blocked source) and returns -1. */
+int api_auth_request(struct api_req *r, struct api_resp *resp);
+
+/* Token table (owned by struct api; thread-safe). */
+struct api_tokens;
+struct api_tokens *api_tokens_new(void);
+void api_tokens_free(struct api_tokens *t);
+struct api_tokens *api_get_tokens(struct api *a);
+
+/* ---- misc ------------------------------------------------------------------------------------- */
+/* Who a write is by, for store_commit's audit row (valid while r lives). */
+struct store_who;
+void api_who(const struct api_req *r, struct store_who *who);
+/* RFC 7231 IMF-fixdate of t into buf (at least 30 bytes). */
+void api_http_date(time_t t, char *buf, size_t cap);
+
+#endif

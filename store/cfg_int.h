@@ -1,0 +1,93 @@
+/* cfg_int: what the cfg_*.c files share and nobody else uses: the growable text buffer, the token
+ * form of a line, the parse context, and the command table type. Not an interface of the store. */
+#ifndef SCPD_CFG_INT_H
+#define SCPD_CFG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg.h"
+
+/* ---- growable text buffer (render, diff, error formatting) ----------------------------------- */
+struct cfg_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;           /* an allocation failed; the buffer is unusable */
+};
+void cfg_buf_add(struct cfg_buf *b, const char *s, size_t n);
+void cfg_buf_puts(struct cfg_buf *b, const char *s);
+void cfg_buf_printf(struct cfg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *cfg_buf_take(struct cfg_buf *b, size_t *len); /* NUL-terminated; NULL if oom */
+
+/* ---- a line split into words ----------------------------------------------------------------- */
+#define CFG_MAX_TOKENS 64
+struct cfg_tok {
+    const char *s;      /* NUL-terminated (the line copy is split in place) */
+    size_t len;
+    int col;            /* 1-based column in the original line */
+};
+struct cfg_line {
+    char raw[LIM_CFG_LINE_LEN + 1];   /* the line as given (for error text) */
+    char buf[LIM_CFG_LINE_LEN + 1];   /* split copy the tokens point into */
+    struct cfg_tok t[CFG_MAX_TOKENS];
+    int n;
+    int end_col;        /* column just after the last character (for "incomplete command") */
+};
+
+/* Parser modes: where a line is interpreted. A line that is not a command of the current
+ * sub-mode is retried in the parent mode (IOS's implicit exit), so indentation is cosmetic. */
+enum cfg_pmode { CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING };
+
+struct cfg_work; /* the config being built, with indexes (cfg_parse.c) */
+
+/* Parse context handed to every command's apply/no function. */
+struct cfg_pctx {
+    struct cfg_work *w;
+    struct cfg *c;              /* == the work's config */
+    enum cfg_pmode mode;        /* current mode; apply functions may change it */
+    struct cfg_buf ks;          /* base64 of the key-string being entered */
+    int err_col;                /* set by cfg_fail */
+    char err_reason[256];
+};
+
+/* Records an error at token column col; returns -1. */
+int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* One row of the command table. kw are the fixed leading keywords (exact, no abbreviations);
+ * apply gets the line and the index of the first argument after the keywords; no is the `no` form
+ * (argi points after "no" and the keywords); render writes this command's part of the model
+ * (NULL for sub-mode commands, which their block's row renders). section groups rows between "!"
+ * separators in the rendering. */
+struct cfg_cmd {
+    enum cfg_pmode mode;
+    const char *kw[4];
+    int (*apply)(struct cfg_pctx *p, const struct cfg_line *l, int argi);
+    int (*no)(struct cfg_pctx *p, const struct cfg_line *l, int argi);
+    void (*render)(struct cfg_buf *b, const struct cfg *c, bool all);
+    int section;
+    const char *help;
+};
+extern const struct cfg_cmd cfg_cmds[];
+extern const size_t cfg_ncmds;
+
+/* Key-string mode: base64 data lines collected until `exit` (cfg_cmds.c). */
+int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);
+int cfg_keystring_end(struct cfg_pctx *p, int col);
+
+/* Working-set operations the commands use (cfg_parse.c): find or create by name. NULL + error
+ * reason when a limit is hit. Pointers stay valid only until the next *_get call. */
+struct cfg_user *cfg_work_user(struct cfg_pctx *p, const char *name, bool create, int col);
+void cfg_work_user_del(struct cfg_pctx *p, const char *name);
+struct cfg_pkuser *cfg_work_pkuser(struct cfg_pctx *p, const char *name, bool create, int col);
+struct cfg_pkuser *cfg_work_pkuser_cur(struct cfg_pctx *p);
+void cfg_work_pkuser_set_cur(struct cfg_pctx *p, const char *name);
+void cfg_work_pkuser_del(struct cfg_pctx *p, const char *name);
+void cfg_work_pkuser_clear(struct cfg_pctx *p);
+
+/* Model helpers (cfg.c). */
+void cfg_sort_users(struct cfg *c);
+void cfg_sort_pkusers(struct cfg *c);
+void cfg_sort_mlists(struct cfg_mlist *l, size_t n);
+void cfg_reset(struct cfg *c); /* to defaults, freeing arrays */
+
+#endif
