@@ -25,7 +25,6 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,6 +450,8 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_other(c, msg);
         return;
     }
+    struct log_ctx lc = ssh_lc(ss);
+    log_info(&lc, "ssh exec: %s", c->cmd);
     struct scp_cmd cmd;
     if (scp_cmd_parse(c->cmd, &cmd, &err) != 0) {
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER, err.msg);
@@ -514,30 +515,24 @@ static void ssh_serve(struct ssh_chan *c)
 
 /* ---- the session ------------------------------------------------------------------------------ */
 
-/* Key exchange against the deadline. 0 or -1 (logged). */
+/* Key exchange, blocking, bounded by the `ip ssh time-out` deadline through SSH_OPTIONS_TIMEOUT
+ * (libssh's own poll also flushes what it has to send; clients such as PuTTY and libssh2 wait
+ * for the server's banner before sending anything). At stop, the server's shutdown() of the
+ * socket ends a key exchange still running after the grace period. 0 or -1 (logged). */
 static int ssh_kex(struct ssh_sess *ss)
 {
     struct log_ctx lc = ssh_lc(ss);
-    ssh_set_blocking(ss->s, 0);
-    for (;;) {
-        int rc = ssh_handle_key_exchange(ss->s);
-        if (rc == SSH_OK)
-            break;
-        if (rc != SSH_AGAIN) {
-            log_notice(&lc, "ssh key exchange failed: %s", ssh_get_error(ss->s));
-            return -1;
-        }
-        int64_t left = ss->deadline_ms - ssh_now_ms();
-        if (left <= 0) {
+    long secs = (long)((ss->deadline_ms - ssh_now_ms() + 999) / 1000);
+    if (secs < 1)
+        secs = 1;
+    ssh_options_set(ss->s, SSH_OPTIONS_TIMEOUT, &secs);
+    if (ssh_handle_key_exchange(ss->s) != SSH_OK) {
+        if (ssh_now_ms() >= ss->deadline_ms)
             log_notice(&lc, "ssh negotiation timed out (ip ssh time-out %d)", ss->timeout);
-            return -1;
-        }
-        if (ssh_srv_stopping(ss->c->srv))
-            return -1;
-        struct pollfd pf = {.fd = ss->c->fd, .events = POLLIN};
-        poll(&pf, 1, left < SSH_POLL_MS ? (int)left : SSH_POLL_MS);
+        else
+            log_notice(&lc, "ssh key exchange failed: %s", ssh_get_error(ss->s));
+        return -1;
     }
-    ssh_set_blocking(ss->s, 1);
     return 0;
 }
 
@@ -634,6 +629,17 @@ void ssh_sess_main(struct ssh_conn *conn)
         close(conn->fd);
         goto out;
     }
+    /* Before the key exchange: a client may send its first userauth request in the same flight
+     * as NEWKEYS, and a message that arrives with no callback set is only queued. */
+    ss->scb.userdata = ss;
+    ss->scb.auth_password_function = ssh_cb_auth_password;
+    ss->scb.auth_pubkey_function = ssh_cb_auth_pubkey;
+    ss->scb.channel_open_request_session_function = ssh_cb_channel_open;
+    ssh_callbacks_init(&ss->scb);
+    ssh_set_server_callbacks(ss->s, &ss->scb);
+    ssh_set_message_callback(ss->s, ssh_cb_message, ss);
+    ssh_set_auth_methods(ss->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE |
+                                    SSH_AUTH_METHOD_PUBLICKEY);
     if (ssh_kex(ss) != 0)
         goto done;
 
@@ -644,15 +650,6 @@ void ssh_sess_main(struct ssh_conn *conn)
                  "(login block-for)", conn->peer_addr, secs);
         goto done;
     }
-    ss->scb.userdata = ss;
-    ss->scb.auth_password_function = ssh_cb_auth_password;
-    ss->scb.auth_pubkey_function = ssh_cb_auth_pubkey;
-    ss->scb.channel_open_request_session_function = ssh_cb_channel_open;
-    ssh_callbacks_init(&ss->scb);
-    ssh_set_server_callbacks(ss->s, &ss->scb);
-    ssh_set_message_callback(ss->s, ssh_cb_message, ss);
-    ssh_set_auth_methods(ss->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE |
-                                    SSH_AUTH_METHOD_PUBLICKEY);
     /* Bounds a blocked write (peer not reading) to a slice, so idle and stop are noticed. */
     long slice = SSH_IO_SLICE_MS / 1000;
     ssh_options_set(ss->s, SSH_OPTIONS_TIMEOUT, &slice);
@@ -668,6 +665,7 @@ done:
     ssh_srv_conn_closing(conn->srv, conn);   /* ssh_disconnect closes the socket */
     ssh_disconnect(ss->s);
     ssh_free(ss->s);
+    lc.user = ss->user[0] ? ss->user : NULL;
     log_info(&lc, "ssh connection closed");
 out:
     free(ss);
