@@ -22,11 +22,6 @@
 #include "ring.h"
 #include "store.h"
 
-/* The history hand-off uses the store module when it is linked in. Unit tests of modules that
- * call stats (and stats' own) link without the store; a weak reference keeps them linkable and
- * stats_new(NULL) never reaches it. */
-#pragma weak store_history_add
-
 #define STATS_TICK_MS 250
 #define STATS_LISTENERS 8
 #define STATS_EVENT_RING 2048   /* per stream; ~1.9 KiB each */
@@ -55,6 +50,7 @@ struct stats_listener {
 struct stats {
     uint64_t counters[STATS_COUNTER_MAX];
     int64_t sessions_active;
+    int64_t started_ms;
     struct store *store;
     struct ring *rings[STATS_STREAM_MAX];
 
@@ -123,6 +119,11 @@ void stats_sessions_active(struct stats *s, int delta)
 int64_t stats_sessions_active_get(const struct stats *s)
 {
     return s ? __atomic_load_n(&s->sessions_active, __ATOMIC_RELAXED) : 0;
+}
+
+int64_t stats_started_ms(const struct stats *s)
+{
+    return s ? s->started_ms : 0;
 }
 
 struct ring *stats_stream(struct stats *s, enum stats_stream which)
@@ -230,8 +231,8 @@ int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progres
     return rc;
 }
 
-void stats_security(struct stats *s, const char *kind, const char *user, const char *peer,
-                    const char *reason)
+void stats_security(struct stats *s, const char *kind, const char *door, const char *user,
+                    const char *peer, const char *reason)
 {
     if (!s)
         return;
@@ -239,6 +240,7 @@ void stats_security(struct stats *s, const char *kind, const char *user, const c
     memset(&ev, 0, sizeof(ev));
     ev.time_ms = stats_clock_ms(CLOCK_REALTIME);
     snprintf(ev.kind, sizeof(ev.kind), "%s", kind ? kind : "event");
+    snprintf(ev.door, sizeof(ev.door), "%s", door ? door : "");
     snprintf(ev.user, sizeof(ev.user), "%s", user ? user : "");
     snprintf(ev.peer, sizeof(ev.peer), "%s", peer ? peer : "");
     snprintf(ev.detail, sizeof(ev.detail), "%s", reason ? reason : "");
@@ -309,7 +311,7 @@ static void stats_sample(struct stats *s, struct stats_batch *b, int64_t now, in
 
 static void stats_history(struct stats *s, struct stats_xfer *x)
 {
-    if (!s->store || !store_history_add)
+    if (!s->store)
         return;
     struct store_xfer row;
     memset(&row, 0, sizeof(row));
@@ -406,6 +408,7 @@ struct stats *stats_new(struct store *st)
     if (!s)
         return NULL;
     s->store = st;
+    s->started_ms = stats_clock_ms(CLOCK_REALTIME);
     s->done_tail = &s->done;
     for (int i = 0; i < STATS_STREAM_MAX; i++) {
         s->rings[i] = ring_new(sizeof(struct stats_event), STATS_EVENT_RING);

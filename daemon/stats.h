@@ -91,17 +91,21 @@ struct stats_event {
     struct stats_xfer_view xfer;     /* transfers stream */
     char result[16];
     char user[64], peer[64];         /* security stream */
+    char door[8];                    /* security stream: "ssh", "http" */
     char detail[256];                /* transfers: error; security: reason */
 };
 struct ring;
 struct ring *stats_stream(struct stats *s, enum stats_stream which);
 
 /* The security-event fan-out for aaa and ssh: one call per login failure, block, refusal.
- * kind: "login-failed", "login-blocked", "block-started", "session-rejected", "refused", ...
- * (a short word, shown as-is); user/peer may be NULL; reason: words a person can act on.
+ * kind: "login-failed", "login-blocked" or "refused" (the scpd.yang security-event kinds);
+ * door: "ssh" or "http"; user/peer may be NULL; reason: words a person can act on.
  * Never blocks (a ring push); does not touch the counters (use stats_inc for those). */
-void stats_security(struct stats *s, const char *kind, const char *user, const char *peer,
-                    const char *reason);
+void stats_security(struct stats *s, const char *kind, const char *door, const char *user,
+                    const char *peer, const char *reason);
+
+/* Unix milliseconds of stats_new() (the daemon's start, for uptime). */
+int64_t stats_started_ms(const struct stats *s);
 
 /* ---- inline fast path --------------------------------------------------------------------- */
 struct stats_xfer_hot {

@@ -73,13 +73,13 @@ static int check_t89(const char *hash, char t, size_t salt_len)
     return p[T89_HASH_LEN] == '\0' ? 0 : -1;
 }
 
-/* "$1$" + 1-8 salt characters (no '$') + "$" + 22 alphabet characters. Salt length out. */
+/* "$1$" + 0-8 salt characters (no '$') + "$" + 22 alphabet characters. Salt length out. */
 static int check_t5(const char *hash, size_t *salt_len)
 {
     if (strncmp(hash, "$1$", 3) != 0)
         return -1;
     const char *s = hash + 3, *d = strchr(s, '$');
-    if (d == NULL || d == s || (size_t)(d - s) > T5_SALT_MAX)
+    if (d == NULL || (size_t)(d - s) > T5_SALT_MAX)
         return -1;
     for (const char *q = s; q < d; q++)
         if (*q <= ' ' || *q > '~')

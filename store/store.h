@@ -17,7 +17,11 @@
 
 struct store;
 
-/* Who made a change (audit log). source: "boot", "scp", "api" or "cli". */
+#define STORE_MAX_LISTENERS 32   /* store_listen() registrations (one per module) */
+
+/* Who made a change (audit log). source: "boot", "scp", "api" or "cli" (required; any other value
+ * is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a who needs
+ * one (not NULL). */
 struct store_who {
     const char *user;
     const char *source;
@@ -103,7 +107,7 @@ struct store_xfer {
     char error[256];
 };
 struct store_xfer_filter {
-    int64_t since_ms;         /* 0: any */
+    int64_t since_ms;         /* 0: any; else transfers that ended at or after it */
     const char *user;         /* NULL: any */
     const char *result;       /* NULL: any */
     const char *direction;    /* NULL: any */

@@ -1,0 +1,163 @@
+/* hostkey: generates the SSH host keys with libssh's pki API on first start. The private key is
+ * exported to memory and written by us (open O_EXCL with mode 0600, fsync, rename, fsync of the
+ * directory), so the file is never readable by others, not even for a moment, and a crash leaves
+ * either no key or a whole key. The .pub file is written first: the private key file is the
+ * marker that a key is complete. */
+#include "hostkey.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/libssh.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const struct {
+    const char *file;
+    enum ssh_keytypes_e type;
+    int bits;
+    const char *what;
+} hostkeys[HOSTKEY__COUNT] = {
+    [HOSTKEY_RSA] = {"ssh_host_rsa_key", SSH_KEYTYPE_RSA, HOSTKEY_RSA_BITS, "RSA 3072"},
+    [HOSTKEY_ED25519] = {"ssh_host_ed25519_key", SSH_KEYTYPE_ED25519, 0, "Ed25519"},
+};
+
+int hostkey_path(const char *data_dir, enum hostkey_type t, char *buf, size_t cap,
+                 struct scpd_err *err)
+{
+    int n = snprintf(buf, cap, "%s/keys/%s", data_dir, hostkeys[t].file);
+    if (n < 0 || (size_t)n >= cap)
+        return scpd_err_set(err, SCPD_E_INVALID, "host key path too long under %s", data_dir);
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Writes data to path atomically with the given mode (temp file in the same directory). */
+static int write_atomic(const char *dir, const char *path, const char *data, mode_t mode,
+                        struct scpd_err *err)
+{
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return scpd_err_set(err, SCPD_E_INVALID, "path too long: %s", path);
+    unlink(tmp); /* left by a crash during an earlier first start */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+    size_t len = strlen(data), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            scpd_err_set(err, SCPD_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+        scpd_err_set(err, SCPD_E_IO, "cannot sync %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        scpd_err_set(err, SCPD_E_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto fail;
+    }
+    fsync_dir(dir);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return -1;
+}
+
+static int hostkey_generate(const char *dir, const char *path, int t, struct scpd_err *err)
+{
+    ssh_key key = NULL;
+    char *priv = NULL, *pub = NULL, *publine = NULL;
+    char pubpath[4200];
+    int rc = -1;
+    if (ssh_pki_generate(hostkeys[t].type, hostkeys[t].bits, &key) != SSH_OK) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot generate the %s host key", hostkeys[t].what);
+        goto out;
+    }
+    if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK ||
+        ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot export the %s host key", hostkeys[t].what);
+        goto out;
+    }
+    size_t plen = strlen(pub) + 64;
+    int n = snprintf(pubpath, sizeof(pubpath), "%s.pub", path);
+    if (n < 0 || (size_t)n >= sizeof(pubpath) || !(publine = malloc(plen))) {
+        scpd_err_set(err, SCPD_E_NOMEM, "cannot format the %s public key", hostkeys[t].what);
+        goto out;
+    }
+    n = snprintf(publine, plen, "%s %s scpd\n", ssh_key_type_to_char(ssh_key_type(key)), pub);
+    if (n < 0 || (size_t)n >= plen) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot format the %s public key", hostkeys[t].what);
+        goto out;
+    }
+    if (write_atomic(dir, pubpath, publine, 0644, err) != 0 ||
+        write_atomic(dir, path, priv, 0600, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (priv) {
+        explicit_bzero(priv, strlen(priv));
+        ssh_string_free_char(priv);
+    }
+    ssh_string_free_char(pub);
+    free(publine);
+    ssh_key_free(key);
+    return rc;
+}
+
+int hostkey_ensure(const char *data_dir, int *created, struct scpd_err *err)
+{
+    char dir[4096], path[4096];
+    int n = snprintf(dir, sizeof(dir), "%s/keys", data_dir);
+    if (created)
+        *created = 0;
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", data_dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", dir, strerror(errno));
+    for (int t = 0; t < HOSTKEY__COUNT; t++) {
+        if (hostkey_path(data_dir, (enum hostkey_type)t, path, sizeof(path), err) != 0)
+            return -1;
+        struct stat sb;
+        if (lstat(path, &sb) == 0) {
+            if (!S_ISREG(sb.st_mode))
+                return scpd_err_set(err, SCPD_E_IO, "%s is not a regular file", path);
+            if (sb.st_mode & 077)
+                log_warn(NULL, "host key %s is readable by others (mode %03o)", path,
+                         (unsigned)(sb.st_mode & 0777));
+            log_info(NULL, "using %s host key %s", hostkeys[t].what, path);
+            continue;
+        }
+        if (errno != ENOENT)
+            return scpd_err_set(err, SCPD_E_IO, "cannot stat %s: %s", path, strerror(errno));
+        if (hostkey_generate(dir, path, t, err) != 0)
+            return -1;
+        log_info(NULL, "generated %s host key %s", hostkeys[t].what, path);
+        if (created)
+            (*created)++;
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* hostkey: the SSH host keys in DIR/keys (RSA 3072 and Ed25519, OpenSSH private key files, mode
+ * 0600), created on first start and never replaced: clients pin them in known_hosts.
+ * hostkey_ensure() is called by main.c before any door starts; the SSH door loads the files
+ * named by hostkey_path(). Not thread-safe with itself (called once, at start). */
+#ifndef SCPD_HOSTKEY_H
+#define SCPD_HOSTKEY_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum hostkey_type { HOSTKEY_RSA = 0, HOSTKEY_ED25519, HOSTKEY__COUNT };
+
+#define HOSTKEY_RSA_BITS 3072
+
+/* Path of a host key's private key file (DIR/keys/ssh_host_rsa_key, ...) into buf. 0 or -1. */
+int hostkey_path(const char *data_dir, enum hostkey_type t, char *buf, size_t cap,
+                 struct scpd_err *err);
+
+/* Creates DIR/keys (0700) and every missing key (written to a temporary file, fsync'ed, renamed;
+ * a .pub file beside it). Existing keys are left untouched. *created (if not NULL) gets the number
+ * of keys generated. 0 or -1. */
+int hostkey_ensure(const char *data_dir, int *created, struct scpd_err *err);
+
+#endif

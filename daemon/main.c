@@ -1,0 +1,471 @@
+/* main: the scpd process (spec/overview.md "Process and command line").
+ *
+ * Parses the command line from one option table (which also prints the usage), then either
+ * validates a config offline (--check-config) or runs the daemon: prepares the data directory,
+ * opens (on first start: creates) the store, makes sure the host keys exist, starts the services
+ * and doors, and waits for SIGTERM/SIGINT with sigwait() in the main thread. The signals are
+ * blocked before any thread starts, so every thread inherits the mask and only the main thread
+ * ever sees them. Stop runs in the reverse order of start.
+ *
+ * stdout carries only what tests and tools parse (the doors print "ssh listening on ADDR:PORT");
+ * everything else goes to the log on stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "hostkey.h"
+#include "limits.h"
+#include "log.h"
+#include "scpd.h"
+#include "stats.h"
+#include "store.h"
+#include "trace.h"
+
+/* Room for a path under the data directory (<limits.h> is shadowed by daemon/limits.h). */
+#define MAIN_PATH_MAX 4096
+
+/* Exit codes of --check-config (and of the command line in general). */
+enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+struct main_args {
+    struct scpd_opts o;
+    const char *check_config;
+    const char *log_level;
+    int help, version;
+};
+
+/* ---- command line ---------------------------------------------------------------------------- */
+
+static int arg_listen(const char *v, const char **list, int *n, const char *opt,
+                      struct scpd_err *err)
+{
+    const char *colon = strrchr(v, ':');
+    char *end;
+    if (!colon || colon == v || colon[1] == '\0')
+        return scpd_err_set(err, SCPD_E_INVALID, "%s: expected HOST:PORT, got '%s'", opt, v);
+    if (v[0] == '[' && colon[-1] != ']')
+        return scpd_err_set(err, SCPD_E_INVALID, "%s: expected [ADDR]:PORT, got '%s'", opt, v);
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port < 0 || port > 65535)
+        return scpd_err_set(err, SCPD_E_INVALID, "%s: port must be 0-65535, got '%s'", opt, v);
+    if (*n >= SCPD_MAX_LISTEN)
+        return scpd_err_set(err, SCPD_E_LIMIT, "%s: at most %d addresses", opt, SCPD_MAX_LISTEN);
+    list[(*n)++] = v;
+    return 0;
+}
+
+static int set_data_dir(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.data_dir = v;
+    return 0;
+}
+static int set_ssh(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    return arg_listen(v, a->o.ssh_listen, &a->o.n_ssh_listen, "--ssh-listen", err);
+}
+static int set_http(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    return arg_listen(v, a->o.http_listen, &a->o.n_http_listen, "--http-listen", err);
+}
+static int set_startup(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.startup_config = v;
+    return 0;
+}
+static int set_cert(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.tls_cert = v;
+    return 0;
+}
+static int set_key(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.tls_key = v;
+    return 0;
+}
+static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    enum log_level l;
+    if (log_parse_level(v, &l) != 0)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "--log-level: expected debug, info, notice, warn or error, got '%s'", v);
+    a->log_level = v;
+    return 0;
+}
+static int set_check(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->check_config = v;
+    return 0;
+}
+static int set_help(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->help = 1;
+    return 0;
+}
+static int set_version(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->version = 1;
+    return 0;
+}
+
+static const struct main_opt {
+    const char *name;
+    const char *arg; /* NULL: no argument */
+    int (*set)(struct main_args *a, const char *v, struct scpd_err *err);
+    const char *help;
+} main_opts[] = {
+    {"data-dir", "DIR", set_data_dir, "data directory (default ./var)"},
+    {"ssh-listen", "HOST:PORT", set_ssh, "SSH address, repeatable (default 127.0.0.1:2222)"},
+    {"http-listen", "HOST:PORT", set_http, "HTTP address, repeatable (default 127.0.0.1:8080)"},
+    {"startup-config", "FILE", set_startup, "configuration loaded on first start only"},
+    {"tls-cert", "FILE", set_cert, "serve HTTPS with this certificate (needs --tls-key)"},
+    {"tls-key", "FILE", set_key, "private key of --tls-cert"},
+    {"log-level", "LEVEL", set_level, "debug, info, notice, warn or error (default info)"},
+    {"check-config", "FILE", set_check, "validate a configuration file and exit (1: invalid)"},
+    {"help", NULL, set_help, "show this help and exit"},
+    {"version", NULL, set_version, "show the version and exit"},
+};
+#define N_MAIN_OPTS (sizeof(main_opts) / sizeof(main_opts[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: scpd [--data-dir DIR] [--ssh-listen HOST:PORT]... "
+               "[--http-listen HOST:PORT]...\n"
+               "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
+               "[--log-level LEVEL]\n"
+               "       scpd --check-config FILE\n"
+               "       scpd --help | --version\n\n");
+    for (size_t i = 0; i < N_MAIN_OPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", main_opts[i].name, main_opts[i].arg ? " " : "",
+                 main_opts[i].arg ? main_opts[i].arg : "");
+        fprintf(f, "  %-28s %s\n", left, main_opts[i].help);
+    }
+}
+
+/* 0, or EXIT_USAGE with the reason in err. */
+static int parse_args(int argc, char **argv, struct main_args *a, struct scpd_err *err)
+{
+    struct option lo[N_MAIN_OPTS + 1];
+    memset(lo, 0, sizeof(lo));
+    for (size_t i = 0; i < N_MAIN_OPTS; i++) {
+        lo[i].name = main_opts[i].name;
+        lo[i].has_arg = main_opts[i].arg ? required_argument : no_argument;
+        lo[i].val = 256 + (int)i;
+    }
+    opterr = 0;
+    int c, idx;
+    while ((c = getopt_long(argc, argv, "", lo, &idx)) != -1) {
+        if (c < 256) {
+            scpd_err_set(err, SCPD_E_INVALID, "unknown option or missing argument: %s",
+                         argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        if (main_opts[c - 256].set(a, optarg, err) != 0)
+            return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        scpd_err_set(err, SCPD_E_INVALID, "unexpected argument: %s", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!a->o.tls_cert != !a->o.tls_key) {
+        scpd_err_set(err, SCPD_E_INVALID, "--tls-cert and --tls-key go together");
+        return EXIT_USAGE;
+    }
+    if (!a->o.data_dir)
+        a->o.data_dir = "./var";
+    if (a->o.n_ssh_listen == 0)
+        a->o.ssh_listen[a->o.n_ssh_listen++] = "127.0.0.1:2222";
+    if (a->o.n_http_listen == 0)
+        a->o.http_listen[a->o.n_http_listen++] = "127.0.0.1:8080";
+    return 0;
+}
+
+/* ---- configuration files --------------------------------------------------------------------- */
+
+/* Reads a config file (at most LIM_CONFIG_FILE_BYTES). NULL with err on failure. */
+static char *read_file(const char *path, size_t *len, struct scpd_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        scpd_err_set(err, SCPD_E_IO, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(LIM_CONFIG_FILE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, LIM_CONFIG_FILE_BYTES + 1, f) : 0;
+    int bad = !buf ? scpd_err_set(err, SCPD_E_NOMEM, "out of memory")
+              : ferror(f) ? scpd_err_set(err, SCPD_E_IO, "cannot read %s: %s", path,
+                                         strerror(errno))
+              : n > LIM_CONFIG_FILE_BYTES
+                  ? scpd_err_set(err, SCPD_E_LIMIT, "%s is larger than %u bytes", path,
+                                 LIM_CONFIG_FILE_BYTES)
+                  : 0;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Parses a whole config file in replace mode. EXIT_VALID with *out (if out != NULL),
+ * EXIT_INVALID with the IOS-style errors printed on errout, EXIT_USAGE if unreadable. */
+static int load_config_file(const char *path, FILE *errout, struct cfg **out)
+{
+    struct scpd_err err = {0};
+    size_t len = 0;
+    char *text = read_file(path, &len, &err);
+    if (!text) {
+        fprintf(errout, "%% %s\n", err.msg);
+        return err.code == SCPD_E_LIMIT ? EXIT_INVALID : EXIT_USAGE;
+    }
+    struct cfg_errors *errs = calloc(1, sizeof(*errs));
+    struct cfg *base = cfg_new_default();
+    struct cfg *c = errs && base ? cfg_apply_text(base, text, len, CFG_REPLACE, errs) : NULL;
+    int rc = EXIT_VALID;
+    if (!c) {
+        char *msg = errs ? cfg_errors_format(errs) : NULL;
+        fprintf(errout, "%s", msg ? msg : "% out of memory\n");
+        if (errs)
+            fprintf(errout, "%% %s: %d error%s\n", path, errs->total,
+                    errs->total == 1 ? "" : "s");
+        free(msg);
+        rc = EXIT_INVALID;
+    } else if (out) {
+        *out = c;
+        c = NULL;
+    }
+    cfg_free(c);
+    cfg_free(base);
+    free(errs);
+    free(text);
+    return rc;
+}
+
+static int check_config(const char *path)
+{
+    int rc = load_config_file(path, stdout, NULL);
+    if (rc == EXIT_VALID)
+        printf("%s: configuration is valid\n", path);
+    fflush(stdout);
+    return rc;
+}
+
+/* ---- data directory -------------------------------------------------------------------------- */
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int mkdir_p(const char *path, struct scpd_err *err)
+{
+    char buf[MAIN_PATH_MAX];
+    int n = snprintf(buf, sizeof(buf), "%s", path);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return scpd_err_set(err, SCPD_E_INVALID, "path too long: %s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) == 0) {
+        log_info(NULL, "created directory %s", buf);
+        return 0;
+    }
+    if (errno != EEXIST)
+        return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", buf, strerror(errno));
+    struct stat sb;
+    if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return scpd_err_set(err, SCPD_E_IO, "%s exists and is not a directory", buf);
+    return 0;
+}
+
+static int prepare_data_dir(const char *dir, struct scpd_err *err)
+{
+    static const char *const subdirs[] = {"", "/fs", "/fs/bootflash", "/fs/nvram"};
+    char path[MAIN_PATH_MAX];
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        int n = snprintf(path, sizeof(path), "%s%s", dir, subdirs[i]);
+        if (n < 0 || (size_t)n >= sizeof(path))
+            return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", dir);
+        if (mkdir_p(path, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Opens the store; on first start loads --startup-config (or the built-in default). Returns
+ * EXIT_VALID, or EXIT_INVALID after logging why. */
+static int open_store(struct scpd *d)
+{
+    struct scpd_err err = {0};
+    char db[MAIN_PATH_MAX];
+    struct cfg *initial = NULL;
+    int n = snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
+    if (n < 0 || (size_t)n >= sizeof(db)) {
+        log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
+        return EXIT_INVALID;
+    }
+    bool exists = access(db, F_OK) == 0;
+    if (d->opts.startup_config && exists) {
+        log_notice(NULL, "--startup-config %s ignored: %s exists (the file is used on first start "
+                         "only; copy it to running-config or startup-config instead)",
+                   d->opts.startup_config, db);
+    } else if (d->opts.startup_config) {
+        int rc = load_config_file(d->opts.startup_config, stderr, &initial);
+        if (rc != EXIT_VALID) {
+            log_err(NULL, "startup configuration %s rejected; nothing was created",
+                    d->opts.startup_config);
+            return EXIT_INVALID;
+        }
+        log_info(NULL, "loaded startup configuration %s", d->opts.startup_config);
+    } else if (!exists) {
+        log_info(NULL, "no --startup-config: using the built-in default (nothing remote enabled)");
+    }
+    bool created = false;
+    d->store = store_open(d->opts.data_dir, initial, &created, &err);
+    cfg_free(initial);
+    if (!d->store) {
+        log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
+    return EXIT_VALID;
+}
+
+/* ---- services and doors ---------------------------------------------------------------------- */
+
+/* Starts everything after the store, in dependency order. Each module's helper adds its call at
+ * its HOOK below (and the matching stop in services_stop). On failure err says why; whatever
+ * started is stopped by services_stop(). */
+static int services_start(struct scpd *d, struct scpd_err *err)
+{
+    /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
+
+    /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
+    d->trace = trace_new(LIM_TRACE_RING);
+    if (!d->trace)
+        return scpd_err_set(err, SCPD_E_NOMEM, "debug ip scp: out of memory for the trace ring");
+
+    /* HOOK stats: d->stats = stats_new(d->store); */
+    d->stats = stats_new(d->store);
+    if (!d->stats)
+        return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
+
+    /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
+
+    /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
+
+    /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
+
+    return 0;
+}
+
+/* Stops in the reverse order of services_start; each stop accepts NULL. */
+static void services_stop(struct scpd *d)
+{
+    /* HOOK api: api_stop(d->api); d->api = NULL; */
+
+    /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
+
+    /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
+
+    /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
+    stats_free(d->stats);
+    d->stats = NULL;
+
+    /* HOOK trace: trace_free(d->trace); d->trace = NULL; */
+    trace_free(d->trace);
+    d->trace = NULL;
+
+    /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
+}
+
+/* ---- run ------------------------------------------------------------------------------------- */
+
+static int run(struct scpd *d)
+{
+    struct scpd_err err = {0};
+    int rc = EXIT_INVALID;
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    /* Before any thread exists: every thread inherits the mask, only sigwait() sees them. */
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a peer closing a socket is an error return, not a death */
+
+    log_info(NULL, "scpd %s starting, data directory %s", SCPD_VERSION, d->opts.data_dir);
+    if (prepare_data_dir(d->opts.data_dir, &err) != 0) {
+        log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
+    if (open_store(d) != EXIT_VALID)
+        return EXIT_INVALID;
+    int nkeys = 0;
+    if (hostkey_ensure(d->opts.data_dir, &nkeys, &err) != 0) {
+        log_err(NULL, "host keys: %s", err.msg);
+        goto out;
+    }
+    if (services_start(d, &err) != 0) {
+        log_err(NULL, "start failed: %s", err.msg);
+        goto out;
+    }
+    fflush(stdout);
+    log_notice(NULL, "scpd ready (configuration version %llu)",
+               (unsigned long long)store_version(d->store));
+
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    d->stopping = 1;
+    log_notice(NULL, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = EXIT_VALID;
+out:
+    services_stop(d);
+    store_close(d->store);
+    d->store = NULL;
+    if (rc == EXIT_VALID)
+        log_notice(NULL, "scpd stopped");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct main_args a;
+    struct scpd_err err = {0};
+    memset(&a, 0, sizeof(a));
+    if (parse_args(argc, argv, &a, &err) != 0) {
+        fprintf(stderr, "scpd: %s\n", err.msg);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (a.help) {
+        usage(stdout);
+        return 0;
+    }
+    if (a.version) {
+        printf("scpd %s\n", SCPD_VERSION);
+        return 0;
+    }
+    if (a.check_config)
+        return check_config(a.check_config);
+    if (a.log_level) {
+        enum log_level l = LOG_LVL_INFO;
+        log_parse_level(a.log_level, &l);
+        log_set_level(l);
+    }
+    umask(077); /* the store, keys and uploaded files are for this user only */
+    struct scpd d;
+    memset(&d, 0, sizeof(d));
+    d.opts = a.o;
+    return run(&d);
+}
