@@ -34,6 +34,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "hostkey.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
@@ -57,8 +58,6 @@
 #define SSH_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
 #define SSH_USERKEY_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
                          "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
-
-static const char *const ssh_host_key_files[] = {"ssh_host_ed25519_key", "ssh_host_rsa_key"};
 
 struct ssh_listener {
     struct ssh_server *srv;
@@ -405,12 +404,11 @@ static int ssh_srv_bind_setup(struct ssh_server *s, struct scpd_err *err)
     if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
         return scpd_err_set(err, SCPD_E_INTERNAL, "libssh: %s", ssh_get_error(s->bind));
     const char *dir = s->d->opts.data_dir ? s->d->opts.data_dir : "./var";
-    for (size_t i = 0; i < sizeof(ssh_host_key_files) / sizeof(ssh_host_key_files[0]); i++) {
+    for (int t = 0; t < HOSTKEY__COUNT; t++) {
         char path[4096];
         struct stat st;
-        int n = snprintf(path, sizeof(path), "%s/keys/%s", dir, ssh_host_key_files[i]);
-        if (n < 0 || (size_t)n >= sizeof(path))
-            return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        if (hostkey_path(dir, (enum hostkey_type)t, path, sizeof(path), err) != 0)
+            return -1;
         if (stat(path, &st) != 0)
             return scpd_err_set(err, SCPD_E_NOTFOUND, "SSH host key %s: %s (host keys are "
                                 "created in DIR/keys at start-up)", path, strerror(errno));
