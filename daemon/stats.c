@@ -218,6 +218,16 @@ size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max)
     return n;
 }
 
+size_t stats_xfer_count(struct stats *s)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (struct stats_xfer *x = s->live; x; x = x->next)
+        n++;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progress_ms)
 {
     int rc = -1;

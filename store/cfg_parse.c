@@ -554,6 +554,9 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         size_t keep = n > LIM_CFG_LINE_LEN ? LIM_CFG_LINE_LEN : n;
         memcpy(l->raw, s, keep);
         l->raw[keep] = '\0';
+        for (size_t i = 0; i < keep; i++)
+            if (l->raw[i] == '\0')
+                l->raw[i] = '?'; /* rejected by tokenize(); shown in the error text */
         if (n > LIM_CFG_LINE_LEN) {
             char why[64];
             snprintf(why, sizeof why, "line too long (at most %d characters)", LIM_CFG_LINE_LEN);
