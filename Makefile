@@ -58,6 +58,13 @@ build/tests/%: tests/unit/%.c build/libscpd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS) -lcmocka
 
+# Test tools: tests/tools/NAME.c, programs linked with the library (used by integration tests).
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+build/tools/%: tests/tools/%.c build/libscpd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS)
+
 build/asan/scpd: build/asan/obj/daemon/main.o build/asan/libscpd.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -107,19 +114,19 @@ test: deps
 
 # clang sees every file with the same -Werror flags (syntax and warnings only; gcc builds the binary).
 check-build: build/clang-check
-build/clang-check: $(SRC) $(UNIT_SRC) $(wildcard */*.h)
+build/clang-check: $(SRC) $(UNIT_SRC) $(TOOL_SRC) $(wildcard */*.h)
 	@mkdir -p build
-	@for f in $(SRC) $(UNIT_SRC); do clang $(CFLAGS) -Itests/unit -fsyntax-only $$f || exit 1; done
+	@for f in $(SRC) $(UNIT_SRC) $(TOOL_SRC); do clang $(CFLAGS) -Itests/unit -fsyntax-only $$f || exit 1; done
 	@touch $@
 
 test-unit: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done
 
 PYTEST_ARGS ?=
-test-integration: build/scpd
+test-integration: build/scpd $(TOOLS)
 	cd tests/integration && SCPD_BIN=$(CURDIR)/build/scpd $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test-asan: build/asan/scpd $(AUNIT)
+test-asan: build/asan/scpd $(AUNIT) $(TOOLS)
 	@rm -f build/asan/*.log.*
 	@set -e; for t in $(AUNIT); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 	cd tests/integration && SCPD_BIN=$(CURDIR)/build/asan/scpd SCPD_ASAN=1 \

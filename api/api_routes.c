@@ -4,6 +4,7 @@
  * observability resources). Privileges (spec/api.md): 15 for configuration and every write,
  * 1 for operational state and metrics, none for host-meta and the dashboard's static files. */
 #include "api_internal.h"
+#include "api_obs.h"
 
 #define R API_PRIV_READ
 #define A API_PRIV_ADMIN
@@ -16,9 +17,41 @@ const struct api_route api_routes[] = {
     {"/restconf/yang-library-version", API_GET, api_h_yang_library_version, R, A, 0},
     {"/restconf/data", API_GET, api_h_data_root, R, A, 0},
 
+    /* configuration: Cisco-IOS-XE-native subset (api_native.c) */
+    {"/restconf/data/Cisco-IOS-XE-native:native", API_GET | API_WRITE_METHODS, api_h_native, A, A,
+     API_F_PREFIX | API_F_JSON_BODY | API_F_DATA_ROOT},
+    {"/restconf/data/scpd:audit-log", API_GET, api_h_audit_log, A, A, API_F_PREFIX},
+
+    /* datastores (RFC 8527) */
+    {"/restconf/ds/ietf-datastores:running", API_GET | API_WRITE_METHODS, api_h_ds_running, A, A,
+     API_F_PREFIX | API_F_JSON_BODY},
+    {"/restconf/ds/ietf-datastores:startup", API_GET, api_h_ds_startup, A, A, API_F_PREFIX},
+    {"/restconf/ds/ietf-datastores:operational", API_GET, api_h_ds_operational, R, A,
+     API_F_PREFIX},
+
+    /* operations (api_ops.c) */
+    {"/restconf/operations", API_GET, api_h_operations, R, A, 0},
+    {"/restconf/operations/cisco-ia:save-config", API_POST, api_h_save_config, A, A,
+     API_F_JSON_BODY},
+    {"/restconf/operations/scpd:apply-config", API_POST, api_h_apply_config, A, A,
+     API_F_JSON_BODY},
+    {"/restconf/operations/scpd:show", API_POST, api_h_show, A, A, API_F_JSON_BODY},
+
     /* bearer tokens for the dashboard */
     {"/restconf/operations/scpd:login", API_POST, api_h_login, R, R, 0},
     {"/restconf/operations/scpd:logout", API_POST, api_h_logout, R, R, 0},
+
+    /* observability (obs): scpd:scp-state, debug ip scp, event streams, metrics, dashboard */
+    {"/restconf/data/scpd:scp-state", API_GET, api_h_scp_state, R, A, API_F_DATA_ROOT},
+    {"/restconf/data/scpd:scp-state/transfers", API_GET, api_h_scp_history, R, A, 0},
+    {"/restconf/data/scpd:debug", API_GET, api_h_debug, R, A, API_F_DATA_ROOT},
+    {"/restconf/data/scpd:debug/scp", API_GET | API_PUT, api_h_debug_scp, R, A, API_F_JSON_BODY},
+    {"/restconf/data/scpd:debug/traces", API_GET, api_h_debug_traces, R, A, 0},
+    {"/restconf/data/ietf-restconf-monitoring:restconf-state", API_GET, api_h_restconf_state, R, A,
+     API_F_PREFIX | API_F_DATA_ROOT},
+    {"/restconf/streams/*", API_GET, api_h_stream, R, A, 0},
+    {"/metrics", API_GET, api_h_metrics, R, A, 0},
+    {"/", API_GET, api_h_web, N, N, API_F_PREFIX},
 
     {NULL, 0, NULL, 0, 0, 0},
 };

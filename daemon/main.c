@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aaa.h"
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
@@ -365,6 +366,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
     /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
+    d->aaa = aaa_new(d->store, d->stats, d->trace);
+    if (!d->aaa)
+        return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
     /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
 
@@ -381,6 +385,8 @@ static void services_stop(struct scpd *d)
     /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
 
     /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
+    aaa_free(d->aaa);
+    d->aaa = NULL;
 
     /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
     stats_free(d->stats);

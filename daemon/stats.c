@@ -22,11 +22,6 @@
 #include "ring.h"
 #include "store.h"
 
-/* The history hand-off uses the store module when it is linked in. Unit tests of modules that
- * call stats (and stats' own) link without the store; a weak reference keeps them linkable and
- * stats_new(NULL) never reaches it. */
-#pragma weak store_history_add
-
 #define STATS_TICK_MS 250
 #define STATS_LISTENERS 8
 #define STATS_EVENT_RING 2048   /* per stream; ~1.9 KiB each */
@@ -223,6 +218,16 @@ size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max)
     return n;
 }
 
+size_t stats_xfer_count(struct stats *s)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (struct stats_xfer *x = s->live; x; x = x->next)
+        n++;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progress_ms)
 {
     int rc = -1;
@@ -316,7 +321,7 @@ static void stats_sample(struct stats *s, struct stats_batch *b, int64_t now, in
 
 static void stats_history(struct stats *s, struct stats_xfer *x)
 {
-    if (!s->store || !store_history_add)
+    if (!s->store)
         return;
     struct store_xfer row;
     memset(&row, 0, sizeof(row));

@@ -70,6 +70,7 @@ struct stats_xfer_view {
 };
 /* Copies up to max live transfers into out; returns the count. */
 size_t stats_xfer_list(struct stats *s, struct stats_xfer_view *out, size_t max);
+size_t stats_xfer_count(struct stats *s);   /* live transfers now */
 
 /* Transfer events for streams: called on begin, at most every progress_ms while active, and on
  * end (kind "start", "progress", "end"). Runs on a stats thread, never on the transfer path. */

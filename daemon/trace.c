@@ -135,3 +135,5 @@ void trace_unsubscribe(struct trace_sub *s)
     ring_unsubscribe(s->rs);
     free(s);
 }
+
+size_t trace_subscribers(struct trace *t) { return ring_subscribers(t->ring); }

@@ -58,5 +58,6 @@ struct trace_sub *trace_subscribe_from(struct trace *t, size_t queue_size, uint6
 size_t trace_sub_take(struct trace_sub *s, struct trace_event *out, size_t max, uint64_t *lost,
                       int timeout_ms);
 void trace_unsubscribe(struct trace_sub *s);   /* NULL is a no-op */
+size_t trace_subscribers(struct trace *t);
 
 #endif

@@ -366,6 +366,17 @@ static void add_error(struct cfg_errors *errs, int lineno, const char *raw, int 
     snprintf(e->reason, sizeof e->reason, "%s", reason);
 }
 
+/* Errors of a key are found at its `exit` but belong to its key-string line: order by line. */
+static void sort_errors(struct cfg_errors *errs)
+{
+    for (int i = 1; errs != NULL && i < errs->n; i++)
+        for (int j = i; j > 0 && errs->e[j - 1].line > errs->e[j].line; j--) {
+            struct cfg_error t = errs->e[j];
+            errs->e[j] = errs->e[j - 1];
+            errs->e[j - 1] = t;
+        }
+}
+
 /* ---- lines ----------------------------------------------------------------------------------- */
 
 /* Splits l->buf into words. -1 with the column of the offending character on a control character,
@@ -515,7 +526,7 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     struct cfg_pctx p = {0};
     struct cfg_line *l = malloc(sizeof *l);
     int nerr = 0, lineno = 0, ks_line = 0;
-    bool ended = false, header_ok = true;
+    bool ended = false, header_ok = true, ks_bad = false;
     char ks_raw[LIM_CFG_LINE_LEN + 1] = "";
 
     if (errs != NULL)
@@ -543,6 +554,9 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         size_t keep = n > LIM_CFG_LINE_LEN ? LIM_CFG_LINE_LEN : n;
         memcpy(l->raw, s, keep);
         l->raw[keep] = '\0';
+        for (size_t i = 0; i < keep; i++)
+            if (l->raw[i] == '\0')
+                l->raw[i] = '?'; /* rejected by tokenize(); shown in the error text */
         if (n > LIM_CFG_LINE_LEN) {
             char why[64];
             snprintf(why, sizeof why, "line too long (at most %d characters)", LIM_CFG_LINE_LEN);
@@ -567,11 +581,13 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
             continue;
         }
         if (p.mode == CFG_PM_KEYSTRING) {
-            int rc = (l->n == 1 && tok_is(&l->t[0], "exit")) ? cfg_keystring_end(&p, l->t[0].col)
-                                                               : cfg_keystring_data(&p, l);
+            bool at_exit = l->n == 1 && tok_is(&l->t[0], "exit");
+            /* after a bad data line, the key as a whole is not reported again */
+            int rc = at_exit ? cfg_keystring_end(&p, ks_bad ? -1 : l->t[0].col)
+                             : cfg_keystring_data(&p, l);
+            ks_bad |= rc != 0;
             if (rc != 0) {
                 /* a bad key is reported on its key-string line; data errors on their own line */
-                bool at_exit = l->n == 1 && tok_is(&l->t[0], "exit");
                 int ecol = at_exit ? (int)strspn(ks_raw, " \t") + 1 : p.err_col;
                 add_error(errs, at_exit ? ks_line : lineno, at_exit ? ks_raw : l->raw, ecol,
                           p.err_reason);
@@ -611,10 +627,11 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
             nerr++;
         } else if (p.mode == CFG_PM_KEYSTRING) {
             ks_line = lineno;
+            ks_bad = false;
             snprintf(ks_raw, sizeof ks_raw, "%s", l->raw);
         }
     }
-    if (p.mode == CFG_PM_KEYSTRING) {
+    if (p.mode == CFG_PM_KEYSTRING && !ks_bad) {
         add_error(errs, ks_line, ks_raw, (int)strspn(ks_raw, " \t") + 1,
                   "key-string not ended by 'exit'");
         cfg_keystring_end(&p, -1);
@@ -622,6 +639,7 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     }
     free(l);
     free(p.ks.p);
+    sort_errors(errs);
     if (nerr > 0) {
         work_fini(&w);
         for (size_t i = 0; i < c->n_users; i++)

@@ -55,6 +55,7 @@ class Daemon:
         self.cmd = cmd
         self.errpath = os.path.join(os.path.dirname(data_dir), "scpd.stderr")
         self._err = open(self.errpath, "ab")
+        self._log_start = self._err.tell()   # the file may hold earlier runs on this data dir
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._err,
                                      env=dict(os.environ, **(env or {})))
         self.ssh_port = None
@@ -67,7 +68,10 @@ class Daemon:
         buf = b""
         fd = self.proc.stdout.fileno()
         while time.time() < deadline:
-            if (self.ssh_port or not ssh) and (self.http_port or not http):
+            if (ssh or http) and (self.ssh_port or not ssh) and (self.http_port or not http):
+                return
+            # Without a door to wait for, "scpd ready" on stderr says the start-up is done.
+            if not ssh and not http and "scpd ready" in self.log(since_start=True):
                 return
             r, _, _ = select.select([fd], [], [], 0.2)
             if r:
@@ -90,9 +94,12 @@ class Daemon:
         raise RuntimeError("scpd did not start: rc=%s stdout=%r stderr=%s" % (
             self.proc.poll(), self.stdout_lines, self.log()))
 
-    def log(self):
-        self._err.flush()
+    def log(self, since_start=False):
+        if not self._err.closed:   # also readable after stop()
+            self._err.flush()
         with open(self.errpath, "rb") as f:
+            if since_start:
+                f.seek(self._log_start)
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=30):

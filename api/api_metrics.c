@@ -1,0 +1,134 @@
+/* api_metrics: GET /metrics in the Prometheus text exposition format 0.0.4, for Prometheus and
+ * Grafana. The exposition is a table: each row is one sample (family, labels, source); rows of a
+ * family are adjacent and the family's HELP/TYPE lines are written before its first row. Counters
+ * come from stats (names end in _total, as the format's conventions want), gauges from live state.
+ * Checked with `promtool check metrics` in tests/integration/test_obs_metrics.py. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_obs.h"
+#include "ring.h"
+#include "scpd.h"
+#include "stats.h"
+#include "store.h"
+#include "trace.h"
+
+typedef uint64_t (*api_metric_fn)(struct scpd *d);
+
+static uint64_t m_sessions_active(struct scpd *d)
+{
+    int64_t v = stats_sessions_active_get(d->stats);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+static uint64_t m_transfers_active(struct scpd *d) { return stats_xfer_count(d->stats); }
+
+static uint64_t m_trace_dropped(struct scpd *d) { return trace_dropped(d->trace); }
+static uint64_t m_trace_events(struct scpd *d) { return trace_last_seq(d->trace); }
+static uint64_t m_debug_on(struct scpd *d) { return trace_on(d->trace) ? 1 : 0; }
+
+static uint64_t m_scp_enabled(struct scpd *d)
+{
+    const struct store_snap *snap = store_snapshot(d->store);
+    uint64_t v = snap->cfg->scp_enable ? 1 : 0;
+    store_snap_release(snap);
+    return v;
+}
+
+static uint64_t m_subscribers(struct scpd *d)
+{
+    return trace_subscribers(d->trace) +
+           ring_subscribers(stats_stream(d->stats, STATS_STREAM_TRANSFERS)) +
+           ring_subscribers(stats_stream(d->stats, STATS_STREAM_SECURITY));
+}
+
+static uint64_t m_config_version(struct scpd *d) { return store_version(d->store); }
+
+static uint64_t m_start_time(struct scpd *d)
+{
+    return (uint64_t)(stats_started_ms(d->stats) / 1000);
+}
+
+struct api_metric {
+    const char *family;
+    const char *type;       /* "counter" or "gauge" */
+    const char *help;
+    const char *labels;     /* "" or `direction="in",result="ok"` */
+    int counter;            /* enum stats_counter, or -1 to use fn */
+    api_metric_fn fn;
+};
+
+#define C(fam, help, labels, c) {fam, "counter", help, labels, c, NULL}
+#define G(fam, help, labels, fn) {fam, "gauge", help, labels, -1, fn}
+
+static const struct api_metric api_metrics[] = {
+    C("scpd_sessions_accepted_total", "SSH sessions accepted since start.", "",
+      STATS_SESSIONS_ACCEPTED),
+    C("scpd_sessions_rejected_total", "SSH sessions rejected by a session limit since start.", "",
+      STATS_SESSIONS_REJECTED),
+    G("scpd_sessions_active", "SSH sessions open now.", "", m_sessions_active),
+    C("scpd_logins_total", "Login attempts (SSH and HTTP) by result since start.",
+      "result=\"ok\"", STATS_LOGINS_OK),
+    C("scpd_logins_total", NULL, "result=\"failed\"", STATS_LOGINS_FAILED),
+    C("scpd_logins_total", NULL, "result=\"blocked\"", STATS_LOGINS_BLOCKED),
+    C("scpd_transfers_total", "Finished SCP transfers by direction (in: upload to the device) and "
+      "result since start.", "direction=\"in\",result=\"ok\"", STATS_XFER_IN_OK),
+    C("scpd_transfers_total", NULL, "direction=\"in\",result=\"failed\"", STATS_XFER_IN_FAILED),
+    C("scpd_transfers_total", NULL, "direction=\"out\",result=\"ok\"", STATS_XFER_OUT_OK),
+    C("scpd_transfers_total", NULL, "direction=\"out\",result=\"failed\"", STATS_XFER_OUT_FAILED),
+    C("scpd_transfer_bytes_total", "File bytes moved by SCP transfers (live transfers included) "
+      "by direction since start.", "direction=\"in\"", STATS_BYTES_IN),
+    C("scpd_transfer_bytes_total", NULL, "direction=\"out\"", STATS_BYTES_OUT),
+    G("scpd_transfers_active", "SCP transfers in progress.", "", m_transfers_active),
+    C("scpd_scp_refusals_total", "SCP requests refused before a transfer, by reason, since start.",
+      "reason=\"disabled\"", STATS_REFUSED_DISABLED),
+    C("scpd_scp_refusals_total", NULL, "reason=\"no-authorization\"", STATS_REFUSED_NO_AUTHZ),
+    C("scpd_scp_refusals_total", NULL, "reason=\"privilege\"", STATS_REFUSED_PRIVILEGE),
+    C("scpd_scp_refusals_total", NULL, "reason=\"path\"", STATS_REFUSED_PATH),
+    C("scpd_scp_refusals_total", NULL, "reason=\"other\"", STATS_REFUSED_OTHER),
+    C("scpd_http_requests_total", "HTTP requests served since start.", "", STATS_HTTP_REQUESTS),
+    G("scpd_scp_server_enabled", "1 when ip scp server enable is in the running configuration.",
+      "", m_scp_enabled),
+    G("scpd_debug_scp_enabled", "1 while debug ip scp is on.", "", m_debug_on),
+    {"scpd_trace_events_total", "counter", "debug ip scp trace events recorded since start.", "",
+     -1, m_trace_events},
+    {"scpd_trace_dropped_total", "counter",
+     "debug ip scp trace events dropped from the ring (oldest first) since start.", "", -1,
+     m_trace_dropped},
+    G("scpd_event_stream_subscribers", "Event-stream (SSE) subscribers connected now.", "",
+      m_subscribers),
+    G("scpd_config_version", "Version of the running configuration (one per commit).", "",
+      m_config_version),
+    G("scpd_start_time_seconds", "Start time of scpd, unix seconds.", "", m_start_time),
+};
+
+int api_h_metrics(struct api_req *r, struct api_resp *resp)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return api_error(resp, 500, "application", "operation-failed", r->path,
+                         "out of memory for /metrics");
+    const char *fam = "";
+    for (size_t i = 0; i < sizeof api_metrics / sizeof api_metrics[0]; i++) {
+        const struct api_metric *m = &api_metrics[i];
+        if (strcmp(fam, m->family) != 0) {
+            fam = m->family;
+            fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->family, m->help, m->family, m->type);
+        }
+        uint64_t v = m->counter >= 0 ? stats_get(r->d->stats, m->counter) : m->fn(r->d);
+        if (m->labels[0])
+            fprintf(f, "%s{%s} %" PRIu64 "\n", m->family, m->labels, v);
+        else
+            fprintf(f, "%s %" PRIu64 "\n", m->family, v);
+    }
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return api_error(resp, 500, "application", "operation-failed", r->path,
+                         "out of memory for /metrics");
+    }
+    return api_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+}

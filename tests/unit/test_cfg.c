@@ -1,0 +1,379 @@
+/* Unit tests of cfg: the model life cycle, merge and replace, whole-file validation that leaves the
+ * base untouched, secrets that never appear in plaintext, the exact header byte count, diffs,
+ * lookups and limits. Per-line cases (good renderings, bad lines and their errors) live in the
+ * corpus (tests/config, test_cfg_corpus.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "secret.h"
+
+static const char H9[] = "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6";
+
+static struct cfg *apply(const struct cfg *base, const char *text, enum cfg_mode mode)
+{
+    struct cfg_errors errs;
+    struct cfg *c = cfg_apply_text(base, text, strlen(text), mode, &errs);
+    if (c == NULL) {
+        char *e = cfg_errors_format(&errs);
+        fail_msg("rejected:\n%s", e);
+    }
+    return c;
+}
+
+static char *render(const struct cfg *c)
+{
+    char *r = cfg_render(c, NULL, NULL);
+    assert_non_null(r);
+    return r;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct cfg *c = cfg_new_default();
+    assert_non_null(c);
+    assert_string_equal(c->hostname, "scpd");
+    assert_false(c->aaa_new_model);
+    assert_false(c->scp_enable);
+    assert_int_equal(c->ssh_version, 2);
+    assert_int_equal(c->ssh_timeout, 120);
+    assert_int_equal(c->ssh_retries, 3);
+    assert_int_equal(c->block_secs, 0);
+    assert_int_equal(c->n_users, 0);
+    char *r = render(c);
+    assert_string_equal(r, "!\nhostname scpd\n!\nend\n");
+    free(r);
+    struct cfg_render_opts all = {.all = true};
+    r = cfg_render(c, &all, NULL);
+    assert_string_equal(r, "!\nhostname scpd\n!\nno aaa new-model\n!\nip ssh version 2\n"
+                           "ip ssh time-out 120\nip ssh authentication-retries 3\n"
+                           "no ip scp server enable\n!\nend\n");
+    free(r);
+    struct cfg *e = apply(NULL, "", CFG_REPLACE);
+    assert_true(cfg_equal(c, e));
+    cfg_free(e);
+    cfg_free(c);
+    cfg_free(NULL);
+}
+
+/* "Current configuration : N bytes": N is the exact size of everything after that line. */
+static void test_header_byte_count(void **state)
+{
+    (void)state;
+    struct cfg *c = apply(NULL, "hostname R1\naaa new-model\nip scp server enable\n", CFG_REPLACE);
+    struct cfg_render_opts o = {.header = true, .last_change = 1795515302, .last_user = "tiger"};
+    size_t len;
+    char *r = cfg_render(c, &o, &len);
+    assert_int_equal(len, strlen(r));
+    const char *hdr = "Building configuration...\n\nCurrent configuration : ";
+    assert_memory_equal(r, hdr, strlen(hdr));
+    unsigned long n = strtoul(r + strlen(hdr), NULL, 10);
+    const char *body = strchr(r + strlen(hdr), '\n') + 1;
+    assert_int_equal(n, strlen(body));
+    assert_non_null(strstr(body, "!\n! Last configuration change at 10:15:02 UTC Tue Nov 24 2026 "
+                                 "by tiger\n!\nhostname R1\n"));
+    struct cfg *c2 = apply(NULL, r, CFG_REPLACE);
+    assert_true(cfg_equal(c, c2));
+    free(r);
+    /* single-digit days are not padded, as IOS prints them; no user: no " by" */
+    o.last_change = 1793707200; /* 2026-11-03 12:00:00 UTC */
+    o.last_user = NULL;
+    r = cfg_render(c, &o, NULL);
+    assert_non_null(strstr(r, "! Last configuration change at 12:00:00 UTC Tue Nov 3 2026\n"));
+    free(r);
+    cfg_free(c);
+    cfg_free(c2);
+}
+
+static void test_merge_and_replace(void **state)
+{
+    (void)state;
+    struct cfg *base = apply(NULL,
+                             "hostname R1\naaa new-model\nip scp server enable\n"
+                             "username tiger privilege 15 secret 9 $9$2MJBozw/9R3UsU$"
+                             "2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6\n",
+                             CFG_REPLACE);
+    struct cfg *m = apply(base, "username bob privilege 2\nip ssh time-out 30\n", CFG_MERGE);
+    assert_string_equal(m->hostname, "R1");
+    assert_true(m->scp_enable);
+    assert_int_equal(m->n_users, 2);
+    assert_int_equal(m->ssh_timeout, 30);
+    assert_non_null(cfg_user_find(m, "tiger"));
+    assert_int_equal(cfg_user_find(m, "bob")->privilege, 2);
+    /* merge keeps attributes a line does not mention */
+    struct cfg *m2 = apply(m, "username tiger secret 5 $1$28772684$iEwNOgGugqO9.bIz5sk8k/\n",
+                           CFG_MERGE);
+    assert_int_equal(cfg_user_find(m2, "tiger")->privilege, 15);
+    assert_int_equal(cfg_user_find(m2, "tiger")->secret_type, CFG_SECRET_5);
+    struct cfg *r = apply(base, "username bob privilege 2\n", CFG_REPLACE);
+    assert_string_equal(r->hostname, "scpd");
+    assert_false(r->scp_enable);
+    assert_int_equal(r->n_users, 1);
+    /* the base is a value: never modified */
+    assert_int_equal(base->n_users, 1);
+    assert_int_equal(base->ssh_timeout, 120);
+    cfg_free(base);
+    cfg_free(m);
+    cfg_free(m2);
+    cfg_free(r);
+}
+
+static void test_bad_file_changes_nothing(void **state)
+{
+    (void)state;
+    struct cfg *base = apply(NULL, "hostname R1\nusername a privilege 3\n", CFG_REPLACE);
+    struct cfg *copy = cfg_clone(base);
+    struct cfg_errors errs;
+    const char *text = "hostname R2\nno username a\nip ssh time-out 500\nip scp server enable\n";
+    assert_null(cfg_apply_text(base, text, strlen(text), CFG_MERGE, &errs));
+    assert_true(cfg_equal(base, copy));
+    assert_int_equal(errs.n, 1);
+    assert_int_equal(errs.total, 1);
+    assert_int_equal(errs.e[0].line, 3);
+    assert_int_equal(errs.e[0].column, 17);
+    assert_string_equal(errs.e[0].text, "ip ssh time-out 500");
+    assert_string_equal(errs.e[0].reason, "value out of range 1-120");
+    char *f = cfg_errors_format(&errs);
+    assert_string_equal(f, "line 3: ip ssh time-out 500\n"
+                           "                        ^\n"
+                           "% Invalid input detected at '^' marker: value out of range 1-120\n");
+    free(f);
+    /* errs may be NULL */
+    assert_null(cfg_apply_text(base, text, strlen(text), CFG_MERGE, NULL));
+    cfg_free(base);
+    cfg_free(copy);
+}
+
+static void test_nul_and_control_bytes(void **state)
+{
+    (void)state;
+    static const char text[] = "hostname R1\nhostname R\0X\n";
+    struct cfg_errors errs;
+    assert_null(cfg_apply_text(NULL, text, sizeof text - 1, CFG_REPLACE, &errs));
+    assert_int_equal(errs.n, 1);
+    assert_int_equal(errs.e[0].line, 2);
+    assert_int_equal(errs.e[0].column, 11);
+    assert_string_equal(errs.e[0].text, "hostname R?X");
+    /* a file without a final newline still has its last line */
+    struct cfg *c = apply(NULL, "hostname R1\nip scp server enable", CFG_REPLACE);
+    assert_true(c->scp_enable);
+    cfg_free(c);
+}
+
+static void test_plaintext_never_kept(void **state)
+{
+    (void)state;
+    struct cfg *c = apply(NULL,
+                          "username a password 0 Sup3rSecret words\n"
+                          "username b password 7 0822455D0A16\n"
+                          "username c secret 0 An0therOne\n"
+                          "username d password Plain4\n",
+                          CFG_REPLACE);
+    char *r = render(c);
+    assert_null(strstr(r, "Sup3rSecret"));
+    assert_null(strstr(r, "0822455D0A16"));
+    assert_null(strstr(r, "An0therOne"));
+    assert_null(strstr(r, "Plain4"));
+    for (size_t i = 0; i < c->n_users; i++)
+        assert_int_equal(c->users[i].secret_type, CFG_SECRET_9);
+    assert_int_equal(secret_verify(9, cfg_user_find(c, "a")->secret, "Sup3rSecret words"), 1);
+    assert_int_equal(secret_verify(9, cfg_user_find(c, "b")->secret, "cisco"), 1);
+    assert_int_equal(secret_verify(9, cfg_user_find(c, "c")->secret, "An0therOne"), 1);
+    assert_int_equal(secret_verify(9, cfg_user_find(c, "d")->secret, "Plain4"), 1);
+    free(r);
+    cfg_free(c);
+
+    /* errors on lines with plaintext mask it, wherever the marker is */
+    static const char *const bad[] = {
+        "username a privilege 16 password 0 Sup3rSecret\n",
+        "username a password 7 Sup3rSecret\n",
+        "username a secret 0 Sup3rSecret extra\n",
+        "usrname a secret Sup3rSecret\n",
+        "username a privilege x password Sup3rSecret\n",
+        "username a\x01 password Sup3rSecret\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct cfg_errors errs;
+        assert_null(cfg_apply_text(NULL, bad[i], strlen(bad[i]), CFG_REPLACE, &errs));
+        char *f = cfg_errors_format(&errs);
+        if (strstr(f, "Sup3rSecret") != NULL)
+            fail_msg("plaintext echoed for case %zu:\n%s", i, f);
+        assert_non_null(strstr(f, "*****"));
+        free(f);
+    }
+}
+
+static void test_pubkey_key_string(void **state)
+{
+    (void)state;
+    /* the MD5 fingerprint ssh-keygen -l -E md5 prints for this key: 08:eb:2a:d4:...:56:cb */
+    struct cfg *c = apply(NULL,
+                          "ip ssh pubkey-chain\n username tiger\n  key-string\n"
+                          "AAAAC3NzaC1lZDI1NTE5AAAAIBYXcZxr+R4+Fg0Q\n"
+                          "rl3jKOrLoGL7ZORVcun2SRRYUBRN\n  exit\n",
+                          CFG_REPLACE);
+    const struct cfg_pkuser *u = cfg_pkuser_find(c, "tiger");
+    assert_non_null(u);
+    assert_int_equal(u->nkeys, 1);
+    assert_string_equal(u->keys[0].type, "ssh-ed25519");
+    assert_string_equal(u->keys[0].hash, "08EB2AD473C87485F448CCC7C22256CB");
+    assert_null(cfg_pkuser_find(c, "bob"));
+    cfg_free(c);
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    struct cfg *a = apply(NULL, "hostname R1\nusername a privilege 2\nusername c privilege 2\n",
+                          CFG_REPLACE);
+    struct cfg *b = apply(a, "hostname R2\nusername b privilege 2\nno username c\n"
+                             "ip scp server enable\n", CFG_MERGE);
+    char *d = cfg_diff(a, b);
+    assert_string_equal(d, "- hostname R1\n+ hostname R2\n- username c privilege 2\n"
+                           "+ username b privilege 2\n+ ip scp server enable\n+ !\n");
+    free(d);
+    d = cfg_diff(a, a);
+    assert_string_equal(d, "");
+    free(d);
+    /* a diff never carries plaintext: only hashes are in the model */
+    struct cfg *s = apply(a, "username z secret 0 Sup3rSecret\n", CFG_MERGE);
+    d = cfg_diff(a, s);
+    assert_null(strstr(d, "Sup3rSecret"));
+    assert_non_null(strstr(d, "+ username z secret 9 $9$"));
+    free(d);
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(s);
+}
+
+static void test_clone_equal_lookup(void **state)
+{
+    (void)state;
+    char text[64 * 200];
+    size_t o = 0;
+    for (int i = 199; i >= 0; i--)
+        o += (size_t)snprintf(text + o, sizeof text - o, "username u%03d privilege %d\n", i, i % 16);
+    struct cfg *c = apply(NULL, text, CFG_REPLACE);
+    assert_int_equal(c->n_users, 200);
+    for (size_t i = 1; i < c->n_users; i++)
+        assert_true(strcmp(c->users[i - 1].name, c->users[i].name) < 0);
+    assert_int_equal(cfg_user_find(c, "u123")->privilege, 123 % 16);
+    assert_null(cfg_user_find(c, "u200"));
+    assert_null(cfg_user_find(c, ""));
+    struct cfg *d = cfg_clone(c);
+    assert_true(cfg_equal(c, d));
+    assert_true(d->users != c->users);
+    d->users[5].privilege ^= 1;
+    assert_false(cfg_equal(c, d));
+    cfg_free(d);
+    struct cfg *e = apply(c, "aaa authentication login default local\n"
+                             "aaa authentication login B none\naaa authorization exec A local\n",
+                          CFG_MERGE);
+    assert_non_null(cfg_authn_find(e, "default"));
+    assert_int_equal(cfg_authn_find(e, "B")->m[0].kind, CFG_M_NONE);
+    assert_null(cfg_authn_find(e, "A"));
+    assert_int_equal(cfg_authz_find(e, "A")->m[0].kind, CFG_M_LOCAL);
+    assert_false(cfg_equal(c, e));
+    assert_false(cfg_equal(c, NULL));
+    assert_true(cfg_equal(NULL, NULL));
+    cfg_free(c);
+    cfg_free(e);
+}
+
+static void test_error_cap(void **state)
+{
+    (void)state;
+    size_t cap = 150 * 32, o = 0;
+    char *text = malloc(cap);
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(text + o, cap - o, "ip ssh time-out %d\n", 200 + i);
+    struct cfg_errors errs;
+    assert_null(cfg_apply_text(NULL, text, o, CFG_REPLACE, &errs));
+    assert_int_equal(errs.n, LIM_CFG_ERRORS);
+    assert_int_equal(errs.total, 150);
+    char *f = cfg_errors_format(&errs);
+    assert_non_null(strstr(f, "% 50 more errors not shown\n"));
+    free(f);
+    free(text);
+}
+
+static void test_user_limit(void **state)
+{
+    (void)state;
+    size_t n = LIM_CFG_USERS + 1, cap = n * 32, o = 0;
+    char *text = malloc(cap);
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, cap - o, "username u%zu privilege 2\n", i);
+    struct cfg_errors errs;
+    assert_null(cfg_apply_text(NULL, text, o, CFG_REPLACE, &errs));
+    assert_int_equal(errs.total, 1);
+    assert_int_equal(errs.e[0].line, (int)n);
+    assert_non_null(strstr(errs.e[0].reason, "too many users"));
+    /* one fewer fits; deleting makes room again */
+    o = 0;
+    for (size_t i = 0; i < n - 1; i++)
+        o += (size_t)snprintf(text + o, cap - o, "username u%zu privilege 2\n", i);
+    o += (size_t)snprintf(text + o, cap - o, "no username u7\nusername extra privilege 2\n");
+    struct cfg *c = cfg_apply_text(NULL, text, o, CFG_REPLACE, &errs);
+    assert_non_null(c);
+    assert_int_equal(c->n_users, LIM_CFG_USERS);
+    assert_null(cfg_user_find(c, "u7"));
+    assert_non_null(cfg_user_find(c, "extra"));
+    cfg_free(c);
+    free(text);
+}
+
+static void test_roundtrip_with_header_and_all(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "hostname R9\naaa new-model\naaa authentication login default group tacacs+ local\n"
+             "username tiger privilege 15 secret 9 %s\nusername nopw privilege 1\n"
+             "ip ssh time-out 5\nip ssh pubkey-chain\n username tiger\n"
+             "  key-hash ssh-rsa 2AE2B4F52DFE7B6F5C43734862CB7DC9 a b  c\n"
+             "login block-for 1 attempts 65535 within 65535\n",
+             H9);
+    struct cfg *c = apply(NULL, text, CFG_REPLACE);
+    assert_string_equal(cfg_pkuser_find(c, "tiger")->keys[0].comment, "a b c");
+    for (int h = 0; h < 2; h++)
+        for (int a = 0; a < 2; a++) {
+            struct cfg_render_opts o = {.header = h, .all = a, .last_change = h ? 1 : 0};
+            char *r1 = cfg_render(c, &o, NULL);
+            struct cfg *c2 = apply(NULL, r1, CFG_REPLACE);
+            assert_true(cfg_equal(c, c2));
+            char *r2 = cfg_render(c2, &o, NULL);
+            assert_string_equal(r1, r2);
+            free(r1);
+            free(r2);
+            cfg_free(c2);
+        }
+    cfg_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_header_byte_count),
+        cmocka_unit_test(test_merge_and_replace),
+        cmocka_unit_test(test_bad_file_changes_nothing),
+        cmocka_unit_test(test_nul_and_control_bytes),
+        cmocka_unit_test(test_plaintext_never_kept),
+        cmocka_unit_test(test_pubkey_key_string),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_clone_equal_lookup),
+        cmocka_unit_test(test_error_cap),
+        cmocka_unit_test(test_user_limit),
+        cmocka_unit_test(test_roundtrip_with_header_and_all),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
