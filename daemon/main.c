@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
+#include "ifs.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
@@ -354,6 +355,9 @@ static int open_store(struct scpd *d)
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
     /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
+    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    if (!d->ifs)
+        return -1;
 
     /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
@@ -397,6 +401,8 @@ static void services_stop(struct scpd *d)
     d->trace = NULL;
 
     /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
+    ifs_free(d->ifs);
+    d->ifs = NULL;
 }
 
 /* ---- run ------------------------------------------------------------------------------------- */
