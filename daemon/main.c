@@ -317,7 +317,11 @@ static int open_store(struct scpd *d)
         log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
         return EXIT_INVALID;
     }
-    bool exists = access(db, F_OK) == 0;
+    int exists = store_initialized(d->opts.data_dir, &err);
+    if (exists < 0) {
+        log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
     if (d->opts.startup_config && exists) {
         log_notice(NULL, "--startup-config %s ignored: %s exists (the file is used on first start "
                          "only; copy it to running-config or startup-config instead)",
