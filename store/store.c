@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -893,6 +895,24 @@ static int store_load(struct store *st, struct scpd_err *err)
     return 0;
 }
 
+/* Two processes on one data directory would each trust their own snapshot and write deltas
+ * against it, so the second is refused. flock() dies with its process (kill -9 included). */
+static int store_lock(struct store *st, const char *dir, struct scpd_err *err)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/scpd.lock", dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (st->lock_fd < 0)
+        return scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path, strerror(errno));
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return scpd_err_set(err, errno == EWOULDBLOCK ? SCPD_E_CONFLICT : SCPD_E_IO,
+                            "store: %s is in use by another scpd (lock %s: %s)", dir, path,
+                            strerror(errno));
+    return 0;
+}
+
 struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
                          struct scpd_err *err)
 {
@@ -904,8 +924,11 @@ struct store *store_open(const char *dir, const struct cfg *initial, bool *creat
     pthread_mutex_init(&st->db_lock, NULL);
     pthread_mutex_init(&st->snap_lock, NULL);
     pthread_mutex_init(&st->lsn_lock, NULL);
+    st->lock_fd = -1;
     if (created)
         *created = false;
+    if (store_lock(st, dir, err) != 0)
+        goto fail;
     int n = snprintf(st->path, sizeof(st->path), "%s/scpd.db", dir);
     if (n < 0 || (size_t)n >= sizeof(st->path)) {
         scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
@@ -1010,6 +1033,8 @@ void store_close(struct store *st)
         sqlite3_close(st->db);
     if (st->cur)
         store_snap_release(&st->cur->pub);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&st->db_lock);
     pthread_mutex_destroy(&st->snap_lock);
     pthread_mutex_destroy(&st->lsn_lock);

@@ -37,7 +37,9 @@ struct store_snap {
 };
 
 /* Opens or creates DIR/scpd.db. On a new database the running and startup datastores are loaded
- * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which. */
+ * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
+ * One process per data directory: a second store_open() of DIR while one is open fails with
+ * SCPD_E_CONFLICT (flock on DIR/scpd.lock). */
 struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
                          struct scpd_err *err);
 /* 1 if DIR/scpd.db holds a datastore (this is a later start), 0 if not (no file, or a first start

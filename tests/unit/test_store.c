@@ -177,6 +177,11 @@ static void test_create_and_reopen(void **state)
     assert_true(created);
     assert_int_equal(store_initialized(f->dir, NULL), 1);
     assert_int_equal(store_version(f->st), 1);
+    /* a second opener of the same directory is refused while the first holds it */
+    struct scpd_err err = {0};
+    assert_null(store_open(f->dir, NULL, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_CONFLICT);
+    assert_non_null(strstr(err.msg, "in use"));
     const struct store_snap *s = store_snapshot(f->st);
     struct cfg *def = cfg_new_default();
     assert_true(cfg_equal(s->cfg, def));
