@@ -251,6 +251,10 @@ static void test_diff(void **state)
     d = cfg_diff(a, a);
     assert_string_equal(d, "");
     free(d);
+    d = cfg_diff(NULL, a); /* NULL: the built-in default */
+    assert_string_equal(d, "- hostname scpd\n+ hostname R1\n+ username a privilege 2\n"
+                           "+ username c privilege 2\n+ !\n");
+    free(d);
     /* a diff never carries plaintext: only hashes are in the model */
     struct cfg *s = apply(a, "username z secret 0 Sup3rSecret\n", CFG_MERGE);
     d = cfg_diff(a, s);
