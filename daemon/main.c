@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
+#include "ifs.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
@@ -317,7 +318,11 @@ static int open_store(struct scpd *d)
         log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
         return EXIT_INVALID;
     }
-    bool exists = access(db, F_OK) == 0;
+    int exists = store_initialized(d->opts.data_dir, &err);
+    if (exists < 0) {
+        log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
     if (d->opts.startup_config && exists) {
         log_notice(NULL, "--startup-config %s ignored: %s exists (the file is used on first start "
                          "only; copy it to running-config or startup-config instead)",
@@ -351,6 +356,9 @@ static int open_store(struct scpd *d)
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
     /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
+    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    if (!d->ifs)
+        return -1;
 
     /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
@@ -399,6 +407,8 @@ static void services_stop(struct scpd *d)
     d->trace = NULL;
 
     /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
+    ifs_free(d->ifs);
+    d->ifs = NULL;
 }
 
 /* ---- run ------------------------------------------------------------------------------------- */

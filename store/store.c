@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -937,6 +938,47 @@ struct store *store_open(const char *dir, const struct cfg *initial, bool *creat
 fail:
     store_close(st);
     return NULL;
+}
+
+int store_initialized(const char *dir, struct scpd_err *err)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/scpd.db", dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
+    if (access(path, F_OK) != 0)
+        return 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* No meta table (an empty or unmigrated file) is the same as no meta row. */
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'", -1, &q,
+                           NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+        scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    rc = sqlite3_column_int(q, 0) > 0;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (rc == 1) {
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM meta", -1, &q, NULL) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW) {
+            rc = scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path,
+                              sqlite3_errmsg(db));
+            goto out;
+        }
+        rc = sqlite3_column_int(q, 0) > 0;
+    }
+out:
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return rc;
 }
 
 void store_close(struct store *st)

@@ -40,6 +40,10 @@ struct store_snap {
  * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which. */
 struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
                          struct scpd_err *err);
+/* 1 if DIR/scpd.db holds a datastore (this is a later start), 0 if not (no file, or a first start
+ * that stopped before its first commit: store_open() will create the content), -1 on error.
+ * Opens the file read-only and changes nothing. */
+int store_initialized(const char *dir, struct scpd_err *err);
 void store_close(struct store *st);      /* NULL is a no-op; snapshots must be released first */
 
 /* Snapshot of the current running config; release with store_snap_release(). Never blocks on a

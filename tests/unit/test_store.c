@@ -172,8 +172,10 @@ static void test_create_and_reopen(void **state)
 {
     struct fx *f = *state;
     bool created = false;
+    assert_int_equal(store_initialized(f->dir, NULL), 0);
     f->st = open_ok(f, NULL, &created);
     assert_true(created);
+    assert_int_equal(store_initialized(f->dir, NULL), 1);
     assert_int_equal(store_version(f->st), 1);
     const struct store_snap *s = store_snapshot(f->st);
     struct cfg *def = cfg_new_default();
@@ -205,6 +207,7 @@ static void test_migrate_empty_and_refuse_newer(void **state)
     sqlite3 *db = raw_db(f);
     raw_exec(db, "CREATE TABLE unrelated(x)");
     sqlite3_close(db);
+    assert_int_equal(store_initialized(f->dir, NULL), 0);
     bool created = false;
     f->st = open_ok(f, NULL, &created);
     assert_true(created);
