@@ -98,7 +98,8 @@ static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
     enum log_level l;
     if (log_parse_level(v, &l) != 0)
         return scpd_err_set(err, SCPD_E_INVALID,
-                            "--log-level: expected debug, info, notice, warn or error, got '%s'", v);
+                            "--log-level: expected debug, info, notice, warn or error, got '%s'",
+                            v);
     a->log_level = v;
     return 0;
 }
@@ -203,13 +204,12 @@ static char *read_file(const char *path, size_t *len, struct scpd_err *err)
     }
     char *buf = malloc(LIM_CONFIG_FILE_BYTES + 1);
     size_t n = buf ? fread(buf, 1, LIM_CONFIG_FILE_BYTES + 1, f) : 0;
-    int bad = !buf ? scpd_err_set(err, SCPD_E_NOMEM, "out of memory")
-              : ferror(f) ? scpd_err_set(err, SCPD_E_IO, "cannot read %s: %s", path,
-                                         strerror(errno))
-              : n > LIM_CONFIG_FILE_BYTES
-                  ? scpd_err_set(err, SCPD_E_LIMIT, "%s is larger than %u bytes", path,
-                                 LIM_CONFIG_FILE_BYTES)
-                  : 0;
+    int bad =
+        !buf        ? scpd_err_set(err, SCPD_E_NOMEM, "out of memory")
+        : ferror(f) ? scpd_err_set(err, SCPD_E_IO, "cannot read %s: %s", path, strerror(errno))
+        : n > LIM_CONFIG_FILE_BYTES ? scpd_err_set(err, SCPD_E_LIMIT, "%s is larger than %u bytes",
+                                                   path, LIM_CONFIG_FILE_BYTES)
+                                    : 0;
     fclose(f);
     if (bad) {
         free(buf);
@@ -239,8 +239,7 @@ static int load_config_file(const char *path, FILE *errout, struct cfg **out)
         char *msg = errs ? cfg_errors_format(errs) : NULL;
         fprintf(errout, "%s", msg ? msg : "% out of memory\n");
         if (errs)
-            fprintf(errout, "%% %s: %d error%s\n", path, errs->total,
-                    errs->total == 1 ? "" : "s");
+            fprintf(errout, "%% %s: %d error%s\n", path, errs->total, errs->total == 1 ? "" : "s");
         free(msg);
         rc = EXIT_INVALID;
     } else if (out) {
@@ -324,8 +323,9 @@ static int open_store(struct scpd *d)
         return EXIT_INVALID;
     }
     if (d->opts.startup_config && exists) {
-        log_notice(NULL, "--startup-config %s ignored: %s exists (the file is used on first start "
-                         "only; copy it to running-config or startup-config instead)",
+        log_notice(NULL,
+                   "--startup-config %s ignored: %s exists (the file is used on first start "
+                   "only; copy it to running-config or startup-config instead)",
                    d->opts.startup_config, db);
     } else if (d->opts.startup_config) {
         int rc = load_config_file(d->opts.startup_config, stderr, &initial);

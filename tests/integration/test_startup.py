@@ -239,6 +239,14 @@ def test_first_start_interrupted_before_its_commit_is_redone(start_daemon, workd
     assert query(db, "SELECT name, privilege FROM users") == [("tiger", 15)]
 
 
+def test_second_daemon_on_the_same_data_dir_is_refused(start_daemon):
+    d = start_daemon(args=PORTS, ssh=False, http=False)
+    r = scpd("--data-dir", d.data_dir, *PORTS, timeout=30)
+    assert r.returncode == 1
+    assert "in use by another scpd" in r.stderr
+    assert d.proc.poll() is None   # the first one is unharmed
+
+
 # ---- kill -9 during commits ----------------------------------------------------------------------
 
 def _read_for(proc, seconds):
