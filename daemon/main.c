@@ -26,6 +26,7 @@
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
+#include "ssh_server.h"
 #include "stats.h"
 #include "store.h"
 #include "trace.h"
@@ -375,6 +376,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
     /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
+    d->ssh = ssh_server_start(d, err);
+    if (!d->ssh)
+        return -1;
 
     /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
 
@@ -387,6 +391,8 @@ static void services_stop(struct scpd *d)
     /* HOOK api: api_stop(d->api); d->api = NULL; */
 
     /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
+    ssh_server_stop(d->ssh);
+    d->ssh = NULL;
 
     /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
     aaa_free(d->aaa);

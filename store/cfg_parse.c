@@ -465,6 +465,7 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
     int from = neg ? 1 : 0, best_col = -1, part_k = -1, part_col = 0;
     char best_reason[sizeof p->err_reason] = "";
     const char *part_reason = "unknown command";
+    const struct cfg_cmd *part_cmd = NULL;
     enum cfg_pmode start = p->mode;
 
     if (neg && l->n == 1)
@@ -478,9 +479,12 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
             if (k < need) {
                 if (k > part_k) {
                     part_k = k;
+                    part_cmd = cmd;
                     bool more = from + k < l->n;
                     part_col = more ? l->t[from + k].col : l->end_col;
                     part_reason = more ? "unknown command or keyword" : "incomplete command";
+                } else if (k == part_k) {
+                    part_cmd = NULL; /* more than one command continues here */
                 }
                 continue;
             }
@@ -506,6 +510,9 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
     }
     if (best_col >= 0)
         return cfg_fail(p, best_col, "%s", best_reason);
+    if (part_cmd != NULL && part_k > 0 && from + part_k >= l->n)
+        return cfg_fail(p, part_col, "%s: %s%s", part_reason, neg ? "no " : "",
+                        part_cmd->help + strspn(part_cmd->help, " "));
     return cfg_fail(p, part_col, "%s", part_reason);
 }
 
