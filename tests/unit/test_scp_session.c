@@ -329,7 +329,7 @@ static void test_libssh2_eof_endings(void **state)
     assert_true(trace_has(t, "recv <EOF> after the data"));
     t->m->inlen = t->m->inoff = t->m->outlen = 0;
     put(t->m, "\0\0", 2);
-    assert_int_equal(run(t, "scp -f bootflash:curl.txt"), 0);
+    assert_int_equal(run(t, "scp -f bootflash:/curl.txt"), 0);
     assert_memory_equal(t->m->out, "C0644 4 curl.txt\ndata\0", 22);
     /* but not when more was to come: -r with two files, EOF after the first */
     fx_put(t->f, "d1", "");
@@ -390,10 +390,15 @@ static void test_download_file(void **state)
     struct t *t = *state;
     fx_put(t->f, "cfg.txt", "abcdef");
     put(t->m, "\0\0\0", 3);
-    assert_int_equal(run(t, "scp -f bootflash:cfg.txt"), 0);
+    assert_int_equal(run(t, "scp -f bootflash:/cfg.txt"), 0);
     const char want[] = "C0644 6 cfg.txt\nabcdef";
     assert_int_equal(t->m->outlen, sizeof(want));   /* + the \0 after the data */
     assert_memory_equal(t->m->out, want, sizeof(want));
+    /* the name is the last '/'-component of the request, as OpenSSH's scp checks it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put(t->m, "\0\0\0", 3);
+    assert_int_equal(run(t, "scp -f bootflash:cfg.txt"), 0);
+    assert_memory_equal(t->m->out, "C0644 6 bootflash:cfg.txt\n", 26);
     assert_true(trace_has(t, "send C0644 6 cfg.txt"));
     assert_true(trace_has(t, "recv <OK>"));
 }
@@ -443,7 +448,7 @@ static void test_download_errors(void **state)
     fx_put(t->f, "f", "data");
     t->m->inlen = t->m->inoff = t->m->outlen = 0;
     put(t->m, "\0\x01scp: f: Permission denied\n", 28);
-    assert_int_equal(run(t, "scp -f bootflash:f"), 1);
+    assert_int_equal(run(t, "scp -f flash:/f"), 1);
     assert_string_equal(t->m->out, "C0644 4 f\n");
 }
 
