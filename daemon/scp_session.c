@@ -144,7 +144,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
     char word[LIM_PATH_LEN];
     const char *s = cmdline;
     bool have_path = false, opts_done = false;
-    int r;
+    int r = 0;
     memset(out, 0, sizeof(*out));
     if (!cmdline || strlen(cmdline) >= LIM_SCP_COMMAND_LEN)
         return scpd_err_set(err, SCPD_E_LIMIT, "scp: command line too long");
@@ -152,12 +152,33 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
     const char *base = r > 0 ? strrchr(word, '/') : NULL;
     if (r <= 0 || strcmp(base ? base + 1 : word, "scp") != 0)
         return scpd_err_set(err, SCPD_E_INVALID, "only scp commands are accepted here");
-    while ((r = shell_word(&s, word, sizeof(word))) > 0) {
+    for (;;) {
+        const char *at = s + strspn(s, " \t");
+        /* OpenSSH scp -O and pscp send the remote path as typed, unquoted (a shell would split
+         * it). There is no shell here and only one path: unquoted text after the options is the
+         * path verbatim, spaces included, as IOS reads it. */
+        if (opts_done && !have_path && *at && !strpbrk(at, "'\"\\")) {
+            size_t n = strlen(at);
+            while (n && (at[n - 1] == ' ' || at[n - 1] == '\t'))
+                n--;
+            if (n >= sizeof(out->path))
+                return scpd_err_set(err, SCPD_E_LIMIT, "scp: path too long");
+            memcpy(out->path, at, n);
+            out->path[n] = '\0';
+            have_path = true;
+            break;
+        }
+        if ((r = shell_word(&s, word, sizeof(word))) <= 0)
+            break;
         if (!opts_done && strcmp(word, "--") == 0) {
             opts_done = true;
         } else if (!opts_done && word[0] == '-' && word[1] != '\0') {
             if (parse_flags(word, out, err) < 0)
                 return -1;
+        } else if (!opts_done && !have_path) {
+            /* the first non-option word: re-read from its start as the path */
+            opts_done = true;
+            s = at;
         } else if (have_path) {
             return scpd_err_set(err, SCPD_E_INVALID, "scp: more than one path (quote a path "
                                                      "with spaces)");
@@ -167,7 +188,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
             opts_done = true;
         }
     }
-    if (r < 0)
+    if (!have_path && r < 0)
         return scpd_err_set(err, SCPD_E_INVALID, "scp: bad quoting or path too long");
     if (out->sink == out->source)
         return scpd_err_set(err, SCPD_E_INVALID, "scp: exactly one of -t and -f is required");

@@ -483,10 +483,15 @@ static void test_cmd_parse(void **state)
     assert_int_equal(scp_cmd_parse("/usr/bin/scp -d -t -- -dash", &c, &err), 0);
     assert_string_equal(c.path, "-dash");
     assert_true(c.target_dir);
+    /* OpenSSH scp -O and pscp send the path unquoted: the rest of the line, spaces included */
+    assert_int_equal(scp_cmd_parse("scp -t bootflash:x  y.txt ", &c, &err), 0);
+    assert_string_equal(c.path, "bootflash:x  y.txt");
+    assert_int_equal(scp_cmd_parse("scp -t -- -x y", &c, &err), 0);
+    assert_string_equal(c.path, "-x y");
     assert_int_equal(scp_cmd_parse("scp -q -t 'it'\\''s'", &c, &err), 0);
     assert_string_equal(c.path, "it's");
     const char *bad[] = {"ls -l", "scp", "scp -t", "scp -x -t a", "scp -t -f a", "scp a",
-                         "scp -t a b", "scp -t 'open", "scp -t \"open", "", "scpx -t a",
+                         "scp -t 'a' b", "scp -t 'open", "scp -t \"open", "", "scpx -t a",
                          "scp -t a\\"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (scp_cmd_parse(bad[i], &c, &err) == 0)
