@@ -63,6 +63,16 @@ static void puts_(struct mio *m, const char *s)
     put(m, s, strlen(s));
 }
 
+/* A whole file as a well-behaved client sends it: C record, data, status byte. */
+static void put_file(struct mio *m, const char *name, const char *content)
+{
+    char rec[300];
+    snprintf(rec, sizeof(rec), "C0644 %zu %s\n", strlen(content), name);
+    puts_(m, rec);
+    puts_(m, content);
+    put(m, "", 1);
+}
+
 struct t {
     struct fx *f;
     struct mio *m;
@@ -184,12 +194,7 @@ static void test_upload_tree(void **state)
 static void test_running_config_merge(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname EDGE1\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu running-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "running-config", "hostname EDGE1\n");
     assert_int_equal(run(t, "scp -t running-config"), 0);
     const struct store_snap *snap = store_snapshot(t->f->st);
     assert_string_equal(snap->cfg->hostname, "EDGE1");
@@ -200,13 +205,8 @@ static void test_running_config_merge(void **state)
 static void test_invalid_config_refused(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname X\nip ssh time-out 500\nbogus line\n";
-    char rec[64];
     uint64_t v = store_version(t->f->st);
-    snprintf(rec, sizeof(rec), "C0644 %zu x.cfg\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "x.cfg", "hostname X\nip ssh time-out 500\nbogus line\n");
     assert_int_equal(run(t, "scp -t system:running-config"), 1);
     /* start ok, record ok, then one error line naming the lines and reasons */
     assert_memory_equal(t->m->out, "\0\0\x01scp: %Error copying to running-config", 40);
@@ -223,12 +223,7 @@ static void test_invalid_config_refused(void **state)
 static void test_startup_config_replace(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname BOOT\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu startup-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "startup-config", "hostname BOOT\n");
     assert_int_equal(run(t, "scp -t startup-config"), 0);
     char *text = store_startup_get(t->f->st, NULL, NULL);
     assert_non_null(strstr(text, "hostname BOOT"));
