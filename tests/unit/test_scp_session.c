@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ifs_fixture.h"
@@ -311,6 +313,38 @@ static void test_cut_off_upload(void **state)
     assert_int_equal(fx_temps(t->f), 0);
 }
 
+/* A write that fails half-way (here: a file size limit): the rest of the data is read to stay in
+ * step, the error is the reply after the data, the old file stays and no temporary is left. */
+static void test_write_error_mid_file(void **state)
+{
+    struct t *t = *state;
+    struct rlimit old, lim = {.rlim_cur = 300000, .rlim_max = RLIM_INFINITY};
+    static char big[400000];
+    memset(big, 'z', sizeof(big));
+    fx_put(t->f, "w.bin", "old");
+    puts_(t->m, "C0644 400000 w.bin\n");
+    put(t->m, big, sizeof(big));
+    put(t->m, "", 1);
+    put_file(t->m, "next.txt", "next");   /* the session goes on */
+    signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim.rlim_max = old.rlim_max;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int status = run(t, "scp -t bootflash:");
+    setrlimit(RLIMIT_FSIZE, &old);
+    assert_int_equal(status, 1);
+    assert_memory_equal(t->m->out, "\0\0\x01scp: %Error writing bootflash:w.bin (File too large)\n",
+                        56);
+    assert_memory_equal(t->m->out + 56, "\0\0", 2);
+    char *s = fx_get(t->f, "w.bin");
+    assert_string_equal(s, "old");
+    free(s);
+    s = fx_get(t->f, "next.txt");
+    assert_string_equal(s, "next");
+    free(s);
+    assert_int_equal(fx_temps(t->f), 0);
+}
+
 /* libssh2 (curl) ends an upload with EOF instead of the status byte, and a download likewise: the
  * data is complete, so both count as done. */
 static void test_libssh2_eof_endings(void **state)
@@ -525,6 +559,7 @@ int main(void)
         T(test_depth_bomb),
         T(test_oversize_upload),
         T(test_cut_off_upload),
+        T(test_write_error_mid_file),
         T(test_libssh2_eof_endings),
         T(test_symlink_out_of_root),
         T(test_path_escape_target),
