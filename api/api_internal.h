@@ -175,7 +175,6 @@ int api_h_host_meta(struct api_req *r, struct api_resp *resp);
 int api_h_restconf_root(struct api_req *r, struct api_resp *resp);
 int api_h_yang_library_version(struct api_req *r, struct api_resp *resp);
 int api_h_data_root(struct api_req *r, struct api_resp *resp);
-int api_h_yang_module(struct api_req *r, struct api_resp *resp);
 
 /* api_native.c: /restconf/data/Cisco-IOS-XE-native:native[/...] and the datastores */
 int api_h_native(struct api_req *r, struct api_resp *resp);

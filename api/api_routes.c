@@ -17,6 +17,26 @@ const struct api_route api_routes[] = {
     {"/restconf/yang-library-version", API_GET, api_h_yang_library_version, R, A, 0},
     {"/restconf/data", API_GET, api_h_data_root, R, A, 0},
 
+    /* configuration: Cisco-IOS-XE-native subset (api_native.c) */
+    {"/restconf/data/Cisco-IOS-XE-native:native", API_GET | API_WRITE_METHODS, api_h_native, A, A,
+     API_F_PREFIX | API_F_JSON_BODY | API_F_DATA_ROOT},
+    {"/restconf/data/scpd:audit-log", API_GET, api_h_audit_log, A, A, API_F_PREFIX},
+
+    /* datastores (RFC 8527) */
+    {"/restconf/ds/ietf-datastores:running", API_GET | API_WRITE_METHODS, api_h_ds_running, A, A,
+     API_F_PREFIX | API_F_JSON_BODY},
+    {"/restconf/ds/ietf-datastores:startup", API_GET, api_h_ds_startup, A, A, API_F_PREFIX},
+    {"/restconf/ds/ietf-datastores:operational", API_GET, api_h_ds_operational, R, A,
+     API_F_PREFIX},
+
+    /* operations (api_ops.c) */
+    {"/restconf/operations", API_GET, api_h_operations, R, A, 0},
+    {"/restconf/operations/cisco-ia:save-config", API_POST, api_h_save_config, A, A,
+     API_F_JSON_BODY},
+    {"/restconf/operations/scpd:apply-config", API_POST, api_h_apply_config, A, A,
+     API_F_JSON_BODY},
+    {"/restconf/operations/scpd:show", API_POST, api_h_show, A, A, API_F_JSON_BODY},
+
     /* bearer tokens for the dashboard */
     {"/restconf/operations/scpd:login", API_POST, api_h_login, R, R, 0},
     {"/restconf/operations/scpd:logout", API_POST, api_h_logout, R, R, 0},

@@ -18,9 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aaa.h"
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
+#include "ifs.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
@@ -349,6 +351,9 @@ static int open_store(struct scpd *d)
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
     /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
+    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    if (!d->ifs)
+        return -1;
 
     /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
@@ -361,6 +366,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
     /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
+    d->aaa = aaa_new(d->store, d->stats, d->trace);
+    if (!d->aaa)
+        return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
     /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
 
@@ -377,6 +385,8 @@ static void services_stop(struct scpd *d)
     /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
 
     /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
+    aaa_free(d->aaa);
+    d->aaa = NULL;
 
     /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
     stats_free(d->stats);
@@ -387,6 +397,8 @@ static void services_stop(struct scpd *d)
     d->trace = NULL;
 
     /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
+    ifs_free(d->ifs);
+    d->ifs = NULL;
 }
 
 /* ---- run ------------------------------------------------------------------------------------- */

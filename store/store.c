@@ -1069,10 +1069,10 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
 
 /* ---- startup datastore ---------------------------------------------------------------------- */
 
-char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err)
+/* Reads the startup text; the caller holds db_lock. */
+static char *startup_read(struct store *st, time_t *saved_at, struct scpd_err *err)
 {
     char *out = NULL;
-    pthread_mutex_lock(&st->db_lock);
     sqlite3_stmt *q = store_stmt(st, ST_STARTUP_GET);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
@@ -1087,6 +1087,13 @@ char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err
         store_sql_err(st, err, "reading startup-config");
     }
     sqlite3_reset(q);
+    return out;
+}
+
+char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err)
+{
+    pthread_mutex_lock(&st->db_lock);
+    char *out = startup_read(st, saved_at, err);
     pthread_mutex_unlock(&st->db_lock);
     return out;
 }
@@ -1101,18 +1108,18 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
     int rc = -1;
     if (!text)
         return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-    old = store_startup_get(st, NULL, NULL);
+    time_t now = time(NULL);
+    /* The previous text is read under the same lock as the write, so the audited diff is
+     * against exactly what this change replaces. */
+    pthread_mutex_lock(&st->db_lock);
+    old = startup_read(st, NULL, NULL);
     if (old)
         oldc = cfg_apply_text(c, old, strlen(old), CFG_REPLACE, NULL);
     if (!oldc)
         oldc = cfg_new_default();
     if (!oldc || !(diff = cfg_diff(oldc, c))) {
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-        goto out;
-    }
-    time_t now = time(NULL);
-    pthread_mutex_lock(&st->db_lock);
-    if (store_begin(st, err) == 0) {
+    } else if (store_begin(st, err) == 0) {
         if (startup_put(st, text, now, err) != 0 ||
             store_audit_add(st, who, now, 0, "startup", diff, err) != 0 || store_end(st, err) != 0)
             store_rollback(st);
@@ -1123,7 +1130,6 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
     if (rc == 0)
         log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
                  "store: startup-config saved (source %s)", who->source);
-out:
     cfg_free(oldc);
     free(old);
     free(diff);

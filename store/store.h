@@ -73,7 +73,9 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
 
 /* ---- listeners -------------------------------------------------------------------------------- */
 /* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
- * valid during the call only. */
+ * valid during the call only (take store_snapshot() to keep one). A listener may call any store
+ * function. Under concurrent commits listeners may see versions out of order: compare
+ * snap->version. At most STORE_MAX_LISTENERS; -1 when full. */
 typedef void (*store_listener_fn)(void *arg, const struct store_snap *snap);
 int store_listen(struct store *st, store_listener_fn fn, void *arg);
 

@@ -261,6 +261,8 @@ static void test_initial_config(void **state)
 /* ---- commit, snapshots, listeners ------------------------------------------------------------ */
 
 struct heard {
+    struct store *st;
+    uint64_t store_version_seen; /* a listener may use the store (no lock is held) */
     int calls;
     uint64_t version;
     char hostname[CFG_NAME_MAX];
@@ -270,6 +272,8 @@ static void listener(void *arg, const struct store_snap *snap)
 {
     struct heard *h = arg;
     h->calls++;
+    if (h->st)
+        h->store_version_seen = store_version(h->st);
     h->version = snap->version;
     snprintf(h->hostname, sizeof(h->hostname), "%s", snap->cfg->hostname);
 }
@@ -278,7 +282,7 @@ static void test_commit_snapshot_listener(void **state)
 {
     struct fx *f = *state;
     f->st = open_ok(f, NULL, NULL);
-    struct heard h = {0};
+    struct heard h = {.st = f->st};
     assert_int_equal(store_listen(f->st, listener, &h), 0);
     const struct store_snap *old = store_snapshot(f->st);
     struct cfg *c = mk_cfg(2, "R1", 0);
@@ -289,6 +293,7 @@ static void test_commit_snapshot_listener(void **state)
     assert_int_equal(store_version(f->st), 2);
     assert_int_equal(h.calls, 1);
     assert_int_equal(h.version, 2);
+    assert_int_equal(h.store_version_seen, 2);
     assert_string_equal(h.hostname, "R1");
     /* the old snapshot is unchanged and still valid */
     assert_int_equal(old->version, 1);
