@@ -4,6 +4,9 @@
  * POST /restconf/operations/scpd:login and keeps the bearer token it returns in sessionStorage
  * (this tab only; no cookie, so no CSRF). If that operation is missing (404/405) the page falls
  * back to Basic on every request, with the credentials held in memory only.
+ * Every fetch() uses credentials: 'omit': the Authorization header is ours, and a 401 (which
+ * carries WWW-Authenticate: Basic) then reaches the page instead of the browser's own password
+ * prompt (Fetch standard, HTTP-network-or-cache fetch: prompts need includeCredentials).
  *
  * Live updates: the RFC 8040 event streams (/restconf/streams/{transfers,security,scp-debug}).
  * EventSource cannot send an Authorization header, so streams are read with fetch() and a
@@ -14,8 +17,8 @@
 
 const NATIVE = '/restconf/data/Cisco-IOS-XE-native:native';
 const STATE = '/restconf/data/scpd:scp-state';
-const POLL_MS = 2000;
-const CHART_POINTS = 120;          /* 4 minutes at POLL_MS */
+const POLL_MS = 1000;
+const CHART_POINTS = 120;          /* 2 minutes at POLL_MS */
 const DEBUG_LINES = 600;
 const SECURITY_ITEMS = 60;
 const HISTORY_ROWS = 25;
@@ -93,7 +96,7 @@ async function api(method, path, body) {
   const headers = { Accept: 'application/yang-data+json' };
   if (S.auth) headers.Authorization = S.auth.header;
   if (body !== undefined) headers['Content-Type'] = 'application/yang-data+json';
-  const r = await fetch(path, { method, headers, cache: 'no-store',
+  const r = await fetch(path, { method, headers, cache: 'no-store', credentials: 'omit',
                                 body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   let data = null;
@@ -107,7 +110,7 @@ async function api(method, path, body) {
 async function signIn(user, pass) {
   const basic = 'Basic ' + btoa(unescape(encodeURIComponent(user + ':' + pass)));
   const r = await fetch('/restconf/operations/scpd:login', {
-    method: 'POST', headers: { Authorization: basic, Accept: 'application/yang-data+json' } });
+    method: 'POST', credentials: 'omit', headers: { Authorization: basic, Accept: 'application/yang-data+json' } });
   let data = null;
   try { data = await r.json(); } catch (e) { /* empty */ }
   if (r.ok && data && data['scpd:output']) {
@@ -135,7 +138,7 @@ function signOut(message) {
   S.streams = [];
   clearInterval(S.pollTimer);
   if (wasToken && !message) {
-    fetch('/restconf/operations/scpd:logout', { method: 'POST', headers: { Authorization: header } }).catch(() => {});
+    fetch('/restconf/operations/scpd:logout', { method: 'POST', credentials: 'omit', headers: { Authorization: header } }).catch(() => {});
   }
   $('login-error').textContent = message || '';
   $('login').hidden = false;
@@ -192,7 +195,7 @@ function openStream(name, onEvent, lastId) {
       try {
         const headers = { Accept: 'text/event-stream', Authorization: S.auth.header };
         if (st.lastId !== null) headers['Last-Event-ID'] = String(st.lastId);
-        const r = await fetch('/restconf/streams/' + name, { headers, signal: st.ctrl.signal, cache: 'no-store' });
+        const r = await fetch('/restconf/streams/' + name, { headers, signal: st.ctrl.signal, cache: 'no-store', credentials: 'omit' });
         if (r.status === 401) { signOut('Your session has expired: sign in again.'); return; }
         if (!r.ok) throw new Error('HTTP ' + r.status);
         st.up = true;
@@ -408,7 +411,7 @@ function niceMax(v) {
 function drawChart() {
   const cv = $('chart');
   const dpr = window.devicePixelRatio || 1;
-  const w = cv.clientWidth, h = cv.clientHeight || 170;
+  const w = cv.clientWidth, h = cv.clientHeight || 180;
   if (cv.width !== Math.round(w * dpr) || cv.height !== Math.round(h * dpr)) {
     cv.width = Math.round(w * dpr);
     cv.height = Math.round(h * dpr);
@@ -436,11 +439,10 @@ function drawChart() {
   const xOf = (t) => padL + pw * (1 - (now - t) / span);
   g.textAlign = 'center';
   g.textBaseline = 'alphabetic';
-  for (let m = 0; m <= 4; m++) {
-    const t = now - m * 60000;
-    const x = xOf(t);
-    if (x < padL) continue;
-    g.fillText(m === 0 ? 'now' : '-' + m + ' min', Math.min(x, w - padR - 14), h - 6);
+  for (let s = 0; s <= span / 1000; s += 30) {
+    const x = xOf(now - s * 1000);
+    if (x < padL - 1) continue;
+    g.fillText(s === 0 ? 'now' : '-' + (s % 60 ? s + ' s' : s / 60 + ' min'), Math.min(x, w - padR - 14), h - 6);
   }
   if (pts.length < 2) {
     g.fillStyle = '#94a3b8';
