@@ -44,6 +44,8 @@ struct sess {
     uint64_t bytes;          /* file data moved */
     int errors;              /* refusals and failures sent */
     bool dead;               /* channel broken, protocol violation or client gave up */
+    bool eof;                /* the client closed its side */
+    bool eof_ok;             /* ... right after a complete file: not an error (libssh2) */
     struct log_ctx lc;
     char result[16];
     char lasterr[256];
@@ -142,7 +144,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
     char word[LIM_PATH_LEN];
     const char *s = cmdline;
     bool have_path = false, opts_done = false;
-    int r;
+    int r = 0;
     memset(out, 0, sizeof(*out));
     if (!cmdline || strlen(cmdline) >= LIM_SCP_COMMAND_LEN)
         return scpd_err_set(err, SCPD_E_LIMIT, "scp: command line too long");
@@ -150,12 +152,33 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
     const char *base = r > 0 ? strrchr(word, '/') : NULL;
     if (r <= 0 || strcmp(base ? base + 1 : word, "scp") != 0)
         return scpd_err_set(err, SCPD_E_INVALID, "only scp commands are accepted here");
-    while ((r = shell_word(&s, word, sizeof(word))) > 0) {
+    for (;;) {
+        const char *at = s + strspn(s, " \t");
+        /* OpenSSH scp -O and pscp send the remote path as typed, unquoted (a shell would split
+         * it). There is no shell here and only one path: unquoted text after the options is the
+         * path verbatim, spaces included, as IOS reads it. */
+        if (opts_done && !have_path && *at && !strpbrk(at, "'\"\\")) {
+            size_t n = strlen(at);
+            while (n && (at[n - 1] == ' ' || at[n - 1] == '\t'))
+                n--;
+            if (n >= sizeof(out->path))
+                return scpd_err_set(err, SCPD_E_LIMIT, "scp: path too long");
+            memcpy(out->path, at, n);
+            out->path[n] = '\0';
+            have_path = true;
+            break;
+        }
+        if ((r = shell_word(&s, word, sizeof(word))) <= 0)
+            break;
         if (!opts_done && strcmp(word, "--") == 0) {
             opts_done = true;
         } else if (!opts_done && word[0] == '-' && word[1] != '\0') {
             if (parse_flags(word, out, err) < 0)
                 return -1;
+        } else if (!opts_done && !have_path) {
+            /* the first non-option word: re-read from its start as the path */
+            opts_done = true;
+            s = at;
         } else if (have_path) {
             return scpd_err_set(err, SCPD_E_INVALID, "scp: more than one path (quote a path "
                                                      "with spaces)");
@@ -165,7 +188,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
             opts_done = true;
         }
     }
-    if (r < 0)
+    if (!have_path && r < 0)
         return scpd_err_set(err, SCPD_E_INVALID, "scp: bad quoting or path too long");
     if (out->sink == out->source)
         return scpd_err_set(err, SCPD_E_INVALID, "scp: exactly one of -t and -f is required");
@@ -178,8 +201,10 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
 
 static int send_raw(struct sess *s, const void *buf, size_t len)
 {
-    if (s->dead)
+    if (s->dead) {
+        s->eof_ok = false;   /* more was to be sent after the client left */
         return -1;
+    }
     if (s->io->write(s->io->ctx, buf, len) < 0) {
         s->dead = true;
         snprintf(s->lasterr, sizeof(s->lasterr), "connection lost while sending");
@@ -258,8 +283,11 @@ static int client_status(struct sess *s, int r)
 {
     if (r <= 0) {
         s->dead = true;
+        s->eof = r == 0;
         if (!s->lasterr[0])
             snprintf(s->lasterr, sizeof(s->lasterr), "connection closed by the client");
+        if (s->eof)
+            TRACE(s, true, "recv <EOF>");
         return -1;
     }
     switch (s->ev.type) {
@@ -507,6 +535,13 @@ static void sink_run(struct sess *s)
         goto out;
     while (!s->dead) {
         int r = next_event(s);
+        if (r == 0 && k.in_file && s->proto.state == SCP_ST_STATUS) {
+            /* every announced byte arrived, then EOF without the status byte: libssh2 (curl)
+             * uploads end this way; the data is complete, so it is committed */
+            TRACE(s, true, "recv <EOF> after the data");
+            sink_file_done(s, &k, 0);
+            break;
+        }
         if (r <= 0) {
             if (k.in_file || s->proto.depth > 0 || s->proto.state != SCP_ST_RECORD) {
                 snprintf(s->lasterr, sizeof(s->lasterr), "%s",
@@ -631,6 +666,12 @@ static void source_file(struct sess *s, const struct ifs_path *p)
     else
         send_ok(s);
     int r = wait_status(s);
+    if (r < 0 && s->eof && !read_failed) {
+        /* libssh2 (curl) reads the data and closes without the final status byte */
+        s->eof_ok = true;
+        s->lasterr[0] = '\0';
+        r = 0;
+    }
     if (r == 0 && !read_failed) {
         xfer_end(s, x, "ok", NULL);
         log_info(&s->lc, "scp: sent %s (%llu bytes)", p->name, (unsigned long long)sent);
@@ -656,8 +697,12 @@ static void source_dir(struct sess *s, const struct ifs_path *p, const struct if
     }
     if (source_header(s, p, st) != 0)
         goto out;
-    for (size_t i = 0; i < n && !s->dead; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct ifs_path child;
+        if (s->dead) {
+            s->eof_ok = false;   /* the client left with entries still to send */
+            break;
+        }
         if (ifs_child(p, ents[i].name, &child, &err) < 0) {
             send_error(s, 1, "%s", err.msg);
             continue;
@@ -667,7 +712,7 @@ static void source_dir(struct sess *s, const struct ifs_path *p, const struct if
         else
             source_file(s, &child);
     }
-    if (!s->dead && send_record(s, rec, scp_proto_fmt_end(rec, sizeof(rec))) == 0)
+    if (send_record(s, rec, scp_proto_fmt_end(rec, sizeof(rec))) == 0)
         wait_status(s);
 out:
     free(ents);
@@ -724,7 +769,7 @@ int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd
     } else {
         source_run(s);
     }
-    int status = (s->errors || s->dead) ? 1 : 0;
+    int status = (s->errors || (s->dead && !s->eof_ok)) ? 1 : 0;
     TRACE(s, false, "end %llu bytes, %s%s%s", (unsigned long long)s->bytes,
           status ? "failed" : "ok", s->lasterr[0] ? ": " : "", s->lasterr);
     log_info(&s->lc, "scp: end, %llu bytes, %s%s%s", (unsigned long long)s->bytes,

@@ -423,7 +423,14 @@ int ifs_mkdir(struct ifs *fs, const struct ifs_path *p, unsigned mode, struct sc
     if (dirfd < 0)
         return -1;
     int r = 0;
-    if (mkdirat(dirfd, leaf, (mode & 0755) | 0700) < 0) {
+    if (mkdirat(dirfd, leaf, 0700) == 0) {
+        /* the mode the client asked for, not the daemon's umask */
+        int fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, (mode & 0755) | 0700) < 0)
+            r = sys_error(err, p, "creating", errno);
+        if (fd >= 0)
+            close(fd);
+    } else {
         if (errno != EEXIST)
             r = sys_error(err, p, "creating", errno);
         else if (stat_leaf(dirfd, leaf, p, &sb, err) < 0)

@@ -316,6 +316,33 @@ static void test_cut_off_upload(void **state)
     assert_int_equal(fx_temps(t->f), 0);
 }
 
+/* libssh2 (curl) ends an upload with EOF instead of the status byte, and a download likewise: the
+ * data is complete, so both count as done. */
+static void test_libssh2_eof_endings(void **state)
+{
+    struct t *t = *state;
+    puts_(t->m, "C0644 4 curl.txt\ndata");
+    assert_int_equal(run(t, "scp -t 'bootflash:curl.txt'"), 0);
+    char *s = fx_get(t->f, "curl.txt");
+    assert_string_equal(s, "data");
+    free(s);
+    assert_true(trace_has(t, "recv <EOF> after the data"));
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put(t->m, "\0\0", 2);
+    assert_int_equal(run(t, "scp -f bootflash:curl.txt"), 0);
+    assert_memory_equal(t->m->out, "C0644 4 curl.txt\ndata\0", 22);
+    /* but not when more was to come: -r with two files, EOF after the first */
+    fx_put(t->f, "d1", "");
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    char p[600];
+    snprintf(p, sizeof(p), "%s/dir", t->f->boot);
+    mkdir(p, 0755);
+    fx_put(t->f, "dir/a", "a");
+    fx_put(t->f, "dir/b", "b");
+    put(t->m, "\0\0\0", 3);   /* start, D, C a; then EOF instead of the ack of a */
+    assert_int_equal(run(t, "scp -r -f bootflash:dir"), 1);
+}
+
 static void test_symlink_out_of_root(void **state)
 {
     struct t *t = *state;
@@ -456,10 +483,15 @@ static void test_cmd_parse(void **state)
     assert_int_equal(scp_cmd_parse("/usr/bin/scp -d -t -- -dash", &c, &err), 0);
     assert_string_equal(c.path, "-dash");
     assert_true(c.target_dir);
+    /* OpenSSH scp -O and pscp send the path unquoted: the rest of the line, spaces included */
+    assert_int_equal(scp_cmd_parse("scp -t bootflash:x  y.txt ", &c, &err), 0);
+    assert_string_equal(c.path, "bootflash:x  y.txt");
+    assert_int_equal(scp_cmd_parse("scp -t -- -x y", &c, &err), 0);
+    assert_string_equal(c.path, "-x y");
     assert_int_equal(scp_cmd_parse("scp -q -t 'it'\\''s'", &c, &err), 0);
     assert_string_equal(c.path, "it's");
     const char *bad[] = {"ls -l", "scp", "scp -t", "scp -x -t a", "scp -t -f a", "scp a",
-                         "scp -t a b", "scp -t 'open", "scp -t \"open", "", "scpx -t a",
+                         "scp -t 'a' b", "scp -t 'open", "scp -t \"open", "", "scpx -t a",
                          "scp -t a\\"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (scp_cmd_parse(bad[i], &c, &err) == 0)
@@ -493,6 +525,7 @@ int main(void)
         T(test_depth_bomb),
         T(test_oversize_upload),
         T(test_cut_off_upload),
+        T(test_libssh2_eof_endings),
         T(test_symlink_out_of_root),
         T(test_path_escape_target),
         T(test_download_file),
