@@ -233,3 +233,31 @@ def test_dashboard_files_are_served_without_credentials(daemon):
     assert r.status_code == 404 and "ietf-restconf:errors" in r.json()
     # Everything the page shows needs a login.
     assert anon.get("/restconf/data/scpd:scp-state").status_code == 401
+
+
+def test_yanglint_validates_the_obs_resources(daemon, workdir):
+    """scp-state (live transfer and history), debug and traces are valid scpd.yang data."""
+    import json
+    yang = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "api", "yang", "scpd.yang")
+    api = Api(daemon)
+    api.debug(True)
+    src = make_file(workdir, "y.bin", 1000)
+    assert scp(daemon, [src, remote("bootflash:y.bin")]).returncode == 0
+    wait_for(lambda: api.history(), what="history")
+    th = threading.Thread(target=lambda: slow_upload(daemon, "bootflash:live.bin", MiB, 3))
+    th.start()
+    live = wait_for(lambda: [s for s in [api.state()] if s["active-transfer"] and
+                             "eta" in s["active-transfer"][0]], what="live transfer with eta")[0]
+    th.join(30)
+    hist = api.get("/restconf/data/scpd:scp-state/transfers").json()["scpd:transfers"]
+    traces = api.get("/restconf/data/scpd:debug/traces").json()["scpd:traces"]
+    docs = [{"scpd:scp-state": live}, api.get("/restconf/data/scpd:debug").json(),
+            {"scpd:scp-state": {"transfers": hist}}, {"scpd:debug": {"traces": traces}}]
+    assert traces["trace"] and hist["transfer"]
+    for i, doc in enumerate(docs):
+        p = os.path.join(workdir, "obs%d.json" % i)
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        r = subprocess.run(["yanglint", "-t", "data", yang, p], capture_output=True, text=True)
+        assert r.returncode == 0, (doc, r.stderr)
