@@ -603,9 +603,22 @@ static const char *send_name(const struct ifs_path *p)
     return b[0] ? b : (p->fs == IFS_FS_NVRAM ? "nvram" : "bootflash");
 }
 
+/* The name of the top-level C record. OpenSSH's scp (since 8.0) refuses a file whose name is not
+ * the last '/'-component of the path it asked for ("filename does not match request"), and for
+ * "bootflash:x" that component is the whole string: so without -r (when it checks) the name is
+ * taken from the request as the client wrote it. */
+static const char *request_name(const struct sess *s, const struct ifs_path *p)
+{
+    const char *slash = strrchr(s->cmd->path, '/');
+    const char *b = slash ? slash + 1 : s->cmd->path;
+    if (!s->cmd->recursive && scp_proto_check_name(b, strlen(b), NULL, 0) == 0)
+        return b;
+    return send_name(p);
+}
+
 /* Sends T (with -p) and the C or D record, and waits for the client's answer: 0 go on, 1 the client
  * refused this one (skip it), -1 the session is over. */
-static int source_header(struct sess *s, const struct ifs_path *p, const struct ifs_stat *st)
+static int source_header(struct sess *s, const char *name, const struct ifs_stat *st)
 {
     char rec[LIM_SCP_RECORD_LEN];
     int r;
@@ -615,14 +628,14 @@ static int source_header(struct sess *s, const struct ifs_path *p, const struct 
         if ((r = wait_status(s)) != 0)
             return r;
     }
-    int n = st->dir ? scp_proto_fmt_dir(rec, sizeof(rec), st->mode, send_name(p))
-                    : scp_proto_fmt_file(rec, sizeof(rec), st->mode, st->size, send_name(p));
+    int n = st->dir ? scp_proto_fmt_dir(rec, sizeof(rec), st->mode, name)
+                    : scp_proto_fmt_file(rec, sizeof(rec), st->mode, st->size, name);
     if (send_record(s, rec, n) < 0)
         return s->dead ? -1 : 1;
     return wait_status(s);
 }
 
-static void source_file(struct sess *s, const struct ifs_path *p)
+static void source_file(struct sess *s, const struct ifs_path *p, const char *name)
 {
     struct scpd_err err = {0};
     struct ifs_stat st;
@@ -633,7 +646,7 @@ static void source_file(struct sess *s, const struct ifs_path *p)
         send_error(s, 1, "%s", err.msg);
         return;
     }
-    if (source_header(s, p, &st) != 0) {
+    if (source_header(s, name, &st) != 0) {
         ifs_read_close(rd);
         return;
     }
@@ -681,7 +694,7 @@ static void source_file(struct sess *s, const struct ifs_path *p)
 }
 
 static void source_dir(struct sess *s, const struct ifs_path *p, const struct ifs_stat *st,
-                       int depth)
+                       int depth, const char *name)
 {
     struct scpd_err err = {0};
     struct ifs_dirent *ents = NULL;
@@ -695,7 +708,7 @@ static void source_dir(struct sess *s, const struct ifs_path *p, const struct if
         send_error(s, 1, "%s", err.msg);
         return;
     }
-    if (source_header(s, p, st) != 0)
+    if (source_header(s, name, st) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct ifs_path child;
@@ -708,9 +721,9 @@ static void source_dir(struct sess *s, const struct ifs_path *p, const struct if
             continue;
         }
         if (ents[i].st.dir)
-            source_dir(s, &child, &ents[i].st, depth + 1);
+            source_dir(s, &child, &ents[i].st, depth + 1, ents[i].name);
         else
-            source_file(s, &child);
+            source_file(s, &child, ents[i].name);
     }
     if (send_record(s, rec, scp_proto_fmt_end(rec, sizeof(rec))) == 0)
         wait_status(s);
@@ -736,9 +749,9 @@ static void source_run(struct sess *s)
         return;
     }
     if (st.dir)
-        source_dir(s, &p, &st, 0);
+        source_dir(s, &p, &st, 0, request_name(s, &p));
     else
-        source_file(s, &p);
+        source_file(s, &p, request_name(s, &p));
 }
 
 /* ---- entry points --------------------------------------------------------------------------- */

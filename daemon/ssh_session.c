@@ -23,6 +23,8 @@
 
 #include <stdarg.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
+#define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
 
@@ -597,6 +600,44 @@ static void ssh_loop(struct ssh_sess *ss)
     ssh_event_remove_session(ss->ev, ss->s);
 }
 
+/* Sends the disconnect (with the reason, if any) and closes. libssh closes the socket right after
+ * queueing SSH_MSG_DISCONNECT; with client data still unread that close is a TCP reset, and a
+ * reset makes the client's kernel drop the disconnect message before the client reads it (the
+ * user would see "Connection reset" instead of the reason). So a duplicate of the descriptor keeps
+ * the socket open: half-close it, read what the client still sends until it closes (bounded),
+ * then close. */
+static void ssh_close_gracefully(struct ssh_sess *ss)
+{
+    struct ssh_conn *conn = ss->c;
+    /* ssh_disconnect() sends SSH_MSG_DISCONNECT only if libssh's socket is marked writable, which
+     * it is only after a poll reported POLLOUT with nothing left to send; otherwise the message is
+     * queued and dropped by the close. Poll until that state is reached (bounded). */
+    ssh_event ev = ss->kill_msg[0] ? ssh_event_new() : NULL;
+    if (ev && ssh_event_add_session(ev, ss->s) == SSH_OK) {
+        for (int i = 0; i < 20 && (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING); i++)
+            ssh_event_dopoll(ev, 50);
+        ssh_event_remove_session(ev, ss->s);
+    }
+    if (ev)
+        ssh_event_free(ev);
+    int keep = fcntl(conn->fd, F_DUPFD_CLOEXEC, 0);
+    ssh_srv_conn_closing(conn->srv, conn);   /* ssh_disconnect closes the socket */
+    ssh_disconnect(ss->s);
+    ssh_free(ss->s);
+    ss->s = NULL;
+    if (keep < 0)
+        return;
+    shutdown(keep, SHUT_WR);
+    int64_t end = ssh_now_ms() + SSH_LINGER_MS;
+    char buf[4096];
+    for (int64_t left; (left = end - ssh_now_ms()) > 0;) {
+        struct pollfd pf = {.fd = keep, .events = POLLIN};
+        if (poll(&pf, 1, (int)left) <= 0 || read(keep, buf, sizeof(buf)) <= 0)
+            break;
+    }
+    close(keep);
+}
+
 void ssh_sess_main(struct ssh_conn *conn)
 {
     struct ssh_sess *ss = calloc(1, sizeof(*ss));
@@ -662,9 +703,7 @@ done:
         ssh_chan_release(&ss->chans[i]);
     if (ss->ev)
         ssh_event_free(ss->ev);
-    ssh_srv_conn_closing(conn->srv, conn);   /* ssh_disconnect closes the socket */
-    ssh_disconnect(ss->s);
-    ssh_free(ss->s);
+    ssh_close_gracefully(ss);
     lc.user = ss->user[0] ? ss->user : NULL;
     log_info(&lc, "ssh connection closed");
 out:

@@ -155,8 +155,11 @@ static int stat_leaf(int dirfd, const char *leaf, const struct ifs_path *p, stru
 
 /* ---- open, free, space ---------------------------------------------------------------------- */
 
-/* Removes IFS_TMP_PREFIX files below fd (consumes fd). */
-static void clean_temps(int fd, int depth)
+/* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
+ * levels down (consumes fd). */
+typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
+
+static void walk_files(int fd, int depth, walk_fn fn, void *arg)
 {
     DIR *d = fdopendir(fd);
     struct dirent *de;
@@ -170,44 +173,28 @@ static void clean_temps(int fd, int depth)
             continue;
         if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (S_ISREG(sb.st_mode) &&
-            strncmp(de->d_name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0) {
-            unlinkat(dirfd(d), de->d_name, 0);
+        if (S_ISREG(sb.st_mode)) {
+            fn(arg, dirfd(d), de->d_name, &sb);
         } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
-                clean_temps(sub, depth + 1);
+                walk_files(sub, depth + 1, fn, arg);
         }
     }
     closedir(d);
 }
 
-/* Sum of the sizes of the regular files below fd (consumes fd). */
-static uint64_t du(int fd, int depth)
+/* Removes the temporary upload files a crash left behind. */
+static void clean_temp(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
-    DIR *d = fdopendir(fd);
-    struct dirent *de;
-    uint64_t sum = 0;
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct stat sb;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISREG(sb.st_mode)) {
-            sum += (uint64_t)sb.st_size;
-        } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
-            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                sum += du(sub, depth + 1);
-        }
-    }
-    closedir(d);
-    return sum;
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+        unlinkat(dirfd, name, 0);
+}
+
+/* Adds up the sizes of the files (the used space of a file system with a set size). */
+static void add_size(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    *(uint64_t *)arg += (uint64_t)sb->st_size;
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -252,7 +239,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
             goto fail;
         int dup = reopen_root(fs, disks[i]);
         if (dup >= 0)
-            clean_temps(dup, 0);
+            walk_files(dup, 0, clean_temp, NULL);
     }
     return fs;
 fail:
@@ -295,7 +282,9 @@ int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail
     uint64_t limit = __atomic_load_n(&fs->limit[which], __ATOMIC_RELAXED);
     if (limit) {
         int dup = reopen_root(fs, which);
-        uint64_t used = dup >= 0 ? du(dup, 0) : 0;
+        uint64_t used = 0;
+        if (dup >= 0)
+            walk_files(dup, 0, add_size, &used);
         uint64_t left = used < limit ? limit - used : 0;
         total = limit;
         if (left < freeb)

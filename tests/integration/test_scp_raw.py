@@ -241,3 +241,23 @@ def test_raw_upload_and_download_round_trip(d):
     assert finish(c, ch) == 0
     assert got == (b"T1500000000 0 1500000000 0\nD0750 0 top\n"
                    b"T1600000000 0 1600000000 0\nC0640 5 a.txt\nhello\x00E\n")
+
+
+@pytest.mark.parametrize("path,local_name", [
+    ("bootflash:f.txt", "bootflash:f.txt"),   # OpenSSH names the copy after the whole request
+    ("bootflash:/f.txt", "f.txt"),
+    ("flash:sub/g.txt", "g.txt"),
+    ("running-config", "running-config"),
+])
+def test_openssh_download_name_check(d, workdir, path, local_name):
+    """OpenSSH's scp refuses a file whose name is not the one it asked for ("filename does not
+    match request", the CVE-2019-6111 check): every path form must pass it."""
+    os.mkdir(os.path.join(d.bootflash, "sub"))
+    for rel in ("f.txt", "sub/g.txt"):
+        with open(os.path.join(d.bootflash, rel), "w") as f:
+            f.write("content of %s\n" % rel)
+    dest = os.path.join(workdir, "dl")
+    os.mkdir(dest)
+    r = clients.download(d.ssh_port, path, dest)
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(dest) == [local_name]

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ifs_fixture.h"
@@ -61,6 +63,16 @@ static void put(struct mio *m, const void *b, size_t n)
 static void puts_(struct mio *m, const char *s)
 {
     put(m, s, strlen(s));
+}
+
+/* A whole file as a well-behaved client sends it: C record, data, status byte. */
+static void put_file(struct mio *m, const char *name, const char *content)
+{
+    char rec[300];
+    snprintf(rec, sizeof(rec), "C0644 %zu %s\n", strlen(content), name);
+    puts_(m, rec);
+    puts_(m, content);
+    put(m, "", 1);
 }
 
 struct t {
@@ -184,12 +196,7 @@ static void test_upload_tree(void **state)
 static void test_running_config_merge(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname EDGE1\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu running-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "running-config", "hostname EDGE1\n");
     assert_int_equal(run(t, "scp -t running-config"), 0);
     const struct store_snap *snap = store_snapshot(t->f->st);
     assert_string_equal(snap->cfg->hostname, "EDGE1");
@@ -200,13 +207,8 @@ static void test_running_config_merge(void **state)
 static void test_invalid_config_refused(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname X\nip ssh time-out 500\nbogus line\n";
-    char rec[64];
     uint64_t v = store_version(t->f->st);
-    snprintf(rec, sizeof(rec), "C0644 %zu x.cfg\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "x.cfg", "hostname X\nip ssh time-out 500\nbogus line\n");
     assert_int_equal(run(t, "scp -t system:running-config"), 1);
     /* start ok, record ok, then one error line naming the lines and reasons */
     assert_memory_equal(t->m->out, "\0\0\x01scp: %Error copying to running-config", 40);
@@ -223,12 +225,7 @@ static void test_invalid_config_refused(void **state)
 static void test_startup_config_replace(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname BOOT\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu startup-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "startup-config", "hostname BOOT\n");
     assert_int_equal(run(t, "scp -t startup-config"), 0);
     char *text = store_startup_get(t->f->st, NULL, NULL);
     assert_non_null(strstr(text, "hostname BOOT"));
@@ -316,6 +313,38 @@ static void test_cut_off_upload(void **state)
     assert_int_equal(fx_temps(t->f), 0);
 }
 
+/* A write that fails half-way (here: a file size limit): the rest of the data is read to stay in
+ * step, the error is the reply after the data, the old file stays and no temporary is left. */
+static void test_write_error_mid_file(void **state)
+{
+    struct t *t = *state;
+    struct rlimit old, lim = {.rlim_cur = 300000, .rlim_max = RLIM_INFINITY};
+    static char big[400000];
+    memset(big, 'z', sizeof(big));
+    fx_put(t->f, "w.bin", "old");
+    puts_(t->m, "C0644 400000 w.bin\n");
+    put(t->m, big, sizeof(big));
+    put(t->m, "", 1);
+    put_file(t->m, "next.txt", "next");   /* the session goes on */
+    signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim.rlim_max = old.rlim_max;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int status = run(t, "scp -t bootflash:");
+    setrlimit(RLIMIT_FSIZE, &old);
+    assert_int_equal(status, 1);
+    assert_memory_equal(t->m->out, "\0\0\x01scp: %Error writing bootflash:w.bin (File too large)\n",
+                        56);
+    assert_memory_equal(t->m->out + 56, "\0\0", 2);
+    char *s = fx_get(t->f, "w.bin");
+    assert_string_equal(s, "old");
+    free(s);
+    s = fx_get(t->f, "next.txt");
+    assert_string_equal(s, "next");
+    free(s);
+    assert_int_equal(fx_temps(t->f), 0);
+}
+
 /* libssh2 (curl) ends an upload with EOF instead of the status byte, and a download likewise: the
  * data is complete, so both count as done. */
 static void test_libssh2_eof_endings(void **state)
@@ -329,7 +358,7 @@ static void test_libssh2_eof_endings(void **state)
     assert_true(trace_has(t, "recv <EOF> after the data"));
     t->m->inlen = t->m->inoff = t->m->outlen = 0;
     put(t->m, "\0\0", 2);
-    assert_int_equal(run(t, "scp -f bootflash:curl.txt"), 0);
+    assert_int_equal(run(t, "scp -f bootflash:/curl.txt"), 0);
     assert_memory_equal(t->m->out, "C0644 4 curl.txt\ndata\0", 22);
     /* but not when more was to come: -r with two files, EOF after the first */
     fx_put(t->f, "d1", "");
@@ -390,10 +419,15 @@ static void test_download_file(void **state)
     struct t *t = *state;
     fx_put(t->f, "cfg.txt", "abcdef");
     put(t->m, "\0\0\0", 3);
-    assert_int_equal(run(t, "scp -f bootflash:cfg.txt"), 0);
+    assert_int_equal(run(t, "scp -f bootflash:/cfg.txt"), 0);
     const char want[] = "C0644 6 cfg.txt\nabcdef";
     assert_int_equal(t->m->outlen, sizeof(want));   /* + the \0 after the data */
     assert_memory_equal(t->m->out, want, sizeof(want));
+    /* the name is the last '/'-component of the request, as OpenSSH's scp checks it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put(t->m, "\0\0\0", 3);
+    assert_int_equal(run(t, "scp -f bootflash:cfg.txt"), 0);
+    assert_memory_equal(t->m->out, "C0644 6 bootflash:cfg.txt\n", 26);
     assert_true(trace_has(t, "send C0644 6 cfg.txt"));
     assert_true(trace_has(t, "recv <OK>"));
 }
@@ -443,7 +477,7 @@ static void test_download_errors(void **state)
     fx_put(t->f, "f", "data");
     t->m->inlen = t->m->inoff = t->m->outlen = 0;
     put(t->m, "\0\x01scp: f: Permission denied\n", 28);
-    assert_int_equal(run(t, "scp -f bootflash:f"), 1);
+    assert_int_equal(run(t, "scp -f flash:/f"), 1);
     assert_string_equal(t->m->out, "C0644 4 f\n");
 }
 
@@ -525,6 +559,7 @@ int main(void)
         T(test_depth_bomb),
         T(test_oversize_upload),
         T(test_cut_off_upload),
+        T(test_write_error_mid_file),
         T(test_libssh2_eof_endings),
         T(test_symlink_out_of_root),
         T(test_path_escape_target),
