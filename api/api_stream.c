@@ -302,7 +302,8 @@ static size_t api_sse_count(struct scpd *d)
 
 int api_h_stream(struct api_req *r, struct api_resp *resp)
 {
-    const char *name = api_rest_count(r) == 1 ? api_rest(r, 0) : "";
+    /* The row is /restconf/streams/ + one segment: the stream's name. */
+    const char *name = r->nsegs == 3 ? r->segs[2] : "";
     const struct api_stream_def *def = NULL;
     for (size_t i = 0; i < API_NSTREAMS && !def; i++)
         if (strcmp(name, api_streams[i].name) == 0)
