@@ -439,8 +439,12 @@ static void sink_file_done(struct sess *s, struct sink *k, int status)
     k->w = NULL;
     k->has_time = false;
     if (r < 0) {
-        if (detail)
+        if (detail) {
             log_info(&s->lc, "scp: %s refused:\n%s", k->wpath.name, detail);
+            /* the \1 line below is one line; the marker form goes to the terminal beside it */
+            if (s->io->write_err)
+                s->io->write_err(s->io->ctx, detail, strlen(detail));
+        }
         free(detail);
         xfer_end(s, k->x, "failed", err.msg);
         k->x = NULL;

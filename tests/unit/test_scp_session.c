@@ -21,6 +21,7 @@
 /* ---- a memory channel ---------------------------------------------------------------------- */
 
 struct mio {
+    char errtext[4096];    /* what write_err received */
     char in[1 << 20];
     size_t inlen, inoff;
     size_t chunk;          /* largest read returned (exercises split records) */
@@ -51,6 +52,14 @@ static int mio_write(void *ctx, const void *buf, size_t len)
     memcpy(m->out + m->outlen, buf, len);
     m->outlen += len;
     m->out[m->outlen] = '\0';
+    return 0;
+}
+
+static int mio_write_err(void *ctx, const void *buf, size_t len)
+{
+    struct mio *m = ctx;
+    size_t have = strlen(m->errtext);
+    snprintf(m->errtext + have, sizeof(m->errtext) - have, "%.*s", (int)len, (const char *)buf);
     return 0;
 }
 
@@ -115,7 +124,8 @@ static int run(struct t *t, const char *cmdline)
 {
     struct scp_cmd cmd;
     struct scpd_err err = {0};
-    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write};
+    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write,
+                        .write_err = mio_write_err};
     if (scp_cmd_parse(cmdline, &cmd, &err) < 0)
         fail_msg("%s: %s", cmdline, err.msg);
     t->ctx.ifs = t->f->ifs;
@@ -216,6 +226,9 @@ static void test_invalid_config_refused(void **state)
     assert_non_null(strstr(t->m->out + 2, "line 3"));
     assert_int_equal(t->m->out[t->m->outlen - 1], '\n');
     assert_null(memchr(t->m->out + 2, '\n', t->m->outlen - 3));   /* one line */
+    /* the full IOS marker form on the terminal (stderr) */
+    assert_non_null(strstr(t->m->errtext, "line 2: ip ssh time-out 500\n"));
+    assert_non_null(strstr(t->m->errtext, "^\n% Invalid input detected at '^' marker"));
     assert_int_equal(store_version(t->f->st), v);
     const struct store_snap *snap = store_snapshot(t->f->st);
     assert_string_equal(snap->cfg->hostname, "R1");
