@@ -181,6 +181,11 @@ def test_streams_are_discoverable(daemon):
     assert Api(daemon, user=None).get("/restconf/streams/transfers").status_code == 401
     root = api.get("/restconf/data").json()["ietf-restconf:data"]
     assert "scpd:scp-state" in root and "ietf-restconf-monitoring:restconf-state" in root
+    # An idle stream gets keep-alive comments; one left open does not hold up the daemon's stop
+    # (the fixture checks that scpd exits 0).
+    idle = SSE(daemon, "security")
+    wait_for(lambda: "keep-alive" in idle.comments, timeout=30, what="keep-alive comment")
+    assert idle.snapshot() == []
 
 
 def test_last_event_id_resumes_from_the_ring(daemon, workdir):

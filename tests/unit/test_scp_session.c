@@ -243,6 +243,21 @@ static void test_startup_config_replace(void **state)
     char *text = store_startup_get(t->f->st, NULL, NULL);
     assert_non_null(strstr(text, "hostname BOOT"));
     free(text);
+    /* into nvram: under its own name, as scp -O file host:nvram: sends it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put_file(t->m, "startup-config", "hostname NV\n");
+    assert_int_equal(run(t, "scp -t nvram:"), 0);
+    text = store_startup_get(t->f->st, NULL, NULL);
+    assert_non_null(strstr(text, "hostname NV"));
+    free(text);
+    /* and back with -r: the listing of nvram: holds it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    for (int i = 0; i < 8; i++)
+        put(t->m, "", 1);
+    assert_int_equal(run(t, "scp -r -f nvram:"), 0);
+    assert_non_null(strstr(t->m->out, "D0700 0 nvram\nC0644 "));
+    assert_non_null(strstr(t->m->out, " startup-config\n"));
+    assert_non_null(strstr(t->m->out, "hostname NV\n"));
 }
 
 static const struct {
