@@ -30,7 +30,7 @@ AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test test-unit test-integration test-asan check-build fuzz fuzz-smoke bench clean format
+.PHONY: all deps run test test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg clean format
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
@@ -149,6 +149,13 @@ fuzz-smoke:
 BENCH_ARGS ?=
 bench: deps build/scpd
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# make bench-cfg: parse/render of a 10,000-user configuration and the cost of one type-9 hash.
+bench-cfg: build/bench/cfg_bench
+	./build/bench/cfg_bench
+build/bench/cfg_bench: bench/cfg_bench.c build/libscpd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS)
 
 clean:
 	rm -rf build

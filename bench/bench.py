@@ -144,6 +144,19 @@ class CpuGroup:
                 pass
 
 
+def tcp_sessions(port):
+    """Server-side TCP connections of a local port that are not yet fully closed by the server
+    (every state but LISTEN and TIME_WAIT), from /proc/net/tcp."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] not in ("0A", "06"):
+                n += 1
+    return n
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -266,7 +279,7 @@ class Scpd(Server):
         fd, buf, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + 30
         while self.port is None:
             if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("scpd did not start (see %s/scpd.stderr)" % self.dir)
+                raise RuntimeError("scpd did not start:\n" + log_tail(self.errlog))
             if select.select([fd], [], [], 0.2)[0]:
                 chunk = os.read(fd, 4096)
                 buf += chunk
@@ -277,7 +290,6 @@ class Scpd(Server):
         # Keep reading stdout so that the daemon never blocks on a full pipe.
         threading.Thread(target=lambda f: [None for _ in f], args=(self.proc.stdout,),
                          daemon=True).start()
-        self.base_threads = proc_kib(self.proc.pid, "Threads")
         os.makedirs(self.files, exist_ok=True)
 
     def stop(self):
@@ -285,8 +297,7 @@ class Scpd(Server):
         self.port = None
 
     def idle(self):
-        return proc_kib(self.proc.pid, "Threads") <= self.base_threads and \
-            len(proc_tree(self.proc.pid)) == 1
+        return tcp_sessions(self.port) == 0
 
 
 class OpenSSH(Server):
@@ -327,7 +338,7 @@ class OpenSSH(Server):
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("sshd did not start (see %s/sshd.stderr)" % self.dir)
+                raise RuntimeError("sshd did not start:\n" + log_tail(self.errlog))
             try:
                 socket.create_connection(("127.0.0.1", self.port), 1).close()
                 break
@@ -336,7 +347,7 @@ class OpenSSH(Server):
         self.settle()
 
     def idle(self):
-        return len(proc_tree(self.proc.pid)) == 1
+        return tcp_sessions(self.port) == 0 and len(proc_tree(self.proc.pid)) == 1
 
 
 SSHD_CONFIG = """\
@@ -444,6 +455,12 @@ def check(server, what, failures, err):
         log("%s: %s: %d command(s) failed: %s" % (server.name, what, failures, err[:300]))
 
 
+def log_tail(f, lines=15):
+    f.flush()
+    with open(f.name, errors="replace") as r:
+        return "".join(r.readlines()[-lines:])
+
+
 def rm(path):
     try:
         os.unlink(path)
@@ -491,16 +508,18 @@ def fig_download(server, cfg, cipher):
         if server.name == "openssh":
             pw = pwd.getpwnam(BENCH_USER)
             os.chown(path, pw.pw_uid, pw.pw_gid)
-    dst = os.path.join(server.client.dir, "down.bin")
-    rm(dst)
+    # The client writes over an existing file of the same size (scp's sink opens without O_TRUNC):
+    # fresh tmpfs pages would cost the client ~3 s/GiB and cap both servers alike.
+    dst = os.path.join(server.client.dir, "down-%d.bin" % cfg.size)
+    if not os.path.exists(dst):
+        shutil.copy(server.client.source(cfg.size), dst)
     server.settle()
     c0 = server.cpu()
     wall, ccpu, fail, err = timed([server.scp_cmd(cipher, server.remote(name), dst)], server.env())
     server.settle()
     scpu = server.cpu() - c0
     check(server, "download", fail, err)
-    ok = not fail and os.path.exists(dst) and os.path.getsize(dst) == cfg.size
-    rm(dst)
+    ok = not fail and os.path.getsize(dst) == cfg.size
     t = cipher_tag(cipher)
     if not ok:
         return {"fail:download " + t: 1}
@@ -661,7 +680,8 @@ def build_table(results, names):
             row[n] = {"median": median(vals[n]), "values": vals[n], "failures": fails[n]}
         if len(names) == 2 and row["scpd"]["median"] and row["openssh"]["median"]:
             row["ratio"] = row["scpd"]["median"] / row["openssh"]["median"]
-            pairs = [a / b for a, b in zip(vals["scpd"], vals["openssh"]) if b]
+            pairs = [a[key] / b[key] for a, b in zip(results["scpd"], results["openssh"])
+                     if key in a and key in b and b[key]]
             row["round_ratios"] = pairs
             if target is not None:
                 row["met"] = row["ratio"] >= target if better == "hi" else row["ratio"] <= target
@@ -675,9 +695,13 @@ def fmt(v):
     return "%.0f" % v if abs(v) >= 100 else "%.2f" % v if abs(v) < 10 else "%.1f" % v
 
 
+def fmt_ratio(v):
+    return "%.3f" % v if v < 0.1 else "%.2f" % v
+
+
 def print_table(rows, names, rounds):
-    head = ["figure", "unit"] + names + (["ratio", "round ratios", "target", "met"]
-                                         if len(names) == 2 else [])
+    head = ["figure", "unit"] + names + ["n"] + (["ratio", "round ratios", "target", "met"]
+                                                 if len(names) == 2 else [])
     lines = [head]
     for r in rows:
         line = [r["figure"], r["unit"]]
@@ -686,16 +710,18 @@ def print_table(rows, names, rounds):
             if r[n]["failures"]:
                 cell += " (%d failed)" % r[n]["failures"]
             line.append(cell)
+        line.append(str(min(len(r[n]["values"]) for n in names)))
         if len(names) == 2:
             rr = r.get("round_ratios") or []
-            line += ["%.2fx" % r["ratio"] if "ratio" in r else "-",
-                     ("%.2f-%.2f" % (min(rr), max(rr))) if rr else "-",
+            line += [fmt_ratio(r["ratio"]) + "x" if "ratio" in r else "-",
+                     ("%s-%s" % (fmt_ratio(min(rr)), fmt_ratio(max(rr)))) if rr else "-",
                      ("%s%.2fx" % (">=" if r["better"] == "hi" else "<=", r["target"]))
                      if r["target"] else "",
                      {True: "yes", False: "NO"}.get(r.get("met"), "")]
         lines.append(line)
     widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
-    out = ["medians of %d round(s); ratio = scpd/OpenSSH of the medians" % rounds]
+    out = ["medians of %d round(s) (n: rounds with a value); ratio = scpd/OpenSSH of the medians; "
+           "round ratios: range of the per-round ratios" % rounds]
     for i, l in enumerate(lines):
         out.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w)
                              for j, (c, w) in enumerate(zip(l, widths))))
@@ -780,7 +806,9 @@ def profile(servers, cfg):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--budget", type=int, default=540,
+                    help="seconds: no new round starts when it would end after this (min. 1 round)")
     ap.add_argument("--size-mib", type=int, default=1024, help="single-stream file size")
     ap.add_argument("--conc-mib", type=int, default=16, help="size of each concurrent upload")
     ap.add_argument("--seq-sessions", type=int, default=40)
@@ -824,7 +852,13 @@ def main():
             return
         results = {n: [] for n in names}
         steps = plan(cfg)
+        done, round_s = 0, 0.0
         for rnd in range(cfg.rounds):
+            if done and time.monotonic() - t_start + round_s > cfg.budget:
+                log("stopping after %d round(s): another would pass the %d s budget" %
+                    (done, cfg.budget))
+                break
+            t_round = time.monotonic()
             # Fresh servers each round: the idle-memory figure then starts from a clean process
             # (glibc keeps freed memory, which would hide a later round's growth).
             for s in servers.values():
@@ -839,11 +873,13 @@ def main():
                                                           time.monotonic() - t0))
             for n in names:
                 results[n].append(merged[n])
+            done, round_s = done + 1, max(round_s, time.monotonic() - t_round)
+        cfg.rounds = done
         rows = build_table(results, names)
         elapsed = time.monotonic() - t_start
         print_table(rows, names, cfg.rounds)
         print("single-stream: %d MiB, uploads into a new file on both servers (the info row: onto an "
-              "existing file), downloads into a new client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
+              "existing file), downloads onto an existing client file; concurrent: %d MiB each, aes128-gcm; sessions: 1 KiB uploads, "
               "aes128-gcm; idle: %d stalled scp uploads" % (cfg.size_mib, cfg.conc_mib,
                                                            cfg.idle_sessions))
         for s in servers.values():

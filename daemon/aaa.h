@@ -48,6 +48,10 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
 enum aaa_result aaa_login_pubkey(struct aaa *a, const struct aaa_req *req, const char *key_type,
                                  const char *md5_hex, struct scpd_err *err);
 
+/* The public-key probe (no signature yet): true if the key is in `ip ssh pubkey-chain` for
+ * req->user and the source is not blocked. No side effects: nothing counted, nothing logged. */
+bool aaa_pubkey_acceptable(struct aaa *a, const struct aaa_req *req, const char *md5_hex);
+
 /* True while peer_addr is blocked by login block-for (checked before asking for credentials). */
 bool aaa_is_blocked(struct aaa *a, const char *peer_addr, int *secs_left);
 

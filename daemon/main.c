@@ -18,12 +18,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aaa.h"
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
+#include "ifs.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
+#include "ssh_server.h"
 #include "stats.h"
 #include "store.h"
 #include "trace.h"
@@ -95,7 +98,8 @@ static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
     enum log_level l;
     if (log_parse_level(v, &l) != 0)
         return scpd_err_set(err, SCPD_E_INVALID,
-                            "--log-level: expected debug, info, notice, warn or error, got '%s'", v);
+                            "--log-level: expected debug, info, notice, warn or error, got '%s'",
+                            v);
     a->log_level = v;
     return 0;
 }
@@ -200,13 +204,12 @@ static char *read_file(const char *path, size_t *len, struct scpd_err *err)
     }
     char *buf = malloc(LIM_CONFIG_FILE_BYTES + 1);
     size_t n = buf ? fread(buf, 1, LIM_CONFIG_FILE_BYTES + 1, f) : 0;
-    int bad = !buf ? scpd_err_set(err, SCPD_E_NOMEM, "out of memory")
-              : ferror(f) ? scpd_err_set(err, SCPD_E_IO, "cannot read %s: %s", path,
-                                         strerror(errno))
-              : n > LIM_CONFIG_FILE_BYTES
-                  ? scpd_err_set(err, SCPD_E_LIMIT, "%s is larger than %u bytes", path,
-                                 LIM_CONFIG_FILE_BYTES)
-                  : 0;
+    int bad =
+        !buf        ? scpd_err_set(err, SCPD_E_NOMEM, "out of memory")
+        : ferror(f) ? scpd_err_set(err, SCPD_E_IO, "cannot read %s: %s", path, strerror(errno))
+        : n > LIM_CONFIG_FILE_BYTES ? scpd_err_set(err, SCPD_E_LIMIT, "%s is larger than %u bytes",
+                                                   path, LIM_CONFIG_FILE_BYTES)
+                                    : 0;
     fclose(f);
     if (bad) {
         free(buf);
@@ -236,8 +239,7 @@ static int load_config_file(const char *path, FILE *errout, struct cfg **out)
         char *msg = errs ? cfg_errors_format(errs) : NULL;
         fprintf(errout, "%s", msg ? msg : "% out of memory\n");
         if (errs)
-            fprintf(errout, "%% %s: %d error%s\n", path, errs->total,
-                    errs->total == 1 ? "" : "s");
+            fprintf(errout, "%% %s: %d error%s\n", path, errs->total, errs->total == 1 ? "" : "s");
         free(msg);
         rc = EXIT_INVALID;
     } else if (out) {
@@ -315,10 +317,15 @@ static int open_store(struct scpd *d)
         log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
         return EXIT_INVALID;
     }
-    bool exists = access(db, F_OK) == 0;
+    int exists = store_initialized(d->opts.data_dir, &err);
+    if (exists < 0) {
+        log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
     if (d->opts.startup_config && exists) {
-        log_notice(NULL, "--startup-config %s ignored: %s exists (the file is used on first start "
-                         "only; copy it to running-config or startup-config instead)",
+        log_notice(NULL,
+                   "--startup-config %s ignored: %s exists (the file is used on first start "
+                   "only; copy it to running-config or startup-config instead)",
                    d->opts.startup_config, db);
     } else if (d->opts.startup_config) {
         int rc = load_config_file(d->opts.startup_config, stderr, &initial);
@@ -349,6 +356,9 @@ static int open_store(struct scpd *d)
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
     /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
+    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    if (!d->ifs)
+        return -1;
 
     /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
@@ -361,8 +371,14 @@ static int services_start(struct scpd *d, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
     /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
+    d->aaa = aaa_new(d->store, d->stats, d->trace);
+    if (!d->aaa)
+        return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
     /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
+    d->ssh = ssh_server_start(d, err);
+    if (!d->ssh)
+        return -1;
 
     /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
 
@@ -375,8 +391,12 @@ static void services_stop(struct scpd *d)
     /* HOOK api: api_stop(d->api); d->api = NULL; */
 
     /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
+    ssh_server_stop(d->ssh);
+    d->ssh = NULL;
 
     /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
+    aaa_free(d->aaa);
+    d->aaa = NULL;
 
     /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
     stats_free(d->stats);
@@ -387,6 +407,8 @@ static void services_stop(struct scpd *d)
     d->trace = NULL;
 
     /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
+    ifs_free(d->ifs);
+    d->ifs = NULL;
 }
 
 /* ---- run ------------------------------------------------------------------------------------- */

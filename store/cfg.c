@@ -365,7 +365,9 @@ static struct dcount *count_slot(struct dcount *tab, size_t mask, const struct d
 char *cfg_diff(const struct cfg *from, const struct cfg *to)
 {
     struct cfg_render_opts o = {0};
-    char *ta = cfg_render(from, &o, NULL), *tb = cfg_render(to, &o, NULL), *res = NULL;
+    struct cfg *def = (from == NULL || to == NULL) ? cfg_new_default() : NULL;
+    char *ta = cfg_render(from ? from : def, &o, NULL), *tb = cfg_render(to ? to : def, &o, NULL);
+    char *res = NULL;
     struct dline *a = NULL, *b = NULL;
     struct dcount *tab = NULL;
     struct cfg_buf out = {0};
@@ -416,5 +418,6 @@ done:
     free(b);
     free(ta);
     free(tb);
+    cfg_free(def);
     return res;
 }

@@ -125,7 +125,8 @@ struct cfg_render_opts {
 char *cfg_render(const struct cfg *c, const struct cfg_render_opts *opts, size_t *len);
 
 /* Line diff of the canonical renderings: "+ line\n" for added, "- line\n" for removed, "" if equal.
- * Secrets appear only as their hashes. Caller frees. */
+ * Order-preserving, linear time (near-minimal on canonical renderings). NULL stands for the
+ * built-in default. Secrets appear only as their hashes. Caller frees; NULL if out of memory. */
 char *cfg_diff(const struct cfg *from, const struct cfg *to);
 
 /* ---- lookup (binary search on the sorted arrays) ---------------------------------------------- */

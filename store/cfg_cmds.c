@@ -587,6 +587,7 @@ static int keystring_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
     if (no_more(p, l, i))
         return -1;
     p->ks.len = 0;
+    p->ks.oom = false;
     p->mode = CFG_PM_KEYSTRING;
     return 0;
 }

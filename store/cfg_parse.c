@@ -308,10 +308,13 @@ static bool word_is(const char *s, size_t n, const char *w)
 static void mask_line(const char *raw, char *out, size_t cap, int *col)
 {
     size_t n = strlen(raw), mask_at = SIZE_MAX;
-    const char *w[CFG_MAX_TOKENS];
-    size_t wl[CFG_MAX_TOKENS];
+    /* every word of the line, not only the first CFG_MAX_TOKENS: a line rejected for having
+     * too many words must not echo a password that follows them */
+    enum { MAXW = LIM_CFG_LINE_LEN / 2 + 1 };
+    const char *w[MAXW];
+    size_t wl[MAXW];
     int nw = 0;
-    for (size_t i = 0; i < n && nw < CFG_MAX_TOKENS;) {
+    for (size_t i = 0; i < n && nw < MAXW;) {
         while (i < n && (raw[i] == ' ' || raw[i] == '\t'))
             i++;
         if (i >= n)
@@ -330,7 +333,7 @@ static void mask_line(const char *raw, char *out, size_t cap, int *col)
         size_t tl = wl[k + 1];
         bool more = k + 2 < nw;
         if (sec && more && (word_is(t, tl, "5") || word_is(t, tl, "8") || word_is(t, tl, "9")))
-            break; /* a hash: shown as rendered */
+            continue; /* a hash: shown as rendered */
         if (more && (word_is(t, tl, "0") || (pw && word_is(t, tl, "7"))))
             mask_at = (size_t)(w[k + 2] - raw);
         else
@@ -383,12 +386,14 @@ static void sort_errors(struct cfg_errors *errs)
  * a non-ASCII byte or too many words. */
 static int tokenize(struct cfg_line *l, size_t n, int *col, const char **why)
 {
+    size_t first = strspn(l->buf, " \t");
+    bool comment = first < n && l->buf[first] == '!';
     l->n = 0;
     l->end_col = (int)n + 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)l->buf[i];
-        if (ch == '\t')
-            continue;
+        if (ch == '\t' || (comment && ch >= 0x80))
+            continue; /* comments may be UTF-8; they are not kept */
         if (ch < 0x20 || ch == 0x7f) {
             *col = (int)i + 1;
             *why = "control character in line";
@@ -460,6 +465,7 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
     int from = neg ? 1 : 0, best_col = -1, part_k = -1, part_col = 0;
     char best_reason[sizeof p->err_reason] = "";
     const char *part_reason = "unknown command";
+    const struct cfg_cmd *part_cmd = NULL;
     enum cfg_pmode start = p->mode;
 
     if (neg && l->n == 1)
@@ -473,9 +479,12 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
             if (k < need) {
                 if (k > part_k) {
                     part_k = k;
+                    part_cmd = cmd;
                     bool more = from + k < l->n;
                     part_col = more ? l->t[from + k].col : l->end_col;
                     part_reason = more ? "unknown command or keyword" : "incomplete command";
+                } else if (k == part_k) {
+                    part_cmd = NULL; /* more than one command continues here */
                 }
                 continue;
             }
@@ -501,6 +510,9 @@ static int dispatch(struct cfg_pctx *p, const struct cfg_line *l)
     }
     if (best_col >= 0)
         return cfg_fail(p, best_col, "%s", best_reason);
+    if (part_cmd != NULL && part_k > 0 && from + part_k >= l->n)
+        return cfg_fail(p, part_col, "%s: %s%s", part_reason, neg ? "no " : "",
+                        part_cmd->help + strspn(part_cmd->help, " "));
     return cfg_fail(p, part_col, "%s", part_reason);
 }
 

@@ -18,7 +18,8 @@
  * `db_lock`. Listeners are called after both locks are released, on the committing thread.
  *
  * The startup datastore is config text, always the canonical rendering of a validated config, so
- * plaintext passwords given in a file never reach the database (they are hashed by cfg on input). */
+ * plaintext passwords given in a file never reach the database (they are hashed by cfg on input).
+ */
 #include "store_int.h"
 
 #include <errno.h>
@@ -26,14 +27,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
 struct store_snap_impl {
     struct store_snap pub; /* first: a struct store_snap * is a struct store_snap_impl * */
     struct cfg *own;
-    int refs;              /* __atomic */
+    int refs; /* __atomic */
 };
 
 /* ---- schema ---------------------------------------------------------------------------------- */
@@ -76,7 +80,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_MLIST_DEL_KIND] = "DELETE FROM mlist WHERE kind = ?1",
     [ST_MLIST_PUT] = "INSERT INTO mlist(kind, name, pos, method, grp) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_USER_DEL] = "DELETE FROM users WHERE name = ?1",
-    [ST_USER_PUT] = "INSERT INTO users(name, privilege, secret_type, secret) VALUES (?1, ?2, ?3, ?4)",
+    [ST_USER_PUT] =
+        "INSERT INTO users(name, privilege, secret_type, secret) VALUES (?1, ?2, ?3, ?4)",
     [ST_PKUSER_DEL] = "DELETE FROM pkuser WHERE name = ?1",
     [ST_PKUSER_PUT] = "INSERT INTO pkuser(name) VALUES (?1)",
     [ST_PKEY_PUT] = "INSERT INTO pkey(user, pos, type, hash, comment) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -123,9 +128,12 @@ static bool setting_same(const struct setting *s, const struct cfg *a, const str
 {
     const char *pa = (const char *)a + s->off, *pb = (const char *)b + s->off;
     switch (s->type) {
-    case SET_STR: return strcmp(pa, pb) == 0;
-    case SET_INT: return *(const int *)pa == *(const int *)pb;
-    case SET_BOOL: return *(const bool *)pa == *(const bool *)pb;
+    case SET_STR:
+        return strcmp(pa, pb) == 0;
+    case SET_INT:
+        return *(const int *)pa == *(const int *)pb;
+    case SET_BOOL:
+        return *(const bool *)pa == *(const bool *)pb;
     }
     return false;
 }
@@ -136,9 +144,15 @@ static int setting_put(struct store *st, const struct setting *s, const struct c
     const char *p = (const char *)c + s->off;
     sqlite3_bind_text(q, 1, s->name, -1, SQLITE_STATIC);
     switch (s->type) {
-    case SET_STR: sqlite3_bind_text(q, 2, p, -1, SQLITE_STATIC); break;
-    case SET_INT: sqlite3_bind_int(q, 2, *(const int *)p); break;
-    case SET_BOOL: sqlite3_bind_int(q, 2, *(const bool *)p ? 1 : 0); break;
+    case SET_STR:
+        sqlite3_bind_text(q, 2, p, -1, SQLITE_STATIC);
+        break;
+    case SET_INT:
+        sqlite3_bind_int(q, 2, *(const int *)p);
+        break;
+    case SET_BOOL:
+        sqlite3_bind_int(q, 2, *(const bool *)p ? 1 : 0);
+        break;
     }
     return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
 }
@@ -150,12 +164,17 @@ static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *r
     case SET_STR:
         snprintf(p, CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
         break;
-    case SET_INT: *(int *)p = sqlite3_column_int(row, 1); break;
-    case SET_BOOL: *(bool *)p = sqlite3_column_int(row, 1) != 0; break;
+    case SET_INT:
+        *(int *)p = sqlite3_column_int(row, 1);
+        break;
+    case SET_BOOL:
+        *(bool *)p = sqlite3_column_int(row, 1) != 0;
+        break;
     }
 }
 
-/* ---- method lists ------------------------------------------------------------------------------ */
+/* ---- method lists ------------------------------------------------------------------------------
+ */
 
 /* Methods are stored by name, not by enum value, so reordering the enum never changes the data. */
 static const struct {
@@ -399,7 +418,8 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
     return 0;
 }
 
-/* ---- loading the running datastore ------------------------------------------------------------ */
+/* ---- loading the running datastore ------------------------------------------------------------
+ */
 
 /* A growable array for loading rows. */
 struct grow {
@@ -572,7 +592,8 @@ out:
     return out;
 }
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt which)
 {
@@ -585,10 +606,10 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt which)
 int store_sql_err(struct store *st, struct scpd_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(st->db);
-    enum scpd_errcode ec = (code & 0xff) == SQLITE_BUSY     ? SCPD_E_CONFLICT
-                           : (code & 0xff) == SQLITE_NOMEM  ? SCPD_E_NOMEM
-                           : (code & 0xff) == SQLITE_FULL   ? SCPD_E_LIMIT
-                                                            : SCPD_E_IO;
+    enum scpd_errcode ec = (code & 0xff) == SQLITE_BUSY    ? SCPD_E_CONFLICT
+                           : (code & 0xff) == SQLITE_NOMEM ? SCPD_E_NOMEM
+                           : (code & 0xff) == SQLITE_FULL  ? SCPD_E_LIMIT
+                                                           : SCPD_E_IO;
     return scpd_err_set(err, ec, "store: %s: %s (%s)", what, sqlite3_errmsg(st->db), st->path);
 }
 
@@ -762,7 +783,8 @@ int store_listen(struct store *st, store_listener_fn fn, void *arg)
     return rc;
 }
 
-/* ---- open / create / migrate ------------------------------------------------------------------ */
+/* ---- open / create / migrate ------------------------------------------------------------------
+ */
 
 static int store_migrate(struct store *st, struct scpd_err *err)
 {
@@ -835,8 +857,7 @@ static int store_init_content(struct store *st, const struct cfg *initial, struc
      * difference from the defaults plus every setting is exact. */
     if (store_write_running(st, def, copy, true, err) != 0 || meta_put(st, 1, now, "", err) != 0 ||
         startup_put(st, text, now, err) != 0 ||
-        store_audit_add(st, &boot, now, 1, "running", diff, err) != 0 ||
-        store_end(st, err) != 0) {
+        store_audit_add(st, &boot, now, 1, "running", diff, err) != 0 || store_end(st, err) != 0) {
         store_rollback(st);
         goto out;
     }
@@ -874,6 +895,24 @@ static int store_load(struct store *st, struct scpd_err *err)
     return 0;
 }
 
+/* Two processes on one data directory would each trust their own snapshot and write deltas
+ * against it, so the second is refused. flock() dies with its process (kill -9 included). */
+static int store_lock(struct store *st, const char *dir, struct scpd_err *err)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/scpd.lock", dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (st->lock_fd < 0)
+        return scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path, strerror(errno));
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return scpd_err_set(err, errno == EWOULDBLOCK ? SCPD_E_CONFLICT : SCPD_E_IO,
+                            "store: %s is in use by another scpd (lock %s: %s)", dir, path,
+                            strerror(errno));
+    return 0;
+}
+
 struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
                          struct scpd_err *err)
 {
@@ -885,8 +924,11 @@ struct store *store_open(const char *dir, const struct cfg *initial, bool *creat
     pthread_mutex_init(&st->db_lock, NULL);
     pthread_mutex_init(&st->snap_lock, NULL);
     pthread_mutex_init(&st->lsn_lock, NULL);
+    st->lock_fd = -1;
     if (created)
         *created = false;
+    if (store_lock(st, dir, err) != 0)
+        goto fail;
     int n = snprintf(st->path, sizeof(st->path), "%s/scpd.db", dir);
     if (n < 0 || (size_t)n >= sizeof(st->path)) {
         scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
@@ -939,6 +981,48 @@ fail:
     return NULL;
 }
 
+int store_initialized(const char *dir, struct scpd_err *err)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/scpd.db", dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
+    if (access(path, F_OK) != 0)
+        return 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    /* No meta table (an empty or unmigrated file) is the same as no meta row. */
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'", -1, &q,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    rc = sqlite3_column_int(q, 0) > 0;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (rc == 1) {
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM meta", -1, &q, NULL) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW) {
+            rc =
+                scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path, sqlite3_errmsg(db));
+            goto out;
+        }
+        rc = sqlite3_column_int(q, 0) > 0;
+    }
+out:
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return rc;
+}
+
 void store_close(struct store *st)
 {
     if (!st)
@@ -949,6 +1033,8 @@ void store_close(struct store *st)
         sqlite3_close(st->db);
     if (st->cur)
         store_snap_release(&st->cur->pub);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&st->db_lock);
     pthread_mutex_destroy(&st->snap_lock);
     pthread_mutex_destroy(&st->lsn_lock);
@@ -1069,10 +1155,10 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
 
 /* ---- startup datastore ---------------------------------------------------------------------- */
 
-char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err)
+/* Reads the startup text; the caller holds db_lock. */
+static char *startup_read(struct store *st, time_t *saved_at, struct scpd_err *err)
 {
     char *out = NULL;
-    pthread_mutex_lock(&st->db_lock);
     sqlite3_stmt *q = store_stmt(st, ST_STARTUP_GET);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
@@ -1087,6 +1173,13 @@ char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err
         store_sql_err(st, err, "reading startup-config");
     }
     sqlite3_reset(q);
+    return out;
+}
+
+char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err)
+{
+    pthread_mutex_lock(&st->db_lock);
+    char *out = startup_read(st, saved_at, err);
     pthread_mutex_unlock(&st->db_lock);
     return out;
 }
@@ -1101,18 +1194,18 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
     int rc = -1;
     if (!text)
         return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-    old = store_startup_get(st, NULL, NULL);
+    time_t now = time(NULL);
+    /* The previous text is read under the same lock as the write, so the audited diff is
+     * against exactly what this change replaces. */
+    pthread_mutex_lock(&st->db_lock);
+    old = startup_read(st, NULL, NULL);
     if (old)
         oldc = cfg_apply_text(c, old, strlen(old), CFG_REPLACE, NULL);
     if (!oldc)
         oldc = cfg_new_default();
     if (!oldc || !(diff = cfg_diff(oldc, c))) {
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-        goto out;
-    }
-    time_t now = time(NULL);
-    pthread_mutex_lock(&st->db_lock);
-    if (store_begin(st, err) == 0) {
+    } else if (store_begin(st, err) == 0) {
         if (startup_put(st, text, now, err) != 0 ||
             store_audit_add(st, who, now, 0, "startup", diff, err) != 0 || store_end(st, err) != 0)
             store_rollback(st);
@@ -1123,7 +1216,6 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
     if (rc == 0)
         log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
                  "store: startup-config saved (source %s)", who->source);
-out:
     cfg_free(oldc);
     free(old);
     free(diff);

@@ -17,7 +17,7 @@
 
 struct store;
 
-#define STORE_MAX_LISTENERS 32   /* store_listen() registrations (one per module) */
+#define STORE_MAX_LISTENERS 32 /* store_listen() registrations (one per module) */
 
 /* Who made a change (audit log). source: "boot", "scp", "api" or "cli" (required; any other value
  * is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a who needs
@@ -32,15 +32,21 @@ struct store_who {
 struct store_snap {
     const struct cfg *cfg;
     uint64_t version;
-    time_t changed_at;                /* time of the commit that made this version */
-    char changed_by[CFG_NAME_MAX];    /* user of that commit ("" at boot) */
+    time_t changed_at;             /* time of the commit that made this version */
+    char changed_by[CFG_NAME_MAX]; /* user of that commit ("" at boot) */
 };
 
 /* Opens or creates DIR/scpd.db. On a new database the running and startup datastores are loaded
- * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which. */
+ * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
+ * One process per data directory: a second store_open() of DIR while one is open fails with
+ * SCPD_E_CONFLICT (flock on DIR/scpd.lock). */
 struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
                          struct scpd_err *err);
-void store_close(struct store *st);      /* NULL is a no-op; snapshots must be released first */
+/* 1 if DIR/scpd.db holds a datastore (this is a later start), 0 if not (no file, or a first start
+ * that stopped before its first commit: store_open() will create the content), -1 on error.
+ * Opens the file read-only and changes nothing. */
+int store_initialized(const char *dir, struct scpd_err *err);
+void store_close(struct store *st); /* NULL is a no-op; snapshots must be released first */
 
 /* Snapshot of the current running config; release with store_snap_release(). Never blocks on a
  * writer. */
@@ -62,7 +68,8 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
                      struct cfg_errors *errs, char **diff, struct scpd_err *err);
 
-/* ---- startup datastore (text) ----------------------------------------------------------------- */
+/* ---- startup datastore (text) -----------------------------------------------------------------
+ */
 /* Copy of the startup config text (caller frees). *saved_at may be NULL. */
 char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err);
 /* Validates text as a whole config (errs on failure) and stores it as the startup config. */
@@ -71,35 +78,40 @@ int store_startup_set(struct store *st, const char *text, size_t len, const stru
 /* copy running-config startup-config: renders the running config into the startup datastore. */
 int store_save_config(struct store *st, const struct store_who *who, struct scpd_err *err);
 
-/* ---- listeners -------------------------------------------------------------------------------- */
+/* ---- listeners --------------------------------------------------------------------------------
+ */
 /* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
- * valid during the call only. */
+ * valid during the call only (take store_snapshot() to keep one). A listener may call any store
+ * function. Under concurrent commits listeners may see versions out of order: compare
+ * snap->version. At most STORE_MAX_LISTENERS; -1 when full. */
 typedef void (*store_listener_fn)(void *arg, const struct store_snap *snap);
 int store_listen(struct store *st, store_listener_fn fn, void *arg);
 
-/* ---- audit log -------------------------------------------------------------------------------- */
+/* ---- audit log --------------------------------------------------------------------------------
+ */
 struct store_audit {
     int64_t id;
-    int64_t time;            /* unix seconds */
+    int64_t time; /* unix seconds */
     char user[CFG_NAME_MAX];
     char source[16];
     char peer[64];
-    uint64_t version;        /* version created by the change (0 for startup-only changes) */
-    char target[16];         /* "running" or "startup" */
-    char *diff;              /* config lines, "+ ..." / "- ..." */
+    uint64_t version; /* version created by the change (0 for startup-only changes) */
+    char target[16];  /* "running" or "startup" */
+    char *diff;       /* config lines, "+ ..." / "- ..." */
 };
 typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-zero stops */
 /* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS). */
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err);
 
-/* ---- transfer history ------------------------------------------------------------------------- */
+/* ---- transfer history -------------------------------------------------------------------------
+ */
 struct store_xfer {
-    int64_t id;               /* set by store_history_add */
+    int64_t id; /* set by store_history_add */
     char user[CFG_NAME_MAX];
     char peer[64];
-    char direction[8];        /* "in" (upload to the device) or "out" (download) */
-    char path[LIM_PATH_LEN];  /* IFS path */
+    char direction[8];       /* "in" (upload to the device) or "out" (download) */
+    char path[LIM_PATH_LEN]; /* IFS path */
     uint64_t bytes;
     uint64_t size;            /* announced size */
     int64_t start_ms, end_ms; /* unix milliseconds */
@@ -107,11 +119,11 @@ struct store_xfer {
     char error[256];
 };
 struct store_xfer_filter {
-    int64_t since_ms;         /* 0: any; else transfers that ended at or after it */
-    const char *user;         /* NULL: any */
-    const char *result;       /* NULL: any */
-    const char *direction;    /* NULL: any */
-    int limit;                /* 0: 100 */
+    int64_t since_ms;      /* 0: any; else transfers that ended at or after it */
+    const char *user;      /* NULL: any */
+    const char *result;    /* NULL: any */
+    const char *direction; /* NULL: any */
+    int limit;             /* 0: 100 */
 };
 /* Adds a finished transfer; trims the history to LIM_HISTORY_ROWS / LIM_HISTORY_DAYS. */
 int store_history_add(struct store *st, struct store_xfer *x, struct scpd_err *err);

@@ -41,6 +41,7 @@ struct store {
         store_listener_fn fn;
         void *arg;
     } listeners[STORE_MAX_LISTENERS];
+    int lock_fd;                 /* flock on DIR/scpd.lock: one process per data directory */
     char path[4096];
 };
 

@@ -226,6 +226,27 @@ def test_stops_cleanly_on_signal(start_daemon, sig):
     assert "scpd stopped" in d.log()
 
 
+def test_first_start_interrupted_before_its_commit_is_redone(start_daemon, workdir):
+    # A first start killed before the store's first commit leaves an empty database file: the next
+    # start is still a first start and loads --startup-config.
+    data = os.path.join(workdir, "data")
+    os.makedirs(data)
+    open(os.path.join(data, "scpd.db"), "w").close()
+    d = start_daemon(args=PORTS, ssh=False, http=False)
+    assert "ignored" not in d.log(), d.log()
+    assert d.stop() == 0
+    db = os.path.join(data, "scpd.db")
+    assert query(db, "SELECT name, privilege FROM users") == [("tiger", 15)]
+
+
+def test_second_daemon_on_the_same_data_dir_is_refused(start_daemon):
+    d = start_daemon(args=PORTS, ssh=False, http=False)
+    r = scpd("--data-dir", d.data_dir, *PORTS, timeout=30)
+    assert r.returncode == 1
+    assert "in use by another scpd" in r.stderr
+    assert d.proc.poll() is None   # the first one is unharmed
+
+
 # ---- kill -9 during commits ----------------------------------------------------------------------
 
 def _read_for(proc, seconds):
@@ -278,3 +299,4 @@ def test_kill9_during_commits_never_loses_a_version(workdir):
         assert r.returncode == 0, "seed %d round %d: %s" % (seed, i, r.stderr)
         assert int(r.stdout) >= last
     assert last > 25, "the torture program made too little progress (%d commits)" % last
+

@@ -199,10 +199,18 @@ static void test_plaintext_never_kept(void **state)
         "usrname a secret Sup3rSecret\n",
         "username a privilege x password Sup3rSecret\n",
         "username a\x01 password Sup3rSecret\n",
+        "username a secret 5 $1$1234$BdIMOAWFOV2AQlLsrN/Sw. password 0 Sup3rSecret\n",
+        NULL, /* a line of 70 words then a password: rejected for too many words */
     };
+    char many[LIM_CFG_LINE_LEN];
+    size_t o = 0;
+    for (int i = 0; i < 70; i++)
+        o += (size_t)snprintf(many + o, sizeof many - o, "w ");
+    snprintf(many + o, sizeof many - o, "password 0 Sup3rSecret\n");
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct cfg_errors errs;
-        assert_null(cfg_apply_text(NULL, bad[i], strlen(bad[i]), CFG_REPLACE, &errs));
+        const char *t = bad[i] ? bad[i] : many;
+        assert_null(cfg_apply_text(NULL, t, strlen(t), CFG_REPLACE, &errs));
         char *f = cfg_errors_format(&errs);
         if (strstr(f, "Sup3rSecret") != NULL)
             fail_msg("plaintext echoed for case %zu:\n%s", i, f);
@@ -242,6 +250,10 @@ static void test_diff(void **state)
     free(d);
     d = cfg_diff(a, a);
     assert_string_equal(d, "");
+    free(d);
+    d = cfg_diff(NULL, a); /* NULL: the built-in default */
+    assert_string_equal(d, "- hostname scpd\n+ hostname R1\n+ username a privilege 2\n"
+                           "+ username c privilege 2\n+ !\n");
     free(d);
     /* a diff never carries plaintext: only hashes are in the model */
     struct cfg *s = apply(a, "username z secret 0 Sup3rSecret\n", CFG_MERGE);

@@ -172,9 +172,16 @@ static void test_create_and_reopen(void **state)
 {
     struct fx *f = *state;
     bool created = false;
+    assert_int_equal(store_initialized(f->dir, NULL), 0);
     f->st = open_ok(f, NULL, &created);
     assert_true(created);
+    assert_int_equal(store_initialized(f->dir, NULL), 1);
     assert_int_equal(store_version(f->st), 1);
+    /* a second opener of the same directory is refused while the first holds it */
+    struct scpd_err err = {0};
+    assert_null(store_open(f->dir, NULL, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_CONFLICT);
+    assert_non_null(strstr(err.msg, "in use"));
     const struct store_snap *s = store_snapshot(f->st);
     struct cfg *def = cfg_new_default();
     assert_true(cfg_equal(s->cfg, def));
@@ -205,6 +212,7 @@ static void test_migrate_empty_and_refuse_newer(void **state)
     sqlite3 *db = raw_db(f);
     raw_exec(db, "CREATE TABLE unrelated(x)");
     sqlite3_close(db);
+    assert_int_equal(store_initialized(f->dir, NULL), 0);
     bool created = false;
     f->st = open_ok(f, NULL, &created);
     assert_true(created);
@@ -261,6 +269,8 @@ static void test_initial_config(void **state)
 /* ---- commit, snapshots, listeners ------------------------------------------------------------ */
 
 struct heard {
+    struct store *st;
+    uint64_t store_version_seen; /* a listener may use the store (no lock is held) */
     int calls;
     uint64_t version;
     char hostname[CFG_NAME_MAX];
@@ -270,6 +280,8 @@ static void listener(void *arg, const struct store_snap *snap)
 {
     struct heard *h = arg;
     h->calls++;
+    if (h->st)
+        h->store_version_seen = store_version(h->st);
     h->version = snap->version;
     snprintf(h->hostname, sizeof(h->hostname), "%s", snap->cfg->hostname);
 }
@@ -278,7 +290,7 @@ static void test_commit_snapshot_listener(void **state)
 {
     struct fx *f = *state;
     f->st = open_ok(f, NULL, NULL);
-    struct heard h = {0};
+    struct heard h = {.st = f->st};
     assert_int_equal(store_listen(f->st, listener, &h), 0);
     const struct store_snap *old = store_snapshot(f->st);
     struct cfg *c = mk_cfg(2, "R1", 0);
@@ -289,6 +301,7 @@ static void test_commit_snapshot_listener(void **state)
     assert_int_equal(store_version(f->st), 2);
     assert_int_equal(h.calls, 1);
     assert_int_equal(h.version, 2);
+    assert_int_equal(h.store_version_seen, 2);
     assert_string_equal(h.hostname, "R1");
     /* the old snapshot is unchanged and still valid */
     assert_int_equal(old->version, 1);
@@ -456,34 +469,34 @@ static void test_apply_text_and_audit(void **state)
     char *diff = NULL;
     const char *t1 = "hostname R9\nip scp server enable\n";
     /* dry run: the diff, nothing committed */
-    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, true, 0, &WHO_API, &errs,
-                                      &diff, &err),
-                     0);
+    assert_int_equal(
+        store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, true, 0, &WHO_API, &errs, &diff, &err),
+        0);
     assert_non_null(diff);
     assert_non_null(strstr(diff, "+ hostname R9"));
     assert_non_null(strstr(diff, "+ ip scp server enable"));
     free(diff);
     assert_int_equal(store_version(f->st), 1);
     /* for real */
-    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 1, &WHO_API, &errs,
-                                      &diff, &err),
-                     0);
+    assert_int_equal(
+        store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 1, &WHO_API, &errs, &diff, &err),
+        0);
     free(diff);
     assert_int_equal(store_version(f->st), 2);
     /* invalid text: errors, nothing changed */
     const char *bad = "hostname X\nip ssh time-out 500\n";
-    assert_int_equal(store_apply_text(f->st, bad, strlen(bad), CFG_MERGE, false, 0, &WHO_API,
-                                      &errs, NULL, &err),
-                     -1);
+    assert_int_equal(
+        store_apply_text(f->st, bad, strlen(bad), CFG_MERGE, false, 0, &WHO_API, &errs, NULL, &err),
+        -1);
     assert_int_equal(err.code, SCPD_E_INVALID);
     assert_true(errs.n >= 1);
     assert_int_equal(errs.e[0].line, 2);
     assert_int_equal(store_version(f->st), 2);
     /* a stale expect_version is a conflict */
     const char *t2 = "no ip scp server enable\n";
-    assert_int_equal(store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 1, &WHO_API, &errs,
-                                      NULL, &err),
-                     -1);
+    assert_int_equal(
+        store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 1, &WHO_API, &errs, NULL, &err),
+        -1);
     assert_int_equal(err.code, SCPD_E_CONFLICT);
     /* startup: save-config, then an invalid startup text is refused */
     struct store_who cli = {.user = "admin", .source = "cli", .peer = NULL};

@@ -1,0 +1,541 @@
+/* ssh_server: the listening side of the SSH door.
+ *
+ * Design. The daemon opens its listen sockets itself (libssh's ssh_bind_listen uses a backlog of
+ * 10) and hands each accepted descriptor to libssh with ssh_bind_accept_fd. One accept thread per
+ * --ssh-listen address; one thread per session (ssh_session.c) runs the key exchange,
+ * authentication, channels and the SCP transfer with blocking I/O, so a slow handshake, an
+ * authentication round trip (scrypt) or a stalled reader costs its own thread only.
+ *
+ * The accept thread enforces the session limits of limits.h before any byte is read: sessions in
+ * total, per source address, and unauthenticated sessions. A refused connection is closed at once,
+ * logged and counted (sessions-rejected).
+ *
+ * Finished session threads queue themselves on a zombie list; accept threads join them as they
+ * go, ssh_server_stop joins the rest. Stop: wake the accept threads through a pipe, let sessions
+ * that are transferring finish for SSH_STOP_GRACE_SECS, then shut their sockets down so every
+ * blocked read or write returns, join every thread and free everything. */
+#include "ssh_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "hostkey.h"
+#include "limits.h"
+#include "log.h"
+#include "scpd.h"
+#include "ssh_session.h"
+#include "stats.h"
+
+#define SSH_LISTEN_BACKLOG 512
+#define SSH_STOP_GRACE_SECS 10
+#define SSH_STR_(x) #x
+#define SSH_STR(x) SSH_STR_(x)     /* running transfers may finish within this at stop */
+
+/* Algorithms: modern only (spec/scp.md). The client's preference order picks among these. */
+#define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
+                "ecdh-sha2-nistp384,ecdh-sha2-nistp521"
+#define SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
+                    "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+/* Encrypt-then-MAC first; plain hmac-sha2 stays for libssh2 (curl) and paramiko, which have no
+ * etm MACs. No hmac-sha1. */
+#define SSH_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
+                 "hmac-sha2-256,hmac-sha2-512"
+#define SSH_HOSTKEY_ALGS "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"
+#define SSH_USERKEY_ALGS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+                         "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+
+struct ssh_listener {
+    struct ssh_server *srv;
+    int fd;
+    char addr[80];          /* printed form, "127.0.0.1:2222" */
+    pthread_t thread;
+    bool running;
+};
+
+struct ssh_server {
+    struct scpd *d;
+    ssh_bind bind;
+    pthread_mutex_t bind_mu;   /* ssh_bind_accept_fd is not safe on one bind from two threads */
+    struct ssh_listener ls[SCPD_MAX_LISTEN];
+    int nls;
+    int stop_pipe[2];
+
+    pthread_mutex_t mu;        /* everything below */
+    pthread_cond_t cv;         /* a session ended */
+    struct ssh_conn *live;
+    struct ssh_conn *zombies;
+    int nlive, npending;
+    uint64_t next_sid;
+    int stopping, aborting;    /* read without the mutex by sessions: __atomic */
+};
+
+/* ---- services for ssh_session.c ----------------------------------------------------------- */
+
+bool ssh_srv_stopping(const struct ssh_server *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED) != 0;
+}
+
+bool ssh_srv_aborting(const struct ssh_server *s)
+{
+    return __atomic_load_n(&s->aborting, __ATOMIC_RELAXED) != 0;
+}
+
+ssh_session ssh_srv_new_session(struct ssh_server *s, int fd, struct scpd_err *err)
+{
+    ssh_session ses = ssh_new();
+    if (ses == NULL) {
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory for an SSH session");
+        return NULL;
+    }
+    pthread_mutex_lock(&s->bind_mu);
+    int rc = ssh_bind_accept_fd(s->bind, ses, fd);
+    if (rc != SSH_OK)
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot start an SSH session: %s",
+                     ssh_get_error(s->bind));
+    pthread_mutex_unlock(&s->bind_mu);
+    if (rc != SSH_OK) {
+        ssh_free(ses);
+        return NULL;
+    }
+    return ses;
+}
+
+void ssh_srv_conn_authenticated(struct ssh_server *s, struct ssh_conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    if (c->pending) {
+        c->pending = false;
+        s->npending--;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ssh_srv_conn_closing(struct ssh_server *s, struct ssh_conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    c->fd_open = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ssh_srv_conn_done(struct ssh_server *s, struct ssh_conn *c)
+{
+    pthread_mutex_lock(&s->mu);
+    for (struct ssh_conn **p = &s->live; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    if (c->pending)
+        s->npending--;
+    s->nlive--;
+    c->next = s->zombies;
+    s->zombies = c;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->d->stats)
+        stats_sessions_active(s->d->stats, -1);
+}
+
+/* Joins and frees the session threads that have ended. */
+static void ssh_srv_reap(struct ssh_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct ssh_conn *z = s->zombies;
+    s->zombies = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (z) {
+        struct ssh_conn *next = z->next;
+        pthread_join(z->thread, NULL);
+        free(z);
+        z = next;
+    }
+}
+
+/* ---- accepting ---------------------------------------------------------------------------- */
+
+static void *ssh_srv_session_thread(void *arg)
+{
+    struct ssh_conn *c = arg;
+    ssh_sess_main(c);
+    return NULL;
+}
+
+static void ssh_srv_format_peer(const struct sockaddr_storage *ss, char *addr, size_t acap,
+                                char *peer, size_t pcap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(addr, acap, "%s", host);
+    snprintf(peer, pcap, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+/* Admission under the limits; on success c is live and counted. Returns NULL or the reason. */
+static const char *ssh_srv_admit(struct ssh_server *s, struct ssh_conn *c)
+{
+    const char *why = NULL;
+    pthread_mutex_lock(&s->mu);
+    int same = 0;
+    for (struct ssh_conn *e = s->live; e; e = e->next)
+        same += strcmp(e->peer_addr, c->peer_addr) == 0;
+    if (s->stopping)
+        why = "server is stopping";
+    else if (s->nlive >= LIM_SESSIONS_TOTAL)
+        why = "too many SSH sessions (limit " SSH_STR(LIM_SESSIONS_TOTAL) ")";
+    else if (same >= LIM_SESSIONS_PER_SOURCE)
+        why = "too many SSH sessions from this address (limit "
+              SSH_STR(LIM_SESSIONS_PER_SOURCE) ")";
+    else if (s->npending >= LIM_PENDING_HANDSHAKES)
+        why = "too many unauthenticated SSH sessions (limit "
+              SSH_STR(LIM_PENDING_HANDSHAKES) ")";
+    if (why == NULL) {
+        c->sid = ++s->next_sid;
+        c->pending = true;
+        c->fd_open = true;
+        s->npending++;
+        s->nlive++;
+        c->next = s->live;
+        s->live = c;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return why;
+}
+
+static void ssh_srv_accept_one(struct ssh_listener *l)
+{
+    struct ssh_server *s = l->srv;
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof(ss);
+    int fd = accept4(l->fd, (struct sockaddr *)&ss, &slen, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            log_warn(NULL, "ssh accept on %s: %s", l->addr, strerror(errno));
+        if (errno == EMFILE || errno == ENFILE)
+            poll(NULL, 0, 100);   /* out of descriptors: do not spin */
+        return;
+    }
+    /* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md). */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+
+    struct ssh_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->srv = s;
+    c->d = s->d;
+    c->fd = fd;
+    ssh_srv_format_peer(&ss, c->peer_addr, sizeof(c->peer_addr), c->peer, sizeof(c->peer));
+    const char *why = ssh_srv_admit(s, c);
+    if (why) {
+        struct log_ctx lc = {.peer = c->peer};
+        log_warn(&lc, "ssh connection refused: %s", why);
+        if (s->d->stats)
+            stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
+        close(fd);
+        free(c);
+        return;
+    }
+    if (s->d->stats) {
+        stats_inc(s->d->stats, STATS_SESSIONS_ACCEPTED, 1);
+        stats_sessions_active(s->d->stats, 1);
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1u << 20);   /* I/O buffers are on the heap */
+    int rc = pthread_create(&c->thread, &attr, ssh_srv_session_thread, c);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        struct log_ctx lc = {.peer = c->peer};
+        log_err(&lc, "ssh: cannot start a session thread: %s", strerror(rc));
+        pthread_mutex_lock(&s->mu);
+        for (struct ssh_conn **p = &s->live; *p; p = &(*p)->next)
+            if (*p == c) {
+                *p = c->next;
+                break;
+            }
+        s->nlive--;
+        s->npending--;
+        pthread_mutex_unlock(&s->mu);
+        if (s->d->stats)
+            stats_sessions_active(s->d->stats, -1);
+        close(fd);
+        free(c);
+    }
+}
+
+static void *ssh_srv_accept_thread(void *arg)
+{
+    struct ssh_listener *l = arg;
+    struct ssh_server *s = l->srv;
+    struct pollfd pf[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = s->stop_pipe[0],
+                                                                .events = POLLIN}};
+    while (!ssh_srv_stopping(s)) {
+        int n = poll(pf, 2, 1000);
+        ssh_srv_reap(s);
+        if (n < 0 && errno != EINTR) {
+            log_err(NULL, "ssh poll on %s: %s", l->addr, strerror(errno));
+            break;
+        }
+        if (n > 0 && (pf[1].revents & POLLIN))
+            break;
+        if (n > 0 && (pf[0].revents & POLLIN))
+            ssh_srv_accept_one(l);
+    }
+    return NULL;
+}
+
+/* ---- listening ---------------------------------------------------------------------------- */
+
+/* Splits "HOST:PORT" or "[V6]:PORT". */
+static int ssh_srv_split(const char *spec, char *host, size_t hcap, char *port, size_t pcap,
+                         struct scpd_err *err)
+{
+    const char *colon;
+    size_t hlen;
+    const char *h = spec;
+    if (spec[0] == '[') {
+        const char *close_br = strchr(spec, ']');
+        if (close_br == NULL || close_br[1] != ':')
+            goto bad;
+        h = spec + 1;
+        hlen = (size_t)(close_br - h);
+        colon = close_br + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (colon == NULL || memchr(spec, ':', (size_t)(colon - spec)))
+            goto bad;
+        hlen = (size_t)(colon - spec);
+    }
+    if (hlen == 0 || hlen >= hcap || strlen(colon + 1) == 0 || strlen(colon + 1) >= pcap ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        goto bad;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    snprintf(port, pcap, "%s", colon + 1);
+    return 0;
+bad:
+    return scpd_err_set(err, SCPD_E_INVALID, "invalid --ssh-listen address '%s' (expected "
+                        "HOST:PORT or [IPV6]:PORT)", spec);
+}
+
+static int ssh_srv_listen_one(struct ssh_server *s, const char *spec, struct scpd_err *err)
+{
+    char host[INET6_ADDRSTRLEN + 1], port[8];
+    if (ssh_srv_split(spec, host, sizeof(host), port, sizeof(port), err) != 0)
+        return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+    int gai = getaddrinfo(host, port, &hints, &ai);
+    if (gai != 0)
+        return scpd_err_set(err, SCPD_E_INVALID, "--ssh-listen %s: %s", spec, gai_strerror(gai));
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        scpd_err_set(err, SCPD_E_IO, "--ssh-listen %s: socket: %s", spec, strerror(errno));
+        goto fail;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SSH_LISTEN_BACKLOG) != 0) {
+        scpd_err_set(err, SCPD_E_IO, "--ssh-listen %s: %s", spec, strerror(errno));
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) != 0) {
+        scpd_err_set(err, SCPD_E_IO, "--ssh-listen %s: getsockname: %s", spec, strerror(errno));
+        goto fail;
+    }
+    struct ssh_listener *l = &s->ls[s->nls];
+    char addr[64];
+    ssh_srv_format_peer(&ss, addr, sizeof(addr), l->addr, sizeof(l->addr));
+    l->srv = s;
+    l->fd = fd;
+    s->nls++;
+    freeaddrinfo(ai);
+    /* The contract with tests and scripts (spec/overview.md): one line per listener. */
+    fprintf(stdout, "ssh listening on %s\n", l->addr);
+    fflush(stdout);
+    log_info(NULL, "ssh listening on %s", l->addr);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return -1;
+}
+
+static int ssh_srv_bind_setup(struct ssh_server *s, struct scpd_err *err)
+{
+    s->bind = ssh_bind_new();
+    if (s->bind == NULL)
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory (ssh_bind_new)");
+    bool no = false;
+    /* The daemon's behaviour must not depend on /etc/libssh/libssh_server.config. */
+    if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "libssh: %s", ssh_get_error(s->bind));
+    const char *dir = s->d->opts.data_dir ? s->d->opts.data_dir : "./var";
+    for (int t = 0; t < HOSTKEY__COUNT; t++) {
+        char path[4096];
+        struct stat st;
+        if (hostkey_path(dir, (enum hostkey_type)t, path, sizeof(path), err) != 0)
+            return -1;
+        if (stat(path, &st) != 0)
+            return scpd_err_set(err, SCPD_E_NOTFOUND, "SSH host key %s: %s (host keys are "
+                                "created in DIR/keys at start-up)", path, strerror(errno));
+        if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_HOSTKEY, path) != SSH_OK)
+            return scpd_err_set(err, SCPD_E_INVALID, "SSH host key %s cannot be loaded: %s", path,
+                                ssh_get_error(s->bind));
+    }
+    static const struct {
+        enum ssh_bind_options_e opt;
+        const char *val;
+    } algs[] = {
+        {SSH_BIND_OPTIONS_KEY_EXCHANGE, SSH_KEX},
+        {SSH_BIND_OPTIONS_CIPHERS_C_S, SSH_CIPHERS},
+        {SSH_BIND_OPTIONS_CIPHERS_S_C, SSH_CIPHERS},
+        {SSH_BIND_OPTIONS_HMAC_C_S, SSH_MACS},
+        {SSH_BIND_OPTIONS_HMAC_S_C, SSH_MACS},
+        {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, SSH_HOSTKEY_ALGS},
+        {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, SSH_USERKEY_ALGS},
+    };
+    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+        if (ssh_bind_options_set(s->bind, algs[i].opt, algs[i].val) != SSH_OK)
+            return scpd_err_set(err, SCPD_E_INTERNAL, "libssh rejects algorithms '%s': %s",
+                                algs[i].val, ssh_get_error(s->bind));
+    return 0;
+}
+
+static void ssh_srv_free(struct ssh_server *s)
+{
+    for (int i = 0; i < s->nls; i++)
+        if (s->ls[i].fd >= 0)
+            close(s->ls[i].fd);
+    if (s->bind)
+        ssh_bind_free(s->bind);
+    if (s->stop_pipe[0] >= 0)
+        close(s->stop_pipe[0]);
+    if (s->stop_pipe[1] >= 0)
+        close(s->stop_pipe[1]);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->bind_mu);
+    free(s);
+}
+
+struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err)
+{
+    struct ssh_server *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->d = d;
+    s->stop_pipe[0] = s->stop_pipe[1] = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->bind_mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
+        scpd_err_set(err, SCPD_E_IO, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    if (ssh_srv_bind_setup(s, err) != 0)
+        goto fail;
+    if (d->opts.n_ssh_listen == 0) {
+        scpd_err_set(err, SCPD_E_INVALID, "no --ssh-listen address");
+        goto fail;
+    }
+    for (int i = 0; i < d->opts.n_ssh_listen && i < SCPD_MAX_LISTEN; i++)
+        if (ssh_srv_listen_one(s, d->opts.ssh_listen[i], err) != 0)
+            goto fail;
+    for (int i = 0; i < s->nls; i++) {
+        int rc = pthread_create(&s->ls[i].thread, NULL, ssh_srv_accept_thread, &s->ls[i]);
+        if (rc != 0) {
+            scpd_err_set(err, SCPD_E_INTERNAL, "cannot start the ssh accept thread: %s",
+                         strerror(rc));
+            ssh_server_stop(s);
+            return NULL;
+        }
+        s->ls[i].running = true;
+    }
+    return s;
+fail:
+    ssh_srv_free(s);
+    return NULL;
+}
+
+/* Waits until no session is live or the monotonic deadline passes. */
+static void ssh_srv_wait_sessions(struct ssh_server *s, const struct timespec *deadline)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->nlive > 0) {
+        if (deadline == NULL) {
+            pthread_cond_wait(&s->cv, &s->mu);
+        } else if (pthread_cond_timedwait(&s->cv, &s->mu, deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ssh_server_stop(struct ssh_server *s)
+{
+    if (s == NULL)
+        return;
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
+    ssize_t w = write(s->stop_pipe[1], "x", 1);
+    (void)w;
+    for (int i = 0; i < s->nls; i++)
+        if (s->ls[i].running)
+            pthread_join(s->ls[i].thread, NULL);
+
+    /* The condition variable uses CLOCK_REALTIME by default. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += SSH_STOP_GRACE_SECS;
+    ssh_srv_wait_sessions(s, &deadline);
+
+    pthread_mutex_lock(&s->mu);
+    if (s->nlive > 0) {
+        log_notice(NULL, "ssh stop: %d session(s) still running after %d s, disconnecting",
+                   s->nlive, SSH_STOP_GRACE_SECS);
+        __atomic_store_n(&s->aborting, 1, __ATOMIC_RELAXED);
+        for (struct ssh_conn *c = s->live; c; c = c->next)
+            if (c->fd_open)
+                shutdown(c->fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&s->mu);
+    ssh_srv_wait_sessions(s, NULL);
+    ssh_srv_reap(s);
+    ssh_srv_free(s);
+    ssh_finalize();
+}

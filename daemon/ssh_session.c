@@ -1,0 +1,716 @@
+/* ssh_session: one SSH connection on its own thread, from key exchange to disconnect.
+ *
+ * Phases.
+ *  1. Key exchange, non-blocking, polled against the `ip ssh time-out` deadline (libssh keeps
+ *     none) and the stop flag.
+ *  2. Event loop (ssh_event_dopoll in short slices): libssh runs the callbacks below, which only
+ *     record state (notes/libssh.md: writing inside a callback polls the whole event
+ *     recursively). Authentication goes through aaa: password and public key by the server
+ *     callbacks, keyboard-interactive by the message callback (libssh has no server callback for
+ *     it). Failures count against `ip ssh authentication-retries`; a source in a `login block-for`
+ *     quiet period is disconnected with a message naming the reason.
+ *  3. A channel request (exec, shell, subsystem) recorded by a callback is served after the poll
+ *     returns: the session leaves the event and the request runs with blocking channel I/O on this
+ *     thread. `scp -t/-f` goes through authorization (scp enable, aaa authorization exec,
+ *     privilege 15) and then scp_session_run(); every refusal is an SCP error line that scp
+ *     prints, then exit status 1, EOF, close. Anything else is refused on stderr.
+ *
+ * Data path (measured, notes/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
+ * counts make libssh grow the window on almost every read), writes go through as the SCP layer
+ * hands them (it writes in 256 KiB or larger blocks), TCP_QUICKACK is set again before each read.
+ * Nothing is allocated per packet. */
+#include "ssh_session.h"
+
+#include <stdarg.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "aaa.h"
+#include "cfg.h"
+#include "limits.h"
+#include "log.h"
+#include "scp_session.h"
+#include "scpd.h"
+#include "stats.h"
+#include "store.h"
+#include "trace.h"
+
+#define SSH_READ_MAX (256u * 1024)   /* see the file comment */
+#define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
+#define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
+#define SSH_SCP_PRIVILEGE 15
+#define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
+
+enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
+
+struct ssh_sess;
+
+struct ssh_chan {
+    struct ssh_sess *ss;
+    ssh_channel ch;                        /* NULL: free slot */
+    struct ssh_channel_callbacks_struct cb;
+    enum ssh_req req;
+    bool served;
+    bool too_long;                         /* exec command over LIM_SCP_COMMAND_LEN */
+    char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
+};
+
+struct ssh_sess {
+    struct ssh_conn *c;
+    ssh_session s;
+    ssh_event ev;
+    struct ssh_server_callbacks_struct scb;
+    bool authenticated;
+    char user[LIM_AUTH_USER_LEN + 1];      /* the authenticated user */
+    char kbd_user[LIM_AUTH_USER_LEN + 1];  /* user of a keyboard-interactive exchange */
+    int failures;
+    int retries;                           /* ip ssh authentication-retries at connect */
+    int timeout;                           /* ip ssh time-out at connect */
+    int64_t deadline_ms;                   /* end of negotiation + authentication */
+    int64_t last_io_ms;                    /* idle accounting */
+    char kill_msg[256];                    /* set: disconnect with this reason */
+    struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
+};
+
+static int64_t ssh_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct log_ctx ssh_lc(const struct ssh_sess *ss)
+{
+    struct log_ctx lc = {.sid = ss->c->sid, .user = ss->user[0] ? ss->user : NULL,
+                         .peer = ss->c->peer};
+    return lc;
+}
+
+static void ssh_count(struct ssh_sess *ss, enum stats_counter ctr)
+{
+    if (ss->c->d->stats)
+        stats_inc(ss->c->d->stats, ctr, 1);
+}
+
+static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
+{
+    if (ss->kill_msg[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ss->kill_msg, sizeof(ss->kill_msg), fmt, ap);
+    va_end(ap);
+}
+
+/* ---- authentication callbacks --------------------------------------------------------------- */
+
+static struct aaa_req ssh_aaa_req(const struct ssh_sess *ss, const char *user)
+{
+    struct aaa_req r = {.door = "ssh", .user = user, .peer_addr = ss->c->peer_addr,
+                        .peer = ss->c->peer, .sid = ss->c->sid};
+    return r;
+}
+
+/* Books the outcome of one attempt; returns the libssh answer. */
+static int ssh_auth_outcome(struct ssh_sess *ss, const char *user, enum aaa_result res,
+                            const struct scpd_err *err)
+{
+    if (res == AAA_OK) {
+        snprintf(ss->user, sizeof(ss->user), "%s", user);
+        ss->authenticated = true;
+        ssh_srv_conn_authenticated(ss->c->srv, ss->c);
+        return SSH_AUTH_SUCCESS;
+    }
+    if (res == AAA_BLOCKED) {
+        ssh_kill(ss, "%% Login refused: %s", err->msg);
+        return SSH_AUTH_DENIED;
+    }
+    if (++ss->failures > ss->retries)
+        ssh_kill(ss, "%% Too many authentication failures: %d failed attempts "
+                 "(ip ssh authentication-retries %d)", ss->failures, ss->retries);
+    return SSH_AUTH_DENIED;
+}
+
+/* A user name from the peer, checked before it goes anywhere. */
+static bool ssh_user_ok(const char *user)
+{
+    if (user == NULL || user[0] == '\0' || strlen(user) > LIM_AUTH_USER_LEN)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)user; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static int ssh_cb_auth_password(ssh_session s, const char *user, const char *password, void *arg)
+{
+    struct ssh_sess *ss = arg;
+    if (ss->kill_msg[0] || ss->authenticated)
+        return SSH_AUTH_DENIED;
+    struct scpd_err err = {0};
+    const char *u = ssh_user_ok(user) ? user : "";
+    struct aaa_req req = ssh_aaa_req(ss, u);
+    enum aaa_result res = aaa_login_password(ss->c->d->aaa, &req, password ? password : "", &err);
+    return ssh_auth_outcome(ss, u, res, &err);
+}
+
+static int ssh_cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey,
+                              char signature_state, void *arg)
+{
+    struct ssh_sess *ss = arg;
+    if (ss->kill_msg[0] || ss->authenticated || !ssh_user_ok(user))
+        return SSH_AUTH_DENIED;
+    unsigned char *hash = NULL;
+    size_t hlen = 0;
+    char hex[2 * 16 + 1];
+    if (ssh_get_publickey_hash(pubkey, SSH_PUBLICKEY_HASH_MD5, &hash, &hlen) != 0 || hlen != 16) {
+        ssh_clean_pubkey_hash(&hash);
+        return SSH_AUTH_DENIED;
+    }
+    for (size_t i = 0; i < hlen; i++)
+        snprintf(hex + 2 * i, 3, "%02X", hash[i]);
+    ssh_clean_pubkey_hash(&hash);
+    struct aaa_req req = ssh_aaa_req(ss, user);
+    if (signature_state == SSH_PUBLICKEY_STATE_NONE)   /* the probe: "would you take this key?" */
+        return aaa_pubkey_acceptable(ss->c->d->aaa, &req, hex) ? SSH_AUTH_SUCCESS
+                                                               : SSH_AUTH_DENIED;
+    if (signature_state != SSH_PUBLICKEY_STATE_VALID) {
+        struct log_ctx lc = ssh_lc(ss);
+        log_notice(&lc, "ssh publickey login of %s refused: bad signature", user);
+        return ssh_auth_outcome(ss, user, AAA_FAIL, NULL);
+    }
+    struct scpd_err err = {0};
+    const char *type = ssh_key_type_to_char(ssh_key_type(pubkey));
+    enum aaa_result res = aaa_login_pubkey(ss->c->d->aaa, &req, type, hex, &err);
+    return ssh_auth_outcome(ss, user, res, &err);
+}
+
+/* Keyboard-interactive: one "Password:" prompt, answered through the login list. libssh hands
+ * both halves of the exchange here; the response carries no user name (ssh_message_auth_user()
+ * is NULL on it), so the user of the request is kept. Returns 0 when handled, 1 for libssh's
+ * default reply (failure with the list of methods). */
+static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
+{
+    struct ssh_sess *ss = arg;
+    if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
+        ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || ss->kill_msg[0] ||
+        ss->authenticated)
+        return 1;
+    if (!ssh_message_auth_kbdint_is_response(msg)) {
+        const char *user = ssh_message_auth_user(msg);
+        if (!ssh_user_ok(user))
+            return 1;
+        snprintf(ss->kbd_user, sizeof(ss->kbd_user), "%s", user);
+        const char *prompts[] = {"Password: "};
+        char echo[] = {0};
+        if (ssh_message_auth_interactive_request(msg, "", "", 1, prompts, echo) != SSH_OK)
+            return 1;
+        return 0;
+    }
+    if (ss->kbd_user[0] == '\0')
+        return 1;
+    const char *answer = ssh_userauth_kbdint_getnanswers(s) == 1
+                             ? ssh_userauth_kbdint_getanswer(s, 0) : NULL;
+    struct scpd_err err = {0};
+    struct aaa_req req = ssh_aaa_req(ss, ss->kbd_user);
+    enum aaa_result res = aaa_login_password(ss->c->d->aaa, &req, answer ? answer : "", &err);
+    char user[sizeof(ss->kbd_user)];
+    snprintf(user, sizeof(user), "%s", ss->kbd_user);
+    ss->kbd_user[0] = '\0';
+    if (ssh_auth_outcome(ss, user, res, &err) == SSH_AUTH_SUCCESS) {
+        ssh_message_auth_reply_success(msg, 0);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- channel callbacks ------------------------------------------------------------------------ */
+
+static int ssh_cb_exec(ssh_session s, ssh_channel channel, const char *command, void *arg)
+{
+    struct ssh_chan *c = arg;
+    if (c->req != SSH_REQ_NONE)
+        return 1;   /* one request per channel (RFC 4254 6.5) */
+    size_t n = strlen(command);
+    c->too_long = n > LIM_SCP_COMMAND_LEN;
+    if (!c->too_long)
+        memcpy(c->cmd, command, n + 1);
+    c->req = SSH_REQ_EXEC;
+    return 0;   /* accepted: the answer, even a refusal, goes over the channel */
+}
+
+static int ssh_cb_shell(ssh_session s, ssh_channel channel, void *arg)
+{
+    struct ssh_chan *c = arg;
+    if (c->req != SSH_REQ_NONE)
+        return 1;
+    c->req = SSH_REQ_SHELL;
+    return 0;
+}
+
+static int ssh_cb_subsystem(ssh_session s, ssh_channel channel, const char *name, void *arg)
+{
+    struct ssh_chan *c = arg;
+    if (c->req != SSH_REQ_NONE)
+        return 1;
+    snprintf(c->cmd, sizeof(c->cmd), "%s", name);
+    c->req = SSH_REQ_SUBSYSTEM;
+    return 0;
+}
+
+/* A pty is harmless (no shell runs): accepted so `ssh -t` gets the shell refusal message. */
+static int ssh_cb_pty(ssh_session s, ssh_channel channel, const char *term, int width, int height,
+                      int pxwidth, int pwheight, void *arg)
+{
+    return 0;
+}
+
+static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
+{
+    struct ssh_sess *ss = arg;
+    if (!ss->authenticated)
+        return NULL;
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++) {
+        struct ssh_chan *c = &ss->chans[i];
+        if (c->ch != NULL)
+            continue;
+        c->ch = ssh_channel_new(s);
+        if (c->ch == NULL)
+            return NULL;
+        c->ss = ss;
+        c->req = SSH_REQ_NONE;
+        c->served = false;
+        c->too_long = false;
+        c->cmd[0] = '\0';
+        memset(&c->cb, 0, sizeof(c->cb));
+        c->cb.userdata = c;
+        c->cb.channel_exec_request_function = ssh_cb_exec;
+        c->cb.channel_shell_request_function = ssh_cb_shell;
+        c->cb.channel_subsystem_request_function = ssh_cb_subsystem;
+        c->cb.channel_pty_request_function = ssh_cb_pty;
+        ssh_callbacks_init(&c->cb);
+        ssh_set_channel_callbacks(c->ch, &c->cb);
+        return c->ch;
+    }
+    struct log_ctx lc = ssh_lc(ss);
+    log_notice(&lc, "ssh channel refused: limit of %d channels per session",
+               LIM_CHANNELS_PER_SESSION);
+    return NULL;
+}
+
+static void ssh_chan_release(struct ssh_chan *c)
+{
+    if (c->ch == NULL)
+        return;
+    /* libssh may keep the channel until the peer's CLOSE arrives: detach our callbacks first so a
+     * late message never lands in a reused slot. */
+    ssh_remove_channel_callbacks(c->ch, &c->cb);
+    ssh_channel_free(c->ch);
+    c->ch = NULL;
+    c->req = SSH_REQ_NONE;
+}
+
+/* ---- blocking channel I/O for scp_session ----------------------------------------------------- */
+
+static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
+{
+    struct ssh_sess *ss = c->ss;
+    struct log_ctx lc = ssh_lc(ss);
+    if (ssh_srv_aborting(ss->c->srv)) {
+        log_notice(&lc, "ssh %s aborted: daemon stopping", what);
+        return true;
+    }
+    if (ssh_now_ms() - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+        log_notice(&lc, "ssh %s: idle for %d s, disconnecting", what, LIM_SSH_IDLE_SECS);
+        return true;
+    }
+    return false;
+}
+
+static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
+{
+    struct ssh_chan *c = ctx;
+    struct ssh_sess *ss = c->ss;
+    uint32_t want = cap > SSH_READ_MAX ? SSH_READ_MAX : (uint32_t)cap;
+    int one = 1;
+    for (;;) {
+        setsockopt(ss->c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
+        if (n > 0) {
+            ss->last_io_ms = ssh_now_ms();
+            return n;
+        }
+        if (n == SSH_ERROR)
+            return -1;
+        if (ssh_channel_is_eof(c->ch) || !ssh_channel_is_open(c->ch))
+            return 0;
+        if (ssh_io_give_up(c, "read"))
+            return -1;
+    }
+}
+
+static int ssh_io_write(void *ctx, const void *buf, size_t len)
+{
+    struct ssh_chan *c = ctx;
+    struct ssh_sess *ss = c->ss;
+    const char *p = buf;
+    while (len > 0) {
+        uint32_t chunk = len > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)len;
+        int n = ssh_channel_write(c->ch, p, chunk);
+        if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
+            return -1;
+        if (n > 0) {
+            ss->last_io_ms = ssh_now_ms();
+            p += n;
+            len -= (size_t)n;
+        } else if (ssh_io_give_up(c, "write")) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- serving a channel request ---------------------------------------------------------------- */
+
+static void ssh_chan_finish(struct ssh_chan *c, int status)
+{
+    ssh_channel_request_send_exit_status(c->ch, status);
+    ssh_channel_send_eof(c->ch);
+    ssh_channel_close(c->ch);
+}
+
+/* Not an SCP command: the reason on stderr (ssh and scp print it), exit status 1. */
+static void ssh_refuse_other(struct ssh_chan *c, const char *msg)
+{
+    struct ssh_sess *ss = c->ss;
+    struct log_ctx lc = ssh_lc(ss);
+    log_notice(&lc, "ssh request refused: %s", msg);
+    ssh_count(ss, STATS_REFUSED_OTHER);
+    char line[512];
+    int n = snprintf(line, sizeof(line), "%s\r\n", msg);
+    if (n > 0)
+        ssh_channel_write_stderr(c->ch, line, (uint32_t)((size_t)n < sizeof(line) ? (size_t)n
+                                                                         : sizeof(line) - 1));
+    ssh_chan_finish(c, 1);
+}
+
+/* An SCP refusal: the error line scp prints, counted and traced. */
+static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum stats_counter ctr,
+                           const char *msg)
+{
+    struct ssh_sess *ss = c->ss;
+    struct log_ctx lc = ssh_lc(ss);
+    struct trace *t = ss->c->d->trace;
+    log_notice(&lc, "scp refused: %s", msg);
+    ssh_count(ss, ctr);
+    if (t && trace_on(t))
+        trace_emit(t, ss->c->sid, ss->c->peer, false, "refused: %s", msg);
+    scp_send_refusal(io, msg);
+    ssh_chan_finish(c, 1);
+}
+
+/* The first word of a command line. */
+static bool ssh_is_scp_command(const char *cmd)
+{
+    cmd += strspn(cmd, " \t");
+    return strncmp(cmd, "scp", 3) == 0 && (cmd[3] == ' ' || cmd[3] == '\t');
+}
+
+static void ssh_serve_exec(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scpd *d = ss->c->d;
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write};
+    struct scpd_err err = {0};
+    char msg[600];
+
+    if (c->too_long) {
+        ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER,
+                       "command line too long (limit " "4096" " bytes)");
+        return;
+    }
+    if (!ssh_is_scp_command(c->cmd)) {
+        char shown[64];
+        size_t i;
+        for (i = 0; c->cmd[i] && i + 1 < sizeof(shown); i++)
+            shown[i] = ((unsigned char)c->cmd[i] < 0x20 || c->cmd[i] == 0x7f) ? '?' : c->cmd[i];
+        shown[i] = '\0';
+        snprintf(msg, sizeof(msg), "scpd: only scp is available over SSH on this device; "
+                 "command refused: %s", shown);
+        ssh_refuse_other(c, msg);
+        return;
+    }
+    struct log_ctx lc = ssh_lc(ss);
+    log_info(&lc, "ssh exec: %s", c->cmd);
+    struct scp_cmd cmd;
+    if (scp_cmd_parse(c->cmd, &cmd, &err) != 0) {
+        ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER, err.msg);
+        return;
+    }
+    const struct store_snap *snap = store_snapshot(d->store);
+    bool enabled = snap && snap->cfg->scp_enable;
+    if (snap)
+        store_snap_release(snap);
+    if (!enabled) {
+        ssh_refuse_scp(c, &io, STATS_REFUSED_DISABLED,
+                       "SCP server is disabled (ip scp server enable)");
+        return;
+    }
+    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    int privilege = 0;
+    if (aaa_authorize_exec(d->aaa, &req, &privilege, &err) != 0) {
+        ssh_refuse_scp(c, &io, STATS_REFUSED_NO_AUTHZ, err.msg);
+        return;
+    }
+    if (privilege < SSH_SCP_PRIVILEGE) {
+        snprintf(msg, sizeof(msg), "privilege level %d is below %d required for SCP",
+                 privilege, SSH_SCP_PRIVILEGE);
+        ssh_refuse_scp(c, &io, STATS_REFUSED_PRIVILEGE, msg);
+        return;
+    }
+    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+                                  .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
+                                  .peer = ss->c->peer, .privilege = privilege};
+    ss->last_io_ms = ssh_now_ms();
+    int status = scp_session_run(&ctx, &cmd, &io);
+    if (ssh_channel_is_open(c->ch))
+        ssh_chan_finish(c, status);
+}
+
+static void ssh_serve(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    c->served = true;
+    switch (c->req) {
+    case SSH_REQ_EXEC:
+        ssh_serve_exec(c);
+        break;
+    case SSH_REQ_SHELL:
+        ssh_refuse_other(c, "scpd: no interactive shell on this device (no CLI in this release); "
+                         "use scp -O to copy files");
+        break;
+    case SSH_REQ_SUBSYSTEM:
+        if (strcmp(c->cmd, "sftp") == 0)
+            ssh_refuse_other(c, "scpd: the sftp subsystem is not available in this release; use "
+                             "the legacy SCP protocol (scp -O)");
+        else
+            ssh_refuse_other(c, "scpd: unknown subsystem");
+        break;
+    case SSH_REQ_NONE:
+        break;
+    }
+    ss->last_io_ms = ssh_now_ms();
+    ssh_chan_release(c);
+}
+
+/* ---- the session ------------------------------------------------------------------------------ */
+
+/* Key exchange, blocking, bounded by the `ip ssh time-out` deadline through SSH_OPTIONS_TIMEOUT
+ * (libssh's own poll also flushes what it has to send; clients such as PuTTY and libssh2 wait
+ * for the server's banner before sending anything). At stop, the server's shutdown() of the
+ * socket ends a key exchange still running after the grace period. 0 or -1 (logged). */
+static int ssh_kex(struct ssh_sess *ss)
+{
+    struct log_ctx lc = ssh_lc(ss);
+    long secs = (long)((ss->deadline_ms - ssh_now_ms() + 999) / 1000);
+    if (secs < 1)
+        secs = 1;
+    ssh_options_set(ss->s, SSH_OPTIONS_TIMEOUT, &secs);
+    if (ssh_handle_key_exchange(ss->s) != SSH_OK) {
+        if (ssh_now_ms() >= ss->deadline_ms)
+            log_notice(&lc, "ssh negotiation timed out (ip ssh time-out %d)", ss->timeout);
+        else
+            log_notice(&lc, "ssh key exchange failed: %s", ssh_get_error(ss->s));
+        return -1;
+    }
+    return 0;
+}
+
+static struct ssh_chan *ssh_next_request(struct ssh_sess *ss)
+{
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++) {
+        struct ssh_chan *c = &ss->chans[i];
+        if (c->ch && c->req != SSH_REQ_NONE && !c->served)
+            return c;
+    }
+    return NULL;
+}
+
+static bool ssh_any_channel(const struct ssh_sess *ss)
+{
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
+        if (ss->chans[i].ch)
+            return true;
+    return false;
+}
+
+/* The event loop of phase 2 and 3. Returns when the session is over. */
+static void ssh_loop(struct ssh_sess *ss)
+{
+    struct log_ctx lc = ssh_lc(ss);
+    ss->ev = ssh_event_new();
+    if (ss->ev == NULL || ssh_event_add_session(ss->ev, ss->s) != SSH_OK) {
+        log_err(&lc, "ssh: cannot create the session event");
+        return;
+    }
+    for (;;) {
+        ssh_event_dopoll(ss->ev, SSH_POLL_MS);   /* SSH_ERROR also when the peer left */
+        int64_t now = ssh_now_ms();
+        if (ss->kill_msg[0])
+            break;
+        if (ssh_get_status(ss->s) & (SSH_CLOSED | SSH_CLOSED_ERROR) || !ssh_is_connected(ss->s))
+            break;
+        if (!ss->authenticated && now > ss->deadline_ms) {
+            ssh_kill(ss, "%% Authentication timed out (ip ssh time-out %d)", ss->timeout);
+            break;
+        }
+        /* At stop, a session that has just finished a transfer gets a moment to close on its
+         * own (the client is reading the exit status); idle ones go now. */
+        if (ssh_srv_aborting(ss->c->srv) ||
+            (ssh_srv_stopping(ss->c->srv) &&
+             !(ss->authenticated && now - ss->last_io_ms < SSH_LINGER_MS))) {
+            ssh_kill(ss, "%% The device is shutting down");
+            break;
+        }
+        if (ss->authenticated && !ssh_any_channel(ss) &&
+            now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+            ssh_kill(ss, "%% Idle for %d seconds", LIM_SSH_IDLE_SECS);
+            break;
+        }
+        struct ssh_chan *c = ssh_next_request(ss);
+        if (c == NULL)
+            continue;
+        /* Blocking channel I/O polls the session's own context: take it out of the event. */
+        ssh_event_remove_session(ss->ev, ss->s);
+        ssh_serve(c);
+        if (ssh_event_add_session(ss->ev, ss->s) != SSH_OK)
+            break;
+    }
+    if (ss->kill_msg[0])
+        log_notice(&lc, "ssh disconnect: %s", ss->kill_msg + (ss->kill_msg[0] == '%' ? 2 : 0));
+    ssh_event_remove_session(ss->ev, ss->s);
+}
+
+/* Sends the disconnect (with the reason, if any) and closes. libssh closes the socket right after
+ * queueing SSH_MSG_DISCONNECT; with client data still unread that close is a TCP reset, and a
+ * reset makes the client's kernel drop the disconnect message before the client reads it (the
+ * user would see "Connection reset" instead of the reason). So a duplicate of the descriptor keeps
+ * the socket open: half-close it, read what the client still sends until it closes (bounded),
+ * then close. */
+static void ssh_close_gracefully(struct ssh_sess *ss)
+{
+    struct ssh_conn *conn = ss->c;
+    /* ssh_disconnect() sends SSH_MSG_DISCONNECT only if libssh's socket is marked writable, which
+     * it is only after a poll reported POLLOUT with nothing left to send; otherwise the message is
+     * queued and dropped by the close. Poll until that state is reached (bounded). */
+    ssh_event ev = ss->kill_msg[0] ? ssh_event_new() : NULL;
+    if (ev && ssh_event_add_session(ev, ss->s) == SSH_OK) {
+        for (int i = 0; i < 20 && (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING); i++)
+            ssh_event_dopoll(ev, 50);
+        ssh_event_remove_session(ev, ss->s);
+    }
+    if (ev)
+        ssh_event_free(ev);
+    int keep = fcntl(conn->fd, F_DUPFD_CLOEXEC, 0);
+    ssh_srv_conn_closing(conn->srv, conn);   /* ssh_disconnect closes the socket */
+    ssh_disconnect(ss->s);
+    ssh_free(ss->s);
+    ss->s = NULL;
+    if (keep < 0)
+        return;
+    shutdown(keep, SHUT_WR);
+    int64_t end = ssh_now_ms() + SSH_LINGER_MS;
+    char buf[4096];
+    for (int64_t left; (left = end - ssh_now_ms()) > 0;) {
+        struct pollfd pf = {.fd = keep, .events = POLLIN};
+        if (poll(&pf, 1, (int)left) <= 0 || read(keep, buf, sizeof(buf)) <= 0)
+            break;
+    }
+    close(keep);
+}
+
+void ssh_sess_main(struct ssh_conn *conn)
+{
+    struct ssh_sess *ss = calloc(1, sizeof(*ss));
+    struct scpd *d = conn->d;
+    struct log_ctx lc = {.sid = conn->sid, .peer = conn->peer};
+    struct scpd_err err = {0};
+    if (ss == NULL) {
+        ssh_srv_conn_closing(conn->srv, conn);
+        close(conn->fd);
+        ssh_srv_conn_done(conn->srv, conn);
+        return;
+    }
+    ss->c = conn;
+    ss->timeout = CFG_DEFAULT_SSH_TIMEOUT;
+    ss->retries = CFG_DEFAULT_SSH_RETRIES;
+    const struct store_snap *snap = d->store ? store_snapshot(d->store) : NULL;
+    if (snap) {
+        ss->timeout = snap->cfg->ssh_timeout;
+        ss->retries = snap->cfg->ssh_retries;
+        store_snap_release(snap);
+    }
+    ss->deadline_ms = ssh_now_ms() + (int64_t)ss->timeout * 1000;
+    ss->last_io_ms = ssh_now_ms();
+    log_info(&lc, "ssh connection");
+
+    ss->s = ssh_srv_new_session(conn->srv, conn->fd, &err);
+    if (ss->s == NULL) {
+        log_err(&lc, "%s", err.msg);
+        ssh_srv_conn_closing(conn->srv, conn);
+        close(conn->fd);
+        goto out;
+    }
+    /* Before the key exchange: a client may send its first userauth request in the same flight
+     * as NEWKEYS, and a message that arrives with no callback set is only queued. */
+    ss->scb.userdata = ss;
+    ss->scb.auth_password_function = ssh_cb_auth_password;
+    ss->scb.auth_pubkey_function = ssh_cb_auth_pubkey;
+    ss->scb.channel_open_request_session_function = ssh_cb_channel_open;
+    ssh_callbacks_init(&ss->scb);
+    ssh_set_server_callbacks(ss->s, &ss->scb);
+    ssh_set_message_callback(ss->s, ssh_cb_message, ss);
+    ssh_set_auth_methods(ss->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE |
+                                    SSH_AUTH_METHOD_PUBLICKEY);
+    if (ssh_kex(ss) != 0)
+        goto done;
+
+    int secs = 0;
+    if (d->aaa && aaa_is_blocked(d->aaa, conn->peer_addr, &secs)) {
+        ssh_count(ss, STATS_LOGINS_BLOCKED);
+        ssh_kill(ss, "%% Login refused: logins from %s are blocked for %d more seconds "
+                 "(login block-for)", conn->peer_addr, secs);
+        goto done;
+    }
+    /* Bounds a blocked write (peer not reading) to a slice, so idle and stop are noticed. */
+    long slice = SSH_IO_SLICE_MS / 1000;
+    ssh_options_set(ss->s, SSH_OPTIONS_TIMEOUT, &slice);
+    ssh_loop(ss);
+
+done:
+    if (ss->kill_msg[0])
+        ssh_session_set_disconnect_message(ss->s, ss->kill_msg);
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
+        ssh_chan_release(&ss->chans[i]);
+    if (ss->ev)
+        ssh_event_free(ss->ev);
+    ssh_close_gracefully(ss);
+    lc.user = ss->user[0] ? ss->user : NULL;
+    log_info(&lc, "ssh connection closed");
+out:
+    free(ss);
+    ssh_srv_conn_done(conn->srv, conn);
+}

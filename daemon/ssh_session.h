@@ -1,0 +1,49 @@
+/* ssh_session: one SSH connection from key exchange to disconnect, on its own thread (private to
+ * the SSH door: ssh_server.c accepts and counts, ssh_session.c serves). A session is used by its
+ * thread only; the server touches a live session's socket only to shut it down at stop, under the
+ * server mutex and only while fd_open says the descriptor is still the session's. */
+#ifndef SCPD_SSH_SESSION_H
+#define SCPD_SSH_SESSION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+
+#include "err.h"
+
+struct scpd;
+struct ssh_server;
+
+struct ssh_conn {
+    struct ssh_server *srv;
+    struct scpd *d;
+    int fd;               /* accepted socket; libssh closes it in ssh_free() */
+    bool fd_open;         /* guarded by the server mutex */
+    bool pending;         /* counted among the unauthenticated sessions (server mutex) */
+    uint64_t sid;
+    char peer_addr[64];   /* "127.0.0.1", "::1" */
+    char peer[80];        /* "127.0.0.1:50412", "[::1]:50412" */
+    pthread_t thread;
+    struct ssh_conn *next;
+};
+
+/* The session thread's body: serves c to the end, then hands it back with ssh_srv_conn_done(). */
+void ssh_sess_main(struct ssh_conn *c);
+
+/* ---- services of ssh_server.c to the session threads ------------------------------------------ */
+/* Makes a libssh server session over fd with the host keys and algorithms of the server. */
+ssh_session ssh_srv_new_session(struct ssh_server *s, int fd, struct scpd_err *err);
+/* Stop requested: sessions that are not transferring end now. */
+bool ssh_srv_stopping(const struct ssh_server *s);
+/* Grace period over: transfers end too. */
+bool ssh_srv_aborting(const struct ssh_server *s);
+/* The session authenticated: it no longer counts against LIM_PENDING_HANDSHAKES. */
+void ssh_srv_conn_authenticated(struct ssh_server *s, struct ssh_conn *c);
+/* The session is about to close its socket (no more shutdown() from the server). */
+void ssh_srv_conn_closing(struct ssh_server *s, struct ssh_conn *c);
+/* Last call of the session thread: c is queued for join and freed by the server. */
+void ssh_srv_conn_done(struct ssh_server *s, struct ssh_conn *c);
+
+#endif

@@ -1,0 +1,811 @@
+/* ifs: file access beneath the roots of the disk file systems, and atomic uploads.
+ *
+ * Every access starts at the file system's root descriptor (opened once by ifs_open) and walks the
+ * resolved relative path one component at a time with openat(O_DIRECTORY | O_NOFOLLOW); the last
+ * component is opened with O_NOFOLLOW or inspected with fstatat(AT_SYMLINK_NOFOLLOW). A symlink
+ * anywhere in the path is therefore refused, never followed, whatever it points to, and no path
+ * string is ever handed to the kernel relative to the host's root or working directory. Together
+ * with the resolver (no "..", no empty component) that keeps every access beneath the root.
+ *
+ * Uploads go to a temporary file (IFS_TMP_PREFIX + random, O_EXCL, mode 0600) in the target's own
+ * directory, so the final renameat() is atomic on the same file system. Data is gathered into
+ * IFS_IO_CHUNK writes, fsync'd once at the end, renamed over the target, and the directory fsync'd.
+ * Every failure path unlinks the temporary file; ifs_open() removes those a crash left behind.
+ * The virtual files running-config and startup-config are handled by ifs_config.c. */
+#include "ifs_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define IFS_WALK_DEPTH 64   /* directory depth visited by the space and cleanup walks */
+
+struct ifs_reader {
+    int fd;            /* disk file, or -1 for generated text in mem */
+    char *mem;
+    size_t len, off;
+};
+
+struct ifs_writer {
+    struct ifs *fs;
+    struct ifs_path path;
+    int dirfd, fd;     /* disk only */
+    char tmp[64];
+    uint64_t size, got;
+    unsigned mode;
+    uint8_t *buf;      /* disk: gathering buffer; virtual: the whole text */
+    size_t len, cap;
+    char user[64], peer[64], source[16];
+};
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+static int sys_error(struct scpd_err *err, const struct ifs_path *p, const char *what, int e)
+{
+    enum scpd_errcode code = SCPD_E_IO;
+    if (e == ENOENT)
+        code = SCPD_E_NOTFOUND;
+    else if (e == EEXIST)
+        code = SCPD_E_EXISTS;
+    else if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+        code = SCPD_E_LIMIT;
+    else if (e == EACCES || e == EPERM)
+        code = SCPD_E_DENIED;
+    else if (e == ENOMEM)
+        code = SCPD_E_NOMEM;
+    else if (e == EISDIR || e == ENOTDIR || e == ENOTEMPTY)
+        code = SCPD_E_INVALID;
+    return scpd_err_set(err, code, "%%Error %s %s (%s)", what, p->name, strerror(e));
+}
+
+static int symlink_error(struct scpd_err *err, const struct ifs_path *p)
+{
+    return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %s (symbolic links are not followed)",
+                        p->name);
+}
+
+/* ---- walking -------------------------------------------------------------------------------- */
+
+/* A new open file description of a root (not dup(): that would share the directory offset with
+ * every other reader of the same root). */
+static int reopen_root(struct ifs *fs, enum ifs_fs which)
+{
+    return openat(fs->rootfd[which], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Opens the directory formed by the first upto bytes of p->rel (0: the root). Returns a new
+ * descriptor or -1. */
+static int walk_dir(struct ifs *fs, const struct ifs_path *p, size_t upto, struct scpd_err *err)
+{
+    char comp[LIM_NAME_LEN + 1];
+    int cur = reopen_root(fs, p->fs);
+    size_t i = 0;
+    if (cur < 0)
+        return sys_error(err, p, "opening", errno);
+    while (i < upto) {
+        size_t n = strcspn(p->rel + i, "/");
+        if (n > upto - i)
+            n = upto - i;
+        memcpy(comp, p->rel + i, n);
+        comp[n] = '\0';
+        int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            int e = errno;
+            struct stat sb;
+            if (fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+                symlink_error(err, p);
+            else
+                sys_error(err, p, "opening", e == ELOOP ? ENOTDIR : e);
+            close(cur);
+            return -1;
+        }
+        close(cur);
+        cur = next;
+        i += n + 1;
+    }
+    return cur;
+}
+
+/* Opens the directory holding p's last component; *leaf points at that component in p->rel. */
+static int open_parent(struct ifs *fs, const struct ifs_path *p, const char **leaf,
+                       struct scpd_err *err)
+{
+    const char *slash = strrchr(p->rel, '/');
+    *leaf = slash ? slash + 1 : p->rel;
+    return walk_dir(fs, p, slash ? (size_t)(slash - p->rel) : 0, err);
+}
+
+static bool is_root(const struct ifs_path *p)
+{
+    return p->kind == IFS_K_DISK && p->rel[0] == '\0';
+}
+
+static void fill_stat(const struct stat *sb, struct ifs_stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->dir = S_ISDIR(sb->st_mode);
+    st->mode = sb->st_mode & 07777;
+    st->size = st->dir ? 0 : (uint64_t)sb->st_size;
+    st->mtime = sb->st_mtim.tv_sec;
+    st->atime = sb->st_atim.tv_sec;
+}
+
+/* fstatat of the last component; symlinks and special files refused. */
+static int stat_leaf(int dirfd, const char *leaf, const struct ifs_path *p, struct stat *sb,
+                     struct scpd_err *err)
+{
+    if (fstatat(dirfd, leaf, sb, AT_SYMLINK_NOFOLLOW) < 0)
+        return sys_error(err, p, "opening", errno);
+    if (S_ISLNK(sb->st_mode))
+        return symlink_error(err, p);
+    if (!S_ISREG(sb->st_mode) && !S_ISDIR(sb->st_mode))
+        return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %s (not a regular file)",
+                            p->name);
+    return 0;
+}
+
+/* ---- open, free, space ---------------------------------------------------------------------- */
+
+/* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
+ * levels down (consumes fd). */
+typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
+
+static void walk_files(int fd, int depth, walk_fn fn, void *arg)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *de;
+    if (!d) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat sb;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(sb.st_mode)) {
+            fn(arg, dirfd(d), de->d_name, &sb);
+        } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
+            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                walk_files(sub, depth + 1, fn, arg);
+        }
+    }
+    closedir(d);
+}
+
+/* Removes the temporary upload files a crash left behind. */
+static void clean_temp(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+        unlinkat(dirfd, name, 0);
+}
+
+/* Adds up the sizes of the files (the used space of a file system with a set size). */
+static void add_size(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    *(uint64_t *)arg += (uint64_t)sb->st_size;
+}
+
+static int mkdir_open(const char *path, struct scpd_err *err)
+{
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return scpd_err_set(err, SCPD_E_IO, "cannot open %s: %s", path, strerror(errno));
+    return fd;
+}
+
+struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err)
+{
+    static const enum ifs_fs disks[] = {IFS_FS_BOOTFLASH, IFS_FS_NVRAM};
+    char path[4096];
+    struct ifs *fs = calloc(1, sizeof(*fs));
+    if (!fs) {
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    fs->st = st;
+    for (int i = 0; i < IFS_FS_COUNT; i++)
+        fs->rootfd[i] = -1;
+    int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        goto fail;
+    }
+    int top = mkdir_open(path, err);
+    if (top < 0)
+        goto fail;
+    close(top);
+    for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
+        n = snprintf(path, sizeof(path), "%s/fs/%s", data_dir, ifs_fs_name(disks[i]));
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+            goto fail;
+        }
+        fs->rootfd[disks[i]] = mkdir_open(path, err);
+        if (fs->rootfd[disks[i]] < 0)
+            goto fail;
+        int dup = reopen_root(fs, disks[i]);
+        if (dup >= 0)
+            walk_files(dup, 0, clean_temp, NULL);
+    }
+    return fs;
+fail:
+    ifs_free(fs);
+    return NULL;
+}
+
+void ifs_free(struct ifs *fs)
+{
+    if (!fs)
+        return;
+    for (int i = 0; i < IFS_FS_COUNT; i++)
+        if (fs->rootfd[i] >= 0)
+            close(fs->rootfd[i]);
+    free(fs);
+}
+
+int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scpd_err *err)
+{
+    struct ifs_path p;
+    char spec[64];
+    int n = snprintf(spec, sizeof(spec), "%s:", fsname);
+    if (n < 0 || (size_t)n >= sizeof(spec) || ifs_resolve(spec, &p, err) < 0 ||
+        fs->rootfd[p.fs] < 0)
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: %s is not a disk file system", fsname);
+    __atomic_store_n(&fs->limit[p.fs], bytes, __ATOMIC_RELAXED);
+    return 0;
+}
+
+int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail,
+              struct scpd_err *err)
+{
+    struct statvfs sv;
+    if ((unsigned)which >= IFS_FS_COUNT || fs->rootfd[which] < 0)
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: not a disk file system");
+    if (fstatvfs(fs->rootfd[which], &sv) < 0)
+        return scpd_err_set(err, SCPD_E_IO, "%%Error: %s: %s", ifs_fs_name(which), strerror(errno));
+    uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize;
+    uint64_t freeb = (uint64_t)sv.f_bavail * sv.f_frsize;
+    uint64_t limit = __atomic_load_n(&fs->limit[which], __ATOMIC_RELAXED);
+    if (limit) {
+        int dup = reopen_root(fs, which);
+        uint64_t used = 0;
+        if (dup >= 0)
+            walk_files(dup, 0, add_size, &used);
+        uint64_t left = used < limit ? limit - used : 0;
+        total = limit;
+        if (left < freeb)
+            freeb = left;
+    }
+    if (size)
+        *size = total;
+    if (avail)
+        *avail = freeb;
+    return 0;
+}
+
+/* ---- metadata ------------------------------------------------------------------------------- */
+
+int ifs_stat(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st, struct scpd_err *err)
+{
+    struct stat sb;
+    const char *leaf;
+    if (p->kind != IFS_K_DISK) {
+        size_t len;
+        int64_t mtime = 0;
+        char *text = ifs_cfg_text(fs, p->kind, &len, &mtime, err);
+        if (!text)
+            return -1;
+        free(text);
+        memset(st, 0, sizeof(*st));
+        st->virt = true;
+        st->mode = 0644;
+        st->size = len;
+        st->mtime = st->atime = mtime;
+        return 0;
+    }
+    if (is_root(p)) {
+        if (fstat(fs->rootfd[p->fs], &sb) < 0)
+            return sys_error(err, p, "opening", errno);
+        fill_stat(&sb, st);
+        return 0;
+    }
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        return -1;
+    int r = stat_leaf(dirfd, leaf, p, &sb, err);
+    close(dirfd);
+    if (r == 0)
+        fill_stat(&sb, st);
+    return r;
+}
+
+static int dirent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ifs_dirent *)a)->name, ((const struct ifs_dirent *)b)->name);
+}
+
+static bool listable(const struct ifs_path *dir, const char *name)
+{
+    /* at the root, a virtual file's name belongs to the virtual file */
+    for (size_t i = 0; !dir->rel[0] && ifs_root_virtual(dir->fs, i); i++)
+        if (strcmp(name, ifs_root_virtual(dir->fs, i)) == 0)
+            return false;
+    size_t n = strlen(name);
+    if (n == 0 || n > LIM_NAME_LEN || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+        return false;
+    for (const char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return false;
+    return true;
+}
+
+static int grow(struct ifs_dirent **v, size_t cnt, size_t *cap)
+{
+    if (cnt < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    struct ifs_dirent *nv = realloc(*v, ncap * sizeof(**v));
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* The virtual files at a root (startup-config in nvram:), as IOS's dir shows them. Those that
+ * cannot be read (no store) are left out. */
+static int list_virtuals(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **v,
+                         size_t *cnt, size_t *cap)
+{
+    const char *name;
+    for (size_t i = 0; !dir->rel[0] && (name = ifs_root_virtual(dir->fs, i)) != NULL; i++) {
+        struct ifs_path p;
+        struct ifs_stat st;
+        struct scpd_err e = {0};
+        if (ifs_child(dir, name, &p, &e) < 0 || ifs_stat(fs, &p, &st, &e) < 0)
+            continue;
+        if (grow(v, *cnt, cap) < 0)
+            return -1;
+        snprintf((*v)[*cnt].name, sizeof((*v)[*cnt].name), "%s", name);
+        (*v)[*cnt].st = st;
+        (*cnt)++;
+    }
+    return 0;
+}
+
+int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out, size_t *n,
+             struct scpd_err *err)
+{
+    struct ifs_dirent *v = NULL;
+    size_t cnt = 0, cap = 0;
+    struct dirent *de;
+    *out = NULL;
+    *n = 0;
+    if (dir->kind != IFS_K_DISK)
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: %s is not a directory", dir->name);
+    int fd = walk_dir(fs, dir, strlen(dir->rel), err);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return sys_error(err, dir, "reading", errno);
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat sb;
+        if (!listable(dir, de->d_name))
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+            continue;
+        if (grow(&v, cnt, &cap) < 0) {
+            free(v);
+            closedir(d);
+            return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
+        }
+        snprintf(v[cnt].name, sizeof(v[cnt].name), "%s", de->d_name);
+        fill_stat(&sb, &v[cnt].st);
+        cnt++;
+    }
+    closedir(d);
+    if (list_virtuals(fs, dir, &v, &cnt, &cap) < 0) {
+        free(v);
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), dirent_cmp);
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+int ifs_mkdir(struct ifs *fs, const struct ifs_path *p, unsigned mode, struct scpd_err *err)
+{
+    const char *leaf;
+    struct stat sb;
+    if (p->kind != IFS_K_DISK)
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: cannot create directory %s", p->name);
+    if (is_root(p))
+        return 0;
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        return -1;
+    int r = 0;
+    if (mkdirat(dirfd, leaf, 0700) == 0) {
+        /* the mode the client asked for, not the daemon's umask */
+        int fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, (mode & 0755) | 0700) < 0)
+            r = sys_error(err, p, "creating", errno);
+        if (fd >= 0)
+            close(fd);
+    } else {
+        if (errno != EEXIST)
+            r = sys_error(err, p, "creating", errno);
+        else if (stat_leaf(dirfd, leaf, p, &sb, err) < 0)
+            r = -1;
+        else if (!S_ISDIR(sb.st_mode))
+            r = scpd_err_set(err, SCPD_E_EXISTS, "%%Error creating %s (a file of that name exists)",
+                             p->name);
+    }
+    close(dirfd);
+    return r;
+}
+
+int ifs_set_times(struct ifs *fs, const struct ifs_path *p, int64_t mtime, int64_t atime,
+                  struct scpd_err *err)
+{
+    struct timespec ts[2] = {{.tv_sec = atime}, {.tv_sec = mtime}};
+    const char *leaf;
+    if (p->kind != IFS_K_DISK)
+        return 0;   /* generated content has no times of its own to set */
+    if (is_root(p))
+        return futimens(fs->rootfd[p->fs], ts) < 0 ? sys_error(err, p, "setting times of", errno)
+                                                    : 0;
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        return -1;
+    int r = 0;
+    if (utimensat(dirfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
+        r = sys_error(err, p, "setting times of", errno);
+    close(dirfd);
+    return r;
+}
+
+int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err)
+{
+    const char *leaf;
+    struct stat sb;
+    if (p->kind != IFS_K_DISK || is_root(p))
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error deleting %s (not a file)", p->name);
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        return -1;
+    int r = stat_leaf(dirfd, leaf, p, &sb, err);
+    if (r == 0 && S_ISDIR(sb.st_mode))
+        r = scpd_err_set(err, SCPD_E_INVALID, "%%Error deleting %s (is a directory)", p->name);
+    if (r == 0 && unlinkat(dirfd, leaf, 0) < 0)
+        r = sys_error(err, p, "deleting", errno);
+    close(dirfd);
+    return r;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+struct ifs_reader *ifs_read_open(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st,
+                                 struct scpd_err *err)
+{
+    struct ifs_reader *r = calloc(1, sizeof(*r));
+    struct stat sb;
+    const char *leaf;
+    if (!r) {
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    r->fd = -1;
+    if (p->kind != IFS_K_DISK) {
+        int64_t mtime = 0;
+        r->mem = ifs_cfg_text(fs, p->kind, &r->len, &mtime, err);
+        if (!r->mem)
+            goto fail;
+        if (st) {
+            memset(st, 0, sizeof(*st));
+            st->virt = true;
+            st->mode = 0644;
+            st->size = r->len;
+            st->mtime = st->atime = mtime;
+        }
+        return r;
+    }
+    if (is_root(p)) {
+        scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
+        goto fail;
+    }
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        goto fail;
+    /* O_NONBLOCK: opening a FIFO someone placed here must not hang the session */
+    r->fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (r->fd < 0) {
+        if (errno == ELOOP)
+            symlink_error(err, p);
+        else
+            sys_error(err, p, "opening", errno);
+        close(dirfd);
+        goto fail;
+    }
+    close(dirfd);
+    if (fstat(r->fd, &sb) < 0) {
+        sys_error(err, p, "opening", errno);
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        scpd_err_set(err, S_ISDIR(sb.st_mode) ? SCPD_E_INVALID : SCPD_E_DENIED,
+                     "%%Error opening %s (%s)", p->name,
+                     S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
+        goto fail;
+    }
+    fcntl(r->fd, F_SETFL, 0);
+    posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (st)
+        fill_stat(&sb, st);
+    return r;
+fail:
+    ifs_read_close(r);
+    return NULL;
+}
+
+ssize_t ifs_read(struct ifs_reader *r, void *buf, size_t cap, struct scpd_err *err)
+{
+    if (r->fd < 0) {
+        size_t n = r->len - r->off < cap ? r->len - r->off : cap;
+        memcpy(buf, r->mem + r->off, n);
+        r->off += n;
+        return (ssize_t)n;
+    }
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return scpd_err_set(err, SCPD_E_IO, "%%Error reading file (%s)", strerror(errno));
+    }
+}
+
+void ifs_read_close(struct ifs_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->mem);
+    free(r);
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+static void copy_who(struct ifs_writer *w, const struct store_who *who)
+{
+    snprintf(w->user, sizeof(w->user), "%s", who && who->user ? who->user : "");
+    snprintf(w->peer, sizeof(w->peer), "%s", who && who->peer ? who->peer : "");
+    snprintf(w->source, sizeof(w->source), "%s", who && who->source ? who->source : "scp");
+}
+
+static int create_temp(struct ifs_writer *w, struct scpd_err *err)
+{
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint64_t rnd = 0;
+        if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+            rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)w ^ (uint64_t)attempt;
+        snprintf(w->tmp, sizeof(w->tmp), IFS_TMP_PREFIX "%016llx", (unsigned long long)rnd);
+        w->fd = openat(w->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0600);
+        if (w->fd >= 0)
+            return 0;
+        if (errno != EEXIST)
+            break;
+    }
+    w->tmp[0] = '\0';
+    return sys_error(err, &w->path, "creating", errno);
+}
+
+static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
+{
+    const struct ifs_path *p = &w->path;
+    const char *leaf;
+    struct stat sb;
+    uint64_t avail;
+    if (is_root(p))
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
+    if (ifs_space(w->fs, p->fs, NULL, &avail, err) < 0)
+        return -1;
+    if (w->size > avail)
+        return scpd_err_set(err, SCPD_E_LIMIT,
+                            "%%Error copying %s (not enough space: %llu bytes needed, %llu free "
+                            "on %s:)",
+                            p->name, (unsigned long long)w->size, (unsigned long long)avail,
+                            ifs_fs_name(p->fs));
+    w->dirfd = open_parent(w->fs, p, &leaf, err);
+    if (w->dirfd < 0)
+        return -1;
+    if (fstatat(w->dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(sb.st_mode))
+            return symlink_error(err, p);
+        if (S_ISDIR(sb.st_mode))
+            return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)",
+                                p->name);
+        if (!S_ISREG(sb.st_mode))
+            return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %s (not a regular file)",
+                                p->name);
+    } else if (errno != ENOENT) {
+        return sys_error(err, p, "opening", errno);
+    }
+    if (create_temp(w, err) < 0)
+        return -1;
+    w->cap = w->size < IFS_IO_CHUNK ? (size_t)w->size : IFS_IO_CHUNK;
+    if (w->cap && !(w->buf = malloc(w->cap)))
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+    return 0;
+}
+
+struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint64_t size,
+                                  unsigned mode, const struct store_who *who,
+                                  struct scpd_err *err)
+{
+    struct ifs_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    w->fs = fs;
+    w->path = *p;
+    w->dirfd = w->fd = -1;
+    w->size = size;
+    w->mode = mode;
+    copy_who(w, who);
+    if (p->kind != IFS_K_DISK) {
+        if (size > LIM_CONFIG_FILE_BYTES) {
+            scpd_err_set(err, SCPD_E_LIMIT, "%%Error copying %s (config file larger than %u bytes)",
+                         p->name, LIM_CONFIG_FILE_BYTES);
+            goto fail;
+        }
+        w->cap = (size_t)size;
+        if (!(w->buf = malloc(w->cap + 1))) {
+            scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        return w;
+    }
+    if (open_disk_writer(w, err) < 0)
+        goto fail;
+    return w;
+fail:
+    ifs_write_abort(w);
+    return NULL;
+}
+
+static int write_all(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err)
+{
+    const uint8_t *b = buf;
+    while (len) {
+        ssize_t n = write(w->fd, b, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOSPC || errno == EDQUOT)
+                return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
+                                    w->path.name, ifs_fs_name(w->path.fs));
+            return sys_error(err, &w->path, "writing", errno);
+        }
+        b += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err)
+{
+    if (len > w->size - w->got)
+        return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (more data than announced)",
+                            w->path.name);
+    w->got += len;
+    if (w->path.kind != IFS_K_DISK) {
+        memcpy(w->buf + w->len, buf, len);
+        w->len += len;
+        return 0;
+    }
+    /* big chunks go straight to the file; small ones are gathered into IFS_IO_CHUNK writes */
+    if (w->len == 0 && len >= w->cap)
+        return write_all(w, buf, len, err);
+    while (len) {
+        size_t n = w->cap - w->len < len ? w->cap - w->len : len;
+        memcpy(w->buf + w->len, buf, n);
+        w->len += n;
+        buf = (const uint8_t *)buf + n;
+        len -= n;
+        if (w->len == w->cap) {
+            int r = write_all(w, w->buf, w->len, err);
+            w->len = 0;
+            if (r < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int commit_disk(struct ifs_writer *w, const int64_t *times, struct scpd_err *err)
+{
+    const char *leaf = ifs_basename(&w->path);
+    if (w->len && write_all(w, w->buf, w->len, err) < 0)
+        return -1;
+    w->len = 0;
+    if (fchmod(w->fd, (w->mode & 0755) | 0600) < 0)
+        return sys_error(err, &w->path, "writing", errno);
+    if (times) {
+        struct timespec ts[2] = {{.tv_sec = times[1]}, {.tv_sec = times[0]}};
+        if (futimens(w->fd, ts) < 0)
+            return sys_error(err, &w->path, "setting times of", errno);
+    }
+    if (fsync(w->fd) < 0)
+        return sys_error(err, &w->path, "writing", errno);
+    int fd = w->fd;
+    w->fd = -1;
+    if (close(fd) < 0)
+        return sys_error(err, &w->path, "writing", errno);
+    if (renameat(w->dirfd, w->tmp, w->dirfd, leaf) < 0)
+        return sys_error(err, &w->path, "writing", errno);
+    w->tmp[0] = '\0';    /* the temporary file is the target now */
+    fsync(w->dirfd);
+    return 0;
+}
+
+int ifs_write_commit(struct ifs_writer *w, const int64_t *times, char **detail,
+                     struct scpd_err *err)
+{
+    int r;
+    if (detail)
+        *detail = NULL;
+    if (w->got != w->size) {
+        r = scpd_err_set(err, SCPD_E_INVALID, "%%Error writing %s (%llu of %llu bytes received)",
+                         w->path.name, (unsigned long long)w->got, (unsigned long long)w->size);
+    } else if (w->path.kind != IFS_K_DISK) {
+        struct store_who who = {.user = w->user, .source = w->source, .peer = w->peer};
+        w->buf[w->len] = '\0';
+        r = ifs_cfg_commit(w->fs, w->path.kind, (const char *)w->buf, w->len, &who, detail, err);
+    } else {
+        r = commit_disk(w, times, err);
+    }
+    ifs_write_abort(w);
+    return r;
+}
+
+void ifs_write_abort(struct ifs_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->dirfd >= 0) {
+        if (w->tmp[0])
+            unlinkat(w->dirfd, w->tmp, 0);
+        close(w->dirfd);
+    }
+    free(w->buf);
+    free(w);
+}

@@ -1,0 +1,128 @@
+/* ifs: the IOS File System (spec/scp.md): bootflash: (alias flash:) and nvram: backed by
+ * DIR/fs/bootflash and DIR/fs/nvram, and the virtual files running-config and startup-config
+ * backed by the store. One resolver, ifs_resolve(), turns every IFS path from every door (SCP,
+ * SFTP, API) into a struct ifs_path that is beneath its root by construction; file access then
+ * walks the path component by component with openat(O_NOFOLLOW), so a symlink is never followed.
+ * Uploads are atomic (temporary file in the target directory, fsync, rename).
+ * Thread-safe: one struct ifs serves every session; readers and writers belong to one thread. */
+#ifndef SCPD_IFS_H
+#define SCPD_IFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "limits.h"
+
+struct ifs;
+struct store;
+struct store_who;
+
+/* The file systems. system: holds only running-config. */
+enum ifs_fs { IFS_FS_BOOTFLASH = 0, IFS_FS_NVRAM, IFS_FS_SYSTEM, IFS_FS_COUNT };
+
+enum ifs_kind {
+    IFS_K_DISK = 0,   /* a file or directory below a disk file system's root ("" = the root) */
+    IFS_K_RUNNING,    /* running-config, system:running-config */
+    IFS_K_STARTUP,    /* startup-config, nvram:startup-config */
+};
+
+/* A resolved path. Path rules:
+ *   FS:  FS:/a/b  FS:a/b   a path on file system FS (bootflash, flash = bootflash, nvram, system);
+ *                          a leading '/' after the prefix means the root of FS, never the host's
+ *   a/b                    no prefix: relative to bootflash:
+ *   /a/b                   refused: an absolute host path
+ *   /FS:a  and  ~/FS:a     accepted as FS:a (the forms curl's scp:// URLs produce)
+ *   running-config, startup-config (bare or with their file system) are the virtual files.
+ * Empty and "." components are dropped; "..", NUL and control characters, components longer than
+ * LIM_NAME_LEN and paths longer than LIM_PATH_LEN are refused. */
+struct ifs_path {
+    enum ifs_kind kind;
+    enum ifs_fs fs;
+    char rel[LIM_PATH_LEN];    /* IFS_K_DISK: "a/b" below the root, "" for the root itself */
+    char name[LIM_PATH_LEN];   /* canonical form for messages, logs and statistics */
+};
+
+struct ifs_stat {
+    bool dir;
+    bool virt;                 /* generated content (running-config, startup-config) */
+    unsigned mode;             /* permission bits */
+    uint64_t size;
+    int64_t mtime, atime;      /* seconds */
+};
+
+/* A directory entry of ifs_list(). */
+struct ifs_dirent {
+    char name[LIM_NAME_LEN + 1];
+    struct ifs_stat st;
+};
+
+/* Opens the file systems below data_dir (DIR/fs/bootflash and DIR/fs/nvram, created if missing)
+ * and removes temporary files left by a crash. st serves the virtual files (NULL: they fail).
+ * Free with ifs_free() (NULL is a no-op). */
+struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err);
+void ifs_free(struct ifs *fs);
+
+/* Sets the size of a file system ("bootflash", "flash", "nvram"): uploads may not make its files
+ * exceed bytes in total. 0 restores the default (the free space of the backing directory). The
+ * free space of the backing directory always bounds an upload too. */
+int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scpd_err *err);
+/* Size and free bytes of a disk file system, as uploads see them. */
+int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail,
+              struct scpd_err *err);
+
+/* ---- paths (pure: no file access) ---------------------------------------------------------- */
+/* The one resolver. Returns 0, or -1 with err (SCPD_E_INVALID bad syntax or unknown file system,
+ * SCPD_E_DENIED an escape attempt, SCPD_E_LIMIT too long) naming the path and the reason. */
+int ifs_resolve(const char *path, struct ifs_path *out, struct scpd_err *err);
+/* dir/name for a name received from a peer (validated as one component). */
+int ifs_child(const struct ifs_path *dir, const char *name, struct ifs_path *out,
+              struct scpd_err *err);
+/* The last component of a path ("" for a root), e.g. the name to send in a C record. */
+const char *ifs_basename(const struct ifs_path *p);
+
+/* ---- access ------------------------------------------------------------------------------- */
+/* Fills st. SCPD_E_NOTFOUND when missing; symlinks and special files are refused (SCPD_E_DENIED). */
+int ifs_stat(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st, struct scpd_err *err);
+
+/* Entries of a directory, sorted by name, without symlinks, special files and temporary files.
+ * *out is the caller's (free()). */
+int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out, size_t *n,
+             struct scpd_err *err);
+
+/* Creates a directory (mode & 0755, at least 0700). An existing directory is fine. */
+int ifs_mkdir(struct ifs *fs, const struct ifs_path *p, unsigned mode, struct scpd_err *err);
+/* Sets the times of a file or directory (scp -p). */
+int ifs_set_times(struct ifs *fs, const struct ifs_path *p, int64_t mtime, int64_t atime,
+                  struct scpd_err *err);
+/* Removes a file (not a directory). */
+int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err);
+
+/* Reading: a regular file or a virtual file. *st (if not NULL) gets the size that will be read. */
+struct ifs_reader;
+struct ifs_reader *ifs_read_open(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st,
+                                 struct scpd_err *err);
+/* Returns bytes read (> 0), 0 at the end, -1 on error. */
+ssize_t ifs_read(struct ifs_reader *r, void *buf, size_t cap, struct scpd_err *err);
+void ifs_read_close(struct ifs_reader *r);   /* NULL is a no-op */
+
+/* Writing: an atomic upload of exactly size bytes. Refused up front (SCPD_E_LIMIT) when size
+ * exceeds the file system's free space (config files: LIM_CONFIG_FILE_BYTES). who names the user
+ * and peer for the audit log of config writes. */
+struct ifs_writer;
+struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint64_t size,
+                                  unsigned mode, const struct store_who *who,
+                                  struct scpd_err *err);
+int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err);
+/* Makes the upload visible: disk files are fsync'd and renamed over the target (times applied if
+ * times != NULL: {mtime, atime}); running-config is merged, startup-config replaced. Invalid config
+ * fails with SCPD_E_INVALID, err a one-line summary and *detail (if detail != NULL) the parser's
+ * errors in the IOS marker form (caller frees). Always frees w; on failure nothing changed. */
+int ifs_write_commit(struct ifs_writer *w, const int64_t *times, char **detail,
+                     struct scpd_err *err);
+/* Discards the upload: the temporary file is removed, the target untouched. NULL is a no-op. */
+void ifs_write_abort(struct ifs_writer *w);
+
+#endif

@@ -1,0 +1,121 @@
+"""Many sessions at once: concurrent OpenSSH scp -O uploads all arrive intact, a new login completes
+while they run, a stalled client holds only its own session, and the session limits refuse the
+excess without stopping service."""
+import os
+import re
+import socket
+import subprocess
+import threading
+
+import pytest
+
+import clients
+from clients import make_file, sha256
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def d(start_daemon):
+    return start_daemon(http=False)
+
+
+def _concurrent_uploads(d, workdir, n, size):
+    srcs = [make_file(os.path.join(workdir, "f%02d.bin" % i), size + i, seed=100 + i)
+            for i in range(n)]
+    procs = [clients.start_scp(d.ssh_port, [src, clients.remote("bootflash:f%02d.bin" % i)])
+             for i, src in enumerate(srcs)]
+    # while they run, a new session logs in and completes a transfer of its own
+    probe = make_file(os.path.join(workdir, "probe.bin"), 1000, seed=99)
+    r = clients.upload(d.ssh_port, probe, "bootflash:probe.bin")
+    assert r.returncode == 0, r.stderr
+    running = sum(p.poll() is None for p in procs)
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
+    for i, (rc, err) in enumerate(results):
+        assert rc == 0, "upload %d failed: %s" % (i, err)
+    for i, src in enumerate(srcs):
+        assert sha256(os.path.join(d.bootflash, "f%02d.bin" % i)) == sha256(src)
+    assert sha256(os.path.join(d.bootflash, "probe.bin")) == sha256(probe)
+    return running
+
+
+@pytest.mark.nosan
+def test_50_concurrent_uploads_of_10mib(d, workdir):
+    _concurrent_uploads(d, workdir, 50, 10 * MiB)
+    assert d.log().count("scp: end,") >= 51
+
+
+def test_concurrent_uploads_small(d, workdir):
+    """The same under ASan: fewer, smaller."""
+    _concurrent_uploads(d, workdir, 8, 1 * MiB)
+
+
+def test_stalled_clients_do_not_block_others(d, workdir):
+    """Clients that connect and send nothing, or stop after the banner, cost their own sessions."""
+    stalled = []
+    try:
+        for _ in range(5):
+            s = socket.create_connection(("127.0.0.1", d.ssh_port), timeout=30)
+            stalled.append(s)
+        # one that started a key exchange and stopped
+        s = socket.create_connection(("127.0.0.1", d.ssh_port), timeout=30)
+        s.sendall(b"SSH-2.0-stall\r\n")
+        stalled.append(s)
+        src = make_file(os.path.join(workdir, "x.bin"), 100000, seed=1)
+        r = clients.upload(d.ssh_port, src, "bootflash:x.bin")
+        assert r.returncode == 0, r.stderr
+        assert sha256(os.path.join(d.bootflash, "x.bin")) == sha256(src)
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_unauthenticated_session_limit(d, workdir):
+    """More pending (unauthenticated) connections than the limit: the excess is refused and
+    logged; once they go away, logins work again."""
+    conns = []
+    try:
+        for _ in range(70):   # LIM_PENDING_HANDSHAKES and LIM_SESSIONS_PER_SOURCE are 64
+            conns.append(socket.create_connection(("127.0.0.1", d.ssh_port), timeout=30))
+        # a refused connection is closed at once without an SSH banner
+        closed = 0
+        for s in conns[-6:]:
+            s.settimeout(10)
+            try:
+                data = s.recv(100)
+            except socket.timeout:
+                data = b"?"
+            closed += data == b""
+        assert closed >= 1
+        assert re.search(r"ssh connection refused: too many (unauthenticated )?SSH sessions", d.log())
+    finally:
+        for s in conns:
+            s.close()
+    src = make_file(os.path.join(workdir, "after.bin"), 1000, seed=2)
+    deadline_ok = False
+    for _ in range(50):   # the daemon notices the closed sockets as it reads them
+        r = clients.upload(d.ssh_port, src, "bootflash:after.bin")
+        if r.returncode == 0:
+            deadline_ok = True
+            break
+    assert deadline_ok, r.stderr
+
+
+def test_parallel_logins_with_paramiko(d):
+    """Authentication round trips (scrypt) of many sessions run in parallel threads."""
+    errors = []
+
+    def one(i):
+        try:
+            c = clients.paramiko_client(d.ssh_port)
+            c.close()
+        except Exception as e:   # reported below with the index
+            errors.append((i, repr(e)))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert d.log().count("ssh login ok") >= 16

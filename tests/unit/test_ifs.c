@@ -1,0 +1,476 @@
+/* Unit tests of ifs/: the resolver as a table of good and bad paths, file access beneath the root
+ * (symlink escapes refused at every position), atomic uploads (commit, abort, nothing left
+ * behind, crash leftovers removed at open), the size limit, listings, and the virtual config
+ * files on a real store (merge, replace, invalid config refused with the store unchanged). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+
+#include "ifs_fixture.h"
+
+static int setup(void **state)
+{
+    *state = fx_new();
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+static const struct {
+    const char *in;
+    enum ifs_kind kind;
+    enum ifs_fs fs;
+    const char *rel;
+    const char *name;
+} good[] = {
+    {"bootflash:", IFS_K_DISK, IFS_FS_BOOTFLASH, "", "bootflash:"},
+    {"bootflash:/", IFS_K_DISK, IFS_FS_BOOTFLASH, "", "bootflash:"},
+    {"bootflash:/dir/file", IFS_K_DISK, IFS_FS_BOOTFLASH, "dir/file", "bootflash:dir/file"},
+    {"bootflash:dir/file", IFS_K_DISK, IFS_FS_BOOTFLASH, "dir/file", "bootflash:dir/file"},
+    {"bootflash:dir//./file/", IFS_K_DISK, IFS_FS_BOOTFLASH, "dir/file", "bootflash:dir/file"},
+    {"flash:image.bin", IFS_K_DISK, IFS_FS_BOOTFLASH, "image.bin", "bootflash:image.bin"},
+    {"FLASH:x", IFS_K_DISK, IFS_FS_BOOTFLASH, "x", "bootflash:x"},
+    {"nvram:", IFS_K_DISK, IFS_FS_NVRAM, "", "nvram:"},
+    {"nvram:notes.txt", IFS_K_DISK, IFS_FS_NVRAM, "notes.txt", "nvram:notes.txt"},
+    {"nvram:startup-config", IFS_K_STARTUP, IFS_FS_NVRAM, "", "startup-config"},
+    {"nvram:/startup-config", IFS_K_STARTUP, IFS_FS_NVRAM, "", "startup-config"},
+    {"startup-config", IFS_K_STARTUP, IFS_FS_NVRAM, "", "startup-config"},
+    {"running-config", IFS_K_RUNNING, IFS_FS_SYSTEM, "", "running-config"},
+    {"system:running-config", IFS_K_RUNNING, IFS_FS_SYSTEM, "", "running-config"},
+    {"bootflash:running-config", IFS_K_DISK, IFS_FS_BOOTFLASH, "running-config",
+     "bootflash:running-config"},
+    {"file.txt", IFS_K_DISK, IFS_FS_BOOTFLASH, "file.txt", "bootflash:file.txt"},
+    {"a b/c d", IFS_K_DISK, IFS_FS_BOOTFLASH, "a b/c d", "bootflash:a b/c d"},
+    {".", IFS_K_DISK, IFS_FS_BOOTFLASH, "", "bootflash:"},
+    {"", IFS_K_DISK, IFS_FS_BOOTFLASH, "", "bootflash:"},
+    {"~", IFS_K_DISK, IFS_FS_BOOTFLASH, "", "bootflash:"},
+    {"~/x", IFS_K_DISK, IFS_FS_BOOTFLASH, "x", "bootflash:x"},
+    {"/bootflash:x", IFS_K_DISK, IFS_FS_BOOTFLASH, "x", "bootflash:x"},
+    {"~/nvram:y", IFS_K_DISK, IFS_FS_NVRAM, "y", "nvram:y"},
+    {"/running-config:", IFS_K_DISK, IFS_FS_BOOTFLASH, "", ""},   /* marker: must fail, below */
+};
+
+static const struct {
+    const char *in;
+    enum scpd_errcode code;
+    const char *why;
+} badp[] = {
+    {"foo:x", SCPD_E_INVALID, "Invalid file system"},
+    {":x", SCPD_E_INVALID, "Invalid file system"},
+    {"tftp://1.2.3.4/x", SCPD_E_INVALID, "Invalid file system"},
+    {"/etc/passwd", SCPD_E_DENIED, "absolute host path"},
+    {"/", SCPD_E_DENIED, "absolute host path"},
+    {"/foo:x", SCPD_E_DENIED, "absolute host path"},
+    {"..", SCPD_E_DENIED, "'..'"},
+    {"../x", SCPD_E_DENIED, "'..'"},
+    {"bootflash:../x", SCPD_E_DENIED, "'..'"},
+    {"bootflash:/a/../../x", SCPD_E_DENIED, "'..'"},
+    {"nvram:..", SCPD_E_DENIED, "'..'"},
+    {"a\nb", SCPD_E_INVALID, "control character"},
+    {"bootflash:a\x1b[2J", SCPD_E_INVALID, "control character"},
+    {"bootflash:x\x7f", SCPD_E_INVALID, "control character"},
+    {"bootflash:.scpd-tmp.123", SCPD_E_DENIED, "reserved"},
+    {"system:", SCPD_E_NOTFOUND, "only running-config"},
+    {"system:other", SCPD_E_NOTFOUND, "only running-config"},
+};
+
+static void test_resolve_table(void **state)
+{
+    struct ifs_path p;
+    struct scpd_err err = {0};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (!good[i].name[0]) {
+            assert_int_equal(ifs_resolve(good[i].in, &p, &err), -1);
+            continue;
+        }
+        if (ifs_resolve(good[i].in, &p, &err) < 0)
+            fail_msg("'%s': %s", good[i].in, err.msg);
+        assert_int_equal(p.kind, good[i].kind);
+        assert_int_equal(p.fs, good[i].fs);
+        assert_string_equal(p.rel, good[i].rel);
+        assert_string_equal(p.name, good[i].name);
+    }
+    for (size_t i = 0; i < sizeof(badp) / sizeof(badp[0]); i++) {
+        scpd_err_clear(&err);
+        if (ifs_resolve(badp[i].in, &p, &err) == 0)
+            fail_msg("'%s' resolved to %s", badp[i].in, p.name);
+        if (err.code != badp[i].code || !strstr(err.msg, badp[i].why))
+            fail_msg("'%s': code %d '%s', want %d '%s'", badp[i].in, err.code, err.msg,
+                     badp[i].code, badp[i].why);
+        assert_non_null(strstr(err.msg, "%Error opening"));
+        assert_null(strchr(err.msg, '\n'));   /* the message is one line */
+    }
+}
+
+static void test_resolve_lengths(void **state)
+{
+    struct ifs_path p;
+    struct scpd_err err = {0};
+    char path[LIM_PATH_LEN + 16], name[LIM_NAME_LEN + 2];
+    /* a component of 255 is fine, 256 is not */
+    memset(name, 'n', sizeof(name));
+    snprintf(path, sizeof(path), "bootflash:%.*s", LIM_NAME_LEN, name);
+    assert_int_equal(ifs_resolve(path, &p, &err), 0);
+    snprintf(path, sizeof(path), "bootflash:%.*s", LIM_NAME_LEN + 1, name);
+    assert_int_equal(ifs_resolve(path, &p, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    /* a whole path of LIM_PATH_LEN is too long */
+    for (size_t i = 0; i < sizeof(path) - 1; i++)
+        path[i] = i % 100 == 99 ? '/' : 'd';
+    path[LIM_PATH_LEN] = '\0';
+    assert_int_equal(ifs_resolve(path, &p, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_int_equal(ifs_resolve(NULL, &p, &err), -1);
+}
+
+static void test_child(void **state)
+{
+    struct ifs_path d, c;
+    struct scpd_err err = {0};
+    assert_int_equal(ifs_resolve("bootflash:dir", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "f.txt", &c, &err), 0);
+    assert_string_equal(c.rel, "dir/f.txt");
+    assert_string_equal(c.name, "bootflash:dir/f.txt");
+    assert_string_equal(ifs_basename(&c), "f.txt");
+    assert_int_equal(ifs_child(&d, "..", &c, &err), -1);
+    assert_int_equal(ifs_child(&d, "a/b", &c, &err), -1);
+    assert_int_equal(ifs_child(&d, "", &c, &err), -1);
+    assert_int_equal(ifs_child(&d, "a\nb", &c, &err), -1);
+    assert_int_equal(ifs_resolve("running-config", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "x", &c, &err), -1);
+    /* a name received for the root of nvram: can be the startup datastore */
+    assert_int_equal(ifs_resolve("nvram:", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "startup-config", &c, &err), 0);
+    assert_int_equal(c.kind, IFS_K_STARTUP);
+    assert_int_equal(ifs_resolve("bootflash:", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "startup-config", &c, &err), 0);
+    assert_int_equal(c.kind, IFS_K_DISK);
+}
+
+static struct ifs_path P(const char *s)
+{
+    struct ifs_path p;
+    struct scpd_err err = {0};
+    if (ifs_resolve(s, &p, &err) < 0)
+        fail_msg("%s: %s", s, err.msg);
+    return p;
+}
+
+static int upload(struct fx *f, const char *path, const char *data, struct scpd_err *err)
+{
+    struct ifs_path p = P(path);
+    struct ifs_writer *w = ifs_write_open(f->ifs, &p, strlen(data), 0644, NULL, err);
+    if (!w)
+        return -1;
+    if (ifs_write(w, data, strlen(data), err) < 0) {
+        ifs_write_abort(w);
+        return -1;
+    }
+    return ifs_write_commit(w, NULL, NULL, err);
+}
+
+static void test_upload_commit_abort(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct ifs_path p = P("bootflash:a.txt");
+    assert_int_equal(upload(f, "bootflash:a.txt", "first", &err), 0);
+    char *s = fx_get(f, "a.txt");
+    assert_string_equal(s, "first");
+    free(s);
+    /* an aborted replacement leaves the old file and no temporary file */
+    struct ifs_writer *w = ifs_write_open(f->ifs, &p, 10, 0644, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(ifs_write(w, "12345", 5, &err), 0);
+    assert_int_equal(fx_temps(f), 1);
+    ifs_write_abort(w);
+    assert_int_equal(fx_temps(f), 0);
+    s = fx_get(f, "a.txt");
+    assert_string_equal(s, "first");
+    free(s);
+    /* commit with fewer bytes than announced fails and changes nothing */
+    w = ifs_write_open(f->ifs, &p, 10, 0644, NULL, &err);
+    assert_int_equal(ifs_write(w, "12345", 5, &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), -1);
+    assert_int_equal(fx_temps(f), 0);
+    s = fx_get(f, "a.txt");
+    assert_string_equal(s, "first");
+    free(s);
+    /* more than announced is refused */
+    w = ifs_write_open(f->ifs, &p, 2, 0644, NULL, &err);
+    assert_int_equal(ifs_write(w, "123", 3, &err), -1);
+    ifs_write_abort(w);
+    /* replacement with times and a mode restricted to 0755 | 0600 */
+    w = ifs_write_open(f->ifs, &p, 6, 04777, NULL, &err);
+    assert_int_equal(ifs_write(w, "second", 6, &err), 0);
+    int64_t times[2] = {1000000000, 1000000001};
+    assert_int_equal(ifs_write_commit(w, times, NULL, &err), 0);
+    struct ifs_stat st;
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), 0);
+    assert_int_equal(st.size, 6);
+    assert_int_equal(st.mode, 0755);
+    assert_int_equal(st.mtime, 1000000000);
+    assert_int_equal(st.atime, 1000000001);
+    /* a large upload through the gathering buffer */
+    static char big[700000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    p = P("bootflash:big");
+    w = ifs_write_open(f->ifs, &p, sizeof(big), 0600, NULL, &err);
+    for (size_t off = 0; off < sizeof(big); off += 1000)
+        assert_int_equal(ifs_write(w, big + off, sizeof(big) - off < 1000 ? sizeof(big) - off : 1000,
+                                   &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    s = fx_get(f, "big");
+    assert_memory_equal(s, big, sizeof(big));
+    free(s);
+}
+
+static void test_stale_temps_removed(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    char p[600];
+    fx_put(f, ".scpd-tmp.deadbeef", "crash leftover");
+    snprintf(p, sizeof(p), "%s/sub", f->boot);
+    mkdir(p, 0700);
+    fx_put(f, "sub/.scpd-tmp.0123", "crash leftover");
+    fx_put(f, "keep", "x");
+    assert_int_equal(fx_temps(f), 2);
+    ifs_free(f->ifs);
+    f->ifs = ifs_open(f->dir, f->st, &err);
+    assert_non_null(f->ifs);
+    assert_int_equal(fx_temps(f), 0);
+    char *s = fx_get(f, "keep");
+    assert_string_equal(s, "x");
+    free(s);
+}
+
+static void test_symlink_escapes(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct ifs_stat st;
+    char link[600], target[600];
+    snprintf(target, sizeof(target), "%s/secret", f->outside);
+    FILE *fp = fopen(target, "w");
+    fputs("outside", fp);
+    fclose(fp);
+    snprintf(link, sizeof(link), "%s/dirlink", f->boot);
+    assert_int_equal(symlink(f->outside, link), 0);
+    snprintf(link, sizeof(link), "%s/filelink", f->boot);
+    assert_int_equal(symlink(target, link), 0);
+
+    struct ifs_path p = P("bootflash:dirlink/secret");
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_non_null(strstr(err.msg, "symbolic link"));
+    assert_null(ifs_read_open(f->ifs, &p, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(upload(f, "bootflash:dirlink/new", "x", &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(upload(f, "bootflash:filelink", "overwrite", &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    p = P("bootflash:filelink");
+    assert_null(ifs_read_open(f->ifs, &p, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    p = P("bootflash:dirlink/sub");
+    assert_int_equal(ifs_mkdir(f->ifs, &p, 0755, &err), -1);
+    /* nothing changed outside */
+    assert_int_equal(fx_entries(f->outside), 1);
+    fp = fopen(target, "r");
+    char buf[32] = {0};
+    assert_non_null(fgets(buf, sizeof(buf), fp));
+    fclose(fp);
+    assert_string_equal(buf, "outside");
+    /* listings skip symlinks */
+    struct ifs_dirent *ents;
+    size_t n;
+    p = P("bootflash:");
+    assert_int_equal(ifs_list(f->ifs, &p, &ents, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ents);
+}
+
+static void test_special_files(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    char fifo[600];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", f->boot);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct ifs_path p = P("bootflash:fifo");
+    assert_null(ifs_read_open(f->ifs, &p, NULL, &err));   /* must not hang */
+    assert_int_equal(err.code, SCPD_E_DENIED);
+}
+
+static void test_list_mkdir_stat(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct ifs_stat st;
+    struct ifs_path p = P("bootflash:d1");
+    assert_int_equal(ifs_mkdir(f->ifs, &p, 0755, &err), 0);
+    assert_int_equal(ifs_mkdir(f->ifs, &p, 0755, &err), 0);   /* exists: fine */
+    assert_int_equal(upload(f, "bootflash:d1/b", "bb", &err), 0);
+    assert_int_equal(upload(f, "bootflash:d1/a", "a", &err), 0);
+    p = P("bootflash:d1/a");
+    assert_int_equal(ifs_mkdir(f->ifs, &p, 0755, &err), -1);  /* a file of that name */
+    p = P("bootflash:d1/missing/x");
+    assert_int_equal(upload(f, "bootflash:d1/missing/x", "x", &err), -1);
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    p = P("bootflash:d1");
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), 0);
+    assert_true(st.dir);
+    struct ifs_dirent *ents;
+    size_t n;
+    assert_int_equal(ifs_list(f->ifs, &p, &ents, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ents[0].name, "a");
+    assert_string_equal(ents[1].name, "b");
+    assert_int_equal(ents[1].st.size, 2);
+    free(ents);
+    p = P("bootflash:nothing");
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), -1);
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    p = P("bootflash:d1/a");
+    assert_int_equal(ifs_unlink(f->ifs, &p, &err), 0);
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), -1);
+    /* uploading onto a directory is refused */
+    assert_int_equal(upload(f, "bootflash:d1", "x", &err), -1);
+    assert_int_equal(upload(f, "bootflash:", "x", &err), -1);
+    /* nvram is its own file system */
+    assert_int_equal(upload(f, "nvram:n.txt", "nv", &err), 0);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/fs/nvram/n.txt", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
+static void test_size_limit(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    uint64_t size, avail;
+    assert_int_equal(ifs_space(f->ifs, IFS_FS_BOOTFLASH, &size, &avail, &err), 0);
+    assert_true(avail > 0 && size >= avail);
+    assert_int_equal(ifs_set_limit(f->ifs, "flash", 100, &err), 0);
+    assert_int_equal(upload(f, "bootflash:a", "0123456789012345678901234567890123456789", &err), 0);
+    assert_int_equal(ifs_space(f->ifs, IFS_FS_BOOTFLASH, &size, &avail, &err), 0);
+    assert_int_equal(size, 100);
+    assert_int_equal(avail, 60);
+    struct ifs_path p = P("bootflash:b");
+    assert_null(ifs_write_open(f->ifs, &p, 61, 0644, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "not enough space"));
+    assert_int_equal(fx_temps(f), 0);
+    /* nvram has its own size */
+    assert_int_equal(upload(f, "nvram:x", "0123456789012345678901234567890123456789012345678901234567890123456789", &err), 0);
+    assert_int_equal(ifs_set_limit(f->ifs, "running-config", 1, &err), -1);
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 0, &err), 0);
+    struct ifs_writer *w = ifs_write_open(f->ifs, &p, 61, 0644, NULL, &err);
+    assert_non_null(w);
+    ifs_write_abort(w);
+}
+
+static void test_virtual_files(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct ifs_stat st;
+    char buf[8192];
+    struct ifs_path p = P("running-config");
+    struct ifs_reader *r = ifs_read_open(f->ifs, &p, &st, &err);
+    assert_non_null(r);
+    ssize_t n = ifs_read(r, buf, sizeof(buf) - 1, &err);
+    assert_true(n > 0 && (uint64_t)n == st.size);
+    buf[n] = '\0';
+    ifs_read_close(r);
+    assert_non_null(strstr(buf, "Building configuration"));
+    assert_non_null(strstr(buf, "hostname R1"));
+    assert_non_null(strstr(buf, "ip scp server enable"));
+    /* merge */
+    struct store_who who = {.user = "tiger", .source = "scp", .peer = "127.0.0.1:1"};
+    const char *merge = "hostname R2\n";
+    struct ifs_writer *w = ifs_write_open(f->ifs, &p, strlen(merge), 0644, &who, &err);
+    assert_int_equal(ifs_write(w, merge, strlen(merge), &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    const struct store_snap *snap = store_snapshot(f->st);
+    assert_string_equal(snap->cfg->hostname, "R2");
+    assert_true(snap->cfg->scp_enable);       /* merged, not replaced */
+    uint64_t version = snap->version;
+    store_snap_release(snap);
+    /* invalid config: refused with the parser's errors, store unchanged */
+    const char *badcfg = "hostname R3\nip ssh time-out 500\n";
+    char *detail = NULL;
+    w = ifs_write_open(f->ifs, &p, strlen(badcfg), 0644, &who, &err);
+    assert_int_equal(ifs_write(w, badcfg, strlen(badcfg), &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, &detail, &err), -1);
+    assert_int_equal(err.code, SCPD_E_INVALID);
+    assert_non_null(strstr(err.msg, "line 2"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "^"));
+    free(detail);
+    snap = store_snapshot(f->st);
+    assert_string_equal(snap->cfg->hostname, "R2");
+    assert_int_equal(snap->version, version);
+    store_snap_release(snap);
+    /* startup-config: replace, then read back */
+    p = P("nvram:startup-config");
+    const char *startup = "hostname S1\n";
+    w = ifs_write_open(f->ifs, &p, strlen(startup), 0644, &who, &err);
+    assert_int_equal(ifs_write(w, startup, strlen(startup), &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    r = ifs_read_open(f->ifs, &p, &st, &err);
+    assert_non_null(r);
+    n = ifs_read(r, buf, sizeof(buf) - 1, &err);
+    buf[n > 0 ? n : 0] = '\0';
+    ifs_read_close(r);
+    assert_non_null(strstr(buf, "hostname S1"));
+    /* dir nvram: shows startup-config (a disk file of that name is hidden by it) */
+    char path[600];
+    snprintf(path, sizeof(path), "%s/fs/nvram/startup-config", f->dir);
+    FILE *fp = fopen(path, "w");
+    fputs("shadowed", fp);
+    fclose(fp);
+    struct ifs_dirent *ents;
+    size_t cnt;
+    struct ifs_path nv = P("nvram:");
+    assert_int_equal(ifs_list(f->ifs, &nv, &ents, &cnt, &err), 0);
+    assert_int_equal(cnt, 1);
+    assert_string_equal(ents[0].name, "startup-config");
+    assert_true(ents[0].st.virt);
+    assert_true(ents[0].st.size > 0);
+    free(ents);
+    /* a config upload over the limit is refused up front */
+    assert_null(ifs_write_open(f->ifs, &p, LIM_CONFIG_FILE_BYTES + 1, 0644, &who, &err));
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    /* virtual files are not directories */
+    assert_int_equal(ifs_stat(f->ifs, &p, &st, &err), 0);
+    assert_true(st.virt);
+    assert_false(st.dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resolve_table),
+        cmocka_unit_test(test_resolve_lengths),
+        cmocka_unit_test(test_child),
+        cmocka_unit_test_setup_teardown(test_upload_commit_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temps_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_special_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_mkdir_stat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_files, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
