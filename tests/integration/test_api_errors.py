@@ -148,7 +148,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def api():
     d = tempfile.mkdtemp(prefix="scpd-test-")
-    daemon = Daemon(os.path.join(d, "data"), config=CONFIG, ssh=False)
+    daemon = Daemon(os.path.join(d, "data"), config=CONFIG)
     base = "http://127.0.0.1:%d" % daemon.http_port
     r = requests.post(base + OPS + "/scpd:login", auth=("tiger", "lab"))
     assert r.status_code == 200, r.text
