@@ -338,8 +338,12 @@ static int dirent_cmp(const void *a, const void *b)
     return strcmp(((const struct ifs_dirent *)a)->name, ((const struct ifs_dirent *)b)->name);
 }
 
-static bool listable(const char *name)
+static bool listable(const struct ifs_path *dir, const char *name)
 {
+    /* at the root, a virtual file's name belongs to the virtual file */
+    for (size_t i = 0; !dir->rel[0] && ifs_root_virtual(dir->fs, i); i++)
+        if (strcmp(name, ifs_root_virtual(dir->fs, i)) == 0)
+            return false;
     size_t n = strlen(name);
     if (n == 0 || n > LIM_NAME_LEN || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
@@ -349,6 +353,40 @@ static bool listable(const char *name)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             return false;
     return true;
+}
+
+static int grow(struct ifs_dirent **v, size_t cnt, size_t *cap)
+{
+    if (cnt < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    struct ifs_dirent *nv = realloc(*v, ncap * sizeof(**v));
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* The virtual files at a root (startup-config in nvram:), as IOS's dir shows them. Those that
+ * cannot be read (no store) are left out. */
+static int list_virtuals(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **v,
+                         size_t *cnt, size_t *cap)
+{
+    const char *name;
+    for (size_t i = 0; !dir->rel[0] && (name = ifs_root_virtual(dir->fs, i)) != NULL; i++) {
+        struct ifs_path p;
+        struct ifs_stat st;
+        struct scpd_err e = {0};
+        if (ifs_child(dir, name, &p, &e) < 0 || ifs_stat(fs, &p, &st, &e) < 0)
+            continue;
+        if (grow(v, *cnt, cap) < 0)
+            return -1;
+        snprintf((*v)[*cnt].name, sizeof((*v)[*cnt].name), "%s", name);
+        (*v)[*cnt].st = st;
+        (*cnt)++;
+    }
+    return 0;
 }
 
 int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out, size_t *n,
@@ -371,28 +409,26 @@ int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out
     }
     while ((de = readdir(d)) != NULL) {
         struct stat sb;
-        if (!listable(de->d_name))
+        if (!listable(dir, de->d_name))
             continue;
         if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
             continue;
-        if (cnt == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct ifs_dirent *nv = realloc(v, ncap * sizeof(*v));
-            if (!nv) {
-                free(v);
-                closedir(d);
-                return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
-            }
-            v = nv;
-            cap = ncap;
+        if (grow(&v, cnt, &cap) < 0) {
+            free(v);
+            closedir(d);
+            return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
         }
         snprintf(v[cnt].name, sizeof(v[cnt].name), "%s", de->d_name);
         fill_stat(&sb, &v[cnt].st);
         cnt++;
     }
     closedir(d);
+    if (list_virtuals(fs, dir, &v, &cnt, &cap) < 0) {
+        free(v);
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
+    }
     if (cnt)
         qsort(v, cnt, sizeof(*v), dirent_cmp);
     *out = v;

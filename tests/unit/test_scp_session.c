@@ -243,6 +243,21 @@ static void test_startup_config_replace(void **state)
     char *text = store_startup_get(t->f->st, NULL, NULL);
     assert_non_null(strstr(text, "hostname BOOT"));
     free(text);
+    /* into nvram: under its own name, as scp -O file host:nvram: sends it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put_file(t->m, "startup-config", "hostname NV\n");
+    assert_int_equal(run(t, "scp -t nvram:"), 0);
+    text = store_startup_get(t->f->st, NULL, NULL);
+    assert_non_null(strstr(text, "hostname NV"));
+    free(text);
+    /* and back with -r: the listing of nvram: holds it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    for (int i = 0; i < 8; i++)
+        put(t->m, "", 1);
+    assert_int_equal(run(t, "scp -r -f nvram:"), 0);
+    assert_non_null(strstr(t->m->out, "D0700 0 nvram\nC0644 "));
+    assert_non_null(strstr(t->m->out, " startup-config\n"));
+    assert_non_null(strstr(t->m->out, "hostname NV\n"));
 }
 
 static const struct {
@@ -303,6 +318,10 @@ static void test_oversize_upload(void **state)
     free(s);
     assert_null(fx_get(t->f, "big.bin"));
     assert_int_equal(fx_temps(t->f), 0);
+    /* the refusal is a transfer of its own in the statistics, beside the good one */
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_FAILED), 1);
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_OK), 1);
+    assert_int_equal(stats_get(t->stats, STATS_REFUSED_OTHER), 1);
 }
 
 static void test_cut_off_upload(void **state)
