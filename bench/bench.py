@@ -776,6 +776,34 @@ def smoke(server):
                            (server.name, r.stderr.decode(errors="replace").strip()))
 
 
+SYSCALLS = ("recvfrom", "sendto", "read", "write", "poll", "ppoll", "epoll_wait", "futex",
+            "pread64", "pwrite64", "readv", "writev", "splice")
+
+
+def syscalls_per_mib(server, cfg, fn, base):
+    """System calls of the server (and its children) during one more copy, per MiB copied."""
+    events = ",".join("syscalls:sys_enter_" + c for c in SYSCALLS)
+    stat = subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-o", base + ".syscalls",
+                             "-p", str(server.proc.pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    fn(server, cfg, CIPHERS[0])
+    stat.send_signal(signal.SIGINT)
+    stat.wait()
+    counts = []
+    try:
+        with open(base + ".syscalls") as f:
+            for line in f:
+                parts = line.split(",")
+                if len(parts) > 2 and parts[2].startswith("syscalls:") and parts[0].isdigit():
+                    if int(parts[0]):
+                        counts.append("%s %.1f" % (parts[2].split("sys_enter_")[1],
+                                                    int(parts[0]) / (cfg.size / MiB)))
+    except OSError:
+        pass
+    return ", ".join(counts) or "(no syscall tracepoints)"
+
+
 def profile(servers, cfg):
     """perf record -g on each server during one upload and one download (aes128-gcm); writes
     perf.data and a flat report per case to the results directory and prints the top entries."""
@@ -786,8 +814,9 @@ def profile(servers, cfg):
         for what, fn in (("upload", fig_upload), ("download", fig_download)):
             base = os.path.join(cfg.out, "profile-%s-%s" % (s.name, what))
             fn(s, cfg, CIPHERS[0])   # warm-up: source files exist, caches are hot
-            rec = subprocess.Popen(["perf", "record", "-g", "-F", "997", "-o", base + ".data",
-                                    "-p", str(s.proc.pid)],
+            # DWARF unwinding: Debian's libc, libssh and libcrypto have no frame pointers.
+            rec = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,32768", "-F", "1999",
+                                    "-o", base + ".data", "-p", str(s.proc.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
             figures = fn(s, cfg, CIPHERS[0])
@@ -797,11 +826,22 @@ def profile(servers, cfg):
                                   "--no-children", "-g", "none", "--percent-limit", "0.5",
                                   "--sort", "comm,dso,sym"], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True).stdout
+            by_dso = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
+                                     "--no-children", "-g", "none", "--sort", "dso"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True).stdout
+            graph = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
+                                    "--children", "--percent-limit", "3", "-g",
+                                    "caller,1,callee", "--sort", "sym"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True).stdout
             with open(base + ".txt", "w") as f:
-                f.write(rep)
-            top = [l for l in rep.splitlines() if l.strip() and not l.startswith("#")][:20]
+                f.write(by_dso + rep + graph)
+            top = [l for l in (by_dso + rep).splitlines()
+                   if "%" in l and not l.startswith("#")][:28]
             print("== %s %s (%s)\n%s" % (s.name, what, ", ".join(
                 "%s %.2f" % kv for kv in figures.items()), "\n".join(top)), flush=True)
+            print("   system calls per MiB: " + syscalls_per_mib(s, cfg, fn, base), flush=True)
 
 
 def main():
