@@ -69,7 +69,7 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     uint64_t rate = v->rate_bps > 0 ? (uint64_t)v->rate_bps : 0;
     json_object_set_new(o, "rate", api_obs_u64(rate));
     if (rate > 0 && v->size > v->bytes)
-        json_object_set_new(o, "eta", json_integer((json_int_t)((v->size - v->bytes) / rate)));
+        json_object_set_new(o, "eta", json_integer((json_int_t)((v->size - v->bytes + rate - 1) / rate)));
     return o;
 }
 

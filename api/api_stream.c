@@ -29,7 +29,10 @@
 
 #define API_SSE_WAIT_MS 250
 #define API_SSE_KEEPALIVE_MS 5000
-#define API_SSE_QUEUE 1024     /* events queued per subscriber before it starts losing them */
+/* Events queued per subscriber before it starts losing them: a few seconds of a busy daemon,
+ * bounded in memory (LIM_HTTP_SSE_CLIENTS subscribers of ~2 KiB records at most ~32 MiB). */
+#define API_SSE_QUEUE_TRACE 512
+#define API_SSE_QUEUE_EVENTS 256
 #define API_SSE_BATCH 64
 #define API_SSE_RETRY_MS 2000  /* reconnect delay suggested to EventSource-style clients */
 
@@ -60,8 +63,8 @@ struct api_sse {
 
 static int sse_sub_trace(struct api_sse *s, const uint64_t *since)
 {
-    s->ts = since ? trace_subscribe_from(s->d->trace, API_SSE_QUEUE, *since)
-                  : trace_subscribe(s->d->trace, API_SSE_QUEUE);
+    s->ts = since ? trace_subscribe_from(s->d->trace, API_SSE_QUEUE_TRACE, *since)
+                  : trace_subscribe(s->d->trace, API_SSE_QUEUE_TRACE);
     return s->ts ? 0 : -1;
 }
 
@@ -80,7 +83,7 @@ static json_t *sse_body_trace(const void *ev, uint64_t lost)
 
 static int sse_sub_ring(struct api_sse *s, enum stats_stream which, const uint64_t *since)
 {
-    s->rs = ring_subscribe(stats_stream(s->d->stats, which), API_SSE_QUEUE, since);
+    s->rs = ring_subscribe(stats_stream(s->d->stats, which), API_SSE_QUEUE_EVENTS, since);
     return s->rs ? 0 : -1;
 }
 
@@ -302,7 +305,8 @@ static size_t api_sse_count(struct scpd *d)
 
 int api_h_stream(struct api_req *r, struct api_resp *resp)
 {
-    const char *name = api_rest_count(r) == 1 ? api_rest(r, 0) : "";
+    /* The row is /restconf/streams/ + one segment: the stream's name. */
+    const char *name = r->nsegs == 3 ? r->segs[2] : "";
     const struct api_stream_def *def = NULL;
     for (size_t i = 0; i < API_NSTREAMS && !def; i++)
         if (strcmp(name, api_streams[i].name) == 0)

@@ -20,11 +20,14 @@ struct stats;
 struct trace;
 
 /* The channel. read returns bytes read (> 0), 0 at EOF, -1 on error or timeout; it may return
- * fewer bytes than asked. write writes all of len or returns -1. */
+ * fewer bytes than asked. write writes all of len or returns -1. write_err (optional, may be
+ * NULL) writes text for the user's terminal outside the protocol stream (the SSH channel's
+ * stderr, which scp prints): the full IOS-style parser errors of a refused config upload. */
 struct scp_io {
     void *ctx;
     ssize_t (*read)(void *ctx, void *buf, size_t cap);
     int (*write)(void *ctx, const void *buf, size_t len);
+    int (*write_err)(void *ctx, const void *buf, size_t len);
 };
 
 /* A parsed exec command line: scp [-r] [-p] [-d] [-v] [-q] (-t | -f) [--] PATH */

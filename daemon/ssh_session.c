@@ -577,7 +577,11 @@ static void ssh_loop(struct ssh_sess *ss)
             ssh_kill(ss, "%% Authentication timed out (ip ssh time-out %d)", ss->timeout);
             break;
         }
-        if (ssh_srv_stopping(ss->c->srv)) {
+        /* At stop, a session that has just finished a transfer gets a moment to close on its
+         * own (the client is reading the exit status); idle ones go now. */
+        if (ssh_srv_aborting(ss->c->srv) ||
+            (ssh_srv_stopping(ss->c->srv) &&
+             !(ss->authenticated && now - ss->last_io_ms < SSH_LINGER_MS))) {
             ssh_kill(ss, "%% The device is shutting down");
             break;
         }

@@ -6,6 +6,8 @@
  * anywhere in the path is therefore refused, never followed, whatever it points to, and no path
  * string is ever handed to the kernel relative to the host's root or working directory. Together
  * with the resolver (no "..", no empty component) that keeps every access beneath the root.
+ * Where the kernel offers openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), directories are opened
+ * with it in one call, the kernel enforcing the same rule.
  *
  * Uploads go to a temporary file (IFS_TMP_PREFIX + random, O_EXCL, mode 0600) in the target's own
  * directory, so the final renameat() is atomic on the same file system. Data is gathered into
@@ -23,7 +25,11 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 #include "store.h"
 
@@ -82,11 +88,43 @@ static int reopen_root(struct ifs *fs, enum ifs_fs which)
     return openat(fs->rootfd[which], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* Where the kernel has openat2 (Linux 5.6+), the whole directory path is opened in one call with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel itself keeps it beneath the root. Any failure
+ * (including ENOSYS on older kernels, remembered) falls back to the component walk below, which is
+ * authoritative for the error message. */
+static int open_beneath(struct ifs *fs, const struct ifs_path *p, size_t upto)
+{
+#ifdef SYS_openat2
+    static int unavailable;
+    char rel[LIM_PATH_LEN];
+    struct open_how how = {
+        .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    if (upto == 0 || upto >= sizeof(rel) || __atomic_load_n(&unavailable, __ATOMIC_RELAXED))
+        return -1;
+    memcpy(rel, p->rel, upto);
+    rel[upto] = '\0';
+    int fd = (int)syscall(SYS_openat2, fs->rootfd[p->fs], rel, &how, sizeof(how));
+    if (fd < 0 && errno == ENOSYS)
+        __atomic_store_n(&unavailable, 1, __ATOMIC_RELAXED);
+    return fd;
+#else
+    (void)fs;
+    (void)p;
+    (void)upto;
+    return -1;
+#endif
+}
+
 /* Opens the directory formed by the first upto bytes of p->rel (0: the root). Returns a new
  * descriptor or -1. */
 static int walk_dir(struct ifs *fs, const struct ifs_path *p, size_t upto, struct scpd_err *err)
 {
     char comp[LIM_NAME_LEN + 1];
+    int fast = open_beneath(fs, p, upto);
+    if (fast >= 0)
+        return fast;
     int cur = reopen_root(fs, p->fs);
     size_t i = 0;
     if (cur < 0)
@@ -155,8 +193,11 @@ static int stat_leaf(int dirfd, const char *leaf, const struct ifs_path *p, stru
 
 /* ---- open, free, space ---------------------------------------------------------------------- */
 
-/* Removes IFS_TMP_PREFIX files below fd (consumes fd). */
-static void clean_temps(int fd, int depth)
+/* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
+ * levels down (consumes fd). */
+typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
+
+static void walk_files(int fd, int depth, walk_fn fn, void *arg)
 {
     DIR *d = fdopendir(fd);
     struct dirent *de;
@@ -170,44 +211,28 @@ static void clean_temps(int fd, int depth)
             continue;
         if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (S_ISREG(sb.st_mode) &&
-            strncmp(de->d_name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0) {
-            unlinkat(dirfd(d), de->d_name, 0);
+        if (S_ISREG(sb.st_mode)) {
+            fn(arg, dirfd(d), de->d_name, &sb);
         } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
             int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
-                clean_temps(sub, depth + 1);
+                walk_files(sub, depth + 1, fn, arg);
         }
     }
     closedir(d);
 }
 
-/* Sum of the sizes of the regular files below fd (consumes fd). */
-static uint64_t du(int fd, int depth)
+/* Removes the temporary upload files a crash left behind. */
+static void clean_temp(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
-    DIR *d = fdopendir(fd);
-    struct dirent *de;
-    uint64_t sum = 0;
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct stat sb;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISREG(sb.st_mode)) {
-            sum += (uint64_t)sb.st_size;
-        } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
-            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                sum += du(sub, depth + 1);
-        }
-    }
-    closedir(d);
-    return sum;
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+        unlinkat(dirfd, name, 0);
+}
+
+/* Adds up the sizes of the files (the used space of a file system with a set size). */
+static void add_size(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    *(uint64_t *)arg += (uint64_t)sb->st_size;
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -252,7 +277,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
             goto fail;
         int dup = reopen_root(fs, disks[i]);
         if (dup >= 0)
-            clean_temps(dup, 0);
+            walk_files(dup, 0, clean_temp, NULL);
     }
     return fs;
 fail:
@@ -295,7 +320,9 @@ int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail
     uint64_t limit = __atomic_load_n(&fs->limit[which], __ATOMIC_RELAXED);
     if (limit) {
         int dup = reopen_root(fs, which);
-        uint64_t used = dup >= 0 ? du(dup, 0) : 0;
+        uint64_t used = 0;
+        if (dup >= 0)
+            walk_files(dup, 0, add_size, &used);
         uint64_t left = used < limit ? limit - used : 0;
         total = limit;
         if (left < freeb)
@@ -349,8 +376,12 @@ static int dirent_cmp(const void *a, const void *b)
     return strcmp(((const struct ifs_dirent *)a)->name, ((const struct ifs_dirent *)b)->name);
 }
 
-static bool listable(const char *name)
+static bool listable(const struct ifs_path *dir, const char *name)
 {
+    /* at the root, a virtual file's name belongs to the virtual file */
+    for (size_t i = 0; !dir->rel[0] && ifs_root_virtual(dir->fs, i); i++)
+        if (strcmp(name, ifs_root_virtual(dir->fs, i)) == 0)
+            return false;
     size_t n = strlen(name);
     if (n == 0 || n > LIM_NAME_LEN || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
@@ -360,6 +391,40 @@ static bool listable(const char *name)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             return false;
     return true;
+}
+
+static int grow(struct ifs_dirent **v, size_t cnt, size_t *cap)
+{
+    if (cnt < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    struct ifs_dirent *nv = realloc(*v, ncap * sizeof(**v));
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* The virtual files at a root (startup-config in nvram:), as IOS's dir shows them. Those that
+ * cannot be read (no store) are left out. */
+static int list_virtuals(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **v,
+                         size_t *cnt, size_t *cap)
+{
+    const char *name;
+    for (size_t i = 0; !dir->rel[0] && (name = ifs_root_virtual(dir->fs, i)) != NULL; i++) {
+        struct ifs_path p;
+        struct ifs_stat st;
+        struct scpd_err e = {0};
+        if (ifs_child(dir, name, &p, &e) < 0 || ifs_stat(fs, &p, &st, &e) < 0)
+            continue;
+        if (grow(v, *cnt, cap) < 0)
+            return -1;
+        snprintf((*v)[*cnt].name, sizeof((*v)[*cnt].name), "%s", name);
+        (*v)[*cnt].st = st;
+        (*cnt)++;
+    }
+    return 0;
 }
 
 int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out, size_t *n,
@@ -382,28 +447,26 @@ int ifs_list(struct ifs *fs, const struct ifs_path *dir, struct ifs_dirent **out
     }
     while ((de = readdir(d)) != NULL) {
         struct stat sb;
-        if (!listable(de->d_name))
+        if (!listable(dir, de->d_name))
             continue;
         if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
             continue;
-        if (cnt == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct ifs_dirent *nv = realloc(v, ncap * sizeof(*v));
-            if (!nv) {
-                free(v);
-                closedir(d);
-                return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
-            }
-            v = nv;
-            cap = ncap;
+        if (grow(&v, cnt, &cap) < 0) {
+            free(v);
+            closedir(d);
+            return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
         }
         snprintf(v[cnt].name, sizeof(v[cnt].name), "%s", de->d_name);
         fill_stat(&sb, &v[cnt].st);
         cnt++;
     }
     closedir(d);
+    if (list_virtuals(fs, dir, &v, &cnt, &cap) < 0) {
+        free(v);
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory listing %s", dir->name);
+    }
     if (cnt)
         qsort(v, cnt, sizeof(*v), dirent_cmp);
     *out = v;

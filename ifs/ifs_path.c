@@ -206,7 +206,18 @@ int ifs_child(const struct ifs_path *dir, const char *name, struct ifs_path *out
     if (dl)
         out->rel[dl++] = '/';
     memcpy(out->rel + dl, name, n + 1);
+    /* nvram: + "startup-config" is the startup datastore, whichever way the path was built */
+    if (classify(out, true, name, err) < 0)
+        return -1;
     return set_name(out, name, err);
+}
+
+const char *ifs_root_virtual(enum ifs_fs fs, size_t i)
+{
+    for (size_t k = 0; k < sizeof(ifs_virtuals) / sizeof(ifs_virtuals[0]); k++)
+        if (ifs_virtuals[k].fs == fs && i-- == 0)
+            return ifs_virtuals[k].name;
+    return NULL;
 }
 
 const char *ifs_basename(const struct ifs_path *p)

@@ -145,6 +145,13 @@ static void test_child(void **state)
     assert_int_equal(ifs_child(&d, "a\nb", &c, &err), -1);
     assert_int_equal(ifs_resolve("running-config", &d, &err), 0);
     assert_int_equal(ifs_child(&d, "x", &c, &err), -1);
+    /* a name received for the root of nvram: can be the startup datastore */
+    assert_int_equal(ifs_resolve("nvram:", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "startup-config", &c, &err), 0);
+    assert_int_equal(c.kind, IFS_K_STARTUP);
+    assert_int_equal(ifs_resolve("bootflash:", &d, &err), 0);
+    assert_int_equal(ifs_child(&d, "startup-config", &c, &err), 0);
+    assert_int_equal(c.kind, IFS_K_DISK);
 }
 
 static struct ifs_path P(const char *s)
@@ -427,6 +434,21 @@ static void test_virtual_files(void **state)
     buf[n > 0 ? n : 0] = '\0';
     ifs_read_close(r);
     assert_non_null(strstr(buf, "hostname S1"));
+    /* dir nvram: shows startup-config (a disk file of that name is hidden by it) */
+    char path[600];
+    snprintf(path, sizeof(path), "%s/fs/nvram/startup-config", f->dir);
+    FILE *fp = fopen(path, "w");
+    fputs("shadowed", fp);
+    fclose(fp);
+    struct ifs_dirent *ents;
+    size_t cnt;
+    struct ifs_path nv = P("nvram:");
+    assert_int_equal(ifs_list(f->ifs, &nv, &ents, &cnt, &err), 0);
+    assert_int_equal(cnt, 1);
+    assert_string_equal(ents[0].name, "startup-config");
+    assert_true(ents[0].st.virt);
+    assert_true(ents[0].st.size > 0);
+    free(ents);
     /* a config upload over the limit is refused up front */
     assert_null(ifs_write_open(f->ifs, &p, LIM_CONFIG_FILE_BYTES + 1, 0644, &who, &err));
     assert_int_equal(err.code, SCPD_E_LIMIT);

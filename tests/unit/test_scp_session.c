@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ifs_fixture.h"
@@ -19,6 +21,7 @@
 /* ---- a memory channel ---------------------------------------------------------------------- */
 
 struct mio {
+    char errtext[4096];    /* what write_err received */
     char in[1 << 20];
     size_t inlen, inoff;
     size_t chunk;          /* largest read returned (exercises split records) */
@@ -52,6 +55,14 @@ static int mio_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+static int mio_write_err(void *ctx, const void *buf, size_t len)
+{
+    struct mio *m = ctx;
+    size_t have = strlen(m->errtext);
+    snprintf(m->errtext + have, sizeof(m->errtext) - have, "%.*s", (int)len, (const char *)buf);
+    return 0;
+}
+
 static void put(struct mio *m, const void *b, size_t n)
 {
     memcpy(m->in + m->inlen, b, n);
@@ -61,6 +72,16 @@ static void put(struct mio *m, const void *b, size_t n)
 static void puts_(struct mio *m, const char *s)
 {
     put(m, s, strlen(s));
+}
+
+/* A whole file as a well-behaved client sends it: C record, data, status byte. */
+static void put_file(struct mio *m, const char *name, const char *content)
+{
+    char rec[300];
+    snprintf(rec, sizeof(rec), "C0644 %zu %s\n", strlen(content), name);
+    puts_(m, rec);
+    puts_(m, content);
+    put(m, "", 1);
 }
 
 struct t {
@@ -103,7 +124,8 @@ static int run(struct t *t, const char *cmdline)
 {
     struct scp_cmd cmd;
     struct scpd_err err = {0};
-    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write};
+    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write,
+                        .write_err = mio_write_err};
     if (scp_cmd_parse(cmdline, &cmd, &err) < 0)
         fail_msg("%s: %s", cmdline, err.msg);
     t->ctx.ifs = t->f->ifs;
@@ -184,12 +206,7 @@ static void test_upload_tree(void **state)
 static void test_running_config_merge(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname EDGE1\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu running-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "running-config", "hostname EDGE1\n");
     assert_int_equal(run(t, "scp -t running-config"), 0);
     const struct store_snap *snap = store_snapshot(t->f->st);
     assert_string_equal(snap->cfg->hostname, "EDGE1");
@@ -200,13 +217,8 @@ static void test_running_config_merge(void **state)
 static void test_invalid_config_refused(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname X\nip ssh time-out 500\nbogus line\n";
-    char rec[64];
     uint64_t v = store_version(t->f->st);
-    snprintf(rec, sizeof(rec), "C0644 %zu x.cfg\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "x.cfg", "hostname X\nip ssh time-out 500\nbogus line\n");
     assert_int_equal(run(t, "scp -t system:running-config"), 1);
     /* start ok, record ok, then one error line naming the lines and reasons */
     assert_memory_equal(t->m->out, "\0\0\x01scp: %Error copying to running-config", 40);
@@ -214,6 +226,9 @@ static void test_invalid_config_refused(void **state)
     assert_non_null(strstr(t->m->out + 2, "line 3"));
     assert_int_equal(t->m->out[t->m->outlen - 1], '\n');
     assert_null(memchr(t->m->out + 2, '\n', t->m->outlen - 3));   /* one line */
+    /* the full IOS marker form on the terminal (stderr) */
+    assert_non_null(strstr(t->m->errtext, "line 2: ip ssh time-out 500\n"));
+    assert_non_null(strstr(t->m->errtext, "^\n% Invalid input detected at '^' marker"));
     assert_int_equal(store_version(t->f->st), v);
     const struct store_snap *snap = store_snapshot(t->f->st);
     assert_string_equal(snap->cfg->hostname, "R1");
@@ -223,16 +238,26 @@ static void test_invalid_config_refused(void **state)
 static void test_startup_config_replace(void **state)
 {
     struct t *t = *state;
-    const char *cfg = "hostname BOOT\n";
-    char rec[64];
-    snprintf(rec, sizeof(rec), "C0644 %zu startup-config\n", strlen(cfg));
-    puts_(t->m, rec);
-    puts_(t->m, cfg);
-    put(t->m, "", 1);
+    put_file(t->m, "startup-config", "hostname BOOT\n");
     assert_int_equal(run(t, "scp -t startup-config"), 0);
     char *text = store_startup_get(t->f->st, NULL, NULL);
     assert_non_null(strstr(text, "hostname BOOT"));
     free(text);
+    /* into nvram: under its own name, as scp -O file host:nvram: sends it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put_file(t->m, "startup-config", "hostname NV\n");
+    assert_int_equal(run(t, "scp -t nvram:"), 0);
+    text = store_startup_get(t->f->st, NULL, NULL);
+    assert_non_null(strstr(text, "hostname NV"));
+    free(text);
+    /* and back with -r: the listing of nvram: holds it */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    for (int i = 0; i < 8; i++)
+        put(t->m, "", 1);
+    assert_int_equal(run(t, "scp -r -f nvram:"), 0);
+    assert_non_null(strstr(t->m->out, "D0700 0 nvram\nC0644 "));
+    assert_non_null(strstr(t->m->out, " startup-config\n"));
+    assert_non_null(strstr(t->m->out, "hostname NV\n"));
 }
 
 static const struct {
@@ -293,6 +318,10 @@ static void test_oversize_upload(void **state)
     free(s);
     assert_null(fx_get(t->f, "big.bin"));
     assert_int_equal(fx_temps(t->f), 0);
+    /* the refusal is a transfer of its own in the statistics, beside the good one */
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_FAILED), 1);
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_OK), 1);
+    assert_int_equal(stats_get(t->stats, STATS_REFUSED_OTHER), 1);
 }
 
 static void test_cut_off_upload(void **state)
@@ -312,6 +341,38 @@ static void test_cut_off_upload(void **state)
     assert_int_equal(run(t, "scp -t bootflash:"), 1);
     s = fx_get(t->f, "image.bin");
     assert_string_equal(s, "old image");
+    free(s);
+    assert_int_equal(fx_temps(t->f), 0);
+}
+
+/* A write that fails half-way (here: a file size limit): the rest of the data is read to stay in
+ * step, the error is the reply after the data, the old file stays and no temporary is left. */
+static void test_write_error_mid_file(void **state)
+{
+    struct t *t = *state;
+    struct rlimit old, lim = {.rlim_cur = 300000, .rlim_max = RLIM_INFINITY};
+    static char big[400000];
+    memset(big, 'z', sizeof(big));
+    fx_put(t->f, "w.bin", "old");
+    puts_(t->m, "C0644 400000 w.bin\n");
+    put(t->m, big, sizeof(big));
+    put(t->m, "", 1);
+    put_file(t->m, "next.txt", "next");   /* the session goes on */
+    signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim.rlim_max = old.rlim_max;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int status = run(t, "scp -t bootflash:");
+    setrlimit(RLIMIT_FSIZE, &old);
+    assert_int_equal(status, 1);
+    assert_memory_equal(t->m->out, "\0\0\x01scp: %Error writing bootflash:w.bin (File too large)\n",
+                        56);
+    assert_memory_equal(t->m->out + 56, "\0\0", 2);
+    char *s = fx_get(t->f, "w.bin");
+    assert_string_equal(s, "old");
+    free(s);
+    s = fx_get(t->f, "next.txt");
+    assert_string_equal(s, "next");
     free(s);
     assert_int_equal(fx_temps(t->f), 0);
 }
@@ -530,6 +591,7 @@ int main(void)
         T(test_depth_bomb),
         T(test_oversize_upload),
         T(test_cut_off_upload),
+        T(test_write_error_mid_file),
         T(test_libssh2_eof_endings),
         T(test_symlink_out_of_root),
         T(test_path_escape_target),

@@ -1,0 +1,111 @@
+"""The SSH door itself: clean stop with transfers running, a stalled client at stop, per-session
+channel limit, over-long exec commands, and the config read per login."""
+import os
+import signal
+import time
+
+import paramiko
+import pytest
+
+import clients
+from clients import make_file, sha256
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def d(start_daemon):
+    return start_daemon(http=False)
+
+
+def _wait_log(d, text, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in d.log():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_stop_lets_running_transfer_finish(start_daemon, workdir):
+    d = start_daemon(http=False)
+    src = make_file(os.path.join(workdir, "slow.bin"), 3 * MiB, seed=1)
+    # -l 8000 kbit/s: about 3 s, well inside the stop grace period
+    p = clients.start_scp(d.ssh_port, ["-l", "8000", src, clients.remote("bootflash:slow.bin")])
+    assert _wait_log(d, "scp: upload to bootflash:slow.bin")
+    d.proc.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 0, p.stderr.read()
+    assert d.proc.wait(timeout=60) == 0
+    assert sha256(os.path.join(d.bootflash, "slow.bin")) == sha256(src)
+    # no new sessions after the stop
+    r = clients.upload(d.ssh_port, src, "bootflash:late.bin", extra=["-o", "ConnectTimeout=5"])
+    assert r.returncode != 0
+
+
+def test_stop_with_a_stalled_reader(start_daemon, workdir):
+    """A client that stops reading a download cannot hold the daemon: after the grace period the
+    session is cut and the daemon exits 0 (the fixture checks the exit code)."""
+    d = start_daemon(http=False)
+    make_file(os.path.join(d.bootflash, "big.bin"), 64 * MiB, seed=2)
+    c, ch = clients.raw_scp(d.ssh_port, "scp -f bootflash:big.bin")
+    try:
+        ch.sendall(b"\0")                    # ready: the server sends the C record and data
+        assert ch.recv(1) == b"C"
+        time.sleep(1)                        # ... and we never read again: windows fill up
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=60) == 0
+    finally:
+        c.close()
+    assert "still running after" in d.log()
+
+
+def test_channel_limit_per_session(d):
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        t = c.get_transport()
+        chans = [t.open_session() for _ in range(4)]   # LIM_CHANNELS_PER_SESSION
+        with pytest.raises(paramiko.ChannelException):
+            t.open_session()
+        for ch in chans:
+            ch.close()
+    finally:
+        c.close()
+    assert "ssh channel refused: limit of 4 channels per session" in d.log()
+
+
+def test_overlong_exec_command(d):
+    c, ch = clients.raw_scp(d.ssh_port, "scp -t bootflash:" + "a" * 5000)
+    try:
+        code, msg = clients.read_reply(ch)
+        assert code == 1 and "command line too long" in msg, (code, msg)
+        assert ch.recv_exit_status() == 1
+    finally:
+        c.close()
+
+
+def test_sequential_channels_on_one_session(d, workdir):
+    """scp.py opens a new channel per transfer on one connection: each is served in turn."""
+    import scp as scplib
+    src = make_file(os.path.join(workdir, "s.bin"), 50000, seed=3)
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        for i in range(3):
+            with scplib.SCPClient(c.get_transport()) as s:
+                s.put(src, "bootflash:s%d.bin" % i)
+    finally:
+        c.close()
+    for i in range(3):
+        assert sha256(os.path.join(d.bootflash, "s%d.bin" % i)) == sha256(src)
+
+
+def test_config_change_applies_to_next_login(d, workdir):
+    """Disabling SCP through a config copy refuses the next session, without a restart."""
+    off = os.path.join(workdir, "off.cfg")
+    with open(off, "w") as f:
+        f.write("no ip scp server enable\n")
+    r = clients.upload(d.ssh_port, off, "running-config")
+    assert r.returncode == 0, r.stderr
+    src = make_file(os.path.join(workdir, "x.bin"), 100, seed=4)
+    r = clients.upload(d.ssh_port, src, "bootflash:x.bin")
+    assert r.returncode != 0
+    assert "SCP server is disabled (ip scp server enable)" in r.stderr
