@@ -561,6 +561,7 @@ def fig_sessions(server, cfg, workers):
     total = cfg.seq_sessions if workers == 1 else cfg.par_sessions
     per = max(1, total // workers)
     server.settle()
+    c0, r0 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     errors = []
     threads = [threading.Thread(target=session_loop,
                                 args=(server, src, per, "s%d-" % w, SOURCES[w % len(SOURCES)],
@@ -579,7 +580,10 @@ def fig_sessions(server, cfg, workers):
     if errors:
         return {"fail:" + key: len(errors)}
     server.settle()
-    return {key: workers * per / wall}
+    r1, n = resource.getrusage(resource.RUSAGE_CHILDREN), workers * per
+    ccpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return {key: n / wall, key + " server ms": (server.cpu() - c0) * 1000 / n,
+            key + " client ms": ccpu * 1000 / n}
 
 
 def open_idle(server, i, source):
@@ -651,6 +655,10 @@ ROWS += [("upload existing aes128-gcm", "upload onto an existing file, aes128-gc
          ("concurrent 64", "64 x 16 MiB uploads, aggregate", "MB/s", "hi", 1.2),
          ("sessions seq", "sessions/s, sequential 1 KiB scp", "1/s", "hi", 2.0),
          ("sessions par8", "sessions/s, 8 parallel 1 KiB scp", "1/s", "hi", 2.0),
+         ("sessions seq server ms", "server CPU per session, sequential (info)", "ms", "lo",
+          None),
+         ("sessions seq client ms", "client CPU per session, sequential (info)", "ms", "lo",
+          None),
          ("idle rss", "RSS per idle session", "KiB", "lo", 0.25),
          ("idle pss", "PSS per idle session (info)", "KiB", "lo", None)]
 for _c in CIPHERS:
@@ -926,11 +934,14 @@ def main():
             print("%s: copies as user %s (%s authentication)%s" % (
                 s.name, s.user, s.auth, ", shell /bin/sh without start-up files, "
                 "privilege-separated session" if s.name == "openssh" else ", one process"))
-        print("elapsed %.0f s" % elapsed)
+        load = os.getloadavg()
+        print("elapsed %.0f s; load average at the end %.1f %.1f %.1f on %d CPUs (other work "
+              "shares the machine: compare the ratios)" % ((elapsed,) + load + (os.cpu_count(),)))
         os.makedirs(cfg.out, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         doc = {"when": stamp, "elapsed_s": elapsed, "rounds": cfg.rounds,
                "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                           "loadavg_end": load,
                            "openssh": subprocess.run(["ssh", "-V"], stderr=subprocess.PIPE,
                                                      text=True).stderr.strip()},
                "settings": {k: v for k, v in vars(cfg).items() if k not in ("out",)},
