@@ -795,7 +795,7 @@ def syscalls_per_mib(server, cfg, fn, base):
                              "-p", str(server.proc.pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    fn(server, cfg, CIPHERS[0])
+    fn(server, cfg, cfg.profile_cipher)
     stat.send_signal(signal.SIGINT)
     stat.wait()
     counts = []
@@ -813,7 +813,7 @@ def syscalls_per_mib(server, cfg, fn, base):
 
 
 def profile(servers, cfg):
-    """perf record -g on each server during one upload and one download (aes128-gcm); writes
+    """perf record on each server during one upload and one download (--profile-cipher); writes
     perf.data and a flat report per case to the results directory and prints the top entries."""
     if not shutil.which("perf"):
         sys.exit("bench: --profile needs perf (Debian package linux-perf)")
@@ -821,13 +821,13 @@ def profile(servers, cfg):
     for s in servers.values():
         for what, fn in (("upload", fig_upload), ("download", fig_download)):
             base = os.path.join(cfg.out, "profile-%s-%s" % (s.name, what))
-            fn(s, cfg, CIPHERS[0])   # warm-up: source files exist, caches are hot
+            fn(s, cfg, cfg.profile_cipher)   # warm-up: source files exist, caches are hot
             # DWARF unwinding: Debian's libc, libssh and libcrypto have no frame pointers.
             rec = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,32768", "-F", "1999",
                                     "-o", base + ".data", "-p", str(s.proc.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-            figures = fn(s, cfg, CIPHERS[0])
+            figures = fn(s, cfg, cfg.profile_cipher)
             rec.send_signal(signal.SIGINT)
             rec.wait()
             rep = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
@@ -868,6 +868,7 @@ def main():
                     help="development run: 64 MiB files, 1 round, fewer sessions")
     ap.add_argument("--profile", action="store_true",
                     help="instead of the table: perf profiles of one upload and one download")
+    ap.add_argument("--profile-cipher", default=CIPHERS[0], choices=CIPHERS)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     cfg = ap.parse_args()
     if cfg.quick:
