@@ -789,7 +789,10 @@ static enum MHD_Result send_resp(struct api_conn *c, struct api_resp *resp)
     ret = MHD_queue_response(r->conn, (unsigned)resp->status, mr);
     MHD_destroy_response(mr);
     struct log_ctx lc = {.sid = r->id, .user = r->authed ? r->user : NULL, .peer = r->peer};
-    log_info(&lc, "http %s %s -> %d", r->method_name, r->path, resp->status);
+    /* reads that succeed are routine (dashboards poll); writes and failures are events */
+    enum log_level lvl = (r->method & (API_GET | API_HEAD | API_OPTIONS)) && resp->status < 400
+                             ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+    log_msg(lvl, &lc, "http %s %s -> %d", r->method_name, r->path, resp->status);
     resp_clear_body(resp);
     return ret;
 }

@@ -1272,17 +1272,48 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                      "POST needs a JSON object with one member: the resource to create");
             goto out;
         }
-        if (last != NULL && last->key != NULL) {
-            nerr_set(e, 400, "invalid-value",
-                     "POST creates a child resource; a %s entry has no child lists", n->name);
-            goto out;
-        }
         const char *k = NULL;
         json_t *bv = NULL;
         json_object_foreach(r->json, k, bv) break;
+        const char *kname = strchr(k, ':') ? strchr(k, ':') + 1 : k;
         char path[256];
         snprintf(path, sizeof path, "%s", "");
-        if (n->kind == NK_LIST) {
+        if (last != NULL && strcmp(kname, n->name) == 0 &&
+            !(n->kind == NK_LIST && last->key == NULL)) {
+            /* the body names the target itself (what ansible's restconf_config sends after a
+             * 404): create exactly that resource, 409 if it exists */
+            val = body_value(r, last, n, mod, e);
+            if (val == NULL)
+                goto out;
+            json_t *parent = tree_at(root, p, p->n - 1, true);
+            json_t *cur = tree_at(root, p, p->n, false);
+            if (parent == NULL) {
+                snprintf(e->path, sizeof e->path, "%s", r->path);
+                nerr_set(e, 404, "invalid-value", "the parent of %s does not exist", r->path);
+                goto out;
+            }
+            if (cur != NULL && !(json_is_object(cur) && json_object_size(cur) == 0) &&
+                !(json_is_array(cur) && json_array_size(cur) == 0)) {
+                snprintf(e->path, sizeof e->path, "%s", r->path);
+                nerr_set(e, 409, "data-exists", "%s already exists (use PUT or PATCH)", r->path);
+                goto out;
+            }
+            if (last->key != NULL) {
+                json_t *arr = json_object_get(parent, n->name);
+                if (arr == NULL) {
+                    arr = json_array();
+                    json_object_set_new(parent, n->name, arr);
+                }
+                json_array_append(arr, val);
+            } else {
+                json_object_set(parent, n->name, val);
+            }
+            api_resp_header(resp, "Location", r->path);
+        } else if (last != NULL && last->key != NULL) {
+            nerr_set(e, 400, "invalid-value",
+                     "POST creates a child resource; a %s entry has no child lists", n->name);
+            goto out;
+        } else if (n->kind == NK_LIST) {
             val = body_value(r, NULL, n, mod, e);
             if (val == NULL)
                 goto out;
