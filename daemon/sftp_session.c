@@ -112,7 +112,10 @@ static void status(struct sess *s, uint32_t id, uint32_t code, const char *msg)
 {
     TRACE(s, false, "send STATUS %s%s%s", code < 9 ? status_names[code] : "?",
               msg && msg[0] ? " " : "", nz(msg));
-    if (code != SFTP_FX_OK && code != SFTP_FX_EOF)
+    /* a missing file is routine (clients probe their targets with STAT) */
+    if (code == SFTP_FX_NO_SUCH_FILE)
+        log_debug(&s->lc, "sftp: request %u: %s", id, nz(msg));
+    else if (code != SFTP_FX_OK && code != SFTP_FX_EOF)
         log_info(&s->lc, "sftp: request %u refused: %s", id, nz(msg));
     sftp_out_status(&s->out, id, code, msg);
 }
@@ -714,7 +717,8 @@ static void do_write(struct sess *s, const struct sftp_req *q)
 /* Hands the spool to ifs: the one atomic upload path. 0, or -1 with err (and *detail). */
 static int commit(struct sess *s, struct handle *h, char **detail, struct scpd_err *err)
 {
-    struct store_who who = {.user = s->ctx->user, .source = "sftp", .peer = s->ctx->peer};
+    /* the audit log knows the sources boot/scp/api/cli: SFTP is the SCP feature's second door */
+    struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     int64_t times[2] = {h->mtime, h->atime};
     uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
     struct ifs_writer *w = ifs_write_open(s->ctx->ifs, &h->path, h->end, h->mode, &who, err);
