@@ -432,7 +432,9 @@ static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum sta
 }
 
 /* An SFTP refusal: SFTP has no message before its INIT exchange, so the reason goes to stderr
- * (sftp and scp print it), counted and traced as SCP refusals are, exit status 1. */
+ * (sftp and scp print it), counted and traced as SCP refusals are, exit status 1. Then the
+ * session ends too: libssh2 (curl sftp://) does not notice a closed channel while it waits for
+ * the VERSION reply and would hang; a user refused the copy doors has nothing else here. */
 static void ssh_refuse_sftp(struct ssh_chan *c, enum stats_counter ctr, const char *msg)
 {
     struct ssh_sess *ss = c->ss;
@@ -446,6 +448,7 @@ static void ssh_refuse_sftp(struct ssh_chan *c, enum stats_counter ctr, const ch
     snprintf(line, sizeof(line), "scpd: %.500s", msg);
     ssh_stderr_line(c, line);
     ssh_chan_finish(c, 1);
+    ssh_kill(ss, "%% %.200s", msg);
 }
 
 /* The authorization of both copy doors (scp exec, sftp subsystem), in IOS order: ip scp server
