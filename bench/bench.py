@@ -561,6 +561,7 @@ def fig_sessions(server, cfg, workers):
     total = cfg.seq_sessions if workers == 1 else cfg.par_sessions
     per = max(1, total // workers)
     server.settle()
+    c0, r0 = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     errors = []
     threads = [threading.Thread(target=session_loop,
                                 args=(server, src, per, "s%d-" % w, SOURCES[w % len(SOURCES)],
@@ -579,7 +580,10 @@ def fig_sessions(server, cfg, workers):
     if errors:
         return {"fail:" + key: len(errors)}
     server.settle()
-    return {key: workers * per / wall}
+    r1, n = resource.getrusage(resource.RUSAGE_CHILDREN), workers * per
+    ccpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    return {key: n / wall, key + " server ms": (server.cpu() - c0) * 1000 / n,
+            key + " client ms": ccpu * 1000 / n}
 
 
 def open_idle(server, i, source):
@@ -651,6 +655,10 @@ ROWS += [("upload existing aes128-gcm", "upload onto an existing file, aes128-gc
          ("concurrent 64", "64 x 16 MiB uploads, aggregate", "MB/s", "hi", 1.2),
          ("sessions seq", "sessions/s, sequential 1 KiB scp", "1/s", "hi", 2.0),
          ("sessions par8", "sessions/s, 8 parallel 1 KiB scp", "1/s", "hi", 2.0),
+         ("sessions seq server ms", "server CPU per session, sequential (info)", "ms", "lo",
+          None),
+         ("sessions seq client ms", "client CPU per session, sequential (info)", "ms", "lo",
+          None),
          ("idle rss", "RSS per idle session", "KiB", "lo", 0.25),
          ("idle pss", "PSS per idle session (info)", "KiB", "lo", None)]
 for _c in CIPHERS:
@@ -776,8 +784,36 @@ def smoke(server):
                            (server.name, r.stderr.decode(errors="replace").strip()))
 
 
+SYSCALLS = ("recvfrom", "sendto", "read", "write", "poll", "ppoll", "epoll_wait", "futex",
+            "pread64", "pwrite64", "readv", "writev", "splice")
+
+
+def syscalls_per_mib(server, cfg, fn, base):
+    """System calls of the server (and its children) during one more copy, per MiB copied."""
+    events = ",".join("syscalls:sys_enter_" + c for c in SYSCALLS)
+    stat = subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-o", base + ".syscalls",
+                             "-p", str(server.proc.pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    fn(server, cfg, cfg.profile_cipher)
+    stat.send_signal(signal.SIGINT)
+    stat.wait()
+    counts = []
+    try:
+        with open(base + ".syscalls") as f:
+            for line in f:
+                parts = line.split(",")
+                if len(parts) > 2 and parts[2].startswith("syscalls:") and parts[0].isdigit():
+                    if int(parts[0]):
+                        counts.append("%s %.1f" % (parts[2].split("sys_enter_")[1],
+                                                    int(parts[0]) / (cfg.size / MiB)))
+    except OSError:
+        pass
+    return ", ".join(counts) or "(no syscall tracepoints)"
+
+
 def profile(servers, cfg):
-    """perf record -g on each server during one upload and one download (aes128-gcm); writes
+    """perf record on each server during one upload and one download (--profile-cipher); writes
     perf.data and a flat report per case to the results directory and prints the top entries."""
     if not shutil.which("perf"):
         sys.exit("bench: --profile needs perf (Debian package linux-perf)")
@@ -785,23 +821,35 @@ def profile(servers, cfg):
     for s in servers.values():
         for what, fn in (("upload", fig_upload), ("download", fig_download)):
             base = os.path.join(cfg.out, "profile-%s-%s" % (s.name, what))
-            fn(s, cfg, CIPHERS[0])   # warm-up: source files exist, caches are hot
-            rec = subprocess.Popen(["perf", "record", "-g", "-F", "997", "-o", base + ".data",
-                                    "-p", str(s.proc.pid)],
+            fn(s, cfg, cfg.profile_cipher)   # warm-up: source files exist, caches are hot
+            # DWARF unwinding: Debian's libc, libssh and libcrypto have no frame pointers.
+            rec = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,32768", "-F", "1999",
+                                    "-o", base + ".data", "-p", str(s.proc.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-            figures = fn(s, cfg, CIPHERS[0])
+            figures = fn(s, cfg, cfg.profile_cipher)
             rec.send_signal(signal.SIGINT)
             rec.wait()
             rep = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
                                   "--no-children", "-g", "none", "--percent-limit", "0.5",
                                   "--sort", "comm,dso,sym"], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True).stdout
+            by_dso = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
+                                     "--no-children", "-g", "none", "--sort", "dso"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True).stdout
+            graph = subprocess.run(["perf", "report", "-i", base + ".data", "--stdio",
+                                    "--children", "--percent-limit", "3", "-g",
+                                    "caller,1,callee", "--sort", "sym"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True).stdout
             with open(base + ".txt", "w") as f:
-                f.write(rep)
-            top = [l for l in rep.splitlines() if l.strip() and not l.startswith("#")][:20]
+                f.write(by_dso + rep + graph)
+            top = [l for l in (by_dso + rep).splitlines()
+                   if "%" in l and not l.startswith("#")][:28]
             print("== %s %s (%s)\n%s" % (s.name, what, ", ".join(
                 "%s %.2f" % kv for kv in figures.items()), "\n".join(top)), flush=True)
+            print("   system calls per MiB: " + syscalls_per_mib(s, cfg, fn, base), flush=True)
 
 
 def main():
@@ -820,6 +868,7 @@ def main():
                     help="development run: 64 MiB files, 1 round, fewer sessions")
     ap.add_argument("--profile", action="store_true",
                     help="instead of the table: perf profiles of one upload and one download")
+    ap.add_argument("--profile-cipher", default=CIPHERS[0], choices=CIPHERS)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     cfg = ap.parse_args()
     if cfg.quick:
@@ -886,11 +935,14 @@ def main():
             print("%s: copies as user %s (%s authentication)%s" % (
                 s.name, s.user, s.auth, ", shell /bin/sh without start-up files, "
                 "privilege-separated session" if s.name == "openssh" else ", one process"))
-        print("elapsed %.0f s" % elapsed)
+        load = os.getloadavg()
+        print("elapsed %.0f s; load average at the end %.1f %.1f %.1f on %d CPUs (other work "
+              "shares the machine: compare the ratios)" % ((elapsed,) + load + (os.cpu_count(),)))
         os.makedirs(cfg.out, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         doc = {"when": stamp, "elapsed_s": elapsed, "rounds": cfg.rounds,
                "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                           "loadavg_end": load,
                            "openssh": subprocess.run(["ssh", "-V"], stderr=subprocess.PIPE,
                                                      text=True).stderr.strip()},
                "settings": {k: v for k, v in vars(cfg).items() if k not in ("out",)},

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "aaa.h"
+#include "api.h"
 #include "cfg.h"
 #include "err.h"
 #include "hostkey.h"
@@ -381,6 +382,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
         return -1;
 
     /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
+    d->api = api_start(d, err);
+    if (!d->api)
+        return -1;
 
     return 0;
 }
@@ -389,6 +393,8 @@ static int services_start(struct scpd *d, struct scpd_err *err)
 static void services_stop(struct scpd *d)
 {
     /* HOOK api: api_stop(d->api); d->api = NULL; */
+    api_stop(d->api);
+    d->api = NULL;
 
     /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
     ssh_server_stop(d->ssh);

@@ -341,6 +341,14 @@ static void xfer_end(struct sess *s, struct stats_xfer *x, const char *result, c
         stats_xfer_end(s->ctx->stats, x, result, error);
 }
 
+/* A refused transfer still goes to the history, with the reason. */
+static void xfer_refused(struct sess *s, bool upload, const char *path, uint64_t size,
+                         const struct scpd_err *e)
+{
+    refusal_count(s, e);
+    xfer_end(s, xfer_begin(s, upload, path, size), "refused", e->msg);
+}
+
 /* ---- sink: the client uploads --------------------------------------------------------------- */
 
 struct sink {
@@ -377,10 +385,11 @@ static void sink_file(struct sess *s, struct sink *k)
     struct scpd_err err = {0};
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     TRACE(s, true, "recv %s", s->ev.record);
+    k->wpath.name[0] = '\0';
     if (sink_dest(s, k, s->ev.name, s->proto.depth, &k->wpath, &err) == 0)
         k->w = ifs_write_open(s->ctx->ifs, &k->wpath, s->ev.size, s->ev.mode, &who, &err);
     if (!k->w) {
-        refusal_count(s, &err);
+        xfer_refused(s, true, k->wpath.name[0] ? k->wpath.name : s->ev.name, s->ev.size, &err);
         scp_proto_reject(&s->proto);
         k->has_time = false;
         send_error(s, 1, "%s", err.msg);
@@ -508,23 +517,22 @@ static int sink_start(struct sess *s, struct sink *k)
 {
     struct scpd_err err = {0};
     struct ifs_stat st;
-    if (ifs_resolve(s->cmd->path, &k->target, &err) < 0) {
-        refusal_count(s, &err);
-        return send_error(s, 1, "%s", err.msg), -1;
-    }
-    if (ifs_stat(s->ctx->ifs, &k->target, &st, &err) == 0) {
+    if (ifs_resolve(s->cmd->path, &k->target, &err) < 0)
+        goto refuse;
+    if (ifs_stat(s->ctx->ifs, &k->target, &st, &err) == 0)
         k->target_dir = st.dir;
-    } else if (err.code != SCPD_E_NOTFOUND) {
-        refusal_count(s, &err);
-        return send_error(s, 1, "%s", err.msg), -1;
-    }
+    else if (err.code != SCPD_E_NOTFOUND)
+        goto refuse;
     if (s->cmd->target_dir && !k->target_dir) {
-        if (s->ctx->stats)
-            stats_inc(s->ctx->stats, STATS_REFUSED_PATH, 1);
-        return send_error(s, 1, "%%Error: %s is not a directory", k->target.name), -1;
+        scpd_err_set(&err, SCPD_E_INVALID, "%%Error: %s is not a directory", k->target.name);
+        goto refuse;
     }
     k->stack[0].path = k->target;
     return send_ok(s);
+refuse:
+    xfer_refused(s, true, s->cmd->path, 0, &err);
+    send_error(s, 1, "%s", err.msg);
+    return -1;
 }
 
 static void sink_run(struct sess *s)
@@ -646,7 +654,7 @@ static void source_file(struct sess *s, const struct ifs_path *p, const char *na
     struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, p, &st, &err);
     uint64_t sent = 0;
     if (!rd) {
-        refusal_count(s, &err);
+        xfer_refused(s, false, p->name, 0, &err);
         send_error(s, 1, "%s", err.msg);
         return;
     }
@@ -744,7 +752,7 @@ static void source_run(struct sess *s)
     if (wait_status(s) != 0)
         return;
     if (ifs_resolve(s->cmd->path, &p, &err) < 0 || ifs_stat(s->ctx->ifs, &p, &st, &err) < 0) {
-        refusal_count(s, &err);
+        xfer_refused(s, false, s->cmd->path, 0, &err);
         send_error(s, 1, "%s", err.msg);
         return;
     }

@@ -6,6 +6,8 @@
  * anywhere in the path is therefore refused, never followed, whatever it points to, and no path
  * string is ever handed to the kernel relative to the host's root or working directory. Together
  * with the resolver (no "..", no empty component) that keeps every access beneath the root.
+ * Where the kernel offers openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), directories are opened
+ * with it in one call, the kernel enforcing the same rule.
  *
  * Uploads go to a temporary file (IFS_TMP_PREFIX + random, O_EXCL, mode 0600) in the target's own
  * directory, so the final renameat() is atomic on the same file system. Data is gathered into
@@ -23,7 +25,11 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 #include "store.h"
 
@@ -82,11 +88,43 @@ static int reopen_root(struct ifs *fs, enum ifs_fs which)
     return openat(fs->rootfd[which], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* Where the kernel has openat2 (Linux 5.6+), the whole directory path is opened in one call with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel itself keeps it beneath the root. Any failure
+ * (including ENOSYS on older kernels, remembered) falls back to the component walk below, which is
+ * authoritative for the error message. */
+static int open_beneath(struct ifs *fs, const struct ifs_path *p, size_t upto)
+{
+#ifdef SYS_openat2
+    static int unavailable;
+    char rel[LIM_PATH_LEN];
+    struct open_how how = {
+        .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    if (upto == 0 || upto >= sizeof(rel) || __atomic_load_n(&unavailable, __ATOMIC_RELAXED))
+        return -1;
+    memcpy(rel, p->rel, upto);
+    rel[upto] = '\0';
+    int fd = (int)syscall(SYS_openat2, fs->rootfd[p->fs], rel, &how, sizeof(how));
+    if (fd < 0 && errno == ENOSYS)
+        __atomic_store_n(&unavailable, 1, __ATOMIC_RELAXED);
+    return fd;
+#else
+    (void)fs;
+    (void)p;
+    (void)upto;
+    return -1;
+#endif
+}
+
 /* Opens the directory formed by the first upto bytes of p->rel (0: the root). Returns a new
  * descriptor or -1. */
 static int walk_dir(struct ifs *fs, const struct ifs_path *p, size_t upto, struct scpd_err *err)
 {
     char comp[LIM_NAME_LEN + 1];
+    int fast = open_beneath(fs, p, upto);
+    if (fast >= 0)
+        return fast;
     int cur = reopen_root(fs, p->fs);
     size_t i = 0;
     if (cur < 0)

@@ -505,6 +505,7 @@ async function loadUsers() {
     if (e.status === 404) users = [];
     else {
       tb.textContent = '';
+      $('users-count').textContent = '–';
       note.hidden = false;
       note.textContent = e.status === 403 ? 'Managing users needs privilege 15.' : 'Users unavailable: ' + e.message;
       $('user-form').hidden = true;
@@ -626,6 +627,13 @@ async function start() {
     const h = await api('GET', NATIVE + '/hostname');
     $('hostname').textContent = (h && h['Cisco-IOS-XE-native:hostname']) || '';
   } catch (e) { $('hostname').textContent = ''; }
+  /* A new sign-in starts from what the server has: the security stream replays its ring. */
+  $('security-list').textContent = '';
+  S.secCount = 0;
+  $('security-count').textContent = '0';
+  $('security-empty').hidden = false;
+  S.active.clear();
+  renderActive();
   let lastTrace = 0;
   try {
     const d = (await api('GET', '/restconf/data/scpd:debug'))['scpd:debug'];

@@ -68,6 +68,16 @@ def main():
             m, c = statistics.median(v), statistics.median(cpu[name])
             print("  %-8s %7.1f MB/s  x%.3f   server CPU %.2f s/GiB  x%.3f" % (
                 name, m, m / base, c, c / base_cpu))
+        # Progress cadence on the transfers stream during the 1 GiB uploads of "on+sub".
+        from datetime import datetime
+        by_id = {}
+        for _, n in subs[1].snapshot():
+            e = n["scpd:transfer-event"]
+            t = datetime.strptime(n["eventTime"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+            by_id.setdefault(e["id"], []).append(t)
+        gaps = [max(b - a for a, b in zip(ts, ts[1:])) for ts in by_id.values() if len(ts) > 1]
+        print("transfers stream: %d transfers, %s events each, largest gap between events %.3f s"
+              % (len(by_id), sorted(len(v) for v in by_id.values()), max(gaps or [0])))
         lines = len(Api(variants["on"]).traces()["trace"])
         print("trace events recorded with debug on: %d" % lines)
         for s in subs:

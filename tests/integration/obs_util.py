@@ -1,17 +1,17 @@
 """Helpers of the observability tests: the RESTCONF API over HTTP (requests), an SSE client for
-the RFC 8040 event streams, and transfers with the real OpenSSH scp -O and a deliberately slow
-paramiko SCP upload (so a transfer stays visible for a few seconds).
+the RFC 8040 event streams, and transfers with the real OpenSSH scp -O (through clients.py) and a
+deliberately slow paramiko SCP upload (so a transfer stays visible for a few seconds).
 """
 import base64
 import http.client
 import os
-import subprocess
-import tempfile
 import threading
 import time
 
 import paramiko
 import requests
+
+import clients
 
 USER, PASSWORD = "tiger", "lab"
 JSON = "application/yang-data+json"
@@ -132,32 +132,10 @@ class SSE:
         self.conn.close()
 
 
-_ASKPASS = None
-
-
-def _askpass():
-    global _ASKPASS
-    if _ASKPASS is None:
-        fd, path = tempfile.mkstemp(prefix="scpd-obs-askpass-", suffix=".sh")
-        with os.fdopen(fd, "w") as f:
-            f.write('#!/bin/sh\nprintf \'%s\\n\' "$SCPD_OBS_PW"\n')
-        os.chmod(path, 0o700)
-        _ASKPASS = path
-    return _ASKPASS
-
-
-def scp(daemon, args, password=PASSWORD, extra=(), popen=False):
-    """OpenSSH scp -O with the password from SSH_ASKPASS (no tty)."""
-    cmd = ["scp", "-O", "-P", str(daemon.ssh_port), "-o", "StrictHostKeyChecking=no",
-           "-o", "UserKnownHostsFile=/dev/null", "-o", "PubkeyAuthentication=no",
-           "-o", "LogLevel=ERROR"] + list(extra) + list(args)
-    env = dict(os.environ, SSH_ASKPASS=_askpass(), SSH_ASKPASS_REQUIRE="force", DISPLAY="x",
-               SCPD_OBS_PW=password)
-    if popen:
-        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
-    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          env=env, timeout=300)
+def scp(daemon, args, password=PASSWORD, extra=()):
+    """OpenSSH scp -O (clients.py: password through SSH_ASKPASS, no tty)."""
+    return clients.run_scp(daemon.ssh_port, list(args), password=password,
+                           extra=["-o", "LogLevel=ERROR"] + list(extra))
 
 
 def remote(path, user=USER):

@@ -318,6 +318,10 @@ static void test_oversize_upload(void **state)
     free(s);
     assert_null(fx_get(t->f, "big.bin"));
     assert_int_equal(fx_temps(t->f), 0);
+    /* the refusal is a transfer of its own in the statistics, beside the good one */
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_FAILED), 1);
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_OK), 1);
+    assert_int_equal(stats_get(t->stats, STATS_REFUSED_OTHER), 1);
 }
 
 static void test_cut_off_upload(void **state)

@@ -32,6 +32,7 @@ try {
   const expected = [
     [401, /\/restconf\/operations\/scpd:login$/],            // the wrong password, on purpose
     [404, /\/Cisco-IOS-XE-native:native\/hostname$/],         // no hostname configured
+    [403, /\/Cisco-IOS-XE-native:native\/(hostname|username)$/], // configuration needs 15
   ];
   page.on('response', (r) => {
     if (r.status() >= 400 && !expected.some(([st, re]) => st === r.status() && re.test(r.url())))
@@ -99,6 +100,21 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(out, '04-dashboard.png') });
   await page.screenshot({ path: path.join(out, '05-dashboard-full.png'), fullPage: true });
+
+  step('sign out, sign in as the new privilege-7 user: read-only');
+  await page.click('#logout');
+  await page.waitForSelector('#login', { state: 'visible' });
+  await page.fill('#login-user', 'lion');
+  await page.fill('#login-pass', 'roar');
+  await page.click('#login-submit');
+  await page.waitForFunction(() => document.querySelector('#who-priv').textContent === 'privilege 7');
+  await page.waitForFunction(() => /privilege 15/.test(document.querySelector('#users-note').textContent));
+  if (!await page.$eval('#scp-toggle', (b) => b.disabled)) throw new Error('switch enabled for privilege 7');
+  if (!await page.$eval('#debug-toggle', (b) => b.disabled)) throw new Error('debug enabled for privilege 7');
+  if (await page.isVisible('#user-form')) throw new Error('user form shown to privilege 7');
+  await page.waitForSelector('#history tbody tr td.path >> text=slow.bin');
+  await page.screenshot({ path: path.join(out, '06-read-only.png') });
+  say('READ-ONLY');
   if (errors.length) throw new Error('browser errors:\n' + errors.join('\n'));
   say('DONE');
 } finally {

@@ -1,0 +1,508 @@
+"""The RESTCONF API as an orchestration script or an admin with curl uses it: discovery, the
+Cisco-IOS-XE-native configuration paths with RFC 8040 semantics, datastores, operations on config
+text, the audit log, ETag/If-Match, bearer tokens, privilege levels, HTTPS, several listen
+addresses, and the connection limits. The real daemon on loopback; requests and curl as clients."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import LOCAL_AUTH, ROOT
+
+NATIVE = "/restconf/data/Cisco-IOS-XE-native:native"
+OPS = "/restconf/operations"
+YJ = "application/yang-data+json"
+YANG = os.path.join(ROOT, "api", "yang", "scpd.yang")
+
+
+class Api:
+    """requests against one daemon, as tiger (privilege 15) unless told otherwise."""
+
+    def __init__(self, daemon, auth=("tiger", "lab"), scheme="http", verify=True):
+        self.base = "%s://127.0.0.1:%d" % (scheme, daemon.http_port)
+        self.s = requests.Session()
+        self.s.auth = auth
+        self.s.verify = verify
+
+    def url(self, path):
+        return self.base + path
+
+    def get(self, path, **kw):
+        # verify per request: REQUESTS_CA_BUNDLE in the environment would override the session's
+        return self.s.get(self.url(path), verify=self.s.verify, **kw)
+
+    def send(self, method, path, body=None, headers=None, **kw):
+        h = {"Content-Type": YJ}
+        h.update(headers or {})
+        data = json.dumps(body) if body is not None else None
+        return self.s.request(method, self.url(path), data=data, headers=h, verify=self.s.verify, **kw)
+
+    def version(self):
+        r = self.get(NATIVE)
+        assert r.status_code == 200
+        return int(r.headers["ETag"].strip('"'))
+
+    def show(self, command="running-config"):
+        r = self.send("POST", OPS + "/scpd:show", {"scpd:input": {"command": command}})
+        assert r.status_code == 200, r.text
+        return r.json()["scpd:output"]["text"]
+
+
+@pytest.fixture
+def api(daemon):
+    return Api(daemon)
+
+
+def config_lines(text):
+    return [l for l in text.splitlines() if l and not l.startswith("!")]
+
+
+# ---- discovery ------------------------------------------------------------------------------
+
+def test_discovery(daemon, api):
+    r = requests.get(api.url("/.well-known/host-meta"))  # no credentials needed
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/xrd+xml"
+    assert "<Link rel='restconf' href='/restconf'/>" in r.text
+    r = api.get("/restconf")
+    assert r.status_code == 200
+    root = r.json()["ietf-restconf:restconf"]
+    assert set(root) == {"data", "operations", "yang-library-version"}
+    r = api.get("/restconf/yang-library-version")
+    assert r.json() == {"ietf-restconf:yang-library-version": "2016-06-21"}
+    ops = api.get(OPS).json()["ietf-restconf:operations"]
+    assert "cisco-ia:save-config" in ops and "scpd:apply-config" in ops and "scpd:show" in ops
+    r = api.s.options(api.url(NATIVE))
+    assert r.status_code == 200 and "PATCH" in r.headers["Allow"]
+
+
+def test_get_native_shape_and_hashes(api):
+    r = api.get(NATIVE)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == YJ
+    assert r.headers["ETag"].startswith('"') and "Last-Modified" in r.headers
+    n = r.json()["Cisco-IOS-XE-native:native"]
+    assert n["username"] == [{"name": "tiger", "privilege": 15,
+                              "secret": {"encryption": "9", "secret": n["username"][0]["secret"]["secret"]}}]
+    assert n["username"][0]["secret"]["secret"].startswith("$9$")
+    assert n["aaa"]["Cisco-IOS-XE-aaa:new-model"] == [None]
+    assert n["aaa"]["Cisco-IOS-XE-aaa:authentication"]["login"] == [{"name": "default", "a1": {"local": [None]}}]
+    assert n["aaa"]["Cisco-IOS-XE-aaa:authorization"]["exec"] == [{"name": "default", "a1": {"local": [None]}}]
+    assert n["ip"]["scp"] == {"server": {"enable": [None]}}
+    assert "lab" not in r.text
+    # the same through the datastore path and under /restconf/data
+    r2 = api.get("/restconf/ds/ietf-datastores:running")
+    assert r2.json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"] == n
+    r3 = api.get("/restconf/data")
+    assert r3.json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"] == n
+
+
+def test_subpaths(api):
+    assert api.get(NATIVE + "/ip/scp").json() == {"Cisco-IOS-XE-native:scp": {"server": {"enable": [None]}}}
+    assert api.get(NATIVE + "/ip/scp/server/enable").json() == {"Cisco-IOS-XE-native:enable": [None]}
+    assert api.get(NATIVE + "/aaa/Cisco-IOS-XE-aaa:new-model").json() == {"Cisco-IOS-XE-aaa:new-model": [None]}
+    assert api.get(NATIVE + "/aaa/authentication/login=default").json() == {
+        "Cisco-IOS-XE-aaa:login": [{"name": "default", "a1": {"local": [None]}}]}
+    u = api.get(NATIVE + "/username=tiger").json()["Cisco-IOS-XE-native:username"]
+    assert len(u) == 1 and u[0]["name"] == "tiger"
+    # defaults appear only when asked (RFC 8040 with-defaults)
+    assert api.get(NATIVE + "/ip/ssh/time-out").status_code == 404
+    assert api.get(NATIVE + "/ip/ssh/time-out?with-defaults=report-all").json() == {"Cisco-IOS-XE-native:time-out": 120}
+    assert api.get(NATIVE + "/hostname?with-defaults=report-all").json() == {"Cisco-IOS-XE-native:hostname": "scpd"}
+
+
+def test_query_depth_fields_content(api):
+    assert api.get(NATIVE + "?depth=1").json() == {"Cisco-IOS-XE-native:native": {}}
+    d2 = api.get(NATIVE + "?depth=2").json()["Cisco-IOS-XE-native:native"]
+    assert set(d2) == {"username", "aaa", "ip"} and d2["ip"] == {}
+    f = api.get(NATIVE + "?fields=ip/scp;aaa/Cisco-IOS-XE-aaa:new-model").json()
+    assert f == {"Cisco-IOS-XE-native:native": {"ip": {"scp": {"server": {"enable": [None]}}},
+                                                "aaa": {"Cisco-IOS-XE-aaa:new-model": [None]}}}
+    f = api.get(NATIVE + "/username?fields=privilege").json()
+    assert f == {"Cisco-IOS-XE-native:username": [{"name": "tiger", "privilege": 15}]}
+    assert api.get(NATIVE + "?content=nonconfig").json() == {"Cisco-IOS-XE-native:native": {}}
+    assert api.get(NATIVE + "?content=config").json() == api.get(NATIVE).json()
+
+
+# ---- the acceptance commands of the issue, with curl -------------------------------------------
+
+def curl(api, *args):
+    out = subprocess.run(["curl", "-s", "-u", "tiger:lab", "-w", "\n%{http_code}"] + list(args),
+                         capture_output=True, text=True, timeout=60)
+    body, _, code = out.stdout.rpartition("\n")
+    return int(code), body
+
+
+def test_curl_put_and_delete_enable(api):
+    url = api.url(NATIVE + "/ip/scp/server/enable")
+    code, _ = curl(api, "-X", "DELETE", url)
+    assert code == 204
+    assert "ip scp server enable" not in api.show()
+    assert api.get(NATIVE + "/ip/scp").status_code == 404
+    code, _ = curl(api, "-X", "PUT", "-H", "Content-Type: application/yang-data+json",
+                   "-d", '{"enable":[null]}', url)
+    assert code == 201
+    assert "ip scp server enable" in config_lines(api.show())
+    # PUT again replaces what is there: 204
+    code, _ = curl(api, "-X", "PUT", "-H", "Content-Type: application/yang-data+json",
+                   "-d", '{"Cisco-IOS-XE-native:enable":[null]}', url)
+    assert code == 204
+    # the fleet-script form: PATCH the scp container
+    assert curl(api, "-X", "DELETE", url)[0] == 204
+    code, _ = curl(api, "-X", "PATCH", "-H", "Content-Type: application/yang-data+json", "-d",
+                   '{"Cisco-IOS-XE-native:scp":{"server":{"enable":[null]}}}', api.url(NATIVE + "/ip/scp"))
+    assert code == 204
+    assert api.get(NATIVE + "/ip/scp").json() == {"Cisco-IOS-XE-native:scp": {"server": {"enable": [None]}}}
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+def test_post_user_hashes_and_logs_in(api, daemon):
+    v0 = api.version()
+    r = api.send("POST", NATIVE + "/username",
+                 {"Cisco-IOS-XE-native:username": [{"name": "bob", "privilege": 15,
+                                                    "password": {"encryption": "0", "password": "s3cret-pw"}}]})
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"].endswith("/username=bob")
+    assert int(r.headers["ETag"].strip('"')) == v0 + 1
+    u = api.get(NATIVE + "/username=bob").json()["Cisco-IOS-XE-native:username"][0]
+    assert u["privilege"] == 15 and "password" not in u
+    assert u["secret"]["encryption"] == "9" and u["secret"]["secret"].startswith("$9$")
+    # the plaintext appears nowhere: GETs, rendered config, audit log, the data directory
+    for path in (NATIVE, "/restconf/data/scpd:audit-log", "/restconf/data"):
+        assert "s3cret-pw" not in api.get(path).text
+    assert "s3cret-pw" not in api.show()
+    for dirpath, _, files in os.walk(daemon.data_dir):
+        for f in files:
+            with open(os.path.join(dirpath, f), "rb") as fh:
+                assert b"s3cret-pw" not in fh.read()
+    # the new user logs in at once (HTTP door; SSH in test_api_scp.py)
+    bob = requests.get(api.url(NATIVE + "/hostname?with-defaults=report-all"), auth=("bob", "s3cret-pw"))
+    assert bob.status_code == 200
+
+
+def test_user_put_patch_delete(api):
+    r = api.send("PUT", NATIVE + "/username=carol",
+                 {"Cisco-IOS-XE-native:username": [{"name": "carol", "privilege": 3,
+                                                    "secret": {"encryption": "0", "secret": "pw-carol"}}]})
+    assert r.status_code == 201
+    assert "username carol privilege 3 secret 9 $9$" in api.show()
+    r = api.send("PATCH", NATIVE + "/username=carol",
+                 {"Cisco-IOS-XE-native:username": [{"name": "carol", "privilege": 7}]})
+    assert r.status_code == 204
+    u = api.get(NATIVE + "/username=carol").json()["Cisco-IOS-XE-native:username"][0]
+    assert u["privilege"] == 7 and u["secret"]["secret"].startswith("$9$")  # secret kept by the merge
+    assert requests.get(api.url("/restconf"), auth=("carol", "pw-carol")).status_code == 200
+    # a type-7 password is decoded and hashed like IOS does
+    r = api.send("PATCH", NATIVE + "/username=carol",
+                 {"Cisco-IOS-XE-native:username": [{"name": "carol", "password": {"encryption": "7", "password": "094F471A1A0A"}}]})
+    assert r.status_code == 204, r.text
+    assert requests.get(api.url("/restconf"), auth=("carol", "cisco")).status_code == 200
+    assert api.send("DELETE", NATIVE + "/username=carol").status_code == 204
+    assert api.get(NATIVE + "/username=carol").status_code == 404
+    assert requests.get(api.url("/restconf"), auth=("carol", "cisco")).status_code == 401
+
+
+def test_aaa_ssh_login_settings(api):
+    r = api.send("PATCH", NATIVE, {"Cisco-IOS-XE-native:native": {
+        "hostname": "R1",
+        "aaa": {"Cisco-IOS-XE-aaa:authentication": {"login": [
+            {"name": "VTY", "a1": {"group": "tacacs+"}, "a2": {"local": [None]}}]},
+            "Cisco-IOS-XE-aaa:authorization": {"exec": [
+                {"name": "VTY", "a1": {"if-authenticated": [None]}}]}},
+        "ip": {"ssh": {"time-out": 60, "authentication-retries": 2,
+                       "pubkey-chain": {"username": [{"name": "tiger", "key-hash": [
+                           {"key-type": "ssh-rsa", "key-hash-value": "0123456789ABCDEF0123456789ABCDEF"}]}]}}},
+        "login": {"block-for": {"seconds": 120, "attempts": 5, "within": 60}}}})
+    assert r.status_code == 204, r.text
+    lines = config_lines(api.show())
+    for want in ("hostname R1", "aaa authentication login VTY group tacacs+ local",
+                 "aaa authorization exec VTY if-authenticated", "ip ssh time-out 60",
+                 "ip ssh authentication-retries 2", "login block-for 120 attempts 5 within 60"):
+        assert want in lines, (want, lines)
+    ssh = api.get(NATIVE + "/ip/ssh").json()["Cisco-IOS-XE-native:ssh"]
+    assert ssh["pubkey-chain"]["username"][0]["key-hash"][0]["key-hash-value"] == "0123456789ABCDEF0123456789ABCDEF"
+    assert api.get(NATIVE + "/login/block-for").json() == {
+        "Cisco-IOS-XE-native:block-for": {"seconds": 120, "attempts": 5, "within": 60}}
+    # DELETE each again
+    for p in ("/login/block-for", "/ip/ssh/time-out", "/aaa/authentication/login=VTY",
+              "/aaa/Cisco-IOS-XE-aaa:authorization/exec=VTY", "/hostname", "/ip/ssh/pubkey-chain"):
+        assert api.send("DELETE", NATIVE + p).status_code == 204, p
+    lines = config_lines(api.show())
+    assert not [l for l in lines if "VTY" in l or "block-for" in l or "time-out" in l or "R1" in l
+                or "pubkey" in l]
+
+
+def test_put_whole_native_replaces(api):
+    cur = api.get(NATIVE).json()
+    cur["Cisco-IOS-XE-native:native"]["hostname"] = "EDGE"
+    del cur["Cisco-IOS-XE-native:native"]["ip"]
+    assert api.send("PUT", NATIVE, cur).status_code == 204
+    lines = config_lines(api.show())
+    assert "hostname EDGE" in lines and "ip scp server enable" not in lines
+    assert "username tiger privilege 15 secret 9 " + cur["Cisco-IOS-XE-native:native"]["username"][0]["secret"]["secret"] in lines
+
+
+# ---- concurrency ---------------------------------------------------------------------------------
+
+def test_etag_if_match(api):
+    r = api.get(NATIVE)
+    tag = r.headers["ETag"]
+    r = api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "A1"}, headers={"If-Match": tag})
+    assert r.status_code == 201
+    new = r.headers["ETag"]
+    assert new != tag
+    # a second writer holding the old tag loses
+    r = api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "B1"}, headers={"If-Match": tag})
+    assert r.status_code == 412
+    assert api.get(NATIVE + "/hostname").json() == {"Cisco-IOS-XE-native:hostname": "A1"}
+    r = api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "B1"},
+                 headers={"If-Unmodified-Since": api.get(NATIVE).headers["Last-Modified"]})
+    assert r.status_code == 204
+    # a write that changes nothing keeps the version
+    v = api.version()
+    assert api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "B1"}).status_code == 204
+    assert api.version() == v
+
+
+# ---- datastores and operations -----------------------------------------------------------------
+
+def test_save_config_and_startup(api):
+    assert api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "SAVED"}).status_code == 201
+    start = api.get("/restconf/ds/ietf-datastores:startup").json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"]
+    assert "hostname" not in start
+    r = api.send("POST", OPS + "/cisco-ia:save-config")
+    assert r.status_code == 200
+    assert r.json() == {"cisco-ia:output": {"result": "Save running-config successful"}}
+    start = api.get("/restconf/ds/ietf-datastores:startup").json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"]
+    assert start == api.get(NATIVE).json()["Cisco-IOS-XE-native:native"]
+    assert config_lines(api.show("startup-config"))[-1] == "end"
+    assert "hostname SAVED" in config_lines(api.show("startup-config"))
+
+
+def test_apply_config_merge_replace_dry_run(api):
+    v = api.version()
+    r = api.send("POST", OPS + "/scpd:apply-config",
+                 {"scpd:input": {"config": "hostname DRY\n", "dry-run": True}})
+    assert r.status_code == 200
+    out = r.json()["scpd:output"]
+    assert out["diff"] == "- hostname scpd\n+ hostname DRY\n"
+    assert out["dry-run"] is True and out["changed"] is True
+    assert api.version() == v
+    r = api.send("POST", OPS + "/scpd:apply-config",
+                 {"scpd:input": {"config": "hostname MERGED\nusername dave privilege 2 password 0 pw-d\n"}})
+    assert r.status_code == 200
+    assert int(r.json()["scpd:output"]["version"]) == v + 1
+    assert "username dave privilege 2 secret 9 $9$" in r.json()["scpd:output"]["diff"]
+    assert "pw-d" not in r.text
+    lines = config_lines(api.show())
+    assert "hostname MERGED" in lines and "ip scp server enable" in lines
+    # replace: the result is exactly the text
+    text = api.show()
+    r = api.send("POST", OPS + "/scpd:apply-config",
+                 {"scpd:input": {"config": text.replace("ip scp server enable\n", ""), "mode": "replace"}})
+    assert r.status_code == 200, r.text
+    diff = r.json()["scpd:output"]["diff"].splitlines()
+    assert "- ip scp server enable" in diff and not [l for l in diff if l.startswith("+")]
+    # the parser's line errors, in the IOS marker form
+    r = api.send("POST", OPS + "/scpd:apply-config",
+                 {"scpd:input": {"config": "hostname X\nip ssh time-out 500\n"}})
+    assert r.status_code == 400
+    err = r.json()["ietf-restconf:errors"]["error"][0]
+    assert err["error-info"]["scpd:line"] == 2
+    assert "% Invalid input detected at '^' marker" in err["error-message"]
+    assert "value out of range 1-120" in err["error-message"]
+
+
+def test_show_text_plain(api):
+    r = api.send("POST", OPS + "/scpd:show", {"scpd:input": {"command": "running-config"}},
+                 headers={"Accept": "text/plain"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    assert r.text.startswith("Building configuration...\n\nCurrent configuration : ")
+    assert r.text.endswith("end\n")
+    n = int(r.text.split("Current configuration : ")[1].split(" ")[0])
+    assert r.text == api.show()
+    allv = api.show("running-config-all")
+    assert "ip ssh time-out 120" in allv and "ip ssh time-out 120" not in r.text
+    assert n > 0
+
+
+def test_audit_log_records_api_changes(api):
+    assert api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "AUD"}).status_code == 201
+    log = api.get("/restconf/data/scpd:audit-log").json()["scpd:audit-log"]["entry"]
+    last = log[-1]
+    assert last["user"] == "tiger" and last["source"] == "api" and last["target"] == "running"
+    assert last["peer"].startswith("127.0.0.1:")
+    assert "+ hostname AUD" in last["diff"]
+    since = log[-2]["id"]
+    tail = api.get("/restconf/data/scpd:audit-log?since=%s" % since).json()["scpd:audit-log"]["entry"]
+    assert [e["id"] for e in tail] == [last["id"]]
+
+
+def test_yanglint_validates_scpd_json(api, workdir):
+    """Our module is valid YANG, and what the API returns for scpd: resources is valid data."""
+    subprocess.run(["yanglint", YANG], check=True)
+    api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "Y"})
+    docs = [api.get("/restconf/data/scpd:audit-log").json()]
+    for i, doc in enumerate(docs):
+        p = os.path.join(workdir, "data%d.json" % i)
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        r = subprocess.run(["yanglint", "-t", "data", YANG, p], capture_output=True, text=True)
+        assert r.returncode == 0, (doc, r.stderr)
+    # a deliberately wrong document is refused, so the check above means something
+    p = os.path.join(workdir, "bad.json")
+    with open(p, "w") as f:
+        json.dump({"scpd:audit-log": {"entry": [{"id": "1", "source": "telnet"}]}}, f)
+    assert subprocess.run(["yanglint", "-t", "data", YANG, p], capture_output=True).returncode != 0
+
+
+# ---- authentication and privilege ---------------------------------------------------------------
+
+LOW = LOCAL_AUTH + "username op privilege 5 password 0 oppw\n"
+
+
+def test_tokens_and_privilege(start_daemon):
+    d = start_daemon(config=LOW)
+    api = Api(d)
+    r = requests.post(api.url(OPS + "/scpd:login"), auth=("tiger", "lab"))
+    assert r.status_code == 200
+    out = r.json()["scpd:output"]
+    tok = out["token"]
+    assert len(tok) == 64 and out["privilege"] == 15 and out["expires-in"] == 3600
+    bearer = {"Authorization": "Bearer " + tok}
+    assert requests.get(api.url(NATIVE), headers=bearer).status_code == 200
+    # a token cannot mint tokens; no cookies are ever set
+    r = requests.post(api.url(OPS + "/scpd:login"), headers=bearer)
+    assert r.status_code == 403 and "Set-Cookie" not in r.headers
+    # privilege 5: operational reads only
+    op = requests.post(api.url(OPS + "/scpd:login"), auth=("op", "oppw")).json()["scpd:output"]
+    assert op["privilege"] == 5
+    opb = {"Authorization": "Bearer " + op["token"]}
+    assert requests.get(api.url("/restconf"), headers=opb).status_code == 200
+    assert requests.get(api.url(NATIVE), headers=opb).status_code == 403
+    data = requests.get(api.url("/restconf/data"), headers=opb)
+    assert data.status_code == 200 and "Cisco-IOS-XE-native:native" not in data.json()["ietf-restconf:data"]
+    r = requests.put(api.url(NATIVE + "/hostname"), headers=dict(opb, **{"Content-Type": YJ}),
+                     data='{"hostname":"X"}')
+    assert r.status_code == 403
+    # raising op's privilege applies to its token at once
+    assert api.send("PATCH", NATIVE + "/username=op",
+                    {"Cisco-IOS-XE-native:username": [{"name": "op", "privilege": 15}]}).status_code == 204
+    assert requests.get(api.url(NATIVE), headers=opb).status_code == 200
+    # deleting the user ends its token's rights
+    assert api.send("DELETE", NATIVE + "/username=op").status_code == 204
+    assert requests.get(api.url(NATIVE), headers=opb).status_code == 403
+    # logout revokes
+    assert requests.post(api.url(OPS + "/scpd:logout"), headers=bearer).status_code == 204
+    r = requests.get(api.url(NATIVE), headers=bearer)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="scpd"'
+
+
+def test_http_login_failures_count_towards_block_for(start_daemon):
+    d = start_daemon(config=LOCAL_AUTH + "login block-for 60 attempts 3 within 60\n")
+    api = Api(d)
+    for _ in range(3):
+        assert requests.get(api.url(NATIVE), auth=("tiger", "wrong")).status_code == 401
+    r = requests.get(api.url(NATIVE), auth=("tiger", "lab"))
+    assert r.status_code == 429
+    assert "login block-for" in r.json()["ietf-restconf:errors"]["error"][0]["error-message"]
+    assert int(r.headers["Retry-After"]) > 0
+
+
+# ---- listeners -----------------------------------------------------------------------------------
+
+def test_https(start_daemon, workdir):
+    cert, key = os.path.join(workdir, "c.pem"), os.path.join(workdir, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    d = start_daemon(args=["--tls-cert", cert, "--tls-key", key])
+    api = Api(d, scheme="https", verify=cert)
+    r = api.get(NATIVE + "/ip/scp")
+    assert r.status_code == 200 and r.json() == {"Cisco-IOS-XE-native:scp": {"server": {"enable": [None]}}}
+    out = subprocess.run(["curl", "-s", "--cacert", cert, "-u", "tiger:lab",
+                          api.url("/restconf/yang-library-version")], capture_output=True, text=True)
+    assert "2016-06-21" in out.stdout
+    # plain HTTP to the TLS port gets no answer
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get("http://127.0.0.1:%d/restconf" % d.http_port, auth=("tiger", "lab"), timeout=10)
+
+
+def test_several_listen_addresses(start_daemon):
+    args = ["--http-listen", "127.0.0.1:0"]
+    v6 = socket.has_ipv6
+    if v6:
+        try:
+            s = socket.socket(socket.AF_INET6)
+            s.bind(("::1", 0))
+            s.close()
+            args += ["--http-listen", "[::1]:0"]
+        except OSError:
+            v6 = False
+    d = start_daemon(args=args)
+    lines = [l for l in d.stdout_lines if l.startswith("http listening on ")]
+    assert len(lines) == (3 if v6 else 2)
+    for l in lines:
+        addr = l[len("http listening on "):]
+        r = requests.get("http://%s/restconf/yang-library-version" % addr, auth=("tiger", "lab"))
+        assert r.status_code == 200
+
+
+def test_bad_listen_address_is_a_clear_error(workdir):
+    from conftest import SCPD_BIN
+    cfg = os.path.join(workdir, "s.cfg")
+    with open(cfg, "w") as f:
+        f.write(LOCAL_AUTH)
+    out = subprocess.run([SCPD_BIN, "--data-dir", os.path.join(workdir, "d"), "--startup-config", cfg,
+                          "--ssh-listen", "127.0.0.1:0", "--http-listen", "256.1.1.1:80"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "256.1.1.1:80" in out.stderr
+
+
+# ---- limits --------------------------------------------------------------------------------------
+
+def test_slow_clients_do_not_starve_others(api, daemon):
+    port = daemon.http_port
+    slow = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /restconf HTTP/1.1\r\nHost: x\r\n")   # never finishes its headers
+        slow.append(s)
+    r = api.get("/restconf/yang-library-version", timeout=10)
+    assert r.status_code == 200
+    # the server drops a client that sends nothing for LIM_HTTP_TIMEOUT_SECS (15 s)
+    slow[0].settimeout(60)
+    assert slow[0].recv(100) == b""
+    for s in slow:
+        s.close()
+
+
+def test_connections_per_source_are_bounded(api, daemon):
+    port = daemon.http_port
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+    extra = socket.create_connection(("127.0.0.1", port))
+    extra.settimeout(10)
+    extra.sendall(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        got = extra.recv(100)
+    except ConnectionResetError:
+        got = b""
+    assert got == b""          # refused: the source already has LIM_HTTP_PER_SOURCE connections
+    extra.close()
+    for s in held:
+        s.close()
+    # the server notices the closed connections on its own threads; then the source may connect
+    for _ in range(100):
+        try:
+            if requests.get(api.url("/.well-known/host-meta"), timeout=10).status_code == 200:
+                break
+        except requests.exceptions.ConnectionError:
+            time.sleep(0.1)
+    assert requests.get(api.url("/.well-known/host-meta"), timeout=10).status_code == 200
