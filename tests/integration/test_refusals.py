@@ -17,7 +17,7 @@ TIGER = "username tiger privilege 15 password 0 lab\n"
 
 
 def start(start_daemon, config):
-    return start_daemon(config=config, http=False)
+    return start_daemon(config=config)
 
 
 def refused(r, *needles):
@@ -85,7 +85,7 @@ def test_wrong_password(daemon_ssh, small):
 
 @pytest.fixture
 def daemon_ssh(start_daemon):
-    return start_daemon(http=False)
+    return start_daemon()
 
 
 def test_authentication_retries(start_daemon, small):
