@@ -355,6 +355,20 @@ def test_yanglint_validates_scpd_json(api, workdir):
             json.dump(doc, f)
         r = subprocess.run(["yanglint", "-t", "data", YANG, p], capture_output=True, text=True)
         assert r.returncode == 0, (doc, r.stderr)
+    # operation outputs: RFC 8040 sends {"scpd:output": X}; yanglint reads a reply as {"scpd:OP": X}
+    replies = {
+        "apply-config": api.send("POST", OPS + "/scpd:apply-config",
+                                 {"scpd:input": {"config": "hostname Z\n", "dry-run": True}}),
+        "show": api.send("POST", OPS + "/scpd:show", {"scpd:input": {"command": "running-config"}}),
+        "login": requests.post(api.url(OPS + "/scpd:login"), auth=("tiger", "lab")),
+    }
+    for op, r in replies.items():
+        assert r.status_code == 200, r.text
+        p = os.path.join(workdir, "reply-%s.json" % op)
+        with open(p, "w") as f:
+            json.dump({"scpd:" + op: r.json()["scpd:output"]}, f)
+        out = subprocess.run(["yanglint", "-t", "reply", YANG, p], capture_output=True, text=True)
+        assert out.returncode == 0, (op, r.text, out.stderr)
     # a deliberately wrong document is refused, so the check above means something
     p = os.path.join(workdir, "bad.json")
     with open(p, "w") as f:
