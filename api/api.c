@@ -33,9 +33,10 @@
 #include "stats.h"
 #include "store.h"
 
-/* Memory MHD may use per connection for the request line and headers (and its read buffer). A
- * request whose headers do not fit is refused by MHD with 431. */
-#define API_CONN_MEMORY (64u * 1024)
+/* Memory MHD may use per connection (request line, headers, read buffer). It is well above
+ * LIM_HTTP_HEADER_BYTES so that the header limit is ours (a JSON 431); only a request far beyond
+ * it meets MHD's own refusal. */
+#define API_CONN_MEMORY (LIM_HTTP_HEADER_BYTES * 8)
 
 struct api_listener {
     struct MHD_Daemon *mhd;
@@ -797,6 +798,21 @@ static enum MHD_Result send_resp(struct api_conn *c, struct api_resp *resp)
     return ret;
 }
 
+struct hdr_count {
+    int n;
+    size_t bytes;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct hdr_count *hc = cls;
+
+    hc->n++;
+    hc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -824,6 +840,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         peer_of(conn, &c->req);
         if (a->d->stats != NULL)
             stats_inc(a->d->stats, STATS_HTTP_REQUESTS, 1);
+        struct hdr_count hc = {0, 0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hc);
+        if (hc.n > LIM_HTTP_HEADERS || hc.bytes + strlen(url) > LIM_HTTP_HEADER_BYTES) {
+            api_error(&resp, 431, "transport", "too-big", NULL,
+                      "request headers too large (at most %d fields and %u bytes)",
+                      LIM_HTTP_HEADERS, (unsigned)LIM_HTTP_HEADER_BYTES);
+            c->too_big = true;
+            return send_resp(c, &resp);
+        }
         /* refuse an announced oversized body before reading any of it */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -520,3 +520,26 @@ def test_connections_per_source_are_bounded(api, daemon):
         except requests.exceptions.ConnectionError:
             time.sleep(0.1)
     assert requests.get(api.url("/.well-known/host-meta"), timeout=10).status_code == 200
+
+
+def test_header_limits_get_json_431(api, daemon):
+    def raw(headers):
+        s = socket.create_connection(("127.0.0.1", daemon.http_port), timeout=30)
+        s.sendall(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data and data.split(b"\r\n\r\n", 1)[1].count(b"}") >= 3:
+                break
+        s.close()
+        return data
+    big = raw(b"X-Big: " + b"a" * 40000 + b"\r\n")
+    assert big.startswith(b"HTTP/1.1 431"), big[:100]
+    body = json.loads(big.split(b"\r\n\r\n", 1)[1])
+    assert body["ietf-restconf:errors"]["error"][0]["error-tag"] == "too-big"
+    many = raw(b"".join(b"X-H%d: v\r\n" % i for i in range(100)))
+    assert many.startswith(b"HTTP/1.1 431"), many[:100]
+    assert requests.get(api.url("/.well-known/host-meta")).status_code == 200
