@@ -1400,6 +1400,41 @@ out:
     return rc;
 }
 
+/* ---- the translation alone (unit tests, fuzzing) ---------------------------------------------- */
+
+char *api_native_text(const char *json, size_t len, char *why, size_t cap)
+{
+    json_error_t je;
+    struct nerr e;
+    char path[256] = "";
+    json_t *in = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je), *tree = NULL;
+    char *text = NULL;
+    size_t tlen;
+
+    memset(&e, 0, sizeof e);
+    if (in == NULL) {
+        snprintf(why, cap, "malformed JSON: %s", je.text);
+        return NULL;
+    }
+    json_t *body = json_object_get(in, MOD_NATIVE ":native");
+    if (!json_is_object(in) || json_object_size(in) != 1 || body == NULL) {
+        snprintf(why, cap, "want {\"%s:native\": {...}}", MOD_NATIVE);
+        goto out;
+    }
+    if (norm(&nn_native, MOD_NATIVE, body, &tree, path, sizeof path, &e) < 0 ||
+        (prune(tree), tree_check(tree, &e)) < 0) {
+        snprintf(why, cap, "%s", e.msg);
+        goto out;
+    }
+    text = tree_text(tree, &tlen);
+    if (text == NULL)
+        snprintf(why, cap, "out of memory");
+out:
+    json_decref(tree);
+    json_decref(in);
+    return text;
+}
+
 /* ---- handlers --------------------------------------------------------------------------------- */
 
 json_t *api_native_json(const struct cfg *c, bool with_defaults)
