@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ struct api {
     char *tls_cert, *tls_key;
     struct api_tokens *tokens;
     uint64_t next_id;              /* atomic */
+    pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
 
 /* Per-request state kept by MHD between the calls of the access handler. */
@@ -1046,6 +1048,16 @@ struct api_tokens *api_get_tokens(struct api *a)
     return a->tokens;
 }
 
+void api_write_lock(struct api *a)
+{
+    pthread_mutex_lock(&a->write_mu);
+}
+
+void api_write_unlock(struct api *a)
+{
+    pthread_mutex_unlock(&a->write_mu);
+}
+
 struct api *api_start(struct scpd *d, struct scpd_err *err)
 {
     struct api *a = calloc(1, sizeof *a);
@@ -1055,6 +1067,7 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
         return NULL;
     }
     a->d = d;
+    pthread_mutex_init(&a->write_mu, NULL);
     a->tokens = api_tokens_new();
     if (a->tokens == NULL) {
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory starting the HTTP API");
@@ -1090,6 +1103,7 @@ fail:
     api_tokens_free(a->tokens);
     free(a->tls_cert);
     free(a->tls_key);
+    pthread_mutex_destroy(&a->write_mu);
     free(a);
     return NULL;
 }
@@ -1104,5 +1118,6 @@ void api_stop(struct api *a)
     api_tokens_free(a->tokens);
     free(a->tls_cert);
     free(a->tls_key);
+    pthread_mutex_destroy(&a->write_mu);
     free(a);
 }

@@ -210,6 +210,11 @@ struct api_tokens *api_tokens_new(void);
 void api_tokens_free(struct api_tokens *t);
 struct api_tokens *api_get_tokens(struct api *a);
 
+/* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
+ * racing (a conflict with another door is still possible and handled by retrying). */
+void api_write_lock(struct api *a);
+void api_write_unlock(struct api *a);
+
 /* ---- misc ------------------------------------------------------------------------------------- */
 /* Who a write is by, for store_commit's audit row (valid while r lives). */
 struct store_who;
