@@ -40,8 +40,8 @@ static json_t *op_input(struct api_req *r, const char *module, const char *const
     const char *k;
     json_t *v;
 
-    if (r->json == NULL)
-        return json_object();
+    if (r->json == NULL || (json_is_object(r->json) && json_object_size(r->json) == 0))
+        return json_object();   /* no body or {}: no input */
     snprintf(qname, sizeof qname, "%s:input", module);
     if (!json_is_object(r->json) || json_object_size(r->json) != 1 ||
         ((in = json_object_get(r->json, qname)) == NULL &&

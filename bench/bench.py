@@ -461,6 +461,41 @@ def log_tail(f, lines=15):
         return "".join(r.readlines()[-lines:])
 
 
+def give(server, path):
+    """Files the OpenSSH side reads or overwrites belong to its user."""
+    if server.name == "openssh":
+        pw = pwd.getpwnam(BENCH_USER)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+SAMPLE = 65536
+
+
+def sample_offsets(size):
+    return sorted({0, max(0, size // 2 - SAMPLE // 2), max(0, size - SAMPLE)})
+
+
+def scribble(path, size):
+    """Zeroes the sampled ranges of an existing file, so that a copy over it can be checked."""
+    with open(path, "r+b") as f:
+        for off in sample_offsets(size):
+            f.seek(off)
+            f.write(b"\0" * min(SAMPLE, size - off))
+
+
+def same(a, b, size):
+    """Size and three 64 KiB samples equal: a cheap check that the copy arrived."""
+    if not os.path.exists(b) or os.path.getsize(b) != size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        for off in sample_offsets(size):
+            fa.seek(off)
+            fb.seek(off)
+            if fa.read(SAMPLE) != fb.read(SAMPLE):
+                return False
+    return True
+
+
 def rm(path):
     try:
         os.unlink(path)
@@ -478,9 +513,8 @@ def fig_upload(server, cfg, cipher, existing=False):
         # The other case of the notes: the target exists (OpenSSH's scp overwrites it in place;
         # scpd's atomic upload still writes a new temporary file and renames it over).
         shutil.copy(src, target)
-        if server.name == "openssh":
-            pw = pwd.getpwnam(BENCH_USER)
-            os.chown(target, pw.pw_uid, pw.pw_gid)
+        scribble(target, cfg.size)
+        give(server, target)
     server.settle()
     c0 = server.cpu()
     wall, ccpu, fail, err = timed([server.scp_cmd(cipher, src, server.remote("up.bin"))],
@@ -488,7 +522,7 @@ def fig_upload(server, cfg, cipher, existing=False):
     server.settle()
     scpu = server.cpu() - c0
     check(server, "upload", fail, err)
-    ok = not fail and os.path.exists(target) and os.path.getsize(target) == cfg.size
+    ok = not fail and same(src, target, cfg.size)
     rm(target)
     t = cipher_tag(cipher)
     if existing:
@@ -505,21 +539,20 @@ def fig_download(server, cfg, cipher):
     path = os.path.join(server.files, name)
     if not os.path.exists(path):
         shutil.copy(server.client.source(cfg.size), path)
-        if server.name == "openssh":
-            pw = pwd.getpwnam(BENCH_USER)
-            os.chown(path, pw.pw_uid, pw.pw_gid)
+        give(server, path)
     # The client writes over an existing file of the same size (scp's sink opens without O_TRUNC):
     # fresh tmpfs pages would cost the client ~3 s/GiB and cap both servers alike.
     dst = os.path.join(server.client.dir, "down-%d.bin" % cfg.size)
     if not os.path.exists(dst):
         shutil.copy(server.client.source(cfg.size), dst)
+    scribble(dst, cfg.size)
     server.settle()
     c0 = server.cpu()
     wall, ccpu, fail, err = timed([server.scp_cmd(cipher, server.remote(name), dst)], server.env())
     server.settle()
     scpu = server.cpu() - c0
     check(server, "download", fail, err)
-    ok = not fail and os.path.getsize(dst) == cfg.size
+    ok = not fail and same(path, dst, cfg.size)
     t = cipher_tag(cipher)
     if not ok:
         return {"fail:download " + t: 1}
@@ -537,8 +570,7 @@ def fig_concurrent(server, cfg, n):
             for i, nm in enumerate(names)]
     wall, _, fail, err = timed(cmds, server.env())
     check(server, "%d concurrent uploads" % n, fail, err)
-    good = sum(1 for nm in names if os.path.exists(os.path.join(server.files, nm)) and
-               os.path.getsize(os.path.join(server.files, nm)) == cfg.conc_size)
+    good = sum(1 for nm in names if same(src, os.path.join(server.files, nm), cfg.conc_size))
     for nm in names:
         rm(os.path.join(server.files, nm))
     server.settle()
