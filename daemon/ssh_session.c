@@ -551,12 +551,14 @@ static struct ssh_chan *ssh_next_request(struct ssh_sess *ss)
     return NULL;
 }
 
-static bool ssh_any_channel(const struct ssh_sess *ss)
+/* Channels the client closed without a request free their slot (LIM_CHANNELS_PER_SESSION). */
+static void ssh_release_closed(struct ssh_sess *ss)
 {
-    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
-        if (ss->chans[i].ch)
-            return true;
-    return false;
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++) {
+        struct ssh_chan *c = &ss->chans[i];
+        if (c->ch && c->req == SSH_REQ_NONE && ssh_channel_is_closed(c->ch))
+            ssh_chan_release(c);
+    }
 }
 
 /* The event loop of phase 2 and 3. Returns when the session is over. */
@@ -587,11 +589,12 @@ static void ssh_loop(struct ssh_sess *ss)
             ssh_kill(ss, "%% The device is shutting down");
             break;
         }
-        if (ss->authenticated && !ssh_any_channel(ss) &&
-            now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+        /* Transfers run in ssh_serve(), outside this loop: time here is idle time. */
+        if (ss->authenticated && now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
             ssh_kill(ss, "%% Idle for %d seconds", LIM_SSH_IDLE_SECS);
             break;
         }
+        ssh_release_closed(ss);
         struct ssh_chan *c = ssh_next_request(ss);
         if (c == NULL)
             continue;

@@ -68,6 +68,15 @@ def test_channel_limit_per_session(d):
             t.open_session()
         for ch in chans:
             ch.close()
+        # closed channels free their slots
+        deadline = time.time() + 30
+        while True:
+            try:
+                t.open_session().close()
+                break
+            except paramiko.ChannelException:
+                assert time.time() < deadline, "channel slots not released"
+                time.sleep(0.2)
     finally:
         c.close()
     assert "ssh channel refused: limit of 4 channels per session" in d.log()
