@@ -51,6 +51,8 @@
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
+#define SSH_STR_(x) #x
+#define SSH_STR(x) SSH_STR_(x)
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
@@ -439,7 +441,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 
     if (c->too_long) {
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER,
-                       "command line too long (limit " "4096" " bytes)");
+                       "command line too long (limit " SSH_STR(LIM_SCP_COMMAND_LEN) " bytes)");
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {
@@ -667,11 +669,12 @@ void ssh_sess_main(struct ssh_conn *conn)
     ss->last_io_ms = ssh_now_ms();
     log_info(&lc, "ssh connection");
 
-    ss->s = ssh_srv_new_session(conn->srv, conn->fd, &err);
+    bool fd_closed = false;
+    ss->s = ssh_srv_new_session(conn->srv, conn, &fd_closed, &err);
     if (ss->s == NULL) {
         log_err(&lc, "%s", err.msg);
-        ssh_srv_conn_closing(conn->srv, conn);
-        close(conn->fd);
+        if (!fd_closed)
+            close(conn->fd);
         goto out;
     }
     /* Before the key exchange: a client may send its first userauth request in the same flight
