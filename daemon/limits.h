@@ -43,6 +43,8 @@
 #define LIM_HTTP_CONNECTIONS      256
 #define LIM_HTTP_PER_SOURCE       32
 #define LIM_HTTP_BODY_BYTES       (4u << 20) /* JSON body or config text */
+#define LIM_HTTP_HEADERS          64    /* request header fields; browsers send ~20 */
+#define LIM_HTTP_HEADER_BYTES     (32u << 10) /* request line + headers, as nginx's large buffers */
 #define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed (slowloris) */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */

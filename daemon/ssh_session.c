@@ -54,6 +54,8 @@
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
+#define SSH_STR_(x) #x
+#define SSH_STR(x) SSH_STR_(x)
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
@@ -529,7 +531,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 
     if (c->too_long) {
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER,
-                       "command line too long (limit " "4096" " bytes)");
+                       "command line too long (limit " SSH_STR(LIM_SCP_COMMAND_LEN) " bytes)");
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {
@@ -623,12 +625,14 @@ static struct ssh_chan *ssh_next_request(struct ssh_sess *ss)
     return NULL;
 }
 
-static bool ssh_any_channel(const struct ssh_sess *ss)
+/* Channels the client closed without a request free their slot (LIM_CHANNELS_PER_SESSION). */
+static void ssh_release_closed(struct ssh_sess *ss)
 {
-    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
-        if (ss->chans[i].ch)
-            return true;
-    return false;
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++) {
+        struct ssh_chan *c = &ss->chans[i];
+        if (c->ch && c->req == SSH_REQ_NONE && ssh_channel_is_closed(c->ch))
+            ssh_chan_release(c);
+    }
 }
 
 /* The event loop of phase 2 and 3. Returns when the session is over. */
@@ -659,11 +663,12 @@ static void ssh_loop(struct ssh_sess *ss)
             ssh_kill(ss, "%% The device is shutting down");
             break;
         }
-        if (ss->authenticated && !ssh_any_channel(ss) &&
-            now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+        /* Transfers run in ssh_serve(), outside this loop: time here is idle time. */
+        if (ss->authenticated && now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
             ssh_kill(ss, "%% Idle for %d seconds", LIM_SSH_IDLE_SECS);
             break;
         }
+        ssh_release_closed(ss);
         struct ssh_chan *c = ssh_next_request(ss);
         if (c == NULL)
             continue;
@@ -741,11 +746,12 @@ void ssh_sess_main(struct ssh_conn *conn)
     ss->last_io_ms = ssh_now_ms();
     log_info(&lc, "ssh connection");
 
-    ss->s = ssh_srv_new_session(conn->srv, conn->fd, &err);
+    bool fd_closed = false;
+    ss->s = ssh_srv_new_session(conn->srv, conn, &fd_closed, &err);
     if (ss->s == NULL) {
         log_err(&lc, "%s", err.msg);
-        ssh_srv_conn_closing(conn->srv, conn);
-        close(conn->fd);
+        if (!fd_closed)
+            close(conn->fd);
         goto out;
     }
     /* Before the key exchange: a client may send its first userauth request in the same flight
