@@ -18,6 +18,14 @@
 #define LIM_SCP_DEPTH             32    /* nested D records in -r uploads */
 #define LIM_SCP_ERRMSG_LEN        1024  /* \1 / \2 message line from a client */
 
+/* ---- SFTP (draft-ietf-secsh-filexfer-02, version 3) ----------------------------------------- */
+#define LIM_SFTP_DATA             (256u << 10) /* data of one READ/WRITE (advertised through
+                                                * limits@openssh.com); larger READs are answered short */
+#define LIM_SFTP_PACKET           (LIM_SFTP_DATA + 1024) /* one request: header, handle, data */
+#define LIM_SFTP_HANDLES          16    /* open files and directories per session; OpenSSH's
+                                         * client also caps its outstanding requests at this */
+#define LIM_SFTP_HANDLE_LEN       256   /* a handle string from the client (the draft's bound) */
+
 /* ---- IOS file system ------------------------------------------------------------------------- */
 #define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */
 #define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */
