@@ -110,6 +110,12 @@ class CpuGroup:
             probe = "cpuacct.usage" if kind == "v1" else "cgroup.controllers"
             if not os.path.exists(os.path.join(base, probe)):
                 continue
+            for old in os.listdir(base):   # left by a killed run; rmdir fails while in use
+                if old.startswith("scpd-bench-"):
+                    try:
+                        os.rmdir(os.path.join(base, old))
+                    except OSError:
+                        pass
             path = os.path.join(base, "scpd-bench-%s-%d" % (name, os.getpid()))
             try:
                 os.makedirs(path, exist_ok=True)
