@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,10 @@
 #include "stats.h"
 #include "store.h"
 
-/* Memory MHD may use per connection for the request line and headers (and its read buffer). A
- * request whose headers do not fit is refused by MHD with 431. */
-#define API_CONN_MEMORY (64u * 1024)
+/* Memory MHD may use per connection (request line, headers, read buffer). It is well above
+ * LIM_HTTP_HEADER_BYTES so that the header limit is ours (a JSON 431); only a request far beyond
+ * it meets MHD's own refusal. */
+#define API_CONN_MEMORY (LIM_HTTP_HEADER_BYTES * 8)
 
 struct api_listener {
     struct MHD_Daemon *mhd;
@@ -49,6 +51,7 @@ struct api {
     char *tls_cert, *tls_key;
     struct api_tokens *tokens;
     uint64_t next_id;              /* atomic */
+    pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
 
 /* Per-request state kept by MHD between the calls of the access handler. */
@@ -797,6 +800,21 @@ static enum MHD_Result send_resp(struct api_conn *c, struct api_resp *resp)
     return ret;
 }
 
+struct hdr_count {
+    int n;
+    size_t bytes;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct hdr_count *hc = cls;
+
+    hc->n++;
+    hc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -824,6 +842,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         peer_of(conn, &c->req);
         if (a->d->stats != NULL)
             stats_inc(a->d->stats, STATS_HTTP_REQUESTS, 1);
+        struct hdr_count hc = {0, 0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &hc);
+        if (hc.n > LIM_HTTP_HEADERS || hc.bytes + strlen(url) > LIM_HTTP_HEADER_BYTES) {
+            api_error(&resp, 431, "transport", "too-big", NULL,
+                      "request headers too large (at most %d fields and %u bytes)",
+                      LIM_HTTP_HEADERS, (unsigned)LIM_HTTP_HEADER_BYTES);
+            c->too_big = true;
+            return send_resp(c, &resp);
+        }
         /* refuse an announced oversized body before reading any of it */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -1021,6 +1048,16 @@ struct api_tokens *api_get_tokens(struct api *a)
     return a->tokens;
 }
 
+void api_write_lock(struct api *a)
+{
+    pthread_mutex_lock(&a->write_mu);
+}
+
+void api_write_unlock(struct api *a)
+{
+    pthread_mutex_unlock(&a->write_mu);
+}
+
 struct api *api_start(struct scpd *d, struct scpd_err *err)
 {
     struct api *a = calloc(1, sizeof *a);
@@ -1030,6 +1067,7 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
         return NULL;
     }
     a->d = d;
+    pthread_mutex_init(&a->write_mu, NULL);
     a->tokens = api_tokens_new();
     if (a->tokens == NULL) {
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory starting the HTTP API");
@@ -1065,6 +1103,7 @@ fail:
     api_tokens_free(a->tokens);
     free(a->tls_cert);
     free(a->tls_key);
+    pthread_mutex_destroy(&a->write_mu);
     free(a);
     return NULL;
 }
@@ -1079,5 +1118,6 @@ void api_stop(struct api *a)
     api_tokens_free(a->tokens);
     free(a->tls_cert);
     free(a->tls_key);
+    pthread_mutex_destroy(&a->write_mu);
     free(a);
 }

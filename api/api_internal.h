@@ -184,6 +184,9 @@ int api_h_ds_operational(struct api_req *r, struct api_resp *resp);
 /* The native subtree of cfg as RFC 7951 JSON ({"Cisco-IOS-XE-native:native":{...}} content).
  * with_defaults: include default values. Caller owns the result. */
 json_t *api_native_json(const struct cfg *c, bool with_defaults);
+/* The translation alone: a {"Cisco-IOS-XE-native:native": {...}} document -> config text for
+ * cfg_apply_text(replace) (caller frees), or NULL with the reason in why. No store involved. */
+char *api_native_text(const char *json, size_t len, char *why, size_t cap);
 
 /* api_ops.c: operations */
 int api_h_operations(struct api_req *r, struct api_resp *resp);
@@ -206,6 +209,11 @@ struct api_tokens;
 struct api_tokens *api_tokens_new(void);
 void api_tokens_free(struct api_tokens *t);
 struct api_tokens *api_get_tokens(struct api *a);
+
+/* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
+ * racing (a conflict with another door is still possible and handled by retrying). */
+void api_write_lock(struct api *a);
+void api_write_unlock(struct api *a);
 
 /* ---- misc ------------------------------------------------------------------------------------- */
 /* Who a write is by, for store_commit's audit row (valid while r lives). */

@@ -21,6 +21,7 @@
 #include "store.h"
 
 #define MOD_NATIVE "Cisco-IOS-XE-native"
+#define API_WRITE_RETRIES 8   /* recomputations of a write that lost a race (no If-Match) */
 #define MOD_AAA "Cisco-IOS-XE-aaa"
 
 /* ---- the schema subset ------------------------------------------------------------------------ */
@@ -1400,6 +1401,41 @@ out:
     return rc;
 }
 
+/* ---- the translation alone (unit tests, fuzzing) ---------------------------------------------- */
+
+char *api_native_text(const char *json, size_t len, char *why, size_t cap)
+{
+    json_error_t je;
+    struct nerr e;
+    char path[256] = "";
+    json_t *in = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je), *tree = NULL;
+    char *text = NULL;
+    size_t tlen;
+
+    memset(&e, 0, sizeof e);
+    if (in == NULL) {
+        snprintf(why, cap, "malformed JSON: %s", je.text);
+        return NULL;
+    }
+    json_t *body = json_object_get(in, MOD_NATIVE ":native");
+    if (!json_is_object(in) || json_object_size(in) != 1 || body == NULL) {
+        snprintf(why, cap, "want {\"%s:native\": {...}}", MOD_NATIVE);
+        goto out;
+    }
+    if (norm(&nn_native, MOD_NATIVE, body, &tree, path, sizeof path, &e) < 0 ||
+        (prune(tree), tree_check(tree, &e)) < 0) {
+        snprintf(why, cap, "%s", e.msg);
+        goto out;
+    }
+    text = tree_text(tree, &tlen);
+    if (text == NULL)
+        snprintf(why, cap, "out of memory");
+out:
+    json_decref(tree);
+    json_decref(in);
+    return text;
+}
+
 /* ---- handlers --------------------------------------------------------------------------------- */
 
 json_t *api_native_json(const struct cfg *c, bool with_defaults)
@@ -1435,7 +1471,28 @@ int api_h_native(struct api_req *r, struct api_resp *resp)
             api_json(resp, 200, out);
         }
     } else {
-        rc = native_write(r, resp, snap, &p, &e);
+        /* A write is computed on the snapshot it read and committed only onto that version. When
+         * another writer got in between and the client set no precondition, the request is
+         * simply computed again on the new version (a PATCH of one leaf must not fail because
+         * someone else changed another); with If-Match the client asked for the 412. */
+        bool precondition = api_header(r, "If-Match") != NULL ||
+                            api_header(r, "If-Unmodified-Since") != NULL;
+        api_write_lock(r->api);
+        store_snap_release(snap);   /* read again under the lock */
+        snap = store_snapshot(r->d->store);
+        resp->nhdr = 0;
+        api_resp_snap_headers(resp, snap);
+        for (int attempt = 0;; attempt++) {
+            memset(&e, 0, sizeof e);
+            rc = native_write(r, resp, snap, &p, &e);
+            if (!(rc < 0 && e.status == 412 && !precondition && attempt < API_WRITE_RETRIES))
+                break;
+            store_snap_release(snap);
+            snap = store_snapshot(r->d->store);
+            resp->nhdr = 0;
+            api_resp_snap_headers(resp, snap);
+        }
+        api_write_unlock(r->api);
         if (rc < 0)
             nerr_send(resp, &e);
     }

@@ -180,10 +180,11 @@ static int api_obs_history_filter(const struct api_req *r, struct store_xfer_fil
         const char *const *a = enums[i].allowed;
         while (*a && strcmp(*a, v) != 0)
             a++;
-        if (!*a)
-            return api_error(resp, 400, "protocol", "invalid-value", NULL,
-                             "%s=%s is not valid (use %s)", enums[i].name, v,
-                             i == 0 ? "ok, failed, aborted or refused" : "in or out") - 1;
+        if (!*a) {
+            api_error(resp, 400, "protocol", "invalid-value", NULL, "%s=%s is not valid (use %s)",
+                      enums[i].name, v, i == 0 ? "ok, failed, aborted or refused" : "in or out");
+            return -1;
+        }
         if (i == 0)
             f->result = v;
         else
@@ -192,18 +193,22 @@ static int api_obs_history_filter(const struct api_req *r, struct store_xfer_fil
     const char *since = api_query(r, "since");
     if (since) {
         f->since_ms = api_obs_parse_since(since);
-        if (f->since_ms < 0)
-            return api_error(resp, 400, "protocol", "invalid-value", NULL,
-                             "since=%s is not a date-and-time (2026-11-24T10:15:02Z) or unix "
-                             "seconds", since) - 1;
+        if (f->since_ms < 0) {
+            api_error(resp, 400, "protocol", "invalid-value", NULL,
+                      "since=%s is not a date-and-time (2026-11-24T10:15:02Z) or unix seconds",
+                      since);
+            return -1;
+        }
     }
     const char *limit = api_query(r, "limit");
     if (limit) {
         char *end;
         long v = strtol(limit, &end, 10);
-        if (*end != '\0' || v < 1 || v > LIM_HISTORY_ROWS)
-            return api_error(resp, 400, "protocol", "invalid-value", NULL,
-                             "limit=%s must be a number from 1 to %d", limit, LIM_HISTORY_ROWS) - 1;
+        if (*end != '\0' || v < 1 || v > LIM_HISTORY_ROWS) {
+            api_error(resp, 400, "protocol", "invalid-value", NULL,
+                      "limit=%s must be a number from 1 to %d", limit, LIM_HISTORY_ROWS);
+            return -1;
+        }
         f->limit = (int)v;
     }
     return 0;

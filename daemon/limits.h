@@ -18,6 +18,14 @@
 #define LIM_SCP_DEPTH             32    /* nested D records in -r uploads */
 #define LIM_SCP_ERRMSG_LEN        1024  /* \1 / \2 message line from a client */
 
+/* ---- SFTP (draft-ietf-secsh-filexfer-02, version 3) ----------------------------------------- */
+#define LIM_SFTP_DATA             (256u << 10) /* data of one READ/WRITE (advertised through
+                                                * limits@openssh.com); larger READs are answered short */
+#define LIM_SFTP_PACKET           (LIM_SFTP_DATA + 1024) /* one request: header, handle, data */
+#define LIM_SFTP_HANDLES          16    /* open files and directories per session; OpenSSH's
+                                         * client also caps its outstanding requests at this */
+#define LIM_SFTP_HANDLE_LEN       256   /* a handle string from the client (the draft's bound) */
+
 /* ---- IOS file system ------------------------------------------------------------------------- */
 #define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */
 #define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */
@@ -35,6 +43,8 @@
 #define LIM_HTTP_CONNECTIONS      256
 #define LIM_HTTP_PER_SOURCE       32
 #define LIM_HTTP_BODY_BYTES       (4u << 20) /* JSON body or config text */
+#define LIM_HTTP_HEADERS          64    /* request header fields; browsers send ~20 */
+#define LIM_HTTP_HEADER_BYTES     (32u << 10) /* request line + headers, as nginx's large buffers */
 #define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed (slowloris) */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */

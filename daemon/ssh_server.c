@@ -96,10 +96,14 @@ bool ssh_srv_aborting(const struct ssh_server *s)
     return __atomic_load_n(&s->aborting, __ATOMIC_RELAXED) != 0;
 }
 
-ssh_session ssh_srv_new_session(struct ssh_server *s, int fd, struct scpd_err *err)
+ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *fd_closed,
+                                struct scpd_err *err)
 {
+    int fd = c->fd;
+    *fd_closed = false;
     ssh_session ses = ssh_new();
     if (ses == NULL) {
+        ssh_srv_conn_closing(s, c);
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory for an SSH session");
         return NULL;
     }
@@ -110,6 +114,9 @@ ssh_session ssh_srv_new_session(struct ssh_server *s, int fd, struct scpd_err *e
                      ssh_get_error(s->bind));
     pthread_mutex_unlock(&s->bind_mu);
     if (rc != SSH_OK) {
+        /* The session may already own fd: then ssh_free() closes it, and the caller must not. */
+        *fd_closed = ssh_get_fd(ses) == fd;
+        ssh_srv_conn_closing(s, c);
         ssh_free(ses);
         return NULL;
     }

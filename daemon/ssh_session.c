@@ -13,7 +13,9 @@
  *     returns: the session leaves the event and the request runs with blocking channel I/O on this
  *     thread. `scp -t/-f` goes through authorization (scp enable, aaa authorization exec,
  *     privilege 15) and then scp_session_run(); every refusal is an SCP error line that scp
- *     prints, then exit status 1, EOF, close. Anything else is refused on stderr.
+ *     prints, then exit status 1, EOF, close. The "sftp" subsystem goes through the same
+ *     authorization (ssh_authorize_copy) and then sftp_session_run(); its refusals go to stderr.
+ *     Anything else is refused on stderr.
  *
  * Data path (measured, notes/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
  * counts make libssh grow the window on almost every read), writes go through as the SCP layer
@@ -42,6 +44,7 @@
 #include "limits.h"
 #include "log.h"
 #include "scp_session.h"
+#include "sftp_session.h"
 #include "scpd.h"
 #include "stats.h"
 #include "store.h"
@@ -51,6 +54,8 @@
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
+#define SSH_STR_(x) #x
+#define SSH_STR(x) SSH_STR_(x)
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
@@ -392,6 +397,16 @@ static void ssh_chan_finish(struct ssh_chan *c, int status)
     ssh_channel_close(c->ch);
 }
 
+/* One line on the channel's stderr (ssh, scp and sftp print it). */
+static void ssh_stderr_line(struct ssh_chan *c, const char *msg)
+{
+    char line[640];
+    int n = snprintf(line, sizeof(line), "%s\r\n", msg);
+    if (n > 0)
+        ssh_channel_write_stderr(c->ch, line, (uint32_t)((size_t)n < sizeof(line) ? (size_t)n
+                                                                         : sizeof(line) - 1));
+}
+
 /* Not an SCP command: the reason on stderr (ssh and scp print it), exit status 1. */
 static void ssh_refuse_other(struct ssh_chan *c, const char *msg)
 {
@@ -399,11 +414,7 @@ static void ssh_refuse_other(struct ssh_chan *c, const char *msg)
     struct log_ctx lc = ssh_lc(ss);
     log_notice(&lc, "ssh request refused: %s", msg);
     ssh_count(ss, STATS_REFUSED_OTHER);
-    char line[512];
-    int n = snprintf(line, sizeof(line), "%s\r\n", msg);
-    if (n > 0)
-        ssh_channel_write_stderr(c->ch, line, (uint32_t)((size_t)n < sizeof(line) ? (size_t)n
-                                                                         : sizeof(line) - 1));
+    ssh_stderr_line(c, msg);
     ssh_chan_finish(c, 1);
 }
 
@@ -420,6 +431,87 @@ static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum sta
         trace_emit(t, ss->c->sid, ss->c->peer, false, "refused: %s", msg);
     scp_send_refusal(io, msg);
     ssh_chan_finish(c, 1);
+}
+
+/* An SFTP refusal: SFTP has no message before its INIT exchange, so the reason goes to stderr
+ * (sftp and scp print it), counted and traced as SCP refusals are, exit status 1. Then the
+ * session ends too: libssh2 (curl sftp://) does not notice a closed channel while it waits for
+ * the VERSION reply and would hang; a user refused the copy doors has nothing else here. */
+static void ssh_refuse_sftp(struct ssh_chan *c, enum stats_counter ctr, const char *msg)
+{
+    struct ssh_sess *ss = c->ss;
+    struct log_ctx lc = ssh_lc(ss);
+    struct trace *t = ss->c->d->trace;
+    char line[600];
+    log_notice(&lc, "sftp refused: %s", msg);
+    ssh_count(ss, ctr);
+    if (t && trace_on(t))
+        trace_emit(t, ss->c->sid, ss->c->peer, false, "sftp refused: %s", msg);
+    snprintf(line, sizeof(line), "scpd: %.500s", msg);
+    ssh_stderr_line(c, line);
+    ssh_chan_finish(c, 1);
+    ssh_kill(ss, "%% %.200s", msg);
+}
+
+/* The authorization of both copy doors (scp exec, sftp subsystem), in IOS order: ip scp server
+ * enable, aaa authorization exec, privilege 15. 0 with *privilege, or -1 with the counter of the
+ * refusal and its reason in msg. */
+static int ssh_authorize_copy(struct ssh_sess *ss, int *privilege, enum stats_counter *ctr,
+                              char *msg, size_t cap)
+{
+    struct scpd *d = ss->c->d;
+    struct scpd_err err = {0};
+    const struct store_snap *snap = store_snapshot(d->store);
+    bool enabled = snap && snap->cfg->scp_enable;
+    if (snap)
+        store_snap_release(snap);
+    if (!enabled) {
+        *ctr = STATS_REFUSED_DISABLED;
+        snprintf(msg, cap, "SCP server is disabled (ip scp server enable)");
+        return -1;
+    }
+    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    *privilege = 0;
+    if (aaa_authorize_exec(d->aaa, &req, privilege, &err) != 0) {
+        *ctr = STATS_REFUSED_NO_AUTHZ;
+        snprintf(msg, cap, "%s", err.msg);
+        return -1;
+    }
+    if (*privilege < SSH_SCP_PRIVILEGE) {
+        *ctr = STATS_REFUSED_PRIVILEGE;
+        snprintf(msg, cap, "privilege level %d is below %d required for SCP", *privilege,
+                 SSH_SCP_PRIVILEGE);
+        return -1;
+    }
+    return 0;
+}
+
+static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
+{
+    struct ssh_chan *c = ctx;
+    return ssh_channel_write_stderr(c->ch, buf, (uint32_t)len) == SSH_ERROR ? -1 : 0;
+}
+
+static void ssh_serve_sftp(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scpd *d = ss->c->d;
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err};
+    enum stats_counter ctr;
+    int privilege = 0;
+    char msg[600];
+    if (ssh_authorize_copy(ss, &privilege, &ctr, msg, sizeof(msg)) < 0) {
+        ssh_refuse_sftp(c, ctr, msg);
+        return;
+    }
+    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+                                  .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
+                                  .peer = ss->c->peer, .privilege = privilege};
+    ss->last_io_ms = ssh_now_ms();
+    int status = sftp_session_run(&ctx, &io);
+    if (ssh_channel_is_open(c->ch))
+        ssh_chan_finish(c, status);
 }
 
 /* The first word of a command line. */
@@ -439,7 +531,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 
     if (c->too_long) {
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER,
-                       "command line too long (limit " "4096" " bytes)");
+                       "command line too long (limit " SSH_STR(LIM_SCP_COMMAND_LEN) " bytes)");
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {
@@ -460,25 +552,10 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER, err.msg);
         return;
     }
-    const struct store_snap *snap = store_snapshot(d->store);
-    bool enabled = snap && snap->cfg->scp_enable;
-    if (snap)
-        store_snap_release(snap);
-    if (!enabled) {
-        ssh_refuse_scp(c, &io, STATS_REFUSED_DISABLED,
-                       "SCP server is disabled (ip scp server enable)");
-        return;
-    }
-    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    enum stats_counter ctr;
     int privilege = 0;
-    if (aaa_authorize_exec(d->aaa, &req, &privilege, &err) != 0) {
-        ssh_refuse_scp(c, &io, STATS_REFUSED_NO_AUTHZ, err.msg);
-        return;
-    }
-    if (privilege < SSH_SCP_PRIVILEGE) {
-        snprintf(msg, sizeof(msg), "privilege level %d is below %d required for SCP",
-                 privilege, SSH_SCP_PRIVILEGE);
-        ssh_refuse_scp(c, &io, STATS_REFUSED_PRIVILEGE, msg);
+    if (ssh_authorize_copy(ss, &privilege, &ctr, msg, sizeof(msg)) < 0) {
+        ssh_refuse_scp(c, &io, ctr, msg);
         return;
     }
     struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
@@ -504,8 +581,7 @@ static void ssh_serve(struct ssh_chan *c)
         break;
     case SSH_REQ_SUBSYSTEM:
         if (strcmp(c->cmd, "sftp") == 0)
-            ssh_refuse_other(c, "scpd: the sftp subsystem is not available in this release; use "
-                             "the legacy SCP protocol (scp -O)");
+            ssh_serve_sftp(c);
         else
             ssh_refuse_other(c, "scpd: unknown subsystem");
         break;
@@ -549,12 +625,14 @@ static struct ssh_chan *ssh_next_request(struct ssh_sess *ss)
     return NULL;
 }
 
-static bool ssh_any_channel(const struct ssh_sess *ss)
+/* Channels the client closed without a request free their slot (LIM_CHANNELS_PER_SESSION). */
+static void ssh_release_closed(struct ssh_sess *ss)
 {
-    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
-        if (ss->chans[i].ch)
-            return true;
-    return false;
+    for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++) {
+        struct ssh_chan *c = &ss->chans[i];
+        if (c->ch && c->req == SSH_REQ_NONE && ssh_channel_is_closed(c->ch))
+            ssh_chan_release(c);
+    }
 }
 
 /* The event loop of phase 2 and 3. Returns when the session is over. */
@@ -585,11 +663,12 @@ static void ssh_loop(struct ssh_sess *ss)
             ssh_kill(ss, "%% The device is shutting down");
             break;
         }
-        if (ss->authenticated && !ssh_any_channel(ss) &&
-            now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+        /* Transfers run in ssh_serve(), outside this loop: time here is idle time. */
+        if (ss->authenticated && now - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
             ssh_kill(ss, "%% Idle for %d seconds", LIM_SSH_IDLE_SECS);
             break;
         }
+        ssh_release_closed(ss);
         struct ssh_chan *c = ssh_next_request(ss);
         if (c == NULL)
             continue;
@@ -667,11 +746,12 @@ void ssh_sess_main(struct ssh_conn *conn)
     ss->last_io_ms = ssh_now_ms();
     log_info(&lc, "ssh connection");
 
-    ss->s = ssh_srv_new_session(conn->srv, conn->fd, &err);
+    bool fd_closed = false;
+    ss->s = ssh_srv_new_session(conn->srv, conn, &fd_closed, &err);
     if (ss->s == NULL) {
         log_err(&lc, "%s", err.msg);
-        ssh_srv_conn_closing(conn->srv, conn);
-        close(conn->fd);
+        if (!fd_closed)
+            close(conn->fd);
         goto out;
     }
     /* Before the key exchange: a client may send its first userauth request in the same flight

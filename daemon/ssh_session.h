@@ -33,8 +33,10 @@ struct ssh_conn {
 void ssh_sess_main(struct ssh_conn *c);
 
 /* ---- services of ssh_server.c to the session threads ------------------------------------------ */
-/* Makes a libssh server session over fd with the host keys and algorithms of the server. */
-ssh_session ssh_srv_new_session(struct ssh_server *s, int fd, struct scpd_err *err);
+/* Makes a libssh server session over c->fd with the host keys and algorithms of the server. On
+ * failure c no longer counts as open and *fd_closed tells whether the descriptor was closed. */
+ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *fd_closed,
+                                struct scpd_err *err);
 /* Stop requested: sessions that are not transferring end now. */
 bool ssh_srv_stopping(const struct ssh_server *s);
 /* Grace period over: transfers end too. */

@@ -47,9 +47,11 @@ class Daemon:
             with open(self.cfg_path, "w") as f:
                 f.write(config)
             cmd += ["--startup-config", self.cfg_path]
-        if ssh:
+        # A door a test does not use still gets a free port, never its fixed default (2222, 8080),
+        # so daemons of concurrent test runs on one machine never collide.
+        if ssh or "--ssh-listen" not in args:
             cmd += ["--ssh-listen", "127.0.0.1:0"]
-        if http:
+        if http or "--http-listen" not in args:
             cmd += ["--http-listen", "127.0.0.1:0"]
         cmd += list(args)
         self.cmd = cmd

@@ -355,6 +355,20 @@ def test_yanglint_validates_scpd_json(api, workdir):
             json.dump(doc, f)
         r = subprocess.run(["yanglint", "-t", "data", YANG, p], capture_output=True, text=True)
         assert r.returncode == 0, (doc, r.stderr)
+    # operation outputs: RFC 8040 sends {"scpd:output": X}; yanglint reads a reply as {"scpd:OP": X}
+    replies = {
+        "apply-config": api.send("POST", OPS + "/scpd:apply-config",
+                                 {"scpd:input": {"config": "hostname Z\n", "dry-run": True}}),
+        "show": api.send("POST", OPS + "/scpd:show", {"scpd:input": {"command": "running-config"}}),
+        "login": requests.post(api.url(OPS + "/scpd:login"), auth=("tiger", "lab")),
+    }
+    for op, r in replies.items():
+        assert r.status_code == 200, r.text
+        p = os.path.join(workdir, "reply-%s.json" % op)
+        with open(p, "w") as f:
+            json.dump({"scpd:" + op: r.json()["scpd:output"]}, f)
+        out = subprocess.run(["yanglint", "-t", "reply", YANG, p], capture_output=True, text=True)
+        assert out.returncode == 0, (op, r.text, out.stderr)
     # a deliberately wrong document is refused, so the check above means something
     p = os.path.join(workdir, "bad.json")
     with open(p, "w") as f:
@@ -506,3 +520,51 @@ def test_connections_per_source_are_bounded(api, daemon):
         except requests.exceptions.ConnectionError:
             time.sleep(0.1)
     assert requests.get(api.url("/.well-known/host-meta"), timeout=10).status_code == 200
+
+
+def test_header_limits_get_json_431(api, daemon):
+    def raw(headers):
+        s = socket.create_connection(("127.0.0.1", daemon.http_port), timeout=30)
+        s.sendall(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data and data.split(b"\r\n\r\n", 1)[1].count(b"}") >= 3:
+                break
+        s.close()
+        return data
+    big = raw(b"X-Big: " + b"a" * 40000 + b"\r\n")
+    assert big.startswith(b"HTTP/1.1 431"), big[:100]
+    body = json.loads(big.split(b"\r\n\r\n", 1)[1])
+    assert body["ietf-restconf:errors"]["error"][0]["error-tag"] == "too-big"
+    many = raw(b"".join(b"X-H%d: v\r\n" % i for i in range(100)))
+    assert many.startswith(b"HTTP/1.1 431"), many[:100]
+    assert requests.get(api.url("/.well-known/host-meta")).status_code == 200
+
+
+def test_concurrent_writers_lose_nothing(api):
+    """Eight clients add users at once without If-Match: every request is one commit, none is
+    lost and none fails because another writer got in first."""
+    import threading
+    token = requests.post(api.url(OPS + "/scpd:login"), auth=("tiger", "lab")).json()["scpd:output"]["token"]
+    h = {"Authorization": "Bearer " + token, "Content-Type": YJ}
+    v0 = api.version()
+    codes = []
+
+    def worker(n):
+        for i in range(3):
+            body = {"Cisco-IOS-XE-native:username": [{"name": "u%d-%d" % (n, i), "privilege": 1}]}
+            r = requests.post(api.url(NATIVE + "/username"), headers=h, data=json.dumps(body))
+            codes.append(r.status_code)
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [201] * 24
+    names = {u["name"] for u in api.get(NATIVE + "/username").json()["Cisco-IOS-XE-native:username"]}
+    assert {"u%d-%d" % (n, i) for n in range(8) for i in range(3)} <= names
+    assert api.version() == v0 + 24

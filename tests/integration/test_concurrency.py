@@ -17,7 +17,7 @@ MiB = 1 << 20
 
 @pytest.fixture
 def d(start_daemon):
-    return start_daemon(http=False)
+    return start_daemon()
 
 
 def _concurrent_uploads(d, workdir, n, size):

@@ -17,7 +17,7 @@ TIGER = "username tiger privilege 15 password 0 lab\n"
 
 
 def start(start_daemon, config):
-    return start_daemon(config=config, http=False)
+    return start_daemon(config=config)
 
 
 def refused(r, *needles):
@@ -85,7 +85,7 @@ def test_wrong_password(daemon_ssh, small):
 
 @pytest.fixture
 def daemon_ssh(start_daemon):
-    return start_daemon(http=False)
+    return start_daemon()
 
 
 def test_authentication_retries(start_daemon, small):
@@ -132,9 +132,11 @@ def test_login_timeout(start_daemon):
 
 # ---- other requests ------------------------------------------------------------------------------
 
-def test_sftp_refused_with_message(daemon_ssh, small):
-    r = clients.run_scp(daemon_ssh.ssh_port, [small, clients.remote("bootflash:x")], legacy=False)
-    refused(r, "sftp subsystem is not available", "scp -O")
+def test_sftp_refused_with_message(start_daemon, small):
+    # the sftp subsystem exists (test_sftp.py); its refusals name the reason as SCP's do
+    d = start(start_daemon, LOGIN + TIGER)
+    r = clients.run_scp(d.ssh_port, [small, clients.remote("bootflash:x")], legacy=False)
+    refused(r, "SCP server is disabled (ip scp server enable)")
 
 
 def test_shell_and_other_commands_refused(daemon_ssh):
@@ -248,3 +250,20 @@ def test_client_killed_mid_upload(daemon_ssh, workdir):
     assert "ssh connection closed" in d.log()
     assert sha256(old) == old_hash
     assert os.listdir(d.bootflash) == ["image.bin"]
+
+
+# ---- counted: what a dashboard sees ---------------------------------------------------------------
+
+def test_refusals_and_failures_are_counted(start_daemon, small):
+    import requests
+    d = start_daemon(config=LOGIN + TIGER + "username pleb privilege 14 password 0 lab\n")
+    refused(upload(d.ssh_port, small, "bootflash:x"), "SCP server is disabled")
+    refused(upload(d.ssh_port, small, "bootflash:x", password="wrong", auth="password",
+                   extra=["-o", "NumberOfPasswordPrompts=1"]), "Permission denied")
+    r = requests.get("http://127.0.0.1:%d/metrics" % d.http_port, auth=("tiger", "lab"),
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    metrics = dict(l.rsplit(" ", 1) for l in r.text.splitlines() if l and l[0] != "#")
+    assert float(metrics['scpd_scp_refusals_total{reason="disabled"}']) == 1
+    assert float(metrics['scpd_logins_total{result="failed"}']) >= 1
+    assert float(metrics["scpd_sessions_accepted_total"]) >= 2

@@ -17,7 +17,7 @@ MiB = 1 << 20
 
 @pytest.fixture
 def d(start_daemon):
-    return start_daemon(http=False)
+    return start_daemon()
 
 
 def ok(r):
@@ -61,7 +61,7 @@ def _all_listeners(d, n, timeout=30):
 
 
 def test_openssh_ipv6_listener(start_daemon, workdir):
-    d = start_daemon(http=False, args=["--ssh-listen", "[::1]:0"])
+    d = start_daemon(args=["--ssh-listen", "[::1]:0"])
     _all_listeners(d, 2)
     assert any(l.startswith("ssh listening on 127.0.0.1:") for l in d.stdout_lines)
     assert any(l.startswith("ssh listening on [::1]:") for l in d.stdout_lines)
@@ -231,7 +231,7 @@ def test_openssh_publickey(start_daemon, workdir):
               "username tiger privilege 15 password 0 lab\nip scp server enable\n"
               "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-ed25519 %s\n exit\nexit\n"
               % _key_hash(keys["good"] + ".pub"))
-    d = start_daemon(config=config, http=False)
+    d = start_daemon(config=config)
     src = make_file(os.path.join(workdir, "pk.bin"), 4000, seed=9)
     ok(upload(d.ssh_port, src, "bootflash:pk.bin", key=keys["good"], password="unused"))
     assert sha256(os.path.join(d.bootflash, "pk.bin")) == sha256(src)

@@ -15,7 +15,7 @@ MiB = 1 << 20
 
 @pytest.fixture
 def d(start_daemon):
-    return start_daemon(http=False)
+    return start_daemon()
 
 
 def _wait_log(d, text, timeout=60):
@@ -28,7 +28,7 @@ def _wait_log(d, text, timeout=60):
 
 
 def test_stop_lets_running_transfer_finish(start_daemon, workdir):
-    d = start_daemon(http=False)
+    d = start_daemon()
     src = make_file(os.path.join(workdir, "slow.bin"), 3 * MiB, seed=1)
     # -l 8000 kbit/s: about 3 s, well inside the stop grace period
     p = clients.start_scp(d.ssh_port, ["-l", "8000", src, clients.remote("bootflash:slow.bin")])
@@ -45,7 +45,7 @@ def test_stop_lets_running_transfer_finish(start_daemon, workdir):
 def test_stop_with_a_stalled_reader(start_daemon, workdir):
     """A client that stops reading a download cannot hold the daemon: after the grace period the
     session is cut and the daemon exits 0 (the fixture checks the exit code)."""
-    d = start_daemon(http=False)
+    d = start_daemon()
     make_file(os.path.join(d.bootflash, "big.bin"), 64 * MiB, seed=2)
     c, ch = clients.raw_scp(d.ssh_port, "scp -f bootflash:big.bin")
     try:
@@ -68,6 +68,15 @@ def test_channel_limit_per_session(d):
             t.open_session()
         for ch in chans:
             ch.close()
+        # closed channels free their slots
+        deadline = time.time() + 30
+        while True:
+            try:
+                t.open_session().close()
+                break
+            except paramiko.ChannelException:
+                assert time.time() < deadline, "channel slots not released"
+                time.sleep(0.2)
     finally:
         c.close()
     assert "ssh channel refused: limit of 4 channels per session" in d.log()

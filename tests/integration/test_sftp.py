@@ -1,0 +1,270 @@
+"""The sftp subsystem with real clients, as a user drives them: OpenSSH scp without -O (its SFTP
+mode, the default since OpenSSH 9), OpenSSH sftp -b, curl sftp://, paramiko's SFTPClient.
+Transfers are checked end to end with SHA-256; refusals must print their reason; path escapes
+must fail and leave everything as it was."""
+import os
+import subprocess
+
+import pytest
+
+import clients
+from clients import make_file, sha256
+
+MiB = 1 << 20
+LOGIN = ("aaa new-model\naaa authentication login default local\n"
+         "aaa authorization exec default local\n")
+
+
+@pytest.fixture
+def d(start_daemon):
+    return start_daemon()
+
+
+def ok(r):
+    assert r.returncode == 0, "client failed (%s):\n%s%s" % (r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def failed(r, *needles):
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, "expected a failure, client succeeded:\n" + out
+    for n in needles:
+        assert n in out, "%r not in client output:\n%s" % (n, out)
+
+
+def scp(port, args, **kw):
+    """OpenSSH scp in its default (SFTP) mode."""
+    return clients.run_scp(port, args, legacy=False, **kw)
+
+
+def sftp_batch(port, workdir, commands, user=clients.USER, password=clients.PASSWORD):
+    """sftp -b with the commands; runs in workdir (lcd). Password through SSH_ASKPASS."""
+    batch = os.path.join(workdir, "batch.txt")
+    with open(batch, "w") as f:
+        f.write("\n".join(commands) + "\n")
+    # the options first: sftp -b adds BatchMode=yes, and ssh takes the first value it sees
+    cmd = ["sftp", "-P", str(port)] + clients.ssh_opts(port) + ["-b", batch] + [
+        "%s@%s" % (user, clients.HOST)]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          env=clients._env(password), cwd=workdir, timeout=120)
+
+
+def curl(port, args, path, user=clients.USER, password=clients.PASSWORD):
+    url = "sftp://%s:%d/%s" % (clients.HOST, port, path)
+    return subprocess.run(["curl", "-sS", "-k", "-u", "%s:%s" % (user, password)] + args + [url],
+                          capture_output=True, text=True, timeout=120)
+
+
+def temps(d):
+    found = []
+    for root, _, files in os.walk(os.path.join(d.data_dir, "fs")):
+        found += [f for f in files if f.startswith(".scpd-tmp.")]
+    return found
+
+
+# ---- OpenSSH scp (SFTP mode) -------------------------------------------------------------------
+
+def test_openssh_scp_default_mode(d, workdir):
+    src = make_file(os.path.join(workdir, "image.bin"), 3 * MiB + 17, seed=1)
+    ok(scp(d.ssh_port, [src, clients.remote("bootflash:image.bin")]))
+    assert sha256(os.path.join(d.bootflash, "image.bin")) == sha256(src)
+    ok(scp(d.ssh_port, [src, clients.remote("plain.bin")]))          # relative to bootflash:
+    ok(scp(d.ssh_port, [src, clients.remote("nvram:n.bin")]))
+    assert sha256(os.path.join(d.data_dir, "fs", "nvram", "n.bin")) == sha256(src)
+    for path in ("bootflash:image.bin", "plain.bin", "/plain.bin", "nvram:n.bin"):
+        got = os.path.join(workdir, "got.bin")
+        ok(scp(d.ssh_port, [clients.remote(path), got]))
+        assert sha256(got) == sha256(src), path
+        os.unlink(got)
+    assert temps(d) == []
+    log = d.log()
+    assert "sftp: received bootflash:image.bin (3145745 bytes)" in log
+    assert "sftp: sent nvram:n.bin (3145745 bytes)" in log
+
+
+def test_openssh_scp_recursive_and_running_config(d, workdir):
+    tree = os.path.join(workdir, "tree")
+    os.makedirs(os.path.join(tree, "sub"))
+    make_file(os.path.join(tree, "a.bin"), 1000, seed=2)
+    make_file(os.path.join(tree, "sub", "b.bin"), 70000, seed=3)
+    ok(scp(d.ssh_port, ["-r", tree, clients.remote("bootflash:")]))
+    assert sha256(os.path.join(d.bootflash, "tree", "sub", "b.bin")) == \
+        sha256(os.path.join(tree, "sub", "b.bin"))
+    back = os.path.join(workdir, "back")
+    ok(scp(d.ssh_port, ["-r", clients.remote("tree"), back]))
+    assert sha256(os.path.join(back, "sub", "b.bin")) == sha256(os.path.join(tree, "sub", "b.bin"))
+    rc = os.path.join(workdir, "rc.txt")
+    ok(scp(d.ssh_port, [clients.remote("running-config"), rc]))
+    assert "ip scp server enable" in open(rc).read()
+
+
+def test_openssh_scp_config_upload_merges(d, workdir):
+    cfg = os.path.join(workdir, "merge.cfg")
+    with open(cfg, "w") as f:
+        f.write("hostname SFTP-EDGE\n")
+    ok(scp(d.ssh_port, [cfg, clients.remote("running-config")]))
+    rc = os.path.join(workdir, "rc.txt")
+    ok(scp(d.ssh_port, [clients.remote("running-config"), rc]))
+    text = open(rc).read()
+    assert "hostname SFTP-EDGE" in text and "username tiger" in text
+    with open(cfg, "w") as f:
+        f.write("hostname OK\nip ssh time-out 500\n")
+    r = scp(d.ssh_port, [cfg, clients.remote("running-config")])
+    # scp shows only "close remote: Failure" for a status: the parser's errors come on stderr
+    failed(r, "ip ssh time-out 500", "Invalid input detected", "value out of range 1-120")
+    ok(scp(d.ssh_port, [clients.remote("running-config"), rc]))
+    assert "hostname SFTP-EDGE" in open(rc).read()
+
+
+# ---- OpenSSH sftp ------------------------------------------------------------------------------
+
+def test_sftp_batch(d, workdir):
+    make_file(os.path.join(workdir, "up.bin"), 200000, seed=4)
+    r = ok(sftp_batch(d.ssh_port, workdir, [
+        "pwd", "put up.bin", "mkdir dir1", "put up.bin dir1/copy.bin", "ls -l dir1",
+        "get dir1/copy.bin down.bin", "rm dir1/copy.bin", "ls dir1", "ls -l",
+        "cd nvram:", "pwd", "ls", "cd ..", "get running-config rc.txt", "df"]))
+    out = r.stdout
+    assert "Remote working directory: /\n" in out
+    assert "Remote working directory: /nvram:" in out
+    assert "copy.bin" in out and "200000" in out
+    assert "startup-config" in out and "running-config" in out
+    assert sha256(os.path.join(workdir, "down.bin")) == sha256(os.path.join(workdir, "up.bin"))
+    assert not os.path.exists(os.path.join(d.bootflash, "dir1", "copy.bin"))
+    assert os.path.isdir(os.path.join(d.bootflash, "dir1"))
+    assert "ip scp server enable" in open(os.path.join(workdir, "rc.txt")).read()
+
+
+def test_sftp_unsupported_operations_say_so(d, workdir):
+    make_file(os.path.join(d.bootflash, "f.bin"), 10, seed=5)
+    os.mkdir(os.path.join(d.bootflash, "dd"))
+    r = sftp_batch(d.ssh_port, workdir, ["rename f.bin g.bin"])
+    assert r.returncode != 0
+    r = sftp_batch(d.ssh_port, workdir, ["rmdir dd"])
+    assert r.returncode != 0
+    assert os.path.exists(os.path.join(d.bootflash, "f.bin"))
+    assert "rename is not supported" in d.log()
+
+
+# ---- curl sftp:// ------------------------------------------------------------------------------
+
+def test_curl_sftp(d, workdir):
+    src = make_file(os.path.join(workdir, "c.bin"), 2 * MiB + 5, seed=6)
+    ok(curl(d.ssh_port, ["-T", src], "~/bootflash:c1.bin"))
+    ok(curl(d.ssh_port, ["-T", src], "c2.bin"))
+    for name in ("c1.bin", "c2.bin"):
+        assert sha256(os.path.join(d.bootflash, name)) == sha256(src)
+    for path in ("bootflash:c1.bin", "~/c2.bin", "c1.bin"):
+        got = os.path.join(workdir, "got.bin")
+        ok(curl(d.ssh_port, ["-o", got], path))
+        assert sha256(got) == sha256(src), path
+    r = ok(curl(d.ssh_port, [], "running-config"))
+    assert "ip scp server enable" in r.stdout
+    r = curl(d.ssh_port, ["-o", os.path.join(workdir, "x")], "nonexistent.bin")
+    assert r.returncode != 0
+
+
+# ---- paramiko ----------------------------------------------------------------------------------
+
+def test_paramiko_sftp(d, workdir):
+    src = make_file(os.path.join(workdir, "p.bin"), MiB + 3, seed=7)
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        s = c.open_sftp()
+        assert s.normalize(".") == "/"
+        s.put(src, "bootflash:p.bin")
+        assert s.stat("p.bin").st_size == MiB + 3
+        got = os.path.join(workdir, "got.bin")
+        s.get("/p.bin", got)
+        assert sha256(got) == sha256(src)
+        s.mkdir("pdir")
+        s.put(src, "pdir/q.bin")
+        assert s.listdir("pdir") == ["q.bin"]
+        assert "running-config" in s.listdir("/")
+        s.remove("pdir/q.bin")
+        assert s.listdir("pdir") == []
+        with pytest.raises(IOError):
+            s.stat("missing.bin")
+        with pytest.raises(IOError) as e:
+            s.rename("p.bin", "r.bin")
+        assert "not supported" in str(e.value)
+        with s.open("running-config") as f:
+            assert b"ip scp server enable" in f.read()
+        s.close()
+    finally:
+        c.close()
+    assert sha256(os.path.join(d.bootflash, "p.bin")) == sha256(src)
+
+
+def test_interrupted_upload_leaves_target(d, workdir):
+    with open(os.path.join(d.bootflash, "keep.bin"), "wb") as f:
+        f.write(b"old")
+    c = clients.paramiko_client(d.ssh_port)
+    s = c.open_sftp()
+    f = s.open("keep.bin", "wb")
+    f.write(b"x" * 300000)
+    f.flush()
+    c.close()   # gone without CLOSE
+    clients.paramiko_client(d.ssh_port).close()   # the daemon is still serving
+    for _ in range(50):
+        if "upload(s) not closed" in d.log():
+            break
+        import time
+        time.sleep(0.1)
+    assert open(os.path.join(d.bootflash, "keep.bin"), "rb").read() == b"old"
+    assert temps(d) == []
+
+
+# ---- refusals ----------------------------------------------------------------------------------
+
+def test_refused_privilege_14(start_daemon, workdir):
+    d = start_daemon(config=LOGIN + "username pleb privilege 14 password 0 lab\n"
+                     "ip scp server enable\n")
+    src = make_file(os.path.join(workdir, "s.bin"), 100, seed=8)
+    failed(scp(d.ssh_port, [src, clients.remote("x.bin", user="pleb")]),
+           "privilege level 14 is below 15 required for SCP")
+    failed(sftp_batch(d.ssh_port, workdir, ["ls"], user="pleb"), "privilege level 14")
+    assert not os.path.exists(os.path.join(d.bootflash, "x.bin"))
+    assert "sftp refused: privilege level 14" in d.log()
+
+
+def test_refused_scp_disabled(start_daemon, workdir):
+    d = start_daemon(config=LOGIN + "username tiger privilege 15 password 0 lab\n")
+    src = make_file(os.path.join(workdir, "s.bin"), 100, seed=9)
+    failed(scp(d.ssh_port, [src, clients.remote("x.bin")]),
+           "SCP server is disabled (ip scp server enable)")
+    r = curl(d.ssh_port, ["-T", src], "x.bin")   # libssh2 sees the session end (no hang)
+    assert r.returncode != 0
+    assert not os.path.exists(os.path.join(d.bootflash, "x.bin"))
+
+
+def test_path_escapes(d, workdir):
+    outside = os.path.join(workdir, "outside")
+    os.mkdir(outside)
+    with open(os.path.join(outside, "secret"), "w") as f:
+        f.write("secret\n")
+    os.symlink(outside, os.path.join(d.bootflash, "link"))
+    src = make_file(os.path.join(workdir, "s.bin"), 100, seed=10)
+    for path in ("../../etc/passwd", "/etc/passwd", "link/secret", "bootflash:link/secret"):
+        got = os.path.join(workdir, "got")
+        assert scp(d.ssh_port, [clients.remote(path), got]).returncode != 0, path
+        assert not os.path.exists(got)
+    for path in ("../escape", "link/evil", "/../escape"):
+        assert scp(d.ssh_port, [src, clients.remote(path)]).returncode != 0, path
+    r = sftp_batch(d.ssh_port, workdir, ["get ../../etc/passwd pw"])
+    assert r.returncode != 0
+    assert not os.path.exists(os.path.join(workdir, "pw"))
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        s = c.open_sftp()
+        with pytest.raises(IOError) as e:
+            s.open("../../etc/passwd")
+        assert "leaves the file system root" in str(e.value)
+        with pytest.raises(IOError) as e:
+            s.open("link/secret")
+        assert "symbolic links are not followed" in str(e.value)
+    finally:
+        c.close()
+    assert sorted(os.listdir(outside)) == ["secret"]
+    assert not os.path.exists(os.path.join(d.data_dir, "escape"))
+    assert not os.path.exists(os.path.join(d.data_dir, "fs", "escape"))
