@@ -111,7 +111,7 @@ class CpuGroup:
             if not os.path.exists(os.path.join(base, probe)):
                 continue
             for old in os.listdir(base):   # left by a killed run; rmdir fails while in use
-                if old.startswith("scpd-bench-"):
+                if old.startswith("scpd-bench-") and not old.endswith("-%d" % os.getpid()):
                     try:
                         os.rmdir(os.path.join(base, old))
                     except OSError:
