@@ -995,6 +995,12 @@ def main():
     finally:
         for s in servers.values():
             s.close()
+            # The servers' own logs (why a session was refused or dropped) outlive the run.
+            try:
+                os.makedirs(cfg.out, exist_ok=True)
+                shutil.copy(s.errlog.name, os.path.join(cfg.out, "%s.log" % s.name))
+            except OSError:
+                pass
         if "openssh" in servers:
             remove_user()
         shutil.rmtree(work, ignore_errors=True)
