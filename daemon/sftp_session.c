@@ -66,6 +66,8 @@ struct handle {
     uint64_t end, limit;         /* bytes in the spool; what the target may hold */
     unsigned mode;
     bool append, has_times, failed;
+    bool keep_old;               /* opened without TRUNC: the old content under the new (lazy) */
+    uint64_t old_size, seq_end;  /* ... its size; the end of the data written in order from 0 */
     int64_t mtime, atime;
     char ferr[512];              /* why a WRITE failed */
     struct ifs_dirent *ents;     /* H_DIR */
@@ -284,6 +286,44 @@ static void handle_free(struct sess *s, struct handle *h, const char *why)
     h->spool = -1;
 }
 
+/* OPEN for writing without TRUNC keeps what the client does not overwrite. OpenSSH's scp opens
+ * that way and then truncates with FSETSTAT(size) at the end, so copying the old file up front
+ * would be wasted on every re-upload: the old content is merged only when it can still show,
+ * i.e. at CLOSE, at a size beyond what was written, or before the first write out of order (until
+ * then everything written is [0, seq_end), so the old bytes from seq_end on are exactly what to
+ * keep). */
+static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
+{
+    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
+    uint64_t pos = 0;
+    ssize_t n = 0;
+    if (!h->keep_old)
+        return 0;
+    h->keep_old = false;
+    if (h->old_size <= h->seq_end)
+        return 0;
+    struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &h->path, NULL, err);
+    if (!rd)
+        return -1;
+    while (pos < h->old_size && (n = ifs_read(rd, buf, LIM_SFTP_DATA, err)) > 0) {
+        uint64_t from = pos < h->seq_end ? h->seq_end - pos : 0;   /* the written part stays */
+        if (from < (uint64_t)n) {
+            size_t len = (size_t)((uint64_t)n - from);
+            if (pos + from + len > h->limit ||
+                pwrite(h->spool, buf + from, len, (off_t)(pos + from)) != (ssize_t)len) {
+                ifs_read_close(rd);
+                return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no room to update "
+                                                       "it)", h->path.name);
+            }
+        }
+        pos += (uint64_t)n;
+    }
+    ifs_read_close(rd);
+    if (pos > h->end)
+        h->end = pos;
+    return n < 0 ? -1 : 0;
+}
+
 /* ---- INIT, REALPATH, STAT ----------------------------------------------------------------------- */
 
 static void do_init(struct sess *s, const struct sftp_req *q)
@@ -342,7 +382,7 @@ static void do_fstat(struct sess *s, const struct sftp_req *q)
         return;
     struct ifs_stat st = h->st;
     if (h->kind == H_WRITE) {
-        st.size = h->end;
+        st.size = h->keep_old && h->old_size > h->end ? h->old_size : h->end;
         st.mode = h->mode;
     }
     to_attrs(&st, &a);
@@ -426,8 +466,16 @@ static void do_fsetstat(struct sess *s, const struct sftp_req *q)
         return;
     }
     /* an upload in progress: everything applies at CLOSE */
-    if ((a->flags & SFTP_ATTR_SIZE) && spool_truncate(s, h, q->id, a->size) < 0)
-        return;
+    if (a->flags & SFTP_ATTR_SIZE) {
+        if (h->keep_old && a->size <= h->seq_end)
+            h->keep_old = false;   /* the old content is cut away: nothing to merge */
+        if (merge_old(s, h, &err) < 0) {
+            status_err(s, q->id, &err);
+            return;
+        }
+        if (spool_truncate(s, h, q->id, a->size) < 0)
+            return;
+    }
     if (a->flags & SFTP_ATTR_PERMISSIONS)
         h->mode = a->perm & 07777;
     if (a->flags & SFTP_ATTR_ACMODTIME) {
@@ -462,28 +510,6 @@ static void open_read(struct sess *s, const struct sftp_req *q, const struct ifs
     log_info(&s->lc, "sftp: download of %s (%llu bytes)", p->name,
              (unsigned long long)st.size);
     handle_reply(s, q->id, h);
-}
-
-/* Copies the current content of a disk file into the spool (OPEN for writing without TRUNC keeps
- * what the client does not overwrite). */
-static int spool_preload(struct sess *s, struct handle *h, struct scpd_err *err)
-{
-    struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &h->path, NULL, err);
-    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
-    ssize_t n;
-    if (!rd)
-        return -1;
-    while ((n = ifs_read(rd, buf, LIM_SFTP_DATA, err)) > 0) {
-        if (h->end + (uint64_t)n > h->limit ||
-            pwrite(h->spool, buf, (size_t)n, (off_t)h->end) != n) {
-            ifs_read_close(rd);
-            return scpd_err_set(err, SCPD_E_LIMIT, "%%Error opening %s (no room to update it)",
-                                h->path.name);
-        }
-        h->end += (uint64_t)n;
-    }
-    ifs_read_close(rd);
-    return n < 0 ? -1 : 0;
 }
 
 /* An unnamed file in the temporary directory: it vanishes with its descriptor. */
@@ -559,10 +585,10 @@ static void open_write(struct sess *s, const struct sftp_req *q, const struct if
               : exists                               ? st.mode
                                                      : 0644;
     h->st = exists ? st : (struct ifs_stat){.mode = h->mode};
-    if ((h->spool = spool_open(&err)) < 0 ||
-        /* config files are merge/replace input: they always start empty */
-        (exists && p->kind == IFS_K_DISK && !(q->pflags & SFTP_FXF_TRUNC) &&
-         spool_preload(s, h, &err) < 0)) {
+    /* config files are merge/replace input: they always start empty */
+    h->keep_old = exists && p->kind == IFS_K_DISK && !(q->pflags & SFTP_FXF_TRUNC);
+    h->old_size = exists ? st.size : 0;
+    if ((h->spool = spool_open(&err)) < 0 || (h->append && merge_old(s, h, &err) < 0)) {
         handle_free(s, h, NULL);
         status_err(s, q->id, &err);
         return;
@@ -673,8 +699,15 @@ static void do_write(struct sess *s, const struct sftp_req *q)
         return;
     uint64_t off = h->append ? h->end : q->offset;
     size_t len = q->data.len;
+    struct scpd_err err = {0};
     if (h->failed) {
         status(s, q->id, SFTP_FX_FAILURE, h->ferr);
+        return;
+    }
+    if (h->keep_old && off != h->seq_end && merge_old(s, h, &err) < 0) {
+        snprintf(h->ferr, sizeof(h->ferr), "%s", err.msg);
+        h->failed = true;
+        status_err(s, q->id, &err);
         return;
     }
     if (off > h->limit || len > h->limit - off) {
@@ -704,6 +737,8 @@ static void do_write(struct sess *s, const struct sftp_req *q)
     }
     if (off + len > h->end)
         h->end = off + len;
+    if (off == h->seq_end)
+        h->seq_end += len;
     h->bytes += len;
     h->ops++;
     s->bytes += len;
@@ -721,6 +756,8 @@ static int commit(struct sess *s, struct handle *h, char **detail, struct scpd_e
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     int64_t times[2] = {h->mtime, h->atime};
     uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
+    if (merge_old(s, h, err) < 0)
+        return -1;
     struct ifs_writer *w = ifs_write_open(s->ctx->ifs, &h->path, h->end, h->mode, &who, err);
     if (!w)
         return -1;

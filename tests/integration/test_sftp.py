@@ -9,6 +9,7 @@ import pytest
 
 import clients
 from clients import make_file, sha256
+from obs_util import Api, wait_for
 
 MiB = 1 << 20
 LOGIN = ("aaa new-model\naaa authentication login default local\n"
@@ -268,3 +269,31 @@ def test_path_escapes(d, workdir):
     assert sorted(os.listdir(outside)) == ["secret"]
     assert not os.path.exists(os.path.join(d.data_dir, "escape"))
     assert not os.path.exists(os.path.join(d.data_dir, "fs", "escape"))
+
+
+# ---- statistics and `debug ip scp` -------------------------------------------------------------
+
+def test_trace_history_and_counters(d, workdir):
+    api = Api(d)
+    api.debug(True)
+    src = make_file(os.path.join(workdir, "t.bin"), 100000, seed=11)
+    ok(scp(d.ssh_port, [src, clients.remote("bootflash:t.bin")]))
+    ok(scp(d.ssh_port, [clients.remote("t.bin"), os.path.join(workdir, "back.bin")]))
+    assert scp(d.ssh_port, [clients.remote("../x"), os.path.join(workdir, "x")]).returncode != 0
+    hist = wait_for(lambda: len(api.history()) >= 2 and api.history(), what="history")
+    up = [h for h in hist if h["direction"] == "in"]
+    down = [h for h in hist if h["direction"] == "out"]
+    assert up[0]["path"] == "bootflash:t.bin" and up[0]["result"] == "ok"
+    assert int(up[0]["bytes"]) == 100000 and int(down[0]["bytes"]) == 100000
+    text = "\n".join(t["text"] for t in api.traces()["trace"])
+    for want in ("sftp start user tiger subsystem sftp", "sftp recv INIT version 3",
+                 "sftp recv OPEN bootflash:t.bin write creat", "sftp send HANDLE",
+                 "sftp recv FSETSTAT bootflash:t.bin flags 0x1",   # scp sets the size last
+                 "sftp recv CLOSE bootflash:t.bin: 100000 bytes in 1 writes",
+                 "sftp recv CLOSE bootflash:t.bin: 100000 bytes in 1 reads",
+                 "leaves the file system root"):
+        assert want in text, want
+    m = api.metrics()
+    assert 'scpd_transfers_total{direction="in",result="ok"} 1' in m
+    assert 'scpd_transfers_total{direction="out",result="ok"} 1' in m
+    assert 'scpd_scp_refusals_total{reason="path"} 0' not in m

@@ -601,6 +601,64 @@ static void test_open_flags(void **state)
     assert_int_equal(open_file(t, "/", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), SFTP_FX_FAILURE);
 }
 
+static uint32_t fsetstat_size(struct t *t, const struct handle *h, uint64_t size)
+{
+    struct msg *m = calloc(1, sizeof(*m));
+    uint32_t id = m_begin(t, m, SFTP_FSETSTAT);
+    m_bytes(m, h->b, h->len);
+    m_u32(m, SFTP_ATTR_SIZE);
+    m_u64(m, size);
+    m_send(t, m);
+    free(m);
+    return expect_status(t, id).code;
+}
+
+/* Without TRUNC the old content shows where nothing new was written, whatever the order. */
+static void test_open_without_trunc(void **state)
+{
+    struct t *t = *state;
+    struct handle h;
+    char got[64];
+    size_t n;
+    init(t);
+    static const struct {
+        const char *steps;      /* w<off><char> write, s<size> FSETSTAT size */
+        const char *want;
+        size_t want_len;
+    } rows[] = {
+        {"w0a w1b w2c s3", "abc", 3},               /* OpenSSH scp: writes, then the size */
+        {"w0a w1b", "ab23456789", 10},              /* a partial overwrite keeps the rest */
+        {"w5X w0Y", "Y1234X6789", 10},              /* out of order */
+        {"w0a s12", "a123456789\0\0", 12},          /* extended */
+        {"w0a w1b s1 w4Z", "a\0\0\0Z", 5},           /* cut, then written past the cut */
+        {"", "0123456789", 10},                     /* nothing written */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        fx_put(t->f, "old.txt", "0123456789");
+        assert_int_equal(open_file(t, "old.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), 0);
+        for (const char *c = rows[i].steps; *c; c++) {
+            if (*c == 'w') {
+                char d[2] = {c[2], 0};
+                assert_int_equal(do_write(t, &h, (uint64_t)(c[1] - '0'), d), SFTP_FX_OK);
+                c += 2;
+            } else if (*c == 's') {
+                char *e;
+                unsigned long v = strtoul(c + 1, &e, 10);
+                assert_int_equal(fsetstat_size(t, &h, v), SFTP_FX_OK);
+                c = e - 1;
+            }
+        }
+        assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
+        char path[600];
+        snprintf(path, sizeof(path), "%s/old.txt", t->f->boot);
+        FILE *fp = fopen(path, "rb");
+        n = fread(got, 1, sizeof(got), fp);
+        fclose(fp);
+        if (n != rows[i].want_len || memcmp(got, rows[i].want, n) != 0)
+            fail_msg("row %zu (%s): got %zu bytes '%.*s'", i, rows[i].steps, n, (int)n, got);
+    }
+}
+
 static void test_download_pipelined(void **state)
 {
     struct t *t = *state;
@@ -906,6 +964,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upload_atomic_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_without_close_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_without_trunc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_pipelined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_and_dirs, setup, teardown),
