@@ -110,6 +110,12 @@ class CpuGroup:
             probe = "cpuacct.usage" if kind == "v1" else "cgroup.controllers"
             if not os.path.exists(os.path.join(base, probe)):
                 continue
+            for old in os.listdir(base):   # left by a killed run; rmdir fails while in use
+                if old.startswith("scpd-bench-") and not old.endswith("-%d" % os.getpid()):
+                    try:
+                        os.rmdir(os.path.join(base, old))
+                    except OSError:
+                        pass
             path = os.path.join(base, "scpd-bench-%s-%d" % (name, os.getpid()))
             try:
                 os.makedirs(path, exist_ok=True)
@@ -989,6 +995,12 @@ def main():
     finally:
         for s in servers.values():
             s.close()
+            # The servers' own logs (why a session was refused or dropped) outlive the run.
+            try:
+                os.makedirs(cfg.out, exist_ok=True)
+                shutil.copy(s.errlog.name, os.path.join(cfg.out, "%s.log" % s.name))
+            except OSError:
+                pass
         if "openssh" in servers:
             remove_user()
         shutil.rmtree(work, ignore_errors=True)

@@ -96,6 +96,14 @@ static int64_t ssh_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md): Linux clears TCP_QUICKACK
+ * by itself, so it is set again before each wait. */
+static void ssh_quickack(const struct ssh_sess *ss)
+{
+    int one = 1;
+    setsockopt(ss->c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static struct log_ctx ssh_lc(const struct ssh_sess *ss)
 {
     struct log_ctx lc = {.sid = ss->c->sid, .user = ss->user[0] ? ss->user : NULL,
@@ -350,9 +358,8 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
     struct ssh_chan *c = ctx;
     struct ssh_sess *ss = c->ss;
     uint32_t want = cap > SSH_READ_MAX ? SSH_READ_MAX : (uint32_t)cap;
-    int one = 1;
     for (;;) {
-        setsockopt(ss->c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+        ssh_quickack(ss);
         int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
         if (n > 0) {
             ss->last_io_ms = ssh_now_ms();
@@ -373,6 +380,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
     struct ssh_sess *ss = c->ss;
     const char *p = buf;
     while (len > 0) {
+        ssh_quickack(ss);
         uint32_t chunk = len > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)len;
         int n = ssh_channel_write(c->ch, p, chunk);
         if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
@@ -594,24 +602,35 @@ static void ssh_serve(struct ssh_chan *c)
 
 /* ---- the session ------------------------------------------------------------------------------ */
 
-/* Key exchange, blocking, bounded by the `ip ssh time-out` deadline through SSH_OPTIONS_TIMEOUT
- * (libssh's own poll also flushes what it has to send; clients such as PuTTY and libssh2 wait
- * for the server's banner before sending anything). At stop, the server's shutdown() of the
- * socket ends a key exchange still running after the grace period. 0 or -1 (logged). */
+/* Key exchange, non-blocking, against the `ip ssh time-out` deadline and the stop flag. The wait
+ * includes POLLOUT whenever libssh has output queued: clients such as PuTTY and libssh2 send
+ * nothing before they have the server's banner. 0 or -1 (logged). */
 static int ssh_kex(struct ssh_sess *ss)
 {
     struct log_ctx lc = ssh_lc(ss);
-    long secs = (long)((ss->deadline_ms - ssh_now_ms() + 999) / 1000);
-    if (secs < 1)
-        secs = 1;
-    ssh_options_set(ss->s, SSH_OPTIONS_TIMEOUT, &secs);
-    if (ssh_handle_key_exchange(ss->s) != SSH_OK) {
-        if (ssh_now_ms() >= ss->deadline_ms)
-            log_notice(&lc, "ssh negotiation timed out (ip ssh time-out %d)", ss->timeout);
-        else
+    ssh_set_blocking(ss->s, 0);
+    for (;;) {
+        int rc = ssh_handle_key_exchange(ss->s);
+        if (rc == SSH_OK)
+            break;
+        if (rc != SSH_AGAIN) {
             log_notice(&lc, "ssh key exchange failed: %s", ssh_get_error(ss->s));
-        return -1;
+            return -1;
+        }
+        int64_t left = ss->deadline_ms - ssh_now_ms();
+        if (left <= 0) {
+            log_notice(&lc, "ssh negotiation timed out (ip ssh time-out %d)", ss->timeout);
+            return -1;
+        }
+        if (ssh_srv_stopping(ss->c->srv))
+            return -1;
+        struct pollfd pf = {.fd = ss->c->fd, .events = POLLIN};
+        if (ssh_get_poll_flags(ss->s) & SSH_WRITE_PENDING)
+            pf.events |= POLLOUT;
+        ssh_quickack(ss);
+        poll(&pf, 1, left < SSH_POLL_MS ? (int)left : SSH_POLL_MS);
     }
+    ssh_set_blocking(ss->s, 1);
     return 0;
 }
 
@@ -645,6 +664,7 @@ static void ssh_loop(struct ssh_sess *ss)
         return;
     }
     for (;;) {
+        ssh_quickack(ss);
         ssh_event_dopoll(ss->ev, SSH_POLL_MS);   /* SSH_ERROR also when the peer left */
         int64_t now = ssh_now_ms();
         if (ss->kill_msg[0])
