@@ -130,10 +130,8 @@ int sftp_proto_frame(const uint8_t *buf, size_t len, size_t *pkt_len, struct scp
     if (n == 0 || n > LIM_SFTP_PACKET)
         return scpd_err_set(err, SCPD_E_LIMIT, "sftp: packet length %u out of range (1-%u)", n,
                             LIM_SFTP_PACKET);
-    if (len - 4 < n)
-        return 0;
     *pkt_len = (size_t)n + 4;
-    return 1;
+    return len - 4 < n ? 0 : 1;
 }
 
 static int field(struct rd *r, char code, struct sftp_req *q, struct scpd_err *err)

@@ -79,9 +79,10 @@ struct sftp_req {
     struct sftp_attrs attrs;   /* OPEN, SETSTAT, FSETSTAT, MKDIR */
 };
 
-/* Looks for one whole packet at buf. Returns 1 and *pkt_len (4-byte length included) when one is
- * there, 0 when more bytes are needed, -1 with err when the announced length is 0 or exceeds
- * LIM_SFTP_PACKET (the stream cannot be trusted after that). */
+/* Looks for one whole packet at buf. Returns 1 when one is there, 0 when more bytes are needed,
+ * -1 with err when the announced length is 0 or exceeds LIM_SFTP_PACKET (the stream cannot be
+ * trusted after that). *pkt_len gets the packet's whole length (4-byte length included) as soon
+ * as the length is there (so also with 0: what to wait for); it is untouched before that. */
 int sftp_proto_frame(const uint8_t *buf, size_t len, size_t *pkt_len, struct scpd_err *err);
 
 /* Parses one packet as framed above. Returns 0; 1 for a type this server does not know (req->type

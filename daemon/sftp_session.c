@@ -5,8 +5,9 @@
  * reads the channel in slices of at most 256 KiB into one input buffer, handles every whole
  * packet in it in order, and hands the batch of replies to one channel write before it blocks
  * again; so OpenSSH's pipelined READs and WRITEs cost one write per batch, a DATA reply is never
- * split, and nothing is allocated per request (both buffers are allocated once per session, file
- * data is read straight into the output buffer and written straight from the input buffer).
+ * split, and nothing is allocated per request: both buffers start small (an idle or browsing
+ * session costs little) and grow once to full size at the first large packet or reply; file data
+ * is read straight into the output buffer and written straight from the input buffer.
  *
  * Files. Every path goes through sftp_proto_path() into the one resolver, ifs_resolve(), and every
  * access through ifs (no host path is opened here). Downloads read an ifs reader sequentially; a
@@ -47,6 +48,9 @@
 #define SFTP_IN_CAP     (2 * ((size_t)LIM_SFTP_PACKET + 4))
 #define SFTP_REPLY_MAX  ((size_t)LIM_SFTP_DATA + 1024)   /* the largest reply (DATA) */
 #define SFTP_OUT_CAP    (2 * SFTP_REPLY_MAX)
+#define SFTP_SMALL_CAP  (64u << 10)    /* both buffers until a large packet or reply needs more */
+#define SFTP_REPLY_SMALL (8u << 10)    /* every reply but DATA and NAME fits in this */
+#define SFTP_NAMES_ROOM (32u << 10)    /* what a READDIR reply gets */
 #define SFTP_NAMES_MAX  128                               /* entries per READDIR reply */
 #define SFTP_HANDLE_LEN 8                                 /* slot and generation, 4 bytes each */
 
@@ -79,9 +83,8 @@ struct sess {
     const struct scp_io *io;
     struct log_ctx lc;
     uint8_t *in;                 /* channel input: in[off..len) not handled yet */
-    size_t off, len;
-    uint8_t *outbuf;
-    struct sftp_out out;
+    size_t off, len, incap;
+    struct sftp_out out;         /* its buffer is ours: SFTP_SMALL_CAP, then SFTP_OUT_CAP */
     struct handle h[LIM_SFTP_HANDLES];
     uint32_t gen;
     bool inited, dead, violation;
@@ -167,6 +170,35 @@ static int flush(struct sess *s)
     }
     s->out.len = 0;
     return 0;
+}
+
+/* Room for need bytes at the end of the output buffer, for a reply or as scratch space: flushes,
+ * and the first time a large reply needs it, grows the buffer to its full size (an idle or
+ * browsing session keeps small buffers). -1 when the channel or memory failed. */
+static int out_reserve(struct sess *s, size_t need)
+{
+    if (sftp_out_room(&s->out) >= need)
+        return 0;
+    if (flush(s) < 0)
+        return -1;
+    if (s->out.cap >= need)
+        return 0;
+    uint8_t *nb = realloc(s->out.buf, SFTP_OUT_CAP);
+    if (!nb)
+        return -1;
+    s->out.buf = nb;
+    s->out.cap = SFTP_OUT_CAP;
+    return 0;
+}
+
+/* LIM_SFTP_DATA bytes of scratch space behind the pending replies (the next reply overwrites it). */
+static uint8_t *scratch(struct sess *s, struct scpd_err *err)
+{
+    if (out_reserve(s, LIM_SFTP_DATA) < 0) {
+        scpd_err_set(err, SCPD_E_NOMEM, "%%Error: out of memory");
+        return NULL;
+    }
+    return s->out.buf + s->out.len;
 }
 
 /* ---- attributes --------------------------------------------------------------------------------- */
@@ -294,7 +326,7 @@ static void handle_free(struct sess *s, struct handle *h, const char *why)
  * keep). */
 static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
 {
-    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
+    uint8_t *buf;
     uint64_t pos = 0;
     ssize_t n = 0;
     if (!h->keep_old)
@@ -302,6 +334,8 @@ static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
     h->keep_old = false;
     if (h->old_size <= h->seq_end)
         return 0;
+    if (!(buf = scratch(s, err)))
+        return -1;
     struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &h->path, NULL, err);
     if (!rd)
         return -1;
@@ -658,8 +692,10 @@ static void do_read(struct sess *s, const struct sftp_req *q)
         status(s, q->id, SFTP_FX_EOF, "");
         return;
     }
-    if (sftp_out_data_begin(&s->out, q->id, &dst, want) < 0) {
-        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: reply buffer full");
+    /* skipping to another offset reads through the reply's room in LIM_SFTP_DATA steps */
+    if (out_reserve(s, 13 + (q->offset != h->pos ? LIM_SFTP_DATA : want)) < 0 ||
+        sftp_out_data_begin(&s->out, q->id, &dst, want) < 0) {
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: out of memory");
         return;
     }
     if (q->offset != h->pos && read_seek(s, h, q->offset, dst, &err) < 0) {
@@ -756,8 +792,8 @@ static int commit(struct sess *s, struct handle *h, char **detail, struct scpd_e
     /* the audit log knows the sources boot/scp/api/cli: SFTP is the SCP feature's second door */
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     int64_t times[2] = {h->mtime, h->atime};
-    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
-    if (merge_old(s, h, err) < 0)
+    uint8_t *buf;
+    if (merge_old(s, h, err) < 0 || !(buf = scratch(s, err)))
         return -1;
     struct ifs_writer *w = ifs_write_open(s->ctx->ifs, &h->path, h->end, h->mode, &who, err);
     if (!w)
@@ -916,6 +952,10 @@ static void do_readdir(struct sess *s, const struct sftp_req *q)
         return;
     }
     int64_t now = (int64_t)time(NULL);
+    if (out_reserve(s, SFTP_NAMES_ROOM) < 0) {
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: out of memory");
+        return;
+    }
     sftp_out_name_begin(&s->out, q->id);
     for (int k = 0; k < SFTP_NAMES_MAX && h->next < h->n; k++, h->next++) {
         const struct ifs_dirent *e = &h->ents[h->next];
@@ -983,7 +1023,7 @@ static void rename_file(struct sess *s, const struct sftp_req *q, const struct s
     struct ifs_stat st, tst;
     struct scpd_err err = {0};
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
-    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
+    uint8_t *buf;
     TRACE(s, true, "recv RENAME %.*s %.*s%s", (int)from->len, (const char *)from->p,
           (int)to->len, (const char *)to->p, replace ? " (replace)" : "");
     if (resolve(s, q, from, &a) < 0 || resolve(s, q, to, &b) < 0)
@@ -1012,6 +1052,10 @@ static void rename_file(struct sess *s, const struct sftp_req *q, const struct s
     if (ifs_stat(s->ctx->ifs, &b, &tst, &err) == 0 && (!replace || tst.dir)) {
         statusf(s, q->id, SFTP_FX_FAILURE, "%%Error renaming %s to %s (%s exists)", a.name,
                 b.name, b.name);
+        return;
+    }
+    if (!(buf = scratch(s, &err))) {
+        status_err(s, q->id, &err);
         return;
     }
     struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &a, &st, &err);
@@ -1173,14 +1217,14 @@ static void serve(struct sess *s)
 {
     struct scpd_err err = {0};
     for (;;) {
-        size_t plen;
+        size_t plen = 0;
         int r;
         while ((r = sftp_proto_frame(s->in + s->off, s->len - s->off, &plen, &err)) == 1) {
-            /* every handler finds room for its largest reply, and scratch space behind it */
-            if (sftp_out_room(&s->out) < SFTP_REPLY_MAX && flush(s) < 0)
+            if (sftp_out_room(&s->out) < SFTP_REPLY_SMALL && flush(s) < 0)
                 return;
             handle_packet(s, s->in + s->off, plen);
             s->off += plen;
+            plen = 0;
             if (s->dead)
                 return;
         }
@@ -1188,16 +1232,28 @@ static void serve(struct sess *s)
             violation(s, err.msg);
             return;
         }
+        /* the pending packet needs need bytes in all: make room, moving it to the front when the
+         * buffer's end is near, growing the buffer once for the first large packet */
+        size_t need = plen ? plen : 4;
         if (s->off == s->len) {
             s->off = s->len = 0;
-        } else if (SFTP_IN_CAP - s->len < SFTP_SLICE) {
+        } else if (s->off + need > s->incap || s->incap - s->len < s->incap / 4) {
             memmove(s->in, s->in + s->off, s->len - s->off);
             s->len -= s->off;
             s->off = 0;
         }
+        if (need > s->incap) {
+            uint8_t *nb = realloc(s->in, SFTP_IN_CAP);
+            if (!nb) {
+                violation(s, "out of memory");
+                return;
+            }
+            s->in = nb;
+            s->incap = SFTP_IN_CAP;
+        }
         if (flush(s) < 0)
             return;
-        size_t want = SFTP_IN_CAP - s->len < SFTP_SLICE ? SFTP_IN_CAP - s->len : SFTP_SLICE;
+        size_t want = s->incap - s->len < SFTP_SLICE ? s->incap - s->len : SFTP_SLICE;
         ssize_t n = s->io->read(s->io->ctx, s->in + s->len, want);
         if (n <= 0) {
             if (n < 0)
@@ -1218,12 +1274,13 @@ int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
     s->lc = (struct log_ctx){.sid = ctx->sid, .user = ctx->user, .peer = ctx->peer};
     for (int i = 0; i < LIM_SFTP_HANDLES; i++)
         s->h[i].spool = -1;
-    s->in = malloc(SFTP_IN_CAP);
-    s->outbuf = malloc(SFTP_OUT_CAP);
+    s->incap = SFTP_SMALL_CAP;
+    s->in = malloc(s->incap);
+    uint8_t *out = malloc(SFTP_SMALL_CAP);
     TRACE(s, true, "start user %s subsystem sftp", nz(ctx->user));
     log_info(&s->lc, "sftp: session start");
-    if (s->in && s->outbuf) {
-        sftp_out_init(&s->out, s->outbuf, SFTP_OUT_CAP);
+    if (s->in && out) {
+        sftp_out_init(&s->out, out, SFTP_SMALL_CAP);
         serve(s);
         flush(s);
     } else {
@@ -1245,7 +1302,7 @@ int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
              s->lasterr[0] ? ", " : "", s->lasterr);
     int rc = s->violation ? 1 : 0;
     free(s->in);
-    free(s->outbuf);
+    free(s->out.buf ? s->out.buf : out);
     free(s);
     return rc;
 }

@@ -703,6 +703,40 @@ static void test_download_pipelined(void **state)
     free(got);
 }
 
+/* Full-size WRITEs and READs, pipelined: the buffers grow from their small start. */
+static void test_large_packets(void **state)
+{
+    struct t *t = *state;
+    struct handle h;
+    enum { N = 3 };
+    uint8_t *data = malloc((size_t)N * LIM_SFTP_DATA);
+    char *got = malloc(LIM_SFTP_DATA + 1);
+    uint32_t ids[N + 1];
+    for (size_t i = 0; i < (size_t)N * LIM_SFTP_DATA; i++)
+        data[i] = (uint8_t)(i * 7 + i / 4093);
+    init(t);
+    assert_int_equal(open_file(t, "big.bin", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC,
+                               &h), 0);
+    for (int i = 0; i < N; i++)
+        ids[i] = req_write(t, &h, (uint64_t)i * LIM_SFTP_DATA, data + (size_t)i * LIM_SFTP_DATA,
+                           LIM_SFTP_DATA);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(expect_status(t, ids[i]).code, SFTP_FX_OK);
+    assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
+    assert_int_equal(open_file(t, "big.bin", SFTP_FXF_READ, &h), 0);
+    for (int i = 0; i <= N; i++)
+        ids[i] = req_read(t, &h, (uint64_t)i * LIM_SFTP_DATA, LIM_SFTP_DATA);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(read_reply(t, ids[i], got, LIM_SFTP_DATA + 1), LIM_SFTP_DATA);
+        assert_memory_equal(got, data + (size_t)i * LIM_SFTP_DATA, LIM_SFTP_DATA);
+    }
+    assert_int_equal(read_reply(t, ids[N], got, LIM_SFTP_DATA + 1), -1);
+    assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
+    assert_int_equal(stop(t), 0);
+    free(data);
+    free(got);
+}
+
 static void test_running_config(void **state)
 {
     struct t *t = *state;
@@ -1014,6 +1048,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_without_trunc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_pipelined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_packets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_and_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
