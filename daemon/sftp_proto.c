@@ -211,6 +211,21 @@ int sftp_proto_parse(const uint8_t *pkt, size_t len, struct sftp_req *req, struc
     return 0;
 }
 
+int sftp_proto_ext_paths(const struct sftp_req *req, struct sftp_str *out, size_t n,
+                         struct scpd_err *err)
+{
+    struct rd r = {.p = req->data.p, .len = req->data.len, .off = 0};
+    for (size_t i = 0; i < n; i++) {
+        if (rd_str(&r, &out[i]) < 0)
+            return scpd_err_set(err, SCPD_E_INVALID, "sftp: malformed %.*s request",
+                                (int)(req->ext.len > 64 ? 64 : req->ext.len),
+                                (const char *)req->ext.p);
+        if (out[i].len >= LIM_PATH_LEN)
+            return scpd_err_set(err, SCPD_E_LIMIT, "path longer than %d bytes", LIM_PATH_LEN - 1);
+    }
+    return 0;
+}
+
 int sftp_proto_cstr(const struct sftp_str *s, char *buf, size_t cap, struct scpd_err *err)
 {
     if (s->len >= cap)
@@ -541,39 +556,46 @@ int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err
         r = snprintf(ifs, sizeof(ifs), "%s:/%s", b.fs, b.rel);
     else if (b.len == 0)
         r = snprintf(ifs, sizeof(ifs), "bootflash:");
-    else if (strcspn(b.rel, ":") < strcspn(b.rel, "/"))   /* "a:b" is a name, not a prefix */
+    else if (strpbrk(b.rel, "/:") || strcmp(b.rel, "~") == 0)
+        /* spelled out: the resolver would read "a:b" as a file system and drop a leading "~" */
         r = snprintf(ifs, sizeof(ifs), "bootflash:/%s", b.rel);
-    else   /* relative to the home, bootflash:, where the bare virtual file names also live */
+    else   /* one name at the home, bootflash:, where the bare virtual file names also live */
         r = snprintf(ifs, sizeof(ifs), "%s", b.rel);
     if (r < 0 || (size_t)r >= sizeof(ifs))
         return scpd_err_set(err, SCPD_E_LIMIT, "%%Error opening path (too long)");
     return ifs_resolve(ifs, out, err);
 }
 
-int sftp_proto_realname(const struct ifs_path *p, char *buf, size_t cap)
+/* Whether buf maps back to p. */
+static bool same_file(const char *buf, const struct ifs_path *p)
 {
-    int r;
     struct ifs_path back;
     struct scpd_err e = {0};
-    switch (p->kind) {
-    case IFS_K_RUNNING:
+    return sftp_proto_path(buf, &back, &e) == 0 && back.kind == p->kind &&
+           strcmp(back.name, p->name) == 0;
+}
+
+int sftp_proto_realname(const struct ifs_path *p, char *buf, size_t cap)
+{
+    int fsl = (int)strcspn(p->name, ":");   /* "nvram" of "nvram:x" */
+    int r;
+    if (p->kind == IFS_K_RUNNING)
         r = snprintf(buf, cap, "/running-config");
-        break;
-    case IFS_K_STARTUP:
+    else if (p->kind == IFS_K_STARTUP)
         r = snprintf(buf, cap, "/startup-config");
-        break;
-    default:
-        if (p->fs != IFS_FS_BOOTFLASH) {
-            r = snprintf(buf, cap, "/%.*s%s%s", (int)strcspn(p->name, ":") + 1, p->name,
-                         p->rel[0] ? "/" : "", p->rel);
-            break;
-        }
+    else if (p->fs == IFS_FS_BOOTFLASH)
         r = snprintf(buf, cap, "/%s", p->rel);
-        /* a disk file named like a virtual file at the root needs its file system spelled out */
-        if (r > 0 && (size_t)r < cap && sftp_proto_path(buf, &back, &e) == 0 &&
-            back.kind != IFS_K_DISK)
-            r = snprintf(buf, cap, "/bootflash:/%s", p->rel);
-        break;
-    }
-    return r < 0 || (size_t)r >= cap ? -1 : 0;
+    else
+        r = snprintf(buf, cap, "/%.*s:%s%s", fsl, p->name, p->rel[0] ? "/" : "", p->rel);
+    if (r < 0 || (size_t)r >= cap)
+        return -1;
+    if (p->kind != IFS_K_DISK || same_file(buf, p))
+        return 0;
+    /* a name that reads as a virtual file or a file system ("running-config", "nvram:x") needs
+     * its own file system spelled out, the first name in the same component as the prefix */
+    r = snprintf(buf, cap, "/%.*s:/%s", fsl, p->name, p->rel);
+    if (r > 0 && (size_t)r < cap && same_file(buf, p))
+        return 0;
+    r = snprintf(buf, cap, "/%.*s:%s", fsl, p->name, p->rel);
+    return r > 0 && (size_t)r < cap && same_file(buf, p) ? 0 : -1;
 }

@@ -89,6 +89,11 @@ int sftp_proto_frame(const uint8_t *buf, size_t len, size_t *pkt_len, struct scp
  * (req->id is set when the packet had one, else 0). */
 int sftp_proto_parse(const uint8_t *pkt, size_t len, struct sftp_req *req, struct scpd_err *err);
 
+/* The arguments of an EXTENDED request that are n path strings (statvfs@openssh.com: 1,
+ * posix-rename@openssh.com: 2), from req->data. -1 with err when malformed or too long. */
+int sftp_proto_ext_paths(const struct sftp_req *req, struct sftp_str *out, size_t n,
+                         struct scpd_err *err);
+
 /* The request's name for traces and logs ("OPEN", "READ", ...; "TYPE-nn" when unknown). */
 const char *sftp_proto_type_name(uint8_t type);
 
@@ -160,7 +165,9 @@ int sftp_proto_longname(char *buf, size_t cap, const char *name, const struct sf
  * by the one resolver, ifs_resolve(). */
 int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err *err);
 
-/* The canonical SFTP form of a resolved path (what REALPATH answers); -1 if it does not fit. */
+/* The canonical SFTP form of a resolved path (what REALPATH answers); it maps back to the same
+ * file. -1 if it does not fit, or for a file no SFTP path reaches (a name like "nvram:x" below
+ * a bootflash: directory, which only SCP can create). */
 int sftp_proto_realname(const struct ifs_path *p, char *buf, size_t cap);
 
 #endif

@@ -328,8 +328,9 @@ static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
 
 static void do_init(struct sess *s, const struct sftp_req *q)
 {
-    static const char *const names[] = {"limits@openssh.com", "statvfs@openssh.com"};
-    static const char *const values[] = {"1", "2"};
+    static const char *const names[] = {"limits@openssh.com", "statvfs@openssh.com",
+                                        "posix-rename@openssh.com"};
+    static const char *const values[] = {"1", "2", "1"};
     TRACE(s, true, "recv INIT version %u", q->id);
     s->inited = true;
     sftp_out_version(&s->out, names, values, sizeof(names) / sizeof(names[0]));
@@ -345,7 +346,7 @@ static void do_realpath(struct sess *s, const struct sftp_req *q)
     if (resolve(s, q, &q->path, &p) < 0)
         return;
     if (sftp_proto_realname(&p, real, sizeof(real)) < 0) {
-        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: path too long");
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: %s has no SFTP path", p.name);
         return;
     }
     TRACE(s, false, "send NAME %s", real);
@@ -971,11 +972,75 @@ static void do_rmdir(struct sess *s, const struct sftp_req *q)
     unsupported(s, q->id, "removing a directory is not supported on this device");
 }
 
+/* RENAME of a file within its file system. ifs has no rename, so the file is copied through the
+ * one atomic upload path (times and mode kept) and the old name removed: the new name appears
+ * complete or not at all (WinSCP uploads to NAME.filepart and renames it). SFTP v3 refuses an
+ * existing target; posix-rename@openssh.com (replace) overwrites it. */
+static void rename_file(struct sess *s, const struct sftp_req *q, const struct sftp_str *from,
+                        const struct sftp_str *to, bool replace)
+{
+    struct ifs_path a, b;
+    struct ifs_stat st, tst;
+    struct scpd_err err = {0};
+    struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
+    uint8_t *buf = s->out.buf + s->out.len;   /* scratch: SFTP_REPLY_MAX is free (see serve) */
+    TRACE(s, true, "recv RENAME %.*s %.*s%s", (int)from->len, (const char *)from->p,
+          (int)to->len, (const char *)to->p, replace ? " (replace)" : "");
+    if (resolve(s, q, from, &a) < 0 || resolve(s, q, to, &b) < 0)
+        return;
+    if (a.kind != IFS_K_DISK || b.kind != IFS_K_DISK) {
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: %s cannot be renamed",
+                a.kind != IFS_K_DISK ? a.name : b.name);
+        return;
+    }
+    if (a.fs != b.fs) {
+        unsupported(s, q->id, "rename across file systems is not supported (copy the file)");
+        return;
+    }
+    if (ifs_stat(s->ctx->ifs, &a, &st, &err) < 0) {
+        status_err(s, q->id, &err);
+        return;
+    }
+    if (st.dir) {
+        unsupported(s, q->id, "renaming a directory is not supported on this device");
+        return;
+    }
+    if (strcmp(a.rel, b.rel) == 0) {
+        ok(s, q->id);
+        return;
+    }
+    if (ifs_stat(s->ctx->ifs, &b, &tst, &err) == 0 && (!replace || tst.dir)) {
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error renaming %s to %s (%s exists)", a.name,
+                b.name, b.name);
+        return;
+    }
+    struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &a, &st, &err);
+    struct ifs_writer *w = rd ? ifs_write_open(s->ctx->ifs, &b, st.size, st.mode, &who, &err)
+                              : NULL;
+    ssize_t n = 0;
+    while (w && (n = ifs_read(rd, buf, LIM_SFTP_DATA, &err)) > 0) {
+        if (ifs_write(w, buf, (size_t)n, &err) < 0) {
+            n = -1;
+            break;
+        }
+    }
+    int64_t times[2] = {st.mtime, st.atime};
+    if (!w || n < 0 || ifs_write_commit(w, times, NULL, &err) < 0 ||
+        ifs_unlink(s->ctx->ifs, &a, &err) < 0) {
+        if (w && n < 0)
+            ifs_write_abort(w);
+        ifs_read_close(rd);
+        status_err(s, q->id, &err);
+        return;
+    }
+    ifs_read_close(rd);
+    log_info(&s->lc, "sftp: renamed %s to %s", a.name, b.name);
+    ok(s, q->id);
+}
+
 static void do_rename(struct sess *s, const struct sftp_req *q)
 {
-    TRACE(s, true, "recv RENAME %.*s", (int)q->path.len, (const char *)q->path.p);
-    unsupported(s, q->id, "rename is not supported on this device (upload under the new name, "
-                          "then remove the old file)");
+    rename_file(s, q, &q->path, &q->path2, false);
 }
 
 static void do_links(struct sess *s, const struct sftp_req *q)
@@ -993,24 +1058,30 @@ static void ext_limits(struct sess *s, const struct sftp_req *q)
                     LIM_SFTP_HANDLES);
 }
 
+/* The n path arguments of an extension; on failure the reply is sent. */
+static int ext_paths(struct sess *s, const struct sftp_req *q, struct sftp_str *out, size_t n)
+{
+    struct scpd_err err = {0};
+    if (sftp_proto_ext_paths(q, out, n, &err) == 0)
+        return 0;
+    status(s, q->id, err.code == SCPD_E_LIMIT ? SFTP_FX_FAILURE : SFTP_FX_BAD_MESSAGE, err.msg);
+    return -1;
+}
+
+static void ext_posix_rename(struct sess *s, const struct sftp_req *q)
+{
+    struct sftp_str a[2];
+    if (ext_paths(s, q, a, 2) == 0)
+        rename_file(s, q, &a[0], &a[1], true);
+}
+
 static void ext_statvfs(struct sess *s, const struct sftp_req *q)
 {
-    struct sftp_req sub = *q;
+    struct sftp_str path;
     struct ifs_path p;
     struct scpd_err err = {0};
     uint64_t size, avail;
-    /* the request data is one string, the path */
-    const uint8_t *d = q->data.p;
-    uint32_t n = 0;
-    if (q->data.len >= 4)
-        n = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-    if (q->data.len < 4 || n > q->data.len - 4 || n >= LIM_PATH_LEN) {
-        status(s, q->id, SFTP_FX_BAD_MESSAGE, "sftp: malformed statvfs request");
-        return;
-    }
-    sub.path.p = d + 4;
-    sub.path.len = n;
-    if (resolve(s, q, &sub.path, &p) < 0)
+    if (ext_paths(s, q, &path, 1) < 0 || resolve(s, q, &path, &p) < 0)
         return;
     if (ifs_space(s->ctx->ifs, p.kind == IFS_K_DISK ? p.fs : IFS_FS_NVRAM, &size, &avail,
                   &err) < 0) {
@@ -1026,6 +1097,7 @@ static const struct {
 } sftp_extensions[] = {
     {"limits@openssh.com", ext_limits},
     {"statvfs@openssh.com", ext_statvfs},
+    {"posix-rename@openssh.com", ext_posix_rename},
 };
 
 static void do_extended(struct sess *s, const struct sftp_req *q)

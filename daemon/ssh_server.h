@@ -9,10 +9,13 @@
 struct scpd;
 struct ssh_server;
 
-/* Loads/creates host keys in DIR/keys, binds every d->opts.ssh_listen address (port 0: a free
- * port), prints "ssh listening on ADDR:PORT" on stdout for each, and serves until stopped. */
+/* Loads the host keys of DIR/keys (made by hostkey_ensure() at start-up; missing keys are an
+ * error naming the file), binds every d->opts.ssh_listen address (port 0: a free port; backlog
+ * 512; IPv6 as "[::1]:0"), prints "ssh listening on ADDR:PORT" on stdout for each, and serves
+ * until stopped. Needs d->store, d->aaa and d->ifs; d->stats and d->trace may be NULL. */
 struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err);
-/* Stops accepting, lets running transfers finish for a bounded time, then disconnects. */
+/* Stops accepting, lets running transfers finish for a bounded time (10 s), then disconnects the
+ * rest, joins every thread and frees everything. */
 void ssh_server_stop(struct ssh_server *s);   /* NULL is a no-op */
 
 #endif

@@ -83,6 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             path_roundtrip(&q.path);
             path_roundtrip(&q.path2);
+            struct sftp_str ext[2];
+            if (q.type == SFTP_EXTENDED && sftp_proto_ext_paths(&q, ext, 2, &err) == 0) {
+                inside(&ext[0], pkt, plen);
+                inside(&ext[1], pkt, plen);
+                path_roundtrip(&ext[0]);
+                path_roundtrip(&ext[1]);
+            }
             reply(&q);
         }
         off += plen;

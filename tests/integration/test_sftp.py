@@ -136,15 +136,37 @@ def test_sftp_batch(d, workdir):
     assert "ip scp server enable" in open(os.path.join(workdir, "rc.txt")).read()
 
 
-def test_sftp_unsupported_operations_say_so(d, workdir):
-    make_file(os.path.join(d.bootflash, "f.bin"), 10, seed=5)
+def test_sftp_rename_and_unsupported_operations(d, workdir):
+    make_file(os.path.join(d.bootflash, "f.bin"), 1000, seed=5)
     os.mkdir(os.path.join(d.bootflash, "dd"))
-    r = sftp_batch(d.ssh_port, workdir, ["rename f.bin g.bin"])
-    assert r.returncode != 0
+    ok(sftp_batch(d.ssh_port, workdir, ["rename f.bin dd/g.bin"]))   # posix-rename@openssh.com
+    assert not os.path.exists(os.path.join(d.bootflash, "f.bin"))
+    assert os.path.getsize(os.path.join(d.bootflash, "dd", "g.bin")) == 1000
     r = sftp_batch(d.ssh_port, workdir, ["rmdir dd"])
     assert r.returncode != 0
-    assert os.path.exists(os.path.join(d.bootflash, "f.bin"))
-    assert "rename is not supported" in d.log()
+    r = sftp_batch(d.ssh_port, workdir, ["chmod 777 dd/g.bin"])
+    assert r.returncode != 0
+    assert os.path.isdir(os.path.join(d.bootflash, "dd"))
+    assert "removing a directory is not supported" in d.log()
+    assert "changing the mode of an existing file is not supported" in d.log()
+
+
+def test_putty_sftp(d, workdir):
+    src = make_file(os.path.join(workdir, "w.bin"), 700000, seed=12)
+    fp = clients.host_fingerprint(d.data_dir)
+    base = ["-batch", "-P", str(d.ssh_port), "-pw", clients.PASSWORD, "-hostkey", fp]
+    run = lambda args: subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True,
+                                      text=True, timeout=120, cwd=workdir)
+    ok(run(["pscp", "-sftp"] + base + [src, clients.remote("bootflash:w.bin")]))
+    assert sha256(os.path.join(d.bootflash, "w.bin")) == sha256(src)
+    got = os.path.join(workdir, "got.bin")
+    ok(run(["pscp", "-sftp"] + base + [clients.remote("w.bin"), got]))
+    assert sha256(got) == sha256(src)
+    with open(os.path.join(workdir, "psftp.txt"), "w") as f:
+        f.write("ls\ncd nvram:\npwd\nget startup-config s.txt\n")
+    r = ok(run(["psftp"] + base + ["-b", "psftp.txt", "%s@%s" % (clients.USER, clients.HOST)]))
+    assert "w.bin" in r.stdout and "/nvram:" in r.stdout
+    assert "hostname" in open(os.path.join(workdir, "s.txt")).read()
 
 
 # ---- curl sftp:// ------------------------------------------------------------------------------
@@ -186,9 +208,13 @@ def test_paramiko_sftp(d, workdir):
         assert s.listdir("pdir") == []
         with pytest.raises(IOError):
             s.stat("missing.bin")
+        s.rename("p.bin", "r.bin")
         with pytest.raises(IOError) as e:
-            s.rename("p.bin", "r.bin")
-        assert "not supported" in str(e.value)
+            s.rename("r.bin", "pdir")          # SFTP v3: an existing target is refused
+        assert "exists" in str(e.value)
+        s.put(src, "q.bin")
+        s.posix_rename("q.bin", "r.bin")       # the OpenSSH extension replaces it
+        s.rename("r.bin", "p.bin")
         with s.open("running-config") as f:
             assert b"ip scp server enable" in f.read()
         s.close()

@@ -450,6 +450,9 @@ static void test_path_mapping(void **state)
         {"/bootflash:/running-config", "bootflash:running-config", IFS_K_DISK,
          "/bootflash:/running-config", 0},
         {"/a:b", "bootflash:a:b", IFS_K_DISK, "/a:b", 0},   /* not a file system: a name */
+        {"~/~/v", "bootflash:~/~/v", IFS_K_DISK, "/~/~/v", 0},   /* "~" is a name here */
+        {"/~", "bootflash:~", IFS_K_DISK, "/~", 0},
+        {"/bootflash:nvram:x", "bootflash:nvram:x", IFS_K_DISK, "/bootflash:nvram:x", 0},
         {"/..", NULL, 0, NULL, SCPD_E_DENIED},
         {"../../etc/passwd", NULL, 0, NULL, SCPD_E_DENIED},
         {"/a/../../etc/passwd", NULL, 0, NULL, SCPD_E_DENIED},

@@ -778,11 +778,59 @@ static void test_listing_and_dirs(void **state)
     assert_int_equal(path_req(t, SFTP_REMOVE, "/sub").code, SFTP_FX_FAILURE);
     assert_int_equal(path_req(t, SFTP_REMOVE, "/running-config").code, SFTP_FX_FAILURE);
     assert_int_equal(path_req(t, SFTP_RMDIR, "/sub").code, SFTP_FX_OP_UNSUPPORTED);
-    st = path_req(t, SFTP_RENAME, "/b.txt");
-    assert_int_equal(st.code, SFTP_FX_OP_UNSUPPORTED);
-    assert_non_null(strstr(st.msg, "rename is not supported"));
     assert_int_equal(path_req(t, SFTP_READLINK, "/b.txt").code, SFTP_FX_OP_UNSUPPORTED);
     assert_int_equal(path_req(t, SFTP_OPENDIR, "/b.txt").code, SFTP_FX_FAILURE);
+}
+
+static struct status rename_(struct t *t, const char *from, const char *to, bool posix)
+{
+    struct msg *m = calloc(1, sizeof(*m));
+    uint32_t id = m_begin(t, m, posix ? SFTP_EXTENDED : SFTP_RENAME);
+    if (posix)
+        m_str(m, "posix-rename@openssh.com");
+    m_str(m, from);
+    m_str(m, to);
+    m_send(t, m);
+    free(m);
+    return expect_status(t, id);
+}
+
+static void test_rename(void **state)
+{
+    struct t *t = *state;
+    struct status st;
+    struct sftp_attrs a;
+    char link[600];
+    init(t);
+    fx_put(t->f, "img.filepart", "image data");
+    fx_put(t->f, "other.txt", "other");
+    assert_int_equal(path_req(t, SFTP_MKDIR, "/d").code, SFTP_FX_OK);
+    assert_int_equal(rename_(t, "/img.filepart", "/d/img.bin", false).code, SFTP_FX_OK);
+    char *s = fx_get(t->f, "d/img.bin");
+    assert_string_equal(s, "image data");
+    free(s);
+    assert_null(fx_get(t->f, "img.filepart"));
+    /* SFTP v3: an existing target is refused; posix-rename replaces it */
+    st = rename_(t, "/other.txt", "/d/img.bin", false);
+    assert_int_equal(st.code, SFTP_FX_FAILURE);
+    assert_non_null(strstr(st.msg, "exists"));
+    assert_int_equal(rename_(t, "other.txt", "bootflash:d/img.bin", true).code, SFTP_FX_OK);
+    s = fx_get(t->f, "d/img.bin");
+    assert_string_equal(s, "other");
+    free(s);
+    assert_int_equal(rename_(t, "/d/img.bin", "/d/img.bin", false).code, SFTP_FX_OK);
+    assert_int_equal(rename_(t, "/missing", "/x", false).code, SFTP_FX_NO_SUCH_FILE);
+    assert_int_equal(rename_(t, "/d", "/e", false).code, SFTP_FX_OP_UNSUPPORTED);
+    assert_int_equal(rename_(t, "/d/img.bin", "/nvram:img.bin", false).code,
+                     SFTP_FX_OP_UNSUPPORTED);
+    assert_int_equal(rename_(t, "/d/img.bin", "/running-config", true).code, SFTP_FX_FAILURE);
+    assert_int_equal(rename_(t, "/d/img.bin", "/../x", false).code, SFTP_FX_PERMISSION_DENIED);
+    snprintf(link, sizeof(link), "%s/lnk", t->f->boot);
+    assert_int_equal(symlink(t->f->outside, link), 0);
+    assert_int_equal(rename_(t, "/d/img.bin", "/lnk/x", false).code, SFTP_FX_PERMISSION_DENIED);
+    assert_int_equal(fx_entries(t->f->outside), 0);
+    assert_int_equal(stat_(t, "/d/img.bin", &a), 0);
+    assert_int_equal(fx_temps(t->f), 0);
 }
 
 static void test_escapes_and_symlinks(void **state)
@@ -968,6 +1016,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_download_pipelined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_and_dirs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escapes_and_symlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handle_limit_and_bad_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_space_limit, setup, teardown),
