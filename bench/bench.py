@@ -850,6 +850,49 @@ def syscalls_per_mib(server, cfg, fn, base):
     return ", ".join(counts) or "(no syscall tracepoints)"
 
 
+def comm_cpu(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return comm, (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError):
+        return None, None
+
+
+def cpu_split(server, cfg, fn):
+    """Who is busy during one more copy: CPU of each server and client process (by name) as a
+    share of the copy's wall time, sampled from /proc every 20 ms (a process that ends loses at
+    most its last 20 ms). A process near 100% is the one that bounds the copy."""
+    me, first, last, done = os.getpid(), {}, {}, threading.Event()
+    before = set(proc_tree(me))
+
+    def sample():
+        while not done.is_set():
+            ours = set(proc_tree(server.proc.pid))
+            for pid in proc_tree(me):
+                if pid == me:
+                    continue
+                comm, t = comm_cpu(pid)
+                if t is not None:
+                    first.setdefault(pid, t if pid in before else 0.0)
+                    last[pid] = (("server " if pid in ours else "client ") + comm, t)
+            time.sleep(0.02)
+    th = threading.Thread(target=sample)
+    th.start()
+    t0 = time.monotonic()
+    fn(server, cfg, cfg.profile_cipher)
+    wall = time.monotonic() - t0
+    done.set()
+    th.join()
+    share = {}
+    for pid, (comm, t) in last.items():
+        share[comm] = share.get(comm, 0.0) + (t - first[pid]) / wall * 100
+    return ", ".join("%s %.0f%%" % kv for kv in sorted(share.items(), key=lambda kv: -kv[1])
+                     if kv[1] >= 1)
+
+
 def profile(servers, cfg):
     """perf record on each server during one upload and one download (--profile-cipher); writes
     perf.data and a flat report per case to the results directory and prints the top entries."""
@@ -888,6 +931,8 @@ def profile(servers, cfg):
             print("== %s %s (%s)\n%s" % (s.name, what, ", ".join(
                 "%s %.2f" % kv for kv in figures.items()), "\n".join(top)), flush=True)
             print("   system calls per MiB: " + syscalls_per_mib(s, cfg, fn, base), flush=True)
+            print("   CPU of each process, % of the copy's wall time: " + cpu_split(s, cfg, fn),
+                  flush=True)
 
 
 def main():
