@@ -781,7 +781,7 @@ static void do_write(struct sess *s, const struct sftp_req *q)
     s->bytes += len;
     if (h->x)
         stats_xfer_progress(h->x, len);
-    ok(s, q->id);
+    sftp_out_status(&s->out, q->id, SFTP_FX_OK, "");   /* data requests are traced at CLOSE */
 }
 
 /* ---- CLOSE ------------------------------------------------------------------------------------------ */
