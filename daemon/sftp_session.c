@@ -547,15 +547,23 @@ static void open_read(struct sess *s, const struct sftp_req *q, const struct ifs
     handle_reply(s, q->id, h);
 }
 
-/* An unnamed file in the temporary directory: it vanishes with its descriptor. */
+/* An unnamed file in the temporary directory ($TMPDIR if absolute, else /tmp): it vanishes with
+ * its descriptor, also when the daemon dies. Where O_TMPFILE is not supported, a named file is
+ * unlinked at once. */
 static int spool_open(struct scpd_err *err)
 {
-    const char *dir = getenv("TMPDIR");
-    int fd = open(dir && dir[0] == '/' ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && dir)
-        fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    const char *env = getenv("TMPDIR");
+    const char *dir = env && env[0] == '/' && strlen(env) < 200 ? env : "/tmp";
+    char name[256];
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != ENOSPC && errno != EDQUOT) {
+        snprintf(name, sizeof(name), "%s/.scpd-sftp-XXXXXX", dir);
+        fd = mkostemp(name, O_CLOEXEC);
+        if (fd >= 0)
+            unlink(name);
+    }
     if (fd < 0)
-        return scpd_err_set(err, SCPD_E_IO, "%%Error: no room for the upload (%s)",
+        return scpd_err_set(err, SCPD_E_IO, "%%Error: no room for the upload in %s (%s)", dir,
                             strerror(errno));
     return fd;
 }

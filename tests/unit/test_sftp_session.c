@@ -612,6 +612,13 @@ static void test_open_flags(void **state)
                      SFTP_FX_OP_UNSUPPORTED);
     assert_int_equal(open_file(t, "/", SFTP_FXF_READ, &h), SFTP_FX_FAILURE);
     assert_int_equal(open_file(t, "/", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), SFTP_FX_FAILURE);
+    /* no spool, no upload: said at OPEN */
+    setenv("TMPDIR", "/nonexistent-scpd-test", 1);
+    assert_int_equal(open_(t, SFTP_OPEN, "n.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, 0, &h, &st),
+                     SFTP_FX_FAILURE);
+    unsetenv("TMPDIR");
+    assert_non_null(strstr(st.msg, "no room for the upload in /nonexistent-scpd-test"));
+    assert_null(fx_get(t->f, "n.txt"));
 }
 
 static uint32_t fsetstat_size(struct t *t, const struct handle *h, uint64_t size)
