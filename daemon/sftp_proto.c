@@ -98,15 +98,15 @@ static const struct {
     const char *name;
     const char *fields;
 } sftp_requests[] = {
-    {SFTP_OPEN, "OPEN", "pfa"},         {SFTP_CLOSE, "CLOSE", "h"},
-    {SFTP_READ, "READ", "hol"},         {SFTP_WRITE, "WRITE", "hod"},
-    {SFTP_LSTAT, "LSTAT", "p"},         {SFTP_FSTAT, "FSTAT", "h"},
-    {SFTP_SETSTAT, "SETSTAT", "pa"},    {SFTP_FSETSTAT, "FSETSTAT", "ha"},
-    {SFTP_OPENDIR, "OPENDIR", "p"},     {SFTP_READDIR, "READDIR", "h"},
-    {SFTP_REMOVE, "REMOVE", "p"},       {SFTP_MKDIR, "MKDIR", "pa"},
-    {SFTP_RMDIR, "RMDIR", "p"},         {SFTP_REALPATH, "REALPATH", "p"},
-    {SFTP_STAT, "STAT", "p"},           {SFTP_RENAME, "RENAME", "pq"},
-    {SFTP_READLINK, "READLINK", "p"},   {SFTP_SYMLINK, "SYMLINK", "pq"},
+    {SFTP_OPEN, "OPEN", "pfa"},       {SFTP_CLOSE, "CLOSE", "h"},
+    {SFTP_READ, "READ", "hol"},       {SFTP_WRITE, "WRITE", "hod"},
+    {SFTP_LSTAT, "LSTAT", "p"},       {SFTP_FSTAT, "FSTAT", "h"},
+    {SFTP_SETSTAT, "SETSTAT", "pa"},  {SFTP_FSETSTAT, "FSETSTAT", "ha"},
+    {SFTP_OPENDIR, "OPENDIR", "p"},   {SFTP_READDIR, "READDIR", "h"},
+    {SFTP_REMOVE, "REMOVE", "p"},     {SFTP_MKDIR, "MKDIR", "pa"},
+    {SFTP_RMDIR, "RMDIR", "p"},       {SFTP_REALPATH, "REALPATH", "p"},
+    {SFTP_STAT, "STAT", "p"},         {SFTP_RENAME, "RENAME", "pq"},
+    {SFTP_READLINK, "READLINK", "p"}, {SFTP_SYMLINK, "SYMLINK", "pq"},
     {SFTP_EXTENDED, "EXTENDED", "e"},
 };
 #define N_REQUESTS (sizeof(sftp_requests) / sizeof(sftp_requests[0]))
@@ -191,7 +191,7 @@ int sftp_proto_parse(const uint8_t *pkt, size_t len, struct sftp_req *req, struc
                             sftp_proto_type_name(req->type),
                             req->type == SFTP_INIT ? "a version" : "a request id");
     if (req->type == SFTP_INIT)
-        return 0;   /* extension pairs of a newer client are ignored, as the draft allows */
+        return 0; /* extension pairs of a newer client are ignored, as the draft allows */
     size_t i;
     for (i = 0; i < N_REQUESTS && sftp_requests[i].type != req->type; i++)
         ;
@@ -236,7 +236,8 @@ int sftp_proto_cstr(const struct sftp_str *s, char *buf, size_t cap, struct scpd
     return 0;
 }
 
-/* ---- writing ---------------------------------------------------------------------------------- */
+/* ---- writing ----------------------------------------------------------------------------------
+ */
 
 void sftp_out_init(struct sftp_out *o, uint8_t *buf, size_t cap)
 {
@@ -347,8 +348,8 @@ int sftp_out_status(struct sftp_out *o, uint32_t id, uint32_t code, const char *
 {
     if (begin(o, SFTP_STATUS, id, true) < 0)
         return -1;
-    return end(o, put_u32(o, code) < 0 || put_cstr(o, msg ? msg : "") < 0 || put_cstr(o, "") < 0
-                      ? -1 : 0);
+    return end(
+        o, put_u32(o, code) < 0 || put_cstr(o, msg ? msg : "") < 0 || put_cstr(o, "") < 0 ? -1 : 0);
 }
 
 int sftp_out_handle(struct sftp_out *o, uint32_t id, const void *handle, uint32_t len)
@@ -370,7 +371,7 @@ int sftp_out_data_begin(struct sftp_out *o, uint32_t id, uint8_t **dst, size_t m
     if (max > UINT32_MAX || o->cap - o->len < 13 + max)
         return -1;
     begin(o, SFTP_DATA, id, true);
-    put_u32(o, 0);   /* the data length, set by sftp_out_data_end() */
+    put_u32(o, 0); /* the data length, set by sftp_out_data_end() */
     *dst = o->buf + o->len;
     return 0;
 }
@@ -428,8 +429,8 @@ static int ext_reply(struct sftp_out *o, uint32_t id, const uint64_t *v, size_t 
     return end(o, r);
 }
 
-int sftp_out_limits(struct sftp_out *o, uint32_t id, uint64_t packet, uint64_t read,
-                    uint64_t write, uint64_t handles)
+int sftp_out_limits(struct sftp_out *o, uint32_t id, uint64_t packet, uint64_t read, uint64_t write,
+                    uint64_t handles)
 {
     const uint64_t v[] = {packet, read, write, handles};
     return ext_reply(o, id, v, 4);
@@ -438,8 +439,8 @@ int sftp_out_limits(struct sftp_out *o, uint32_t id, uint64_t packet, uint64_t r
 int sftp_out_statvfs(struct sftp_out *o, uint32_t id, uint64_t size, uint64_t avail)
 {
     /* bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax */
-    const uint64_t v[] = {1024, 1024, size / 1024, avail / 1024, avail / 1024, 0, 0, 0, 0, 0,
-                          LIM_NAME_LEN};
+    const uint64_t v[] = {1024, 1024, size / 1024, avail / 1024, avail / 1024, 0, 0,
+                          0,    0,    0,           LIM_NAME_LEN};
     return ext_reply(o, id, v, sizeof(v) / sizeof(v[0]));
 }
 
@@ -467,12 +468,13 @@ int sftp_proto_longname(char *buf, size_t cap, const char *name, const struct sf
     else
         snprintf(when, sizeof(when), "%s %2d  %4d", months[tm.tm_mon % 12], tm.tm_mday,
                  tm.tm_year + 1900);
-    int n = snprintf(buf, cap, "%s %4u %-8u %-8u %12llu %s %s", mode, S_ISDIR(p) ? 2u : 1u,
-                     a->uid, a->gid, (unsigned long long)a->size, when, name);
+    int n = snprintf(buf, cap, "%s %4u %-8u %-8u %12llu %s %s", mode, S_ISDIR(p) ? 2u : 1u, a->uid,
+                     a->gid, (unsigned long long)a->size, when, name);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* ---- paths ------------------------------------------------------------------------------------ */
+/* ---- paths ------------------------------------------------------------------------------------
+ */
 
 /* Whether "prefix:" names a file system of the IFS. The resolver's own table decides (only an
  * unknown file system is SCPD_E_INVALID for a bare "prefix:"), so there is no second list here. */
@@ -493,13 +495,12 @@ static bool fs_prefix(const char *c, size_t n, size_t *plen)
 }
 
 struct pbuild {
-    char fs[32];                 /* "" (bootflash: as home) or the prefix as written */
+    char fs[32]; /* "" (bootflash: as home) or the prefix as written */
     char rel[LIM_PATH_LEN];
     size_t len;
 };
 
-static int push(struct pbuild *b, const char *c, size_t n, const char *whole,
-                struct scpd_err *err)
+static int push(struct pbuild *b, const char *c, size_t n, const char *whole, struct scpd_err *err)
 {
     if (n == 0 || (n == 1 && c[0] == '.'))
         return 0;
@@ -508,19 +509,23 @@ static int push(struct pbuild *b, const char *c, size_t n, const char *whole,
             while (b->len > 0 && b->rel[b->len - 1] != '/')
                 b->len--;
             if (b->len > 0)
-                b->len--;   /* the separator */
+                b->len--; /* the separator */
             return 0;
         }
         if (b->fs[0]) {
-            b->fs[0] = '\0';   /* "/nvram:/.." is the home, "/" */
+            b->fs[0] = '\0'; /* "/nvram:/.." is the home, "/" */
             return 0;
         }
-        return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %.400s ('..' leaves the file "
-                                                "system root)", whole);
+        return scpd_err_set(err, SCPD_E_DENIED,
+                            "%%Error opening %.400s ('..' leaves the file "
+                            "system root)",
+                            whole);
     }
     if (b->len + 1 + n >= sizeof(b->rel))
-        return scpd_err_set(err, SCPD_E_LIMIT, "%%Error opening %.400s (path longer than %d "
-                                               "bytes)", whole, LIM_PATH_LEN - 1);
+        return scpd_err_set(err, SCPD_E_LIMIT,
+                            "%%Error opening %.400s (path longer than %d "
+                            "bytes)",
+                            whole, LIM_PATH_LEN - 1);
     if (b->len)
         b->rel[b->len++] = '/';
     memcpy(b->rel + b->len, c, n);
@@ -557,7 +562,7 @@ int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err
     else if (strpbrk(b.rel, "/:") || strcmp(b.rel, "~") == 0)
         /* spelled out: the resolver would read "a:b" as a file system and drop a leading "~" */
         r = snprintf(ifs, sizeof(ifs), "bootflash:/%s", b.rel);
-    else   /* one name at the home, bootflash:, where the bare virtual file names also live */
+    else /* one name at the home, bootflash:, where the bare virtual file names also live */
         r = snprintf(ifs, sizeof(ifs), "%s", b.rel);
     if (r < 0 || (size_t)r >= sizeof(ifs))
         return scpd_err_set(err, SCPD_E_LIMIT, "%%Error opening path (too long)");
@@ -575,7 +580,7 @@ static bool same_file(const char *buf, const struct ifs_path *p)
 
 int sftp_proto_realname(const struct ifs_path *p, char *buf, size_t cap)
 {
-    int fsl = (int)strcspn(p->name, ":");   /* "nvram" of "nvram:x" */
+    int fsl = (int)strcspn(p->name, ":"); /* "nvram" of "nvram:x" */
     int r;
     if (p->kind == IFS_K_RUNNING)
         r = snprintf(buf, cap, "/running-config");

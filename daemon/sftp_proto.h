@@ -20,40 +20,67 @@ struct ifs_path;
 #define SFTP_VERSION 3
 
 enum sftp_type {
-    SFTP_INIT = 1, SFTP_VERSION_REPLY = 2, SFTP_OPEN = 3, SFTP_CLOSE = 4, SFTP_READ = 5,
-    SFTP_WRITE = 6, SFTP_LSTAT = 7, SFTP_FSTAT = 8, SFTP_SETSTAT = 9, SFTP_FSETSTAT = 10,
-    SFTP_OPENDIR = 11, SFTP_READDIR = 12, SFTP_REMOVE = 13, SFTP_MKDIR = 14, SFTP_RMDIR = 15,
-    SFTP_REALPATH = 16, SFTP_STAT = 17, SFTP_RENAME = 18, SFTP_READLINK = 19, SFTP_SYMLINK = 20,
-    SFTP_STATUS = 101, SFTP_HANDLE = 102, SFTP_DATA = 103, SFTP_NAME = 104, SFTP_ATTRS = 105,
-    SFTP_EXTENDED = 200, SFTP_EXTENDED_REPLY = 201,
+    SFTP_INIT = 1,
+    SFTP_VERSION_REPLY = 2,
+    SFTP_OPEN = 3,
+    SFTP_CLOSE = 4,
+    SFTP_READ = 5,
+    SFTP_WRITE = 6,
+    SFTP_LSTAT = 7,
+    SFTP_FSTAT = 8,
+    SFTP_SETSTAT = 9,
+    SFTP_FSETSTAT = 10,
+    SFTP_OPENDIR = 11,
+    SFTP_READDIR = 12,
+    SFTP_REMOVE = 13,
+    SFTP_MKDIR = 14,
+    SFTP_RMDIR = 15,
+    SFTP_REALPATH = 16,
+    SFTP_STAT = 17,
+    SFTP_RENAME = 18,
+    SFTP_READLINK = 19,
+    SFTP_SYMLINK = 20,
+    SFTP_STATUS = 101,
+    SFTP_HANDLE = 102,
+    SFTP_DATA = 103,
+    SFTP_NAME = 104,
+    SFTP_ATTRS = 105,
+    SFTP_EXTENDED = 200,
+    SFTP_EXTENDED_REPLY = 201,
 };
 
 enum sftp_status {
-    SFTP_FX_OK = 0, SFTP_FX_EOF = 1, SFTP_FX_NO_SUCH_FILE = 2, SFTP_FX_PERMISSION_DENIED = 3,
-    SFTP_FX_FAILURE = 4, SFTP_FX_BAD_MESSAGE = 5, SFTP_FX_NO_CONNECTION = 6,
-    SFTP_FX_CONNECTION_LOST = 7, SFTP_FX_OP_UNSUPPORTED = 8,
+    SFTP_FX_OK = 0,
+    SFTP_FX_EOF = 1,
+    SFTP_FX_NO_SUCH_FILE = 2,
+    SFTP_FX_PERMISSION_DENIED = 3,
+    SFTP_FX_FAILURE = 4,
+    SFTP_FX_BAD_MESSAGE = 5,
+    SFTP_FX_NO_CONNECTION = 6,
+    SFTP_FX_CONNECTION_LOST = 7,
+    SFTP_FX_OP_UNSUPPORTED = 8,
 };
 
 /* SSH_FXP_OPEN pflags */
-#define SFTP_FXF_READ   0x01u
-#define SFTP_FXF_WRITE  0x02u
+#define SFTP_FXF_READ 0x01u
+#define SFTP_FXF_WRITE 0x02u
 #define SFTP_FXF_APPEND 0x04u
-#define SFTP_FXF_CREAT  0x08u
-#define SFTP_FXF_TRUNC  0x10u
-#define SFTP_FXF_EXCL   0x20u
+#define SFTP_FXF_CREAT 0x08u
+#define SFTP_FXF_TRUNC 0x10u
+#define SFTP_FXF_EXCL 0x20u
 
 /* ATTRS flags */
-#define SFTP_ATTR_SIZE        0x00000001u
-#define SFTP_ATTR_UIDGID      0x00000002u
+#define SFTP_ATTR_SIZE 0x00000001u
+#define SFTP_ATTR_UIDGID 0x00000002u
 #define SFTP_ATTR_PERMISSIONS 0x00000004u
-#define SFTP_ATTR_ACMODTIME   0x00000008u
-#define SFTP_ATTR_EXTENDED    0x80000000u
+#define SFTP_ATTR_ACMODTIME 0x00000008u
+#define SFTP_ATTR_EXTENDED 0x80000000u
 
 struct sftp_attrs {
     uint32_t flags;
     uint64_t size;
     uint32_t uid, gid;
-    uint32_t perm;             /* with the file type bits (S_IFREG, S_IFDIR) when sent */
+    uint32_t perm; /* with the file type bits (S_IFREG, S_IFDIR) when sent */
     uint32_t atime, mtime;
 };
 
@@ -66,17 +93,17 @@ struct sftp_str {
 /* One parsed request. Only the fields of its type are set (see the table in sftp_proto.c). */
 struct sftp_req {
     uint8_t type;
-    uint32_t id;               /* request id; for INIT the client's version */
-    struct sftp_str path;      /* OPEN, *STAT, SETSTAT, OPENDIR, REMOVE, MKDIR, RMDIR, REALPATH,
-                                  RENAME (old), READLINK, SYMLINK (link path) */
-    struct sftp_str path2;     /* RENAME (new), SYMLINK (target) */
-    struct sftp_str handle;    /* CLOSE, READ, WRITE, FSTAT, FSETSTAT, READDIR */
-    struct sftp_str data;      /* WRITE */
-    struct sftp_str ext;       /* EXTENDED: the request name; its data is in data */
-    uint32_t pflags;           /* OPEN */
-    uint64_t offset;           /* READ, WRITE */
-    uint32_t len;              /* READ */
-    struct sftp_attrs attrs;   /* OPEN, SETSTAT, FSETSTAT, MKDIR */
+    uint32_t id;             /* request id; for INIT the client's version */
+    struct sftp_str path;    /* OPEN, *STAT, SETSTAT, OPENDIR, REMOVE, MKDIR, RMDIR, REALPATH,
+                                RENAME (old), READLINK, SYMLINK (link path) */
+    struct sftp_str path2;   /* RENAME (new), SYMLINK (target) */
+    struct sftp_str handle;  /* CLOSE, READ, WRITE, FSTAT, FSETSTAT, READDIR */
+    struct sftp_str data;    /* WRITE */
+    struct sftp_str ext;     /* EXTENDED: the request name; its data is in data */
+    uint32_t pflags;         /* OPEN */
+    uint64_t offset;         /* READ, WRITE */
+    uint32_t len;            /* READ */
+    struct sftp_attrs attrs; /* OPEN, SETSTAT, FSETSTAT, MKDIR */
 };
 
 /* Looks for one whole packet at buf. Returns 1 when one is there, 0 when more bytes are needed,
@@ -108,8 +135,8 @@ int sftp_proto_cstr(const struct sftp_str *s, char *buf, size_t cap, struct scpd
 struct sftp_out {
     uint8_t *buf;
     size_t len, cap;
-    size_t mark;               /* start of the packet being built (NAME, DATA) */
-    uint32_t count;            /* NAME entries so far */
+    size_t mark;    /* start of the packet being built (NAME, DATA) */
+    uint32_t count; /* NAME entries so far */
     size_t count_at;
 };
 
@@ -140,8 +167,8 @@ int sftp_out_name_add(struct sftp_out *o, const char *name, const char *longname
 void sftp_out_name_end(struct sftp_out *o);
 
 /* EXTENDED_REPLY of limits@openssh.com: packet, read and write lengths, open handles. */
-int sftp_out_limits(struct sftp_out *o, uint32_t id, uint64_t packet, uint64_t read,
-                    uint64_t write, uint64_t handles);
+int sftp_out_limits(struct sftp_out *o, uint32_t id, uint64_t packet, uint64_t read, uint64_t write,
+                    uint64_t handles);
 /* EXTENDED_REPLY of statvfs@openssh.com (block size 1 KiB: sizes in KiB). */
 int sftp_out_statvfs(struct sftp_out *o, uint32_t id, uint64_t size, uint64_t avail);
 

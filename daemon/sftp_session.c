@@ -44,15 +44,15 @@
 #include "store.h"
 #include "trace.h"
 
-#define SFTP_SLICE      (256u << 10)                     /* channel read; notes/libssh.md */
-#define SFTP_IN_CAP     (2 * ((size_t)LIM_SFTP_PACKET + 4))
-#define SFTP_REPLY_MAX  ((size_t)LIM_SFTP_DATA + 1024)   /* the largest reply (DATA) */
-#define SFTP_OUT_CAP    (2 * SFTP_REPLY_MAX)
-#define SFTP_SMALL_CAP  (64u << 10)    /* both buffers until a large packet or reply needs more */
-#define SFTP_REPLY_SMALL (8u << 10)    /* every reply but DATA and NAME fits in this */
-#define SFTP_NAMES_ROOM (32u << 10)    /* what a READDIR reply gets */
-#define SFTP_NAMES_MAX  128                               /* entries per READDIR reply */
-#define SFTP_HANDLE_LEN 8                                 /* slot and generation, 4 bytes each */
+#define SFTP_SLICE (256u << 10) /* channel read; notes/libssh.md */
+#define SFTP_IN_CAP (2 * ((size_t)LIM_SFTP_PACKET + 4))
+#define SFTP_REPLY_MAX ((size_t)LIM_SFTP_DATA + 1024) /* the largest reply (DATA) */
+#define SFTP_OUT_CAP (2 * SFTP_REPLY_MAX)
+#define SFTP_SMALL_CAP (64u << 10)  /* both buffers until a large packet or reply needs more */
+#define SFTP_REPLY_SMALL (8u << 10) /* every reply but DATA and NAME fits in this */
+#define SFTP_NAMES_ROOM (32u << 10) /* what a READDIR reply gets */
+#define SFTP_NAMES_MAX 128          /* entries per READDIR reply */
+#define SFTP_HANDLE_LEN 8           /* slot and generation, 4 bytes each */
 
 enum hkind { H_FREE = 0, H_READ, H_WRITE, H_DIR };
 
@@ -60,21 +60,21 @@ struct handle {
     enum hkind kind;
     uint32_t gen;
     struct ifs_path path;
-    struct ifs_stat st;          /* at open (H_READ: the size being served) */
+    struct ifs_stat st; /* at open (H_READ: the size being served) */
     struct stats_xfer *x;
-    uint64_t bytes;              /* data moved through the handle */
-    uint32_t ops;                /* READ/WRITE requests */
-    struct ifs_reader *rd;       /* H_READ */
+    uint64_t bytes;        /* data moved through the handle */
+    uint32_t ops;          /* READ/WRITE requests */
+    struct ifs_reader *rd; /* H_READ */
     uint64_t pos;
-    int spool;                   /* H_WRITE: the anonymous spool file */
-    uint64_t end, limit;         /* bytes in the spool; what the target may hold */
+    int spool;           /* H_WRITE: the anonymous spool file */
+    uint64_t end, limit; /* bytes in the spool; what the target may hold */
     unsigned mode;
     bool append, has_times, failed;
-    bool keep_old;               /* opened without TRUNC: the old content under the new (lazy) */
-    uint64_t old_size, seq_end;  /* ... its size; the end of the data written in order from 0 */
+    bool keep_old;              /* opened without TRUNC: the old content under the new (lazy) */
+    uint64_t old_size, seq_end; /* ... its size; the end of the data written in order from 0 */
     int64_t mtime, atime;
-    char ferr[512];              /* why a WRITE failed */
-    struct ifs_dirent *ents;     /* H_DIR */
+    char ferr[512];          /* why a WRITE failed */
+    struct ifs_dirent *ents; /* H_DIR */
     size_t n, next;
 };
 
@@ -82,9 +82,9 @@ struct sess {
     const struct scp_session_ctx *ctx;
     const struct scp_io *io;
     struct log_ctx lc;
-    uint8_t *in;                 /* channel input: in[off..len) not handled yet */
+    uint8_t *in; /* channel input: in[off..len) not handled yet */
     size_t off, len, incap;
-    struct sftp_out out;         /* its buffer is ours: SFTP_SMALL_CAP, then SFTP_OUT_CAP */
+    struct sftp_out out; /* its buffer is ours: SFTP_SMALL_CAP, then SFTP_OUT_CAP */
     struct handle h[LIM_SFTP_HANDLES];
     uint32_t gen;
     bool inited, dead, violation;
@@ -99,24 +99,25 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
-#define TRACE(s, in, ...)                                                                        \
-    do {                                                                                         \
-        if ((s)->ctx->trace && trace_on((s)->ctx->trace))                                        \
-            trace_emit((s)->ctx->trace, (s)->ctx->sid, nz((s)->ctx->peer), in, "sftp "           \
-                       __VA_ARGS__);                                                             \
+#define TRACE(s, in, ...)                                                                          \
+    do {                                                                                           \
+        if ((s)->ctx->trace && trace_on((s)->ctx->trace))                                          \
+            trace_emit((s)->ctx->trace, (s)->ctx->sid, nz((s)->ctx->peer), in,                     \
+                       "sftp " __VA_ARGS__);                                                       \
     } while (0)
 
-/* ---- replies ---------------------------------------------------------------------------------- */
+/* ---- replies ----------------------------------------------------------------------------------
+ */
 
 static const char *const status_names[] = {
-    "OK", "EOF", "NO_SUCH_FILE", "PERMISSION_DENIED", "FAILURE", "BAD_MESSAGE",
-    "NO_CONNECTION", "CONNECTION_LOST", "OP_UNSUPPORTED",
+    "OK",          "EOF",           "NO_SUCH_FILE",    "PERMISSION_DENIED", "FAILURE",
+    "BAD_MESSAGE", "NO_CONNECTION", "CONNECTION_LOST", "OP_UNSUPPORTED",
 };
 
 static void status(struct sess *s, uint32_t id, uint32_t code, const char *msg)
 {
     TRACE(s, false, "send STATUS %s%s%s", code < 9 ? status_names[code] : "?",
-              msg && msg[0] ? " " : "", nz(msg));
+          msg && msg[0] ? " " : "", nz(msg));
     /* a missing file is routine (clients probe their targets with STAT) */
     if (code == SFTP_FX_NO_SUCH_FILE)
         log_debug(&s->lc, "sftp: request %u: %s", id, nz(msg));
@@ -141,8 +142,8 @@ static void status_err(struct sess *s, uint32_t id, const struct scpd_err *e)
     status(s, id, code, e->msg[0] ? e->msg : "%Error (no reason given)");
 }
 
-__attribute__((format(printf, 4, 5)))
-static void statusf(struct sess *s, uint32_t id, uint32_t code, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void statusf(struct sess *s, uint32_t id,
+                                                          uint32_t code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -191,7 +192,8 @@ static int out_reserve(struct sess *s, size_t need)
     return 0;
 }
 
-/* LIM_SFTP_DATA bytes of scratch space behind the pending replies (the next reply overwrites it). */
+/* LIM_SFTP_DATA bytes of scratch space behind the pending replies (the next reply overwrites it).
+ */
 static uint8_t *scratch(struct sess *s, struct scpd_err *err)
 {
     if (out_reserve(s, LIM_SFTP_DATA) < 0) {
@@ -201,7 +203,8 @@ static uint8_t *scratch(struct sess *s, struct scpd_err *err)
     return s->out.buf + s->out.len;
 }
 
-/* ---- attributes --------------------------------------------------------------------------------- */
+/* ---- attributes ---------------------------------------------------------------------------------
+ */
 
 static uint32_t clamp_time(int64_t t)
 {
@@ -218,7 +221,8 @@ static void to_attrs(const struct ifs_stat *st, struct sftp_attrs *a)
     a->mtime = clamp_time(st->mtime);
 }
 
-/* ---- paths and handles -------------------------------------------------------------------------- */
+/* ---- paths and handles --------------------------------------------------------------------------
+ */
 
 /* The request's path resolved; on failure the reply is sent and -1 returned. */
 static int resolve(struct sess *s, const struct sftp_req *q, const struct sftp_str *str,
@@ -226,8 +230,7 @@ static int resolve(struct sess *s, const struct sftp_req *q, const struct sftp_s
 {
     char path[LIM_PATH_LEN];
     struct scpd_err err = {0};
-    if (sftp_proto_cstr(str, path, sizeof(path), &err) == 0 &&
-        sftp_proto_path(path, p, &err) == 0)
+    if (sftp_proto_cstr(str, path, sizeof(path), &err) == 0 && sftp_proto_path(path, p, &err) == 0)
         return 0;
     if (s->ctx->stats && err.code != SCPD_E_NOTFOUND)
         stats_inc(s->ctx->stats, STATS_REFUSED_PATH, 1);
@@ -297,8 +300,8 @@ static struct stats_xfer *xfer_begin(struct sess *s, bool upload, const struct i
 {
     if (!s->ctx->stats)
         return NULL;
-    return stats_xfer_begin(s->ctx->stats, s->ctx->sid, nz(s->ctx->user), nz(s->ctx->peer),
-                            upload, p->name, size);
+    return stats_xfer_begin(s->ctx->stats, s->ctx->sid, nz(s->ctx->user), nz(s->ctx->peer), upload,
+                            p->name, size);
 }
 
 /* Releases a handle without committing anything (CLOSE of a read or dir handle, session end). */
@@ -340,14 +343,16 @@ static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
     if (!rd)
         return -1;
     while (pos < h->old_size && (n = ifs_read(rd, buf, LIM_SFTP_DATA, err)) > 0) {
-        uint64_t from = pos < h->seq_end ? h->seq_end - pos : 0;   /* the written part stays */
+        uint64_t from = pos < h->seq_end ? h->seq_end - pos : 0; /* the written part stays */
         if (from < (uint64_t)n) {
             size_t len = (size_t)((uint64_t)n - from);
             if (pos + from + len > h->limit ||
                 pwrite(h->spool, buf + from, len, (off_t)(pos + from)) != (ssize_t)len) {
                 ifs_read_close(rd);
-                return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no room to update "
-                                                       "it)", h->path.name);
+                return scpd_err_set(err, SCPD_E_LIMIT,
+                                    "%%Error writing %s (no room to update "
+                                    "it)",
+                                    h->path.name);
             }
         }
         pos += (uint64_t)n;
@@ -358,7 +363,8 @@ static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
     return n < 0 ? -1 : 0;
 }
 
-/* ---- INIT, REALPATH, STAT ----------------------------------------------------------------------- */
+/* ---- INIT, REALPATH, STAT -----------------------------------------------------------------------
+ */
 
 static void do_init(struct sess *s, const struct sftp_req *q)
 {
@@ -425,7 +431,8 @@ static void do_fstat(struct sess *s, const struct sftp_req *q)
     sftp_out_attrs(&s->out, q->id, &a);
 }
 
-/* ---- SETSTAT, FSETSTAT -------------------------------------------------------------------------- */
+/* ---- SETSTAT, FSETSTAT --------------------------------------------------------------------------
+ */
 
 /* ifs has no chmod: asking for the mode a file already has is fine, another one is refused. */
 static int mode_check(struct sess *s, uint32_t id, const struct sftp_attrs *a,
@@ -503,7 +510,7 @@ static void do_fsetstat(struct sess *s, const struct sftp_req *q)
     /* an upload in progress: everything applies at CLOSE */
     if (a->flags & SFTP_ATTR_SIZE) {
         if (h->keep_old && a->size <= h->seq_end)
-            h->keep_old = false;   /* the old content is cut away: nothing to merge */
+            h->keep_old = false; /* the old content is cut away: nothing to merge */
         if (merge_old(s, h, &err) < 0) {
             status_err(s, q->id, &err);
             return;
@@ -521,7 +528,8 @@ static void do_fsetstat(struct sess *s, const struct sftp_req *q)
     ok(s, q->id);
 }
 
-/* ---- OPEN ----------------------------------------------------------------------------------------- */
+/* ---- OPEN
+ * ----------------------------------------------------------------------------------------- */
 
 static void open_read(struct sess *s, const struct sftp_req *q, const struct ifs_path *p)
 {
@@ -542,8 +550,7 @@ static void open_read(struct sess *s, const struct sftp_req *q, const struct ifs
     h->rd = rd;
     h->st = st;
     h->x = xfer_begin(s, false, p, st.size);
-    log_info(&s->lc, "sftp: download of %s (%llu bytes)", p->name,
-             (unsigned long long)st.size);
+    log_info(&s->lc, "sftp: download of %s (%llu bytes)", p->name, (unsigned long long)st.size);
     handle_reply(s, q->id, h);
 }
 
@@ -584,8 +591,7 @@ static int parent_check(struct sess *s, const struct ifs_path *p, struct scpd_er
         return scpd_err_set(err, err->code, "%%Error opening %s (%s)", p->name,
                             err->code == SCPD_E_NOTFOUND ? "no such directory" : err->msg);
     if (!st.dir)
-        return scpd_err_set(err, SCPD_E_NOTFOUND, "%%Error opening %s (not a directory)",
-                            p->name);
+        return scpd_err_set(err, SCPD_E_NOTFOUND, "%%Error opening %s (not a directory)", p->name);
     return 0;
 }
 
@@ -652,8 +658,9 @@ static void do_open(struct sess *s, const struct sftp_req *q)
     if (resolve(s, q, &q->path, &p) < 0)
         return;
     if ((f & SFTP_FXF_READ) && (f & SFTP_FXF_WRITE))
-        unsupported(s, q->id, "opening a file for reading and writing at once is not supported "
-                              "(uploads replace the file when it is closed)");
+        unsupported(s, q->id,
+                    "opening a file for reading and writing at once is not supported "
+                    "(uploads replace the file when it is closed)");
     else if (f & SFTP_FXF_WRITE)
         open_write(s, q, &p);
     else if (f & SFTP_FXF_READ)
@@ -663,7 +670,8 @@ static void do_open(struct sess *s, const struct sftp_req *q)
                 p.name);
 }
 
-/* ---- READ, WRITE ---------------------------------------------------------------------------------- */
+/* ---- READ, WRITE
+ * ---------------------------------------------------------------------------------- */
 
 /* Positions the reader at off: forward by reading into scratch, backward by reopening. */
 static int read_seek(struct sess *s, struct handle *h, uint64_t off, uint8_t *scratch,
@@ -789,10 +797,11 @@ static void do_write(struct sess *s, const struct sftp_req *q)
     s->bytes += len;
     if (h->x)
         stats_xfer_progress(h->x, len);
-    sftp_out_status(&s->out, q->id, SFTP_FX_OK, "");   /* data requests are traced at CLOSE */
+    sftp_out_status(&s->out, q->id, SFTP_FX_OK, ""); /* data requests are traced at CLOSE */
 }
 
-/* ---- CLOSE ------------------------------------------------------------------------------------------ */
+/* ---- CLOSE
+ * ------------------------------------------------------------------------------------------ */
 
 /* Hands the spool to ifs: the one atomic upload path. 0, or -1 with err (and *detail). */
 static int commit(struct sess *s, struct handle *h, char **detail, struct scpd_err *err)
@@ -848,8 +857,8 @@ static void close_write(struct sess *s, const struct sftp_req *q, struct handle 
             char line[600];
             int n = snprintf(line, sizeof(line), "%s\r\n", err.msg);
             if (n > 0)
-                s->io->write_err(s->io->ctx, line, (size_t)n < sizeof(line) ? (size_t)n
-                                                                            : sizeof(line) - 1);
+                s->io->write_err(s->io->ctx, line,
+                                 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         }
         free(detail);
         xfer_end(s, h, "failed", err.msg);
@@ -885,7 +894,8 @@ static void do_close(struct sess *s, const struct sftp_req *q)
     ok(s, q->id);
 }
 
-/* ---- directories ------------------------------------------------------------------------------------ */
+/* ---- directories
+ * ------------------------------------------------------------------------------------ */
 
 static int dirent_cmp(const void *a, const void *b)
 {
@@ -908,7 +918,7 @@ static int add_root_virtuals(struct sess *s, struct handle *h)
         for (k = 0; k < h->n && strcmp(v[k].name, names[i]) != 0; k++)
             ;
         if (ifs_resolve(names[i], &p, &e) < 0 || ifs_stat(s->ctx->ifs, &p, &v[k].st, &e) < 0)
-            continue;   /* no store: not shown */
+            continue; /* no store: not shown */
         snprintf(v[k].name, sizeof(v[k].name), "%s", names[i]);
         if (k == h->n)
             h->n++;
@@ -1012,7 +1022,8 @@ static void do_remove(struct sess *s, const struct sftp_req *q)
     ok(s, q->id);
 }
 
-/* ---- what the IOS File System does not offer -------------------------------------------------------- */
+/* ---- what the IOS File System does not offer
+ * -------------------------------------------------------- */
 
 static void do_rmdir(struct sess *s, const struct sftp_req *q)
 {
@@ -1032,8 +1043,8 @@ static void rename_file(struct sess *s, const struct sftp_req *q, const struct s
     struct scpd_err err = {0};
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     uint8_t *buf;
-    TRACE(s, true, "recv RENAME %.*s %.*s%s", (int)from->len, (const char *)from->p,
-          (int)to->len, (const char *)to->p, replace ? " (replace)" : "");
+    TRACE(s, true, "recv RENAME %.*s %.*s%s", (int)from->len, (const char *)from->p, (int)to->len,
+          (const char *)to->p, replace ? " (replace)" : "");
     if (resolve(s, q, from, &a) < 0 || resolve(s, q, to, &b) < 0)
         return;
     if (a.kind != IFS_K_DISK || b.kind != IFS_K_DISK) {
@@ -1058,8 +1069,8 @@ static void rename_file(struct sess *s, const struct sftp_req *q, const struct s
         return;
     }
     if (ifs_stat(s->ctx->ifs, &b, &tst, &err) == 0 && (!replace || tst.dir)) {
-        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error renaming %s to %s (%s exists)", a.name,
-                b.name, b.name);
+        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error renaming %s to %s (%s exists)", a.name, b.name,
+                b.name);
         return;
     }
     if (!(buf = scratch(s, &err))) {
@@ -1067,8 +1078,8 @@ static void rename_file(struct sess *s, const struct sftp_req *q, const struct s
         return;
     }
     struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &a, &st, &err);
-    struct ifs_writer *w = rd ? ifs_write_open(s->ctx->ifs, &b, st.size, st.mode, &who, &err)
-                              : NULL;
+    struct ifs_writer *w =
+        rd ? ifs_write_open(s->ctx->ifs, &b, st.size, st.mode, &who, &err) : NULL;
     ssize_t n = 0;
     while (w && (n = ifs_read(rd, buf, LIM_SFTP_DATA, &err)) > 0) {
         if (ifs_write(w, buf, (size_t)n, &err) < 0) {
@@ -1102,7 +1113,8 @@ static void do_links(struct sess *s, const struct sftp_req *q)
     unsupported(s, q->id, "symbolic links are not supported on this device");
 }
 
-/* ---- extensions ------------------------------------------------------------------------------------- */
+/* ---- extensions
+ * ------------------------------------------------------------------------------------- */
 
 static void ext_limits(struct sess *s, const struct sftp_req *q)
 {
@@ -1135,8 +1147,8 @@ static void ext_statvfs(struct sess *s, const struct sftp_req *q)
     uint64_t size, avail;
     if (ext_paths(s, q, &path, 1) < 0 || resolve(s, q, &path, &p) < 0)
         return;
-    if (ifs_space(s->ctx->ifs, p.kind == IFS_K_DISK ? p.fs : IFS_FS_NVRAM, &size, &avail,
-                  &err) < 0) {
+    if (ifs_space(s->ctx->ifs, p.kind == IFS_K_DISK ? p.fs : IFS_FS_NVRAM, &size, &avail, &err) <
+        0) {
         status_err(s, q->id, &err);
         return;
     }
@@ -1166,18 +1178,19 @@ static void do_extended(struct sess *s, const struct sftp_req *q)
             (int)(q->ext.len > 64 ? 64 : q->ext.len), (const char *)q->ext.p);
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------------- */
+/* ---- dispatch
+ * --------------------------------------------------------------------------------------- */
 
 static const struct {
     uint8_t type;
     sftp_handler fn;
 } sftp_handlers[] = {
-    {SFTP_OPEN, do_open},         {SFTP_CLOSE, do_close},       {SFTP_READ, do_read},
-    {SFTP_WRITE, do_write},       {SFTP_LSTAT, do_stat},        {SFTP_STAT, do_stat},
-    {SFTP_FSTAT, do_fstat},       {SFTP_SETSTAT, do_setstat},   {SFTP_FSETSTAT, do_fsetstat},
-    {SFTP_OPENDIR, do_opendir},   {SFTP_READDIR, do_readdir},   {SFTP_REMOVE, do_remove},
-    {SFTP_MKDIR, do_mkdir},       {SFTP_RMDIR, do_rmdir},       {SFTP_REALPATH, do_realpath},
-    {SFTP_RENAME, do_rename},     {SFTP_READLINK, do_links},    {SFTP_SYMLINK, do_links},
+    {SFTP_OPEN, do_open},         {SFTP_CLOSE, do_close},     {SFTP_READ, do_read},
+    {SFTP_WRITE, do_write},       {SFTP_LSTAT, do_stat},      {SFTP_STAT, do_stat},
+    {SFTP_FSTAT, do_fstat},       {SFTP_SETSTAT, do_setstat}, {SFTP_FSETSTAT, do_fsetstat},
+    {SFTP_OPENDIR, do_opendir},   {SFTP_READDIR, do_readdir}, {SFTP_REMOVE, do_remove},
+    {SFTP_MKDIR, do_mkdir},       {SFTP_RMDIR, do_rmdir},     {SFTP_REALPATH, do_realpath},
+    {SFTP_RENAME, do_rename},     {SFTP_READLINK, do_links},  {SFTP_SYMLINK, do_links},
     {SFTP_EXTENDED, do_extended},
 };
 
@@ -1206,8 +1219,7 @@ static void handle_packet(struct sess *s, const uint8_t *pkt, size_t len)
     }
     if (r < 0) {
         TRACE(s, true, "recv %s <bad> %s", sftp_proto_type_name(q.type), err.msg);
-        status(s, q.id, err.code == SCPD_E_LIMIT ? SFTP_FX_FAILURE : SFTP_FX_BAD_MESSAGE,
-               err.msg);
+        status(s, q.id, err.code == SCPD_E_LIMIT ? SFTP_FX_FAILURE : SFTP_FX_BAD_MESSAGE, err.msg);
         return;
     }
     for (size_t i = 0; i < sizeof(sftp_handlers) / sizeof(sftp_handlers[0]); i++) {
@@ -1302,8 +1314,7 @@ int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
         handle_free(s, &s->h[i], "session ended before CLOSE");
     }
     if (open_files)
-        log_info(&s->lc, "sftp: %d upload(s) not closed: discarded, targets unchanged",
-                 open_files);
+        log_info(&s->lc, "sftp: %d upload(s) not closed: discarded, targets unchanged", open_files);
     TRACE(s, false, "end %llu bytes, %s%s%s", (unsigned long long)s->bytes,
           s->violation ? "failed" : "ok", s->lasterr[0] ? ": " : "", s->lasterr);
     log_info(&s->lc, "sftp: end, %llu bytes%s%s", (unsigned long long)s->bytes,

@@ -22,10 +22,9 @@ static void path_roundtrip(const struct sftp_str *s)
     char path[LIM_PATH_LEN], real[LIM_PATH_LEN + 16];
     struct ifs_path p, back;
     struct scpd_err err = {0};
-    if (sftp_proto_cstr(s, path, sizeof(path), &err) < 0 ||
-        sftp_proto_path(path, &p, &err) < 0)
+    if (sftp_proto_cstr(s, path, sizeof(path), &err) < 0 || sftp_proto_path(path, &p, &err) < 0)
         return;
-    for (const char *c = p.rel; p.kind == IFS_K_DISK && *c;) {   /* no ".." component */
+    for (const char *c = p.rel; p.kind == IFS_K_DISK && *c;) { /* no ".." component */
         size_t n = strcspn(c, "/");
         if (n == 2 && c[0] == '.' && c[1] == '.')
             abort();

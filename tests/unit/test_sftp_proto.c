@@ -14,7 +14,8 @@
 #include "ifs.h"
 #include "sftp_proto.h"
 
-/* ---- a packet builder ------------------------------------------------------------------------- */
+/* ---- a packet builder -------------------------------------------------------------------------
+ */
 
 struct pk {
     uint8_t b[LIM_SFTP_PACKET + 64];
@@ -80,7 +81,8 @@ static bool str_is(const struct sftp_str *s, const char *want)
     return s->len == strlen(want) && memcmp(s->p, want, s->len) == 0;
 }
 
-/* ---- framing ---------------------------------------------------------------------------------- */
+/* ---- framing ----------------------------------------------------------------------------------
+ */
 
 static void test_frame(void **state)
 {
@@ -107,10 +109,11 @@ static void test_frame(void **state)
     uint32_t max = LIM_SFTP_PACKET;
     uint8_t edge[5] = {(uint8_t)(max >> 24), (uint8_t)(max >> 16), (uint8_t)(max >> 8),
                        (uint8_t)max, 3};
-    assert_int_equal(sftp_proto_frame(edge, sizeof(edge), &plen, &err), 0);   /* wait for it */
+    assert_int_equal(sftp_proto_frame(edge, sizeof(edge), &plen, &err), 0); /* wait for it */
 }
 
-/* ---- requests --------------------------------------------------------------------------------- */
+/* ---- requests ---------------------------------------------------------------------------------
+ */
 
 static void test_init(void **state)
 {
@@ -118,7 +121,7 @@ static void test_init(void **state)
     struct sftp_req q;
     struct scpd_err err = {0};
     pk_begin(&p, SFTP_INIT, 3);
-    pk_str(&p, "some-ext@example.com");   /* a newer client's extension pairs: ignored */
+    pk_str(&p, "some-ext@example.com"); /* a newer client's extension pairs: ignored */
     pk_str(&p, "1");
     pk_end(&p);
     assert_int_equal(parse(&p, &q, &err), 0);
@@ -184,7 +187,7 @@ static void test_read_write(void **state)
     assert_int_equal(parse(&p, &q, &err), 0);
     assert_int_equal(q.offset, 77);
     assert_int_equal(q.data.len, LIM_SFTP_DATA);
-    assert_ptr_equal(q.data.p, p.b + p.len - LIM_SFTP_DATA);   /* in place, not copied */
+    assert_ptr_equal(q.data.p, p.b + p.len - LIM_SFTP_DATA); /* in place, not copied */
 }
 
 /* The requests with simple fields, one row each. */
@@ -192,17 +195,17 @@ static void test_simple_requests(void **state)
 {
     static const struct {
         uint8_t type;
-        bool handle;     /* a handle instead of a path */
-        bool two;        /* a second path */
+        bool handle; /* a handle instead of a path */
+        bool two;    /* a second path */
         bool attrs;
     } rows[] = {
-        {SFTP_CLOSE, true, false, false},   {SFTP_LSTAT, false, false, false},
-        {SFTP_FSTAT, true, false, false},   {SFTP_SETSTAT, false, false, true},
-        {SFTP_FSETSTAT, true, false, true}, {SFTP_OPENDIR, false, false, false},
-        {SFTP_READDIR, true, false, false}, {SFTP_REMOVE, false, false, false},
-        {SFTP_MKDIR, false, false, true},   {SFTP_RMDIR, false, false, false},
+        {SFTP_CLOSE, true, false, false},     {SFTP_LSTAT, false, false, false},
+        {SFTP_FSTAT, true, false, false},     {SFTP_SETSTAT, false, false, true},
+        {SFTP_FSETSTAT, true, false, true},   {SFTP_OPENDIR, false, false, false},
+        {SFTP_READDIR, true, false, false},   {SFTP_REMOVE, false, false, false},
+        {SFTP_MKDIR, false, false, true},     {SFTP_RMDIR, false, false, false},
         {SFTP_REALPATH, false, false, false}, {SFTP_STAT, false, false, false},
-        {SFTP_RENAME, false, true, false},  {SFTP_READLINK, false, false, false},
+        {SFTP_RENAME, false, true, false},    {SFTP_READLINK, false, false, false},
         {SFTP_SYMLINK, false, true, false},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -222,8 +225,8 @@ static void test_simple_requests(void **state)
         assert_int_equal(parse(&p, &q, &err), 0);
         assert_int_equal(q.type, rows[i].type);
         assert_int_equal(q.id, i + 100);
-        assert_true(str_is(rows[i].handle ? &q.handle : &q.path, rows[i].handle ? "HANDLE"
-                                                                                  : "/a/b"));
+        assert_true(
+            str_is(rows[i].handle ? &q.handle : &q.path, rows[i].handle ? "HANDLE" : "/a/b"));
         if (rows[i].two)
             assert_true(str_is(&q.path2, "/c"));
         if (rows[i].attrs)
@@ -338,7 +341,8 @@ static void test_cstr(void **state)
     assert_string_equal(buf, "abcdefghijklmno");
 }
 
-/* ---- replies ---------------------------------------------------------------------------------- */
+/* ---- replies ----------------------------------------------------------------------------------
+ */
 
 static void test_status_bytes(void **state)
 {
@@ -346,8 +350,8 @@ static void test_status_bytes(void **state)
     struct sftp_out o;
     sftp_out_init(&o, buf, sizeof(buf));
     assert_int_equal(sftp_out_status(&o, 0x01020304, SFTP_FX_NO_SUCH_FILE, "no"), 0);
-    static const uint8_t want[] = {0, 0, 0, 19, 101, 1, 2, 3, 4, 0, 0, 0, 2,
-                                   0, 0, 0, 2, 'n', 'o', 0, 0, 0, 0};
+    static const uint8_t want[] = {0, 0, 0, 19, 101, 1,   2,   3, 4, 0, 0, 0,
+                                   2, 0, 0, 0,  2,   'n', 'o', 0, 0, 0, 0};
     assert_int_equal(o.len, sizeof(want));
     assert_memory_equal(buf, want, sizeof(want));
 }
@@ -358,7 +362,7 @@ static void test_builders_all_or_nothing(void **state)
     struct sftp_out o;
     uint8_t *dst;
     sftp_out_init(&o, buf, sizeof(buf));
-    assert_int_equal(sftp_out_status(&o, 1, SFTP_FX_OK, ""), 0);   /* 21 bytes */
+    assert_int_equal(sftp_out_status(&o, 1, SFTP_FX_OK, ""), 0); /* 21 bytes */
     size_t before = o.len;
     assert_int_equal(sftp_out_status(&o, 2, SFTP_FX_FAILURE, "a message that does not fit"), -1);
     assert_int_equal(o.len, before);
@@ -379,8 +383,8 @@ static void test_name_and_version(void **state)
 {
     uint8_t buf[512];
     struct sftp_out o;
-    struct sftp_attrs a = {.flags = SFTP_ATTR_SIZE | SFTP_ATTR_PERMISSIONS, .size = 5,
-                           .perm = S_IFREG | 0644};
+    struct sftp_attrs a = {
+        .flags = SFTP_ATTR_SIZE | SFTP_ATTR_PERMISSIONS, .size = 5, .perm = S_IFREG | 0644};
     sftp_out_init(&o, buf, sizeof(buf));
     assert_int_equal(sftp_out_name_begin(&o, 9), 0);
     assert_int_equal(sftp_out_name_add(&o, "a", "la", &a), 0);
@@ -388,8 +392,8 @@ static void test_name_and_version(void **state)
     sftp_out_name_end(&o);
     /* header 4+1+4, count 4, two entries of 4+1 + 4+2 + 4+8+4 */
     assert_int_equal(o.len, 13 + 2 * 27);
-    assert_int_equal(buf[12], 2);                      /* the count */
-    assert_int_equal(buf[3], (uint8_t)(o.len - 4));    /* the length */
+    assert_int_equal(buf[12], 2);                   /* the count */
+    assert_int_equal(buf[3], (uint8_t)(o.len - 4)); /* the length */
 
     static const char *const names[] = {"limits@openssh.com"};
     static const char *const values[] = {"1"};
@@ -417,13 +421,14 @@ static void test_longname(void **state)
     assert_int_equal(sftp_proto_longname(line, 10, "old", &a, 1700000000), -1);
 }
 
-/* ---- paths ------------------------------------------------------------------------------------ */
+/* ---- paths ------------------------------------------------------------------------------------
+ */
 
 static void test_path_mapping(void **state)
 {
     static const struct {
         const char *sftp;
-        const char *name;       /* ifs_path.name, or NULL for an error */
+        const char *name; /* ifs_path.name, or NULL for an error */
         enum ifs_kind kind;
         const char *real;       /* sftp_proto_realname(), NULL: not checked */
         enum scpd_errcode code; /* for errors */
@@ -443,14 +448,14 @@ static void test_path_mapping(void **state)
         {"/bootflash:x.bin", "bootflash:x.bin", IFS_K_DISK, "/x.bin", 0},
         {"flash:/d/x", "bootflash:d/x", IFS_K_DISK, "/d/x", 0},
         {"/some/cwd/nvram:x", "nvram:x", IFS_K_DISK, "/nvram:/x", 0},
-        {"//bootflash:c1.bin", "bootflash:c1.bin", IFS_K_DISK, "/c1.bin", 0},   /* curl /~/ */
+        {"//bootflash:c1.bin", "bootflash:c1.bin", IFS_K_DISK, "/c1.bin", 0}, /* curl /~/ */
         {"/nvram:", "nvram:", IFS_K_DISK, "/nvram:", 0},
         {"/nvram:/..", "bootflash:", IFS_K_DISK, "/", 0},
         {"/nvram:/d/../x", "nvram:x", IFS_K_DISK, "/nvram:/x", 0},
         {"/bootflash:/running-config", "bootflash:running-config", IFS_K_DISK,
          "/bootflash:/running-config", 0},
-        {"/a:b", "bootflash:a:b", IFS_K_DISK, "/a:b", 0},   /* not a file system: a name */
-        {"~/~/v", "bootflash:~/~/v", IFS_K_DISK, "/~/~/v", 0},   /* "~" is a name here */
+        {"/a:b", "bootflash:a:b", IFS_K_DISK, "/a:b", 0},      /* not a file system: a name */
+        {"~/~/v", "bootflash:~/~/v", IFS_K_DISK, "/~/~/v", 0}, /* "~" is a name here */
         {"/~", "bootflash:~", IFS_K_DISK, "/~", 0},
         {"/bootflash:nvram:x", "bootflash:nvram:x", IFS_K_DISK, "/bootflash:nvram:x", 0},
         {"/..", NULL, 0, NULL, SCPD_E_DENIED},
@@ -468,8 +473,8 @@ static void test_path_mapping(void **state)
         int r = sftp_proto_path(rows[i].sftp, &p, &err);
         if (!rows[i].name) {
             if (r != -1 || err.code != rows[i].code)
-                fail_msg("%s: expected error %d, got %d (%s)", rows[i].sftp, rows[i].code,
-                         err.code, r == 0 ? p.name : err.msg);
+                fail_msg("%s: expected error %d, got %d (%s)", rows[i].sftp, rows[i].code, err.code,
+                         r == 0 ? p.name : err.msg);
             continue;
         }
         if (r != 0)
@@ -496,8 +501,8 @@ static void test_path_too_long(void **state)
     assert_int_equal(err.code, SCPD_E_LIMIT);
     for (size_t i = 0; i + 2 < sizeof(path); i += 2)
         path[i + 1] = '/';
-    path[LIM_PATH_LEN - 101] = '\0';   /* room for "bootflash:" in the canonical name */
-    assert_int_equal(sftp_proto_path(path, &p, &err), 0);   /* short components, long path */
+    path[LIM_PATH_LEN - 101] = '\0'; /* room for "bootflash:" in the canonical name */
+    assert_int_equal(sftp_proto_path(path, &p, &err), 0); /* short components, long path */
 }
 
 int main(void)

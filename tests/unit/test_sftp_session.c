@@ -23,11 +23,12 @@
 #include "store.h"
 #include "trace.h"
 
-/* ---- the channel: one end of a socketpair ------------------------------------------------------ */
+/* ---- the channel: one end of a socketpair ------------------------------------------------------
+ */
 
 struct chan {
     int fd;
-    char err[8192];              /* what write_err received (the channel's stderr) */
+    char err[8192]; /* what write_err received (the channel's stderr) */
     size_t errlen;
 };
 
@@ -71,7 +72,7 @@ struct t {
     struct scp_session_ctx ctx;
     struct chan server;
     struct scp_io io;
-    int cfd;                     /* the client's end */
+    int cfd; /* the client's end */
     pthread_t th;
     int rc;
     bool running;
@@ -92,8 +93,8 @@ static void start(struct t *t)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     t->server.fd = sv[0];
     t->cfd = sv[1];
-    t->io = (struct scp_io){.ctx = &t->server, .read = ch_read, .write = ch_write,
-                            .write_err = ch_write_err};
+    t->io = (struct scp_io){
+        .ctx = &t->server, .read = ch_read, .write = ch_write, .write_err = ch_write_err};
     assert_int_equal(pthread_create(&t->th, NULL, server_main, t), 0);
     t->running = true;
 }
@@ -117,9 +118,14 @@ static int setup(void **state)
     t->tr = trace_new(1024);
     trace_set(t->tr, true);
     t->stats = stats_new(t->f->st);
-    t->ctx = (struct scp_session_ctx){.ifs = t->f->ifs, .store = t->f->st, .stats = t->stats,
-                                      .trace = t->tr, .sid = 9, .user = "tiger",
-                                      .peer = "127.0.0.1:6000", .privilege = 15};
+    t->ctx = (struct scp_session_ctx){.ifs = t->f->ifs,
+                                      .store = t->f->st,
+                                      .stats = t->stats,
+                                      .trace = t->tr,
+                                      .sid = 9,
+                                      .user = "tiger",
+                                      .peer = "127.0.0.1:6000",
+                                      .privilege = 15};
     *state = t;
     start(t);
     return t->f ? 0 : -1;
@@ -136,7 +142,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- the client ------------------------------------------------------------------------------- */
+/* ---- the client -------------------------------------------------------------------------------
+ */
 
 struct msg {
     uint8_t b[LIM_SFTP_PACKET + 64];
@@ -287,8 +294,8 @@ struct handle {
 };
 
 /* OPEN or OPENDIR: 0 with the handle, or the failure status code (msg into *st if given). */
-static uint32_t open_(struct t *t, uint8_t type, const char *path, uint32_t pflags,
-                      uint32_t perm, struct handle *h, struct status *st)
+static uint32_t open_(struct t *t, uint8_t type, const char *path, uint32_t pflags, uint32_t perm,
+                      struct handle *h, struct status *st)
 {
     struct msg *m = calloc(1, sizeof(*m));
     uint32_t id = m_begin(t, m, type);
@@ -460,8 +467,8 @@ static void list_dir(struct t *t, const char *path, char *names, size_t cap, cha
             char name[300], lname[400];
             g_str(m, name, sizeof(name));
             g_str(m, lname, sizeof(lname));
-            assert_int_equal(g_u32(m), SFTP_ATTR_SIZE | SFTP_ATTR_PERMISSIONS |
-                                           SFTP_ATTR_ACMODTIME);
+            assert_int_equal(g_u32(m),
+                             SFTP_ATTR_SIZE | SFTP_ATTR_PERMISSIONS | SFTP_ATTR_ACMODTIME);
             g_u64(m);
             g_u32(m);
             g_u32(m);
@@ -512,7 +519,8 @@ static char *cfg_text(struct t *t)
     return buf;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------- */
+/* ---- tests -------------------------------------------------------------------------------------
+ */
 
 static void test_upload_atomic_out_of_order(void **state)
 {
@@ -520,8 +528,9 @@ static void test_upload_atomic_out_of_order(void **state)
     struct handle h;
     init(t);
     fx_put(t->f, "x.bin", "old content");
-    assert_int_equal(open_(t, SFTP_OPEN, "/x.bin", SFTP_FXF_WRITE | SFTP_FXF_CREAT |
-                                                       SFTP_FXF_TRUNC, 0600, &h, NULL), 0);
+    assert_int_equal(open_(t, SFTP_OPEN, "/x.bin", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC,
+                           0600, &h, NULL),
+                     0);
     /* pipelined, the second block first */
     uint32_t a = req_write(t, &h, 6, "world", 5);
     uint32_t b = req_write(t, &h, 0, "hello ", 6);
@@ -565,12 +574,12 @@ static void test_upload_without_close_discarded(void **state)
     struct handle h;
     init(t);
     fx_put(t->f, "keep.txt", "keep");
-    assert_int_equal(open_file(t, "keep.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC,
-                               &h), 0);
+    assert_int_equal(open_file(t, "keep.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC, &h),
+                     0);
     assert_int_equal(do_write(t, &h, 0, "half of a new fi"), SFTP_FX_OK);
     assert_int_equal(open_file(t, "new.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), 0);
     assert_int_equal(do_write(t, &h, 0, "never closed"), SFTP_FX_OK);
-    assert_int_equal(stop(t), 0);   /* the client goes away */
+    assert_int_equal(stop(t), 0); /* the client goes away */
     char *s = fx_get(t->f, "keep.txt");
     assert_string_equal(s, "keep");
     free(s);
@@ -600,8 +609,9 @@ static void test_open_flags(void **state)
     s = fx_get(t->f, "f.txt");
     assert_string_equal(s, "HELLO world!");
     free(s);
-    assert_int_equal(open_(t, SFTP_OPEN, "f.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_EXCL,
-                           0, &h, &st), SFTP_FX_FAILURE);
+    assert_int_equal(
+        open_(t, SFTP_OPEN, "f.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_EXCL, 0, &h, &st),
+        SFTP_FX_FAILURE);
     assert_non_null(strstr(st.msg, "file exists"));
     assert_int_equal(open_file(t, "missing", SFTP_FXF_WRITE, &h), SFTP_FX_NO_SUCH_FILE);
     assert_int_equal(open_file(t, "missing", SFTP_FXF_READ, &h), SFTP_FX_NO_SUCH_FILE);
@@ -642,16 +652,16 @@ static void test_open_without_trunc(void **state)
     size_t n;
     init(t);
     static const struct {
-        const char *steps;      /* w<off><char> write, s<size> FSETSTAT size */
+        const char *steps; /* w<off><char> write, s<size> FSETSTAT size */
         const char *want;
         size_t want_len;
     } rows[] = {
-        {"w0a w1b w2c s3", "abc", 3},               /* OpenSSH scp: writes, then the size */
-        {"w0a w1b", "ab23456789", 10},              /* a partial overwrite keeps the rest */
-        {"w5X w0Y", "Y1234X6789", 10},              /* out of order */
-        {"w0a s12", "a123456789\0\0", 12},          /* extended */
-        {"w0a w1b s1 w4Z", "a\0\0\0Z", 5},           /* cut, then written past the cut */
-        {"", "0123456789", 10},                     /* nothing written */
+        {"w0a w1b w2c s3", "abc", 3},      /* OpenSSH scp: writes, then the size */
+        {"w0a w1b", "ab23456789", 10},     /* a partial overwrite keeps the rest */
+        {"w5X w0Y", "Y1234X6789", 10},     /* out of order */
+        {"w0a s12", "a123456789\0\0", 12}, /* extended */
+        {"w0a w1b s1 w4Z", "a\0\0\0Z", 5}, /* cut, then written past the cut */
+        {"", "0123456789", 10},            /* nothing written */
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         fx_put(t->f, "old.txt", "0123456789");
@@ -735,8 +745,8 @@ static void test_large_packets(void **state)
     for (size_t i = 0; i < (size_t)N * LIM_SFTP_DATA; i++)
         data[i] = (uint8_t)(i * 7 + i / 4093);
     init(t);
-    assert_int_equal(open_file(t, "big.bin", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC,
-                               &h), 0);
+    assert_int_equal(open_file(t, "big.bin", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC, &h),
+                     0);
     for (int i = 0; i < N; i++)
         ids[i] = req_write(t, &h, (uint64_t)i * LIM_SFTP_DATA, data + (size_t)i * LIM_SFTP_DATA,
                            LIM_SFTP_DATA);
@@ -771,8 +781,8 @@ static void test_running_config(void **state)
     assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
 
     /* an upload merges */
-    assert_int_equal(open_file(t, "running-config", SFTP_FXF_WRITE | SFTP_FXF_CREAT |
-                                                        SFTP_FXF_TRUNC, &h), 0);
+    assert_int_equal(
+        open_file(t, "running-config", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC, &h), 0);
     assert_int_equal(do_write(t, &h, 0, "hostname SFTP-R2\n"), SFTP_FX_OK);
     assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
     char *text = cfg_text(t);
@@ -782,8 +792,9 @@ static void test_running_config(void **state)
 
     /* an invalid one is refused, the store untouched, the reasons on stderr */
     char *before = cfg_text(t);
-    assert_int_equal(open_file(t, "system:running-config", SFTP_FXF_WRITE | SFTP_FXF_CREAT |
-                                                              SFTP_FXF_TRUNC, &h), 0);
+    assert_int_equal(
+        open_file(t, "system:running-config", SFTP_FXF_WRITE | SFTP_FXF_CREAT | SFTP_FXF_TRUNC, &h),
+        0);
     assert_int_equal(do_write(t, &h, 0, "hostname OK\nip ssh time-out 500\n"), SFTP_FX_OK);
     struct status st = do_close(t, &h);
     assert_int_equal(st.code, SFTP_FX_FAILURE);
@@ -908,7 +919,7 @@ static void test_escapes_and_symlinks(void **state)
     assert_int_equal(open_(t, SFTP_OPEN, "/../secret", SFTP_FXF_READ, 0, &h, &st),
                      SFTP_FX_PERMISSION_DENIED);
     assert_non_null(strstr(st.msg, "'..' leaves the file system root"));
-    assert_int_equal(stat_(t, "/etc/passwd", &a), SFTP_FX_NO_SUCH_FILE);   /* bootflash:etc/.. */
+    assert_int_equal(stat_(t, "/etc/passwd", &a), SFTP_FX_NO_SUCH_FILE); /* bootflash:etc/.. */
     assert_int_equal(open_(t, SFTP_OPEN, "/out/secret", SFTP_FXF_READ, 0, &h, &st),
                      SFTP_FX_PERMISSION_DENIED);
     assert_non_null(strstr(st.msg, "symbolic links are not followed"));
@@ -921,7 +932,7 @@ static void test_escapes_and_symlinks(void **state)
     assert_int_equal(path_req(t, SFTP_OPENDIR, "/out").code, SFTP_FX_PERMISSION_DENIED);
     char names[1024], first[400];
     list_dir(t, "/", names, sizeof(names), first);
-    assert_null(strstr(names, "pw"));   /* symlinks are not listed */
+    assert_null(strstr(names, "pw")); /* symlinks are not listed */
     /* a NUL in a path */
     struct msg *m = calloc(1, sizeof(*m));
     uint32_t id = m_begin(t, m, SFTP_STAT);
@@ -942,8 +953,7 @@ static void test_handle_limit_and_bad_handles(void **state)
     init(t);
     for (int i = 0; i < LIM_SFTP_HANDLES; i++)
         assert_int_equal(open_(t, SFTP_OPENDIR, "/", 0, 0, &h[i], NULL), 0);
-    assert_int_equal(open_(t, SFTP_OPENDIR, "/", 0, 0, &h[LIM_SFTP_HANDLES], &st),
-                     SFTP_FX_FAILURE);
+    assert_int_equal(open_(t, SFTP_OPENDIR, "/", 0, 0, &h[LIM_SFTP_HANDLES], &st), SFTP_FX_FAILURE);
     assert_non_null(strstr(st.msg, "too many open files"));
     assert_int_equal(do_close(t, &h[3]).code, SFTP_FX_OK);
     /* a closed handle is stale, even when its slot is reused */
@@ -1004,7 +1014,7 @@ static void test_extensions_and_unknown(void **state)
     assert_int_equal(g_u64(m), 1024);
     id = m_begin(t, m, SFTP_EXTENDED);
     m_str(m, "statvfs@openssh.com");
-    m_u32(m, 1000);   /* a path longer than the packet */
+    m_u32(m, 1000); /* a path longer than the packet */
     m_send(t, m);
     assert_int_equal(expect_status(t, id).code, SFTP_FX_BAD_MESSAGE);
     id = m_begin(t, m, SFTP_EXTENDED);
@@ -1014,7 +1024,7 @@ static void test_extensions_and_unknown(void **state)
     id = m_begin(t, m, 99);
     m_send(t, m);
     assert_int_equal(expect_status(t, id).code, SFTP_FX_OP_UNSUPPORTED);
-    id = m_begin(t, m, SFTP_STAT);   /* malformed: no path */
+    id = m_begin(t, m, SFTP_STAT); /* malformed: no path */
     m_send(t, m);
     assert_int_equal(expect_status(t, id).code, SFTP_FX_BAD_MESSAGE);
     free(m);
