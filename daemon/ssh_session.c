@@ -69,6 +69,7 @@ struct ssh_chan {
     enum ssh_req req;
     bool served;
     bool too_long;                         /* exec command over LIM_SCP_COMMAND_LEN */
+    bool idle_ends_at_stop;                /* sftp: a silent channel is an idle prompt */
     char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
 };
 
@@ -307,6 +308,7 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
         c->req = SSH_REQ_NONE;
         c->served = false;
         c->too_long = false;
+        c->idle_ends_at_stop = false;
         c->cmd[0] = '\0';
         memset(&c->cb, 0, sizeof(c->cb));
         c->cb.userdata = c;
@@ -344,6 +346,12 @@ static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
     struct log_ctx lc = ssh_lc(ss);
     if (ssh_srv_aborting(ss->c->srv)) {
         log_notice(&lc, "ssh %s aborted: daemon stopping", what);
+        return true;
+    }
+    /* an SFTP client between requests is idle (transfers keep sending requests): at stop it goes
+     * now, as idle sessions do, instead of holding the stop for the grace period */
+    if (c->idle_ends_at_stop && ssh_srv_stopping(ss->c->srv)) {
+        log_notice(&lc, "ssh %s: sftp session idle at stop, closing", what);
         return true;
     }
     if (ssh_now_ms() - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
@@ -517,6 +525,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ss->last_io_ms = ssh_now_ms();
+    c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);

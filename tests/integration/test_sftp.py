@@ -323,3 +323,16 @@ def test_trace_history_and_counters(d, workdir):
     assert 'scpd_transfers_total{direction="in",result="ok"} 1' in m
     assert 'scpd_transfers_total{direction="out",result="ok"} 1' in m
     assert 'scpd_scp_refusals_total{reason="path"} 0' not in m
+
+
+def test_stop_with_idle_sftp_session(d):
+    c = clients.paramiko_client(d.ssh_port)
+    s = c.open_sftp()
+    assert "running-config" in s.listdir("/")   # then the sftp prompt sits idle
+    try:
+        assert d.stop() == 0
+    finally:
+        c.close()
+    log = d.log()
+    assert "sftp session idle at stop, closing" in log
+    assert "still running after" not in log   # not held for the transfers' grace period
