@@ -351,37 +351,30 @@ static int open_store(struct scpd *d)
 
 /* ---- services and doors ---------------------------------------------------------------------- */
 
-/* Starts everything after the store, in dependency order. Each module's helper adds its call at
- * its HOOK below (and the matching stop in services_stop). On failure err says why; whatever
+/* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
-    /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
     d->ifs = ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
 
-    /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
     if (!d->trace)
         return scpd_err_set(err, SCPD_E_NOMEM, "debug ip scp: out of memory for the trace ring");
 
-    /* HOOK stats: d->stats = stats_new(d->store); */
     d->stats = stats_new(d->store);
     if (!d->stats)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
-    /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
     d->aaa = aaa_new(d->store, d->stats, d->trace);
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
-    /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
         return -1;
 
-    /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
     d->api = api_start(d, err);
     if (!d->api)
         return -1;
@@ -392,27 +385,21 @@ static int services_start(struct scpd *d, struct scpd_err *err)
 /* Stops in the reverse order of services_start; each stop accepts NULL. */
 static void services_stop(struct scpd *d)
 {
-    /* HOOK api: api_stop(d->api); d->api = NULL; */
     api_stop(d->api);
     d->api = NULL;
 
-    /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
     ssh_server_stop(d->ssh);
     d->ssh = NULL;
 
-    /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
     aaa_free(d->aaa);
     d->aaa = NULL;
 
-    /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
     stats_free(d->stats);
     d->stats = NULL;
 
-    /* HOOK trace: trace_free(d->trace); d->trace = NULL; */
     trace_free(d->trace);
     d->trace = NULL;
 
-    /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
     ifs_free(d->ifs);
     d->ifs = NULL;
 }
