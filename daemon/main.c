@@ -41,7 +41,7 @@ enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 struct main_args {
     struct scpd_opts o;
     const char *check_config;
-    const char *log_level;
+    enum log_level log_level;
     int help, version;
 };
 
@@ -101,7 +101,7 @@ static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_INVALID,
                             "--log-level: expected debug, info, notice, warn or error, got '%s'",
                             v);
-    a->log_level = v;
+    a->log_level = l;
     return 0;
 }
 static int set_check(struct main_args *a, const char *v, struct scpd_err *err)
@@ -458,6 +458,7 @@ int main(int argc, char **argv)
     struct main_args a;
     struct scpd_err err = {0};
     memset(&a, 0, sizeof(a));
+    a.log_level = LOG_LVL_INFO;
     if (parse_args(argc, argv, &a, &err) != 0) {
         fprintf(stderr, "scpd: %s\n", err.msg);
         usage(stderr);
@@ -473,11 +474,7 @@ int main(int argc, char **argv)
     }
     if (a.check_config)
         return check_config(a.check_config);
-    if (a.log_level) {
-        enum log_level l = LOG_LVL_INFO;
-        log_parse_level(a.log_level, &l);
-        log_set_level(l);
-    }
+    log_set_level(a.log_level);
     umask(077); /* the store, keys and uploaded files are for this user only */
     struct scpd d;
     memset(&d, 0, sizeof(d));
