@@ -150,30 +150,30 @@ static int basic_decode(const char *b64, char *user, size_t ucap, char *pass, si
         n--;
     if (n == 0 || n % 4 != 0 || n / 4 * 3 >= sizeof buf)
         return -1;
+    int rc = -1;
     len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
-    if (len < 0)
-        return -1;
     /* EVP_DecodeBlock counts the '=' padding as zero bytes */
-    if (n >= 1 && b64[n - 1] == '=')
+    if (len >= 0 && n >= 1 && b64[n - 1] == '=')
         len--;
-    if (n >= 2 && b64[n - 2] == '=')
+    if (len >= 0 && n >= 2 && b64[n - 2] == '=')
         len--;
     if (len < 0 || memchr(buf, '\0', (size_t)len) != NULL)
-        return -1;
+        goto out;
     unsigned char *colon = memchr(buf, ':', (size_t)len);
     if (colon == NULL)
-        return -1;
+        goto out;
     size_t ul = (size_t)(colon - buf), pl = (size_t)len - ul - 1;
-    if (ul == 0 || ul >= ucap || pl >= pcap) {
-        OPENSSL_cleanse(buf, sizeof buf);
-        return -1;
-    }
+    if (ul == 0 || ul >= ucap || pl >= pcap)
+        goto out;
     memcpy(user, buf, ul);
     user[ul] = '\0';
     memcpy(pass, colon + 1, pl);
     pass[pl] = '\0';
+    rc = 0;
+out:
+    /* the decoded password must not stay on the stack, whatever was wrong with the header */
     OPENSSL_cleanse(buf, sizeof buf);
-    return 0;
+    return rc;
 }
 
 static int blocked(struct api_req *r, struct api_resp *resp, int secs)
