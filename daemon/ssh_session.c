@@ -542,7 +542,8 @@ static void ssh_serve_exec(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write};
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err};
     struct scpd_err err = {0};
     char msg[600];
 
