@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "api_internal.h"
 #include "limits.h"
 #include "log.h"
@@ -1097,14 +1099,7 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
     fflush(stdout);
     return a;
 fail:
-    for (int i = 0; i < SCPD_MAX_LISTEN; i++)
-        if (a->l[i].mhd != NULL)
-            MHD_stop_daemon(a->l[i].mhd);
-    api_tokens_free(a->tokens);
-    free(a->tls_cert);
-    free(a->tls_key);
-    pthread_mutex_destroy(&a->write_mu);
-    free(a);
+    api_stop(a);
     return NULL;
 }
 
@@ -1112,11 +1107,13 @@ void api_stop(struct api *a)
 {
     if (a == NULL)
         return;
-    for (int i = 0; i < a->nlisten; i++)
+    for (int i = 0; i < SCPD_MAX_LISTEN; i++)
         if (a->l[i].mhd != NULL)
             MHD_stop_daemon(a->l[i].mhd);
     api_tokens_free(a->tokens);
     free(a->tls_cert);
+    if (a->tls_key != NULL) /* the TLS private key must not linger in freed memory */
+        OPENSSL_cleanse(a->tls_key, strlen(a->tls_key));
     free(a->tls_key);
     pthread_mutex_destroy(&a->write_mu);
     free(a);

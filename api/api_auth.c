@@ -93,46 +93,42 @@ static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t
     return 0;
 }
 
+/* The live slot of tok, or NULL; the caller holds t->mu. Every slot is compared, so the time
+ * taken does not depend on which one matches. */
+static struct token *token_find(struct api_tokens *t, const char *tok, time_t now)
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    struct token *hit = NULL;
+
+    if (strlen(tok) != 2 * TOKEN_BYTES)
+        return NULL;
+    token_hash(tok, h);
+    for (size_t i = 0; i < LIM_TOKENS; i++) {
+        struct token *k = &t->t[i];
+        if (k->expires > now && CRYPTO_memcmp(k->hash, h, sizeof h) == 0)
+            hit = k;
+    }
+    return hit;
+}
+
 /* Finds a live token; copies its user. 0 if found. */
 static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap)
 {
-    unsigned char h[SHA256_DIGEST_LENGTH];
-    time_t now = time(NULL);
-    int found = -1;
-
-    if (strlen(tok) != 2 * TOKEN_BYTES)
-        return -1;
-    token_hash(tok, h);
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < LIM_TOKENS; i++) {
-        struct token *k = &t->t[i];
-        if (k->expires > now && CRYPTO_memcmp(k->hash, h, sizeof h) == 0) {
-            snprintf(user, cap, "%s", k->user);
-            found = 0;
-        }
-    }
+    struct token *k = token_find(t, tok, time(NULL));
+    if (k != NULL)
+        snprintf(user, cap, "%s", k->user);
     pthread_mutex_unlock(&t->mu);
-    return found;
+    return k != NULL ? 0 : -1;
 }
 
-static int token_revoke(struct api_tokens *t, const char *tok)
+static void token_revoke(struct api_tokens *t, const char *tok)
 {
-    unsigned char h[SHA256_DIGEST_LENGTH];
-    int found = -1;
-
-    if (strlen(tok) != 2 * TOKEN_BYTES)
-        return -1;
-    token_hash(tok, h);
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < LIM_TOKENS; i++) {
-        struct token *k = &t->t[i];
-        if (k->expires != 0 && CRYPTO_memcmp(k->hash, h, sizeof h) == 0) {
-            memset(k, 0, sizeof *k);
-            found = 0;
-        }
-    }
+    struct token *k = token_find(t, tok, time(NULL));
+    if (k != NULL)
+        memset(k, 0, sizeof *k);
     pthread_mutex_unlock(&t->mu);
-    return found;
 }
 
 /* ---- the Authorization header ----------------------------------------------------------------- */
@@ -154,30 +150,30 @@ static int basic_decode(const char *b64, char *user, size_t ucap, char *pass, si
         n--;
     if (n == 0 || n % 4 != 0 || n / 4 * 3 >= sizeof buf)
         return -1;
+    int rc = -1;
     len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
-    if (len < 0)
-        return -1;
     /* EVP_DecodeBlock counts the '=' padding as zero bytes */
-    if (n >= 1 && b64[n - 1] == '=')
+    if (len >= 0 && n >= 1 && b64[n - 1] == '=')
         len--;
-    if (n >= 2 && b64[n - 2] == '=')
+    if (len >= 0 && n >= 2 && b64[n - 2] == '=')
         len--;
     if (len < 0 || memchr(buf, '\0', (size_t)len) != NULL)
-        return -1;
+        goto out;
     unsigned char *colon = memchr(buf, ':', (size_t)len);
     if (colon == NULL)
-        return -1;
+        goto out;
     size_t ul = (size_t)(colon - buf), pl = (size_t)len - ul - 1;
-    if (ul == 0 || ul >= ucap || pl >= pcap) {
-        OPENSSL_cleanse(buf, sizeof buf);
-        return -1;
-    }
+    if (ul == 0 || ul >= ucap || pl >= pcap)
+        goto out;
     memcpy(user, buf, ul);
     user[ul] = '\0';
     memcpy(pass, colon + 1, pl);
     pass[pl] = '\0';
+    rc = 0;
+out:
+    /* the decoded password must not stay on the stack, whatever was wrong with the header */
     OPENSSL_cleanse(buf, sizeof buf);
-    return 0;
+    return rc;
 }
 
 static int blocked(struct api_req *r, struct api_resp *resp, int secs)
@@ -248,6 +244,19 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     return 0;
 }
 
+/* The token of a "Bearer TOKEN" header value, or NULL for another scheme. */
+static const char *bearer_token(const char *h)
+{
+    while (*h == ' ')
+        h++;
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
 int api_auth_request(struct api_req *r, struct api_resp *resp)
 {
     const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -261,12 +270,9 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
         h++;
     if (strncasecmp(h, "Basic ", 6) == 0)
         return auth_basic(r, resp, h + 6);
-    if (strncasecmp(h, "Bearer ", 7) == 0) {
-        const char *t = h + 7;
-        while (*t == ' ')
-            t++;
-        return auth_bearer(r, resp, t);
-    }
+    const char *tok = bearer_token(h);
+    if (tok != NULL)
+        return auth_bearer(r, resp, tok);
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
 
@@ -296,13 +302,11 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
 int api_h_logout(struct api_req *r, struct api_resp *resp)
 {
     const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *tok = h != NULL ? bearer_token(h) : NULL;
 
-    if (!r->via_token || h == NULL)
+    if (!r->via_token || tok == NULL)
         return api_error(resp, 400, "protocol", "invalid-value", NULL,
                          "scpd:logout revokes the bearer token it is sent with");
-    h += 7;
-    while (*h == ' ')
-        h++;
-    token_revoke(api_get_tokens(r->api), h);
+    token_revoke(api_get_tokens(r->api), tok);
     return api_no_content(resp);
 }

@@ -41,7 +41,7 @@ enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 struct main_args {
     struct scpd_opts o;
     const char *check_config;
-    const char *log_level;
+    enum log_level log_level;
     int help, version;
 };
 
@@ -101,7 +101,7 @@ static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_INVALID,
                             "--log-level: expected debug, info, notice, warn or error, got '%s'",
                             v);
-    a->log_level = v;
+    a->log_level = l;
     return 0;
 }
 static int set_check(struct main_args *a, const char *v, struct scpd_err *err)
@@ -351,37 +351,30 @@ static int open_store(struct scpd *d)
 
 /* ---- services and doors ---------------------------------------------------------------------- */
 
-/* Starts everything after the store, in dependency order. Each module's helper adds its call at
- * its HOOK below (and the matching stop in services_stop). On failure err says why; whatever
+/* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
-    /* HOOK ifs: d->ifs = ifs_open(...); on NULL return -1 */
     d->ifs = ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
 
-    /* HOOK trace: d->trace = trace_new(LIM_TRACE_RING); */
     d->trace = trace_new(LIM_TRACE_RING);
     if (!d->trace)
         return scpd_err_set(err, SCPD_E_NOMEM, "debug ip scp: out of memory for the trace ring");
 
-    /* HOOK stats: d->stats = stats_new(d->store); */
     d->stats = stats_new(d->store);
     if (!d->stats)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
-    /* HOOK aaa: d->aaa = aaa_new(d->store, d->stats, d->trace); */
     d->aaa = aaa_new(d->store, d->stats, d->trace);
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
-    /* HOOK ssh: d->ssh = ssh_server_start(d, err); on NULL return -1 */
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
         return -1;
 
-    /* HOOK api: d->api = api_start(d, err); on NULL return -1 */
     d->api = api_start(d, err);
     if (!d->api)
         return -1;
@@ -392,27 +385,21 @@ static int services_start(struct scpd *d, struct scpd_err *err)
 /* Stops in the reverse order of services_start; each stop accepts NULL. */
 static void services_stop(struct scpd *d)
 {
-    /* HOOK api: api_stop(d->api); d->api = NULL; */
     api_stop(d->api);
     d->api = NULL;
 
-    /* HOOK ssh: ssh_server_stop(d->ssh); d->ssh = NULL; */
     ssh_server_stop(d->ssh);
     d->ssh = NULL;
 
-    /* HOOK aaa: aaa_free(d->aaa); d->aaa = NULL; */
     aaa_free(d->aaa);
     d->aaa = NULL;
 
-    /* HOOK stats: stats_free(d->stats); d->stats = NULL; */
     stats_free(d->stats);
     d->stats = NULL;
 
-    /* HOOK trace: trace_free(d->trace); d->trace = NULL; */
     trace_free(d->trace);
     d->trace = NULL;
 
-    /* HOOK ifs: ifs_close(d->ifs); d->ifs = NULL; */
     ifs_free(d->ifs);
     d->ifs = NULL;
 }
@@ -471,6 +458,7 @@ int main(int argc, char **argv)
     struct main_args a;
     struct scpd_err err = {0};
     memset(&a, 0, sizeof(a));
+    a.log_level = LOG_LVL_INFO;
     if (parse_args(argc, argv, &a, &err) != 0) {
         fprintf(stderr, "scpd: %s\n", err.msg);
         usage(stderr);
@@ -486,11 +474,7 @@ int main(int argc, char **argv)
     }
     if (a.check_config)
         return check_config(a.check_config);
-    if (a.log_level) {
-        enum log_level l = LOG_LVL_INFO;
-        log_parse_level(a.log_level, &l);
-        log_set_level(l);
-    }
+    log_set_level(a.log_level);
     umask(077); /* the store, keys and uploaded files are for this user only */
     struct scpd d;
     memset(&d, 0, sizeof(d));

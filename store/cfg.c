@@ -166,7 +166,7 @@ struct cfg *cfg_clone(const struct cfg *c)
 
 /* ---- equality -------------------------------------------------------------------------------- */
 
-static bool mlist_eq(const struct cfg_mlist *a, const struct cfg_mlist *b)
+bool cfg_mlist_equal(const struct cfg_mlist *a, const struct cfg_mlist *b)
 {
     if (strcmp(a->name, b->name) != 0 || a->n != b->n)
         return false;
@@ -179,7 +179,13 @@ static bool mlist_eq(const struct cfg_mlist *a, const struct cfg_mlist *b)
     return true;
 }
 
-static bool pkuser_eq(const struct cfg_pkuser *a, const struct cfg_pkuser *b)
+bool cfg_user_equal(const struct cfg_user *a, const struct cfg_user *b)
+{
+    return strcmp(a->name, b->name) == 0 && a->privilege == b->privilege &&
+           a->secret_type == b->secret_type && strcmp(a->secret, b->secret) == 0;
+}
+
+bool cfg_pkuser_equal(const struct cfg_pkuser *a, const struct cfg_pkuser *b)
 {
     if (strcmp(a->name, b->name) != 0 || a->nkeys != b->nkeys)
         return false;
@@ -203,19 +209,16 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
         a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)
-        if (!mlist_eq(&a->authn[i], &b->authn[i]))
+        if (!cfg_mlist_equal(&a->authn[i], &b->authn[i]))
             return false;
     for (size_t i = 0; i < a->n_authz; i++)
-        if (!mlist_eq(&a->authz[i], &b->authz[i]))
+        if (!cfg_mlist_equal(&a->authz[i], &b->authz[i]))
             return false;
-    for (size_t i = 0; i < a->n_users; i++) {
-        const struct cfg_user *u = &a->users[i], *v = &b->users[i];
-        if (strcmp(u->name, v->name) != 0 || u->privilege != v->privilege ||
-            u->secret_type != v->secret_type || strcmp(u->secret, v->secret) != 0)
+    for (size_t i = 0; i < a->n_users; i++)
+        if (!cfg_user_equal(&a->users[i], &b->users[i]))
             return false;
-    }
     for (size_t i = 0; i < a->n_pkusers; i++)
-        if (!pkuser_eq(&a->pkusers[i], &b->pkusers[i]))
+        if (!cfg_pkuser_equal(&a->pkusers[i], &b->pkusers[i]))
             return false;
     return true;
 }

@@ -100,6 +100,10 @@ struct cfg *cfg_new_default(void);          /* the built-in default: nothing rem
 struct cfg *cfg_clone(const struct cfg *c);
 void cfg_free(struct cfg *c);               /* NULL is a no-op */
 bool cfg_equal(const struct cfg *a, const struct cfg *b);
+/* The parts cfg_equal compares, for the store's row-by-row writes. */
+bool cfg_mlist_equal(const struct cfg_mlist *a, const struct cfg_mlist *b);
+bool cfg_user_equal(const struct cfg_user *a, const struct cfg_user *b);
+bool cfg_pkuser_equal(const struct cfg_pkuser *a, const struct cfg_pkuser *b);
 
 /* ---- applying text ---------------------------------------------------------------------------- */
 enum cfg_mode {

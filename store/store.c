@@ -216,19 +216,6 @@ static const struct mlkind {
 #define CFG_FIELD(c, off, type) (*(type *)((char *)(c) + (off)))
 #define CFG_CFIELD(c, off, type) (*(const type *)((const char *)(c) + (off)))
 
-static bool mlist_same(const struct cfg_mlist *a, const struct cfg_mlist *b)
-{
-    if (strcmp(a->name, b->name) != 0 || a->n != b->n)
-        return false;
-    for (int i = 0; i < a->n; i++) {
-        if (a->m[i].kind != b->m[i].kind)
-            return false;
-        if (a->m[i].kind == CFG_M_GROUP && strcmp(a->m[i].group, b->m[i].group) != 0)
-            return false;
-    }
-    return true;
-}
-
 static bool mlkind_same(const struct mlkind *k, const struct cfg *a, const struct cfg *b)
 {
     size_t na = CFG_CFIELD(a, k->n_off, size_t), nb = CFG_CFIELD(b, k->n_off, size_t);
@@ -237,7 +224,7 @@ static bool mlkind_same(const struct mlkind *k, const struct cfg *a, const struc
     if (na != nb)
         return false;
     for (size_t i = 0; i < na; i++)
-        if (!mlist_same(&la[i], &lb[i]))
+        if (!cfg_mlist_equal(&la[i], &lb[i]))
             return false;
     return true;
 }
@@ -272,11 +259,9 @@ static int mlkind_put(struct store *st, const struct mlkind *k, const struct cfg
 
 /* ---- users and pubkey users: sorted arrays, written by a merge walk ------------------------- */
 
-static bool user_same(const void *pa, const void *pb)
+static bool user_same(const void *a, const void *b)
 {
-    const struct cfg_user *a = pa, *b = pb;
-    return a->privilege == b->privilege && a->secret_type == b->secret_type &&
-           strcmp(a->secret, b->secret) == 0;
+    return cfg_user_equal(a, b);
 }
 
 static int user_del(struct store *st, const void *row)
@@ -297,17 +282,9 @@ static int user_put(struct store *st, const void *row)
     return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
 }
 
-static bool pkuser_same(const void *pa, const void *pb)
+static bool pkuser_same(const void *a, const void *b)
 {
-    const struct cfg_pkuser *a = pa, *b = pb;
-    if (a->nkeys != b->nkeys)
-        return false;
-    for (int i = 0; i < a->nkeys; i++)
-        if (strcmp(a->keys[i].type, b->keys[i].type) != 0 ||
-            strcmp(a->keys[i].hash, b->keys[i].hash) != 0 ||
-            strcmp(a->keys[i].comment, b->keys[i].comment) != 0)
-            return false;
-    return true;
+    return cfg_pkuser_equal(a, b);
 }
 
 static int pkuser_del(struct store *st, const void *row)
