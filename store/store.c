@@ -11,6 +11,7 @@
  * sorted user and pubkey arrays), the meta row (version, time, user) and the audit row, all inside
  * one BEGIN IMMEDIATE ... COMMIT; any sqlite error rolls the whole transaction back and leaves the
  * in-memory snapshot untouched. So the version in memory always equals the version on disk.
+ * The audit row's insert trims the audit log to LIM_AUDIT_ROWS in the same transaction.
  *
  * Readers never touch sqlite: the running config lives in memory as an immutable, reference-
  * counted snapshot. `snap_lock` is held only to read or swap the pointer and count a reference,
@@ -99,6 +100,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_HIST_TRIM_ROWS] = "DELETE FROM history WHERE id <="
                           " (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?1)",
     [ST_HIST_TRIM_AGE] = "DELETE FROM history WHERE end_ms < ?1",
+    [ST_AUDIT_TRIM] = "DELETE FROM audit WHERE id <="
+                      " (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)",
     [ST_AUDIT_GET] = "SELECT id, time, user, source, peer, version, target, diff FROM audit"
                      " WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
@@ -647,7 +650,13 @@ int store_audit_add(struct store *st, const struct store_who *who, int64_t when,
     sqlite3_bind_int64(q, 5, (sqlite3_int64)version);
     sqlite3_bind_text(q, 6, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 7, diff ? diff : "", -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "audit log");
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return store_sql_err(st, err, "audit log");
+    /* Bounded in the same transaction as the change: the oldest rows beyond LIM_AUDIT_ROWS go
+     * (an index walk on the primary key; usually one row). */
+    q = store_stmt(st, ST_AUDIT_TRIM);
+    sqlite3_bind_int(q, 1, LIM_AUDIT_ROWS);
+    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "audit log trim");
 }
 
 static int meta_put(struct store *st, uint64_t version, int64_t when, const char *user,
