@@ -1095,12 +1095,25 @@ unlock:
     return rc;
 }
 
+/* cfg_apply_text() takes any length: the text doors of the store bound it here, once for every
+ * caller (SCP/SFTP copies through ifs, the API's apply-config), with LIM_CONFIG_FILE_BYTES. */
+static int store_text_size_check(size_t len, struct scpd_err *err)
+{
+    if (len <= LIM_CONFIG_FILE_BYTES)
+        return 0;
+    return scpd_err_set(err, SCPD_E_LIMIT, "configuration text of %zu bytes is larger than the "
+                        "limit of %u bytes; nothing was changed", len,
+                        (unsigned)LIM_CONFIG_FILE_BYTES);
+}
+
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
                      struct cfg_errors *errs, char **diff, struct scpd_err *err)
 {
     if (diff)
         *diff = NULL;
+    if (store_text_size_check(len, err) != 0)
+        return -1;
     /* A merge is computed on one version; if another commit lands meanwhile, apply again on the
      * new version rather than overwrite it (unless the caller pinned a version). */
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -1212,7 +1225,7 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
 int store_startup_set(struct store *st, const char *text, size_t len, const struct store_who *who,
                       struct cfg_errors *errs, struct scpd_err *err)
 {
-    if (who_check(who, err) != 0)
+    if (who_check(who, err) != 0 || store_text_size_check(len, err) != 0)
         return -1;
     const struct store_snap *snap = store_snapshot(st);
     struct cfg *c = cfg_apply_text(snap->cfg, text, len, CFG_REPLACE, errs);

@@ -560,6 +560,35 @@ static void test_audit_bounded(void **state)
     sqlite3_close(db);
 }
 
+/* Config text beyond LIM_CONFIG_FILE_BYTES is refused by the store's text doors, whoever calls. */
+static void test_config_text_size_limit(void **state)
+{
+    struct fx *f = *state;
+    f->st = open_ok(f, NULL, NULL);
+    struct scpd_err err = {0};
+    size_t len = LIM_CONFIG_FILE_BYTES + 1;
+    char *big = malloc(len + 1);
+    assert_non_null(big);
+    memset(big, '!', len);   /* comment lines: valid text, only too long */
+    for (size_t i = 79; i < len; i += 80)
+        big[i] = '\n';
+    big[len] = '\0';
+    struct cfg_errors errs;
+    assert_int_equal(
+        store_apply_text(f->st, big, len, CFG_MERGE, true, 0, &WHO_API, &errs, NULL, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "larger than the limit"));
+    struct store_who cli = {.user = "admin", .source = "cli", .peer = NULL};
+    assert_int_equal(store_startup_set(f->st, big, len, &cli, &errs, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_int_equal(store_version(f->st), 1);
+    /* at the limit it is accepted */
+    assert_int_equal(store_apply_text(f->st, big, len - 1, CFG_MERGE, true, 0, &WHO_API, &errs,
+                                      NULL, &err),
+                     0);
+    free(big);
+}
+
 /* No plaintext password reaches the database files, whatever door it came through. */
 static void test_no_plaintext_at_rest(void **state)
 {
@@ -752,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_persistence, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_text_and_audit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_audit_bounded, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_config_text_size_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_history_filters_and_bounds, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_commits, fx_setup, fx_teardown),
