@@ -61,5 +61,7 @@
 
 /* ---- login block-for ------------------------------------------------------------------------- */
 #define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */
+#define LIM_BLOCK_FAIL_TIMES      32    /* failure times kept per source for the sliding window
+                                         * (256 bytes each); `attempts N` above this is sampled */
 
 #endif
