@@ -1128,6 +1128,12 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
     text = tree_text(root, &len);
     if (text == NULL)
         return nerr_set(e, 500, "operation-failed", "out of memory");
+    /* the text this JSON became is bounded as any config text (cfg_apply_text takes any length) */
+    if (len > LIM_CONFIG_FILE_BYTES) {
+        free(text);
+        return nerr_set(e, 413, "too-big", "the configuration is %zu bytes as config text, larger "
+                        "than the limit of %u bytes", len, (unsigned)LIM_CONFIG_FILE_BYTES);
+    }
     errs = calloc(1, sizeof *errs);
     if (errs == NULL) {
         free(text);

@@ -12,9 +12,11 @@
  * attacker which user names exist.
  *
  * login block-for keeps one entry per source address in a fixed table (LIM_BLOCK_SOURCES) under a
- * mutex: failures are counted in a window that starts at the first failure; reaching N failures
- * within the window starts the quiet period. When the table is full the least recently touched
- * entry that is not blocking is reused, so an attacker cycling addresses cannot lift a block. */
+ * mutex. Each entry holds a true sliding window (aaa_window_fail): the times of the last N
+ * failures (at most LIM_BLOCK_FAIL_TIMES, sampled beyond), and N failures within any W seconds
+ * start the quiet period, however the failures fall relative to the first one. When the table is
+ * full the least recently touched entry that is not blocking is reused, so an attacker cycling
+ * addresses cannot lift a block. */
 #include "aaa.h"
 
 #include <pthread.h>
@@ -38,8 +40,7 @@
 
 struct aaa_block {
     char addr[AAA_ADDR_LEN];   /* "" = free slot */
-    int64_t window_start;      /* monotonic seconds of the first failure of the window */
-    int fails;
+    struct aaa_window win;     /* failure times, monotonic milliseconds */
     int64_t blocked_until;     /* monotonic seconds; 0 = not blocked */
     int64_t touched;
 };
@@ -72,11 +73,16 @@ static void aaa_release(const struct store_snap *snap)
         store_snap_release(snap);
 }
 
-static int64_t aaa_now(void)
+static int64_t aaa_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t aaa_now(void)
+{
+    return aaa_now_ms() / 1000;
 }
 
 static struct log_ctx aaa_logctx(const struct aaa_req *req)
@@ -254,23 +260,43 @@ static int aaa_blocked_secs(struct aaa *a, const struct cfg *cfg, const char *ad
     return left;
 }
 
+bool aaa_window_fail(struct aaa_window *w, int64_t now_ms, int attempts, int within_secs)
+{
+    if (attempts <= 0 || within_secs <= 0)
+        return false;
+    /* k failures per recorded time, m recorded times for N: k = 1, m = N when N fits */
+    int k = (attempts + LIM_BLOCK_FAIL_TIMES - 1) / LIM_BLOCK_FAIL_TIMES;
+    int m = (attempts + k - 1) / k;
+    if (++w->unsampled < k)
+        return false;
+    w->unsampled = 0;
+    w->t_ms[w->head] = now_ms;
+    w->head = (w->head + 1) % LIM_BLOCK_FAIL_TIMES;
+    if (w->n < LIM_BLOCK_FAIL_TIMES)
+        w->n++;
+    if (w->n < m)
+        return false;
+    /* the m-th most recent time: N failures ago */
+    int64_t oldest = w->t_ms[(w->head - m + LIM_BLOCK_FAIL_TIMES) % LIM_BLOCK_FAIL_TIMES];
+    if (now_ms - oldest >= (int64_t)within_secs * 1000)
+        return false;
+    memset(w, 0, sizeof(*w));
+    return true;
+}
+
 /* Counts one failed login of addr; starts the quiet period when the threshold is reached. */
 static void aaa_block_fail(struct aaa *a, const struct cfg *cfg, const struct aaa_req *req)
 {
     if (cfg->block_secs <= 0 || cfg->block_attempts <= 0 || req->peer_addr == NULL)
         return;
-    int64_t now = aaa_now();
+    int64_t now_ms = aaa_now_ms(), now = now_ms / 1000;
     bool started = false;
     pthread_mutex_lock(&a->mu);
     struct aaa_block *b = aaa_block_slot(a, req->peer_addr, now);
     b->touched = now;
-    if (b->fails == 0 || now - b->window_start >= cfg->block_within) {
-        b->window_start = now;
-        b->fails = 0;
-    }
-    if (++b->fails >= cfg->block_attempts && b->blocked_until <= now) {
+    if (aaa_window_fail(&b->win, now_ms, cfg->block_attempts, cfg->block_within) &&
+        b->blocked_until <= now) {
         b->blocked_until = now + cfg->block_secs;
-        b->fails = 0;
         started = true;
     }
     pthread_mutex_unlock(&a->mu);

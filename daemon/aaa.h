@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "limits.h"
 
 struct store;
 struct stats;
@@ -63,5 +64,20 @@ int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
 
 /* Privilege of a user from the local database (0 if unknown). Used by the HTTP door. */
 int aaa_privilege(struct aaa *a, const char *user);
+
+/* The sliding window of `login block-for ... attempts N within W` for one source: a pure value
+ * (no clock, no lock), used by aaa under its mutex and by unit tests with their own times.
+ * Zero-initialised = no failures. */
+struct aaa_window {
+    int64_t t_ms[LIM_BLOCK_FAIL_TIMES];   /* ring of (sampled) failure times */
+    int n;                                /* entries in t_ms */
+    int head;                             /* next write position */
+    int unsampled;                        /* failures since the last sample (N > the ring) */
+};
+/* Records one failure at now_ms; true when it makes N failures within any W seconds (the window
+ * is then emptied: the quiet period starts). For N <= LIM_BLOCK_FAIL_TIMES this is exact; above,
+ * every ceil(N / LIM_BLOCK_FAIL_TIMES)-th failure is recorded, so the count is exact to within
+ * that many failures. */
+bool aaa_window_fail(struct aaa_window *w, int64_t now_ms, int attempts, int within_secs);
 
 #endif

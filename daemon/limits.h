@@ -38,6 +38,8 @@
 #define LIM_CFG_LISTS             64    /* named method lists per kind */
 #define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
+#define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
+                                         * key is ~2.8 KB of base64, so any real key fits */
 
 /* ---- HTTP API -------------------------------------------------------------------------------- */
 #define LIM_HTTP_CONNECTIONS      256
@@ -59,5 +61,7 @@
 
 /* ---- login block-for ------------------------------------------------------------------------- */
 #define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */
+#define LIM_BLOCK_FAIL_TIMES      32    /* failure times kept per source for the sliding window
+                                         * (256 bytes each); `attempts N` above this is sampled */
 
 #endif

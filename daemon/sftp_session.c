@@ -42,6 +42,7 @@
 #include "sftp_proto.h"
 #include "stats.h"
 #include "store.h"
+#include "cfg.h"
 #include "trace.h"
 
 #define SFTP_SLICE (256u << 10) /* channel read; notes/libssh.md */
@@ -224,12 +225,33 @@ static void to_attrs(const struct ifs_stat *st, struct sftp_attrs *a)
 /* ---- paths and handles --------------------------------------------------------------------------
  */
 
+/* An SFTP session lives long (an open sftp prompt): `no ip scp server enable` applies to its
+ * next request that names a path, not only to the next login. Transfers already open go on, as an
+ * SCP transfer in progress does. */
+static bool scp_still_enabled(struct sess *s)
+{
+    if (!s->ctx->store)
+        return true;
+    const struct store_snap *snap = store_snapshot(s->ctx->store);
+    bool on = snap && snap->cfg->scp_enable;
+    if (snap)
+        store_snap_release(snap);
+    return on;
+}
+
 /* The request's path resolved; on failure the reply is sent and -1 returned. */
 static int resolve(struct sess *s, const struct sftp_req *q, const struct sftp_str *str,
                    struct ifs_path *p)
 {
     char path[LIM_PATH_LEN];
     struct scpd_err err = {0};
+    if (!scp_still_enabled(s)) {
+        if (s->ctx->stats)
+            stats_inc(s->ctx->stats, STATS_REFUSED_DISABLED, 1);
+        status(s, q->id, SFTP_FX_PERMISSION_DENIED,
+               "SCP server is disabled (ip scp server enable)");
+        return -1;
+    }
     if (sftp_proto_cstr(str, path, sizeof(path), &err) == 0 && sftp_proto_path(path, p, &err) == 0)
         return 0;
     if (s->ctx->stats && err.code != SCPD_E_NOTFOUND)

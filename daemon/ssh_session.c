@@ -7,8 +7,9 @@
  *     record state (notes/libssh.md: writing inside a callback polls the whole event
  *     recursively). Authentication goes through aaa: password and public key by the server
  *     callbacks, keyboard-interactive by the message callback (libssh has no server callback for
- *     it). Failures count against `ip ssh authentication-retries`; a source in a `login block-for`
- *     quiet period is disconnected with a message naming the reason.
+ *     it). Failures count against `ip ssh authentication-retries N`: the Nth failed attempt
+ *     ends the connection (0, IOS's "no retry", allows one attempt); a source in a `login
+ *     block-for` quiet period is disconnected with a message naming the reason.
  *  3. A channel request (exec, shell, subsystem) recorded by a callback is served after the poll
  *     returns: the session leaves the event and the request runs with blocking channel I/O on this
  *     thread. `scp -t/-f` goes through authorization (scp enable, aaa authorization exec,
@@ -127,6 +128,12 @@ static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ss->kill_msg, sizeof(ss->kill_msg), fmt, ap);
     va_end(ap);
+    /* A doomed session answers no further login attempt: libssh replies "failure, try again" to
+     * whatever the password and public-key callbacks deny, and requests already in flight would
+     * be answered while the disconnect is flushed. Without the callbacks they reach
+     * ssh_cb_message, which drops them unanswered. */
+    ss->scb.auth_password_function = NULL;
+    ss->scb.auth_pubkey_function = NULL;
 }
 
 /* ---- authentication callbacks --------------------------------------------------------------- */
@@ -152,7 +159,9 @@ static int ssh_auth_outcome(struct ssh_sess *ss, const char *user, enum aaa_resu
         ssh_kill(ss, "%% Login refused: %s", err->msg);
         return SSH_AUTH_DENIED;
     }
-    if (++ss->failures > ss->retries)
+    /* N failed attempts, then the disconnect; 0 (IOS: no retry) still allows the one attempt */
+    int allowed = ss->retries > 0 ? ss->retries : 1;
+    if (++ss->failures >= allowed)
         ssh_kill(ss, "%% Too many authentication failures: %d failed attempts "
                  "(ip ssh authentication-retries %d)", ss->failures, ss->retries);
     return SSH_AUTH_DENIED;
@@ -219,9 +228,10 @@ static int ssh_cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_st
 static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
 {
     struct ssh_sess *ss = arg;
+    if (ssh_message_type(msg) == SSH_REQUEST_AUTH && ss->kill_msg[0])
+        return 0;   /* no answer: the disconnect with the reason follows (ssh_kill) */
     if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
-        ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || ss->kill_msg[0] ||
-        ss->authenticated)
+        ssh_message_subtype(msg) != SSH_AUTH_METHOD_INTERACTIVE || ss->authenticated)
         return 1;
     if (!ssh_message_auth_kbdint_is_response(msg)) {
         const char *user = ssh_message_auth_user(msg);
@@ -542,7 +552,8 @@ static void ssh_serve_exec(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write};
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err};
     struct scpd_err err = {0};
     char msg[600];
 

@@ -19,9 +19,6 @@
 #include "cfg_int.h"
 #include "secret.h"
 
-/* Longest base64 text of one key-string: a 16384-bit RSA key is ~2.8 KB of base64. */
-#define CFG_KEYSTRING_MAX 16384
-
 /* ---- argument helpers ------------------------------------------------------------------------ */
 
 static int need(struct cfg_pctx *p, const struct cfg_line *l, int i, const char *what)
@@ -600,9 +597,9 @@ int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l)
         size_t ok = strspn(t->s, b64);
         if (ok != t->len)
             return cfg_fail(p, t->col + (int)ok, "invalid character in key-string (base64)");
-        if (p->ks.len + t->len > CFG_KEYSTRING_MAX)
+        if (p->ks.len + t->len > LIM_CFG_KEYSTRING_LEN)
             return cfg_fail(p, t->col, "key-string too long (at most %d characters)",
-                            CFG_KEYSTRING_MAX);
+                            LIM_CFG_KEYSTRING_LEN);
         cfg_buf_add(&p->ks, t->s, t->len);
         if (p->ks.oom)
             return cfg_fail(p, t->col, "out of memory");

@@ -11,6 +11,7 @@
  * sorted user and pubkey arrays), the meta row (version, time, user) and the audit row, all inside
  * one BEGIN IMMEDIATE ... COMMIT; any sqlite error rolls the whole transaction back and leaves the
  * in-memory snapshot untouched. So the version in memory always equals the version on disk.
+ * The audit row's insert trims the audit log to LIM_AUDIT_ROWS in the same transaction.
  *
  * Readers never touch sqlite: the running config lives in memory as an immutable, reference-
  * counted snapshot. `snap_lock` is held only to read or swap the pointer and count a reference,
@@ -99,6 +100,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_HIST_TRIM_ROWS] = "DELETE FROM history WHERE id <="
                           " (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?1)",
     [ST_HIST_TRIM_AGE] = "DELETE FROM history WHERE end_ms < ?1",
+    [ST_AUDIT_TRIM] = "DELETE FROM audit WHERE id <="
+                      " (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)",
     [ST_AUDIT_GET] = "SELECT id, time, user, source, peer, version, target, diff FROM audit"
                      " WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
@@ -647,7 +650,13 @@ int store_audit_add(struct store *st, const struct store_who *who, int64_t when,
     sqlite3_bind_int64(q, 5, (sqlite3_int64)version);
     sqlite3_bind_text(q, 6, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 7, diff ? diff : "", -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "audit log");
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return store_sql_err(st, err, "audit log");
+    /* Bounded in the same transaction as the change: the oldest rows beyond LIM_AUDIT_ROWS go
+     * (an index walk on the primary key; usually one row). */
+    q = store_stmt(st, ST_AUDIT_TRIM);
+    sqlite3_bind_int(q, 1, LIM_AUDIT_ROWS);
+    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "audit log trim");
 }
 
 static int meta_put(struct store *st, uint64_t version, int64_t when, const char *user,
@@ -1086,12 +1095,25 @@ unlock:
     return rc;
 }
 
+/* cfg_apply_text() takes any length: the text doors of the store bound it here, once for every
+ * caller (SCP/SFTP copies through ifs, the API's apply-config), with LIM_CONFIG_FILE_BYTES. */
+static int store_text_size_check(size_t len, struct scpd_err *err)
+{
+    if (len <= LIM_CONFIG_FILE_BYTES)
+        return 0;
+    return scpd_err_set(err, SCPD_E_LIMIT, "configuration text of %zu bytes is larger than the "
+                        "limit of %u bytes; nothing was changed", len,
+                        (unsigned)LIM_CONFIG_FILE_BYTES);
+}
+
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
                      struct cfg_errors *errs, char **diff, struct scpd_err *err)
 {
     if (diff)
         *diff = NULL;
+    if (store_text_size_check(len, err) != 0)
+        return -1;
     /* A merge is computed on one version; if another commit lands meanwhile, apply again on the
      * new version rather than overwrite it (unless the caller pinned a version). */
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -1203,7 +1225,7 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
 int store_startup_set(struct store *st, const char *text, size_t len, const struct store_who *who,
                       struct cfg_errors *errs, struct scpd_err *err)
 {
-    if (who_check(who, err) != 0)
+    if (who_check(who, err) != 0 || store_text_size_check(len, err) != 0)
         return -1;
     const struct store_snap *snap = store_snapshot(st);
     struct cfg *c = cfg_apply_text(snap->cfg, text, len, CFG_REPLACE, errs);

@@ -62,7 +62,8 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
                  const struct store_who *who, uint64_t *new_version, struct scpd_err *err);
 
 /* Parses text and commits it (merge onto running, or replace). On invalid text returns -1 with
- * errs filled (SCPD_E_INVALID) and the store untouched. dry_run: validate and compute the diff,
+ * errs filled (SCPD_E_INVALID) and the store untouched; text over LIM_CONFIG_FILE_BYTES is
+ * refused with SCPD_E_LIMIT (errs untouched). dry_run: validate and compute the diff,
  * commit nothing. *diff (if not NULL) gets cfg_diff() of the change; caller frees. */
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
@@ -72,7 +73,8 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
  */
 /* Copy of the startup config text (caller frees). *saved_at may be NULL. */
 char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err);
-/* Validates text as a whole config (errs on failure) and stores it as the startup config. */
+/* Validates text as a whole config (errs on failure) and stores it as the startup config.
+ * Text over LIM_CONFIG_FILE_BYTES: SCPD_E_LIMIT. */
 int store_startup_set(struct store *st, const char *text, size_t len, const struct store_who *who,
                       struct cfg_errors *errs, struct scpd_err *err);
 /* copy running-config startup-config: renders the running config into the startup datastore. */

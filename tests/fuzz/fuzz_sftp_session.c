@@ -27,7 +27,7 @@ static ssize_t mem_read(void *ctx, void *buf, size_t cap)
     struct mem *m = ctx;
     size_t n = m->len - m->off < cap ? m->len - m->off : cap;
     if (n > 11 && (m->off & 1))
-        n = 11;   /* split some reads */
+        n = 11; /* split some reads */
     memcpy(buf, m->in + m->off, n);
     m->off += n;
     return (ssize_t)n;
@@ -91,13 +91,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct mem m = {.in = data, .len = size};
     struct scp_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
-    struct scp_session_ctx ctx = {.ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1",
-                                  .privilege = 15};
+    struct scp_session_ctx ctx = {
+        .ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1", .privilege = 15};
     int status = sftp_session_run(&ctx, &io);
     if (status != 0 && status != 1)
         abort();
     if (count_entries(outside, false) != 0 || count_entries(boot, true) != 0 ||
-        count_entries(root, false) != 2)   /* fs and outside */
+        count_entries(root, false) != 2) /* fs and outside */
         abort();
     return 0;
 }

@@ -1,11 +1,13 @@
 """Refusals as the user sees them: each one must print a message naming the reason, leave the
 file system as it was, and be logged. Real OpenSSH scp -O unless a hostile client is the point
 (then a raw SCP channel over paramiko)."""
+import logging
 import os
 import re
 import signal
 import time
 
+import paramiko
 import pytest
 
 import clients
@@ -94,8 +96,60 @@ def test_authentication_retries(start_daemon, small):
     r = upload(d.ssh_port, small, "bootflash:x", password="wrong", auth="password",
                extra=["-o", "NumberOfPasswordPrompts=5"])
     refused(r, "Too many authentication failures", "ip ssh authentication-retries 1")
-    # two attempts (one retry), then the disconnect: the client's other prompts never ran
-    assert d.log().count("ssh login failed (local): wrong password") == 2
+    # one failed attempt, then the disconnect: the client's other prompts never ran
+    assert d.log().count("ssh login failed (local): wrong password") == 1
+
+
+class _AuthFailures(logging.Handler):
+    """Counts the USERAUTH_FAILURE replies paramiko receives (it logs each one)."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def emit(self, record):
+        if "Authentication (password) failed" in record.getMessage():
+            self.n += 1
+
+
+@pytest.mark.parametrize("retries,allowed", [(0, 1), (2, 2), (3, 3)])
+def test_authentication_retries_counted_by_paramiko(start_daemon, retries, allowed):
+    """ip ssh authentication-retries N: exactly N failed attempts per connection, then the
+    disconnect (0, IOS's "no retry", still allows the one attempt)."""
+    d = start(start_daemon, LOGIN + TIGER + "ip scp server enable\n"
+              "ip ssh authentication-retries %d\n" % retries)
+    counter = _AuthFailures()
+    log = logging.getLogger("paramiko.transport")
+    log.addHandler(counter)
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    t = paramiko.Transport(("127.0.0.1", d.ssh_port))
+    try:
+        t.connect()
+        attempts = 0
+        for _ in range(allowed + 5):
+            if not t.is_active():
+                break
+            attempts += 1
+            try:
+                t.auth_password("tiger", "wrong%d" % attempts)
+                raise AssertionError("a wrong password was accepted")
+            except paramiko.AuthenticationException:
+                pass
+            except paramiko.SSHException:
+                break   # the session is gone
+        # the server answered exactly `allowed` failures and then closed the connection
+        assert counter.n == allowed
+        clients_wait = time.time() + 30
+        while t.is_active() and time.time() < clients_wait:
+            time.sleep(0.05)
+        assert not t.is_active()
+    finally:
+        t.close()
+        log.removeHandler(counter)
+        log.setLevel(old_level)
+    assert d.log().count("ssh login failed (local): wrong password") == allowed
+    assert "Too many authentication failures: %d failed attempts" % allowed in d.log()
 
 
 def test_login_block_for(start_daemon, small):

@@ -147,6 +147,24 @@ def test_invalid_config_upload_refused_store_untouched(d, workdir):
     assert "hostname R3" not in open(out).read()
 
 
+def test_invalid_config_upload_prints_ios_marker_lines(d, workdir):
+    """The \\1 line is one line; the full parser errors (line, ^ marker, reason) reach the
+    terminal on the channel's stderr, as IOS prints them."""
+    bad = os.path.join(workdir, "bad.cfg")
+    with open(bad, "w") as f:
+        f.write("hostname R3\n!\nip ssh time-out 500\n")
+    r = upload(d.ssh_port, bad, "running-config")
+    assert r.returncode != 0
+    lines = r.stderr.splitlines()
+    at = [i for i, l in enumerate(lines) if l.startswith("line 3: ip ssh time-out 500")]
+    assert at, r.stderr
+    marker = lines[at[0] + 1]
+    assert marker.strip() == "^", r.stderr
+    # the marker stands under the bad value
+    assert marker.index("^") == lines[at[0]].index("500"), r.stderr
+    assert "% Invalid input detected at '^' marker" in lines[at[0] + 2], r.stderr
+
+
 def test_startup_config_both_ways(d, workdir):
     start = os.path.join(workdir, "startup.cfg")
     ok(download(d.ssh_port, "startup-config", start))

@@ -224,6 +224,52 @@ static void t_block_for(void **state)
     assert_int_equal(login(f, "tiger", "lab"), AAA_OK);
 }
 
+/* login block-for counts N failures within any W seconds (a sliding window), not within a window
+ * fixed at the first failure. Times are given, so nothing waits. */
+static void t_block_window_slides(void **state)
+{
+    (void)state;
+    struct aaa_window w = {0};
+    const int64_t s = 1000;
+    /* attempts 3 within 100: a lone early failure, then three close together 100 s later */
+    assert_false(aaa_window_fail(&w, 0, 3, 100));
+    assert_false(aaa_window_fail(&w, 90 * s, 3, 100));
+    assert_false(aaa_window_fail(&w, 110 * s, 3, 100));   /* 0, 90, 110: span 110 s */
+    assert_true(aaa_window_fail(&w, 120 * s, 3, 100));    /* 90, 110, 120: span 30 s */
+    /* the quiet period starts with an empty window */
+    assert_false(aaa_window_fail(&w, 121 * s, 3, 100));
+    assert_false(aaa_window_fail(&w, 122 * s, 3, 100));
+    assert_true(aaa_window_fail(&w, 123 * s, 3, 100));
+    /* the edge: exactly W apart is not within W */
+    memset(&w, 0, sizeof(w));
+    assert_false(aaa_window_fail(&w, 0, 2, 10));
+    assert_false(aaa_window_fail(&w, 10 * s, 2, 10));
+    assert_true(aaa_window_fail(&w, 10 * s + 9999, 2, 10));
+    /* a steady trickle slower than N per W never blocks, however long it goes on */
+    memset(&w, 0, sizeof(w));
+    for (int i = 0; i < 1000; i++)
+        assert_false(aaa_window_fail(&w, (int64_t)i * 51 * s, 3, 100));
+    /* attempts 1: every failure */
+    memset(&w, 0, sizeof(w));
+    assert_true(aaa_window_fail(&w, 5, 1, 1));
+}
+
+/* attempts N beyond LIM_BLOCK_FAIL_TIMES: memory stays bounded, the count is sampled (exact at
+ * multiples of ceil(N / LIM_BLOCK_FAIL_TIMES)). */
+static void t_block_window_large_n(void **state)
+{
+    (void)state;
+    struct aaa_window w = {0};
+    const int n = 4 * LIM_BLOCK_FAIL_TIMES;   /* every 4th failure recorded */
+    for (int i = 0; i < n - 1; i++)
+        assert_false(aaa_window_fail(&w, i, n, 60));
+    assert_true(aaa_window_fail(&w, n, n, 60));
+    /* n failures spread wider than the window: none blocks */
+    memset(&w, 0, sizeof(w));
+    for (int i = 0; i < 10 * n; i++)
+        assert_false(aaa_window_fail(&w, (int64_t)i * 1000, n, n / 2));
+}
+
 static void t_block_table_bounded(void **state)
 {
     struct fx *f = *state;
@@ -300,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_authorization, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(t_privilege, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(t_block_for, fx_setup, fx_teardown),
+        cmocka_unit_test(t_block_window_slides),
+        cmocka_unit_test(t_block_window_large_n),
         cmocka_unit_test_setup_teardown(t_block_table_bounded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(t_config_change_applies_to_next_login, fx_setup,
                                         fx_teardown),

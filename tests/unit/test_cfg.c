@@ -317,6 +317,29 @@ static void test_error_cap(void **state)
     free(text);
 }
 
+/* A key-string is bounded by LIM_CFG_KEYSTRING_LEN characters of base64 over all its lines. */
+static void test_keystring_limit(void **state)
+{
+    (void)state;
+    size_t lines = LIM_CFG_KEYSTRING_LEN / 64 + 1, cap = lines * 70 + 200, o = 0;
+    char *text = malloc(cap);
+    o += (size_t)snprintf(text, cap, "ip ssh pubkey-chain\n username tiger\n  key-string\n");
+    for (size_t i = 0; i < lines; i++) {
+        memset(text + o, 'A', 64);
+        o += 64;
+        text[o++] = '\n';
+    }
+    o += (size_t)snprintf(text + o, cap - o, "  exit\n");
+    struct cfg_errors errs;
+    assert_null(cfg_apply_text(NULL, text, o, CFG_REPLACE, &errs));
+    assert_int_equal(errs.total, 1);
+    assert_int_equal(errs.e[0].line, (int)(3 + lines));   /* the line that goes over */
+    char want[64];
+    snprintf(want, sizeof(want), "at most %d characters", LIM_CFG_KEYSTRING_LEN);
+    assert_non_null(strstr(errs.e[0].reason, want));
+    free(text);
+}
+
 static void test_user_limit(void **state)
 {
     (void)state;
@@ -384,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_clone_equal_lookup),
         cmocka_unit_test(test_error_cap),
+        cmocka_unit_test(test_keystring_limit),
         cmocka_unit_test(test_user_limit),
         cmocka_unit_test(test_roundtrip_with_header_and_all),
     };

@@ -945,6 +945,34 @@ static void test_escapes_and_symlinks(void **state)
     assert_true(stats_get(t->stats, STATS_REFUSED_PATH) >= 3);
 }
 
+/* `no ip scp server enable` reaches a session already open: new paths are refused, the upload
+ * in progress finishes. */
+static void test_scp_disabled_mid_session(void **state)
+{
+    struct t *t = *state;
+    struct handle h;
+    struct sftp_attrs a;
+    struct scpd_err err = {0};
+    struct store_who who = {.user = "admin", .source = "api", .peer = "127.0.0.1:1"};
+    static const char off[] = "no ip scp server enable\n";
+    init(t);
+    assert_int_equal(open_file(t, "up.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), 0);
+    assert_int_equal(
+        store_apply_text(t->f->st, off, strlen(off), CFG_MERGE, false, 0, &who, NULL, NULL, &err),
+        0);
+    struct status st = path_req(t, SFTP_OPENDIR, "/");
+    assert_int_equal(st.code, SFTP_FX_PERMISSION_DENIED);
+    assert_string_equal(st.msg, "SCP server is disabled (ip scp server enable)");
+    assert_int_equal(stat_(t, "/", &a), SFTP_FX_PERMISSION_DENIED);
+    assert_int_equal(do_write(t, &h, 0, "finishes"), SFTP_FX_OK);
+    assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
+    char *got = fx_get(t->f, "up.txt");
+    assert_string_equal(got, "finishes");
+    free(got);
+    assert_int_equal(stop(t), 0);
+    assert_int_equal(stats_get(t->stats, STATS_REFUSED_DISABLED), 2);
+}
+
 static void test_handle_limit_and_bad_handles(void **state)
 {
     struct t *t = *state;
@@ -1083,6 +1111,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listing_and_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escapes_and_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scp_disabled_mid_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handle_limit_and_bad_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_space_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extensions_and_unknown, setup, teardown),

@@ -516,6 +516,62 @@ static void test_apply_text_and_audit(void **state)
     assert_non_null(strstr(b.diff, "+ ip scp server enable"));
 }
 
+/* The audit log keeps the newest LIM_AUDIT_ROWS rows: the commit that adds one trims the oldest. */
+static void test_audit_bounded(void **state)
+{
+    struct fx *f = *state;
+    f->st = open_ok(f, NULL, NULL);
+    struct scpd_err err = {0};
+    sqlite3 *db = raw_db(f);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO audit(time, user, source, peer, version, target, diff)"
+             " SELECT 0, 'bulk', 'api', '', 1, 'running', '+ x' FROM n",
+             LIM_AUDIT_ROWS + 5);
+    raw_exec(db, sql);
+    long long first = raw_int(db, "SELECT min(id) FROM audit");
+    const char *t = "hostname Trimmed\n";
+    assert_int_equal(
+        store_apply_text(f->st, t, strlen(t), CFG_MERGE, false, 0, &WHO_API, NULL, NULL, &err), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), LIM_AUDIT_ROWS);
+    assert_true(raw_int(db, "SELECT min(id) FROM audit") > first + 5);
+    /* the newest row is the change just made */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE id = (SELECT max(id) FROM audit)"
+                                 " AND diff LIKE '%hostname Trimmed%'"),
+                     1);
+    sqlite3_close(db);
+}
+
+/* Config text beyond LIM_CONFIG_FILE_BYTES is refused by the store's text doors, whoever calls. */
+static void test_config_text_size_limit(void **state)
+{
+    struct fx *f = *state;
+    f->st = open_ok(f, NULL, NULL);
+    struct scpd_err err = {0};
+    size_t len = LIM_CONFIG_FILE_BYTES + 1;
+    char *big = malloc(len + 1);
+    assert_non_null(big);
+    memset(big, '!', len);   /* comment lines: valid text, only too long */
+    for (size_t i = 79; i < len; i += 80)
+        big[i] = '\n';
+    big[len] = '\0';
+    struct cfg_errors errs;
+    assert_int_equal(
+        store_apply_text(f->st, big, len, CFG_MERGE, true, 0, &WHO_API, &errs, NULL, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "larger than the limit"));
+    struct store_who cli = {.user = "admin", .source = "cli", .peer = NULL};
+    assert_int_equal(store_startup_set(f->st, big, len, &cli, &errs, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_int_equal(store_version(f->st), 1);
+    /* at the limit it is accepted */
+    assert_int_equal(store_apply_text(f->st, big, len - 1, CFG_MERGE, true, 0, &WHO_API, &errs,
+                                      NULL, &err),
+                     0);
+    free(big);
+}
+
 /* No plaintext password reaches the database files, whatever door it came through. */
 static void test_no_plaintext_at_rest(void **state)
 {
@@ -707,6 +763,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_commit_leaves_previous, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_restart_persistence, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_apply_text_and_audit, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_audit_bounded, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_config_text_size_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_history_filters_and_bounds, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_commits, fx_setup, fx_teardown),
