@@ -476,19 +476,26 @@ int sftp_proto_longname(char *buf, size_t cap, const char *name, const struct sf
 /* ---- paths ------------------------------------------------------------------------------------
  */
 
-/* Whether "prefix:" names a file system of the IFS. The resolver's own table decides (only an
- * unknown file system is SCPD_E_INVALID for a bare "prefix:"), so there is no second list here. */
-static bool fs_prefix(const char *c, size_t n, size_t *plen)
+/* Whether name (n bytes) names a file system of the IFS. The resolver's own table decides (only
+ * an unknown file system is SCPD_E_INVALID for a bare "name:"), so there is no second list here. */
+static bool known_fs(const char *name, size_t n)
 {
-    const char *colon = memchr(c, ':', n);
     char probe[32];
     struct ifs_path p;
     struct scpd_err e = {0};
-    if (!colon || colon == c || (size_t)(colon - c) + 2 > sizeof(probe))
+    if (n == 0 || n + 2 > sizeof(probe) || memchr(name, ':', n))
         return false;
-    memcpy(probe, c, (size_t)(colon - c) + 1);
-    probe[colon - c + 1] = '\0';
-    if (ifs_resolve(probe, &p, &e) < 0 && e.code == SCPD_E_INVALID)
+    memcpy(probe, name, n);
+    probe[n] = ':';
+    probe[n + 1] = '\0';
+    return !(ifs_resolve(probe, &p, &e) < 0 && e.code == SCPD_E_INVALID);
+}
+
+/* A component "FS:rest" with a known FS: *plen gets the length of FS. */
+static bool fs_prefix(const char *c, size_t n, size_t *plen)
+{
+    const char *colon = memchr(c, ':', n);
+    if (!colon || !known_fs(c, (size_t)(colon - c)))
         return false;
     *plen = (size_t)(colon - c);
     return true;
@@ -548,6 +555,8 @@ int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err
             b.len = 0;
             if (push(&b, s + plen + 1, n - plen - 1, sftp_path, err) < 0)
                 return -1;
+        } else if (!b.fs[0] && b.len == 0 && known_fs(s, n)) {
+            snprintf(b.fs, sizeof(b.fs), "%.*s", (int)n, s); /* "/nvram/x" as "nvram:x" */
         } else if (push(&b, s, n, sftp_path, err) < 0) {
             return -1;
         }

@@ -184,6 +184,9 @@ int sftp_proto_longname(char *buf, size_t cap, const char *name, const struct sf
  *   /running-config    the running configuration (also system:running-config)
  *   /startup-config    the startup configuration (also /nvram:/startup-config)
  *   /nvram:, /nvram:/x nvram: and nvram:x
+ *   /bootflash/x, /flash/x, /nvram/x   the same: a first name that is a file system's is that
+ *                      file system (a directory of that name at the top of bootflash: is reached
+ *                      as /bootflash:/name)
  *   bootflash:x, flash:x, nvram:x, system:running-config  the IOS forms, anywhere in the path: a
  *                      component "FS:rest" naming a known file system starts the path afresh, so
  *                      what a client prepends (its working directory) does not matter:

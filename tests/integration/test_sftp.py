@@ -72,7 +72,10 @@ def test_openssh_scp_default_mode(d, workdir):
     ok(scp(d.ssh_port, [src, clients.remote("plain.bin")]))          # relative to bootflash:
     ok(scp(d.ssh_port, [src, clients.remote("nvram:n.bin")]))
     assert sha256(os.path.join(d.data_dir, "fs", "nvram", "n.bin")) == sha256(src)
-    for path in ("bootflash:image.bin", "plain.bin", "/plain.bin", "nvram:n.bin"):
+    ok(scp(d.ssh_port, [src, clients.remote("/bootflash/dir.bin")]))   # the README's form
+    assert sha256(os.path.join(d.bootflash, "dir.bin")) == sha256(src)
+    for path in ("bootflash:image.bin", "plain.bin", "/plain.bin", "nvram:n.bin", "/nvram/n.bin",
+                 "/flash/dir.bin"):
         got = os.path.join(workdir, "got.bin")
         ok(scp(d.ssh_port, [clients.remote(path), got]))
         assert sha256(got) == sha256(src), path

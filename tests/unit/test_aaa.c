@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "ring.h"
 #include "stats.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static const struct store_who WHO = {.user = "test", .source = "api", .peer = "127.0.0.1:1"};
 
@@ -27,23 +27,6 @@ struct fx {
     struct stats *stats;
     struct aaa *aaa;
 };
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int fx_setup(void **state)
 {
@@ -70,7 +53,7 @@ static int fx_teardown(void **state)
     aaa_free(f->aaa);
     stats_free(f->stats);
     store_close(f->st);
-    rm_rf(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

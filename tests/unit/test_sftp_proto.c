@@ -458,6 +458,15 @@ static void test_path_mapping(void **state)
         {"~/~/v", "bootflash:~/~/v", IFS_K_DISK, "/~/~/v", 0}, /* "~" is a name here */
         {"/~", "bootflash:~", IFS_K_DISK, "/~", 0},
         {"/bootflash:nvram:x", "bootflash:nvram:x", IFS_K_DISK, "/bootflash:nvram:x", 0},
+        {"/bootflash/image.bin", "bootflash:image.bin", IFS_K_DISK, "/image.bin", 0},
+        {"/flash/d/x", "bootflash:d/x", IFS_K_DISK, "/d/x", 0},
+        {"/nvram", "nvram:", IFS_K_DISK, "/nvram:", 0},
+        {"nvram/startup-config", "startup-config", IFS_K_STARTUP, "/startup-config", 0},
+        {"/system/running-config", "running-config", IFS_K_RUNNING, "/running-config", 0},
+        {"/bootflash/bootflash/x", "bootflash:bootflash/x", IFS_K_DISK, "/bootflash:/bootflash/x",
+         0}, /* only the first name */
+        {"/d/nvram/x", "bootflash:d/nvram/x", IFS_K_DISK, "/d/nvram/x", 0},
+        {"/nvram/..", "bootflash:", IFS_K_DISK, "/", 0},
         {"/..", NULL, 0, NULL, SCPD_E_DENIED},
         {"../../etc/passwd", NULL, 0, NULL, SCPD_E_DENIED},
         {"/a/../../etc/passwd", NULL, 0, NULL, SCPD_E_DENIED},
