@@ -671,6 +671,16 @@ static void do_read(struct sess *s, const struct sftp_req *q)
         stats_xfer_progress(h->x, got);
 }
 
+/* OpenSSH's sftp and scp show only the status code of a failed WRITE or CLOSE ("Failure"): the
+ * reason goes to the channel's stderr too, which they print. */
+static void tell_user(struct sess *s, const char *msg)
+{
+    char line[600];
+    int n = snprintf(line, sizeof(line), "%s\r\n", msg);
+    if (s->io->write_err && n > 0)
+        s->io->write_err(s->io->ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 static void do_write(struct sess *s, const struct sftp_req *q)
 {
     struct handle *h = handle_get(s, q, 1u << H_WRITE);
@@ -691,6 +701,7 @@ static void do_write(struct sess *s, const struct sftp_req *q)
         h->w = NULL;
         if (s->ctx->stats && err.code == SCPD_E_LIMIT)
             stats_inc(s->ctx->stats, STATS_REFUSED_OTHER, 1);
+        tell_user(s, err.msg);
         status_err(s, q->id, &err);
         return;
     }
@@ -734,14 +745,8 @@ static void close_write(struct sess *s, const struct sftp_req *q, struct handle 
             if (s->io->write_err)
                 s->io->write_err(s->io->ctx, detail, strlen(detail));
         }
-        /* OpenSSH's sftp and scp show only the status code: the reason goes to stderr too */
-        if (s->io->write_err && !detail) {
-            char line[600];
-            int n = snprintf(line, sizeof(line), "%s\r\n", err.msg);
-            if (n > 0)
-                s->io->write_err(s->io->ctx, line,
-                                 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        }
+        if (!detail)
+            tell_user(s, err.msg);
         free(detail);
         xfer_end(s, h, "failed", err.msg);
         status_err(s, q->id, &err);
