@@ -97,11 +97,7 @@ static int json_error_list(struct api_resp *resp, const struct cfg_errors *errs)
 
     for (int i = 0; i < errs->n; i++) {
         const struct cfg_error *ce = &errs->e[i];
-        struct cfg_errors one;
-        one.n = 1;
-        one.total = 1;
-        one.e[0] = *ce;
-        char *txt = cfg_errors_format(&one);
+        char *txt = cfg_error_format(ce);
         json_t *e = json_pack("{s:s,s:s,s:s,s:{s:i,s:i,s:s}}", "error-type", "application",
                               "error-tag", "invalid-value", "error-message",
                               txt ? txt : ce->reason, "error-info", "scpd:line", ce->line,

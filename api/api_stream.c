@@ -296,7 +296,7 @@ static void api_sse_free(void *cls)
     free(s);
 }
 
-static size_t api_sse_count(struct scpd *d)
+size_t api_sse_subscribers(struct scpd *d)
 {
     return trace_subscribers(d->trace) +
            ring_subscribers(stats_stream(d->stats, STATS_STREAM_TRANSFERS)) +
@@ -314,7 +314,7 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
     if (!def)
         return api_error(resp, 404, "protocol", "invalid-value", r->path,
                          "no event stream %s (streams: scp-debug, transfers, security)", name);
-    if (api_sse_count(r->d) >= LIM_HTTP_SSE_CLIENTS)
+    if (api_sse_subscribers(r->d) >= LIM_HTTP_SSE_CLIENTS)
         return api_error(resp, 503, "application", "resource-denied", r->path,
                          "too many event-stream subscribers (at most %d); close one and retry",
                          LIM_HTTP_SSE_CLIENTS);
