@@ -753,6 +753,32 @@ static json_t *list_entry(json_t *arr, const char *key, const char *kv, size_t *
     return NULL;
 }
 
+/* POST of list entries: appends val's entries to parent's list n (made if missing); an entry
+ * whose key exists already is a 409 whose error-path is at=KEY. */
+static int list_add_new(json_t *parent, const struct nnode *n, json_t *val, const char *at,
+                        struct nerr *e)
+{
+    json_t *arr = parent != NULL ? json_object_get(parent, n->name) : NULL;
+    size_t i;
+    json_t *ent;
+
+    if (parent == NULL)
+        return nerr_set(e, 404, "invalid-value", "the parent of %s does not exist", at);
+    if (arr == NULL) {
+        arr = json_array();
+        json_object_set_new(parent, n->name, arr);
+    }
+    json_array_foreach(val, i, ent) {
+        const char *key = jstr(ent, n->key);
+        if (list_entry(arr, n->key, key, NULL) != NULL) {
+            snprintf(e->path, sizeof e->path, "%s=%s", at, key);
+            return nerr_set(e, 409, "data-exists", "%s %s already exists", n->name, key);
+        }
+        json_array_append(arr, ent);
+    }
+    return 0;
+}
+
 /* Node at step k (0..n-1) of the tree, or NULL. With create, containers on the way are made. */
 static json_t *tree_at(json_t *root, const struct npath *p, int upto, bool create)
 {
@@ -1319,23 +1345,8 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
             val = body_value(r, NULL, n, mod, e);
             if (val == NULL)
                 goto out;
-            json_t *parent = tree_at(root, p, p->n - 1, true);
-            json_t *arr = json_object_get(parent, n->name);
-            if (arr == NULL) {
-                arr = json_array();
-                json_object_set_new(parent, n->name, arr);
-            }
-            size_t i;
-            json_t *ent;
-            json_array_foreach(val, i, ent) {
-                if (list_entry(arr, n->key, jstr(ent, n->key), NULL) != NULL) {
-                    snprintf(e->path, sizeof e->path, "%s=%s", r->path, jstr(ent, n->key));
-                    nerr_set(e, 409, "data-exists", "%s %s already exists", n->name,
-                             jstr(ent, n->key));
-                    goto out;
-                }
-                json_array_append(arr, ent);
-            }
+            if (list_add_new(tree_at(root, p, p->n - 1, true), n, val, r->path, e) < 0)
+                goto out;
             if (json_array_size(val) == 1) {
                 char loc[512];
                 snprintf(loc, sizeof loc, "%s=%s", r->path, jstr(json_array_get(val, 0), n->key));
@@ -1360,22 +1371,10 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
             }
             json_t *cur = json_object_get(target, kid->name);
             if (kid->kind == NK_LIST) {
-                if (cur == NULL) {
-                    cur = json_array();
-                    json_object_set_new(target, kid->name, cur);
-                }
-                size_t i;
-                json_t *ent;
-                json_array_foreach(val, i, ent) {
-                    if (list_entry(cur, kid->key, jstr(ent, kid->key), NULL) != NULL) {
-                        snprintf(e->path, sizeof e->path, "%s/%s=%s", r->path, kid->name,
-                                 jstr(ent, kid->key));
-                        nerr_set(e, 409, "data-exists", "%s %s already exists", kid->name,
-                                 jstr(ent, kid->key));
-                        goto out;
-                    }
-                    json_array_append(cur, ent);
-                }
+                char at[sizeof e->path];
+                snprintf(at, sizeof at, "%s/%s", r->path, kid->name);
+                if (list_add_new(target, kid, val, at, e) < 0)
+                    goto out;
             } else {
                 if (cur != NULL && !(json_is_object(cur) && json_object_size(cur) == 0)) {
                     snprintf(e->path, sizeof e->path, "%s/%s", r->path, kid->name);
