@@ -198,7 +198,8 @@ static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
     if (d->aaa == NULL)
         return api_error(resp, 500, "application", "operation-failed", NULL,
                          "authentication is not available (AAA not started)"), -1;
-    if (aaa_is_blocked(d->aaa, r->peer_addr, &secs))
+    struct aaa_req pre = {.door = "http", .peer_addr = r->peer_addr, .peer = r->peer, .sid = r->id};
+    if (aaa_check_blocked(d->aaa, &pre, &secs))   /* counted and reported as a blocked login */
         return blocked(r, resp, secs);
     if (basic_decode(b64, user, sizeof user, pass, sizeof pass) < 0)
         return unauthorized(r, resp, "malformed Basic credentials (want base64 of user:password, "

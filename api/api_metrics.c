@@ -2,14 +2,13 @@
  * Grafana. The exposition is a table: each row is one sample (family, labels, source); rows of a
  * family are adjacent and the family's HELP/TYPE lines are written before its first row. Counters
  * come from stats (names end in _total, as the format's conventions want), gauges from live state.
- * Checked with `promtool check metrics` in tests/integration/test_obs_metrics.py. */
+ * Checked with `promtool check metrics` in tests/integration/test_obs.py. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_obs.h"
-#include "ring.h"
 #include "scpd.h"
 #include "stats.h"
 #include "store.h"
@@ -37,12 +36,7 @@ static uint64_t m_scp_enabled(struct scpd *d)
     return v;
 }
 
-static uint64_t m_subscribers(struct scpd *d)
-{
-    return trace_subscribers(d->trace) +
-           ring_subscribers(stats_stream(d->stats, STATS_STREAM_TRANSFERS)) +
-           ring_subscribers(stats_stream(d->stats, STATS_STREAM_SECURITY));
-}
+static uint64_t m_subscribers(struct scpd *d) { return api_sse_subscribers(d); }
 
 static uint64_t m_config_version(struct scpd *d) { return store_version(d->store); }
 

@@ -868,6 +868,21 @@ static void apply_depth(json_t *v, int level, int depth)
  * descendants of the target (and list keys). Names may carry module prefixes. */
 static json_t *select_fields(const struct nnode *n, json_t *v, const char *fields, struct nerr *e);
 
+/* What the fields selection of node n starts from for its value v: an empty object, or for a list
+ * one entry per element holding only its key (so the selected members land in the right entry). */
+static json_t *fields_skeleton(const struct nnode *n, json_t *v)
+{
+    if (!json_is_array(v))
+        return json_object();
+    json_t *out = json_array();
+    size_t i;
+    json_t *ent;
+    json_array_foreach(v, i, ent)
+        json_array_append_new(out, n->key ? json_pack("{s:O}", n->key, json_object_get(ent, n->key))
+                                          : json_object());
+    return out;
+}
+
 static int keep_path(const struct nnode *n, json_t *src, json_t *dst, const char *path,
                      struct nerr *e)
 {
@@ -902,17 +917,7 @@ static int keep_path(const struct nnode *n, json_t *src, json_t *dst, const char
     }
     json_t *dc = json_object_get(dst, kid->name);
     if (dc == NULL) {
-        if (json_is_array(c)) {
-            dc = json_array();
-            size_t i;
-            json_t *ent;
-            json_array_foreach(c, i, ent)
-                json_array_append_new(dc, kid->key ? json_pack("{s:O}", kid->key,
-                                                               json_object_get(ent, kid->key))
-                                                   : json_object());
-        } else {
-            dc = json_object();
-        }
+        dc = fields_skeleton(kid, c);
         json_object_set_new(dst, kid->name, dc);
     }
     return keep_path(kid, c, dc, slash + 1, e);
@@ -929,17 +934,7 @@ static json_t *select_fields(const struct nnode *n, json_t *v, const char *field
         return NULL;
     }
     snprintf(buf, sizeof buf, "%s", fields);
-    if (json_is_array(v)) {
-        out = json_array();
-        size_t i;
-        json_t *ent;
-        json_array_foreach(v, i, ent)
-            json_array_append_new(out, n->key ? json_pack("{s:O}", n->key,
-                                                          json_object_get(ent, n->key))
-                                              : json_object());
-    } else {
-        out = json_object();
-    }
+    out = fields_skeleton(n, v);
     char *save = NULL;
     for (char *f = strtok_r(buf, ";", &save); f != NULL; f = strtok_r(NULL, ";", &save)) {
         if (keep_path(n, v, out, f, e) < 0) {

@@ -27,6 +27,8 @@ int api_h_debug_traces(struct api_req *r, struct api_resp *resp);    /* scpd:deb
 /* api_stream.c: RFC 8040 section 6 */
 int api_h_restconf_state(struct api_req *r, struct api_resp *resp);  /* restconf-state[/streams] */
 int api_h_stream(struct api_req *r, struct api_resp *resp);          /* /restconf/streams/NAME */
+/* Event-stream subscribers connected now, over every stream. */
+size_t api_sse_subscribers(struct scpd *d);
 
 /* api_metrics.c */
 int api_h_metrics(struct api_req *r, struct api_resp *resp);         /* /metrics */

@@ -97,11 +97,7 @@ static int json_error_list(struct api_resp *resp, const struct cfg_errors *errs)
 
     for (int i = 0; i < errs->n; i++) {
         const struct cfg_error *ce = &errs->e[i];
-        struct cfg_errors one;
-        one.n = 1;
-        one.total = 1;
-        one.e[0] = *ce;
-        char *txt = cfg_errors_format(&one);
+        char *txt = cfg_error_format(ce);
         json_t *e = json_pack("{s:s,s:s,s:s,s:{s:i,s:i,s:s}}", "error-type", "application",
                               "error-tag", "invalid-value", "error-message",
                               txt ? txt : ce->reason, "error-info", "scpd:line", ce->line,
@@ -296,9 +292,10 @@ static int audit_row(void *arg, const struct store_audit *a)
     iso_time(a->time, t, sizeof t);
     snprintf(id, sizeof id, "%lld", (long long)a->id);
     snprintf(ver, sizeof ver, "%llu", (unsigned long long)a->version);
-    json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "time", t, "user",
-                          a->user, "source", a->source, "peer", a->peer, "version", ver,
-                          "target", a->target, "diff", a->diff ? a->diff : "");
+    /* the user is whoever logged in, which `aaa authentication login ... none` does not check */
+    json_t *e = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}", "id", id, "time", t, "user",
+                          api_json_text(a->user), "source", a->source, "peer", a->peer, "version",
+                          ver, "target", a->target, "diff", a->diff ? a->diff : "");
     if (e != NULL)
         json_array_append_new(arr, e);
     return 0;

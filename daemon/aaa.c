@@ -97,6 +97,13 @@ static void aaa_count(struct aaa *a, enum stats_counter c)
         stats_inc(a->stats, c, 1);
 }
 
+/* One event on the `security` stream (stats_security tolerates a NULL stats). */
+static void aaa_security(struct aaa *a, const char *kind, const struct aaa_req *req,
+                         const char *reason)
+{
+    stats_security(a->stats, kind, req->door ? req->door : "ssh", req->user, req->peer, reason);
+}
+
 /* ---- methods ------------------------------------------------------------------------------- */
 
 /* Spends the time of a real verification when there is nothing real to verify. */
@@ -302,9 +309,12 @@ static void aaa_block_fail(struct aaa *a, const struct cfg *cfg, const struct aa
     pthread_mutex_unlock(&a->mu);
     if (started) {
         struct log_ctx lc = aaa_logctx(req);
-        log_warn(&lc, "login block-for: %d failed logins within %d s from %s, logins from it are "
-                 "refused for %d s", cfg->block_attempts, cfg->block_within, req->peer_addr,
-                 cfg->block_secs);
+        char why[200];
+        snprintf(why, sizeof(why), "login block-for: %d failed logins within %d s from %s, logins "
+                 "from it are refused for %d s", cfg->block_attempts, cfg->block_within,
+                 req->peer_addr, cfg->block_secs);
+        log_warn(&lc, "%s", why);
+        aaa_security(a, "login-blocked", req, why);
     }
 }
 
@@ -316,6 +326,24 @@ bool aaa_is_blocked(struct aaa *a, const char *peer_addr, int *secs_left)
     if (secs_left)
         *secs_left = left;
     return left > 0;
+}
+
+bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left)
+{
+    int left = 0;
+    bool blocked = aaa_is_blocked(a, req->peer_addr, &left);
+    if (secs_left)
+        *secs_left = left;
+    if (!blocked)
+        return false;
+    char why[200];
+    snprintf(why, sizeof(why), "logins from %s are blocked for %d more seconds (login block-for)",
+             req->peer_addr, left);
+    struct log_ctx lc = aaa_logctx(req);
+    aaa_count(a, STATS_LOGINS_BLOCKED);
+    log_notice(&lc, "%s connection refused: %s", req->door ? req->door : "ssh", why);
+    aaa_security(a, "login-blocked", req, why);
+    return true;
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */
@@ -370,8 +398,9 @@ static enum aaa_result aaa_login_done(struct aaa *a, const struct cfg *cfg,
         break;
     case AAA_FAIL:
         aaa_count(a, STATS_LOGINS_FAILED);
-        aaa_block_fail(a, cfg, req);
         log_notice(&lc, "%s login failed (%s): %s", door, how, why);
+        aaa_security(a, "login-failed", req, why);
+        aaa_block_fail(a, cfg, req);   /* after: a block it starts is the next event */
         scpd_err_set(err, SCPD_E_DENIED, "authentication failed");
         break;
     case AAA_ERROR:
@@ -380,10 +409,12 @@ static enum aaa_result aaa_login_done(struct aaa *a, const struct cfg *cfg,
                  why);
         scpd_err_set(err, SCPD_E_DENIED, "authentication failed: no authentication method "
                      "available (%s)", why);
+        aaa_security(a, "login-failed", req, err ? err->msg : why);
         break;
     case AAA_BLOCKED:
         aaa_count(a, STATS_LOGINS_BLOCKED);
         log_notice(&lc, "%s login refused: %s", door, why);
+        aaa_security(a, "login-blocked", req, why);
         scpd_err_set(err, SCPD_E_DENIED, "%s", why);
         break;
     }

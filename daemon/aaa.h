@@ -40,7 +40,8 @@ struct aaa_req {
 };
 
 /* Password (or keyboard-interactive answer) through the login list. Counts failures towards
- * login block-for and the statistics; logs and traces the outcome (never the password). */
+ * login block-for and the statistics; logs and traces the outcome (never the password); each
+ * failure, block and refusal while blocked is a security event (stats_security). */
 enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, const char *password,
                                    struct scpd_err *err);
 
@@ -53,8 +54,13 @@ enum aaa_result aaa_login_pubkey(struct aaa *a, const struct aaa_req *req, const
  * req->user and the source is not blocked. No side effects: nothing counted, nothing logged. */
 bool aaa_pubkey_acceptable(struct aaa *a, const struct aaa_req *req, const char *md5_hex);
 
-/* True while peer_addr is blocked by login block-for (checked before asking for credentials). */
+/* True while peer_addr is blocked by login block-for. A query: nothing counted or reported. */
 bool aaa_is_blocked(struct aaa *a, const char *peer_addr, int *secs_left);
+
+/* The check a door makes before asking for credentials: true while req->peer_addr is blocked,
+ * with *secs_left (may be NULL); the refusal is then counted (logins-blocked), logged and
+ * reported on the security stream. req->user may be NULL (not known yet). */
+bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left);
 
 /* Authorization for an EXEC shell (required for SCP). On success *privilege gets the user's
  * level. On refusal err->msg names the reason, e.g. "AAA authorization is not configured

@@ -43,6 +43,7 @@ struct sess {
     uint8_t *buf;            /* source: file data out (SCP_BUF) */
     uint64_t bytes;          /* file data moved */
     int errors;              /* refusals and failures sent */
+    bool security_sent;      /* a denied path was reported on the security stream */
     bool dead;               /* channel broken, protocol violation or client gave up */
     bool eof;                /* the client closed its side */
     bool eof_ok;             /* ... right after a complete file: not an error (libssh2) */
@@ -325,6 +326,13 @@ static void refusal_count(struct sess *s, const struct scpd_err *e)
               e->code == SCPD_E_DENIED || e->code == SCPD_E_INVALID ? STATS_REFUSED_PATH
                                                                     : STATS_REFUSED_OTHER,
               1);
+    /* A denied path ('..', a host path, a symlink out of the root) is an attempt to leave the
+     * file system: a security event, once per session (a -r tree would repeat it per file).
+     * Bad names, sizes and full disks are mistakes, not attacks: counted only. */
+    if (e->code == SCPD_E_DENIED && !s->security_sent) {
+        s->security_sent = true;
+        stats_security(s->ctx->stats, "refused", "ssh", s->ctx->user, s->ctx->peer, e->msg);
+    }
 }
 
 static struct stats_xfer *xfer_begin(struct sess *s, bool upload, const char *path, uint64_t size)

@@ -12,30 +12,27 @@
  * Files. Every path goes through sftp_proto_path() into the one resolver, ifs_resolve(), and every
  * access through ifs (no host path is opened here). Downloads read an ifs reader sequentially; a
  * READ at another offset skips forward or reopens (clients read in order; this only costs when one
- * does not). Uploads must be atomic (spec/scp.md) but SFTP never announces a size, while
- * ifs_write_open() needs it: so the data of a write handle goes to an anonymous spool file (an
- * unnamed O_TMPFILE in the system's temporary directory, gone with its descriptor even after a
- * crash) with pwrite at the client's offsets, and CLOSE copies it through ifs_write_open/
- * ifs_write/ifs_write_commit, which checks the space, writes the temporary file in the target
- * directory and renames it. Until CLOSE the target is untouched; a session that ends without
- * CLOSE, or a failed WRITE, leaves it as it was. running-config and startup-config are written
- * the same way: CLOSE merges (running) or replaces (startup) through the store, and an invalid
- * file is refused with the parser's errors on the channel's stderr.
+ * does not). Uploads must be atomic (spec/scp.md) but SFTP never announces a size: a write handle
+ * is an ifs upload of unknown size (IFS_SIZE_UNKNOWN), so each WRITE goes once, with pwrite at
+ * the client's offset, into the temporary file in the target directory, bounded by the file
+ * system's size as it grows; OPEN without TRUNC keeps the old content (ifs_write_keep); CLOSE
+ * commits (fsync, rename). Until CLOSE the target is untouched; a session that ends without
+ * CLOSE, or a failed WRITE, removes the temporary file and leaves the target as it was.
+ * running-config and startup-config are written the same way: CLOSE merges (running) or replaces
+ * (startup) through the store, audited as source "sftp", and an invalid file is refused with the
+ * parser's errors on the channel's stderr. RENAME and RMDIR are ifs_rename and ifs_rmdir.
  *
  * Every non-data request is traced when `debug ip scp` is on (data requests are summed up at
  * CLOSE, so tracing a 1 GiB transfer does not flood the ring); every transfer is a statistics
  * transfer from OPEN to CLOSE. */
 #include "sftp_session.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ifs.h"
 #include "log.h"
@@ -67,12 +64,9 @@ struct handle {
     uint32_t ops;          /* READ/WRITE requests */
     struct ifs_reader *rd; /* H_READ */
     uint64_t pos;
-    int spool;           /* H_WRITE: the anonymous spool file */
-    uint64_t end, limit; /* bytes in the spool; what the target may hold */
+    struct ifs_writer *w; /* H_WRITE: the upload (NULL once a WRITE failed) */
     unsigned mode;
     bool append, has_times, failed;
-    bool keep_old;              /* opened without TRUNC: the old content under the new (lazy) */
-    uint64_t old_size, seq_end; /* ... its size; the end of the data written in order from 0 */
     int64_t mtime, atime;
     char ferr[512];          /* why a WRITE failed */
     struct ifs_dirent *ents; /* H_DIR */
@@ -193,17 +187,6 @@ static int out_reserve(struct sess *s, size_t need)
     return 0;
 }
 
-/* LIM_SFTP_DATA bytes of scratch space behind the pending replies (the next reply overwrites it).
- */
-static uint8_t *scratch(struct sess *s, struct scpd_err *err)
-{
-    if (out_reserve(s, LIM_SFTP_DATA) < 0) {
-        scpd_err_set(err, SCPD_E_NOMEM, "%%Error: out of memory");
-        return NULL;
-    }
-    return s->out.buf + s->out.len;
-}
-
 /* ---- attributes ---------------------------------------------------------------------------------
  */
 
@@ -271,7 +254,6 @@ static struct handle *handle_new(struct sess *s, uint32_t id, enum hkind kind,
         h->kind = kind;
         h->gen = ++s->gen;
         h->path = *p;
-        h->spool = -1;
         return h;
     }
     if (s->ctx->stats)
@@ -336,53 +318,9 @@ static void handle_free(struct sess *s, struct handle *h, const char *why)
     } else if (h->kind == H_WRITE) {
         xfer_end(s, h, "aborted", why);
     }
-    if (h->spool >= 0)
-        close(h->spool);
+    ifs_write_abort(h->w);
     free(h->ents);
     memset(h, 0, sizeof(*h));
-    h->spool = -1;
-}
-
-/* OPEN for writing without TRUNC keeps what the client does not overwrite. OpenSSH's scp opens
- * that way and then truncates with FSETSTAT(size) at the end, so copying the old file up front
- * would be wasted on every re-upload: the old content is merged only when it can still show,
- * i.e. at CLOSE, at a size beyond what was written, or before the first write out of order (until
- * then everything written is [0, seq_end), so the old bytes from seq_end on are exactly what to
- * keep). */
-static int merge_old(struct sess *s, struct handle *h, struct scpd_err *err)
-{
-    uint8_t *buf;
-    uint64_t pos = 0;
-    ssize_t n = 0;
-    if (!h->keep_old)
-        return 0;
-    h->keep_old = false;
-    if (h->old_size <= h->seq_end)
-        return 0;
-    if (!(buf = scratch(s, err)))
-        return -1;
-    struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &h->path, NULL, err);
-    if (!rd)
-        return -1;
-    while (pos < h->old_size && (n = ifs_read(rd, buf, LIM_SFTP_DATA, err)) > 0) {
-        uint64_t from = pos < h->seq_end ? h->seq_end - pos : 0; /* the written part stays */
-        if (from < (uint64_t)n) {
-            size_t len = (size_t)((uint64_t)n - from);
-            if (pos + from + len > h->limit ||
-                pwrite(h->spool, buf + from, len, (off_t)(pos + from)) != (ssize_t)len) {
-                ifs_read_close(rd);
-                return scpd_err_set(err, SCPD_E_LIMIT,
-                                    "%%Error writing %s (no room to update "
-                                    "it)",
-                                    h->path.name);
-            }
-        }
-        pos += (uint64_t)n;
-    }
-    ifs_read_close(rd);
-    if (pos > h->end)
-        h->end = pos;
-    return n < 0 ? -1 : 0;
 }
 
 /* ---- INIT, REALPATH, STAT -----------------------------------------------------------------------
@@ -445,7 +383,7 @@ static void do_fstat(struct sess *s, const struct sftp_req *q)
         return;
     struct ifs_stat st = h->st;
     if (h->kind == H_WRITE) {
-        st.size = h->keep_old && h->old_size > h->end ? h->old_size : h->end;
+        st.size = h->w ? ifs_write_size(h->w) : 0;
         st.mode = h->mode;
     }
     to_attrs(&st, &a);
@@ -495,17 +433,6 @@ static void do_setstat(struct sess *s, const struct sftp_req *q)
     ok(s, q->id);
 }
 
-static int spool_truncate(struct sess *s, struct handle *h, uint32_t id, uint64_t size)
-{
-    if (size > h->limit || ftruncate(h->spool, (off_t)size) < 0) {
-        statusf(s, id, SFTP_FX_FAILURE, "%%Error writing %s (cannot set the size to %llu)",
-                h->path.name, (unsigned long long)size);
-        return -1;
-    }
-    h->end = size;
-    return 0;
-}
-
 static void do_fsetstat(struct sess *s, const struct sftp_req *q)
 {
     struct scpd_err err = {0};
@@ -529,16 +456,16 @@ static void do_fsetstat(struct sess *s, const struct sftp_req *q)
         ok(s, q->id);
         return;
     }
-    /* an upload in progress: everything applies at CLOSE */
+    /* an upload in progress: the size now, everything else at CLOSE */
     if (a->flags & SFTP_ATTR_SIZE) {
-        if (h->keep_old && a->size <= h->seq_end)
-            h->keep_old = false; /* the old content is cut away: nothing to merge */
-        if (merge_old(s, h, &err) < 0) {
+        if (h->failed) {
+            status(s, q->id, SFTP_FX_FAILURE, h->ferr);
+            return;
+        }
+        if (ifs_write_truncate(h->w, a->size, &err) < 0) {
             status_err(s, q->id, &err);
             return;
         }
-        if (spool_truncate(s, h, q->id, a->size) < 0)
-            return;
     }
     if (a->flags & SFTP_ATTR_PERMISSIONS)
         h->mode = a->perm & 07777;
@@ -576,27 +503,6 @@ static void open_read(struct sess *s, const struct sftp_req *q, const struct ifs
     handle_reply(s, q->id, h);
 }
 
-/* An unnamed file in the temporary directory ($TMPDIR if absolute, else /tmp): it vanishes with
- * its descriptor, also when the daemon dies. Where O_TMPFILE is not supported, a named file is
- * unlinked at once. */
-static int spool_open(struct scpd_err *err)
-{
-    const char *env = getenv("TMPDIR");
-    const char *dir = env && env[0] == '/' && strlen(env) < 200 ? env : "/tmp";
-    char name[256];
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != ENOSPC && errno != EDQUOT) {
-        snprintf(name, sizeof(name), "%s/.scpd-sftp-XXXXXX", dir);
-        fd = mkostemp(name, O_CLOEXEC);
-        if (fd >= 0)
-            unlink(name);
-    }
-    if (fd < 0)
-        return scpd_err_set(err, SCPD_E_IO, "%%Error: no room for the upload in %s (%s)", dir,
-                            strerror(errno));
-    return fd;
-}
-
 /* The directory an upload goes to must exist: say so at OPEN, not after all the data. */
 static int parent_check(struct sess *s, const struct ifs_path *p, struct scpd_err *err)
 {
@@ -621,8 +527,8 @@ static void open_write(struct sess *s, const struct sftp_req *q, const struct if
 {
     struct scpd_err err = {0};
     struct ifs_stat st;
+    struct store_who who = {.user = s->ctx->user, .source = "sftp", .peer = s->ctx->peer};
     bool exists = ifs_stat(s->ctx->ifs, p, &st, &err) == 0;
-    uint64_t avail = LIM_CONFIG_FILE_BYTES;
     if (!exists && err.code != SCPD_E_NOTFOUND) {
         status_err(s, q->id, &err);
         return;
@@ -643,23 +549,21 @@ static void open_write(struct sess *s, const struct sftp_req *q, const struct if
         statusf(s, q->id, SFTP_FX_FAILURE, "%%Error opening %s (file exists)", p->name);
         return;
     }
-    if (p->kind == IFS_K_DISK && ifs_space(s->ctx->ifs, p->fs, NULL, &avail, &err) < 0) {
-        status_err(s, q->id, &err);
-        return;
-    }
     struct handle *h = handle_new(s, q->id, H_WRITE, p);
     if (!h)
         return;
-    h->limit = avail;
     h->append = q->pflags & SFTP_FXF_APPEND;
     h->mode = q->attrs.flags & SFTP_ATTR_PERMISSIONS ? q->attrs.perm & 07777
               : exists                               ? st.mode
                                                      : 0644;
     h->st = exists ? st : (struct ifs_stat){.mode = h->mode};
-    /* config files are merge/replace input: they always start empty */
-    h->keep_old = exists && p->kind == IFS_K_DISK && !(q->pflags & SFTP_FXF_TRUNC);
-    h->old_size = exists ? st.size : 0;
-    if ((h->spool = spool_open(&err)) < 0 || (h->append && merge_old(s, h, &err) < 0)) {
+    h->w = ifs_write_open(s->ctx->ifs, p, IFS_SIZE_UNKNOWN, h->mode, &who, &err);
+    /* without TRUNC what the client does not overwrite stays (config files start empty) */
+    if (!h->w ||
+        (exists && !(q->pflags & SFTP_FXF_TRUNC) && ifs_write_keep(h->w, &err) < 0)) {
+        if (s->ctx->stats && (err.code == SCPD_E_DENIED || err.code == SCPD_E_LIMIT))
+            stats_inc(s->ctx->stats, err.code == SCPD_E_DENIED ? STATS_REFUSED_PATH
+                                                                : STATS_REFUSED_OTHER, 1);
         handle_free(s, h, NULL);
         status_err(s, q->id, &err);
         return;
@@ -767,53 +671,40 @@ static void do_read(struct sess *s, const struct sftp_req *q)
         stats_xfer_progress(h->x, got);
 }
 
+/* OpenSSH's sftp and scp show only the status code of a failed WRITE or CLOSE ("Failure"): the
+ * reason goes to the channel's stderr too, which they print. */
+static void tell_user(struct sess *s, const char *msg)
+{
+    char line[600];
+    int n = snprintf(line, sizeof(line), "%s\r\n", msg);
+    if (s->io->write_err && n > 0)
+        s->io->write_err(s->io->ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 static void do_write(struct sess *s, const struct sftp_req *q)
 {
     struct handle *h = handle_get(s, q, 1u << H_WRITE);
     if (!h)
         return;
-    uint64_t off = h->append ? h->end : q->offset;
     size_t len = q->data.len;
     struct scpd_err err = {0};
     if (h->failed) {
         status(s, q->id, SFTP_FX_FAILURE, h->ferr);
         return;
     }
-    if (h->keep_old && off != h->seq_end && merge_old(s, h, &err) < 0) {
+    uint64_t off = h->append ? ifs_write_size(h->w) : q->offset;
+    if (ifs_pwrite(h->w, q->data.p, len, off, &err) < 0) {
+        /* the upload is over: its temporary file goes now, not at CLOSE (space, a dead client) */
         snprintf(h->ferr, sizeof(h->ferr), "%s", err.msg);
         h->failed = true;
+        ifs_write_abort(h->w);
+        h->w = NULL;
+        if (s->ctx->stats && err.code == SCPD_E_LIMIT)
+            stats_inc(s->ctx->stats, STATS_REFUSED_OTHER, 1);
+        tell_user(s, err.msg);
         status_err(s, q->id, &err);
         return;
     }
-    if (off > h->limit || len > h->limit - off) {
-        snprintf(h->ferr, sizeof(h->ferr),
-                 h->path.kind == IFS_K_DISK
-                     ? "%%Error writing %.300s (not enough space: %llu bytes free)"
-                     : "%%Error writing %.300s (config file larger than %llu bytes)",
-                 h->path.name, (unsigned long long)h->limit);
-        h->failed = true;
-        if (s->ctx->stats)
-            stats_inc(s->ctx->stats, STATS_REFUSED_OTHER, 1);
-        status(s, q->id, SFTP_FX_FAILURE, h->ferr);
-        return;
-    }
-    for (size_t done = 0; done < len;) {
-        ssize_t n = pwrite(h->spool, q->data.p + done, len - done, (off_t)(off + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(h->ferr, sizeof(h->ferr), "%%Error writing %.300s (%s)", h->path.name,
-                     n < 0 ? strerror(errno) : "no progress");
-            h->failed = true;
-            status(s, q->id, SFTP_FX_FAILURE, h->ferr);
-            return;
-        }
-        done += (size_t)n;
-    }
-    if (off + len > h->end)
-        h->end = off + len;
-    if (off == h->seq_end)
-        h->seq_end += len;
     h->bytes += len;
     h->ops++;
     s->bytes += len;
@@ -825,34 +716,13 @@ static void do_write(struct sess *s, const struct sftp_req *q)
 /* ---- CLOSE
  * ------------------------------------------------------------------------------------------ */
 
-/* Hands the spool to ifs: the one atomic upload path. 0, or -1 with err (and *detail). */
-static int commit(struct sess *s, struct handle *h, char **detail, struct scpd_err *err)
+/* The one atomic upload path's commit. 0, or -1 with err (and *detail). */
+static int commit(struct handle *h, char **detail, struct scpd_err *err)
 {
-    /* the audit log knows the sources boot/scp/api/cli: SFTP is the SCP feature's second door */
-    struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     int64_t times[2] = {h->mtime, h->atime};
-    uint8_t *buf;
-    if (merge_old(s, h, err) < 0 || !(buf = scratch(s, err)))
-        return -1;
-    struct ifs_writer *w = ifs_write_open(s->ctx->ifs, &h->path, h->end, h->mode, &who, err);
-    if (!w)
-        return -1;
-    for (uint64_t off = 0; off < h->end;) {
-        size_t want = h->end - off < LIM_SFTP_DATA ? (size_t)(h->end - off) : LIM_SFTP_DATA;
-        ssize_t n = pread(h->spool, buf, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            ifs_write_abort(w);
-            return scpd_err_set(err, SCPD_E_IO, "%%Error writing %s (spool: %s)", h->path.name,
-                                n < 0 ? strerror(errno) : "short read");
-        }
-        if (ifs_write(w, buf, (size_t)n, err) < 0) {
-            ifs_write_abort(w);
-            return -1;
-        }
-        off += (uint64_t)n;
-    }
+    struct ifs_writer *w = h->w;
+    h->w = NULL; /* the commit frees it, whatever the outcome */
+    ifs_write_set_mode(w, h->mode);
     return ifs_write_commit(w, h->has_times ? times : NULL, detail, err);
 }
 
@@ -868,20 +738,15 @@ static void close_write(struct sess *s, const struct sftp_req *q, struct handle 
         handle_free(s, h, NULL);
         return;
     }
-    if (commit(s, h, &detail, &err) < 0) {
+    uint64_t size = ifs_write_size(h->w);
+    if (commit(h, &detail, &err) < 0) {
         if (detail) {
             log_info(&s->lc, "sftp: %s refused:\n%s", h->path.name, detail);
             if (s->io->write_err)
                 s->io->write_err(s->io->ctx, detail, strlen(detail));
         }
-        /* OpenSSH's sftp and scp show only the status code: the reason goes to stderr too */
-        if (s->io->write_err && !detail) {
-            char line[600];
-            int n = snprintf(line, sizeof(line), "%s\r\n", err.msg);
-            if (n > 0)
-                s->io->write_err(s->io->ctx, line,
-                                 (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-        }
+        if (!detail)
+            tell_user(s, err.msg);
         free(detail);
         xfer_end(s, h, "failed", err.msg);
         status_err(s, q->id, &err);
@@ -889,7 +754,7 @@ static void close_write(struct sess *s, const struct sftp_req *q, struct handle 
         return;
     }
     xfer_end(s, h, "ok", NULL);
-    log_info(&s->lc, "sftp: received %s (%llu bytes)", h->path.name, (unsigned long long)h->end);
+    log_info(&s->lc, "sftp: received %s (%llu bytes)", h->path.name, (unsigned long long)size);
     ok(s, q->id);
     handle_free(s, h, NULL);
 }
@@ -1044,81 +909,41 @@ static void do_remove(struct sess *s, const struct sftp_req *q)
     ok(s, q->id);
 }
 
-/* ---- what the IOS File System does not offer
- * -------------------------------------------------------- */
-
 static void do_rmdir(struct sess *s, const struct sftp_req *q)
 {
+    struct ifs_path p;
+    struct scpd_err err = {0};
     TRACE(s, true, "recv RMDIR %.*s", (int)q->path.len, (const char *)q->path.p);
-    unsupported(s, q->id, "removing a directory is not supported on this device");
+    if (resolve(s, q, &q->path, &p) < 0)
+        return;
+    if (ifs_rmdir(s->ctx->ifs, &p, &err) < 0) {
+        status_err(s, q->id, &err);
+        return;
+    }
+    log_info(&s->lc, "sftp: removed directory %s", p.name);
+    ok(s, q->id);
 }
 
-/* RENAME of a file within its file system. ifs has no rename, so the file is copied through the
- * one atomic upload path (times and mode kept) and the old name removed: the new name appears
- * complete or not at all (WinSCP uploads to NAME.filepart and renames it). SFTP v3 refuses an
- * existing target; posix-rename@openssh.com (replace) overwrites it. */
+/* RENAME within a file system: one renameat beneath its root (ifs_rename), so the new name
+ * appears complete or not at all (WinSCP uploads to NAME.filepart and renames it). SFTP v3
+ * refuses an existing target; posix-rename@openssh.com (replace) overwrites a file. */
 static void rename_file(struct sess *s, const struct sftp_req *q, const struct sftp_str *from,
                         const struct sftp_str *to, bool replace)
 {
     struct ifs_path a, b;
-    struct ifs_stat st, tst;
     struct scpd_err err = {0};
-    struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
-    uint8_t *buf;
     TRACE(s, true, "recv RENAME %.*s %.*s%s", (int)from->len, (const char *)from->p, (int)to->len,
           (const char *)to->p, replace ? " (replace)" : "");
     if (resolve(s, q, from, &a) < 0 || resolve(s, q, to, &b) < 0)
         return;
-    if (a.kind != IFS_K_DISK || b.kind != IFS_K_DISK) {
-        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: %s cannot be renamed",
-                a.kind != IFS_K_DISK ? a.name : b.name);
-        return;
-    }
-    if (a.fs != b.fs) {
+    if (a.kind == IFS_K_DISK && b.kind == IFS_K_DISK && a.fs != b.fs) {
         unsupported(s, q->id, "rename across file systems is not supported (copy the file)");
         return;
     }
-    if (ifs_stat(s->ctx->ifs, &a, &st, &err) < 0) {
+    if (ifs_rename(s->ctx->ifs, &a, &b, replace, &err) < 0) {
         status_err(s, q->id, &err);
         return;
     }
-    if (st.dir) {
-        unsupported(s, q->id, "renaming a directory is not supported on this device");
-        return;
-    }
-    if (strcmp(a.rel, b.rel) == 0) {
-        ok(s, q->id);
-        return;
-    }
-    if (ifs_stat(s->ctx->ifs, &b, &tst, &err) == 0 && (!replace || tst.dir)) {
-        statusf(s, q->id, SFTP_FX_FAILURE, "%%Error renaming %s to %s (%s exists)", a.name, b.name,
-                b.name);
-        return;
-    }
-    if (!(buf = scratch(s, &err))) {
-        status_err(s, q->id, &err);
-        return;
-    }
-    struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, &a, &st, &err);
-    struct ifs_writer *w =
-        rd ? ifs_write_open(s->ctx->ifs, &b, st.size, st.mode, &who, &err) : NULL;
-    ssize_t n = 0;
-    while (w && (n = ifs_read(rd, buf, LIM_SFTP_DATA, &err)) > 0) {
-        if (ifs_write(w, buf, (size_t)n, &err) < 0) {
-            n = -1;
-            break;
-        }
-    }
-    int64_t times[2] = {st.mtime, st.atime};
-    if (!w || n < 0 || ifs_write_commit(w, times, NULL, &err) < 0 ||
-        ifs_unlink(s->ctx->ifs, &a, &err) < 0) {
-        if (w && n < 0)
-            ifs_write_abort(w);
-        ifs_read_close(rd);
-        status_err(s, q->id, &err);
-        return;
-    }
-    ifs_read_close(rd);
     log_info(&s->lc, "sftp: renamed %s to %s", a.name, b.name);
     ok(s, q->id);
 }
@@ -1127,6 +952,9 @@ static void do_rename(struct sess *s, const struct sftp_req *q)
 {
     rename_file(s, q, &q->path, &q->path2, false);
 }
+
+/* ---- what the IOS File System does not offer
+ * -------------------------------------------------------- */
 
 static void do_links(struct sess *s, const struct sftp_req *q)
 {
@@ -1314,8 +1142,6 @@ int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
     s->ctx = ctx;
     s->io = io;
     s->lc = (struct log_ctx){.sid = ctx->sid, .user = ctx->user, .peer = ctx->peer};
-    for (int i = 0; i < LIM_SFTP_HANDLES; i++)
-        s->h[i].spool = -1;
     s->incap = SFTP_SMALL_CAP;
     s->in = malloc(s->incap);
     uint8_t *out = malloc(SFTP_SMALL_CAP);

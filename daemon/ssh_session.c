@@ -119,6 +119,14 @@ static void ssh_count(struct ssh_sess *ss, enum stats_counter ctr)
         stats_inc(ss->c->d->stats, ctr, 1);
 }
 
+/* A refusal of an authenticated user: counted and reported on the security stream. */
+static void ssh_refusal(struct ssh_sess *ss, enum stats_counter ctr, const char *msg)
+{
+    ssh_count(ss, ctr);
+    stats_security(ss->c->d->stats, "refused", "ssh", ss->user[0] ? ss->user : NULL, ss->c->peer,
+                   msg);
+}
+
 static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
 {
@@ -439,7 +447,7 @@ static void ssh_refuse_other(struct ssh_chan *c, const char *msg)
     struct ssh_sess *ss = c->ss;
     struct log_ctx lc = ssh_lc(ss);
     log_notice(&lc, "ssh request refused: %s", msg);
-    ssh_count(ss, STATS_REFUSED_OTHER);
+    ssh_refusal(ss, STATS_REFUSED_OTHER, msg);
     ssh_stderr_line(c, msg);
     ssh_chan_finish(c, 1);
 }
@@ -452,7 +460,7 @@ static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum sta
     struct log_ctx lc = ssh_lc(ss);
     struct trace *t = ss->c->d->trace;
     log_notice(&lc, "scp refused: %s", msg);
-    ssh_count(ss, ctr);
+    ssh_refusal(ss, ctr, msg);
     if (t && trace_on(t))
         trace_emit(t, ss->c->sid, ss->c->peer, false, "refused: %s", msg);
     scp_send_refusal(io, msg);
@@ -470,7 +478,7 @@ static void ssh_refuse_sftp(struct ssh_chan *c, enum stats_counter ctr, const ch
     struct trace *t = ss->c->d->trace;
     char line[600];
     log_notice(&lc, "sftp refused: %s", msg);
-    ssh_count(ss, ctr);
+    ssh_refusal(ss, ctr, msg);
     if (t && trace_on(t))
         trace_emit(t, ss->c->sid, ss->c->peer, false, "sftp refused: %s", msg);
     snprintf(line, sizeof(line), "scpd: %.500s", msg);
@@ -809,8 +817,8 @@ void ssh_sess_main(struct ssh_conn *conn)
         goto done;
 
     int secs = 0;
-    if (d->aaa && aaa_is_blocked(d->aaa, conn->peer_addr, &secs)) {
-        ssh_count(ss, STATS_LOGINS_BLOCKED);
+    struct aaa_req areq = ssh_aaa_req(ss, NULL);
+    if (d->aaa && aaa_check_blocked(d->aaa, &areq, &secs)) {
         ssh_kill(ss, "%% Login refused: logins from %s are blocked for %d more seconds "
                  "(login block-for)", conn->peer_addr, secs);
         goto done;

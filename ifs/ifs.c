@@ -13,6 +13,13 @@
  * directory, so the final renameat() is atomic on the same file system. Data is gathered into
  * IFS_IO_CHUNK writes, fsync'd once at the end, renamed over the target, and the directory fsync'd.
  * Every failure path unlinks the temporary file; ifs_open() removes those a crash left behind.
+ * An upload of unknown size (SFTP: no size is ever announced, writes come at any offset) uses the
+ * same temporary file with pwrite instead of the gathering buffer, bounded at each write by the
+ * space free at open, so data is written once, into the target's file system, and counted against
+ * its size as it arrives. Its "keep the old content" mode (OPEN without TRUNC) holds the old file
+ * open and copies its tail in lazily, because the common client (OpenSSH) rewrites all of it.
+ * Renames are one renameat between two directories opened by the same walk, so both ends stay
+ * beneath the root; a directory is never replaced.
  * The virtual files running-config and startup-config are handled by ifs_config.c. */
 #include "ifs_int.h"
 
@@ -51,6 +58,11 @@ struct ifs_writer {
     uint8_t *buf;      /* disk: gathering buffer; virtual: the whole text */
     size_t len, cap;
     char user[64], peer[64], source[16];
+    /* size IFS_SIZE_UNKNOWN: random access, no gathering (virtual: buf grows, len is the size) */
+    bool grow;
+    uint64_t end, limit;        /* disk: the temporary file's size; what it may reach */
+    int oldfd;                  /* ifs_write_keep: the old file, until its content is merged */
+    uint64_t old_size, seq_end; /* ... its size; everything written is [0, seq_end) until then */
 };
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -544,6 +556,124 @@ int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err)
     return r;
 }
 
+int ifs_rmdir(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err)
+{
+    const char *leaf;
+    struct stat sb;
+    if (p->kind != IFS_K_DISK || is_root(p))
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error removing %s (not a directory)", p->name);
+    int dirfd = open_parent(fs, p, &leaf, err);
+    if (dirfd < 0)
+        return -1;
+    int r = stat_leaf(dirfd, leaf, p, &sb, err);
+    if (r == 0 && !S_ISDIR(sb.st_mode))
+        r = scpd_err_set(err, SCPD_E_INVALID, "%%Error removing %s (not a directory)", p->name);
+    if (r == 0 && unlinkat(dirfd, leaf, AT_REMOVEDIR) < 0) {
+        if (errno == ENOTEMPTY || errno == EEXIST)
+            r = scpd_err_set(err, SCPD_E_INVALID,
+                             "%%Error removing %s (directory not empty, or an upload into it is "
+                             "in progress)",
+                             p->name);
+        else
+            r = sys_error(err, p, "removing", errno);
+    }
+    if (r == 0)
+        fsync(dirfd);
+    close(dirfd);
+    return r;
+}
+
+/* renameat2(RENAME_NOREPLACE) where the kernel and file system have it, so a target created
+ * between the check and the rename is not replaced; else (ENOSYS, EINVAL) a plain renameat after
+ * the check. */
+static int rename_noreplace(int fromdir, const char *from, int todir, const char *to)
+{
+#ifdef SYS_renameat2
+    static int unavailable;
+    if (!__atomic_load_n(&unavailable, __ATOMIC_RELAXED)) {
+        if (syscall(SYS_renameat2, fromdir, from, todir, to, 1u /* RENAME_NOREPLACE */) == 0)
+            return 0;
+        if (errno != ENOSYS && errno != EINVAL)
+            return -1;
+        __atomic_store_n(&unavailable, 1, __ATOMIC_RELAXED);
+    }
+#endif
+    return renameat(fromdir, from, todir, to);
+}
+
+static int rename_check(const struct ifs_path *a, const struct ifs_path *b, struct scpd_err *err)
+{
+    size_t n = strlen(a->rel);
+    if (a->kind != IFS_K_DISK || b->kind != IFS_K_DISK)
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error renaming %s to %s (%s cannot be renamed)",
+                            a->name, b->name, a->kind != IFS_K_DISK ? a->name : b->name);
+    if (is_root(a) || is_root(b))
+        return scpd_err_set(err, SCPD_E_INVALID, "%%Error renaming %s to %s (a file system root)",
+                            a->name, b->name);
+    if (a->fs != b->fs)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "%%Error renaming %s to %s (not on the same file system: copy it, "
+                            "then delete it)",
+                            a->name, b->name);
+    if (strncmp(a->rel, b->rel, n) == 0 && b->rel[n] == '/')
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "%%Error renaming %s to %s (a directory cannot move into itself)",
+                            a->name, b->name);
+    return 0;
+}
+
+int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_path *to,
+               bool replace, struct scpd_err *err)
+{
+    const char *fleaf, *tleaf;
+    struct stat fsb, tsb;
+    int fdir = -1, tdir = -1, r = -1;
+    if (rename_check(from, to, err) < 0)
+        return -1;
+    if ((fdir = open_parent(fs, from, &fleaf, err)) < 0 || stat_leaf(fdir, fleaf, from, &fsb, err))
+        goto out;
+    if (strcmp(from->rel, to->rel) == 0) {
+        r = 0;
+        goto out;
+    }
+    if ((tdir = open_parent(fs, to, &tleaf, err)) < 0)
+        goto out;
+    bool exists = fstatat(tdir, tleaf, &tsb, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!exists && errno != ENOENT) {
+        sys_error(err, to, "opening", errno);
+        goto out;
+    }
+    if (exists && S_ISLNK(tsb.st_mode)) {
+        symlink_error(err, to);
+        goto out;
+    }
+    if (exists && (!replace || S_ISDIR(tsb.st_mode) || S_ISDIR(fsb.st_mode) ||
+                   !S_ISREG(tsb.st_mode))) {
+        scpd_err_set(err, SCPD_E_EXISTS, "%%Error renaming %s to %s (%s exists%s)", from->name,
+                     to->name, to->name,
+                     S_ISDIR(tsb.st_mode) ? " and is a directory" : "");
+        goto out;
+    }
+    if ((exists ? renameat(fdir, fleaf, tdir, tleaf) : rename_noreplace(fdir, fleaf, tdir, tleaf)) <
+        0) {
+        if (errno == EEXIST || errno == ENOTEMPTY)
+            scpd_err_set(err, SCPD_E_EXISTS, "%%Error renaming %s to %s (%s exists)", from->name,
+                         to->name, to->name);
+        else
+            sys_error(err, from, "renaming", errno);
+        goto out;
+    }
+    fsync(tdir);
+    fsync(fdir);
+    r = 0;
+out:
+    if (fdir >= 0)
+        close(fdir);
+    if (tdir >= 0)
+        close(tdir);
+    return r;
+}
+
 /* ---- reading -------------------------------------------------------------------------------- */
 
 struct ifs_reader *ifs_read_open(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st,
@@ -673,7 +803,8 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
     if (ifs_space(w->fs, p->fs, NULL, &avail, err) < 0)
         return -1;
-    if (w->size > avail)
+    w->limit = avail;
+    if (!w->grow && w->size > avail)
         return scpd_err_set(err, SCPD_E_LIMIT,
                             "%%Error copying %s (not enough space: %llu bytes needed, %llu free "
                             "on %s:)",
@@ -696,6 +827,8 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
     }
     if (create_temp(w, err) < 0)
         return -1;
+    if (w->grow)
+        return 0;   /* random access: every write goes straight to the file */
     w->cap = w->size < IFS_IO_CHUNK ? (size_t)w->size : IFS_IO_CHUNK;
     if (w->cap && !(w->buf = malloc(w->cap)))
         return scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
@@ -713,10 +846,19 @@ struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint
     }
     w->fs = fs;
     w->path = *p;
-    w->dirfd = w->fd = -1;
+    w->dirfd = w->fd = w->oldfd = -1;
     w->size = size;
     w->mode = mode;
+    w->grow = size == IFS_SIZE_UNKNOWN;
     copy_who(w, who);
+    if (p->kind != IFS_K_DISK && w->grow) {
+        w->limit = LIM_CONFIG_FILE_BYTES;
+        if (!(w->buf = malloc(1))) {   /* the commit's terminating NUL */
+            scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        return w;
+    }
     if (p->kind != IFS_K_DISK) {
         if (size > LIM_CONFIG_FILE_BYTES) {
             scpd_err_set(err, SCPD_E_LIMIT, "%%Error copying %s (config file larger than %u bytes)",
@@ -759,6 +901,8 @@ static int write_all(struct ifs_writer *w, const void *buf, size_t len, struct s
 
 int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err)
 {
+    if (w->grow)
+        return ifs_pwrite(w, buf, len, ifs_write_size(w), err);
     if (len > w->size - w->got)
         return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (more data than announced)",
                             w->path.name);
@@ -784,6 +928,211 @@ int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err
                 return -1;
         }
     }
+    return 0;
+}
+
+/* ---- uploads of unknown size ---- */
+
+static int not_random(struct ifs_writer *w, struct scpd_err *err)
+{
+    return scpd_err_set(err, SCPD_E_INTERNAL, "%%Error writing %s (not an upload of unknown size)",
+                        w->path.name);
+}
+
+static int limit_error(struct ifs_writer *w, struct scpd_err *err)
+{
+    if (w->path.kind != IFS_K_DISK)
+        return scpd_err_set(err, SCPD_E_LIMIT,
+                            "%%Error writing %s (config file larger than %u bytes)", w->path.name,
+                            LIM_CONFIG_FILE_BYTES);
+    return scpd_err_set(err, SCPD_E_LIMIT,
+                        "%%Error writing %s (not enough space: the file would exceed the %llu "
+                        "bytes free on %s:)",
+                        w->path.name, (unsigned long long)w->limit, ifs_fs_name(w->path.fs));
+}
+
+/* Room for the virtual file's text up to end (and its NUL). */
+static int text_reserve(struct ifs_writer *w, uint64_t end, struct scpd_err *err)
+{
+    if (end + 1 <= w->cap)
+        return 0;
+    size_t ncap = w->cap > 4096 ? w->cap : 4096;
+    while (ncap < end + 1)
+        ncap *= 2;
+    if (ncap > (size_t)LIM_CONFIG_FILE_BYTES + 1)
+        ncap = (size_t)LIM_CONFIG_FILE_BYTES + 1;
+    uint8_t *nb = realloc(w->buf, ncap);
+    if (!nb)
+        return scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+    w->buf = nb;
+    w->cap = ncap;
+    return 0;
+}
+
+static int pwrite_all(struct ifs_writer *w, const uint8_t *b, size_t len, uint64_t off,
+                      struct scpd_err *err)
+{
+    while (len) {
+        ssize_t n = pwrite(w->fd, b, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+            return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
+                                w->path.name, ifs_fs_name(w->path.fs));
+        if (n <= 0)
+            return sys_error(err, &w->path, "writing", n < 0 ? errno : EIO);
+        b += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Copies the old file's [from, old_size) to the same offsets of the temporary file: in the
+ * kernel (copy_file_range: no round trip through user space, a reflink where the file system
+ * shares extents), else through a buffer. */
+static int copy_range(struct ifs_writer *w, uint64_t from, struct scpd_err *err)
+{
+    bool kernel = true;
+    uint8_t *buf = NULL;
+    int r = 0;
+    while (from < w->old_size && r == 0) {
+        size_t want = w->old_size - from < (1u << 30) ? (size_t)(w->old_size - from) : 1u << 30;
+        loff_t in = (loff_t)from, out = (loff_t)from;
+        ssize_t n = -1;
+        if (kernel) {
+            n = copy_file_range(w->oldfd, &in, w->fd, &out, want, 0);
+            if (n < 0 && errno != EINTR && errno != ENOSPC && errno != EDQUOT && errno != EFBIG)
+                kernel = false;   /* EXDEV, ENOSYS, EOPNOTSUPP, EINVAL: copy it ourselves */
+            if (n < 0 && (errno == EINTR || !kernel))
+                continue;
+        } else {
+            if (!buf && !(buf = malloc(IFS_IO_CHUNK)))
+                return scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+            n = pread(w->oldfd, buf, want < IFS_IO_CHUNK ? want : IFS_IO_CHUNK, (off_t)from);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n > 0)
+                r = pwrite_all(w, buf, (size_t)n, from, err);
+        }
+        if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+            r = limit_error(w, err);
+        else if (n < 0)
+            r = sys_error(err, &w->path, "copying the old content of", errno);
+        else if (n == 0)
+            break;   /* the old file shrank under us: what it had is what is kept */
+        from += n > 0 ? (uint64_t)n : 0;
+    }
+    free(buf);
+    return r;
+}
+
+/* The kept old content, if it can still show (see ifs_write_keep). */
+static int merge_old(struct ifs_writer *w, struct scpd_err *err)
+{
+    int r = 0;
+    if (w->oldfd < 0)
+        return 0;
+    if (w->old_size > w->seq_end) {
+        if (w->old_size > w->limit)
+            r = limit_error(w, err);
+        else if ((r = copy_range(w, w->seq_end, err)) == 0 && w->old_size > w->end)
+            w->end = w->old_size;
+    }
+    close(w->oldfd);
+    w->oldfd = -1;
+    return r;
+}
+
+void ifs_write_set_mode(struct ifs_writer *w, unsigned mode)
+{
+    w->mode = mode;
+}
+
+uint64_t ifs_write_size(const struct ifs_writer *w)
+{
+    if (!w->grow)
+        return w->got;
+    return w->oldfd >= 0 && w->old_size > w->end ? w->old_size : w->end;
+}
+
+int ifs_write_keep(struct ifs_writer *w, struct scpd_err *err)
+{
+    struct stat sb;
+    if (!w->grow)
+        return not_random(w, err);
+    if (w->path.kind != IFS_K_DISK || w->oldfd >= 0 || w->end)
+        return 0;   /* config files are merge/replace input: they start empty */
+    /* O_NONBLOCK: a FIFO placed there must not hang the session (it is refused below) */
+    int fd = openat(w->dirfd, ifs_basename(&w->path),
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && errno == ELOOP)
+        return symlink_error(err, &w->path);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : sys_error(err, &w->path, "opening", errno);
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %s (not a regular file)",
+                            w->path.name);
+    }
+    w->oldfd = fd;
+    w->old_size = (uint64_t)sb.st_size;
+    w->seq_end = 0;
+    return 0;
+}
+
+int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
+               struct scpd_err *err)
+{
+    if (!w->grow)
+        return not_random(w, err);
+    if (off > w->limit || len > w->limit - off)
+        return limit_error(w, err);
+    /* the kept old content stays [seq_end, old_size) only while writes come in order */
+    if (w->oldfd >= 0 && off != w->seq_end && merge_old(w, err) < 0)
+        return -1;
+    if (w->path.kind != IFS_K_DISK) {
+        if (text_reserve(w, off + len, err) < 0)
+            return -1;
+        if (off > w->len)
+            memset(w->buf + w->len, 0, (size_t)(off - w->len));
+        memcpy(w->buf + off, buf, len);
+        if (off + len > w->len)
+            w->len = (size_t)(off + len);
+    } else if (pwrite_all(w, buf, len, off, err) < 0) {
+        return -1;
+    }
+    if (off + len > w->end)
+        w->end = off + len;
+    if (w->oldfd >= 0 && off == w->seq_end)
+        w->seq_end += len;
+    w->got += len;
+    return 0;
+}
+
+int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err)
+{
+    if (!w->grow)
+        return not_random(w, err);
+    if (size > w->limit)
+        return limit_error(w, err);
+    if (w->oldfd >= 0 && size <= w->seq_end) {
+        close(w->oldfd);   /* the old content is cut away: nothing to merge */
+        w->oldfd = -1;
+    }
+    if (merge_old(w, err) < 0)
+        return -1;
+    if (w->path.kind != IFS_K_DISK) {
+        if (text_reserve(w, size, err) < 0)
+            return -1;
+        if (size > w->len)
+            memset(w->buf + w->len, 0, (size_t)(size - w->len));
+        w->len = (size_t)size;
+    } else if (ftruncate(w->fd, (off_t)size) < 0) {
+        return errno == ENOSPC || errno == EFBIG ? limit_error(w, err)
+                                                 : sys_error(err, &w->path, "writing", errno);
+    }
+    w->end = size;
     return 0;
 }
 
@@ -819,7 +1168,9 @@ int ifs_write_commit(struct ifs_writer *w, const int64_t *times, char **detail,
     int r;
     if (detail)
         *detail = NULL;
-    if (w->got != w->size) {
+    if (w->grow && merge_old(w, err) < 0) {
+        r = -1;
+    } else if (!w->grow && w->got != w->size) {
         r = scpd_err_set(err, SCPD_E_INVALID, "%%Error writing %s (%llu of %llu bytes received)",
                          w->path.name, (unsigned long long)w->got, (unsigned long long)w->size);
     } else if (w->path.kind != IFS_K_DISK) {
@@ -839,6 +1190,8 @@ void ifs_write_abort(struct ifs_writer *w)
         return;
     if (w->fd >= 0)
         close(w->fd);
+    if (w->oldfd >= 0)
+        close(w->oldfd);
     if (w->dirfd >= 0) {
         if (w->tmp[0])
             unlinkat(w->dirfd, w->tmp, 0);

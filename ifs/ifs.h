@@ -99,6 +99,15 @@ int ifs_set_times(struct ifs *fs, const struct ifs_path *p, int64_t mtime, int64
                   struct scpd_err *err);
 /* Removes a file (not a directory). */
 int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err);
+/* Removes an empty directory (SCPD_E_INVALID when it holds anything, including an upload in
+ * progress; never a root). */
+int ifs_rmdir(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err);
+/* Renames a file or directory within one disk file system (one renameat beneath its root; a
+ * symlink at either end or on the way is refused, not followed). An existing target is replaced
+ * when replace is true and both are files, else refused (SCPD_E_EXISTS); a directory is never
+ * replaced nor moved into itself; across file systems: SCPD_E_INVALID (copy, then delete). */
+int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_path *to,
+               bool replace, struct scpd_err *err);
 
 /* Reading: a regular file or a virtual file. *st (if not NULL) gets the size that will be read. */
 struct ifs_reader;
@@ -109,13 +118,33 @@ ssize_t ifs_read(struct ifs_reader *r, void *buf, size_t cap, struct scpd_err *e
 void ifs_read_close(struct ifs_reader *r);   /* NULL is a no-op */
 
 /* Writing: an atomic upload of exactly size bytes. Refused up front (SCPD_E_LIMIT) when size
- * exceeds the file system's free space (config files: LIM_CONFIG_FILE_BYTES). who names the user
- * and peer for the audit log of config writes. */
+ * exceeds the file system's free space (config files: LIM_CONFIG_FILE_BYTES). who names the user,
+ * source and peer for the audit log of config writes (source NULL: "scp").
+ * size IFS_SIZE_UNKNOWN opens an upload of unknown size (SFTP): it starts empty, takes data at any
+ * offset (ifs_pwrite, ifs_write appends) straight into the temporary file in the target
+ * directory, and may grow up to the space free at open (config files: LIM_CONFIG_FILE_BYTES);
+ * a write beyond that fails with SCPD_E_LIMIT naming the limit. The commit is the same. */
+#define IFS_SIZE_UNKNOWN UINT64_MAX
 struct ifs_writer;
 struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint64_t size,
                                   unsigned mode, const struct store_who *who,
                                   struct scpd_err *err);
 int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err);
+/* The mode the file gets at the commit (SFTP sets it after OPEN). */
+void ifs_write_set_mode(struct ifs_writer *w, unsigned mode);
+/* Uploads of unknown size only (else SCPD_E_INTERNAL). ifs_pwrite writes len bytes at off (a gap
+ * reads as zeros); ifs_write_truncate sets the size; ifs_write_size is the current size (with the
+ * kept content below). ifs_write_keep makes the upload start as the target's current content
+ * (SFTP OPEN without TRUNC; no-op when there is none or for config files): the old file is held
+ * open now and its bytes beyond what was written in order from offset 0 are copied in
+ * (copy_file_range, so a reflink where the file system can) only when they can still show: at the
+ * first write out of order, a truncate beyond the written part, or the commit. A client that
+ * rewrites the whole file and truncates it (OpenSSH) costs no copy. */
+int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
+               struct scpd_err *err);
+int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err);
+int ifs_write_keep(struct ifs_writer *w, struct scpd_err *err);
+uint64_t ifs_write_size(const struct ifs_writer *w);
 /* Makes the upload visible: disk files are fsync'd and renamed over the target (times applied if
  * times != NULL: {mtime, atime}); running-config is merged, startup-config replaced. Invalid config
  * fails with SCPD_E_INVALID, err a one-line summary and *detail (if detail != NULL) the parser's

@@ -279,21 +279,32 @@ const struct cfg_mlist *cfg_authz_find(const struct cfg *c, const char *name)
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
+/* One error in the IOS marker form: the line, a '^' under the column, the reason. */
+static void error_put(struct cfg_buf *b, const struct cfg_error *e)
+{
+    char prefix[32];
+    int pl = snprintf(prefix, sizeof prefix, "line %d: ", e->line);
+    if (pl < 0 || (size_t)pl >= sizeof prefix)
+        pl = 0;
+    cfg_buf_printf(b, "%s%s\n", prefix, e->text);
+    for (int k = 0; k < pl + e->column - 1; k++)
+        cfg_buf_add(b, " ", 1);
+    cfg_buf_printf(b, "^\n%% Invalid input detected at '^' marker: %s\n", e->reason);
+}
+
+char *cfg_error_format(const struct cfg_error *e)
+{
+    struct cfg_buf b = {0};
+    error_put(&b, e);
+    return cfg_buf_take(&b, NULL);
+}
+
 char *cfg_errors_format(const struct cfg_errors *errs)
 {
     struct cfg_buf b = {0};
     cfg_buf_puts(&b, "");
-    for (int i = 0; errs != NULL && i < errs->n; i++) {
-        const struct cfg_error *e = &errs->e[i];
-        char prefix[32];
-        int pl = snprintf(prefix, sizeof prefix, "line %d: ", e->line);
-        if (pl < 0 || (size_t)pl >= sizeof prefix)
-            pl = 0;
-        cfg_buf_printf(&b, "%s%s\n", prefix, e->text);
-        for (int k = 0; k < pl + e->column - 1; k++)
-            cfg_buf_add(&b, " ", 1);
-        cfg_buf_printf(&b, "^\n%% Invalid input detected at '^' marker: %s\n", e->reason);
-    }
+    for (int i = 0; errs != NULL && i < errs->n; i++)
+        error_put(&b, &errs->e[i]);
     if (errs != NULL && errs->total > errs->n)
         cfg_buf_printf(&b, "%% %d more errors not shown\n", errs->total - errs->n);
     return cfg_buf_take(&b, NULL);

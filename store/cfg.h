@@ -94,6 +94,8 @@ struct cfg_errors {
  *                           ^
  *   % Invalid input detected at '^' marker: value out of range 1-120  */
 char *cfg_errors_format(const struct cfg_errors *errs);
+/* The same for one error (caller frees). */
+char *cfg_error_format(const struct cfg_error *e);
 
 /* ---- life cycle ------------------------------------------------------------------------------- */
 struct cfg *cfg_new_default(void);          /* the built-in default: nothing remote enabled */

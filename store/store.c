@@ -623,7 +623,7 @@ static void store_rollback(struct store *st)
 }
 
 /* The audit sources of store_who; anything else is a programming error caught early. */
-static const char *const who_sources[] = {"boot", "scp", "api", "cli"};
+static const char *const who_sources[] = {"boot", "scp", "sftp", "api", "cli"};
 
 static int who_check(const struct store_who *who, struct scpd_err *err)
 {

@@ -19,9 +19,9 @@ struct store;
 
 #define STORE_MAX_LISTENERS 32 /* store_listen() registrations (one per module) */
 
-/* Who made a change (audit log). source: "boot", "scp", "api" or "cli" (required; any other value
- * is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a who needs
- * one (not NULL). */
+/* Who made a change (audit log). source: "boot", "scp", "sftp", "api" or "cli" (required; any
+ * other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a
+ * who needs one (not NULL). */
 struct store_who {
     const char *user;
     const char *source;

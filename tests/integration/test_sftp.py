@@ -3,6 +3,7 @@ mode, the default since OpenSSH 9), OpenSSH sftp -b, curl sftp://, paramiko's SF
 Transfers are checked end to end with SHA-256; refusals must print their reason; path escapes
 must fail and leave everything as it was."""
 import os
+import signal
 import subprocess
 
 import pytest
@@ -139,19 +140,107 @@ def test_sftp_batch(d, workdir):
     assert "ip scp server enable" in open(os.path.join(workdir, "rc.txt")).read()
 
 
-def test_sftp_rename_and_unsupported_operations(d, workdir):
+def test_sftp_rename_rmdir_and_unsupported_operations(d, workdir):
     make_file(os.path.join(d.bootflash, "f.bin"), 1000, seed=5)
     os.mkdir(os.path.join(d.bootflash, "dd"))
+    ino = os.stat(os.path.join(d.bootflash, "f.bin")).st_ino
     ok(sftp_batch(d.ssh_port, workdir, ["rename f.bin dd/g.bin"]))   # posix-rename@openssh.com
     assert not os.path.exists(os.path.join(d.bootflash, "f.bin"))
     assert os.path.getsize(os.path.join(d.bootflash, "dd", "g.bin")) == 1000
+    assert os.stat(os.path.join(d.bootflash, "dd", "g.bin")).st_ino == ino   # renamed, not copied
     r = sftp_batch(d.ssh_port, workdir, ["rmdir dd"])
     assert r.returncode != 0
+    assert "directory not empty" in d.log()
     r = sftp_batch(d.ssh_port, workdir, ["chmod 777 dd/g.bin"])
     assert r.returncode != 0
-    assert os.path.isdir(os.path.join(d.bootflash, "dd"))
-    assert "removing a directory is not supported" in d.log()
     assert "changing the mode of an existing file is not supported" in d.log()
+    ok(sftp_batch(d.ssh_port, workdir, ["rename dd ee", "rm ee/g.bin", "rmdir ee"]))
+    assert os.listdir(d.bootflash) == []
+    r = sftp_batch(d.ssh_port, workdir, ["mkdir x", "rename x nvram:x"])
+    assert r.returncode != 0
+    assert os.path.isdir(os.path.join(d.bootflash, "x"))
+    assert temps(d) == []
+
+
+def test_sftp_upload_leaves_nothing_in_tmpdir(start_daemon, workdir):
+    tmp = os.path.join(workdir, "tmp")
+    os.mkdir(tmp)
+    d = start_daemon(env={"TMPDIR": tmp})
+    src = make_file(os.path.join(workdir, "t.bin"), 2 * MiB + 1, seed=13)
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        s = c.open_sftp()
+        with s.open("bootflash:t.bin", "wb") as f:
+            f.write(open(src, "rb").read(MiB))
+            f.flush()
+            # in flight: the data is in the target directory's temporary file, nowhere else
+            assert len(temps(d)) == 1 and os.listdir(tmp) == []
+            assert os.path.getsize(os.path.join(d.bootflash, temps(d)[0])) == MiB
+            f.write(open(src, "rb").read()[MiB:])
+        s.close()
+    finally:
+        c.close()
+    ok(scp(d.ssh_port, [src, clients.remote("bootflash:u.bin")]))
+    assert sha256(os.path.join(d.bootflash, "t.bin")) == sha256(src)
+    assert sha256(os.path.join(d.bootflash, "u.bin")) == sha256(src)
+    assert os.listdir(tmp) == [] and temps(d) == []
+
+
+@pytest.fixture
+def small_fs(workdir):
+    """A data directory whose bootflash: is a 1 MiB tmpfs (root only: skipped elsewhere)."""
+    mnt = os.path.join(workdir, "data", "fs", "bootflash")
+    os.makedirs(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs: " + r.stderr.strip())
+    yield mnt
+    subprocess.run(["umount", "-l", mnt])
+
+
+def test_sftp_upload_over_small_file_system(small_fs, start_daemon, workdir):
+    with open(os.path.join(small_fs, "keep.bin"), "wb") as f:
+        f.write(b"old" * 1000)
+    d = start_daemon()
+    src = make_file(os.path.join(workdir, "big.bin"), 2 * MiB, seed=14)
+    r = scp(d.ssh_port, [src, clients.remote("bootflash:keep.bin")])
+    failed(r, "%Error writing bootflash:keep.bin (not enough space")
+    assert open(os.path.join(small_fs, "keep.bin"), "rb").read() == b"old" * 1000
+    assert temps(d) == []
+    r = sftp_batch(d.ssh_port, workdir, ["put big.bin new.bin"])
+    assert r.returncode != 0
+    assert not os.path.exists(os.path.join(small_fs, "new.bin")) and temps(d) == []
+    # what fits still goes through
+    small = make_file(os.path.join(workdir, "small.bin"), 200000, seed=15)
+    ok(scp(d.ssh_port, [small, clients.remote("bootflash:keep.bin")]))
+    assert sha256(os.path.join(small_fs, "keep.bin")) == sha256(small)
+    assert temps(d) == []
+
+
+def test_sftp_killed_client_mid_upload(d, workdir):
+    with open(os.path.join(d.bootflash, "keep.bin"), "wb") as f:
+        f.write(b"old")
+    src = make_file(os.path.join(workdir, "big.bin"), 8 * MiB, seed=16)
+    # scp without -O, with its ssh, in a session of its own: SIGKILL to the whole group
+    cmd = (["scp", "-P", str(d.ssh_port)] + clients.ssh_opts(d.ssh_port) +
+           ["-l", "1000", src, clients.remote("bootflash:keep.bin")])   # 125 KB/s: in flight
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=clients._env(clients.PASSWORD),
+                         start_new_session=True)
+    def in_flight():
+        try:
+            return any(os.path.getsize(os.path.join(d.bootflash, t)) > 0 for t in temps(d))
+        except FileNotFoundError:
+            return False
+    try:
+        wait_for(in_flight, what="upload in flight")
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    wait_for(lambda: "upload(s) not closed" in d.log(), what="session end")
+    assert open(os.path.join(d.bootflash, "keep.bin"), "rb").read() == b"old"
+    assert temps(d) == []
 
 
 def test_putty_sftp(d, workdir):

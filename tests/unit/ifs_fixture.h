@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "ifs.h"
 #include "store.h"
+#include "tmpdir.h"
 
 #define FX_CONFIG                                                                                \
     "hostname R1\n"                                                                              \
@@ -30,19 +31,6 @@ struct fx {
     struct store *st;
     struct ifs *ifs;
 };
-
-static int fx_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void fx_rm_rf(const char *dir)
-{
-    nftw(dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static struct fx *fx_new(void)
 {
@@ -78,7 +66,7 @@ static void fx_free(struct fx *f)
         return;
     ifs_free(f->ifs);
     store_close(f->st);
-    fx_rm_rf(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
 }
 

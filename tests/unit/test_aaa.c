@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,10 @@
 
 #include "aaa.h"
 #include "cfg.h"
+#include "ring.h"
 #include "stats.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static const struct store_who WHO = {.user = "test", .source = "api", .peer = "127.0.0.1:1"};
 
@@ -26,23 +27,6 @@ struct fx {
     struct stats *stats;
     struct aaa *aaa;
 };
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int fx_setup(void **state)
 {
@@ -69,7 +53,7 @@ static int fx_teardown(void **state)
     aaa_free(f->aaa);
     stats_free(f->stats);
     store_close(f->st);
-    rm_rf(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
@@ -287,6 +271,51 @@ static void t_block_window_large_n(void **state)
         assert_false(aaa_window_fail(&w, (int64_t)i * 1000, n, n / 2));
 }
 
+/* Every failed or blocked login is an event on the security stream, with door, user, peer and
+ * the reason; a successful one is not. */
+static void t_security_events(void **state)
+{
+    struct fx *f = *state;
+    config(f, BASE "aaa authentication login default local\n"
+              "login block-for 100 attempts 2 within 100\n");
+    struct ring *r = stats_stream(f->stats, STATS_STREAM_SECURITY);
+    uint64_t since = ring_last_seq(r);
+    assert_int_equal(login(f, "tiger", "lab"), AAA_OK);
+    struct aaa_req http = {.door = "http", .user = "ghost", .peer_addr = "192.0.2.9",
+                           .peer = "192.0.2.9:8000", .sid = 2};
+    struct scpd_err err;
+    assert_int_equal(aaa_login_password(f->aaa, &http, "x", &err), AAA_FAIL);
+    assert_int_equal(login(f, "tiger", "bad"), AAA_FAIL);
+    assert_int_equal(login(f, "tiger", "bad"), AAA_FAIL);     /* 2 within 100: the block starts */
+    assert_int_equal(login(f, "tiger", "lab"), AAA_BLOCKED);
+    struct aaa_req pre = {.door = "ssh", .peer_addr = "192.0.2.1", .peer = "192.0.2.1:1"};
+    assert_true(aaa_check_blocked(f->aaa, &pre, NULL));
+    struct aaa_req other = {.door = "ssh", .peer_addr = "192.0.2.2", .peer = "192.0.2.2:1"};
+    assert_false(aaa_check_blocked(f->aaa, &other, NULL));
+
+    struct stats_event ev[16];
+    size_t n = ring_read(r, since, ev, 16, NULL);
+    assert_int_equal(n, 6);
+    assert_string_equal(ev[0].kind, "login-failed");
+    assert_string_equal(ev[0].door, "http");
+    assert_string_equal(ev[0].user, "ghost");
+    assert_string_equal(ev[0].peer, "192.0.2.9:8000");
+    assert_string_equal(ev[0].detail, "unknown user");
+    assert_string_equal(ev[1].kind, "login-failed");
+    assert_string_equal(ev[1].door, "ssh");
+    assert_string_equal(ev[1].user, "tiger");
+    assert_string_equal(ev[1].detail, "wrong password");
+    assert_string_equal(ev[2].kind, "login-failed");
+    assert_string_equal(ev[3].kind, "login-blocked");
+    assert_non_null(strstr(ev[3].detail, "2 failed logins within 100 s"));
+    assert_string_equal(ev[4].kind, "login-blocked");
+    assert_string_equal(ev[4].user, "tiger");
+    assert_non_null(strstr(ev[4].detail, "blocked for"));
+    assert_string_equal(ev[5].kind, "login-blocked");
+    assert_string_equal(ev[5].user, "");
+    assert_string_equal(ev[5].peer, "192.0.2.1:1");
+}
+
 static void t_block_table_bounded(void **state)
 {
     struct fx *f = *state;
@@ -364,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_privilege, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(t_block_for, fx_setup, fx_teardown),
         cmocka_unit_test(t_block_window_slides),
+        cmocka_unit_test_setup_teardown(t_security_events, fx_setup, fx_teardown),
         cmocka_unit_test(t_block_window_large_n),
         cmocka_unit_test_setup_teardown(t_block_table_bounded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(t_config_change_applies_to_next_login, fx_setup,

@@ -458,6 +458,282 @@ static void test_virtual_files(void **state)
     assert_false(st.dir);
 }
 
+/* ---- uploads of unknown size (SFTP) ---- */
+
+static struct ifs_writer *open_unknown(struct fx *f, const char *path, struct scpd_err *err)
+{
+    struct ifs_path p = P(path);
+    return ifs_write_open(f->ifs, &p, IFS_SIZE_UNKNOWN, 0644, NULL, err);
+}
+
+static void test_unknown_size_upload(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    fx_put(f, "u.bin", "old");
+    struct ifs_writer *w = open_unknown(f, "bootflash:u.bin", &err);
+    assert_non_null(w);
+    assert_int_equal(fx_temps(f), 1);
+    /* out of order, with a gap filled later; ifs_write appends */
+    assert_int_equal(ifs_pwrite(w, "world", 5, 6, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "hello ", 6, 0, &err), 0);
+    assert_int_equal(ifs_write(w, "!", 1, &err), 0);
+    assert_int_equal(ifs_write_size(w), 12);
+    char *s = fx_get(f, "u.bin");
+    assert_string_equal(s, "old");   /* untouched until the commit */
+    free(s);
+    assert_int_equal(ifs_write_truncate(w, 11, &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    s = fx_get(f, "u.bin");
+    assert_string_equal(s, "hello world");
+    free(s);
+    assert_int_equal(fx_temps(f), 0);
+    /* aborted: the old file stays, nothing left behind */
+    w = open_unknown(f, "bootflash:u.bin", &err);
+    assert_int_equal(ifs_pwrite(w, "junk", 4, 0, &err), 0);
+    ifs_write_abort(w);
+    s = fx_get(f, "u.bin");
+    assert_string_equal(s, "hello world");
+    free(s);
+    assert_int_equal(fx_temps(f), 0);
+    /* random-access calls on a known-size upload are a programming error, said so */
+    struct ifs_path p = P("bootflash:k");
+    w = ifs_write_open(f->ifs, &p, 3, 0644, NULL, &err);
+    assert_int_equal(ifs_pwrite(w, "abc", 3, 0, &err), -1);
+    assert_int_equal(err.code, SCPD_E_INTERNAL);
+    ifs_write_abort(w);
+    /* the same checks at open as the known-size path: no directory, no symlink, no missing dir */
+    assert_null(open_unknown(f, "bootflash:", &err));
+    assert_null(open_unknown(f, "bootflash:nodir/x", &err));
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    char link[600];
+    snprintf(link, sizeof(link), "%s/l", f->boot);
+    assert_int_equal(symlink(f->outside, link), 0);
+    assert_null(open_unknown(f, "bootflash:l/x", &err));
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_null(open_unknown(f, "bootflash:l", &err));
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(fx_entries(f->outside), 0);
+    assert_int_equal(fx_temps(f), 0);
+}
+
+static void test_unknown_size_limit(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    char buf[100];
+    memset(buf, 'x', sizeof(buf));
+    fx_put(f, "keep", "0123456789");
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 100, &err), 0);   /* 90 free */
+    struct ifs_writer *w = open_unknown(f, "bootflash:keep", &err);
+    assert_non_null(w);
+    assert_int_equal(ifs_pwrite(w, buf, 90, 0, &err), 0);
+    assert_int_equal(ifs_pwrite(w, buf, 1, 90, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "not enough space"));
+    assert_non_null(strstr(err.msg, "90 bytes free on bootflash:"));
+    assert_int_equal(ifs_pwrite(w, buf, 1, UINT64_MAX - 1, &err), -1);   /* no wrap-around */
+    assert_int_equal(ifs_write_truncate(w, 91, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    ifs_write_abort(w);
+    char *s = fx_get(f, "keep");
+    assert_string_equal(s, "0123456789");
+    free(s);
+    assert_int_equal(fx_temps(f), 0);
+    /* config files: LIM_CONFIG_FILE_BYTES, in memory, merged at the commit */
+    struct store_who who = {.user = "tiger", .source = "sftp", .peer = "127.0.0.1:2"};
+    struct ifs_path rc = P("running-config");
+    w = ifs_write_open(f->ifs, &rc, IFS_SIZE_UNKNOWN, 0644, &who, &err);
+    assert_non_null(w);
+    assert_int_equal(ifs_write_keep(w, &err), 0);   /* no-op: config files start empty */
+    assert_int_equal(ifs_write_size(w), 0);
+    assert_int_equal(ifs_pwrite(w, "x", 1, LIM_CONFIG_FILE_BYTES, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_int_equal(ifs_pwrite(w, "R9\n", 3, 9, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "hostname ", 9, 0, &err), 0);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    struct ifs_reader *r = ifs_read_open(f->ifs, &rc, NULL, &err);
+    char text[8192];
+    ssize_t n = ifs_read(r, text, sizeof(text) - 1, &err);
+    ifs_read_close(r);
+    assert_true(n > 0);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "hostname R9"));
+}
+
+/* OPEN without TRUNC: the old content shows wherever nothing new was written. */
+static void test_unknown_size_keep(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    static const struct {
+        const char *steps;   /* w<off><char> write, t<size> truncate */
+        const char *want;
+        size_t want_len;
+    } rows[] = {
+        {"w0a w1b w2c t3", "abc", 3},
+        {"w0a w1b", "ab23456789", 10},
+        {"w5X w0Y", "Y1234X6789", 10},
+        {"w0a t12", "a123456789\0\0", 12},
+        {"w0a w1b t1 w4Z", "a\0\0\0Z", 5},
+        {"", "0123456789", 10},
+        {"wAQ", "0123456789Q", 11},   /* A = offset 10: an append */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        fx_put(f, "old.txt", "0123456789");
+        struct ifs_writer *w = open_unknown(f, "bootflash:old.txt", &err);
+        assert_non_null(w);
+        assert_int_equal(ifs_write_keep(w, &err), 0);
+        assert_int_equal(ifs_write_size(w), 10);
+        /* the old file replaced meanwhile (ifs replaces by rename): what was there at OPEN is
+         * what is kept */
+        assert_int_equal(upload(f, "bootflash:old.txt", "ZZ", &err), 0);
+        for (const char *c = rows[i].steps; *c; c++) {
+            if (*c == 'w') {
+                uint64_t off = c[1] == 'A' ? 10 : (uint64_t)(c[1] - '0');
+                assert_int_equal(ifs_pwrite(w, c + 2, 1, off, &err), 0);
+                c += 2;
+            } else if (*c == 't') {
+                char *e;
+                assert_int_equal(ifs_write_truncate(w, strtoul(c + 1, &e, 10), &err), 0);
+                c = e - 1;
+            }
+        }
+        assert_int_equal(ifs_write_size(w), rows[i].want_len);
+        assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+        char path[600], got[64];
+        snprintf(path, sizeof(path), "%s/old.txt", f->boot);
+        FILE *fp = fopen(path, "rb");
+        size_t n = fread(got, 1, sizeof(got), fp);
+        fclose(fp);
+        if (n != rows[i].want_len || memcmp(got, rows[i].want, n) != 0)
+            fail_msg("row %zu (%s): got %zu bytes '%.*s'", i, rows[i].steps, n, (int)n, got);
+    }
+    /* a kept content larger than the space is refused when it has to be copied */
+    static char big[4096];
+    memset(big, 'b', sizeof(big) - 1);
+    fx_put(f, "big", big);
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 6000, &err), 0);
+    struct ifs_writer *w = open_unknown(f, "bootflash:big", &err);
+    assert_int_equal(ifs_write_keep(w, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "x", 1, 5, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    ifs_write_abort(w);
+    assert_int_equal(fx_temps(f), 0);
+    /* no old file: nothing kept */
+    w = open_unknown(f, "bootflash:fresh", &err);
+    assert_int_equal(ifs_write_keep(w, &err), 0);
+    assert_int_equal(ifs_write_size(w), 0);
+    ifs_write_abort(w);
+}
+
+/* ---- rename, rmdir ---- */
+
+static int ren(struct fx *f, const char *a, const char *b, bool replace, struct scpd_err *err)
+{
+    struct ifs_path pa = P(a), pb = P(b);
+    return ifs_rename(f->ifs, &pa, &pb, replace, err);
+}
+
+static void test_rename_rmdir(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct ifs_stat st;
+    char p[600], target[600];
+    fx_put(f, "a", "A");
+    fx_put(f, "b", "B");
+    snprintf(p, sizeof(p), "%s/d", f->boot);
+    mkdir(p, 0755);
+    assert_int_equal(ren(f, "a", "d/a2", false, &err), 0);
+    char *s = fx_get(f, "d/a2");
+    assert_string_equal(s, "A");
+    free(s);
+    assert_null(fx_get(f, "a"));
+    /* an existing target: refused, or replaced when asked (files only) */
+    assert_int_equal(ren(f, "b", "d/a2", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_EXISTS);
+    assert_int_equal(ren(f, "b", "d", true, &err), -1);
+    assert_int_equal(ren(f, "b", "d/a2", true, &err), 0);
+    s = fx_get(f, "d/a2");
+    assert_string_equal(s, "B");
+    free(s);
+    assert_int_equal(ren(f, "d/a2", "d/a2", false, &err), 0);
+    assert_int_equal(ren(f, "missing", "x", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    /* directories: moved whole, never into themselves, never across file systems */
+    assert_int_equal(ren(f, "d", "e", false, &err), 0);
+    assert_int_equal(ren(f, "e", "e/sub", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_INVALID);
+    assert_int_equal(ren(f, "e", "nvram:e", false, &err), -1);
+    assert_non_null(strstr(err.msg, "same file system"));
+    assert_int_equal(ren(f, "e/a2", "nvram:a2", true, &err), -1);
+    assert_int_equal(ren(f, "bootflash:", "x", false, &err), -1);
+    assert_int_equal(ren(f, "e", "bootflash:", false, &err), -1);
+    assert_int_equal(ren(f, "e/a2", "running-config", true, &err), -1);
+    assert_int_equal(ren(f, "startup-config", "x", true, &err), -1);
+    /* escapes: a symlink at either end or on the way is refused, never followed */
+    snprintf(target, sizeof(target), "%s/secret", f->outside);
+    FILE *fp = fopen(target, "w");
+    fputs("outside", fp);
+    fclose(fp);
+    snprintf(p, sizeof(p), "%s/dirlink", f->boot);
+    assert_int_equal(symlink(f->outside, p), 0);
+    snprintf(p, sizeof(p), "%s/filelink", f->boot);
+    assert_int_equal(symlink(target, p), 0);
+    assert_int_equal(ren(f, "e/a2", "dirlink/stolen", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(ren(f, "dirlink/secret", "got", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(ren(f, "filelink", "got", false, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(ren(f, "e/a2", "filelink", true, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    struct ifs_path dots;
+    assert_int_equal(ifs_resolve("bootflash:e/../../outside/secret", &dots, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    assert_int_equal(ifs_resolve("../x", &dots, &err), -1);
+    assert_int_equal(fx_entries(f->outside), 1);
+    s = fx_get(f, "e/a2");
+    assert_string_equal(s, "B");
+    free(s);
+    /* a temporary file's name is neither source nor target */
+    assert_int_equal(ifs_resolve("bootflash:.scpd-tmp.1", &dots, &err), -1);
+
+    /* rmdir: empty directories only */
+    struct ifs_path e = P("bootflash:e");
+    assert_int_equal(ifs_rmdir(f->ifs, &e, &err), -1);
+    assert_non_null(strstr(err.msg, "not empty"));
+    /* an upload in progress inside keeps it */
+    struct ifs_path a2 = P("bootflash:e/a2");
+    assert_int_equal(ifs_unlink(f->ifs, &a2, &err), 0);
+    struct ifs_path up = P("bootflash:e/up");
+    struct ifs_writer *w = ifs_write_open(f->ifs, &up, IFS_SIZE_UNKNOWN, 0644, NULL, &err);
+    assert_int_equal(ifs_rmdir(f->ifs, &e, &err), -1);
+    ifs_write_abort(w);
+    struct ifs_path x = P("bootflash:filelink");
+    assert_int_equal(ifs_rmdir(f->ifs, &x, &err), -1);
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    x = P("bootflash:dirlink");
+    assert_int_equal(ifs_rmdir(f->ifs, &x, &err), -1);   /* the link, not the outside directory */
+    assert_int_equal(err.code, SCPD_E_DENIED);
+    x = P("bootflash:b");
+    fx_put(f, "b", "file");
+    assert_int_equal(ifs_rmdir(f->ifs, &x, &err), -1);
+    assert_int_equal(err.code, SCPD_E_INVALID);
+    x = P("nvram:");
+    assert_int_equal(ifs_rmdir(f->ifs, &x, &err), -1);
+    x = P("running-config");
+    assert_int_equal(ifs_rmdir(f->ifs, &x, &err), -1);
+    assert_int_equal(ifs_rmdir(f->ifs, &e, &err), 0);
+    assert_int_equal(ifs_stat(f->ifs, &e, &st, &err), -1);
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    snprintf(p, sizeof(p), "%s", f->outside);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(fx_temps(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +747,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_mkdir_stat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_size_upload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_size_keep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_rmdir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

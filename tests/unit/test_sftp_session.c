@@ -536,10 +536,15 @@ static void test_upload_atomic_out_of_order(void **state)
     uint32_t b = req_write(t, &h, 0, "hello ", 6);
     assert_int_equal(expect_status(t, a).code, SFTP_FX_OK);
     assert_int_equal(expect_status(t, b).code, SFTP_FX_OK);
-    /* nothing visible before CLOSE */
+    /* nothing visible before CLOSE, but the live transfer shows the bytes as they arrive */
     char *s = fx_get(t->f, "x.bin");
     assert_string_equal(s, "old content");
     free(s);
+    struct stats_xfer_view v[2];
+    assert_int_equal(stats_xfer_list(t->stats, v, 2), 1);
+    assert_true(v[0].upload);
+    assert_int_equal(v[0].bytes, 11);
+    assert_string_equal(v[0].path, "bootflash:x.bin");
     /* times through FSETSTAT, applied at CLOSE */
     struct msg *m = calloc(1, sizeof(*m));
     uint32_t id = m_begin(t, m, SFTP_FSETSTAT);
@@ -622,13 +627,21 @@ static void test_open_flags(void **state)
                      SFTP_FX_OP_UNSUPPORTED);
     assert_int_equal(open_file(t, "/", SFTP_FXF_READ, &h), SFTP_FX_FAILURE);
     assert_int_equal(open_file(t, "/", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), SFTP_FX_FAILURE);
-    /* no spool, no upload: said at OPEN */
-    setenv("TMPDIR", "/nonexistent-scpd-test", 1);
-    assert_int_equal(open_(t, SFTP_OPEN, "n.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, 0, &h, &st),
-                     SFTP_FX_FAILURE);
+    /* uploads go to the target's file system only: $TMPDIR is never touched */
+    char tmpdir[600];
+    snprintf(tmpdir, sizeof(tmpdir), "%s/tmpdir", t->f->dir);
+    assert_int_equal(mkdir(tmpdir, 0700), 0);
+    setenv("TMPDIR", tmpdir, 1);
+    assert_int_equal(open_file(t, "n.txt", SFTP_FXF_WRITE | SFTP_FXF_CREAT, &h), 0);
+    assert_int_equal(do_write(t, &h, 0, "new"), SFTP_FX_OK);
+    assert_int_equal(fx_entries(tmpdir), 0);
+    assert_int_equal(fx_temps(t->f), 1); /* in bootflash:, next to its target */
+    assert_int_equal(do_close(t, &h).code, SFTP_FX_OK);
     unsetenv("TMPDIR");
-    assert_non_null(strstr(st.msg, "no room for the upload in /nonexistent-scpd-test"));
-    assert_null(fx_get(t->f, "n.txt"));
+    assert_int_equal(fx_entries(tmpdir), 0);
+    s = fx_get(t->f, "n.txt");
+    assert_string_equal(s, "new");
+    free(s);
 }
 
 static uint32_t fsetstat_size(struct t *t, const struct handle *h, uint64_t size)
@@ -767,6 +780,15 @@ static void test_large_packets(void **state)
     free(got);
 }
 
+static int last_audit(void *arg, const struct store_audit *row)
+{
+    struct store_audit *last = arg;
+    free(last->diff);
+    *last = *row;
+    last->diff = strdup(row->diff ? row->diff : "");
+    return 0;
+}
+
 static void test_running_config(void **state)
 {
     struct t *t = *state;
@@ -789,6 +811,15 @@ static void test_running_config(void **state)
     assert_non_null(strstr(text, "hostname SFTP-R2"));
     assert_non_null(strstr(text, "username tiger"));
     free(text);
+    /* audited as the SFTP door, with the user and peer */
+    struct scpd_err err = {0};
+    struct store_audit last = {0};
+    assert_int_equal(store_audit_query(t->f->st, 0, 0, last_audit, &last, &err), 0);
+    assert_string_equal(last.source, "sftp");
+    assert_string_equal(last.user, "tiger");
+    assert_string_equal(last.peer, "127.0.0.1:6000");
+    assert_non_null(strstr(last.diff, "hostname SFTP-R2"));
+    free(last.diff);
 
     /* an invalid one is refused, the store untouched, the reasons on stderr */
     char *before = cfg_text(t);
@@ -842,7 +873,20 @@ static void test_listing_and_dirs(void **state)
     assert_int_equal(stat_(t, "/a.txt", &a), SFTP_FX_NO_SUCH_FILE);
     assert_int_equal(path_req(t, SFTP_REMOVE, "/sub").code, SFTP_FX_FAILURE);
     assert_int_equal(path_req(t, SFTP_REMOVE, "/running-config").code, SFTP_FX_FAILURE);
-    assert_int_equal(path_req(t, SFTP_RMDIR, "/sub").code, SFTP_FX_OP_UNSUPPORTED);
+    /* RMDIR: empty directories only, never a file, a root or a virtual file */
+    fx_put(t->f, "sub/f", "f");
+    st = path_req(t, SFTP_RMDIR, "/sub");
+    assert_int_equal(st.code, SFTP_FX_FAILURE);
+    assert_non_null(strstr(st.msg, "not empty"));
+    assert_int_equal(path_req(t, SFTP_REMOVE, "/sub/f").code, SFTP_FX_OK);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/b.txt").code, SFTP_FX_FAILURE);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/").code, SFTP_FX_FAILURE);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/nvram:").code, SFTP_FX_FAILURE);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/running-config").code, SFTP_FX_FAILURE);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/../sub").code, SFTP_FX_PERMISSION_DENIED);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/missing").code, SFTP_FX_NO_SUCH_FILE);
+    assert_int_equal(path_req(t, SFTP_RMDIR, "/sub").code, SFTP_FX_OK);
+    assert_int_equal(stat_(t, "/sub", &a), SFTP_FX_NO_SUCH_FILE);
     assert_int_equal(path_req(t, SFTP_READLINK, "/b.txt").code, SFTP_FX_OP_UNSUPPORTED);
     assert_int_equal(path_req(t, SFTP_OPENDIR, "/b.txt").code, SFTP_FX_FAILURE);
 }
@@ -885,14 +929,27 @@ static void test_rename(void **state)
     free(s);
     assert_int_equal(rename_(t, "/d/img.bin", "/d/img.bin", false).code, SFTP_FX_OK);
     assert_int_equal(rename_(t, "/missing", "/x", false).code, SFTP_FX_NO_SUCH_FILE);
-    assert_int_equal(rename_(t, "/d", "/e", false).code, SFTP_FX_OP_UNSUPPORTED);
+    /* directories move too (one renameat), not into themselves nor over a directory */
+    assert_int_equal(rename_(t, "/d", "/e", false).code, SFTP_FX_OK);
+    assert_int_equal(rename_(t, "/e", "/e/f", false).code, SFTP_FX_FAILURE);
+    assert_int_equal(path_req(t, SFTP_MKDIR, "/d").code, SFTP_FX_OK);
+    assert_int_equal(rename_(t, "/e", "/d", true).code, SFTP_FX_FAILURE);
+    assert_int_equal(rename_(t, "/e/img.bin", "/d", true).code, SFTP_FX_FAILURE);
+    assert_int_equal(rename_(t, "/e", "/d/e", false).code, SFTP_FX_OK);
+    s = fx_get(t->f, "d/e/img.bin");
+    assert_string_equal(s, "other");
+    free(s);
+    assert_int_equal(rename_(t, "/d/e", "/nvram:e", false).code, SFTP_FX_OP_UNSUPPORTED);
+    assert_int_equal(rename_(t, "/d/e/img.bin", "/d/img.bin", false).code, SFTP_FX_OK);
     assert_int_equal(rename_(t, "/d/img.bin", "/nvram:img.bin", false).code,
                      SFTP_FX_OP_UNSUPPORTED);
+    assert_int_equal(rename_(t, "/", "/x", false).code, SFTP_FX_FAILURE);
     assert_int_equal(rename_(t, "/d/img.bin", "/running-config", true).code, SFTP_FX_FAILURE);
     assert_int_equal(rename_(t, "/d/img.bin", "/../x", false).code, SFTP_FX_PERMISSION_DENIED);
     snprintf(link, sizeof(link), "%s/lnk", t->f->boot);
     assert_int_equal(symlink(t->f->outside, link), 0);
     assert_int_equal(rename_(t, "/d/img.bin", "/lnk/x", false).code, SFTP_FX_PERMISSION_DENIED);
+    assert_int_equal(rename_(t, "/lnk", "/lnk2", false).code, SFTP_FX_PERMISSION_DENIED);
     assert_int_equal(fx_entries(t->f->outside), 0);
     assert_int_equal(stat_(t, "/d/img.bin", &a), 0);
     assert_int_equal(fx_temps(t->f), 0);
@@ -1013,12 +1070,26 @@ static void test_space_limit(void **state)
     struct status st = expect_status(t, id);
     assert_int_equal(st.code, SFTP_FX_FAILURE);
     assert_non_null(strstr(st.msg, "not enough space"));
+    assert_non_null(strstr(st.msg, "bootflash:big"));
+    assert_int_equal(fx_temps(t->f), 0); /* gone at the failed WRITE, not only at CLOSE */
+    assert_int_equal(do_write(t, &h, 0, "more"), SFTP_FX_FAILURE);
     st = do_close(t, &h);
     assert_int_equal(st.code, SFTP_FX_FAILURE);
     assert_null(fx_get(t->f, "big"));
     assert_int_equal(fx_temps(t->f), 0);
+    /* replacing a file: the old one stays whole; a size beyond the limit is refused too */
+    fx_put(t->f, "old", "old content");
+    assert_int_equal(open_file(t, "old", SFTP_FXF_WRITE | SFTP_FXF_TRUNC, &h), 0);
+    assert_int_equal(do_write(t, &h, 0, "new"), SFTP_FX_OK);
+    assert_int_equal(fsetstat_size(t, &h, 5000), SFTP_FX_FAILURE);
+    assert_int_equal(expect_status(t, req_write(t, &h, 1990, big, 100)).code, SFTP_FX_FAILURE);
+    assert_int_equal(do_close(t, &h).code, SFTP_FX_FAILURE);
+    char *s = fx_get(t->f, "old");
+    assert_string_equal(s, "old content");
+    free(s);
+    assert_int_equal(fx_temps(t->f), 0);
     assert_int_equal(stop(t), 0);
-    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_FAILED), 1);
+    assert_int_equal(stats_get(t->stats, STATS_XFER_IN_FAILED), 2);
 }
 
 static void test_extensions_and_unknown(void **state)

@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "cfg.h"
 #include "store.h"
+#include "tmpdir.h"
 
 static const struct store_who WHO_API = {.user = "tiger", .source = "api", .peer = "10.0.0.1:5555"};
 
@@ -35,28 +35,11 @@ static int fx_setup(void **state)
     return 0;
 }
 
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->st);
-    rm_rf(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
