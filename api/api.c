@@ -271,6 +271,53 @@ int api_resp_stream(struct api_resp *resp, const char *ctype, MHD_ContentReaderC
     return 0;
 }
 
+/* Length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF), 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)   /* a NUL is no continuation byte: never read past it */
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+json_t *api_json_text(const char *s)
+{
+    json_t *j = json_string(s != NULL ? s : "");
+
+    if (j != NULL || s == NULL)
+        return j;
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return NULL;
+    for (unsigned char *p = (unsigned char *)copy; *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 int api_error(struct api_resp *resp, int status, const char *type, const char *tag,
               const char *path, const char *fmt, ...)
 {
@@ -281,9 +328,11 @@ int api_error(struct api_resp *resp, int status, const char *type, const char *t
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    e = json_pack("{s:s, s:s, s:s}", "error-type", type, "error-tag", tag, "error-message", msg);
+    /* the message may quote what the client sent, or be cut inside a character */
+    e = json_pack("{s:s, s:s, s:o}", "error-type", type, "error-tag", tag, "error-message",
+                  api_json_text(msg));
     if (e != NULL && path != NULL)
-        json_object_set_new(e, "error-path", json_string(path));
+        json_object_set_new(e, "error-path", api_json_text(path));
     return api_json(resp, status,
                     json_pack("{s:{s:[o]}}", "ietf-restconf:errors", "error", e));
 }

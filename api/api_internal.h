@@ -134,6 +134,10 @@ int api_error(struct api_resp *resp, int status, const char *type, const char *t
 /* Maps a scpd_err (code -> status/tag) to an error body: INVALID 400, NOTFOUND 404, EXISTS 409,
  * DENIED 403, LIMIT 413, CONFLICT 412, others 500. */
 int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path);
+/* A JSON string of text that came from a peer or was cut to a buffer (user names, file names,
+ * messages). jansson refuses text that is not UTF-8, which would lose the member or the whole
+ * body; bytes that do not form UTF-8 become '?' instead. NULL only when out of memory. */
+json_t *api_json_text(const char *s);
 
 /* Datastore headers: ETag "<version>" and Last-Modified of the snapshot. */
 void api_resp_snap_headers(struct api_resp *resp, const struct store_snap *snap);

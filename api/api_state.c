@@ -59,10 +59,10 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     json_t *o = json_object();
     json_object_set_new(o, "id", api_obs_u64(v->id));
     json_object_set_new(o, "session-id", api_obs_u64(v->sid));
-    json_object_set_new(o, "user", json_string(v->user));
-    json_object_set_new(o, "peer", json_string(v->peer));
+    json_object_set_new(o, "user", api_json_text(v->user));
+    json_object_set_new(o, "peer", api_json_text(v->peer));
     json_object_set_new(o, "direction", json_string(v->upload ? "in" : "out"));
-    json_object_set_new(o, "path", json_string(v->path));
+    json_object_set_new(o, "path", api_json_text(v->path));
     json_object_set_new(o, "bytes", api_obs_u64(v->bytes));
     json_object_set_new(o, "size", api_obs_u64(v->size));
     api_obs_set_time(o, "start-time", v->start_ms);
@@ -77,17 +77,17 @@ json_t *api_obs_history_json(const struct store_xfer *x)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", api_obs_u64((uint64_t)x->id));
-    json_object_set_new(o, "user", json_string(x->user));
-    json_object_set_new(o, "peer", json_string(x->peer));
+    json_object_set_new(o, "user", api_json_text(x->user));
+    json_object_set_new(o, "peer", api_json_text(x->peer));
     json_object_set_new(o, "direction", json_string(x->direction));
-    json_object_set_new(o, "path", json_string(x->path));
+    json_object_set_new(o, "path", api_json_text(x->path));
     json_object_set_new(o, "bytes", api_obs_u64(x->bytes));
     json_object_set_new(o, "size", api_obs_u64(x->size));
     api_obs_set_time(o, "start-time", x->start_ms);
     api_obs_set_time(o, "end-time", x->end_ms);
     json_object_set_new(o, "result", json_string(x->result));
     if (x->error[0])
-        json_object_set_new(o, "error", json_string(x->error));
+        json_object_set_new(o, "error", api_json_text(x->error));
     return o;
 }
 
@@ -100,8 +100,8 @@ json_t *api_obs_trace_json(const struct trace_event *ev)
     json_object_set_new(o, "seq", api_obs_u64(ev->seq));
     api_obs_set_time(o, "time", ev->time_ms);
     json_object_set_new(o, "session-id", api_obs_u64(ev->sid));
-    json_object_set_new(o, "peer", json_string(ev->peer));
-    json_object_set_new(o, "text", json_string(line));
+    json_object_set_new(o, "peer", api_json_text(ev->peer));
+    json_object_set_new(o, "text", api_json_text(line));
     return o;
 }
 

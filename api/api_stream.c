@@ -113,7 +113,7 @@ static json_t *sse_body_xfer(const void *p, uint64_t lost)
         json_object_set_new(o, "end-time", json_string(t));
         json_object_set_new(o, "result", json_string(e->result));
         if (e->detail[0])
-            json_object_set_new(o, "error", json_string(e->detail));
+            json_object_set_new(o, "error", api_json_text(e->detail));
     }
     return json_pack("{s:o}", "scpd:transfer-event", o);
 }
@@ -121,8 +121,9 @@ static json_t *sse_body_xfer(const void *p, uint64_t lost)
 static json_t *sse_body_security(const void *p, uint64_t lost)
 {
     const struct stats_event *e = p;
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "kind", e->kind, "user", e->user, "peer", e->peer,
-                          "message", e->detail);
+    /* the user of a failed login is whatever the client sent */
+    json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "kind", e->kind, "user", api_json_text(e->user),
+                          "peer", api_json_text(e->peer), "message", api_json_text(e->detail));
     if (e->door[0])
         json_object_set_new(o, "door", json_string(e->door));
     return json_pack("{s:o}", "scpd:security-event", o);

@@ -86,6 +86,8 @@ CASES = [
     ("content-bogus", "GET", NATIVE + "?content=some", {}, None, 400, "invalid-value", "admin"),
     ("audit-limit-0", "GET", "/restconf/data/scpd:audit-log?limit=0", {}, None, 400, "invalid-value", "admin"),
     ("bad-percent", "GET", NATIVE + "/username=%zz", {}, None, 400, "invalid-value", "admin"),
+    # a decoded name that is not UTF-8 still gets its JSON error body (jansson refuses such text)
+    ("stream-name-not-utf8", "GET", "/restconf/streams/%ff", {}, None, 404, "invalid-value", "admin"),
     # operations
     ("apply-missing-config", "POST", OPS + "/scpd:apply-config", JSON, j({"scpd:input": {"mode": "merge"}}), 400, "missing-element", "admin"),
     ("apply-bad-mode", "POST", OPS + "/scpd:apply-config", JSON, j({"scpd:input": {"config": "", "mode": "append"}}), 400, "invalid-value", "admin"),

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import clients
 from obs_util import SSE, Api, make_file, remote, scp, slow_upload, wait_for
 
 IOS_LINE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: SCP: \[\d+ (<-|->) "
@@ -123,6 +124,38 @@ def test_history_filters(daemon, workdir):
     assert int(st["counters"]["transfers-in-ok"]) == 1
     assert int(st["counters"]["transfers-out-ok"]) == 1
     assert int(st["counters"]["bytes-in"]) == 100000
+
+
+def test_file_names_that_are_not_utf8_keep_their_json(daemon):
+    """A file name is bytes: one that is not UTF-8 still shows in the history and the trace ring,
+    with '?' for the bytes JSON cannot carry, instead of the member going missing."""
+    api = Api(daemon)
+    api.debug(True)
+    c, ch = clients.raw_scp(daemon.ssh_port, "scp -t bootflash:")
+    try:
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(b"C0644 3 caf\xe9.bin\n")
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(b"abc\0")
+        assert clients.read_reply(ch) == (0, "")
+    finally:
+        c.close()
+    h = wait_for(lambda: api.history(), what="history row")[0]
+    assert (h.get("path"), h["result"]) == ("bootflash:caf?.bin", "ok")
+    assert any(t.get("text", "").endswith("recv C0644 3 caf?.bin") for t in api.traces()["trace"])
+
+
+def test_failed_login_of_a_user_name_that_is_not_utf8_is_a_security_event(daemon):
+    import base64
+    import requests
+    sub = SSE(daemon, "security")
+    auth = "Basic " + base64.b64encode(b"\xff:x").decode()
+    r = requests.get("http://127.0.0.1:%d/restconf/data" % daemon.http_port,
+                     headers={"Authorization": auth}, timeout=30)
+    assert r.status_code == 401
+    ev = sub.wait(lambda n: n["scpd:security-event"].get("user") == "?", what="security event")
+    assert ev[0][1]["scpd:security-event"]["door"] == "http"
+    sub.close()
 
 
 def _metric(text, name, labels=""):
