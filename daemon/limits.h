@@ -33,7 +33,9 @@
 
 /* ---- configuration language ------------------------------------------------------------------ */
 #define LIM_CFG_LINE_LEN          1024  /* one config line */
-#define LIM_CFG_USERS             100000
+#define LIM_CFG_USERS             20000 /* rendered (at most ~175 B a user) they fit in
+                                           LIM_CONFIG_FILE_BYTES, so any legal running config
+                                           can be copied back in */
 #define LIM_CFG_METHODS           4     /* methods per AAA list (IOS allows 4) */
 #define LIM_CFG_LISTS             64    /* named method lists per kind */
 #define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */

@@ -119,6 +119,11 @@ def test_openssh_scp_config_upload_merges(d, workdir):
     failed(r, "ip ssh time-out 500", "Invalid input detected", "value out of range 1-120")
     ok(scp(d.ssh_port, [clients.remote("running-config"), rc]))
     assert "hostname SFTP-EDGE" in open(rc).read()
+    # the audit log names the door: sftp, with the user and peer (valid scpd.yang data)
+    log = Api(d).get("/restconf/data/scpd:audit-log").json()["scpd:audit-log"]["entry"]
+    last = log[-1]
+    assert last["source"] == "sftp" and last["user"] == "tiger", last
+    assert last["peer"].startswith("127.0.0.1:") and "+ hostname SFTP-EDGE" in last["diff"]
 
 
 # ---- OpenSSH sftp ------------------------------------------------------------------------------
