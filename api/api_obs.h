@@ -14,7 +14,6 @@
 
 struct stats_xfer_view;
 struct stats_event;
-struct store_xfer;
 struct trace_event;
 
 /* api_state.c */
@@ -43,8 +42,6 @@ json_t *api_obs_u64(uint64_t v);
 void api_obs_time(int64_t ms, char *buf, size_t cap);
 /* A live transfer (scp-state active-transfer, transfer-event); ETA when size and rate allow. */
 json_t *api_obs_xfer_json(const struct stats_xfer_view *v);
-/* A finished transfer (history). */
-json_t *api_obs_history_json(const struct store_xfer *x);
 /* A trace event (debug/traces list entry, trace-event notification body). */
 json_t *api_obs_trace_json(const struct trace_event *ev);
 

@@ -73,7 +73,8 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     return o;
 }
 
-json_t *api_obs_history_json(const struct store_xfer *x)
+/* A finished transfer (history). */
+static json_t *api_obs_history_json(const struct store_xfer *x)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", api_obs_u64((uint64_t)x->id));

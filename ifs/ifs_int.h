@@ -16,12 +16,8 @@ struct ifs {
 };
 
 const char *ifs_fs_name(enum ifs_fs fs);
-/* Checks one path component; fills err with "%Error opening WHOLE (reason)". */
-int ifs_check_component(const char *whole, const char *c, size_t len, struct scpd_err *err);
 /* The i-th virtual file at the root of fs (startup-config on nvram:), NULL past the last. */
 const char *ifs_root_virtual(enum ifs_fs fs, size_t i);
-/* Copies s into dst with control characters as '?' (for messages). */
-void ifs_visible(const char *s, char *dst, size_t cap);
 
 /* ---- virtual files (ifs_config.c) ---- */
 /* The text of running-config or startup-config (caller frees); *mtime (may be NULL) its time. */

@@ -36,7 +36,8 @@ const char *ifs_fs_name(enum ifs_fs fs)
     return (unsigned)fs < IFS_FS_COUNT ? ifs_fs_names[fs] : "?";
 }
 
-void ifs_visible(const char *s, char *dst, size_t cap)
+/* Copies s into dst with control characters as '?' (for messages). */
+static void ifs_visible(const char *s, char *dst, size_t cap)
 {
     size_t o = 0;
     if (cap == 0)
@@ -59,7 +60,9 @@ static int path_error(struct scpd_err *err, enum scpd_errcode code, const char *
     return scpd_err_set(err, code, "%%Error opening %.400s (%s)", vis, why);
 }
 
-int ifs_check_component(const char *whole, const char *c, size_t len, struct scpd_err *err)
+/* Checks one path component; fills err with "%Error opening WHOLE (reason)". */
+static int ifs_check_component(const char *whole, const char *c, size_t len,
+                               struct scpd_err *err)
 {
     if (len == 2 && c[0] == '.' && c[1] == '.')
         return path_error(err, SCPD_E_DENIED, whole, "'..' is not allowed");

@@ -100,7 +100,8 @@ char *cfg_buf_take(struct cfg_buf *b, size_t *len)
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
 
-void cfg_reset(struct cfg *c)
+/* Back to the defaults, freeing the arrays. */
+static void cfg_reset(struct cfg *c)
 {
     free(c->authn);
     free(c->authz);

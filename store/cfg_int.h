@@ -88,6 +88,5 @@ void cfg_work_pkuser_clear(struct cfg_pctx *p);
 void cfg_sort_users(struct cfg *c);
 void cfg_sort_pkusers(struct cfg *c);
 void cfg_sort_mlists(struct cfg_mlist *l, size_t n);
-void cfg_reset(struct cfg *c); /* to defaults, freeing arrays */
 
 #endif
