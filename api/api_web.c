@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api_obs.h"
@@ -54,20 +55,27 @@ static int api_web_dir(char *dir, size_t cap)
     return -1;
 }
 
+/* The whole file, in a buffer of its own size (anonymous clients fetch these: no 2 MiB buffer per
+ * request). A file that changes size while it is read is read again by the next request. */
 static char *api_web_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat sb;
     if (!f)
         return NULL;
-    char *buf = malloc(API_WEB_MAX_FILE);
-    size_t n = buf ? fread(buf, 1, API_WEB_MAX_FILE, f) : 0;
-    bool whole = buf && feof(f) && !ferror(f);
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > API_WEB_MAX_FILE) {
+        fclose(f);
+        return NULL;
+    }
+    size_t size = (size_t)sb.st_size;
+    char *buf = malloc(size + 1);   /* + 1: an empty file is a valid, empty body */
+    bool whole = buf && fread(buf, 1, size, f) == size && fgetc(f) == EOF && !ferror(f);
     fclose(f);
     if (!whole) {
         free(buf);
         return NULL;
     }
-    *len = n;
+    *len = size;
     return buf;
 }
 
