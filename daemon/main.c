@@ -233,8 +233,7 @@ static int load_config_file(const char *path, FILE *errout, struct cfg **out)
         return err.code == SCPD_E_LIMIT ? EXIT_INVALID : EXIT_USAGE;
     }
     struct cfg_errors *errs = calloc(1, sizeof(*errs));
-    struct cfg *base = cfg_new_default();
-    struct cfg *c = errs && base ? cfg_apply_text(base, text, len, CFG_REPLACE, errs) : NULL;
+    struct cfg *c = errs ? cfg_apply_text(NULL, text, len, CFG_REPLACE, errs) : NULL;
     int rc = EXIT_VALID;
     if (!c) {
         char *msg = errs ? cfg_errors_format(errs) : NULL;
@@ -248,7 +247,6 @@ static int load_config_file(const char *path, FILE *errout, struct cfg **out)
         c = NULL;
     }
     cfg_free(c);
-    cfg_free(base);
     free(errs);
     free(text);
     return rc;
