@@ -248,6 +248,8 @@ static int load_config_file(const char *path, FILE *errout, struct cfg **out)
     }
     cfg_free(c);
     free(errs);
+    /* the file may hold `password 0` lines: the plaintext does not outlive the parse */
+    explicit_bzero(text, len);
     free(text);
     return rc;
 }
