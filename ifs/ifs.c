@@ -1197,6 +1197,8 @@ void ifs_write_abort(struct ifs_writer *w)
             unlinkat(w->dirfd, w->tmp, 0);
         close(w->dirfd);
     }
+    if (w->path.kind != IFS_K_DISK && w->buf)   /* config text: may hold password 0 lines */
+        explicit_bzero(w->buf, w->len);
     free(w->buf);
     free(w);
 }
