@@ -775,6 +775,8 @@ static void conn_free(struct api_conn *c)
         free(c->req.query[i].value);
     }
     json_decref(c->req.json);
+    if (c->body != NULL)   /* usernames with clear passwords, config text with password 0 */
+        OPENSSL_cleanse(c->body, c->body_len);
     free(c->body);
     free(c->path_copy);
     free(c);
