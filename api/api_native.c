@@ -1156,12 +1156,14 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
         return nerr_set(e, 500, "operation-failed", "out of memory");
     /* the text this JSON became is bounded as any config text (cfg_apply_text takes any length) */
     if (len > LIM_CONFIG_FILE_BYTES) {
+        explicit_bzero(text, len);
         free(text);
         return nerr_set(e, 413, "too-big", "the configuration is %zu bytes as config text, larger "
                         "than the limit of %u bytes", len, (unsigned)LIM_CONFIG_FILE_BYTES);
     }
     errs = calloc(1, sizeof *errs);
     if (errs == NULL) {
+        explicit_bzero(text, len);
         free(text);
         return nerr_set(e, 500, "operation-failed", "out of memory");
     }
@@ -1193,6 +1195,7 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
     rc = 0;
 out:
     free(errs);
+    explicit_bzero(text, len);   /* clear passwords of username entries became password 0 lines */
     free(text);
     return rc;
 }
