@@ -270,7 +270,7 @@ static ssize_t api_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             s->last_write_ms = api_sse_now();
             return (ssize_t)n;
         }
-        if (s->d->stopping)
+        if (__atomic_load_n(&s->d->stopping, __ATOMIC_RELAXED))
             return MHD_CONTENT_READER_END_OF_STREAM;
         uint64_t lost = 0;
         size_t n = s->def->take(s, s->ev, API_SSE_BATCH, &lost, API_SSE_WAIT_MS);

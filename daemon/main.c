@@ -441,7 +441,7 @@ static int run(struct scpd *d)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
-    d->stopping = 1;
+    __atomic_store_n(&d->stopping, 1, __ATOMIC_RELAXED);
     log_notice(NULL, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = EXIT_VALID;
 out:

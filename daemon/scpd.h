@@ -3,7 +3,6 @@
 #ifndef SCPD_SCPD_H
 #define SCPD_SCPD_H
 
-#include <signal.h>
 #include <stdbool.h>
 
 #define SCPD_VERSION "0.1.0"
@@ -36,7 +35,8 @@ struct scpd {
     struct stats *stats;
     struct ssh_server *ssh;
     struct api *api;
-    volatile sig_atomic_t stopping;
+    int stopping;   /* set by the main thread at stop (sigwait: no signal handler); other
+                     * threads read it with __atomic_load_n */
 };
 
 #endif
