@@ -1197,8 +1197,9 @@ void ifs_write_abort(struct ifs_writer *w)
             unlinkat(w->dirfd, w->tmp, 0);
         close(w->dirfd);
     }
-    if (w->path.kind != IFS_K_DISK && w->buf)   /* config text: may hold password 0 lines */
-        explicit_bzero(w->buf, w->len);
+    /* config text may hold password 0 lines, also past len after a truncate (SFTP) */
+    if (w->path.kind != IFS_K_DISK && w->buf)
+        explicit_bzero(w->buf, w->cap > w->len ? w->cap : w->len);
     free(w->buf);
     free(w);
 }
