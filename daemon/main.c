@@ -292,18 +292,11 @@ static int mkdir_p(const char *path, struct scpd_err *err)
     return 0;
 }
 
+/* The data directory itself; what lives inside is made by its owners (store: scpd.db, hostkey:
+ * keys/, ifs_open: fs/bootflash and fs/nvram). */
 static int prepare_data_dir(const char *dir, struct scpd_err *err)
 {
-    static const char *const subdirs[] = {"", "/fs", "/fs/bootflash", "/fs/nvram"};
-    char path[MAIN_PATH_MAX];
-    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-        int n = snprintf(path, sizeof(path), "%s%s", dir, subdirs[i]);
-        if (n < 0 || (size_t)n >= sizeof(path))
-            return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", dir);
-        if (mkdir_p(path, err) != 0)
-            return -1;
-    }
-    return 0;
+    return mkdir_p(dir, err);
 }
 
 /* Opens the store; on first start loads --startup-config (or the built-in default). Returns
