@@ -53,6 +53,7 @@ struct api {
     char *tls_cert, *tls_key;
     struct api_tokens *tokens;
     uint64_t next_id;              /* atomic */
+    unsigned sse_clients;          /* atomic: event-stream slots taken (api_sse_reserve) */
     pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
 
@@ -1088,6 +1089,22 @@ static int start_listener(struct api *a, const char *spec, struct api_listener *
 struct api_tokens *api_get_tokens(struct api *a)
 {
     return a->tokens;
+}
+
+bool api_sse_reserve(struct api *a)
+{
+    unsigned n = __atomic_load_n(&a->sse_clients, __ATOMIC_RELAXED);
+    do {
+        if (n >= LIM_HTTP_SSE_CLIENTS)
+            return false;
+    } while (!__atomic_compare_exchange_n(&a->sse_clients, &n, n + 1, true, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+void api_sse_release(struct api *a)
+{
+    __atomic_fetch_sub(&a->sse_clients, 1, __ATOMIC_ACQ_REL);
 }
 
 void api_write_lock(struct api *a)

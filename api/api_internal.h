@@ -214,6 +214,12 @@ struct api_tokens *api_tokens_new(void);
 void api_tokens_free(struct api_tokens *t);
 struct api_tokens *api_get_tokens(struct api *a);
 
+/* Event-stream slots: api_sse_reserve() takes one of LIM_HTTP_SSE_CLIENTS (false if all are
+ * taken; the check and the increment are one compare-and-swap, so simultaneous subscribers cannot
+ * overshoot), api_sse_release() gives it back. */
+bool api_sse_reserve(struct api *a);
+void api_sse_release(struct api *a);
+
 /* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
  * racing (a conflict with another door is still possible and handled by retrying). */
 void api_write_lock(struct api *a);
