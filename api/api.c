@@ -327,13 +327,9 @@ int api_error(struct api_resp *resp, int status, const char *type, const char *t
                     json_pack("{s:{s:[o]}}", "ietf-restconf:errors", "error", e));
 }
 
-int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path)
+const struct api_errmap *api_errmap(enum scpd_errcode code)
 {
-    static const struct {
-        enum scpd_errcode code;
-        int status;
-        const char *type, *tag;
-    } tab[] = {
+    static const struct api_errmap tab[] = {
         {SCPD_E_INVALID, 400, "application", "invalid-value"},
         {SCPD_E_NOTFOUND, 404, "application", "invalid-value"},
         {SCPD_E_EXISTS, 409, "application", "data-exists"},
@@ -341,10 +337,18 @@ int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
     };
+    static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",
+                                             "operation-failed"};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (tab[i].code == err->code)
-            return api_error(resp, tab[i].status, tab[i].type, tab[i].tag, path, "%s", err->msg);
-    return api_error(resp, 500, "application", "operation-failed", path, "%s",
+        if (tab[i].code == code)
+            return &tab[i];
+    return &other;
+}
+
+int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path)
+{
+    const struct api_errmap *m = api_errmap(err->code);
+    return api_error(resp, m->status, m->type, m->tag, path, "%s",
                      err->msg[0] ? err->msg : "internal error");
 }
 
