@@ -67,17 +67,6 @@ struct api_conn {
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s into a new string; NULL on a malformed escape or an encoded NUL. */
 static char *pct_decode(const char *s, size_t n)
 {
@@ -93,8 +82,8 @@ static char *pct_decode(const char *s, size_t n)
                 free(out);
                 return NULL;
             }
-            hi = hexval((unsigned char)s[i + 1]);
-            lo = hexval((unsigned char)s[i + 2]);
+            hi = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
+            lo = OPENSSL_hexchar2int((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;

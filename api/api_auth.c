@@ -17,12 +17,12 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "aaa.h"
 #include "api_internal.h"
+#include "b64.h"
 #include "limits.h"
 #include "log.h"
 #include "scpd.h"
@@ -148,15 +148,8 @@ static int basic_decode(const char *b64, char *user, size_t ucap, char *pass, si
 
     while (n > 0 && (b64[n - 1] == ' ' || b64[n - 1] == '\t'))
         n--;
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 >= sizeof buf)
-        return -1;
     int rc = -1;
-    len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
-    /* EVP_DecodeBlock counts the '=' padding as zero bytes */
-    if (len >= 0 && n >= 1 && b64[n - 1] == '=')
-        len--;
-    if (len >= 0 && n >= 2 && b64[n - 2] == '=')
-        len--;
+    len = b64_decode(b64, n, buf, sizeof buf);
     if (len < 0 || memchr(buf, '\0', (size_t)len) != NULL)
         goto out;
     unsigned char *colon = memchr(buf, ':', (size_t)len);

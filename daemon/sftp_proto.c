@@ -507,11 +507,22 @@ struct pbuild {
     size_t len;
 };
 
-static int push(struct pbuild *b, const char *c, size_t n, const char *whole, struct scpd_err *err)
+/* Whether the last component of b->rel is "..", one the mapping could not take back. */
+static bool ends_up(const struct pbuild *b)
+{
+    return b->len >= 2 && b->rel[b->len - 1] == '.' && b->rel[b->len - 2] == '.' &&
+           (b->len == 2 || b->rel[b->len - 3] == '/');
+}
+
+/* Adds one component. ".." takes back the name before it, or leaves an IOS file system for the
+ * home ("/nvram:/.." is "/"); with nothing to take back it stays in the path, and the resolver
+ * refuses it: what is beneath a root is the resolver's decision, not this mapping's. No message
+ * here quotes the path (the resolver's messages show it with control characters as '?'). */
+static int push(struct pbuild *b, const char *c, size_t n, struct scpd_err *err)
 {
     if (n == 0 || (n == 1 && c[0] == '.'))
         return 0;
-    if (n == 2 && c[0] == '.' && c[1] == '.') {
+    if (n == 2 && c[0] == '.' && c[1] == '.' && !ends_up(b)) {
         if (b->len > 0) {
             while (b->len > 0 && b->rel[b->len - 1] != '/')
                 b->len--;
@@ -520,19 +531,13 @@ static int push(struct pbuild *b, const char *c, size_t n, const char *whole, st
             return 0;
         }
         if (b->fs[0]) {
-            b->fs[0] = '\0'; /* "/nvram:/.." is the home, "/" */
+            b->fs[0] = '\0';
             return 0;
         }
-        return scpd_err_set(err, SCPD_E_DENIED,
-                            "%%Error opening %.400s ('..' leaves the file "
-                            "system root)",
-                            whole);
     }
     if (b->len + 1 + n >= sizeof(b->rel))
-        return scpd_err_set(err, SCPD_E_LIMIT,
-                            "%%Error opening %.400s (path longer than %d "
-                            "bytes)",
-                            whole, LIM_PATH_LEN - 1);
+        return scpd_err_set(err, SCPD_E_LIMIT, "%%Error opening path (longer than %d bytes)",
+                            LIM_PATH_LEN - 1);
     if (b->len)
         b->rel[b->len++] = '/';
     memcpy(b->rel + b->len, c, n);
@@ -553,11 +558,11 @@ int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err
         if (fs_prefix(s, n, &plen)) {
             snprintf(b.fs, sizeof(b.fs), "%.*s", (int)plen, s);
             b.len = 0;
-            if (push(&b, s + plen + 1, n - plen - 1, sftp_path, err) < 0)
+            if (push(&b, s + plen + 1, n - plen - 1, err) < 0)
                 return -1;
         } else if (!b.fs[0] && b.len == 0 && known_fs(s, n)) {
             snprintf(b.fs, sizeof(b.fs), "%.*s", (int)n, s); /* "/nvram/x" as "nvram:x" */
-        } else if (push(&b, s, n, sftp_path, err) < 0) {
+        } else if (push(&b, s, n, err) < 0) {
             return -1;
         }
         s += n + (s[n] == '/');

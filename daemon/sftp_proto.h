@@ -191,9 +191,12 @@ int sftp_proto_longname(char *buf, size_t cap, const char *name, const struct sf
  *                      component "FS:rest" naming a known file system starts the path afresh, so
  *                      what a client prepends (its working directory) does not matter:
  *                      "/bootflash/nvram:x" is nvram:x.
- * "." and empty components are dropped; ".." goes up one level ("/nvram:/.." is "/"); ".." above
- * the root is refused. Everything else (names, lengths, control characters, symlinks) is checked
- * by the one resolver, ifs_resolve(). */
+ * This is a mapping from SFTP paths to IFS paths, not a second resolver: "." and empty components
+ * are dropped and ".." takes back the name before it ("/a/../b" is "/b", "/nvram:/.." is "/"),
+ * because SFTP clients build such paths (`cd ..`). A ".." with nothing before it is passed on, and
+ * the one resolver, ifs_resolve(), refuses it like every other path that would leave its root; it
+ * also checks names, lengths and control characters, and its messages show the path with control
+ * characters as '?'. */
 int sftp_proto_path(const char *sftp_path, struct ifs_path *out, struct scpd_err *err);
 
 /* The canonical SFTP form of a resolved path (what REALPATH answers); it maps back to the same

@@ -43,8 +43,6 @@
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
-#define SSH_STR_(x) #x
-#define SSH_STR(x) SSH_STR_(x)     /* a limit's value inside a message literal */
 
 /* Algorithms: modern only (spec/scp.md). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \

@@ -55,8 +55,6 @@
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
-#define SSH_STR_(x) #x
-#define SSH_STR(x) SSH_STR_(x)
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };

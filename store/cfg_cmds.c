@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "b64.h"
 #include "cfg_int.h"
 #include "secret.h"
 
@@ -620,30 +621,15 @@ int cfg_keystring_end(struct cfg_pctx *p, int col)
     if (col < 0)
         return 0;
     col = 1;
-    while (n > 0 && p->ks.p[n - 1] == '=')
-        n--;
-    if (n == 0 || n % 4 == 1 || memchr(p->ks.p, '=', n) != NULL)
-        return cfg_fail(p, col, "key-string is not valid base64");
-    blob = malloc(n * 3 / 4 + 3);
+    blob = malloc(n / 4 * 3 + 1);
     if (blob == NULL)
         return cfg_fail(p, col, "out of memory");
-    size_t bl = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = p->ks.p[i];
-        unsigned v = ch >= 'A' && ch <= 'Z'   ? (unsigned)(ch - 'A')
-                     : ch >= 'a' && ch <= 'z' ? (unsigned)(ch - 'a' + 26)
-                     : ch >= '0' && ch <= '9' ? (unsigned)(ch - '0' + 52)
-                     : ch == '+'              ? 62u
-                                              : 63u;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            blob[bl++] = (unsigned char)(acc >> bits);
-        }
+    int dl = b64_decode(p->ks.p, n, blob, n / 4 * 3 + 1);
+    if (dl < 0) {
+        cfg_fail(p, col, "key-string is not valid base64");
+        goto out;
     }
+    size_t bl = (size_t)dl;
     size_t tl = bl >= 4 ? ((size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
                            (size_t)blob[2] << 8 | blob[3])
                         : 0;

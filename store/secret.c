@@ -263,17 +263,6 @@ int secret_verify(int type, const char *hash, const char *plain)
 
 static const char xlat7[] = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87";
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int secret_decode7(const char *enc, char *out, size_t cap)
 {
     size_t n = enc ? strlen(enc) : 0;
@@ -286,7 +275,8 @@ int secret_decode7(const char *enc, char *out, size_t cap)
     if (seed >= sizeof xlat7 - 1 || m + 1 > cap)
         return -1;
     for (size_t i = 0; i < m; i++) {
-        int hi = hexval(enc[2 + 2 * i]), lo = hexval(enc[3 + 2 * i]);
+        int hi = OPENSSL_hexchar2int((unsigned char)enc[2 + 2 * i]);
+        int lo = OPENSSL_hexchar2int((unsigned char)enc[3 + 2 * i]);
         if (hi < 0 || lo < 0)
             return -1;
         char c = (char)((hi << 4 | lo) ^ xlat7[(seed + i) % (sizeof xlat7 - 1)]);

@@ -4,6 +4,7 @@
  * Queries copy the rows out under the store's lock and call the callback after releasing it, so
  * a callback may use the store. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ static const struct {
     {"direction = ?", offsetof(struct store_xfer_filter, direction), HF_STR},
 };
 #define N_HIST_FILTERS (sizeof(hist_filters) / sizeof(hist_filters[0]))
+#define STORE_HIST_PAGE 64 /* history rows read per lock hold (see store_history_query) */
 
 /* True if filter i is set in f; its value goes to *str or *ms. */
 static bool hist_filter_set(const struct store_xfer_filter *f, size_t i, const char **str,
@@ -150,36 +152,17 @@ static bool hist_filter_set(const struct store_xfer_filter *f, size_t i, const c
     return s != NULL;
 }
 
-int store_history_query(struct store *st, const struct store_xfer_filter *f, store_xfer_fn fn,
-                        void *arg, struct scpd_err *err)
+/* Reads up to max rows with id < before (newest first) into rows; *n gets the count. Called with
+ * the database lock held. */
+static int hist_page(struct store *st, const char *sql, const struct store_xfer_filter *f,
+                     int64_t before, int max, struct store_xfer *rows, size_t *n,
+                     struct scpd_err *err)
 {
-    static const struct store_xfer_filter none = {0};
-    if (!f)
-        f = &none;
-    char sql[512];
-    size_t pos = (size_t)snprintf(sql, sizeof(sql),
-                                  "SELECT id, user, peer, direction, path, bytes, size, start_ms,"
-                                  " end_ms, result, error FROM history");
-    int nb = 0;
-    for (size_t i = 0; i < N_HIST_FILTERS; i++) {
-        if (!hist_filter_set(f, i, NULL, NULL))
-            continue;
-        pos += (size_t)snprintf(sql + pos, sizeof(sql) - pos, "%s%s", nb++ ? " AND " : " WHERE ",
-                                hist_filters[i].clause);
-    }
-    snprintf(sql + pos, sizeof(sql) - pos, " ORDER BY id DESC LIMIT ?");
-    int limit = f->limit <= 0 ? 100 : f->limit > LIM_HISTORY_ROWS ? LIM_HISTORY_ROWS : f->limit;
-
-    struct store_xfer *rows = NULL;
-    size_t n = 0;
-    int rc = 0;
-    pthread_mutex_lock(&st->db_lock);
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
-        rc = store_sql_err(st, err, "reading the transfer history");
-        goto unlock;
-    }
-    int b = 1;
+    int rc = 0, s, b = 1;
+    *n = 0;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return store_sql_err(st, err, "reading the transfer history");
     for (size_t i = 0; i < N_HIST_FILTERS; i++) {
         const char *str;
         int64_t ms;
@@ -190,14 +173,10 @@ int store_history_query(struct store *st, const struct store_xfer_filter *f, sto
         else
             sqlite3_bind_text(q, b++, str, -1, SQLITE_STATIC);
     }
-    sqlite3_bind_int(q, b, limit);
-    if (!(rows = calloc((size_t)limit, sizeof(*rows)))) {
-        rc = scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-        goto unlock;
-    }
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW && n < (size_t)limit) {
-        struct store_xfer *x = &rows[n++];
+    sqlite3_bind_int64(q, b++, before);
+    sqlite3_bind_int(q, b, max);
+    while ((s = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)max) {
+        struct store_xfer *x = &rows[(*n)++];
         x->id = sqlite3_column_int64(q, 0);
         copy_col(x->user, sizeof(x->user), q, 1);
         copy_col(x->peer, sizeof(x->peer), q, 2);
@@ -212,12 +191,57 @@ int store_history_query(struct store *st, const struct store_xfer_filter *f, sto
     }
     if (s != SQLITE_DONE && s != SQLITE_ROW)
         rc = store_sql_err(st, err, "reading the transfer history");
-unlock:
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->db_lock);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (fn(arg, &rows[i]) != 0)
+    return rc;
+}
+
+/* Rows go to fn a page at a time (STORE_HIST_PAGE rows, ~90 KB), read under the database lock and
+ * handed over outside it: a query for LIM_HISTORY_ROWS rows neither allocates room for all of them
+ * nor holds the lock while the caller works. Pages continue below the last id seen, so rows added
+ * meanwhile (higher ids) do not shift them. */
+int store_history_query(struct store *st, const struct store_xfer_filter *f, store_xfer_fn fn,
+                        void *arg, struct scpd_err *err)
+{
+    static const struct store_xfer_filter none = {0};
+    if (!f)
+        f = &none;
+    char sql[512];
+    size_t pos = (size_t)snprintf(sql, sizeof(sql),
+                                  "SELECT id, user, peer, direction, path, bytes, size, start_ms,"
+                                  " end_ms, result, error FROM history WHERE ");
+    for (size_t i = 0; i < N_HIST_FILTERS; i++) {
+        if (hist_filter_set(f, i, NULL, NULL))
+            pos += (size_t)snprintf(sql + pos, sizeof(sql) - pos, "%s AND ",
+                                    hist_filters[i].clause);
+    }
+    snprintf(sql + pos, sizeof(sql) - pos, "id < ? ORDER BY id DESC LIMIT ?");
+    int left = f->limit <= 0 ? 100 : f->limit > LIM_HISTORY_ROWS ? LIM_HISTORY_ROWS : f->limit;
+
+    struct store_xfer *rows = calloc(STORE_HIST_PAGE, sizeof(*rows));
+    if (rows == NULL)
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    int64_t before = INT64_MAX;
+    int rc = 0;
+    bool more = true;
+    while (more && left > 0) {
+        int max = left < STORE_HIST_PAGE ? left : STORE_HIST_PAGE;
+        size_t n = 0;
+        pthread_mutex_lock(&st->db_lock);
+        rc = hist_page(st, sql, f, before, max, rows, &n, err);
+        pthread_mutex_unlock(&st->db_lock);
+        if (rc < 0)
             break;
+        more = n == (size_t)max;
+        left -= (int)n;
+        for (size_t i = 0; i < n; i++) {
+            if (fn(arg, &rows[i]) != 0) {
+                more = false;
+                break;
+            }
+        }
+        if (n > 0)
+            before = rows[n - 1].id;
+    }
     free(rows);
     return rc;
 }

@@ -237,6 +237,34 @@ static void test_pubkey_key_string(void **state)
     cfg_free(c);
 }
 
+/* The decoded length excludes the '=' padding (the MD5 is over the blob's own bytes), and base64
+ * that is unpadded or has '=' inside is refused. */
+static void test_keystring_padding(void **state)
+{
+    (void)state;
+    struct cfg *c = apply(NULL,
+                          "ip ssh pubkey-chain\n username tiger\n  key-string\n"
+                          "AAAAB3NzaC1yc2E=\n  exit\n", /* the 11 bytes 0 0 0 7 "ssh-rsa" */
+                          CFG_REPLACE);
+    const struct cfg_pkuser *u = cfg_pkuser_find(c, "tiger");
+    assert_non_null(u);
+    assert_string_equal(u->keys[0].type, "ssh-rsa");
+    assert_string_equal(u->keys[0].hash, "1507B5D4F7DC4A5814513862C740B755");
+    cfg_free(c);
+    static const char *const bad[] = {"AAAAB3NzaC1yc2E", "AAAA=B3NzaC1yc2E", "AAAAB3NzaC1yc2E=="};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        struct cfg_errors errs;
+        int n = snprintf(text, sizeof(text),
+                         "ip ssh pubkey-chain\n username tiger\n  key-string\n%s\n  exit\n",
+                         bad[i]);
+        assert_null(cfg_apply_text(NULL, text, (size_t)n, CFG_REPLACE, &errs));
+        assert_int_equal(errs.total, 1);
+        if (strstr(errs.e[0].reason, "not valid base64") == NULL)
+            fail_msg("%s: %s", bad[i], errs.e[0].reason);
+    }
+}
+
 static void test_diff(void **state)
 {
     (void)state;
@@ -408,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_clone_equal_lookup),
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_keystring_limit),
+        cmocka_unit_test(test_keystring_padding),
         cmocka_unit_test(test_user_limit),
         cmocka_unit_test(test_roundtrip_with_header_and_all),
     };

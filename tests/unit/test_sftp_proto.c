@@ -499,6 +499,34 @@ static void test_path_mapping(void **state)
     }
 }
 
+/* A refused path is quoted with its control characters as '?': a client cannot put a newline
+ * or a terminal escape into a status message, a log line or a trace. */
+static void test_path_messages_visible(void **state)
+{
+    static const struct {
+        const char *sftp;
+        enum scpd_errcode code;
+        const char *shown;
+    } rows[] = {
+        {"/../\x1b[2Jx\n", SCPD_E_DENIED, "?[2Jx?"},
+        {"a/../../e\ntc/\x1b", SCPD_E_DENIED, "e?tc/?"},
+        {"/nvram:/../../\x1b]0;t\x07", SCPD_E_DENIED, "?]0;t?"},
+        {"/d/x\n\x1b", SCPD_E_INVALID, "x??"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct ifs_path p;
+        struct scpd_err err = {0};
+        assert_int_equal(sftp_proto_path(rows[i].sftp, &p, &err), -1);
+        assert_int_equal(err.code, rows[i].code);
+        for (const char *c = err.msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                fail_msg("row %zu: control character 0x%02x in \"%s\"", i, (unsigned char)*c,
+                         err.msg);
+        if (strstr(err.msg, rows[i].shown) == NULL)
+            fail_msg("row %zu: \"%s\" not in \"%s\"", i, rows[i].shown, err.msg);
+    }
+}
+
 static void test_path_too_long(void **state)
 {
     char path[LIM_PATH_LEN + 8];
@@ -530,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_name_and_version),
         cmocka_unit_test(test_longname),
         cmocka_unit_test(test_path_mapping),
+        cmocka_unit_test(test_path_messages_visible),
         cmocka_unit_test(test_path_too_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -662,6 +662,26 @@ static struct hist query(struct store *st, int64_t since, const char *user, cons
     return h;
 }
 
+struct walk {
+    struct store *st;
+    int n, add_at, stop_at;
+    int64_t last;
+    bool unordered, other_user;
+};
+
+static int walk_cb(void *arg, const struct store_xfer *x)
+{
+    struct walk *w = arg;
+    if (x->id >= w->last)
+        w->unordered = true;
+    if (w->add_at > 0 && strcmp(x->user, "bulk") != 0)
+        w->other_user = true;
+    w->last = x->id;
+    if (++w->n == w->add_at)
+        xfer(w->st, "bulk", "in", "ok", (int64_t)time(NULL) * 1000);
+    return w->n == w->stop_at ? 1 : 0;
+}
+
 static void test_history_filters_and_bounds(void **state)
 {
     struct fx *f = *state;
@@ -701,6 +721,22 @@ static void test_history_filters_and_bounds(void **state)
     assert_true(raw_int(db, "SELECT min(id) FROM history") > first);
     sqlite3_close(db);
     assert_string_equal(query(f->st, 0, NULL, NULL, NULL, 1).users, "last:out:ok ");
+
+    /* the whole history, read in pages: every row once, newest first */
+    struct walk w = {.st = f->st, .last = INT64_MAX};
+    struct store_xfer_filter all = {.limit = LIM_HISTORY_ROWS};
+    struct scpd_err err = {0};
+    assert_int_equal(store_history_query(f->st, &all, walk_cb, &w, &err), 0);
+    assert_int_equal(w.n, LIM_HISTORY_ROWS);
+    assert_false(w.unordered);
+    /* a callback may write to the store between pages; a row added meanwhile is not seen and
+     * shifts nothing; stopping early stops the query */
+    w = (struct walk){.st = f->st, .last = INT64_MAX, .add_at = 10, .stop_at = 150};
+    struct store_xfer_filter bulk = {.user = "bulk", .limit = 1000};
+    assert_int_equal(store_history_query(f->st, &bulk, walk_cb, &w, &err), 0);
+    assert_int_equal(w.n, 150);
+    assert_false(w.unordered);
+    assert_false(w.other_user);
 }
 
 /* ---- concurrency: readers while a writer commits --------------------------------------------- */
