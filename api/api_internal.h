@@ -207,6 +207,9 @@ int api_h_apply_config(struct api_req *r, struct api_resp *resp);
 int api_h_show(struct api_req *r, struct api_resp *resp);
 int api_h_audit_log(struct api_req *r, struct api_resp *resp);
 
+/* api_fs.c: scpd:file-systems (sizes, used and free bytes of bootflash:, nvram:, system:) */
+int api_h_file_systems(struct api_req *r, struct api_resp *resp);
+
 /* api_auth.c: bearer tokens */
 int api_h_login(struct api_req *r, struct api_resp *resp);
 int api_h_logout(struct api_req *r, struct api_resp *resp);

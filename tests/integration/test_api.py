@@ -349,7 +349,8 @@ def test_yanglint_validates_scpd_json(api, workdir):
     """Our module is valid YANG, and what the API returns for scpd: resources is valid data."""
     subprocess.run(["yanglint", YANG], check=True)
     api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "Y"})
-    docs = [api.get("/restconf/data/scpd:audit-log").json()]
+    docs = [api.get("/restconf/data/scpd:audit-log").json(),
+            api.get("/restconf/data/scpd:file-systems").json()]
     for i, doc in enumerate(docs):
         p = os.path.join(workdir, "data%d.json" % i)
         with open(p, "w") as f:
