@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api_obs.h"
+#include "ifs.h"
 #include "scpd.h"
 #include "stats.h"
 #include "store.h"
@@ -45,17 +46,33 @@ static uint64_t m_start_time(struct scpd *d)
     return (uint64_t)(stats_started_ms(d->stats) / 1000);
 }
 
+/* File systems: one sample per file system (fs_fn with the row's arg) */
+static struct ifs_fs_info fs_info(struct scpd *d, int fs)
+{
+    struct ifs_fs_info in;
+    struct scpd_err err = {0};
+    if (ifs_info(d->ifs, (enum ifs_fs)fs, &in, &err) < 0)
+        memset(&in, 0, sizeof(in));
+    return in;
+}
+static uint64_t m_fs_size(struct scpd *d, int fs) { return fs_info(d, fs).size; }
+static uint64_t m_fs_used(struct scpd *d, int fs) { return fs_info(d, fs).used; }
+static uint64_t m_fs_free(struct scpd *d, int fs) { return fs_info(d, fs).free; }
+
 struct api_metric {
     const char *family;
     const char *type;       /* "counter" or "gauge" */
     const char *help;
     const char *labels;     /* "" or `direction="in",result="ok"` */
-    int counter;            /* enum stats_counter, or -1 to use fn */
+    int counter;            /* enum stats_counter, or -1 to use fn (or fs_fn) */
     api_metric_fn fn;
+    uint64_t (*fs_fn)(struct scpd *d, int arg);
+    int arg;
 };
 
-#define C(fam, help, labels, c) {fam, "counter", help, labels, c, NULL}
-#define G(fam, help, labels, fn) {fam, "gauge", help, labels, -1, fn}
+#define C(fam, help, labels, c) {fam, "counter", help, labels, c, NULL, NULL, 0}
+#define G(fam, help, labels, fn) {fam, "gauge", help, labels, -1, fn, NULL, 0}
+#define GA(fam, help, labels, fn, arg) {fam, "gauge", help, labels, -1, NULL, fn, arg}
 
 static const struct api_metric api_metrics[] = {
     C("scpd_sessions_accepted_total", "SSH sessions accepted since start.", "",
@@ -87,15 +104,24 @@ static const struct api_metric api_metrics[] = {
       "", m_scp_enabled),
     G("scpd_debug_scp_enabled", "1 while debug ip scp is on.", "", m_debug_on),
     {"scpd_trace_events_total", "counter", "debug ip scp trace events recorded since start.", "",
-     -1, m_trace_events},
+     -1, m_trace_events, NULL, 0},
     {"scpd_trace_dropped_total", "counter",
      "debug ip scp trace events dropped from the ring (oldest first) since start.", "", -1,
-     m_trace_dropped},
+     m_trace_dropped, NULL, 0},
     G("scpd_event_stream_subscribers", "Event-stream (SSE) subscribers connected now.", "",
       m_subscribers),
     G("scpd_config_version", "Version of the running configuration (one per commit).", "",
       m_config_version),
     G("scpd_start_time_seconds", "Start time of scpd, unix seconds.", "", m_start_time),
+    GA("scpd_fs_size_bytes", "Size of a file system (--fs-size, else used plus the free space of "
+       "its directory).", "fs=\"bootflash\"", m_fs_size, IFS_FS_BOOTFLASH),
+    GA("scpd_fs_size_bytes", NULL, "fs=\"nvram\"", m_fs_size, IFS_FS_NVRAM),
+    GA("scpd_fs_used_bytes", "Bytes of the files of a file system.", "fs=\"bootflash\"",
+       m_fs_used, IFS_FS_BOOTFLASH),
+    GA("scpd_fs_used_bytes", NULL, "fs=\"nvram\"", m_fs_used, IFS_FS_NVRAM),
+    GA("scpd_fs_free_bytes", "Bytes one more upload may take on a file system now.",
+       "fs=\"bootflash\"", m_fs_free, IFS_FS_BOOTFLASH),
+    GA("scpd_fs_free_bytes", NULL, "fs=\"nvram\"", m_fs_free, IFS_FS_NVRAM),
 };
 
 int api_h_metrics(struct api_req *r, struct api_resp *resp)
@@ -113,7 +139,9 @@ int api_h_metrics(struct api_req *r, struct api_resp *resp)
             fam = m->family;
             fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->family, m->help, m->family, m->type);
         }
-        uint64_t v = m->counter >= 0 ? stats_get(r->d->stats, m->counter) : m->fn(r->d);
+        uint64_t v = m->counter >= 0 ? stats_get(r->d->stats, m->counter)
+                     : m->fn         ? m->fn(r->d)
+                                     : m->fs_fn(r->d, m->arg);
         if (m->labels[0])
             fprintf(f, "%s{%s} %" PRIu64 "\n", m->family, m->labels, v);
         else

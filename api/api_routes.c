@@ -45,6 +45,7 @@ const struct api_route api_routes[] = {
     {"/restconf/data/scpd:scp-state", API_GET, api_h_scp_state, R, A, API_F_DATA_ROOT},
     {"/restconf/data/scpd:scp-state/transfers", API_GET, api_h_scp_history, R, A, 0},
     {"/restconf/data/scpd:debug", API_GET, api_h_debug, R, A, API_F_DATA_ROOT},
+    {"/restconf/data/scpd:file-systems", API_GET, api_h_file_systems, R, A, API_F_DATA_ROOT},
     {"/restconf/data/scpd:debug/scp", API_GET | API_PUT, api_h_debug_scp, R, A, API_F_JSON_BODY},
     {"/restconf/data/scpd:debug/traces", API_GET, api_h_debug_traces, R, A, 0},
     {"/restconf/data/ietf-restconf-monitoring:restconf-state", API_GET, api_h_restconf_state, R, A,

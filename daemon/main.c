@@ -104,6 +104,55 @@ static int set_level(struct main_args *a, const char *v, struct scpd_err *err)
     a->log_level = l;
     return 0;
 }
+/* SIZE: bytes with an optional binary suffix K, M or G (k, m, g too). */
+static int parse_size(const char *v, uint64_t *out)
+{
+    static const struct {
+        char suffix;
+        unsigned shift;
+    } units[] = {{'\0', 0}, {'K', 10}, {'M', 20}, {'G', 30}};
+    char *end;
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if ((*end & ~0x20) != units[i].suffix || (units[i].suffix && end[1]))
+            continue;
+        if (n > (UINT64_MAX >> units[i].shift))
+            return -1;
+        *out = (uint64_t)n << units[i].shift;
+        return 0;
+    }
+    return -1;
+}
+
+static int set_fs_size(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    const char *eq = strchr(v, '=');
+    enum ifs_fs which;
+    uint64_t bytes;
+    int n = a->o.n_fs_size;
+    if (!eq || (size_t)(eq - v) >= sizeof(a->o.fs_size[0].fs))
+        return scpd_err_set(err, SCPD_E_INVALID, "--fs-size: expected NAME=SIZE, got '%s'", v);
+    if (n >= SCPD_MAX_FS_SIZE)
+        return scpd_err_set(err, SCPD_E_LIMIT, "--fs-size: at most %d times", SCPD_MAX_FS_SIZE);
+    snprintf(a->o.fs_size[n].fs, sizeof(a->o.fs_size[n].fs), "%.*s", (int)(eq - v), v);
+    if (ifs_fs_lookup(a->o.fs_size[n].fs, &which, err) < 0)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "--fs-size: '%s' is not bootflash, flash or nvram",
+                            a->o.fs_size[n].fs);
+    if (parse_size(eq + 1, &bytes) < 0 || bytes == 0)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "--fs-size: SIZE must be bytes > 0 with an optional K, M or G "
+                            "(1024-based), got '%s'",
+                            eq + 1);
+    a->o.fs_size[n].bytes = bytes;
+    a->o.n_fs_size++;
+    return 0;
+}
 static int set_check(struct main_args *a, const char *v, struct scpd_err *err)
 {
     a->check_config = v;
@@ -133,6 +182,9 @@ static const struct main_opt {
     {"tls-cert", "FILE", set_cert, "serve HTTPS with this certificate (needs --tls-key)"},
     {"tls-key", "FILE", set_key, "private key of --tls-cert"},
     {"log-level", "LEVEL", set_level, "debug, info, notice, warn or error (default info)"},
+    {"fs-size", "NAME=SIZE", set_fs_size,
+     "size of bootflash|flash|nvram, e.g. bootflash=512M (K/M/G\n"
+     "                               1024-based; default: the free space); repeatable"},
     {"check-config", "FILE", set_check, "validate a configuration file and exit (1: invalid)"},
     {"help", NULL, set_help, "show this help and exit"},
     {"version", NULL, set_version, "show the version and exit"},
@@ -145,6 +197,7 @@ static void usage(FILE *f)
                "[--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
+               "            [--fs-size NAME=SIZE]...\n"
                "       scpd --check-config FILE\n"
                "       scpd --help | --version\n\n");
     for (size_t i = 0; i < N_MAIN_OPTS; i++) {
@@ -351,6 +404,12 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     d->ifs = ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
+    for (int i = 0; i < d->opts.n_fs_size; i++) {
+        if (ifs_set_limit(d->ifs, d->opts.fs_size[i].fs, d->opts.fs_size[i].bytes, err) < 0)
+            return -1;
+        log_info(NULL, "%s: size set to %llu bytes (--fs-size)", d->opts.fs_size[i].fs,
+                 (unsigned long long)d->opts.fs_size[i].bytes);
+    }
 
     d->trace = trace_new(LIM_TRACE_RING);
     if (!d->trace)

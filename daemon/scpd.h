@@ -4,9 +4,11 @@
 #define SCPD_SCPD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define SCPD_VERSION "0.1.0"
 #define SCPD_MAX_LISTEN 8
+#define SCPD_MAX_FS_SIZE 8   /* --fs-size options (three names; a repeat overrides) */
 
 struct store;
 struct ifs;
@@ -24,6 +26,11 @@ struct scpd_opts {
     int n_http_listen;
     const char *startup_config;                 /* first start only */
     const char *tls_cert, *tls_key;
+    struct {
+        char fs[16];                            /* "bootflash", "flash", "nvram" (checked) */
+        uint64_t bytes;                         /* > 0 */
+    } fs_size[SCPD_MAX_FS_SIZE];                /* --fs-size NAME=SIZE, applied in order */
+    int n_fs_size;
 };
 
 struct scpd {

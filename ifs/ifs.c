@@ -60,7 +60,9 @@ struct ifs_writer {
     char user[64], peer[64], source[16];
     /* size IFS_SIZE_UNKNOWN: random access, no gathering (virtual: buf grows, len is the size) */
     bool grow;
-    uint64_t end, limit;        /* disk: the temporary file's size; what it may reach */
+    uint64_t end;               /* disk: the temporary file's size */
+    uint64_t limit;             /* the free bytes a refusal names */
+    uint64_t resv, disk;        /* disk: space reserved for this upload; the part of it written */
     int oldfd;                  /* ifs_write_keep: the old file, until its content is merged */
     uint64_t old_size, seq_end; /* ... its size; everything written is [0, seq_end) until then */
 };
@@ -234,17 +236,14 @@ static void walk_files(int fd, int depth, walk_fn fn, void *arg)
     closedir(d);
 }
 
-/* Removes the temporary upload files a crash left behind. */
-static void clean_temp(void *arg, int dirfd, const char *name, const struct stat *sb)
+/* The walk of ifs_open: removes the temporary upload files a crash left behind and adds up the
+ * sizes of the others (the used bytes of the space accounting). */
+static void open_walk(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
     if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
         unlinkat(dirfd, name, 0);
-}
-
-/* Adds up the sizes of the files (the used space of a file system with a set size). */
-static void add_size(void *arg, int dirfd, const char *name, const struct stat *sb)
-{
-    *(uint64_t *)arg += (uint64_t)sb->st_size;
+    else
+        *(uint64_t *)arg += (uint64_t)sb->st_size;
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -267,6 +266,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
         return NULL;
     }
     fs->st = st;
+    ifs_acct_init(fs);
     for (int i = 0; i < IFS_FS_COUNT; i++)
         fs->rootfd[i] = -1;
     int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
@@ -289,7 +289,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
             goto fail;
         int dup = reopen_root(fs, disks[i]);
         if (dup >= 0)
-            walk_files(dup, 0, clean_temp, NULL);
+            walk_files(dup, 0, open_walk, &fs->acct[disks[i]].used);
     }
     return fs;
 fail:
@@ -304,47 +304,8 @@ void ifs_free(struct ifs *fs)
     for (int i = 0; i < IFS_FS_COUNT; i++)
         if (fs->rootfd[i] >= 0)
             close(fs->rootfd[i]);
+    ifs_acct_destroy(fs);
     free(fs);
-}
-
-int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scpd_err *err)
-{
-    struct ifs_path p;
-    char spec[64];
-    int n = snprintf(spec, sizeof(spec), "%s:", fsname);
-    if (n < 0 || (size_t)n >= sizeof(spec) || ifs_resolve(spec, &p, err) < 0 ||
-        fs->rootfd[p.fs] < 0)
-        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: %s is not a disk file system", fsname);
-    __atomic_store_n(&fs->limit[p.fs], bytes, __ATOMIC_RELAXED);
-    return 0;
-}
-
-int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail,
-              struct scpd_err *err)
-{
-    struct statvfs sv;
-    if ((unsigned)which >= IFS_FS_COUNT || fs->rootfd[which] < 0)
-        return scpd_err_set(err, SCPD_E_INVALID, "%%Error: not a disk file system");
-    if (fstatvfs(fs->rootfd[which], &sv) < 0)
-        return scpd_err_set(err, SCPD_E_IO, "%%Error: %s: %s", ifs_fs_name(which), strerror(errno));
-    uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize;
-    uint64_t freeb = (uint64_t)sv.f_bavail * sv.f_frsize;
-    uint64_t limit = __atomic_load_n(&fs->limit[which], __ATOMIC_RELAXED);
-    if (limit) {
-        int dup = reopen_root(fs, which);
-        uint64_t used = 0;
-        if (dup >= 0)
-            walk_files(dup, 0, add_size, &used);
-        uint64_t left = used < limit ? limit - used : 0;
-        total = limit;
-        if (left < freeb)
-            freeb = left;
-    }
-    if (size)
-        *size = total;
-    if (avail)
-        *avail = freeb;
-    return 0;
 }
 
 /* ---- metadata ------------------------------------------------------------------------------- */
@@ -547,11 +508,17 @@ int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err)
     int dirfd = open_parent(fs, p, &leaf, err);
     if (dirfd < 0)
         return -1;
+    struct ifs_acct *a = &fs->acct[p->fs];
+    /* the size taken off used is the size of what was removed: no commit in between */
+    pthread_mutex_lock(&a->mu);
     int r = stat_leaf(dirfd, leaf, p, &sb, err);
     if (r == 0 && S_ISDIR(sb.st_mode))
         r = scpd_err_set(err, SCPD_E_INVALID, "%%Error deleting %s (is a directory)", p->name);
     if (r == 0 && unlinkat(dirfd, leaf, 0) < 0)
         r = sys_error(err, p, "deleting", errno);
+    if (r == 0)
+        ifs_acct_settle(a, 0, (uint64_t)sb.st_size, 0, 0);
+    pthread_mutex_unlock(&a->mu);
     close(dirfd);
     return r;
 }
@@ -627,6 +594,7 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
 {
     const char *fleaf, *tleaf;
     struct stat fsb, tsb;
+    struct ifs_acct *a = NULL;   /* locked while set */
     int fdir = -1, tdir = -1, r = -1;
     if (rename_check(from, to, err) < 0)
         return -1;
@@ -638,6 +606,9 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
     }
     if ((tdir = open_parent(fs, to, &tleaf, err)) < 0)
         goto out;
+    /* a replaced file's size leaves used: no commit between the fstatat and the renameat */
+    a = &fs->acct[to->fs];
+    pthread_mutex_lock(&a->mu);
     bool exists = fstatat(tdir, tleaf, &tsb, AT_SYMLINK_NOFOLLOW) == 0;
     if (!exists && errno != ENOENT) {
         sys_error(err, to, "opening", errno);
@@ -663,10 +634,16 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
             sys_error(err, from, "renaming", errno);
         goto out;
     }
+    if (exists)
+        ifs_acct_settle(a, 0, (uint64_t)tsb.st_size, 0, 0);
+    pthread_mutex_unlock(&a->mu);
+    a = NULL;
     fsync(tdir);
     fsync(fdir);
     r = 0;
 out:
+    if (a)
+        pthread_mutex_unlock(&a->mu);
     if (fdir >= 0)
         close(fdir);
     if (tdir >= 0)
@@ -801,15 +778,15 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
     uint64_t avail;
     if (is_root(p))
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
-    if (ifs_space(w->fs, p->fs, NULL, &avail, err) < 0)
-        return -1;
-    w->limit = avail;
-    if (!w->grow && w->size > avail)
+    /* a known size is reserved whole now; an unknown one as it grows (writer_need) */
+    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail) < 0)
         return scpd_err_set(err, SCPD_E_LIMIT,
                             "%%Error copying %s (not enough space: %llu bytes needed, %llu free "
                             "on %s:)",
                             p->name, (unsigned long long)w->size, (unsigned long long)avail,
                             ifs_fs_name(p->fs));
+    w->limit = avail;
+    w->resv = w->grow ? 0 : w->size;
     w->dirfd = open_parent(w->fs, p, &leaf, err);
     if (w->dirfd < 0)
         return -1;
@@ -883,6 +860,8 @@ fail:
 static int write_all(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err *err)
 {
     const uint8_t *b = buf;
+    ifs_acct_written(w->fs, w->path.fs, w->disk, w->disk + len);
+    w->disk += len;   /* counted up front: a failed write ends in the abort, which settles it */
     while (len) {
         ssize_t n = write(w->fd, b, len);
         if (n < 0) {
@@ -949,6 +928,39 @@ static int limit_error(struct ifs_writer *w, struct scpd_err *err)
                         "%%Error writing %s (not enough space: the file would exceed the %llu "
                         "bytes free on %s:)",
                         w->path.name, (unsigned long long)w->limit, ifs_fs_name(w->path.fs));
+}
+
+/* An upload of unknown size is about to reach end bytes: reserves the growth, or refuses it. */
+static int writer_need(struct ifs_writer *w, uint64_t end, struct scpd_err *err)
+{
+    uint64_t avail;
+    if (w->path.kind != IFS_K_DISK)
+        return end > LIM_CONFIG_FILE_BYTES ? limit_error(w, err) : 0;
+    if (end <= w->resv)
+        return 0;
+    if (ifs_acct_reserve(w->fs, w->path.fs, end - w->resv, &avail) < 0) {
+        w->limit = w->resv + avail;
+        return limit_error(w, err);
+    }
+    w->resv = end;
+    return 0;
+}
+
+/* The temporary file of an upload of unknown size is w->end bytes now; a shrink gives back the
+ * reservation above it (nothing old is left to copy in once it has been cut or merged). */
+static void writer_settle_end(struct ifs_writer *w)
+{
+    if (w->path.kind != IFS_K_DISK)
+        return;
+    ifs_acct_written(w->fs, w->path.fs, w->disk, w->end);
+    w->disk = w->end;
+    if (w->resv > w->end && w->oldfd < 0) {
+        struct ifs_acct *a = &w->fs->acct[w->path.fs];
+        pthread_mutex_lock(&a->mu);
+        ifs_acct_settle(a, 0, 0, w->resv - w->end, 0);
+        pthread_mutex_unlock(&a->mu);
+        w->resv = w->end;
+    }
 }
 
 /* Room for the virtual file's text up to end (and its NUL). */
@@ -1034,13 +1046,14 @@ static int merge_old(struct ifs_writer *w, struct scpd_err *err)
     if (w->oldfd < 0)
         return 0;
     if (w->old_size > w->seq_end) {
-        if (w->old_size > w->limit)
-            r = limit_error(w, err);
-        else if ((r = copy_range(w, w->seq_end, err)) == 0 && w->old_size > w->end)
+        if ((r = writer_need(w, w->old_size, err)) == 0 &&
+            (r = copy_range(w, w->seq_end, err)) == 0 && w->old_size > w->end)
             w->end = w->old_size;
     }
     close(w->oldfd);
     w->oldfd = -1;
+    if (r == 0)
+        writer_settle_end(w);
     return r;
 }
 
@@ -1086,8 +1099,8 @@ int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
 {
     if (!w->grow)
         return not_random(w, err);
-    if (off > w->limit || len > w->limit - off)
-        return limit_error(w, err);
+    if (writer_need(w, len > UINT64_MAX - off ? UINT64_MAX : off + len, err) < 0)
+        return -1;
     /* the kept old content stays [seq_end, old_size) only while writes come in order */
     if (w->oldfd >= 0 && off != w->seq_end && merge_old(w, err) < 0)
         return -1;
@@ -1107,6 +1120,7 @@ int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
     if (w->oldfd >= 0 && off == w->seq_end)
         w->seq_end += len;
     w->got += len;
+    writer_settle_end(w);
     return 0;
 }
 
@@ -1114,8 +1128,8 @@ int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err
 {
     if (!w->grow)
         return not_random(w, err);
-    if (size > w->limit)
-        return limit_error(w, err);
+    if (writer_need(w, size, err) < 0)
+        return -1;
     if (w->oldfd >= 0 && size <= w->seq_end) {
         close(w->oldfd);   /* the old content is cut away: nothing to merge */
         w->oldfd = -1;
@@ -1133,12 +1147,14 @@ int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err
                                                  : sys_error(err, &w->path, "writing", errno);
     }
     w->end = size;
+    writer_settle_end(w);
     return 0;
 }
 
 static int commit_disk(struct ifs_writer *w, const int64_t *times, struct scpd_err *err)
 {
     const char *leaf = ifs_basename(&w->path);
+    struct stat sb, osb;
     if (w->len && write_all(w, w->buf, w->len, err) < 0)
         return -1;
     w->len = 0;
@@ -1149,14 +1165,25 @@ static int commit_disk(struct ifs_writer *w, const int64_t *times, struct scpd_e
         if (futimens(w->fd, ts) < 0)
             return sys_error(err, &w->path, "setting times of", errno);
     }
-    if (fsync(w->fd) < 0)
+    if (fsync(w->fd) < 0 || fstat(w->fd, &sb) < 0)
         return sys_error(err, &w->path, "writing", errno);
     int fd = w->fd;
     w->fd = -1;
     if (close(fd) < 0)
         return sys_error(err, &w->path, "writing", errno);
-    if (renameat(w->dirfd, w->tmp, w->dirfd, leaf) < 0)
+    /* the replaced file's size leaves used with the rename: no unlink or commit in between */
+    struct ifs_acct *a = &w->fs->acct[w->path.fs];
+    pthread_mutex_lock(&a->mu);
+    uint64_t old = fstatat(w->dirfd, leaf, &osb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(osb.st_mode)
+                       ? (uint64_t)osb.st_size
+                       : 0;
+    if (renameat(w->dirfd, w->tmp, w->dirfd, leaf) < 0) {
+        pthread_mutex_unlock(&a->mu);
         return sys_error(err, &w->path, "writing", errno);
+    }
+    ifs_acct_settle(a, (uint64_t)sb.st_size, old, w->resv, w->disk);
+    pthread_mutex_unlock(&a->mu);
+    w->resv = w->disk = 0;
     w->tmp[0] = '\0';    /* the temporary file is the target now */
     fsync(w->dirfd);
     return 0;
@@ -1196,6 +1223,12 @@ void ifs_write_abort(struct ifs_writer *w)
         if (w->tmp[0])
             unlinkat(w->dirfd, w->tmp, 0);
         close(w->dirfd);
+    }
+    if (w->path.kind == IFS_K_DISK && (w->resv || w->disk)) {
+        struct ifs_acct *a = &w->fs->acct[w->path.fs];
+        pthread_mutex_lock(&a->mu);
+        ifs_acct_settle(a, 0, 0, w->resv, w->disk);
+        pthread_mutex_unlock(&a->mu);
     }
     /* config text may hold password 0 lines, also past len after a truncate (SFTP) */
     if (w->path.kind != IFS_K_DISK && w->buf)

@@ -65,11 +65,34 @@ struct ifs_dirent {
 struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err);
 void ifs_free(struct ifs *fs);
 
+/* The disk file system a name stands for ("bootflash", "flash", "nvram", with or without the
+ * colon, any case); SCPD_E_INVALID for anything else. Pure. */
+int ifs_fs_lookup(const char *name, enum ifs_fs *out, struct scpd_err *err);
+
 /* Sets the size of a file system ("bootflash", "flash", "nvram"): uploads may not make its files
  * exceed bytes in total. 0 restores the default (the free space of the backing directory). The
- * free space of the backing directory always bounds an upload too. */
+ * free space of the backing directory always bounds an upload too.
+ * Space accounting: the bytes the files hold are counted once by ifs_open and kept up to date by
+ * every commit, unlink and rename through ifs; uploads in flight reserve their space (a known
+ * size at open, an unknown size as it grows), so concurrent uploads never share the same free
+ * bytes. Files put into a backing directory by other means are counted from the next ifs_open. */
 int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scpd_err *err);
-/* Size and free bytes of a disk file system, as uploads see them. */
+
+/* A file system as `show file systems` lists it. The byte counts are those uploads see. */
+struct ifs_fs_info {
+    const char *name;          /* "bootflash" (static strings, all of them) */
+    const char *type;          /* "disk", "nvram", "opaque" (the IOS type column) */
+    const char *prefixes[4];   /* the names it answers to, without the colon; NULL-terminated */
+    bool sized;                /* a disk file system: the numbers below are set */
+    bool size_set;             /* size is a limit set by ifs_set_limit, not the default */
+    uint64_t size;             /* the limit, or used + free of the backing directory */
+    uint64_t used;             /* bytes of its files */
+    uint64_t free;             /* what one more upload may take now */
+    uint64_t reserved;         /* promised to uploads in progress */
+};
+/* Fills out for which (any file system, IFS_FS_SYSTEM has no sizes). Thread-safe, no walk. */
+int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct scpd_err *err);
+/* Size and free bytes of a disk file system (ifs_info's size and free). */
 int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail,
               struct scpd_err *err);
 
@@ -118,12 +141,13 @@ ssize_t ifs_read(struct ifs_reader *r, void *buf, size_t cap, struct scpd_err *e
 void ifs_read_close(struct ifs_reader *r);   /* NULL is a no-op */
 
 /* Writing: an atomic upload of exactly size bytes. Refused up front (SCPD_E_LIMIT) when size
- * exceeds the file system's free space (config files: LIM_CONFIG_FILE_BYTES). who names the user,
- * source and peer for the audit log of config writes (source NULL: "scp").
+ * exceeds the file system's free space, which it then reserves until the commit or abort (config
+ * files: LIM_CONFIG_FILE_BYTES). who names the user, source and peer for the audit log of config
+ * writes (source NULL: "scp").
  * size IFS_SIZE_UNKNOWN opens an upload of unknown size (SFTP): it starts empty, takes data at any
  * offset (ifs_pwrite, ifs_write appends) straight into the temporary file in the target
- * directory, and may grow up to the space free at open (config files: LIM_CONFIG_FILE_BYTES);
- * a write beyond that fails with SCPD_E_LIMIT naming the limit. The commit is the same. */
+ * directory, and reserves space as it grows (config files: up to LIM_CONFIG_FILE_BYTES); a write
+ * that does not fit in the free space fails with SCPD_E_LIMIT naming it. The commit is the same. */
 #define IFS_SIZE_UNKNOWN UINT64_MAX
 struct ifs_writer;
 struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint64_t size,

@@ -2,6 +2,8 @@
 #ifndef SCPD_IFS_INT_H
 #define SCPD_IFS_INT_H
 
+#include <pthread.h>
+
 #include "ifs.h"
 
 /* Temporary upload files start with this; listings hide them, names with it are refused, and
@@ -9,13 +11,25 @@
 #define IFS_TMP_PREFIX ".scpd-tmp."
 #define IFS_IO_CHUNK (256u << 10)   /* file writes are gathered to this size */
 
+/* The space accounting of one disk file system (ifs_space.c). Every field under mu. */
+struct ifs_acct {
+    pthread_mutex_t mu;
+    uint64_t limit;      /* the size set by ifs_set_limit; 0: none */
+    uint64_t used;       /* sum of the sizes of the files below the root */
+    uint64_t reserved;   /* promised to uploads in flight (what their temporary files may reach) */
+    uint64_t written;    /* the part of reserved already in temporary files (statvfs sees it) */
+};
+
 struct ifs {
     struct store *st;
     int rootfd[IFS_FS_COUNT];          /* -1 for file systems without a backing directory */
-    uint64_t limit[IFS_FS_COUNT];      /* 0: the free space of the backing directory */
+    struct ifs_acct acct[IFS_FS_COUNT];
 };
 
 const char *ifs_fs_name(enum ifs_fs fs);
+const char *ifs_fs_type(enum ifs_fs fs);
+/* The i-th prefix naming fs ("bootflash", "flash"), NULL past the last. */
+const char *ifs_fs_prefix(enum ifs_fs fs, size_t i);
 /* The i-th virtual file at the root of fs (startup-config on nvram:), NULL past the last. */
 const char *ifs_root_virtual(enum ifs_fs fs, size_t i);
 
@@ -26,5 +40,17 @@ char *ifs_cfg_text(struct ifs *fs, enum ifs_kind kind, size_t *len, int64_t *mti
 /* Merges text into running-config or replaces startup-config; detail gets the parser's errors. */
 int ifs_cfg_commit(struct ifs *fs, enum ifs_kind kind, const char *text, size_t len,
                    const struct store_who *who, char **detail, struct scpd_err *err);
+
+/* ---- space accounting (ifs_space.c) ---- */
+void ifs_acct_init(struct ifs *fs);
+void ifs_acct_destroy(struct ifs *fs);
+/* Reserves bytes more for an upload on which, if they fit in the free space (see ifs_space);
+ * -1 when they do not, *avail (may be NULL) the bytes that were free either way. */
+int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t *avail);
+/* An upload's temporary file went from `from` to `to` bytes (statvfs sees them now). */
+void ifs_acct_written(struct ifs *fs, enum ifs_fs which, uint64_t from, uint64_t to);
+/* With acct[which].mu held: used += add - sub (never below 0), and an upload's reservation resv
+ * and written bytes disk leave the in-flight counts (the commit, an abort, a shrink). */
+void ifs_acct_settle(struct ifs_acct *a, uint64_t add, uint64_t sub, uint64_t resv, uint64_t disk);
 
 #endif

@@ -29,11 +29,32 @@ static const struct {
     {IFS_FS_NVRAM, "startup-config", IFS_K_STARTUP},
 };
 
-static const char *const ifs_fs_names[IFS_FS_COUNT] = {"bootflash", "nvram", "system"};
+/* name, and the type column of IOS's `show file systems` */
+static const struct {
+    const char *name;
+    const char *type;
+} ifs_fs_table[IFS_FS_COUNT] = {
+    [IFS_FS_BOOTFLASH] = {"bootflash", "disk"},
+    [IFS_FS_NVRAM] = {"nvram", "nvram"},
+    [IFS_FS_SYSTEM] = {"system", "opaque"},
+};
 
 const char *ifs_fs_name(enum ifs_fs fs)
 {
-    return (unsigned)fs < IFS_FS_COUNT ? ifs_fs_names[fs] : "?";
+    return (unsigned)fs < IFS_FS_COUNT ? ifs_fs_table[fs].name : "?";
+}
+
+const char *ifs_fs_type(enum ifs_fs fs)
+{
+    return (unsigned)fs < IFS_FS_COUNT ? ifs_fs_table[fs].type : "?";
+}
+
+const char *ifs_fs_prefix(enum ifs_fs fs, size_t i)
+{
+    for (size_t k = 0; k < sizeof(ifs_prefixes) / sizeof(ifs_prefixes[0]); k++)
+        if (ifs_prefixes[k].fs == fs && i-- == 0)
+            return ifs_prefixes[k].prefix;
+    return NULL;
 }
 
 /* Copies s into dst with control characters as '?' (for messages). */
@@ -97,6 +118,18 @@ static int lookup_prefix(const char *s, size_t n, enum ifs_fs *fs)
         }
     }
     return -1;
+}
+
+int ifs_fs_lookup(const char *name, enum ifs_fs *out, struct scpd_err *err)
+{
+    size_t n = strlen(name);
+    if (n && name[n - 1] == ':')
+        n--;
+    if (lookup_prefix(name, n, out) < 0 || *out == IFS_FS_SYSTEM)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "%%Error: %.64s is not a disk file system (bootflash, flash or nvram)",
+                            name);
+    return 0;
 }
 
 /* Normalizes the part after the prefix into out->rel. */

@@ -349,7 +349,8 @@ def test_yanglint_validates_scpd_json(api, workdir):
     """Our module is valid YANG, and what the API returns for scpd: resources is valid data."""
     subprocess.run(["yanglint", YANG], check=True)
     api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "Y"})
-    docs = [api.get("/restconf/data/scpd:audit-log").json()]
+    docs = [api.get("/restconf/data/scpd:audit-log").json(),
+            api.get("/restconf/data/scpd:file-systems").json()]
     for i, doc in enumerate(docs):
         p = os.path.join(workdir, "data%d.json" % i)
         with open(p, "w") as f:
@@ -417,6 +418,26 @@ def test_tokens_and_privilege(start_daemon):
     assert requests.post(api.url(OPS + "/scpd:logout"), headers=bearer).status_code == 204
     r = requests.get(api.url(NATIVE), headers=bearer)
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="scpd"'
+
+
+def test_logging_in_again_and_again_replaces_only_ones_own_tokens(start_daemon):
+    # A user holds at most LIM_TOKENS_PER_USER (16) tokens: the 17th login evicts that user's
+    # oldest, never another user's.
+    d = start_daemon(config=LOW)
+    api = Api(d)
+
+    def login(user, pw):
+        r = requests.post(api.url(OPS + "/scpd:login"), auth=(user, pw))
+        assert r.status_code == 200, r.text
+        return {"Authorization": "Bearer " + r.json()["scpd:output"]["token"]}
+
+    def works(h):
+        return requests.get(api.url("/restconf"), headers=h).status_code == 200
+
+    other = login("op", "oppw")
+    mine = [login("tiger", "lab") for _ in range(20)]
+    assert [works(h) for h in mine] == [False] * 4 + [True] * 16
+    assert works(other)
 
 
 def test_http_login_failures_count_towards_block_for(start_daemon):

@@ -1,6 +1,7 @@
 /* Unit tests of ifs/: the resolver as a table of good and bad paths, file access beneath the root
  * (symlink escapes refused at every position), atomic uploads (commit, abort, nothing left
- * behind, crash leftovers removed at open), the size limit, listings, and the virtual config
+ * behind, crash leftovers removed at open), the size limit and the space accounting (used bytes
+ * after replace/unlink/rename, reservations of concurrent uploads), listings, and the virtual config
  * files on a real store (merge, replace, invalid config refused with the store unchanged). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 
 #include <cmocka.h>
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "ifs_fixture.h"
 
@@ -523,7 +525,7 @@ static void test_unknown_size_limit(void **state)
     struct scpd_err err = {0};
     char buf[100];
     memset(buf, 'x', sizeof(buf));
-    fx_put(f, "keep", "0123456789");
+    assert_int_equal(upload(f, "bootflash:keep", "0123456789", &err), 0);
     assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 100, &err), 0);   /* 90 free */
     struct ifs_writer *w = open_unknown(f, "bootflash:keep", &err);
     assert_non_null(w);
@@ -612,8 +614,8 @@ static void test_unknown_size_keep(void **state)
     /* a kept content larger than the space is refused when it has to be copied */
     static char big[4096];
     memset(big, 'b', sizeof(big) - 1);
-    fx_put(f, "big", big);
-    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 6000, &err), 0);
+    fx_put(f, "big", big);   /* put there behind ifs's back: not counted as used */
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 4000, &err), 0);
     struct ifs_writer *w = open_unknown(f, "bootflash:big", &err);
     assert_int_equal(ifs_write_keep(w, &err), 0);
     assert_int_equal(ifs_pwrite(w, "x", 1, 5, &err), -1);
@@ -633,6 +635,203 @@ static int ren(struct fx *f, const char *a, const char *b, bool replace, struct 
 {
     struct ifs_path pa = P(a), pb = P(b);
     return ifs_rename(f->ifs, &pa, &pb, replace, err);
+}
+
+/* ---- space accounting ---- */
+
+static struct ifs_fs_info info(struct fx *f, enum ifs_fs which)
+{
+    struct ifs_fs_info in;
+    struct scpd_err err = {0};
+    if (ifs_info(f->ifs, which, &in, &err) < 0)
+        fail_msg("ifs_info: %s", err.msg);
+    return in;
+}
+
+/* used is counted once at open and follows every commit, unlink and rename through ifs. */
+static void test_space_accounting(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    char host[600];
+    static char hundred[101], fifty[51];
+    memset(hundred, 'h', 100);
+    memset(fifty, 'f', 50);
+    fx_put(f, "pre", hundred);
+    snprintf(host, sizeof(host), "%s/d", f->boot);
+    mkdir(host, 0700);
+    fx_put(f, "d/sub", fifty);
+    fx_put(f, ".scpd-tmp.crash", hundred);   /* a crash's leftover: removed, not counted */
+    ifs_free(f->ifs);
+    f->ifs = ifs_open(f->dir, f->st, &err);
+    assert_non_null(f->ifs);
+    struct ifs_fs_info in = info(f, IFS_FS_BOOTFLASH);
+    assert_string_equal(in.name, "bootflash");
+    assert_string_equal(in.type, "disk");
+    assert_string_equal(in.prefixes[0], "bootflash");
+    assert_string_equal(in.prefixes[1], "flash");
+    assert_null(in.prefixes[2]);
+    assert_true(in.sized && !in.size_set);
+    assert_int_equal(in.used, 150);
+    assert_int_equal(in.size, in.used + in.free);   /* nothing in flight */
+    assert_int_equal(fx_temps(f), 0);
+
+    assert_int_equal(ifs_set_limit(f->ifs, "flash:", 1000, &err), 0);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_true(in.size_set);
+    assert_int_equal(in.size, 1000);
+    assert_int_equal(in.free, 850);
+    assert_int_equal(upload(f, "bootflash:a", hundred, &err), 0);   /* new: +100 */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 250);
+    assert_int_equal(upload(f, "bootflash:a", fifty, &err), 0);     /* replaced: -100 +50 */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 200);
+    struct ifs_path a = P("bootflash:a"), pre = P("bootflash:pre"), b = P("bootflash:d/b");
+    assert_int_equal(ifs_unlink(f->ifs, &a, &err), 0);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 150);
+    assert_int_equal(upload(f, "bootflash:d/b", "0123456789", &err), 0);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 160);
+    assert_int_equal(ifs_rename(f->ifs, &pre, &b, false, &err), -1);   /* refused: no change */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 160);
+    assert_int_equal(ifs_rename(f->ifs, &pre, &b, true, &err), 0);    /* b's 10 bytes go */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, 150);
+    assert_int_equal(ifs_rename(f->ifs, &b, &pre, false, &err), 0);   /* a move: no change */
+    struct ifs_path d = P("bootflash:d"), e = P("bootflash:e");
+    assert_int_equal(ifs_rename(f->ifs, &d, &e, false, &err), 0);     /* a directory with sub */
+    assert_int_equal(ifs_mkdir(f->ifs, &d, 0755, &err), 0);
+    assert_int_equal(ifs_rmdir(f->ifs, &d, &err), 0);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.used, 150);
+    assert_int_equal(in.free, 850);
+
+    /* a known size is reserved at open, given back by the abort */
+    struct ifs_path c = P("bootflash:c");
+    struct ifs_writer *w = ifs_write_open(f->ifs, &c, 300, 0644, NULL, &err);
+    assert_non_null(w);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.reserved, 300);
+    assert_int_equal(in.free, 550);
+    assert_int_equal(in.used, 150);
+    ifs_write_abort(w);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.reserved, 0);
+    assert_int_equal(in.free, 850);
+    /* an unknown size as it grows; a truncate gives back what it cut; the commit counts the rest */
+    w = ifs_write_open(f->ifs, &c, IFS_SIZE_UNKNOWN, 0644, NULL, &err);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 0);
+    assert_int_equal(ifs_pwrite(w, hundred, 100, 0, &err), 0);
+    assert_int_equal(ifs_pwrite(w, hundred, 100, 200, &err), 0);   /* a gap counts too */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 300);
+    assert_int_equal(ifs_write_truncate(w, 20, &err), 0);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 20);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.reserved, 0);
+    assert_int_equal(in.used, 170);
+    /* nvram: its own numbers; system: no size */
+    assert_int_equal(info(f, IFS_FS_NVRAM).used, 0);
+    assert_false(info(f, IFS_FS_NVRAM).size_set);
+    in = info(f, IFS_FS_SYSTEM);
+    assert_false(in.sized);
+    assert_string_equal(in.type, "opaque");
+    uint64_t size;
+    assert_int_equal(ifs_space(f->ifs, IFS_FS_SYSTEM, &size, NULL, &err), -1);
+    /* the names a size may be set for */
+    enum ifs_fs which;
+    assert_int_equal(ifs_fs_lookup("FLASH", &which, &err), 0);
+    assert_int_equal(which, IFS_FS_BOOTFLASH);
+    assert_int_equal(ifs_fs_lookup("nvram:", &which, &err), 0);
+    assert_int_equal(which, IFS_FS_NVRAM);
+    assert_int_equal(ifs_fs_lookup("system", &which, &err), -1);
+    assert_int_equal(ifs_fs_lookup("running-config", &which, &err), -1);
+    assert_non_null(strstr(err.msg, "not a disk file system"));
+    assert_int_equal(ifs_fs_lookup("", &which, &err), -1);
+}
+
+struct racer {
+    struct fx *f;
+    const char *path;
+    pthread_barrier_t *opened;
+    int result;             /* 0 committed, -1 refused at open */
+    struct scpd_err err;
+};
+
+/* Opens a known-size upload of 600 bytes, waits until the other racer has opened too, then
+ * writes and commits it. */
+static void *race_upload(void *arg)
+{
+    struct racer *r = arg;
+    static char data[600];
+    memset(data, 'r', sizeof(data));
+    struct ifs_path p = P(r->path);
+    struct ifs_writer *w = ifs_write_open(r->f->ifs, &p, sizeof(data), 0644, NULL, &r->err);
+    pthread_barrier_wait(r->opened);
+    r->result = -1;
+    if (w && ifs_write(w, data, sizeof(data), &r->err) == 0 &&
+        ifs_write_commit(w, NULL, NULL, &r->err) == 0)
+        r->result = 0;
+    else if (w)
+        fail_msg("%s: %s", r->path, r->err.msg);
+    return NULL;
+}
+
+/* Two uploads that fit one at a time but not together: the later one is refused, whoever wins. */
+static void test_concurrent_writers(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    pthread_barrier_t opened;
+    pthread_t th[2];
+    struct racer rc[2] = {{.f = f, .path = "bootflash:one"}, {.f = f, .path = "bootflash:two"}};
+    assert_int_equal(upload(f, "bootflash:one", "old", &err), 0);
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 1000, &err), 0);
+    pthread_barrier_init(&opened, NULL, 2);
+    for (int i = 0; i < 2; i++) {
+        rc[i].opened = &opened;
+        assert_int_equal(pthread_create(&th[i], NULL, race_upload, &rc[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&opened);
+    assert_int_equal(rc[0].result + rc[1].result, -1);   /* exactly one committed */
+    struct racer *lost = rc[0].result ? &rc[0] : &rc[1];
+    assert_int_equal(lost->err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(lost->err.msg, "not enough space: 600 bytes needed, 397 free"));
+    char *s = fx_get(f, "one");
+    assert_true(lost == &rc[0] ? strcmp(s, "old") == 0 : strlen(s) == 600);
+    free(s);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).used, lost == &rc[0] ? 603 : 600);
+    assert_int_equal(fx_temps(f), 0);
+
+    /* unknown sizes (SFTP): the write that crosses is refused, the other upload goes on */
+    static char buf[300];
+    memset(buf, 'u', sizeof(buf));
+    struct ifs_path four = P("bootflash:four"), three = P("bootflash:three");
+    struct ifs_path one = P("bootflash:one");
+    if (lost == &rc[0])
+        assert_int_equal(ifs_unlink(f->ifs, &one, &err), 0);   /* the old 3 bytes */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).free, 400);
+    struct ifs_writer *a = ifs_write_open(f->ifs, &four, IFS_SIZE_UNKNOWN, 0644, NULL, &err);
+    struct ifs_writer *b = ifs_write_open(f->ifs, &three, IFS_SIZE_UNKNOWN, 0644, NULL, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(ifs_pwrite(a, buf, 250, 0, &err), 0);
+    assert_int_equal(ifs_pwrite(b, buf, 100, 0, &err), 0);
+    /* a known size does not fit beside them either */
+    assert_null(ifs_write_open(f->ifs, &three, 51, 0644, NULL, &err));
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_int_equal(ifs_pwrite(b, buf, 51, 100, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "the 150 bytes free on bootflash:"));
+    assert_int_equal(ifs_pwrite(b, buf, 50, 100, &err), 0);   /* exactly what is left */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).free, 0);
+    ifs_write_abort(b);
+    assert_int_equal(ifs_pwrite(a, buf, 150, 250, &err), 0);
+    assert_int_equal(ifs_write_commit(a, NULL, NULL, &err), 0);
+    struct ifs_fs_info in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.used, 1000);
+    assert_int_equal(in.free, 0);
+    assert_int_equal(in.reserved, 0);
+    assert_int_equal(fx_temps(f), 0);
 }
 
 static void test_rename_rmdir(void **state)
@@ -751,6 +950,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_size_keep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_rmdir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_space_accounting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
