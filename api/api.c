@@ -53,6 +53,7 @@ struct api {
     char *tls_cert, *tls_key;
     struct api_tokens *tokens;
     uint64_t next_id;              /* atomic */
+    unsigned sse_clients;          /* atomic: event-stream slots taken (api_sse_reserve) */
     pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
 
@@ -326,13 +327,9 @@ int api_error(struct api_resp *resp, int status, const char *type, const char *t
                     json_pack("{s:{s:[o]}}", "ietf-restconf:errors", "error", e));
 }
 
-int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path)
+const struct api_errmap *api_errmap(enum scpd_errcode code)
 {
-    static const struct {
-        enum scpd_errcode code;
-        int status;
-        const char *type, *tag;
-    } tab[] = {
+    static const struct api_errmap tab[] = {
         {SCPD_E_INVALID, 400, "application", "invalid-value"},
         {SCPD_E_NOTFOUND, 404, "application", "invalid-value"},
         {SCPD_E_EXISTS, 409, "application", "data-exists"},
@@ -340,10 +337,18 @@ int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
     };
+    static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",
+                                             "operation-failed"};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (tab[i].code == err->code)
-            return api_error(resp, tab[i].status, tab[i].type, tab[i].tag, path, "%s", err->msg);
-    return api_error(resp, 500, "application", "operation-failed", path, "%s",
+        if (tab[i].code == code)
+            return &tab[i];
+    return &other;
+}
+
+int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path)
+{
+    const struct api_errmap *m = api_errmap(err->code);
+    return api_error(resp, m->status, m->type, m->tag, path, "%s",
                      err->msg[0] ? err->msg : "internal error");
 }
 
@@ -1088,6 +1093,22 @@ static int start_listener(struct api *a, const char *spec, struct api_listener *
 struct api_tokens *api_get_tokens(struct api *a)
 {
     return a->tokens;
+}
+
+bool api_sse_reserve(struct api *a)
+{
+    unsigned n = __atomic_load_n(&a->sse_clients, __ATOMIC_RELAXED);
+    do {
+        if (n >= LIM_HTTP_SSE_CLIENTS)
+            return false;
+    } while (!__atomic_compare_exchange_n(&a->sse_clients, &n, n + 1, true, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+void api_sse_release(struct api *a)
+{
+    __atomic_fetch_sub(&a->sse_clients, 1, __ATOMIC_ACQ_REL);
 }
 
 void api_write_lock(struct api *a)

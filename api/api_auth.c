@@ -33,10 +33,12 @@ struct token {
     unsigned char hash[SHA256_DIGEST_LENGTH];
     char user[LIM_AUTH_USER_LEN + 1];
     time_t expires;      /* 0: free slot */
+    uint64_t serial;     /* issue order: which of a user's tokens is the oldest */
 };
 
 struct api_tokens {
     pthread_mutex_t mu;
+    uint64_t next_serial;
     struct token t[LIM_TOKENS];
 };
 
@@ -63,6 +65,34 @@ static void token_hash(const char *tok, unsigned char out[SHA256_DIGEST_LENGTH])
     SHA256((const unsigned char *)tok, strlen(tok), out);
 }
 
+/* The slot a new token of user takes: that user's oldest when the user already holds
+ * LIM_TOKENS_PER_USER live tokens (so logging in over and over only replaces one's own tokens),
+ * else a free or expired slot, else the oldest of all (only when LIM_TOKENS / LIM_TOKENS_PER_USER
+ * users each hold their full share). The caller holds t->mu. */
+static struct token *token_slot(struct api_tokens *t, const char *user, time_t now)
+{
+    struct token *own = NULL, *free_slot = NULL, *oldest = NULL;
+    int mine = 0;
+    for (size_t i = 0; i < LIM_TOKENS; i++) {
+        struct token *k = &t->t[i];
+        if (k->expires <= now) {
+            if (free_slot == NULL)
+                free_slot = k;
+            continue;
+        }
+        if (strcmp(k->user, user) == 0) {
+            mine++;
+            if (own == NULL || k->serial < own->serial)
+                own = k;
+        }
+        if (oldest == NULL || k->serial < oldest->serial)
+            oldest = k;
+    }
+    if (mine >= LIM_TOKENS_PER_USER)
+        return own;
+    return free_slot != NULL ? free_slot : oldest;
+}
+
 /* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). */
 static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t cap)
 {
@@ -76,19 +106,11 @@ static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t
     OPENSSL_cleanse(raw, sizeof raw);
 
     pthread_mutex_lock(&t->mu);
-    struct token *slot = NULL;
-    for (size_t i = 0; i < LIM_TOKENS; i++) {
-        struct token *k = &t->t[i];
-        if (k->expires <= now) {      /* free or expired */
-            slot = k;
-            break;
-        }
-        if (slot == NULL || k->expires < slot->expires)
-            slot = k;                 /* the oldest, if every slot is live */
-    }
+    struct token *slot = token_slot(t, user, now);
     token_hash(hex, slot->hash);
     snprintf(slot->user, sizeof slot->user, "%s", user);
     slot->expires = now + LIM_TOKEN_TTL_SECS;
+    slot->serial = ++t->next_serial;
     pthread_mutex_unlock(&t->mu);
     return 0;
 }

@@ -134,6 +134,14 @@ int api_error(struct api_resp *resp, int status, const char *type, const char *t
 /* Maps a scpd_err (code -> status/tag) to an error body: INVALID 400, NOTFOUND 404, EXISTS 409,
  * DENIED 403, LIMIT 413, CONFLICT 412, others 500. */
 int api_error_from(struct api_resp *resp, const struct scpd_err *err, const char *path);
+/* The status, error-type and error-tag api_error_from() uses for code (never NULL), for callers
+ * that build the error body later. */
+struct api_errmap {
+    enum scpd_errcode code;
+    int status;
+    const char *type, *tag;
+};
+const struct api_errmap *api_errmap(enum scpd_errcode code);
 /* A JSON string of text that came from a peer or was cut to a buffer (user names, file names,
  * messages). jansson refuses text that is not UTF-8, which would lose the member or the whole
  * body; bytes that do not form UTF-8 become '?' instead. NULL only when out of memory. */
@@ -216,6 +224,12 @@ struct api_tokens;
 struct api_tokens *api_tokens_new(void);
 void api_tokens_free(struct api_tokens *t);
 struct api_tokens *api_get_tokens(struct api *a);
+
+/* Event-stream slots: api_sse_reserve() takes one of LIM_HTTP_SSE_CLIENTS (false if all are
+ * taken; the check and the increment are one compare-and-swap, so simultaneous subscribers cannot
+ * overshoot), api_sse_release() gives it back. */
+bool api_sse_reserve(struct api *a);
+void api_sse_release(struct api *a);
 
 /* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
  * racing (a conflict with another door is still possible and handled by retrying). */

@@ -135,6 +135,7 @@ static const struct nnode *kid_lookup(const struct nnode *parent, const char *pa
 
 struct nerr {
     int status;
+    const char *type;   /* NULL: "protocol" for 405, else "application" */
     const char *tag;
     char path[256];
     char msg[512];
@@ -155,7 +156,8 @@ __attribute__((format(printf, 4, 5))) static int nerr_set(struct nerr *e, int st
 
 static int nerr_send(struct api_resp *resp, const struct nerr *e)
 {
-    return api_error(resp, e->status, e->status == 405 ? "protocol" : "application", e->tag,
+    const char *type = e->type ? e->type : e->status == 405 ? "protocol" : "application";
+    return api_error(resp, e->status, type, e->tag,
                      e->path[0] ? e->path : NULL, "%s", e->msg);
 }
 
@@ -1181,10 +1183,11 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
     uint64_t newv = 0;
     scpd_err_clear(&err);
     if (store_commit(st, next, expect, &who, &newv, &err) < 0) {
-        e->status = err.code == SCPD_E_CONFLICT ? 412 : err.code == SCPD_E_INVALID ? 400 : 500;
-        e->tag = err.code == SCPD_E_CONFLICT ? "operation-failed"
-                 : err.code == SCPD_E_INVALID ? "invalid-value" : "operation-failed";
-        snprintf(e->msg, sizeof e->msg, "%s", err.msg);
+        const struct api_errmap *m = api_errmap(err.code); /* 412 on a conflict: retried */
+        e->status = m->status;
+        e->type = m->type;
+        e->tag = m->tag;
+        snprintf(e->msg, sizeof e->msg, "%s", err.msg[0] ? err.msg : "internal error");
         cfg_free(next);
         goto out;
     }

@@ -50,6 +50,7 @@ struct api_stream_def {
 
 struct api_sse {
     struct scpd *d;
+    struct api *api;        /* holds one event-stream slot, given back by api_sse_free */
     const struct api_stream_def *def;
     struct trace_sub *ts;
     struct ring_sub *rs;
@@ -292,6 +293,8 @@ static void api_sse_free(void *cls)
         return;
     trace_unsubscribe(s->ts);
     ring_unsubscribe(s->rs);
+    if (s->api)
+        api_sse_release(s->api);
     free(s->ev);
     free(s->out);
     free(s);
@@ -315,10 +318,6 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
     if (!def)
         return api_error(resp, 404, "protocol", "invalid-value", r->path,
                          "no event stream %s (streams: scp-debug, transfers, security)", name);
-    if (api_sse_subscribers(r->d) >= LIM_HTTP_SSE_CLIENTS)
-        return api_error(resp, 503, "application", "resource-denied", r->path,
-                         "too many event-stream subscribers (at most %d); close one and retry",
-                         LIM_HTTP_SSE_CLIENTS);
     uint64_t since = 0;
     const char *last = api_header(r, "Last-Event-ID");
     bool resume = false;
@@ -327,8 +326,17 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
         since = strtoull(last, &end, 10);
         resume = isdigit((unsigned char)last[0]) && *end == '\0';
     }
+    if (!api_sse_reserve(r->api))
+        return api_error(resp, 503, "application", "resource-denied", r->path,
+                         "too many event-stream subscribers (at most %d); close one and retry",
+                         LIM_HTTP_SSE_CLIENTS);
     struct api_sse *s = calloc(1, sizeof(*s));
-    if (!s || !(s->ev = malloc(API_SSE_BATCH * def->esz)))
+    if (!s) {
+        api_sse_release(r->api);
+        goto oom;
+    }
+    s->api = r->api;
+    if (!(s->ev = malloc(API_SSE_BATCH * def->esz)))
         goto oom;
     s->d = r->d;
     s->def = def;

@@ -53,6 +53,8 @@
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
 #define LIM_TOKENS                1024
+#define LIM_TOKENS_PER_USER       16    /* a user's new token evicts that user's oldest, so no user
+                                         * can push others' tokens out of the LIM_TOKENS table */
 
 /* ---- traces and statistics ------------------------------------------------------------------- */
 #define LIM_TRACE_RING            4096  /* trace events kept in memory */

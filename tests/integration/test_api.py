@@ -420,6 +420,26 @@ def test_tokens_and_privilege(start_daemon):
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="scpd"'
 
 
+def test_logging_in_again_and_again_replaces_only_ones_own_tokens(start_daemon):
+    # A user holds at most LIM_TOKENS_PER_USER (16) tokens: the 17th login evicts that user's
+    # oldest, never another user's.
+    d = start_daemon(config=LOW)
+    api = Api(d)
+
+    def login(user, pw):
+        r = requests.post(api.url(OPS + "/scpd:login"), auth=(user, pw))
+        assert r.status_code == 200, r.text
+        return {"Authorization": "Bearer " + r.json()["scpd:output"]["token"]}
+
+    def works(h):
+        return requests.get(api.url("/restconf"), headers=h).status_code == 200
+
+    other = login("op", "oppw")
+    mine = [login("tiger", "lab") for _ in range(20)]
+    assert [works(h) for h in mine] == [False] * 4 + [True] * 16
+    assert works(other)
+
+
 def test_http_login_failures_count_towards_block_for(start_daemon):
     d = start_daemon(config=LOCAL_AUTH + "login block-for 60 attempts 3 within 60\n")
     api = Api(d)

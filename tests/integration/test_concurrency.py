@@ -23,26 +23,45 @@ def d(start_daemon):
 def _concurrent_uploads(d, workdir, n, size):
     srcs = [make_file(os.path.join(workdir, "f%02d.bin" % i), size + i, seed=100 + i)
             for i in range(n)]
-    procs = [clients.start_scp(d.ssh_port, [src, clients.remote("bootflash:f%02d.bin" % i)])
-             for i, src in enumerate(srcs)]
-    # while they run, a new session logs in and completes a transfer of its own
-    probe = make_file(os.path.join(workdir, "probe.bin"), 1000, seed=99)
-    r = clients.upload(d.ssh_port, probe, "bootflash:probe.bin")
-    assert r.returncode == 0, r.stderr
-    running = sum(p.poll() is None for p in procs)
+    # One upload is held half sent until the probe below is done, so "while they run" holds by
+    # construction: a daemon that could not log a new session in during a transfer would never
+    # finish the probe, and the held file must still be missing (unfinished) when it is done.
+    held_src = make_file(os.path.join(workdir, "held.bin"), 256 * 1024, seed=98)
+    with open(held_src, "rb") as f:
+        held = f.read()
+    procs = []
+    c, ch = clients.raw_scp(d.ssh_port, "scp -t bootflash:held.bin")
+    try:
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(b"C0644 %d held.bin\n" % len(held))
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(held[:len(held) // 2])
+        procs = [clients.start_scp(d.ssh_port, [src, clients.remote("bootflash:f%02d.bin" % i)])
+                 for i, src in enumerate(srcs)]
+        # while they run, a new session logs in and completes a transfer of its own
+        probe = make_file(os.path.join(workdir, "probe.bin"), 1000, seed=99)
+        r = clients.upload(d.ssh_port, probe, "bootflash:probe.bin")
+        assert r.returncode == 0, r.stderr
+        assert not os.path.exists(os.path.join(d.bootflash, "held.bin"))
+        ch.sendall(held[len(held) // 2:] + b"\0")
+        assert clients.read_reply(ch) == (0, "")
+        ch.shutdown_write()
+        assert ch.recv_exit_status() == 0
+    finally:
+        c.close()
     results = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
     for i, (rc, err) in enumerate(results):
         assert rc == 0, "upload %d failed: %s" % (i, err)
     for i, src in enumerate(srcs):
         assert sha256(os.path.join(d.bootflash, "f%02d.bin" % i)) == sha256(src)
     assert sha256(os.path.join(d.bootflash, "probe.bin")) == sha256(probe)
-    return running
+    assert sha256(os.path.join(d.bootflash, "held.bin")) == sha256(held_src)
 
 
 @pytest.mark.nosan
 def test_50_concurrent_uploads_of_10mib(d, workdir):
     _concurrent_uploads(d, workdir, 50, 10 * MiB)
-    assert d.log().count("scp: end,") >= 51
+    assert d.log().count("scp: end,") >= 52
 
 
 def test_concurrent_uploads_small(d, workdir):

@@ -1,6 +1,9 @@
 """debug ip scp, transfer statistics, event streams and metrics, as an operator and a monitoring
 system see them: real uploads with OpenSSH scp -O (and a slow paramiko upload), then the API's
 scp-state, history, trace ring, SSE streams and /metrics (checked with promtool)."""
+import base64
+import http.client
+import json
 import os
 import re
 import subprocess
@@ -221,6 +224,46 @@ def test_streams_are_discoverable(daemon):
     idle = SSE(daemon, "security")
     wait_for(lambda: "keep-alive" in idle.comments, timeout=30, what="keep-alive comment")
     assert idle.snapshot() == []
+
+
+def test_simultaneous_subscribers_stop_at_the_limit(daemon):
+    # LIM_HTTP_SSE_CLIENTS (64) streams at most, however many ask at the same moment: 80 clients
+    # from four loopback sources (LIM_HTTP_PER_SOURCE is 32) subscribe at once; 64 get a stream,
+    # the others an RFC 8040 error body, and a slot given back can be taken again.
+    limit, extra = 64, 16
+    auth = "Basic " + base64.b64encode(b"tiger:lab").decode()
+    go = threading.Barrier(limit + extra)
+    results, conns, lock = [], [], threading.Lock()
+
+    def subscribe(i):
+        c = http.client.HTTPConnection("127.0.0.1", daemon.http_port, timeout=60,
+                                       source_address=("127.0.0.%d" % (2 + i % 4), 0))
+        c.connect()
+        go.wait()
+        c.request("GET", "/restconf/streams/security", headers={"Authorization": auth})
+        r = c.getresponse()
+        body = r.read() if r.status != 200 else b""
+        with lock:
+            results.append((r.status, body))
+            conns.append(c)
+
+    threads = [threading.Thread(target=subscribe, args=(i,)) for i in range(limit + extra)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [200] * limit + [503] * extra, statuses
+    for status, body in results:
+        if status == 503:
+            err = json.loads(body)["ietf-restconf:errors"]["error"][0]
+            assert err["error-tag"] == "resource-denied"
+            assert "too many event-stream subscribers (at most 64)" in err["error-message"]
+    for c in conns:
+        c.close()
+    # the daemon notices closed streams at their next keep-alive and gives their slots back
+    wait_for(lambda: SSE(daemon, "security").status == 200, timeout=60, interval=1,
+             what="a free event-stream slot")
 
 
 def test_last_event_id_resumes_from_the_ring(daemon, workdir):

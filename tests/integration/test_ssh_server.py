@@ -28,15 +28,34 @@ def _wait_log(d, text, timeout=60):
 
 
 def test_stop_lets_running_transfer_finish(start_daemon, workdir):
+    """SIGTERM while an upload is half sent: the upload goes on and completes intact within the
+    stop grace period. The client sends the first half, waits for the daemon to say it is
+    stopping, then sends the rest, so the transfer is running at SIGTERM by construction."""
     d = start_daemon()
-    src = make_file(os.path.join(workdir, "slow.bin"), 3 * MiB, seed=1)
-    # -l 8000 kbit/s: about 3 s, well inside the stop grace period
-    p = clients.start_scp(d.ssh_port, ["-l", "8000", src, clients.remote("bootflash:slow.bin")])
-    assert _wait_log(d, "scp: upload to bootflash:slow.bin")
-    d.proc.send_signal(signal.SIGTERM)
-    assert p.wait(timeout=60) == 0, p.stderr.read()
+    src = make_file(os.path.join(workdir, "slow.bin"), 2 * MiB, seed=1)
+    with open(src, "rb") as f:
+        data = f.read()
+    half = len(data) // 2
+    c, ch = clients.raw_scp(d.ssh_port, "scp -t bootflash:slow.bin")
+    try:
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(b"C0644 %d slow.bin\n" % len(data))
+        assert clients.read_reply(ch) == (0, "")
+        ch.sendall(data[:half])
+        d.proc.send_signal(signal.SIGTERM)
+        assert _wait_log(d, "SIGTERM received, stopping")
+        assert d.proc.poll() is None
+        assert not os.path.exists(os.path.join(d.bootflash, "slow.bin"))  # not finished yet
+        ch.sendall(data[half:])
+        ch.sendall(b"\0")
+        assert clients.read_reply(ch) == (0, "")
+        ch.shutdown_write()
+        assert ch.recv_exit_status() == 0
+    finally:
+        c.close()
     assert d.proc.wait(timeout=60) == 0
     assert sha256(os.path.join(d.bootflash, "slow.bin")) == sha256(src)
+    assert "still running after" not in d.log()
     # no new sessions after the stop
     r = clients.upload(d.ssh_port, src, "bootflash:late.bin", extra=["-o", "ConnectTimeout=5"])
     assert r.returncode != 0
