@@ -30,7 +30,7 @@ AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg clean format
+.PHONY: all deps run test test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg bench-trace clean format
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
@@ -147,6 +147,20 @@ fuzz-smoke:
 
 # make bench: scpd against a private OpenSSH sshd (bench/README.md). BENCH_ARGS='--quick' for a short run.
 BENCH_ARGS ?=
+# Baseline for the tracing benchmark: the observability hooks compiled out (trace_on() false,
+# stats_xfer_progress() empty), so "debug ip scp" off/on can be compared against no hooks at all.
+NOOBS_OBJ := $(SRC:%.c=build/noobs/obj/%.o)
+build/noobs/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DSCPD_BENCH_NO_OBS -MMD -MP -c -o $@ $<
+
+build/noobs/scpd: $(NOOBS_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+BENCH_TRACE_ARGS ?= --size-mib 1024 --rounds 5
+bench-trace: deps build/scpd build/noobs/scpd
+	$(PY) bench/trace_bench.py --baseline build/noobs/scpd $(BENCH_TRACE_ARGS)
+
 bench: deps build/scpd
 	$(PY) bench/bench.py $(BENCH_ARGS)
 

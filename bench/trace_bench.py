@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Throughput of an scp -O upload with `debug ip scp` on, off, and against a baseline build with
 the observability hooks compiled out (trace_on() constant false, stats_xfer_progress() empty).
-Not part of `make test` (1 GiB per round); run by hand:
+Not part of `make test` (1 GiB per round); `make bench-trace` builds the baseline
+(build/noobs/scpd, compiled with -DSCPD_BENCH_NO_OBS) and runs:
 
-    /usr/bin/python3 tests/integration/obs_trace_bench.py --size-mib 1024 --rounds 3 \
-        --baseline /tmp/obsbase/build/scpd
+    /usr/bin/python3 bench/trace_bench.py --baseline build/noobs/scpd --size-mib 1024 --rounds 5
 
 Data directories and the source file live in /dev/shm; variants alternate within each round so
 machine load drifts hit them alike; the figure is the median of the rounds, whole scp command
@@ -19,7 +19,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
 from conftest import LOCAL_AUTH, Daemon  # noqa: E402
 from obs_util import SSE, Api, make_file, remote, scp  # noqa: E402
 
@@ -28,7 +28,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(os.path.dirname(HERE)),
+    ap.add_argument("--binary", default=os.path.join(os.path.dirname(HERE),
                                                      "build", "scpd"))
     ap.add_argument("--baseline", help="scpd built with the hooks compiled out")
     a = ap.parse_args()
