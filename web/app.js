@@ -12,7 +12,8 @@
  * EventSource cannot send an Authorization header, so streams are read with fetch() and a
  * ReadableStream reader that parses text/event-stream here; a dropped stream reconnects with
  * Last-Event-ID and resumes from the server's ring. Counters, history and the chart come from
- * GET scpd:scp-state every POLL_MS. */
+ * GET scpd:scp-state every POLL_MS; the file systems' usage from GET scpd:file-systems every
+ * FS_POLL_MS and after each finished transfer. */
 'use strict';
 
 const NATIVE = '/restconf/data/Cisco-IOS-XE-native:native';
@@ -22,6 +23,8 @@ const CHART_POINTS = 120;          /* 2 minutes at POLL_MS */
 const DEBUG_LINES = 600;
 const SECURITY_ITEMS = 60;
 const HISTORY_ROWS = 25;
+const FS = '/restconf/data/scpd:file-systems';
+const FS_POLL_MS = 5000;
 
 const $ = (id) => document.getElementById(id);
 const S = {
@@ -33,6 +36,7 @@ const S = {
   last: null,             /* previous counters sample {t, bytesIn, bytesOut} */
   streams: [],
   pollTimer: null,
+  fsTimer: null,
   debugOn: false,
   scpEnabled: false,
   secCount: 0,
@@ -137,6 +141,7 @@ function signOut(message) {
   for (const st of S.streams) st.close();
   S.streams = [];
   clearInterval(S.pollTimer);
+  clearInterval(S.fsTimer);
   if (wasToken && !message) {
     fetch('/restconf/operations/scpd:logout', { method: 'POST', credentials: 'omit', headers: { Authorization: header } }).catch(() => {});
   }
@@ -312,6 +317,7 @@ function onTransferEvent(n) {
     renderActive();
     if (x.result !== 'ok') toast('Transfer ' + (x.result || 'failed') + ': ' + fileName(x.path) + (x.error ? ' (' + x.error + ')' : ''), true);
     setTimeout(poll, 300);   /* the history row is written by the server right after */
+    setTimeout(loadFs, 300);
     return;
   }
   x._seen = Date.now();
@@ -401,6 +407,48 @@ $('history-filter').addEventListener('click', (ev) => {
   for (const x of $('history-filter').querySelectorAll('button')) x.classList.toggle('on', x === b);
   poll();
 });
+
+/* ---- file systems: a usage bar each (used, and reserved by uploads in progress) -------------- */
+async function loadFs() {
+  let list;
+  try {
+    list = ((await api('GET', FS))['scpd:file-systems'] || {})['file-system'] || [];
+  } catch (e) {
+    $('fs-empty').hidden = false;
+    $('fs-empty').textContent = 'File systems unavailable: ' + e.message;
+    return;
+  }
+  const ul = $('fs-list');
+  const sized = list.filter((f) => f.size !== undefined);
+  ul.textContent = '';
+  for (const f of sized) {
+    const size = num(f.size), used = num(f.used), resv = num(f.reserved), free = num(f.free);
+    const pct = (v) => (size > 0 ? Math.min(100, (v / size) * 100) : 0);
+    const li = el('li');
+    li.dataset.fs = f.name;
+    const name = el('div', 'fs-name', (f.prefix || [f.name + ':'])[0]);
+    const aliases = (f.prefix || []).slice(1).join(' ');
+    if (aliases) name.append(el('span', 'alias', aliases));
+    const fig = el('div', 'fs-figures');
+    fig.append(el('b', null, fmtBytes(used)), document.createTextNode(' used of ' + fmtBytes(size)));
+    const bar = el('div', 'fs-bar' + (pct(used + resv) >= 95 ? ' full' : pct(used + resv) >= 80 ? ' high' : ''));
+    const u = el('span', 'used');
+    u.style.width = pct(used) + '%';
+    const r = el('span', 'reserved');
+    r.style.width = pct(resv) + '%';
+    bar.append(u, r);
+    bar.setAttribute('role', 'progressbar');
+    bar.setAttribute('aria-valuenow', String(Math.round(pct(used))));
+    bar.setAttribute('aria-label', 'space used on ' + f.name + ':');
+    const sub = el('div', 'fs-sub', fmtBytes(free) + ' free' +
+      (resv ? ' · ' + fmtBytes(resv) + ' reserved by uploads' : '') +
+      (f['size-set'] ? ' · size set (--fs-size)' : ' · size: free space of the disk'));
+    li.append(name, fig, bar, sub);
+    ul.append(li);
+  }
+  $('fs-empty').hidden = sized.length > 0;
+  $('fs-empty').textContent = 'No disk file system.';
+}
 
 /* ---- throughput chart (canvas, own code) ------------------------------------------------------ */
 function niceMax(v) {
@@ -651,6 +699,9 @@ async function start() {
   clearInterval(S.pollTimer);
   S.pollTimer = setInterval(poll, POLL_MS);
   loadUsers();
+  loadFs();
+  clearInterval(S.fsTimer);
+  S.fsTimer = setInterval(loadFs, FS_POLL_MS);
 }
 
 (function boot() {

@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium (playwright-core from npm, Debian's /usr/bin/chromium):
-log in, watch a slow upload appear with a progress bar, see its debug lines, switch the SCP server
-off and on, add a user and change its privilege. Screenshots go to tests/web/artifacts/."""
+log in, watch a slow upload appear with a progress bar, see its debug lines and the space it takes
+in the file systems panel, switch the SCP server off and on, add a user and change its privilege. Screenshots go to tests/web/artifacts/."""
 import os
 import subprocess
 import threading
@@ -15,7 +15,8 @@ MiB = 1 << 20
 
 
 @pytest.mark.nosan
-def test_dashboard_in_chromium(daemon):
+def test_dashboard_in_chromium(start_daemon):
+    daemon = start_daemon(args=["--fs-size", "bootflash=64M"])
     assert os.path.isdir(os.path.join(WEB, "node_modules", "playwright-core")), \
         "run `make deps` (npm install in tests/web)"
     env = dict(os.environ, SCPD_URL="http://127.0.0.1:%d" % daemon.http_port,
@@ -40,6 +41,7 @@ def test_dashboard_in_chromium(daemon):
             p.kill()
     err = p.stderr.read()
     assert rc == 0 and seen[-1] == "DONE", "stdout: %s\nstderr: %s" % (seen, err)
+    assert "FS-PANEL" in seen
     assert upload.get("rc") == 0
     api = Api(daemon)
     assert api.state()["enabled"] is True

@@ -75,6 +75,18 @@ try {
   await page.waitForFunction(() => /recv C0644 \d+ slow\.bin/.test(document.querySelector('#debug-pane').textContent));
   say('DEBUG-LINE');
 
+  step('file systems panel: bootflash: holds the upload (scpd runs with --fs-size bootflash=64M)');
+  await page.waitForFunction(() => {
+    const li = document.querySelector('#fs-list li[data-fs="bootflash"]');
+    return li && /^6\.00 MiB used of 64\.0 MiB$/.test(li.querySelector('.fs-figures').textContent) &&
+      li.querySelector('.fs-bar').getAttribute('aria-valuenow') === '9';
+  });
+  const fsText = await page.$eval('#fs-list', (u) => u.textContent);
+  if (!/bootflash:flash:/.test(fsText) || !/58\.0 MiB free/.test(fsText) || !/size set/.test(fsText) ||
+      !/nvram:/.test(fsText)) throw new Error('file systems panel: ' + fsText);
+  await (await page.$('#card-fs')).screenshot({ path: path.join(out, '07-file-systems.png') });
+  say('FS-PANEL');
+
   step('switch the SCP server off and on');
   await page.click('#scp-toggle');
   await page.waitForFunction(() => document.querySelector('#scp-toggle').getAttribute('aria-checked') === 'false');
@@ -113,6 +125,7 @@ try {
   if (!await page.$eval('#debug-toggle', (b) => b.disabled)) throw new Error('debug enabled for privilege 7');
   if (await page.isVisible('#user-form')) throw new Error('user form shown to privilege 7');
   await page.waitForSelector('#history tbody tr td.path >> text=slow.bin');
+  await page.waitForSelector('#fs-list li[data-fs="bootflash"] .fs-bar[role=progressbar]');
   await page.screenshot({ path: path.join(out, '06-read-only.png') });
   say('READ-ONLY');
   if (errors.length) throw new Error('browser errors:\n' + errors.join('\n'));
