@@ -1099,10 +1099,11 @@ int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
 {
     if (!w->grow)
         return not_random(w, err);
-    if (writer_need(w, len > UINT64_MAX - off ? UINT64_MAX : off + len, err) < 0)
-        return -1;
-    /* the kept old content stays [seq_end, old_size) only while writes come in order */
+    /* the kept old content stays [seq_end, old_size) only while writes come in order; merged
+     * first, as the merge gives back the reservation above the file's end */
     if (w->oldfd >= 0 && off != w->seq_end && merge_old(w, err) < 0)
+        return -1;
+    if (writer_need(w, len > UINT64_MAX - off ? UINT64_MAX : off + len, err) < 0)
         return -1;
     if (w->path.kind != IFS_K_DISK) {
         if (text_reserve(w, off + len, err) < 0)
@@ -1128,13 +1129,12 @@ int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err
 {
     if (!w->grow)
         return not_random(w, err);
-    if (writer_need(w, size, err) < 0)
-        return -1;
     if (w->oldfd >= 0 && size <= w->seq_end) {
         close(w->oldfd);   /* the old content is cut away: nothing to merge */
         w->oldfd = -1;
     }
-    if (merge_old(w, err) < 0)
+    /* merged before the reservation for size, which the merge's settling would give back */
+    if (merge_old(w, err) < 0 || writer_need(w, size, err) < 0)
         return -1;
     if (w->path.kind != IFS_K_DISK) {
         if (text_reserve(w, size, err) < 0)

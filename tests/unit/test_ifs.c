@@ -747,6 +747,33 @@ static void test_space_accounting(void **state)
     assert_int_equal(ifs_fs_lookup("", &which, &err), -1);
 }
 
+/* OPEN without TRUNC, then a write or truncate out of order that copies the kept content in: the
+ * space of the write itself stays reserved (the copy must not give it back). */
+static void test_unknown_size_keep_space(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    static char hundred[101];
+    memset(hundred, 'h', 100);
+    assert_int_equal(upload(f, "bootflash:k", hundred, &err), 0);   /* used 100 */
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 1000, &err), 0);
+    struct ifs_writer *w = open_unknown(f, "bootflash:k", &err);
+    assert_int_equal(ifs_write_keep(w, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "x", 1, 699, &err), 0);   /* out of order: merges */
+    struct ifs_fs_info in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.reserved, 700);
+    assert_int_equal(in.free, 200);
+    ifs_write_abort(w);
+    w = open_unknown(f, "bootflash:k", &err);
+    assert_int_equal(ifs_write_keep(w, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "y", 1, 0, &err), 0);      /* in order: no merge yet */
+    assert_int_equal(ifs_write_truncate(w, 600, &err), 0);     /* merges, then grows */
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 600);
+    ifs_write_abort(w);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 0);
+    assert_int_equal(fx_temps(f), 0);
+}
+
 struct racer {
     struct fx *f;
     const char *path;
@@ -949,6 +976,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_size_upload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_size_keep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_size_keep_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_rmdir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_space_accounting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
