@@ -65,6 +65,7 @@ struct ifs_writer {
     uint64_t resv, disk;        /* disk: space reserved for this upload; the part of it written */
     int oldfd;                  /* ifs_write_keep: the old file, until its content is merged */
     uint64_t old_size, seq_end; /* ... its size; everything written is [0, seq_end) until then */
+    struct scpd_err failed;     /* see writer_fail */
 };
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -91,6 +92,26 @@ static int symlink_error(struct scpd_err *err, const struct ifs_path *p)
 {
     return scpd_err_set(err, SCPD_E_DENIED, "%%Error opening %s (symbolic links are not followed)",
                         p->name);
+}
+
+/* A failure that left the upload half changed (part of a chunk written, the kept old content
+ * given up half copied) ends it: kept here, it is repeated by every later write, truncate and the
+ * commit, so what was left cannot be committed. A refusal that changed nothing (the space check
+ * before a write) is not one: the client may go on with a smaller write. */
+static int writer_fail(struct ifs_writer *w, struct scpd_err *err)
+{
+    if (err && err->code != SCPD_E_OK)
+        w->failed = *err;
+    else
+        scpd_err_set(&w->failed, SCPD_E_IO, "%%Error writing %s (an earlier write failed)",
+                     w->path.name);
+    return -1;
+}
+
+static int writer_failed(const struct ifs_writer *w, struct scpd_err *err)
+{
+    return w->failed.code != SCPD_E_OK ? scpd_err_set(err, w->failed.code, "%s", w->failed.msg)
+                                       : 0;
 }
 
 /* ---- walking -------------------------------------------------------------------------------- */
@@ -868,9 +889,11 @@ static int write_all(struct ifs_writer *w, const void *buf, size_t len, struct s
             if (errno == EINTR)
                 continue;
             if (errno == ENOSPC || errno == EDQUOT)
-                return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
-                                    w->path.name, ifs_fs_name(w->path.fs));
-            return sys_error(err, &w->path, "writing", errno);
+                scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
+                             w->path.name, ifs_fs_name(w->path.fs));
+            else
+                sys_error(err, &w->path, "writing", errno);
+            return writer_fail(w, err);
         }
         b += n;
         len -= (size_t)n;
@@ -882,6 +905,8 @@ int ifs_write(struct ifs_writer *w, const void *buf, size_t len, struct scpd_err
 {
     if (w->grow)
         return ifs_pwrite(w, buf, len, ifs_write_size(w), err);
+    if (writer_failed(w, err) < 0)
+        return -1;
     if (len > w->size - w->got)
         return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (more data than announced)",
                             w->path.name);
@@ -989,10 +1014,12 @@ static int pwrite_all(struct ifs_writer *w, const uint8_t *b, size_t len, uint64
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
-            return scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
-                                w->path.name, ifs_fs_name(w->path.fs));
+            scpd_err_set(err, SCPD_E_LIMIT, "%%Error writing %s (no space left on %s:)",
+                         w->path.name, ifs_fs_name(w->path.fs));
+        else if (n <= 0)
+            sys_error(err, &w->path, "writing", n < 0 ? errno : EIO);
         if (n <= 0)
-            return sys_error(err, &w->path, "writing", n < 0 ? errno : EIO);
+            return writer_fail(w, err);
         b += n;
         off += (uint64_t)n;
         len -= (size_t)n;
@@ -1052,9 +1079,10 @@ static int merge_old(struct ifs_writer *w, struct scpd_err *err)
     }
     close(w->oldfd);
     w->oldfd = -1;
-    if (r == 0)
-        writer_settle_end(w);
-    return r;
+    if (r < 0)
+        return writer_fail(w, err);   /* the old content is gone from the upload */
+    writer_settle_end(w);
+    return 0;
 }
 
 void ifs_write_set_mode(struct ifs_writer *w, unsigned mode)
@@ -1099,6 +1127,8 @@ int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
 {
     if (!w->grow)
         return not_random(w, err);
+    if (writer_failed(w, err) < 0)
+        return -1;
     /* the kept old content stays [seq_end, old_size) only while writes come in order; merged
      * first, as the merge gives back the reservation above the file's end */
     if (w->oldfd >= 0 && off != w->seq_end && merge_old(w, err) < 0)
@@ -1129,6 +1159,8 @@ int ifs_write_truncate(struct ifs_writer *w, uint64_t size, struct scpd_err *err
 {
     if (!w->grow)
         return not_random(w, err);
+    if (writer_failed(w, err) < 0)
+        return -1;
     if (w->oldfd >= 0 && size <= w->seq_end) {
         close(w->oldfd);   /* the old content is cut away: nothing to merge */
         w->oldfd = -1;
@@ -1195,7 +1227,7 @@ int ifs_write_commit(struct ifs_writer *w, const int64_t *times, char **detail,
     int r;
     if (detail)
         *detail = NULL;
-    if (w->grow && merge_old(w, err) < 0) {
+    if (writer_failed(w, err) < 0 || (w->grow && merge_old(w, err) < 0)) {
         r = -1;
     } else if (!w->grow && w->got != w->size) {
         r = scpd_err_set(err, SCPD_E_INVALID, "%%Error writing %s (%llu of %llu bytes received)",

@@ -147,7 +147,10 @@ void ifs_read_close(struct ifs_reader *r);   /* NULL is a no-op */
  * size IFS_SIZE_UNKNOWN opens an upload of unknown size (SFTP): it starts empty, takes data at any
  * offset (ifs_pwrite, ifs_write appends) straight into the temporary file in the target
  * directory, and reserves space as it grows (config files: up to LIM_CONFIG_FILE_BYTES); a write
- * that does not fit in the free space fails with SCPD_E_LIMIT naming it. The commit is the same. */
+ * that does not fit in the free space fails with SCPD_E_LIMIT naming it. The commit is the same.
+ * A write or truncate that failed half done (the disk full mid-write, the kept content of
+ * ifs_write_keep not copied in) ends the upload: every later call and the commit fail with its
+ * error. One refused before it changed anything (not enough space) leaves the upload usable. */
 #define IFS_SIZE_UNKNOWN UINT64_MAX
 struct ifs_writer;
 struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint64_t size,

@@ -748,7 +748,8 @@ static void test_space_accounting(void **state)
 }
 
 /* OPEN without TRUNC, then a write or truncate out of order that copies the kept content in: the
- * space of the write itself stays reserved (the copy must not give it back). */
+ * space of the write itself stays reserved (the copy must not give it back), and a copy that
+ * fails ends the upload. */
 static void test_unknown_size_keep_space(void **state)
 {
     struct fx *f = *state;
@@ -771,6 +772,28 @@ static void test_unknown_size_keep_space(void **state)
     assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 600);
     ifs_write_abort(w);
     assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 0);
+
+    /* the copy of the kept content does not fit: refused, and the commit too (it would have
+     * replaced the file by the one byte written, the old tail gone) */
+    assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 150, &err), 0);   /* 50 free */
+    w = open_unknown(f, "bootflash:k", &err);
+    assert_int_equal(ifs_write_keep(w, &err), 0);
+    assert_int_equal(ifs_pwrite(w, "y", 1, 0, &err), 0);
+    assert_int_equal(ifs_write_truncate(w, 50, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    scpd_err_clear(&err);
+    assert_int_equal(ifs_pwrite(w, "z", 1, 1, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    scpd_err_clear(&err);
+    assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LIMIT);
+    assert_non_null(strstr(err.msg, "bootflash:k"));
+    char *s = fx_get(f, "k");
+    assert_string_equal(s, hundred);
+    free(s);
+    in = info(f, IFS_FS_BOOTFLASH);
+    assert_int_equal(in.used, 100);
+    assert_int_equal(in.reserved, 0);
     assert_int_equal(fx_temps(f), 0);
 }
 
