@@ -9,6 +9,7 @@
  *
  * stdout carries only what tests and tools parse (the doors print "ssh listening on ADDR:PORT");
  * everything else goes to the log on stderr. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -119,7 +120,8 @@ static int parse_size(const char *v, uint64_t *out)
     if (errno)
         return -1;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if ((*end & ~0x20) != units[i].suffix || (units[i].suffix && end[1]))
+        /* toupper, not & ~0x20: that maps ' ' to '\0' and took "1 G" for 1 byte */
+        if (toupper((unsigned char)*end) != units[i].suffix || (units[i].suffix && end[1]))
             continue;
         if (n > (UINT64_MAX >> units[i].shift))
             return -1;

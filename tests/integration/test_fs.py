@@ -102,9 +102,11 @@ def test_concurrent_uploads_cannot_share_the_space(start_daemon, workdir):
 
 def test_fs_size_bad_values_are_usage_errors(workdir):
     for arg in ["bootflash", "system=1M", "running-config=1M", "bootflash=0", "bootflash=1T",
-                "bootflash=-1", "nvram=99999999999G"]:
-        r = subprocess.run([SCPD_BIN, "--data-dir", os.path.join(workdir, "d"), "--fs-size", arg],
-                           capture_output=True, text=True, timeout=30)
+                "bootflash=-1", "nvram=99999999999G", "bootflash=1 G", "bootflash=1 "]:
+        # port 0: a value wrongly accepted starts a daemon, which must not take the default ports
+        r = subprocess.run([SCPD_BIN, "--data-dir", os.path.join(workdir, "d"),
+                            "--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+                            "--fs-size", arg], capture_output=True, text=True, timeout=30)
         assert r.returncode == 2, (arg, r.stderr)
         assert "--fs-size" in r.stderr, (arg, r.stderr)
     r = subprocess.run([SCPD_BIN, "--help"], capture_output=True, text=True, timeout=30)
