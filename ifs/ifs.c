@@ -226,6 +226,22 @@ static int stat_leaf(int dirfd, const char *leaf, const struct ifs_path *p, stru
     return 0;
 }
 
+/* A file about to be unlinked or replaced while its file system's accounting mutex is held is
+ * opened first and closed after the mutex: the last reference then goes at that close(), which
+ * frees the blocks of a large file (long on some file systems) while the uploads that count their
+ * writes under the mutex go on, not inside unlinkat/renameat with them waiting. -1 if it cannot be
+ * opened (the removal then frees the blocks itself, as without this). */
+static int hold_open(int dirfd, const char *leaf)
+{
+    return openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
+static void hold_close(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
 /* ---- open, free, space ---------------------------------------------------------------------- */
 
 /* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
@@ -530,16 +546,20 @@ int ifs_unlink(struct ifs *fs, const struct ifs_path *p, struct scpd_err *err)
     if (dirfd < 0)
         return -1;
     struct ifs_acct *a = &fs->acct[p->fs];
+    int hold = -1;
     /* the size taken off used is the size of what was removed: no commit in between */
     pthread_mutex_lock(&a->mu);
     int r = stat_leaf(dirfd, leaf, p, &sb, err);
     if (r == 0 && S_ISDIR(sb.st_mode))
         r = scpd_err_set(err, SCPD_E_INVALID, "%%Error deleting %s (is a directory)", p->name);
+    if (r == 0)
+        hold = hold_open(dirfd, leaf);
     if (r == 0 && unlinkat(dirfd, leaf, 0) < 0)
         r = sys_error(err, p, "deleting", errno);
     if (r == 0)
         ifs_acct_settle(a, 0, (uint64_t)sb.st_size, 0, 0);
     pthread_mutex_unlock(&a->mu);
+    hold_close(hold);
     close(dirfd);
     return r;
 }
@@ -616,7 +636,7 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
     const char *fleaf, *tleaf;
     struct stat fsb, tsb;
     struct ifs_acct *a = NULL;   /* locked while set */
-    int fdir = -1, tdir = -1, r = -1;
+    int fdir = -1, tdir = -1, hold = -1, r = -1;
     if (rename_check(from, to, err) < 0)
         return -1;
     if ((fdir = open_parent(fs, from, &fleaf, err)) < 0 || stat_leaf(fdir, fleaf, from, &fsb, err))
@@ -646,6 +666,8 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
                      S_ISDIR(tsb.st_mode) ? " and is a directory" : "");
         goto out;
     }
+    if (exists)
+        hold = hold_open(tdir, tleaf);
     if ((exists ? renameat(fdir, fleaf, tdir, tleaf) : rename_noreplace(fdir, fleaf, tdir, tleaf)) <
         0) {
         if (errno == EEXIST || errno == ENOTEMPTY)
@@ -665,6 +687,7 @@ int ifs_rename(struct ifs *fs, const struct ifs_path *from, const struct ifs_pat
 out:
     if (a)
         pthread_mutex_unlock(&a->mu);
+    hold_close(hold);
     if (fdir >= 0)
         close(fdir);
     if (tdir >= 0)
@@ -1209,12 +1232,16 @@ static int commit_disk(struct ifs_writer *w, const int64_t *times, struct scpd_e
     uint64_t old = fstatat(w->dirfd, leaf, &osb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(osb.st_mode)
                        ? (uint64_t)osb.st_size
                        : 0;
+    int hold = old ? hold_open(w->dirfd, leaf) : -1;
     if (renameat(w->dirfd, w->tmp, w->dirfd, leaf) < 0) {
+        int e = errno;
         pthread_mutex_unlock(&a->mu);
-        return sys_error(err, &w->path, "writing", errno);
+        hold_close(hold);
+        return sys_error(err, &w->path, "writing", e);
     }
     ifs_acct_settle(a, (uint64_t)sb.st_size, old, w->resv, w->disk);
     pthread_mutex_unlock(&a->mu);
+    hold_close(hold);
     w->resv = w->disk = 0;
     w->tmp[0] = '\0';    /* the temporary file is the target now */
     fsync(w->dirfd);
