@@ -1152,6 +1152,8 @@ int ifs_pwrite(struct ifs_writer *w, const void *buf, size_t len, uint64_t off,
         return not_random(w, err);
     if (writer_failed(w, err) < 0)
         return -1;
+    if (len == 0)
+        return 0;   /* as pwrite(2): no data extends nothing (nor reserves up to off) */
     /* the kept old content stays [seq_end, old_size) only while writes come in order; merged
      * first, as the merge gives back the reservation above the file's end */
     if (w->oldfd >= 0 && off != w->seq_end && merge_old(w, err) < 0)

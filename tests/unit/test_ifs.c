@@ -721,6 +721,9 @@ static void test_space_accounting(void **state)
     assert_int_equal(ifs_pwrite(w, hundred, 100, 0, &err), 0);
     assert_int_equal(ifs_pwrite(w, hundred, 100, 200, &err), 0);   /* a gap counts too */
     assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 300);
+    assert_int_equal(ifs_pwrite(w, "", 0, 600, &err), 0);   /* no data: no growth */
+    assert_int_equal(ifs_write_size(w), 300);
+    assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 300);
     assert_int_equal(ifs_write_truncate(w, 20, &err), 0);
     assert_int_equal(info(f, IFS_FS_BOOTFLASH).reserved, 20);
     assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
