@@ -13,7 +13,8 @@
  * ReadableStream reader that parses text/event-stream here; a dropped stream reconnects with
  * Last-Event-ID and resumes from the server's ring. Counters, history and the chart come from
  * GET scpd:scp-state every POLL_MS; the file systems' usage from GET scpd:file-systems every
- * FS_POLL_MS and after each finished transfer. */
+ * FS_POLL_MS, after each upload starts or any transfer ends, and every POLL_MS while an upload
+ * runs. */
 'use strict';
 
 const NATIVE = '/restconf/data/Cisco-IOS-XE-native:native';
@@ -255,6 +256,8 @@ async function poll() {
   }
   S.last = { t: now, bytesIn, bytesOut };
   drawChart();
+  /* while an upload runs, its file system's usage moves every second, not every FS_POLL_MS */
+  if ([...S.active.values()].some((x) => x.direction !== 'out')) loadFs();
 
   const cur = S.chart.length ? S.chart[S.chart.length - 1] : { inRate: 0, outRate: 0 };
   $('k-rate').textContent = fmtRate(cur.inRate + cur.outRate);
@@ -321,6 +324,7 @@ function onTransferEvent(n) {
     return;
   }
   x._seen = Date.now();
+  if (!S.active.has(id) && x.direction !== 'out') setTimeout(loadFs, 300);   /* its reservation */
   S.active.set(id, Object.assign(S.active.get(id) || {}, x));
   renderActive();
 }

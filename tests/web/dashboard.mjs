@@ -59,6 +59,14 @@ try {
   await page.waitForFunction(() => document.querySelector('#debug-state').textContent === 'on');
 
   step('watch a transfer');
+  /* whether the running upload's reservation ever shows on bootflash: while it runs */
+  await page.evaluate(() => {
+    window.__sawReserved = false;
+    window.__fsWatch = setInterval(() => {
+      const li = document.querySelector('#fs-list li[data-fs="bootflash"]');
+      if (li && /reserved by uploads/.test(li.querySelector('.fs-sub').textContent)) window.__sawReserved = true;
+    }, 100);
+  });
   say('READY');
   await page.waitForSelector('.xfer .bar[role=progressbar]');
   await page.waitForFunction(() => {
@@ -74,6 +82,8 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('.xfer').length === 0);
   await page.waitForFunction(() => /recv C0644 \d+ slow\.bin/.test(document.querySelector('#debug-pane').textContent));
   say('DEBUG-LINE');
+  if (!await page.evaluate(() => { clearInterval(window.__fsWatch); return window.__sawReserved; }))
+    throw new Error('file systems panel never showed the running upload\'s reservation');
 
   step('file systems panel: bootflash: holds the upload (scpd runs with --fs-size bootflash=64M)');
   await page.waitForFunction(() => {
