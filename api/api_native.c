@@ -17,6 +17,7 @@
 
 #include "api_internal.h"
 #include "cfg.h"
+#include "limits.h"
 #include "scpd.h"
 #include "store.h"
 
@@ -892,8 +893,8 @@ static void apply_depth(json_t *v, int level, int depth)
     }
 }
 
-/* fields=a;b/c (RFC 8040 section 4.8.3, without the parenthesised form): keeps the named
- * descendants of the target (and list keys). Names may carry module prefixes. */
+/* fields=a;b/c(d;e) (RFC 8040 section 4.8.3): keeps the named descendants of the target (and
+ * list keys). Names may carry module prefixes. */
 static json_t *select_fields(const struct nnode *n, json_t *v, const char *fields, struct nerr *e);
 
 /* What the fields selection of node n starts from for its value v: an empty object, or for a list
@@ -951,21 +952,67 @@ static int keep_path(const struct nnode *n, json_t *src, json_t *dst, const char
     return keep_path(kid, c, dc, slash + 1, e);
 }
 
+/* Expands one fields-expr (RFC 8040 section 4.8.3: path "(" fields-expr ")" / path ";" fields-expr
+ * / path) into flat paths, each appended to out as a NUL-terminated string under prefix. *pos
+ * walks expr; parsing stops at an unmatched ')' (for the caller) or the end. -1 on a syntax
+ * error or when the expansion outgrows out. */
+struct fields_out {
+    char *buf;
+    size_t len, cap;
+};
+
+static int fields_expand(const char *expr, size_t *pos, const char *prefix, size_t plen, int depth,
+                         struct fields_out *out)
+{
+    if (depth > LIM_API_FIELDS_DEPTH)
+        return -1;
+    for (;;) {
+        size_t start = *pos;
+        while (expr[*pos] != '\0' && strchr(";()", expr[*pos]) == NULL)
+            (*pos)++;
+        size_t len = *pos - start;
+        if (len == 0 || expr[start] == '/' || expr[*pos - 1] == '/' ||
+            plen + len + 2 > LIM_API_FIELDS_LEN)
+            return -1;
+        char path[LIM_API_FIELDS_LEN];
+        memcpy(path, prefix, plen);
+        memcpy(path + plen, expr + start, len);
+        size_t full = plen + len;
+        path[full] = '\0';
+        if (expr[*pos] == '(') {
+            (*pos)++;
+            path[full++] = '/';
+            if (fields_expand(expr, pos, path, full, depth + 1, out) < 0 || expr[*pos] != ')')
+                return -1;
+            (*pos)++;
+        } else {
+            if (out->len + full + 1 > out->cap)
+                return -1;
+            memcpy(out->buf + out->len, path, full + 1);
+            out->len += full + 1;
+        }
+        if (expr[*pos] != ';')
+            return 0;     /* the end, or a ')' for the caller */
+        (*pos)++;
+    }
+}
+
 static json_t *select_fields(const struct nnode *n, json_t *v, const char *fields, struct nerr *e)
 {
-    char buf[512];
-    json_t *out;
+    char flat[LIM_API_FIELDS_LEN * 4];
+    struct fields_out fo = {.buf = flat, .cap = sizeof flat};
+    size_t pos = 0;
 
-    if (strlen(fields) >= sizeof buf || strpbrk(fields, "()") != NULL || fields[0] == '\0') {
+    if (strlen(fields) >= LIM_API_FIELDS_LEN ||
+        fields_expand(fields, &pos, "", 0, 0, &fo) < 0 || fields[pos] != '\0') {
         nerr_set(e, 400, "invalid-value",
-                 "fields: give paths separated by ';' (e.g. fields=hostname;ip/ssh)");
+                 "fields: give paths separated by ';', with '(...)' for several below one "
+                 "(e.g. fields=hostname;ip/ssh(time-out;authentication-retries))");
         return NULL;
     }
-    snprintf(buf, sizeof buf, "%s", fields);
-    out = fields_skeleton(n, v);
-    char *save = NULL;
-    for (char *f = strtok_r(buf, ";", &save); f != NULL; f = strtok_r(NULL, ";", &save)) {
-        if (keep_path(n, v, out, f, e) < 0) {
+    json_t *out = fields_skeleton(n, v);
+    for (size_t off = 0; off < fo.len; off += strlen(flat + off) + 1) {
+        if (keep_path(n, v, out, flat + off, e) < 0) {
             json_decref(out);
             return NULL;
         }

@@ -51,6 +51,8 @@
 #define LIM_HTTP_HEADER_BYTES     (32u << 10) /* request line + headers, as nginx's large buffers */
 #define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed (slowloris) */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
+#define LIM_API_FIELDS_LEN        512   /* a fields= query value, and each path it expands to */
+#define LIM_API_FIELDS_DEPTH      8     /* nesting of '(' in fields= (the native tree is shallower) */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
 #define LIM_TOKENS                1024
 #define LIM_TOKENS_PER_USER       16    /* a user's new token evicts that user's oldest, so no user
