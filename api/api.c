@@ -633,6 +633,8 @@ static void dispatch(struct api *a, struct api_conn *c, struct api_resp *resp)
         return;
     }
     int need = (m & API_WRITE_METHODS) ? rt->priv_write : rt->priv_read;
+    if ((rt->flags & API_F_METRICS) && m == API_GET && r->d->opts.metrics_public)
+        need = API_PRIV_ANON;
     if (need != API_PRIV_ANON) {
         if (api_auth_request(r, resp) < 0)
             return;
@@ -1157,6 +1159,8 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
         printf("http listening on %s\n", a->l[i].addr);
         log_notice(NULL, "%s listening on %s", a->tls_cert ? "https" : "http", a->l[i].addr);
     }
+    if (d->opts.metrics_public)
+        log_notice(NULL, "http: GET /metrics needs no login (--metrics-public)");
     fflush(stdout);
     return a;
 fail:

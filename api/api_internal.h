@@ -163,6 +163,7 @@ enum api_route_flags {
     API_F_PREFIX = 1 << 0,     /* the pattern matches its own path and every path below it */
     API_F_JSON_BODY = 1 << 1,  /* writes need a JSON body (415 on other types, 400 on bad JSON) */
     API_F_DATA_ROOT = 1 << 2,  /* GET of the row is part of GET /restconf/data (top-level member) */
+    API_F_METRICS = 1 << 3,    /* GET needs no login when scpd runs with --metrics-public */
 };
 
 /* A row: pattern is a path of literal segments ("/restconf/data/scpd:scp-state"); a segment "*"

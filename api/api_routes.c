@@ -2,7 +2,8 @@
  * handler, privilege to read, privilege to write, flags); api.c matches the most specific row.
  * Adding a resource is adding a row here and a handler in its own file (api_obs*.c for the
  * observability resources). Privileges (spec/api.md): 15 for configuration and every write,
- * 1 for operational state and metrics, none for host-meta and the dashboard's static files. */
+ * 1 for operational state and metrics, none for host-meta and the dashboard's static files (and
+ * for /metrics with --metrics-public). */
 #include "api_internal.h"
 #include "api_obs.h"
 
@@ -51,7 +52,7 @@ const struct api_route api_routes[] = {
     {"/restconf/data/ietf-restconf-monitoring:restconf-state", API_GET, api_h_restconf_state, R, A,
      API_F_PREFIX | API_F_DATA_ROOT},
     {"/restconf/streams/*", API_GET, api_h_stream, R, A, 0},
-    {"/metrics", API_GET, api_h_metrics, R, A, 0},
+    {"/metrics", API_GET, api_h_metrics, R, A, API_F_METRICS},
     {"/", API_GET, api_h_web, N, N, API_F_PREFIX},
 
     {NULL, 0, NULL, 0, 0, 0},

@@ -165,6 +165,11 @@ static int set_help(struct main_args *a, const char *v, struct scpd_err *err)
     a->help = 1;
     return 0;
 }
+static int set_metrics_public(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.metrics_public = true;
+    return 0;
+}
 static int set_version(struct main_args *a, const char *v, struct scpd_err *err)
 {
     a->version = 1;
@@ -187,6 +192,10 @@ static const struct main_opt {
     {"fs-size", "NAME=SIZE", set_fs_size,
      "size of bootflash|flash|nvram, e.g. bootflash=512M (K/M/G\n"
      "                               1024-based; default: the free space); repeatable"},
+    {"metrics-public", NULL, set_metrics_public,
+     "serve GET /metrics without credentials (for a Prometheus\n"
+     "                               scraper without basic_auth; the rest of the API still\n"
+     "                               needs a login)"},
     {"check-config", "FILE", set_check, "validate a configuration file and exit (1: invalid)"},
     {"help", NULL, set_help, "show this help and exit"},
     {"version", NULL, set_version, "show the version and exit"},
@@ -199,7 +208,7 @@ static void usage(FILE *f)
                "[--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
-               "            [--fs-size NAME=SIZE]...\n"
+               "            [--fs-size NAME=SIZE]... [--metrics-public]\n"
                "       scpd --check-config FILE\n"
                "       scpd --help | --version\n\n");
     for (size_t i = 0; i < N_MAIN_OPTS; i++) {

@@ -31,6 +31,7 @@ struct scpd_opts {
         uint64_t bytes;                         /* > 0 */
     } fs_size[SCPD_MAX_FS_SIZE];                /* --fs-size NAME=SIZE, applied in order */
     int n_fs_size;
+    bool metrics_public;                        /* --metrics-public: GET /metrics without login */
 };
 
 struct scpd {

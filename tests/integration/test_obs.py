@@ -235,6 +235,27 @@ def test_1gib_upload_live_stream_and_history(daemon, workdir):
     assert os.path.getsize(os.path.join(daemon.bootflash, "big.bin")) == size
 
 
+def test_metrics_public_option(start_daemon):
+    """--metrics-public: a Prometheus scraper without basic_auth reads /metrics; nothing else
+    of the API opens up, and writes to /metrics stay refused."""
+    d = start_daemon(args=["--metrics-public"])
+    anon = Api(d, user=None)
+    r = anon.get("/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "scpd_scp_server_enabled" in r.text
+    check = subprocess.run(["promtool", "check", "metrics"], input=r.text, capture_output=True,
+                           text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    for path in ("/restconf/data/scpd:scp-state", "/restconf/data/Cisco-IOS-XE-native:native",
+                 "/restconf/streams/transfers"):
+        assert anon.get(path).status_code == 401, path
+    import requests
+    r = requests.post("http://127.0.0.1:%d/metrics" % d.http_port, timeout=30)
+    assert r.status_code == 405
+    assert "GET /metrics needs no login (--metrics-public)" in d.log()
+
+
 def test_streams_are_discoverable(daemon):
     api = Api(daemon)
     r = api.get("/restconf/data/ietf-restconf-monitoring:restconf-state/streams")
