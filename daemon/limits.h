@@ -26,6 +26,11 @@
                                          * client also caps its outstanding requests at this */
 #define LIM_SFTP_HANDLE_LEN       256   /* a handle string from the client (the draft's bound) */
 
+/* ---- EXEC command line (cli) --------------------------------------------------------------- */
+#define LIM_CLI_LINE_LEN          2048  /* one command line: "verify /md5 " and a LIM_PATH_LEN path
+                                         * fit; a longer line is refused whole, never cut */
+#define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 3) */
+
 /* ---- IOS file system ------------------------------------------------------------------------- */
 #define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */
 #define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */

@@ -16,7 +16,10 @@
  *     privilege 15) and then scp_session_run(); every refusal is an SCP error line that scp
  *     prints, then exit status 1, EOF, close. The "sftp" subsystem goes through the same
  *     authorization (ssh_authorize_copy) and then sftp_session_run(); its refusals go to stderr.
- *     Anything else is refused on stderr.
+ *     A shell request is an IOS EXEC session (cli_session_run: a minimal CLI for netmiko and
+ *     scripts) and an exec request that is not scp runs as one EXEC command (`ssh dev "show
+ *     running-config"`); both need only `aaa authorization exec` (ssh_authorize_cli), as an IOS
+ *     vty does, and their refusal goes to stderr. Unknown subsystems are refused on stderr.
  *
  * Data path (measured, notes/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
  * counts make libssh grow the window on almost every read), writes go through as the SCP layer
@@ -42,6 +45,7 @@
 
 #include "aaa.h"
 #include "cfg.h"
+#include "cli_session.h"
 #include "limits.h"
 #include "log.h"
 #include "scp_session.h"
@@ -68,7 +72,8 @@ struct ssh_chan {
     enum ssh_req req;
     bool served;
     bool too_long;                         /* exec command over LIM_SCP_COMMAND_LEN */
-    bool idle_ends_at_stop;                /* sftp: a silent channel is an idle prompt */
+    bool idle_ends_at_stop;                /* sftp, cli: a silent channel is an idle prompt */
+    bool pty;                              /* a pty was requested: the CLI echoes */
     char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
 };
 
@@ -301,10 +306,12 @@ static int ssh_cb_subsystem(ssh_session s, ssh_channel channel, const char *name
     return 0;
 }
 
-/* A pty is harmless (no shell runs): accepted so `ssh -t` gets the shell refusal message. */
+/* A pty makes the CLI behave as on a terminal (echo, CRLF); no terminal device exists. */
 static int ssh_cb_pty(ssh_session s, ssh_channel channel, const char *term, int width, int height,
                       int pxwidth, int pwheight, void *arg)
 {
+    struct ssh_chan *c = arg;
+    c->pty = true;
     return 0;
 }
 
@@ -325,6 +332,7 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
         c->served = false;
         c->too_long = false;
         c->idle_ends_at_stop = false;
+        c->pty = false;
         c->cmd[0] = '\0';
         memset(&c->cb, 0, sizeof(c->cb));
         c->cb.userdata = c;
@@ -440,12 +448,12 @@ static void ssh_stderr_line(struct ssh_chan *c, const char *msg)
 }
 
 /* Not an SCP command: the reason on stderr (ssh and scp print it), exit status 1. */
-static void ssh_refuse_other(struct ssh_chan *c, const char *msg)
+static void ssh_refuse_other(struct ssh_chan *c, enum stats_counter ctr, const char *msg)
 {
     struct ssh_sess *ss = c->ss;
     struct log_ctx lc = ssh_lc(ss);
     log_notice(&lc, "ssh request refused: %s", msg);
-    ssh_refusal(ss, STATS_REFUSED_OTHER, msg);
+    ssh_refusal(ss, ctr, msg);
     ssh_stderr_line(c, msg);
     ssh_chan_finish(c, 1);
 }
@@ -518,10 +526,75 @@ static int ssh_authorize_copy(struct ssh_sess *ss, int *privilege, enum stats_co
     return 0;
 }
 
+/* The authorization of the EXEC doors (shell, a command other than scp): `aaa authorization
+ * exec` alone, as for an IOS vty; ip scp server enable and privilege 15 are the copy doors'
+ * conditions, and the CLI hides from lower levels what they may not run. 0 with *privilege, or
+ * -1 with the reason in msg. */
+static int ssh_authorize_cli(struct ssh_sess *ss, int *privilege, char *msg, size_t cap)
+{
+    struct scpd_err err = {0};
+    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    *privilege = 0;
+    if (aaa_authorize_exec(ss->c->d->aaa, &req, privilege, &err) != 0) {
+        snprintf(msg, cap, "scpd: EXEC refused: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scpd *d = ss->c->d;
+    struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
+                          .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
+                          .started_ms = d->stats ? stats_started_ms(d->stats) : 0};
+    return env;
+}
+
 static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
 {
     struct ssh_chan *c = ctx;
     return ssh_channel_write_stderr(c->ch, buf, (uint32_t)len) == SSH_ERROR ? -1 : 0;
+}
+
+/* A shell request: an EXEC session. Idle at the prompt counts as idle for the stop, as SFTP's. */
+static void ssh_serve_shell(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err};
+    char msg[600];
+    int privilege = 0;
+    if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
+        ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, msg);
+        return;
+    }
+    struct cli_env env = ssh_cli_env(c, privilege);
+    ss->last_io_ms = ssh_now_ms();
+    c->idle_ends_at_stop = true;
+    int status = cli_session_run(&env, &io);
+    if (ssh_channel_is_open(c->ch))
+        ssh_chan_finish(c, status);
+}
+
+/* An exec request that is not scp: one EXEC command, its output, its exit status. */
+static void ssh_serve_cli_exec(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err};
+    char msg[600];
+    int privilege = 0;
+    if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
+        ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, msg);
+        return;
+    }
+    struct cli_env env = ssh_cli_env(c, privilege);
+    ss->last_io_ms = ssh_now_ms();
+    int status = cli_session_exec(&env, c->cmd, &io);
+    if (ssh_channel_is_open(c->ch))
+        ssh_chan_finish(c, status);
 }
 
 static void ssh_serve_sftp(struct ssh_chan *c)
@@ -569,14 +642,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {
-        char shown[64];
-        size_t i;
-        for (i = 0; c->cmd[i] && i + 1 < sizeof(shown); i++)
-            shown[i] = ((unsigned char)c->cmd[i] < 0x20 || c->cmd[i] == 0x7f) ? '?' : c->cmd[i];
-        shown[i] = '\0';
-        snprintf(msg, sizeof(msg), "scpd: only scp is available over SSH on this device; "
-                 "command refused: %s", shown);
-        ssh_refuse_other(c, msg);
+        ssh_serve_cli_exec(c);
         return;
     }
     struct log_ctx lc = ssh_lc(ss);
@@ -610,14 +676,13 @@ static void ssh_serve(struct ssh_chan *c)
         ssh_serve_exec(c);
         break;
     case SSH_REQ_SHELL:
-        ssh_refuse_other(c, "scpd: no interactive shell on this device (no CLI in this release); "
-                         "use scp -O to copy files");
+        ssh_serve_shell(c);
         break;
     case SSH_REQ_SUBSYSTEM:
         if (strcmp(c->cmd, "sftp") == 0)
             ssh_serve_sftp(c);
         else
-            ssh_refuse_other(c, "scpd: unknown subsystem");
+            ssh_refuse_other(c, STATS_REFUSED_OTHER, "scpd: unknown subsystem");
         break;
     case SSH_REQ_NONE:
         break;

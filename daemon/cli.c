@@ -1,0 +1,823 @@
+/* cli: a minimal IOS EXEC command line (see cli.h).
+ *
+ * Line discipline. What a vty does for a terminal: printable characters go into the line (and are
+ * echoed when the peer asked for a pty: netmiko strips exactly the echo of its command from the
+ * output, so the echo is what makes its parsing line up), CR, LF or CRLF end the line, BS and DEL
+ * erase one character, ^U the whole line, escape sequences (arrow keys) and every other control
+ * byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into a different
+ * command: it is refused as a whole when it ends.
+ *
+ * Commands. One table: keywords, argument kind, privilege, handler. The parser matches each word
+ * as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh run`,
+ * `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
+ * marker under the word. Commands above the user's privilege are not in the parse at all, as in
+ * IOS (a level-1 user's `dir` is "Invalid input"); the log line says that privilege was the
+ * reason. Output follows IOS's formats where a script parses them (`dir`: "Directory of",
+ * inode/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`:
+ * "verify /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read
+ * through the running-config/startup-config virtual files, every save through
+ * store_save_config(): the CLI is one more door onto the same parts, not a second way through. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "ifs.h"
+#include "limits.h"
+#include "log.h"
+#include "scpd.h"
+#include "store.h"
+
+#define CLI_MAX_KW 3              /* keywords of the longest command (copy running startup) */
+#define CLI_HASH_BUF (64u << 10)  /* verify /md5 reads the file in blocks of this size */
+#define CLI_DOT_BYTES (1u << 20)  /* verify /md5 prints one progress dot per MiB, as IOS does */
+#define CLI_DOTS_MAX 70           /* ... on one line at most */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
+enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
+
+struct cli_word {
+    const char *s;     /* into the line buffer; not terminated */
+    size_t len;
+    size_t col;        /* column of its first character in the line */
+};
+
+struct cli {
+    struct cli_env env;
+    int privilege;
+    char line[LIM_CLI_LINE_LEN + 1];
+    size_t len;
+    bool overflow;          /* the line went over LIM_CLI_LINE_LEN */
+    bool after_cr;          /* the previous byte was CR: a following LF belongs to it */
+    enum cli_esc esc;
+    bool ended;
+    bool exec;              /* cli_exec: no echo, so a caret needs the line printed above it */
+    bool oom;
+    size_t prompt_len;      /* of the prompt in front of the current line (the caret column) */
+    int term_length, term_width;
+    char *out;
+    size_t out_len, out_cap;
+    struct log_ctx lc;
+};
+
+/* ---- output ----------------------------------------------------------------------------------- */
+
+static void out_raw(struct cli *c, const char *s, size_t n)
+{
+    if (c->oom || n == 0)
+        return;
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 1024;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        char *p = realloc(c->out, cap);
+        if (!p) {
+            c->oom = true;
+            return;
+        }
+        c->out = p;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, s, n);
+    c->out_len += n;
+}
+
+/* Text with "\n" line ends; a terminal gets "\r\n" (IOS sends CRLF on a vty). */
+static void out_text(struct cli *c, const char *s, size_t n)
+{
+    while (n > 0) {
+        const char *nl = c->env.pty ? memchr(s, '\n', n) : NULL;
+        size_t k = nl ? (size_t)(nl - s) : n;
+        out_raw(c, s, k);
+        if (!nl)
+            break;
+        out_raw(c, "\r\n", 2);
+        s += k + 1;
+        n -= k + 1;
+    }
+}
+
+static void out_str(struct cli *c, const char *s)
+{
+    out_text(c, s, strlen(s));
+}
+
+static void out_fmt(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct cli *c, const char *fmt, ...)
+{
+    char buf[LIM_PATH_LEN + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    out_text(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* An error from a module below, as IOS shows errors: on its own line. */
+static int out_err(struct cli *c, const struct scpd_err *err)
+{
+    out_fmt(c, "%s\n", err->msg);
+    return 1;
+}
+
+static void hostname(struct cli *c, char *buf, size_t cap)
+{
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    snprintf(buf, cap, "%s", snap && snap->cfg->hostname[0] ? snap->cfg->hostname
+                                                            : CFG_DEFAULT_HOSTNAME);
+    if (snap)
+        store_snap_release(snap);
+}
+
+/* IOS: '>' in user EXEC (levels 0 and 1), '#' at levels 2-15 (a custom level shows '#' too). */
+static void prompt(struct cli *c)
+{
+    char host[CFG_NAME_MAX];
+    hostname(c, host, sizeof(host));
+    size_t n = strlen(host);
+    out_raw(c, host, n);
+    out_raw(c, c->privilege > 1 ? "#" : ">", 1);
+    c->prompt_len = n + 1;
+}
+
+/* ---- commands --------------------------------------------------------------------------------- */
+
+enum cli_arg {
+    ARG_NONE = 0,   /* no argument */
+    ARG_NUM,        /* one number in [min, max] */
+    ARG_PATH_OPT,   /* an optional IFS path */
+    ARG_PATH,       /* one IFS path */
+};
+
+struct cli_cmd;
+typedef int (*cli_fn)(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+
+struct cli_cmd {
+    const char *kw[CLI_MAX_KW + 1];   /* NULL-terminated keywords */
+    enum cli_arg arg;
+    long min, max;                    /* ARG_NUM */
+    int privilege;                    /* needed to see the command */
+    cli_fn run;                       /* 0 done, 1 refused or failed */
+};
+
+static int cmd_term_length(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    c->term_length = (int)num;
+    return 0;
+}
+
+static int cmd_term_width(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    c->term_width = (int)num;
+    return 0;
+}
+
+static int cmd_show_terminal(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    out_fmt(c, "Length: %d lines, Width: %d columns\n", c->term_length, c->term_width);
+    return 0;
+}
+
+static int cmd_show_privilege(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    out_fmt(c, "Current privilege level is %d\n", c->privilege);
+    return 0;
+}
+
+static void uptime_part(char *buf, size_t cap, size_t *o, long v, const char *unit, bool always)
+{
+    if ((v == 0 && !always) || *o >= cap)
+        return;
+    int r = snprintf(buf + *o, cap - *o, "%s%ld %s%s", *o ? ", " : "", v, unit, v == 1 ? "" : "s");
+    if (r > 0)
+        *o += (size_t)r;
+}
+
+static int cmd_show_version(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    out_str(c, "scpd, the Secure Copy server of an IOS XE device, Version " SCPD_VERSION "\n");
+    if (c->env.started_ms > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        long mins = now_ms > c->env.started_ms ? (long)((now_ms - c->env.started_ms) / 60000) : 0;
+        char host[CFG_NAME_MAX], up[128];
+        size_t o = 0;
+        hostname(c, host, sizeof(host));
+        up[0] = '\0';
+        uptime_part(up, sizeof(up), &o, mins / (7 * 24 * 60), "week", false);
+        uptime_part(up, sizeof(up), &o, mins / (24 * 60) % 7, "day", false);
+        uptime_part(up, sizeof(up), &o, mins / 60 % 24, "hour", false);
+        uptime_part(up, sizeof(up), &o, mins % 60, "minute", true);
+        out_fmt(c, "%s uptime is %s\n", host, up);
+    }
+    return 0;
+}
+
+/* The IOS form of a resolved path: "bootflash:/dir/file", "nvram:/startup-config". */
+static void display_name(struct cli *c, const struct ifs_path *p, char *buf, size_t cap)
+{
+    struct ifs_fs_info in;
+    struct scpd_err e = {0};
+    const char *fsname = ifs_info(c->env.ifs, p->fs, &in, &e) == 0 ? in.name : "";
+    snprintf(buf, cap, "%s:/%s", fsname, p->kind == IFS_K_DISK ? p->rel : p->name);
+}
+
+static int need_ifs(struct cli *c)
+{
+    if (c->env.ifs)
+        return 0;
+    out_str(c, "%Error: no file system on this device\n");
+    return 1;
+}
+
+static void dir_entry(struct cli *c, size_t index, const char *name, const struct ifs_stat *st)
+{
+    char when[64] = "";
+    struct tm tm;
+    time_t t = (time_t)st->mtime;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%b %d %Y %H:%M:%S +00:00", &tm);
+    char perm[5] = {st->dir ? 'd' : '-', st->mode & 0400 ? 'r' : '-', st->mode & 0200 ? 'w' : '-',
+                    st->mode & 0100 ? 'x' : '-', '\0'};
+    out_fmt(c, "%6zu  %s  %12" PRIu64 "  %s  %s\n", index, perm, st->size, when, name);
+}
+
+/* `dir [FS:][/path]`, IOS XE's format:
+ *   Directory of bootflash:/
+ *
+ *        1  -rw-          2000  Nov 26 2026 07:30:00 +00:00  image.bin
+ *
+ *   8000000 bytes total (7998000 bytes free)
+ * The first column is the entry's index (classic IOS flash numbers its files; IOS XE shows the
+ * inode, which ifs does not expose). A file argument lists that one file. */
+static int cmd_dir(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct scpd_err err = {0};
+    struct ifs_path p;
+    struct ifs_stat st;
+    char shown[LIM_PATH_LEN + 64];
+    if (need_ifs(c))
+        return 1;
+    if (ifs_resolve(arg ? arg : "bootflash:", &p, &err) < 0 || ifs_stat(c->env.ifs, &p, &st,
+                                                                        &err) < 0)
+        return out_err(c, &err);
+    display_name(c, &p, shown, sizeof(shown));
+    out_fmt(c, "Directory of %s\n\n", shown);
+    if (st.dir) {
+        struct ifs_dirent *ents = NULL;
+        size_t n = 0;
+        if (ifs_list(c->env.ifs, &p, &ents, &n, &err) < 0)
+            return out_err(c, &err);
+        for (size_t i = 0; i < n; i++)
+            dir_entry(c, i + 1, ents[i].name, &ents[i].st);
+        if (n == 0)
+            out_str(c, "No files in directory\n");
+        free(ents);
+    } else {
+        dir_entry(c, 1, p.kind == IFS_K_DISK ? ifs_basename(&p) : p.name, &st);
+    }
+    uint64_t size = 0, avail = 0;
+    if (ifs_space(c->env.ifs, p.fs, &size, &avail, &err) == 0)
+        out_fmt(c, "\n%" PRIu64 " bytes total (%" PRIu64 " bytes free)\n", size, avail);
+    else
+        out_str(c, "\nNo space information available\n");
+    return 0;
+}
+
+/* `verify /md5 FS:path`: ".....Done!" (a dot per MiB), then "verify /md5 (FS:/path) = HEX", the
+ * line netmiko's process_md5 reads (r"=\s+(\S+)"). The read is bounded by the file's size, which
+ * the file system's size bounds. */
+static int cmd_verify_md5(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct scpd_err err = {0};
+    struct ifs_path p;
+    struct ifs_stat st;
+    char shown[LIM_PATH_LEN + 64];
+    if (need_ifs(c))
+        return 1;
+    if (ifs_resolve(arg, &p, &err) < 0)
+        return out_err(c, &err);
+    struct ifs_reader *r = ifs_read_open(c->env.ifs, &p, &st, &err);
+    if (!r)
+        return out_err(c, &err);
+    unsigned char *buf = malloc(CLI_HASH_BUF);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int rc = 1;
+    uint64_t total = 0;
+    ssize_t n = 0;
+    if (!buf || !md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+        out_str(c, "%Error verifying: out of memory\n");
+        goto out;
+    }
+    while ((n = ifs_read(r, buf, CLI_HASH_BUF, &err)) > 0) {
+        if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
+            break;
+        total += (uint64_t)n;
+    }
+    if (n != 0) {
+        if (n < 0)
+            out_err(c, &err);
+        else
+            out_str(c, "%Error verifying: digest failed\n");
+        goto out;
+    }
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (EVP_DigestFinal_ex(md, dig, &dlen) != 1 || dlen != 16) {
+        out_str(c, "%Error verifying: digest failed\n");
+        goto out;
+    }
+    char hex[33];
+    for (unsigned i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+    uint64_t dots = total / CLI_DOT_BYTES + 1;
+    for (uint64_t i = 0; i < dots && i < CLI_DOTS_MAX; i++)
+        out_raw(c, ".", 1);
+    display_name(c, &p, shown, sizeof(shown));
+    out_fmt(c, "Done!\nverify /md5 (%s) = %s\n\n", shown, hex);
+    rc = 0;
+out:
+    EVP_MD_CTX_free(md);
+    free(buf);
+    ifs_read_close(r);
+    return rc;
+}
+
+/* Copies a virtual config file to the output; *size gets its length. */
+static int show_config(struct cli *c, const char *which, uint64_t *size, bool header_only)
+{
+    struct scpd_err err = {0};
+    struct ifs_path p;
+    struct ifs_stat st;
+    char buf[4096];
+    ssize_t n;
+    if (need_ifs(c))
+        return 1;
+    if (ifs_resolve(which, &p, &err) < 0)
+        return out_err(c, &err);
+    struct ifs_reader *r = ifs_read_open(c->env.ifs, &p, &st, &err);
+    if (!r)
+        return out_err(c, &err);
+    *size = st.size;
+    while (!header_only && (n = ifs_read(r, buf, sizeof(buf), &err)) > 0)
+        out_text(c, buf, (size_t)n);
+    ifs_read_close(r);
+    if (!header_only && n < 0)
+        return out_err(c, &err);
+    return 0;
+}
+
+/* The virtual file renders IOS's own header ("Building configuration...", "Current
+ * configuration : N bytes"), so this is the same text an scp of running-config gets. */
+static int cmd_show_running(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    uint64_t size;
+    return show_config(c, "running-config", &size, false);
+}
+
+/* IOS: "Using N out of M bytes" (M: the size of nvram:), then the text. */
+static int cmd_show_startup(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    uint64_t size = 0, nvsize = 0;
+    struct scpd_err err = {0};
+    if (show_config(c, "startup-config", &size, true) != 0)
+        return 1;
+    if (size == 0) {
+        out_str(c, "startup-config is not present\n");
+        return 0;
+    }
+    if (ifs_space(c->env.ifs, IFS_FS_NVRAM, &nvsize, NULL, &err) == 0)
+        out_fmt(c, "Using %" PRIu64 " out of %" PRIu64 " bytes\n", size, nvsize);
+    return show_config(c, "startup-config", &size, false);
+}
+
+/* `copy running-config startup-config` and `write [memory]`: the one save of the store (as the
+ * API's cisco-ia:save-config), audited with source "cli". No "Destination filename
+ * [startup-config]?" question: this device behaves as IOS with `file prompt quiet`, so scripts
+ * that do not answer prompts (netmiko's send_command) do not hang. */
+static int cmd_save(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct scpd_err err = {0};
+    struct store_who who = {.user = c->env.user, .source = "cli", .peer = c->env.peer};
+    if (!c->env.store) {
+        out_str(c, "%Error: no configuration store on this device\n");
+        return 1;
+    }
+    out_str(c, "Building configuration...\n");
+    if (store_save_config(c->env.store, &who, &err) < 0) {
+        out_err(c, &err);
+        return 1;
+    }
+    out_str(c, "[OK]\n");
+    return 0;
+}
+
+/* At level 15 there is nothing to gain. Below it IOS asks for the enable password; this release
+ * has no enable secret, so the answer is IOS's own for a line without one. */
+static int cmd_enable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    if (c->privilege >= 15)
+        return 0;
+    out_str(c, "% No password set (this device has no enable secret: log in as a user with "
+               "privilege 15)\n");
+    return 1;
+}
+
+static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    c->ended = true;
+    return 0;
+}
+
+static const struct cli_cmd cli_cmds[] = {
+    {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save},
+    {{"dir"}, ARG_PATH_OPT, 0, 0, 15, cmd_dir},
+    {{"enable"}, ARG_NONE, 0, 0, 0, cmd_enable},
+    {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit},
+    {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit},
+    {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit},
+    {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege},
+    {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cmd_show_running},
+    {{"show", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_show_startup},
+    {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal},
+    {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version},
+    {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length},
+    {{"terminal", "width"}, ARG_NUM, 0, 512, 1, cmd_term_width},
+    {{"verify", "/md5"}, ARG_PATH, 0, 0, 15, cmd_verify_md5},
+    {{"write"}, ARG_NONE, 0, 0, 15, cmd_save},
+    {{"write", "memory"}, ARG_NONE, 0, 0, 15, cmd_save},
+};
+#define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
+
+/* ---- parsing ---------------------------------------------------------------------------------- */
+
+enum parse_result { P_OK = 0, P_INVALID, P_AMBIGUOUS, P_INCOMPLETE };
+
+struct parse {
+    enum parse_result res;
+    const struct cli_cmd *cmd;
+    size_t col;             /* P_INVALID: the caret's column */
+    size_t argw;            /* index of the first argument word */
+};
+
+static size_t split_words(const char *line, size_t len, struct cli_word *w, size_t max,
+                          bool *too_many)
+{
+    size_t n = 0, i = 0;
+    *too_many = false;
+    for (;;) {
+        while (i < len && line[i] == ' ')
+            i++;
+        if (i >= len)
+            break;
+        if (n == max) {
+            *too_many = true;
+            w[max - 1].col = i;   /* the caret goes under the first word not taken */
+            break;
+        }
+        w[n].s = line + i;
+        w[n].col = i;
+        while (i < len && line[i] != ' ')
+            i++;
+        w[n].len = (size_t)(line + i - w[n].s);
+        n++;
+    }
+    return n;
+}
+
+static bool prefix_of(const struct cli_word *w, const char *kw)
+{
+    return w->len <= strlen(kw) && strncasecmp(w->s, kw, w->len) == 0;
+}
+
+/* Matches words against the rows usable at privilege. Keyword level by level: a word that is
+ * exactly a keyword wins; otherwise it must be the prefix of exactly one distinct keyword. When
+ * the words run out, or no keyword of this level fits, a row whose keywords end here takes the
+ * remaining words as its arguments. */
+static struct parse parse_words(const struct cli_word *w, size_t nw, int privilege)
+{
+    bool cand[CLI_NCMDS];
+    struct parse r = {.res = P_OK};
+    for (size_t i = 0; i < CLI_NCMDS; i++)
+        cand[i] = cli_cmds[i].privilege <= privilege;
+    for (size_t k = 0; k <= CLI_MAX_KW; k++) {
+        const char *exact = NULL, *match = NULL;
+        bool several = false;
+        const struct cli_cmd *done = NULL;
+        for (size_t i = 0; i < CLI_NCMDS; i++) {
+            if (!cand[i])
+                continue;
+            const char *kw = cli_cmds[i].kw[k];
+            if (kw == NULL) {
+                done = &cli_cmds[i];
+                continue;
+            }
+            if (k >= nw || !prefix_of(&w[k], kw))
+                continue;
+            if (w[k].len == strlen(kw))
+                exact = kw;
+            else if (match && strcmp(match, kw) != 0)
+                several = true;
+            else
+                match = kw;
+        }
+        const char *pick = exact ? exact : (several ? NULL : match);
+        if (k < nw && several && !exact) {
+            r.res = P_AMBIGUOUS;
+            return r;
+        }
+        if (k >= nw || pick == NULL) {
+            if (done) {
+                r.cmd = done;
+                r.argw = k;
+                return r;
+            }
+            r.res = k >= nw ? P_INCOMPLETE : P_INVALID;
+            r.col = k < nw ? w[k].col : 0;
+            return r;
+        }
+        for (size_t i = 0; i < CLI_NCMDS; i++)
+            if (cand[i] && (cli_cmds[i].kw[k] == NULL || strcmp(cli_cmds[i].kw[k], pick) != 0))
+                cand[i] = false;
+    }
+    r.res = P_INVALID;   /* not reached: every row ends within CLI_MAX_KW keywords */
+    return r;
+}
+
+/* The arguments after the keywords, checked against the row's kind. */
+static struct parse parse_args(struct parse r, const struct cli_word *w, size_t nw, char *arg,
+                               size_t cap, long *num)
+{
+    size_t left = nw - r.argw;
+    const struct cli_word *a = &w[r.argw];
+    size_t allowed = r.cmd->arg == ARG_NONE ? 0 : 1;
+    arg[0] = '\0';
+    if (left > allowed) {
+        r.res = P_INVALID;
+        r.col = a[allowed].col;
+        return r;
+    }
+    if (left == 0) {
+        if (r.cmd->arg == ARG_NUM || r.cmd->arg == ARG_PATH)
+            r.res = P_INCOMPLETE;
+        return r;
+    }
+    if (a->len >= cap) {
+        r.res = P_INVALID;
+        r.col = a->col;
+        return r;
+    }
+    memcpy(arg, a->s, a->len);
+    arg[a->len] = '\0';
+    if (r.cmd->arg == ARG_NUM) {
+        char *end = NULL;
+        long v = -1;
+        if (a->len <= 9 && isdigit((unsigned char)arg[0]))
+            v = strtol(arg, &end, 10);
+        if (!end || *end || v < r.cmd->min || v > r.cmd->max) {
+            r.res = P_INVALID;
+            r.col = a->col;
+            return r;
+        }
+        *num = v;
+    }
+    return r;
+}
+
+static struct parse parse_line(const char *line, size_t len, int privilege, char *arg, size_t cap,
+                               long *num)
+{
+    struct cli_word w[LIM_CLI_WORDS];
+    bool too_many;
+    size_t nw = split_words(line, len, w, LIM_CLI_WORDS, &too_many);
+    struct parse r = parse_words(w, nw, privilege);
+    if (r.res == P_OK)
+        r = parse_args(r, w, nw, arg, cap, num);
+    if (r.res == P_OK && too_many) {
+        r.res = P_INVALID;
+        r.col = w[LIM_CLI_WORDS - 1].col;
+    }
+    return r;
+}
+
+/* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
+static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
+{
+    char arg[LIM_CLI_LINE_LEN + 1];
+    long num = 0;
+    size_t lead = 0;
+    while (lead < len && line[lead] == ' ')
+        lead++;
+    if (lead == len)
+        return 0;
+    struct parse r = parse_line(line, len, c->privilege, arg, sizeof(arg), &num);
+    if (r.res == P_OK) {
+        log_info(&c->lc, "cli: %.*s", (int)(len - lead), line + lead);
+        return r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+    }
+    /* Why it failed, for the admin reading the log: the command exists at a higher level. */
+    char arg2[LIM_CLI_LINE_LEN + 1];
+    struct parse all = parse_line(line, len, 15, arg2, sizeof(arg2), &num);
+    if (all.res == P_OK && all.cmd->privilege > c->privilege)
+        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %.*s",
+                   c->privilege, all.cmd->privilege, (int)(len - lead), line + lead);
+    else
+        log_info(&c->lc, "cli: rejected: %.*s", (int)(len - lead), line + lead);
+    switch (r.res) {
+    case P_INVALID:
+        if (c->exec) {
+            out_text(c, line, len);
+            out_str(c, "\n");
+        }
+        for (size_t i = 0; i < caret_offset + r.col; i++)
+            out_raw(c, " ", 1);
+        out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+        break;
+    case P_AMBIGUOUS:
+        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - lead), line + lead);
+        break;
+    case P_INCOMPLETE:
+        out_str(c, "% Incomplete command.\n\n");
+        break;
+    case P_OK:
+        break;
+    }
+    return 1;
+}
+
+/* ---- line discipline -------------------------------------------------------------------------- */
+
+static void end_of_line(struct cli *c)
+{
+    if (c->env.pty)
+        out_raw(c, "\r\n", 2);
+    if (c->overflow) {
+        log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
+        out_str(c, "% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+    } else {
+        run_line(c, c->line, c->len, c->prompt_len);
+    }
+    c->len = 0;
+    c->overflow = false;
+    if (!c->ended)
+        prompt(c);
+}
+
+static void erase(struct cli *c, size_t n)
+{
+    for (size_t i = 0; i < n && c->len > 0; i++) {
+        c->len--;
+        if (c->env.pty)
+            out_raw(c, "\b \b", 3);
+    }
+}
+
+static void feed_byte(struct cli *c, unsigned char b)
+{
+    bool was_cr = c->after_cr;
+    c->after_cr = false;
+    /* ESC [ ... final or ESC O x (arrow and function keys): dropped whole */
+    if (c->esc == ESC_START) {
+        c->esc = (b == '[' || b == 'O') ? ESC_CSI : ESC_NONE;
+        return;
+    }
+    if (c->esc == ESC_CSI) {
+        if (b >= 0x40 && b <= 0x7e)
+            c->esc = ESC_NONE;
+        return;
+    }
+    switch (b) {
+    case '\r':
+        c->after_cr = true;
+        end_of_line(c);
+        return;
+    case '\n':
+        if (!was_cr)
+            end_of_line(c);
+        return;
+    case 0x08:
+    case 0x7f:
+        erase(c, 1);
+        return;
+    case 0x15:   /* ^U */
+        erase(c, c->len);
+        return;
+    case 0x1b:
+        c->esc = ESC_START;
+        return;
+    default:
+        break;
+    }
+    if (b < 0x20 || b > 0x7e)
+        return;   /* tab, other controls, bytes beyond ASCII: IOS has no use for them here */
+    if (c->len >= LIM_CLI_LINE_LEN) {
+        if (!c->overflow && c->env.pty)
+            out_raw(c, "\a", 1);
+        c->overflow = true;
+        return;
+    }
+    c->line[c->len++] = (char)b;
+    if (c->env.pty)
+        out_raw(c, (const char *)&b, 1);
+}
+
+/* ---- interface -------------------------------------------------------------------------------- */
+
+struct cli *cli_new(const struct cli_env *env)
+{
+    struct cli *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->env = *env;
+    c->privilege = env->privilege < 0 ? 0 : env->privilege > 15 ? 15 : env->privilege;
+    c->term_length = 24;   /* IOS vty defaults */
+    c->term_width = 80;
+    c->lc.sid = env->sid;
+    c->lc.user = env->user;
+    c->lc.peer = env->peer;
+    return c;
+}
+
+void cli_free(struct cli *c)
+{
+    if (!c)
+        return;
+    free(c->out);
+    free(c);
+}
+
+int cli_start(struct cli *c)
+{
+    prompt(c);
+    return c->oom ? -1 : CLI_MORE;
+}
+
+int cli_feed(struct cli *c, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    for (size_t i = 0; i < len && !c->ended; i++)
+        feed_byte(c, p[i]);
+    if (c->oom)
+        return -1;
+    return c->ended ? CLI_END : CLI_MORE;
+}
+
+int cli_eof(struct cli *c)
+{
+    if (!c->ended && c->overflow)
+        out_str(c, "\n% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+    else if (!c->ended && c->len > 0) {
+        if (c->env.pty)
+            out_raw(c, "\r\n", 2);
+        run_line(c, c->line, c->len, c->prompt_len);
+    }
+    c->ended = true;
+    return c->oom ? -1 : CLI_END;
+}
+
+int cli_exec(struct cli *c, const char *line)
+{
+    size_t len = strlen(line);
+    int rc;
+    if (len > LIM_CLI_LINE_LEN) {
+        log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
+        out_str(c, "% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        rc = 1;
+    } else {
+        /* the same filter as typed input: nothing but printable ASCII reaches the parser */
+        char clean[LIM_CLI_LINE_LEN + 1];
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+            clean[n++] = (line[i] >= 0x20 && line[i] <= 0x7e) ? line[i] : ' ';
+        clean[n] = '\0';
+        c->exec = true;
+        rc = run_line(c, clean, n, 0);
+    }
+    c->ended = true;
+    return c->oom ? -1 : rc;
+}
+
+const char *cli_out(const struct cli *c, size_t *len)
+{
+    *len = c->out_len;
+    return c->out ? c->out : "";
+}
+
+void cli_out_clear(struct cli *c)
+{
+    c->out_len = 0;
+}
