@@ -71,7 +71,7 @@ struct cli {
     struct log_ctx lc;
 };
 
-/* ---- output ----------------------------------------------------------------------------------- */
+/* ---- output ---------------------------------------------------------------------------------- */
 
 static void out_raw(struct cli *c, const char *s, size_t n)
 {
@@ -153,7 +153,7 @@ static void prompt(struct cli *c)
     c->prompt_len = n + 1;
 }
 
-/* ---- commands --------------------------------------------------------------------------------- */
+/* ---- commands -------------------------------------------------------------------------------- */
 
 enum cli_arg {
     ARG_NONE = 0,   /* no argument */
@@ -463,7 +463,7 @@ static const struct cli_cmd cli_cmds[] = {
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
-/* ---- parsing ---------------------------------------------------------------------------------- */
+/* ---- parsing --------------------------------------------------------------------------------- */
 
 enum parse_result { P_OK = 0, P_INVALID, P_AMBIGUOUS, P_INCOMPLETE };
 
@@ -659,7 +659,7 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
     return 1;
 }
 
-/* ---- line discipline -------------------------------------------------------------------------- */
+/* ---- line discipline ------------------------------------------------------------------------- */
 
 static void end_of_line(struct cli *c)
 {
@@ -735,7 +735,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         out_raw(c, (const char *)&b, 1);
 }
 
-/* ---- interface -------------------------------------------------------------------------------- */
+/* ---- interface ------------------------------------------------------------------------------- */
 
 struct cli *cli_new(const struct cli_env *env)
 {

@@ -28,9 +28,8 @@ def d(start_daemon):
     return start_daemon(config=CONFIG)
 
 
-# ---- netmiko ----------------------------------------------------------------------------------
+# ---- netmiko ------------------------------------------------------------------------------------
 
-@pytest.mark.nosan   # netmiko sleeps a lot; the shell paths are covered under ASan below
 def test_netmiko_file_transfer(d, workdir):
     """One netmiko session: every branch of file_transfer that a cisco_ios device takes."""
     from netmiko import ConnectHandler, file_transfer
@@ -98,7 +97,7 @@ def test_netmiko_file_transfer(d, workdir):
     assert "user=tiger" in log
 
 
-# ---- a terminal user (paramiko invoke_shell: a pty, as netmiko and PuTTY request) ----------------
+# ---- a terminal user (paramiko invoke_shell: a pty, as netmiko and PuTTY request) ---------------
 
 class Shell:
     def __init__(self, port, user=clients.USER):
@@ -206,7 +205,7 @@ def test_copy_running_startup(d, workdir):
     assert "cli: copy running-config startup-config" in d.log()
 
 
-# ---- one command per exec request (OpenSSH ssh) ----------------------------------------------------
+# ---- one command per exec request (OpenSSH ssh) -------------------------------------------------
 
 def test_exec_command(d):
     r = clients.run_ssh(d.ssh_port, "show running-config")

@@ -158,7 +158,8 @@ static void test_invalid_marker(void **state)
     cli_start(c);
     /* the caret under the first offending character, counting the prompt "R1#" */
     assert_string_equal(feed(c, "  foo bar\r", false, NULL),
-                        "  foo bar\r\n     ^\r\n% Invalid input detected at '^' marker.\r\n\r\nR1#");
+                        "  foo bar\r\n     ^\r\n"
+                        "% Invalid input detected at '^' marker.\r\n\r\nR1#");
     const char *o = feed(c, "show versionx\r", false, NULL);
     assert_non_null(strstr(o, "\r\n        ^\r\n% Invalid input"));
     o = feed(c, "show version extra\r", false, NULL);
@@ -360,8 +361,9 @@ static void test_exec(void **state)
     c = mk(f, 15, false);
     assert_int_equal(cli_exec(c, "cat /etc/passwd"), 1);
     o = cli_out(c, &len);
-    assert_int_equal(len, strlen("cat /etc/passwd\n^\n% Invalid input detected at '^' marker.\n\n"));
-    assert_memory_equal(o, "cat /etc/passwd\n^\n% Invalid input", strlen("cat /etc/passwd\n^\n% Invalid input"));
+    const char *want = "cat /etc/passwd\n^\n% Invalid input detected at '^' marker.\n\n";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(o, want, len);
     cli_free(c);
     c = mk(f, 15, false);
     char *big = malloc(LIM_CLI_LINE_LEN + 2);
@@ -374,7 +376,7 @@ static void test_exec(void **state)
     cli_free(c);
 }
 
-/* ---- cli_session over a memory channel --------------------------------------------------------- */
+/* ---- cli_session over a memory channel ------------------------------------------------------- */
 
 struct mio {
     const char *in;
