@@ -1,7 +1,8 @@
 /* cli_session: the I/O around the cli module (see cli_session.h). Reads what the peer types in
- * blocks of up to CLI_READ bytes, feeds them to the CLI and writes what it answers after each
- * block, so an interactive user sees the echo and the output of each line at once, and a script
- * that sends several lines in one packet gets all the answers in one write. */
+ * blocks of up to CLI_READ bytes and feeds them to the CLI a line at a time, writing each line's
+ * answer (echo, output, next prompt) before the next line runs: an interactive user sees each
+ * answer at once, and a script that pastes many `show running-config` lines in one packet makes
+ * the session hold one command's output in memory, never all of them. */
 #include "cli_session.h"
 
 #include <stdio.h>
@@ -20,38 +21,61 @@ static int flush(struct cli *c, const struct scp_io *io)
     return r;
 }
 
+/* Length of the first line of p[0..n) with its line end (CR or LF), or n. The LF of a CRLF lands
+ * in the next piece, which is fine: the CLI remembers the CR. */
+static size_t line_len(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            return i + 1;
+    return n;
+}
+
+/* Feeds one read, line by line, flushing after each. Returns what cli_feed returned last
+ * (CLI_MORE, CLI_END, -1 out of memory); *broken when a write failed. */
+static int feed_lines(struct cli *c, const struct scp_io *io, const char *buf, size_t n,
+                      bool *broken)
+{
+    int r = CLI_MORE;
+    for (size_t off = 0, k; off < n && r == CLI_MORE; off += k) {
+        k = line_len(buf + off, n - off);
+        r = cli_feed(c, buf + off, k);
+        if (r >= 0 && flush(c, io) < 0) {
+            *broken = true;
+            break;
+        }
+    }
+    return r;
+}
+
 int cli_session_run(const struct cli_env *env, const struct scp_io *io)
 {
     struct log_ctx lc = {.sid = env->sid, .user = env->user, .peer = env->peer};
     char buf[CLI_READ];
+    bool broken = false;
     struct cli *c = cli_new(env);
-    int status = 1, r;
     if (!c) {
         log_err(&lc, "cli: out of memory");
         return 1;
     }
     log_info(&lc, "cli: EXEC session started (privilege %d%s)", env->privilege,
              env->pty ? ", terminal" : "");
-    r = cli_start(c);
-    for (;;) {
-        if (r < 0) {
-            log_err(&lc, "cli: out of memory");
-            break;
-        }
+    int r = cli_start(c);
+    while (r == CLI_MORE && !broken) {
         if (flush(c, io) < 0)
             break;
-        if (r == CLI_END) {
-            status = 0;
-            break;
-        }
         ssize_t n = io->read(io->ctx, buf, sizeof(buf));
         if (n < 0)
             break;
-        r = n == 0 ? cli_eof(c) : cli_feed(c, buf, (size_t)n);
+        r = n == 0 ? cli_eof(c) : feed_lines(c, io, buf, (size_t)n, &broken);
     }
+    if (r == CLI_END && !broken && flush(c, io) < 0)
+        broken = true;
+    if (r < 0)
+        log_err(&lc, "cli: out of memory");
     log_info(&lc, "cli: EXEC session ended");
     cli_free(c);
-    return status;
+    return r == CLI_END && !broken ? 0 : 1;
 }
 
 int cli_session_exec(const struct cli_env *env, const char *command, const struct scp_io *io)

@@ -4,6 +4,7 @@ paramiko's invoke_shell for what a terminal user sees, OpenSSH's ssh for one-com
 requests. Every transferred file is checked end to end with SHA-256."""
 import os
 import re
+import subprocess
 import time
 
 import paramiko
@@ -218,3 +219,15 @@ def test_exec_command(d):
     assert r.returncode == 1 and "% Invalid input" in r.stdout
     r = clients.run_ssh(d.ssh_port, "show version", user="guest")
     assert r.returncode == 0 and "R1 uptime is" in r.stdout
+
+
+def test_openssh_shell_with_piped_commands(d):
+    """`ssh -T dev < script`: a shell without a pty reads lines from stdin (no echo, plain LF)."""
+    cmd = (["ssh", "-p", str(d.ssh_port)] + clients.ssh_opts(d.ssh_port) +
+           ["-T", "%s@%s" % (clients.USER, clients.HOST)])
+    r = subprocess.run(cmd, input="show privilege\r\ndir bootflash:\nexit\nshow version\n",
+                       capture_output=True, text=True, env=clients._env(clients.PASSWORD),
+                       timeout=60)
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("R1#Current privilege level is 15\nR1#Directory of bootflash:/\n")
+    assert r.stdout.endswith("bytes free)\nR1#")   # nothing after exit ran

@@ -381,8 +381,10 @@ static void test_exec(void **state)
 struct mio {
     const char *in;
     size_t inlen, inoff;
+    size_t chunk;          /* largest read (0: 5 bytes, to split lines across reads) */
     char out[1 << 16];
     size_t outlen;
+    int writes;
 };
 
 static ssize_t mio_read(void *ctx, void *buf, size_t cap)
@@ -391,8 +393,8 @@ static ssize_t mio_read(void *ctx, void *buf, size_t cap)
     size_t n = m->inlen - m->inoff;
     if (n > cap)
         n = cap;
-    if (n > 5)
-        n = 5;   /* split lines across reads */
+    if (n > (m->chunk ? m->chunk : 5))
+        n = m->chunk ? m->chunk : 5;
     memcpy(buf, m->in + m->inoff, n);
     m->inoff += n;
     return (ssize_t)n;
@@ -405,6 +407,7 @@ static int mio_write(void *ctx, const void *buf, size_t len)
         return -1;
     memcpy(m->out + m->outlen, buf, len);
     m->outlen += len;
+    m->writes++;
     m->out[m->outlen] = '\0';
     return 0;
 }
@@ -431,6 +434,13 @@ static void test_session_run(void **state)
     io.ctx = &m3;
     assert_int_equal(cli_session_exec(&env, "show privilege", &io), 0);
     assert_string_equal(m3.out, "Current privilege level is 15\n");
+    /* several lines in one read: each answer is written before the next line runs */
+    struct mio m4 = {.in = "show privilege\r\nshow running-config\r\nexit\r\n", .chunk = 4096};
+    m4.inlen = strlen(m4.in);
+    io.ctx = &m4;
+    assert_int_equal(cli_session_run(&env, &io), 0);
+    assert_int_equal(m4.writes, 3);   /* the prompt, then one write per line before exit */
+    assert_non_null(strstr(m4.out, "hostname R1"));
 }
 
 int main(void)
