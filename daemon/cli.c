@@ -3,20 +3,21 @@
  * Line discipline. What a vty does for a terminal: printable characters go into the line (and are
  * echoed when the peer asked for a pty: netmiko strips exactly the echo of its command from the
  * output, so the echo is what makes its parsing line up), CR, LF or CRLF end the line, BS and DEL
- * erase one character, ^U the whole line, escape sequences (arrow keys) and every other control
- * byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into a different
- * command: it is refused as a whole when it ends.
+ * erase one character, ^U the whole line, `?` shows IOS's context help (what may come next, or the
+ * keywords completing the word typed) and reprints the line, escape sequences (arrow keys) and
+ * every other control byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into
+ * a different command: it is refused as a whole when it ends.
  *
- * Commands. One table: keywords, argument kind, privilege, handler. The parser matches each word
- * as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh run`,
- * `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
- * marker under the word. Commands above the user's privilege are not in the parse at all, as in
- * IOS (a level-1 user's `dir` is "Invalid input"); the log line says that privilege was the
- * reason. Output follows IOS's formats where a script parses them (`dir`: "Directory of",
- * inode/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`:
- * "verify /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read
- * through the running-config/startup-config virtual files, every save through
- * store_save_config(): the CLI is one more door onto the same parts, not a second way through. */
+ * Commands. One table: keywords, argument kind, privilege, handler, help texts. The parser matches
+ * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
+ * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
+ * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS
+ * (a level-1 user's `dir` is "Invalid input"); the log line says that privilege was the reason.
+ * Output follows IOS's formats where a script parses them (`dir`: "Directory of",
+ * index/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`: "verify
+ * /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read through the
+ * running-config/startup-config virtual files, every save through store_save_config(): the CLI is
+ * one more door onto the same parts, not a second way through. */
 #include "cli.h"
 
 #include <ctype.h>
@@ -171,6 +172,8 @@ struct cli_cmd {
     long min, max;                    /* ARG_NUM */
     int privilege;                    /* needed to see the command */
     cli_fn run;                       /* 0 done, 1 refused or failed */
+    const char *help[CLI_MAX_KW];     /* `?`: what each keyword means (IOS's wording) */
+    const char *arg_help;             /* `?`: what the argument is */
 };
 
 static int cmd_term_length(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
@@ -443,23 +446,38 @@ static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
     return 0;
 }
 
+#define H_EXIT "Exit from the EXEC"
+#define H_SHOW "Show running system information"
+#define H_TERM "Set terminal line parameters"
+#define H_WRITE "Write running configuration to memory"
 static const struct cli_cmd cli_cmds[] = {
-    {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save},
-    {{"dir"}, ARG_PATH_OPT, 0, 0, 15, cmd_dir},
-    {{"enable"}, ARG_NONE, 0, 0, 0, cmd_enable},
-    {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit},
-    {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit},
-    {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit},
-    {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege},
-    {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cmd_show_running},
-    {{"show", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_show_startup},
-    {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal},
-    {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version},
-    {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length},
-    {{"terminal", "width"}, ARG_NUM, 0, 512, 1, cmd_term_width},
-    {{"verify", "/md5"}, ARG_PATH, 0, 0, 15, cmd_verify_md5},
-    {{"write"}, ARG_NONE, 0, 0, 15, cmd_save},
-    {{"write", "memory"}, ARG_NONE, 0, 0, 15, cmd_save},
+    {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
+     {"Copy from one file to another", "Copy from current system configuration",
+      "Copy to startup configuration"}, NULL},
+    {{"dir"}, ARG_PATH_OPT, 0, 0, 15, cmd_dir, {"List files on a filesystem"},
+     "Directory or file name (bootflash:, flash:, nvram:, running-config)"},
+    {{"enable"}, ARG_NONE, 0, 0, 0, cmd_enable, {"Turn on privileged commands"}, NULL},
+    {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege,
+     {H_SHOW, "Show current privilege level"}, NULL},
+    {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cmd_show_running,
+     {H_SHOW, "Current operating configuration"}, NULL},
+    {{"show", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_show_startup,
+     {H_SHOW, "Contents of startup configuration"}, NULL},
+    {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal,
+     {H_SHOW, "Display terminal configuration parameters"}, NULL},
+    {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version,
+     {H_SHOW, "System hardware and software status"}, NULL},
+    {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length,
+     {H_TERM, "Set number of lines on a screen"}, "Number of lines on screen (0 for no pausing)"},
+    {{"terminal", "width"}, ARG_NUM, 0, 512, 1, cmd_term_width,
+     {H_TERM, "Set width of the display terminal"}, "Number of characters on a screen line"},
+    {{"verify", "/md5"}, ARG_PATH, 0, 0, 15, cmd_verify_md5,
+     {"Verify a file", "MD5 signature"}, "File to verify (bootflash:/image.bin)"},
+    {{"write"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE}, NULL},
+    {{"write", "memory"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE, "Write to NV memory"}, NULL},
 };
 #define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
@@ -504,29 +522,34 @@ static bool prefix_of(const struct cli_word *w, const char *kw)
     return w->len <= strlen(kw) && strncasecmp(w->s, kw, w->len) == 0;
 }
 
-/* Matches words against the rows usable at privilege. Keyword level by level: a word that is
- * exactly a keyword wins; otherwise it must be the prefix of exactly one distinct keyword. When
- * the words run out, or no keyword of this level fits, a row whose keywords end here takes the
- * remaining words as its arguments. */
-static struct parse parse_words(const struct cli_word *w, size_t nw, int privilege)
+static void cand_init(bool *cand, int privilege)
 {
-    bool cand[CLI_NCMDS];
-    struct parse r = {.res = P_OK};
     for (size_t i = 0; i < CLI_NCMDS; i++)
         cand[i] = cli_cmds[i].privilege <= privilege;
-    for (size_t k = 0; k <= CLI_MAX_KW; k++) {
+}
+
+enum narrow_res { N_KEYWORDS, N_ARGS, N_INVALID, N_AMBIGUOUS };
+
+/* Matches words w[0..nw) as keywords, level by level, narrowing cand (the rows still possible): a
+ * word that is exactly a keyword wins; otherwise it must be the prefix of exactly one distinct
+ * keyword. When no keyword of a level fits, a row whose keywords end there takes the remaining
+ * words as its arguments (N_ARGS, *done). *level: the level reached (N_INVALID: the word that
+ * fits nothing). N_KEYWORDS: every word was a keyword. */
+static enum narrow_res narrow(const struct cli_word *w, size_t nw, bool *cand, size_t *level,
+                              const struct cli_cmd **done)
+{
+    for (size_t k = 0; k < nw; k++) {
         const char *exact = NULL, *match = NULL;
         bool several = false;
-        const struct cli_cmd *done = NULL;
+        *level = k;
+        *done = NULL;
+        /* k <= CLI_MAX_KW here: at level CLI_MAX_KW every keyword list has ended, so a
+         * candidate is done and the words left are its arguments */
         for (size_t i = 0; i < CLI_NCMDS; i++) {
-            if (!cand[i])
-                continue;
-            const char *kw = cli_cmds[i].kw[k];
-            if (kw == NULL) {
-                done = &cli_cmds[i];
-                continue;
-            }
-            if (k >= nw || !prefix_of(&w[k], kw))
+            const char *kw = cand[i] ? cli_cmds[i].kw[k] : NULL;
+            if (cand[i] && kw == NULL)
+                *done = &cli_cmds[i];
+            if (kw == NULL || !prefix_of(&w[k], kw))
                 continue;
             if (w[k].len == strlen(kw))
                 exact = kw;
@@ -535,26 +558,54 @@ static struct parse parse_words(const struct cli_word *w, size_t nw, int privile
             else
                 match = kw;
         }
-        const char *pick = exact ? exact : (several ? NULL : match);
-        if (k < nw && several && !exact) {
-            r.res = P_AMBIGUOUS;
-            return r;
-        }
-        if (k >= nw || pick == NULL) {
-            if (done) {
-                r.cmd = done;
-                r.argw = k;
-                return r;
-            }
-            r.res = k >= nw ? P_INCOMPLETE : P_INVALID;
-            r.col = k < nw ? w[k].col : 0;
-            return r;
-        }
+        if (several && !exact)
+            return N_AMBIGUOUS;
+        const char *pick = exact ? exact : match;
+        if (pick == NULL)
+            return *done ? N_ARGS : N_INVALID;
         for (size_t i = 0; i < CLI_NCMDS; i++)
             if (cand[i] && (cli_cmds[i].kw[k] == NULL || strcmp(cli_cmds[i].kw[k], pick) != 0))
                 cand[i] = false;
     }
-    r.res = P_INVALID;   /* not reached: every row ends within CLI_MAX_KW keywords */
+    *level = nw;
+    return N_KEYWORDS;
+}
+
+/* The row whose keywords end at level k, among cand (NULL: none). */
+static const struct cli_cmd *ends_at(const bool *cand, size_t k)
+{
+    for (size_t i = 0; i < CLI_NCMDS && k <= CLI_MAX_KW; i++)
+        if (cand[i] && cli_cmds[i].kw[k] == NULL)
+            return &cli_cmds[i];
+    return NULL;
+}
+
+static struct parse parse_words(const struct cli_word *w, size_t nw, int privilege)
+{
+    bool cand[CLI_NCMDS];
+    struct parse r = {.res = P_OK};
+    size_t k = 0;
+    const struct cli_cmd *done = NULL;
+    cand_init(cand, privilege);
+    switch (narrow(w, nw, cand, &k, &done)) {
+    case N_AMBIGUOUS:
+        r.res = P_AMBIGUOUS;
+        break;
+    case N_INVALID:
+        r.res = P_INVALID;
+        r.col = w[k].col;
+        break;
+    case N_ARGS:
+        r.cmd = done;
+        r.argw = k;
+        break;
+    case N_KEYWORDS:
+        r.cmd = ends_at(cand, nw);
+        r.argw = nw;
+        if (r.cmd == NULL)
+            r.res = P_INCOMPLETE;
+        break;
+    }
     return r;
 }
 
@@ -659,6 +710,101 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
     return 1;
 }
 
+/* ---- `?` help -------------------------------------------------------------------------------- */
+
+/* One help line: "  keyword  description", the descriptions aligned at width. */
+static void help_line(struct cli *c, const char *name, const char *desc, size_t width)
+{
+    out_fmt(c, "  %-*s  %s\n", (int)width, name, desc ? desc : "");
+}
+
+/* The argument of cmd when args words of it are typed: IOS shows the argument's form, and
+ * "<cr>" where the command may end. */
+static void help_args(struct cli *c, const struct cli_cmd *cmd, size_t args, bool partial)
+{
+    char form[32] = "WORD";
+    size_t allowed = cmd->arg == ARG_NONE ? 0 : 1;
+    if (cmd->arg == ARG_NUM)
+        snprintf(form, sizeof(form), "<%ld-%ld>", cmd->min, cmd->max);
+    bool arg = args < allowed || (partial && args == allowed && allowed > 0);
+    bool cr = !partial && (args >= allowed || cmd->arg == ARG_PATH_OPT);
+    if (arg)
+        help_line(c, form, cmd->arg_help, strlen(form) > 4 ? strlen(form) : 4);
+    if (cr)
+        out_str(c, "  <cr>\n");
+    if (!arg && !cr)
+        out_str(c, "% Unrecognized command\n");
+}
+
+/* The keywords possible at level k among cand (those starting with the partial word p, if any),
+ * each once, in table order (alphabetical). Returns how many. */
+static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const struct cli_word *p)
+{
+    size_t width = 0, n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < CLI_NCMDS; i++) {
+            const char *kw = cand[i] ? cli_cmds[i].kw[k] : NULL;
+            bool seen = false;
+            if (kw == NULL || (p && !prefix_of(p, kw)))
+                continue;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = cand[j] && cli_cmds[j].kw[k] && strcmp(cli_cmds[j].kw[k], kw) == 0;
+            if (seen)
+                continue;
+            if (pass == 0) {
+                width = strlen(kw) > width ? strlen(kw) : width;
+                n++;
+            } else if (p) {
+                out_fmt(c, "%s  ", kw);   /* completions: IOS lists names only */
+            } else {
+                help_line(c, kw, cli_cmds[i].help[k], width);
+            }
+        }
+    }
+    if (p && n)
+        out_str(c, "\n");
+    return n;
+}
+
+/* `?` typed (IOS context help): what may come next at this point of the line, or the keywords
+ * that complete the word under the cursor; then the prompt and the line again. Commands above
+ * the user's level are not shown, as they are not accepted. */
+static void help(struct cli *c)
+{
+    struct cli_word w[LIM_CLI_WORDS];
+    bool too_many, cand[CLI_NCMDS];
+    size_t nw = split_words(c->line, c->len, w, LIM_CLI_WORDS, &too_many);
+    bool partial = c->len > 0 && c->line[c->len - 1] != ' ';
+    size_t full = partial ? nw - 1 : nw, k = 0;
+    const struct cli_cmd *done = NULL;
+    cand_init(cand, c->privilege);
+    if (c->env.pty)
+        out_raw(c, "?", 1);
+    out_str(c, "\n");
+    enum narrow_res res = too_many ? N_INVALID : narrow(w, full, cand, &k, &done);
+    if (res == N_AMBIGUOUS) {
+        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)c->len, c->line);
+    } else if (res == N_INVALID) {
+        out_str(c, "% Unrecognized command\n");
+    } else if (res == N_ARGS) {
+        help_args(c, done, full - k, partial);
+    } else if (!partial) {
+        if (k == 0)
+            out_str(c, "Exec commands:\n");
+        help_keywords(c, cand, k, NULL);
+        if ((done = ends_at(cand, k)) != NULL)
+            help_args(c, done, 0, false);
+    } else if (help_keywords(c, cand, k, &w[full]) == 0) {
+        if ((done = ends_at(cand, k)) != NULL && done->arg != ARG_NONE)
+            help_args(c, done, 0, true);
+        else
+            out_str(c, "% Unrecognized command\n");
+    }
+    out_str(c, "\n");
+    prompt(c);
+    out_raw(c, c->line, c->len);
+}
+
 /* ---- line discipline ------------------------------------------------------------------------- */
 
 static void end_of_line(struct cli *c)
@@ -718,6 +864,9 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     case 0x1b:
         c->esc = ESC_START;
+        return;
+    case '?':   /* IOS: always help, never part of a command */
+        help(c);
         return;
     default:
         break;

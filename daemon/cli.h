@@ -38,7 +38,8 @@ void cli_free(struct cli *c);
 /* The first prompt. CLI_MORE, or -1 when out of memory. */
 int cli_start(struct cli *c);
 /* Bytes typed by the peer, any split: CR, LF or CRLF end a line (then it runs), BS/DEL erase,
- * ^U erases the line, escape sequences and other control bytes are dropped. Runs every complete
+ * ^U erases the line, `?` shows context help, escape sequences and other control bytes are
+ * dropped. Runs every complete
  * line; input after `exit` is ignored. CLI_MORE, CLI_END, or -1 when out of memory. */
 int cli_feed(struct cli *c, const void *buf, size_t len);
 /* The peer closed its side: a last line without a line end still runs. CLI_END or -1. */

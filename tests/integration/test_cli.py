@@ -137,6 +137,11 @@ def test_shell_prompt_echo_and_marker(d):
         assert "% Ambiguous command:  \"e\"" in sh.cmd("e")
         # editing: DEL erases what was typed
         assert "Current privilege level is 15" in sh.cmd("sh privx\x7f")
+        # ? is context help: the choices, then the prompt and the line again
+        sh.ch.send("sh ?")
+        out = sh.until(rb"R1#sh $")
+        assert "  running-config  Current operating configuration\r\n" in out
+        assert "Current privilege level is 15" in sh.cmd("priv")
         out = sh.cmd("dir nvram:")
         assert "Directory of nvram:/" in out and "bytes total" in out
         sh.ch.send("exit\r")

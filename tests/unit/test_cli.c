@@ -191,6 +191,56 @@ static void test_abbreviations(void **state)
     cli_free(c);
 }
 
+static void test_help(void **state)
+{
+    struct fx *f = *state;
+    struct cli *c = mk(f, 15, true);
+    cli_start(c);
+    /* at the start: every command with its description, then the prompt again */
+    const char *o = feed(c, "?", false, NULL);
+    assert_true(matches(o, "^\\?\r$"));
+    assert_true(matches(o, "^Exec commands:\r$"));
+    assert_true(matches(o, "^  dir       List files on a filesystem\r$"));
+    assert_true(matches(o, "^  write     Write running configuration to memory\r$"));
+    assert_true(matches(o, "\r\nR1#$"));
+    /* after a keyword: the next keywords; the line is kept and shown again */
+    o = feed(c, "sh ?", false, NULL);
+    assert_true(matches(o, "^  running-config  Current operating configuration\r$"));
+    assert_true(matches(o, "R1#sh $"));
+    o = feed(c, "priv\r", false, NULL);
+    assert_non_null(strstr(o, "Current privilege level is 15"));
+    /* completions of a partial word */
+    o = feed(c, "e?", false, NULL);
+    assert_non_null(strstr(o, "\r\nenable  exit  \r\n"));
+    assert_true(matches(o, "R1#e$"));
+    feed(c, "\x15", false, NULL);
+    /* arguments: their form, and <cr> where the command may end */
+    o = feed(c, "terminal length ?", false, NULL);
+    assert_non_null(strstr(o, "  <0-512>  Number of lines on screen"));
+    assert_null(strstr(o, "<cr>"));
+    feed(c, "\x15", false, NULL);
+    o = feed(c, "dir ?", false, NULL);
+    assert_non_null(strstr(o, "  WORD  Directory or file name"));
+    assert_non_null(strstr(o, "  <cr>\r\n"));
+    feed(c, "\x15", false, NULL);
+    o = feed(c, "write ?", false, NULL);
+    assert_non_null(strstr(o, "  memory  Write to NV memory\r\n  <cr>\r\n"));
+    feed(c, "\x15", false, NULL);
+    o = feed(c, "foo ?", false, NULL);
+    assert_non_null(strstr(o, "% Unrecognized command"));
+    cli_free(c);
+    /* a level-1 user is not shown what it cannot run */
+    c = mk(f, 1, false);
+    o = feed(c, "?", false, NULL);
+    assert_null(strstr(o, "dir"));
+    assert_null(strstr(o, "write"));
+    assert_non_null(strstr(o, "  show      Show running system information"));
+    o = feed(c, "\x15show ?", false, NULL);
+    assert_null(strstr(o, "running-config"));
+    assert_non_null(strstr(o, "privilege"));
+    cli_free(c);
+}
+
 static void test_privilege_hides_commands(void **state)
 {
     struct fx *f = *state;
@@ -447,10 +497,19 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_prompts),          T(test_echo_and_line_ends), T(test_editing),
-        T(test_too_long_line_refused_whole), T(test_invalid_marker), T(test_abbreviations),
-        T(test_privilege_hides_commands), T(test_dir_format), T(test_verify_md5),
-        T(test_config_commands),  T(test_exit_and_eof),   T(test_exec),
+        T(test_prompts),
+        T(test_echo_and_line_ends),
+        T(test_editing),
+        T(test_too_long_line_refused_whole),
+        T(test_invalid_marker),
+        T(test_abbreviations),
+        T(test_help),
+        T(test_privilege_hides_commands),
+        T(test_dir_format),
+        T(test_verify_md5),
+        T(test_config_commands),
+        T(test_exit_and_eof),
+        T(test_exec),
         T(test_session_run),
     };
     log_set_level(LOG_LVL_ERR);
