@@ -360,6 +360,35 @@ out:
     return rc;
 }
 
+/* `show file systems`, IOS's table: the default file system (bootflash:) starred, sizes as
+ * uploads see them (the same numbers as `dir` and the API's file-systems). */
+static int cmd_show_fs(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    if (need_ifs(c))
+        return 1;
+    out_str(c, "File Systems:\n\n       Size(b)       Free(b)      Type  Flags  Prefixes\n");
+    for (int i = 0; i < IFS_FS_COUNT; i++) {
+        struct ifs_fs_info in;
+        struct scpd_err err = {0};
+        char size[24] = "-", avail[24] = "-", prefixes[128] = "";
+        size_t o = 0;
+        if (ifs_info(c->env.ifs, (enum ifs_fs)i, &in, &err) < 0)
+            return out_err(c, &err);
+        if (in.sized) {
+            snprintf(size, sizeof(size), "%" PRIu64, in.size);
+            snprintf(avail, sizeof(avail), "%" PRIu64, in.free);
+        }
+        for (size_t k = 0; k < 4 && in.prefixes[k] && o < sizeof(prefixes); k++) {
+            int r = snprintf(prefixes + o, sizeof(prefixes) - o, "%s%s:", k ? " " : "",
+                             in.prefixes[k]);
+            o += r > 0 ? (size_t)r : 0;
+        }
+        out_fmt(c, "%c %13s %13s %9s %6s   %s\n", i == IFS_FS_BOOTFLASH ? '*' : ' ', size, avail,
+                in.type, "rw", prefixes);
+    }
+    return 0;
+}
+
 /* Copies a virtual config file to the output; *size gets its length. */
 static int show_config(struct cli *c, const char *which, uint64_t *size, bool header_only)
 {
@@ -460,6 +489,8 @@ static const struct cli_cmd cli_cmds[] = {
     {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"show", "file", "systems"}, ARG_NONE, 0, 0, 15, cmd_show_fs,
+     {H_SHOW, "Show file system information", "List filesystems"}, NULL},
     {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege,
      {H_SHOW, "Show current privilege level"}, NULL},
     {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cmd_show_running,

@@ -144,6 +144,8 @@ def test_shell_prompt_echo_and_marker(d):
         assert "Current privilege level is 15" in sh.cmd("priv")
         out = sh.cmd("dir nvram:")
         assert "Directory of nvram:/" in out and "bytes total" in out
+        out = sh.cmd("show file systems")
+        assert re.search(r"^\*\s+\d+\s+\d+\s+disk\s+rw\s+bootflash: flash:\r$", out, re.M), out
         sh.ch.send("exit\r")
         assert sh.ch.recv_exit_status() == 0
     finally:

@@ -306,6 +306,11 @@ static void test_dir_format(void **state)
     o = feed(c, "dir nvram:\n", false, NULL);
     assert_true(matches(o, "^Directory of nvram:/$"));
     assert_true(matches(o, "startup-config$"));
+    o = feed(c, "sh file sys\n", false, NULL);
+    assert_true(matches(o, "^File Systems:$"));
+    assert_true(matches(o, "^\\* +[0-9]+ +[0-9]+ +disk +rw   bootflash: flash:$"));
+    assert_true(matches(o, "^  +[0-9]+ +[0-9]+ +nvram +rw   nvram:$"));
+    assert_true(matches(o, "^  +- +- +opaque +rw   system:$"));
     o = feed(c, "dir running-config\n", false, NULL);
     assert_true(matches(o, "^Directory of system:/running-config$"));
     assert_non_null(strstr(o, "No space information available"));
