@@ -117,7 +117,7 @@ static void out_str(struct cli *c, const char *s)
 static void out_fmt(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out_fmt(struct cli *c, const char *fmt, ...)
 {
-    char buf[LIM_PATH_LEN + 256];
+    char buf[LIM_CLI_LINE_LEN + 256];   /* a whole line (ambiguous) or a path and more */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
