@@ -19,7 +19,10 @@
 #include "cfg.h"
 #include "limits.h"
 #include "scpd.h"
+#include "stats.h"
 #include "store.h"
+
+#include <openssl/sha.h>
 
 #define MOD_NATIVE "Cisco-IOS-XE-native"
 #define API_WRITE_RETRIES 8   /* recomputations of a write that lost a race (no If-Match) */
@@ -1582,21 +1585,48 @@ int api_h_ds_running(struct api_req *r, struct api_resp *resp)
     return rc;
 }
 
-/* The startup datastore is text (saved with save-config); GET shows it in the native model. */
+/* Validators of the startup datastore: ETag "s-<first 64 bits of SHA-256 of the text, hex>", so it
+ * changes exactly when the saved text changes (the "s-" keeps it apart from the running
+ * datastore's version numbers), and Last-Modified the time of the last save (the store writes the
+ * startup text when it is created, so a never-saved startup has its creation time; 0 would only
+ * come from a damaged row and then the daemon's start is the stable answer). */
+static void startup_headers(struct api_req *r, struct api_resp *resp, const char *text,
+                            time_t saved_at)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char buf[64];
+
+    SHA256((const unsigned char *)text, strlen(text), md);
+    snprintf(buf, sizeof buf, "\"s-%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+             md[3], md[4], md[5], md[6], md[7]);
+    api_resp_header(resp, "ETag", buf);
+    if (saved_at == 0)
+        saved_at = (time_t)(stats_started_ms(r->d->stats) / 1000);
+    api_http_date(saved_at, buf, sizeof buf);
+    api_resp_header(resp, "Last-Modified", buf);
+}
+
+/* /restconf/ds/ietf-datastores:startup[/Cisco-IOS-XE-native:native/...]: the startup datastore is
+ * text (saved with save-config); it is parsed into a cfg and read through the same path walk and
+ * query parameters as the running datastore. Read-only (the row has GET only). */
 int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
 {
     struct scpd_err err;
     time_t saved_at = 0;
     char *text;
     struct cfg_errors *errs;
+    struct nerr e;
+    struct npath p;
+    bool root = api_rest_count(r) == 0;
 
-    if (api_rest_count(r) > 0 && strcmp(api_rest(r, 0), MOD_NATIVE ":native") != 0)
+    if (!root && strcmp(api_rest(r, 0), MOD_NATIVE ":native") != 0)
         return api_error(resp, 404, "protocol", "invalid-value", r->path,
                          "no such resource: %s", r->path);
     scpd_err_clear(&err);
     text = store_startup_get(r->d->store, &saved_at, &err);
     if (text == NULL)
         return api_error_from(resp, &err, r->path);
+    startup_headers(r, resp, text, saved_at);
     errs = calloc(1, sizeof *errs);
     struct cfg *c = errs ? cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, errs) : NULL;
     free(text);
@@ -1604,16 +1634,21 @@ int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
     if (c == NULL)
         return api_error(resp, 500, "application", "operation-failed", r->path,
                          "the startup configuration does not parse");
-    json_t *n = api_native_json(c, api_query(r, "with-defaults") != NULL &&
-                                       strncmp(api_query(r, "with-defaults"), "report-all", 10) == 0);
-    cfg_free(c);
-    if (api_rest_count(r) > 0)
-        api_json(resp, 200, json_pack("{s:o}", MOD_NATIVE ":native", n));
+    memset(&e, 0, sizeof e);
+    memset(&p, 0, sizeof p);
+    if (!root)
+        r->seg0++;
+    json_t *out = NULL;
+    if (resolve(r, &p, &e) < 0 || get_tree(c, r, &p, &out, &e) == NULL)
+        nerr_send(resp, &e);
+    else if (root)
+        api_json(resp, 200, json_pack("{s:o}", "ietf-restconf:data", out));
     else
-        api_json(resp, 200, json_pack("{s:{s:o}}", "ietf-restconf:data", MOD_NATIVE ":native", n));
-    char date[64];
-    api_http_date(saved_at ? saved_at : time(NULL), date, sizeof date);
-    api_resp_header(resp, "Last-Modified", date);
+        api_json(resp, 200, out);
+    if (!root)
+        r->seg0--;
+    npath_free(&p);
+    cfg_free(c);
     return 0;
 }
 

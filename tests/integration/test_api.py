@@ -292,6 +292,43 @@ def test_save_config_and_startup(api):
     assert "hostname SAVED" in config_lines(api.show("startup-config"))
 
 
+STARTUP = "/restconf/ds/ietf-datastores:startup"
+
+
+def test_startup_datastore_paths_queries_and_validators(api):
+    """The startup datastore is read like the running one: paths below native, depth, fields,
+    with-defaults; its ETag changes exactly when the saved text changes and Last-Modified is the
+    time of the last save (stable between saves); writes are 405."""
+    r1, r2 = api.get(STARTUP), api.get(STARTUP)
+    assert r1.status_code == 200
+    assert r1.headers["ETag"].startswith('"') and r1.headers["ETag"] == r2.headers["ETag"]
+    assert r1.headers["Last-Modified"] == r2.headers["Last-Modified"]
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/scp").json() == {
+        "Cisco-IOS-XE-native:scp": {"server": {"enable": [None]}}}
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/scp/server/enable").json() == {
+        "Cisco-IOS-XE-native:enable": [None]}
+    u = api.get(STARTUP + "/Cisco-IOS-XE-native:native/username=tiger?fields=privilege").json()
+    assert u == {"Cisco-IOS-XE-native:username": [{"name": "tiger", "privilege": 15}]}
+    d = api.get(STARTUP + "/Cisco-IOS-XE-native:native?depth=1").json()
+    assert d == {"Cisco-IOS-XE-native:native": {}}
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname").status_code == 404
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname?with-defaults=report-all").json() == {
+        "Cisco-IOS-XE-native:hostname": "scpd"}
+    miss = api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/colour")
+    assert miss.status_code == 404 and miss.headers["ETag"] == r1.headers["ETag"]
+    assert api.send("PUT", STARTUP + "/Cisco-IOS-XE-native:native/hostname",
+                    {"Cisco-IOS-XE-native:hostname": "X"}).status_code == 405
+    # a change of running alone leaves startup's validators as they were
+    assert api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "ST1"}).status_code == 201
+    r3 = api.get(STARTUP)
+    assert (r3.headers["ETag"], r3.headers["Last-Modified"]) == (r1.headers["ETag"], r1.headers["Last-Modified"])
+    assert api.send("POST", OPS + "/cisco-ia:save-config").status_code == 200
+    r4 = api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname")
+    assert r4.json() == {"Cisco-IOS-XE-native:hostname": "ST1"}
+    assert r4.headers["ETag"] != r1.headers["ETag"]
+    assert api.get(STARTUP).headers["ETag"] == r4.headers["ETag"]
+
+
 def test_apply_config_merge_replace_dry_run(api):
     v = api.version()
     r = api.send("POST", OPS + "/scpd:apply-config",
