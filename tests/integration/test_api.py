@@ -116,6 +116,35 @@ def test_subpaths(api):
     assert api.get(NATIVE + "/hostname?with-defaults=report-all").json() == {"Cisco-IOS-XE-native:hostname": "scpd"}
 
 
+DEFAULT_TAG = {"ietf-netconf-with-defaults:default": True}
+
+
+def test_with_defaults_report_all_tagged(api):
+    """RFC 6243 report-all-tagged in RFC 7952 JSON: each leaf holding its default gets the
+    sibling annotation "@leaf"; a leaf set to another value does not."""
+    assert api.send("PUT", NATIVE + "/ip/ssh/time-out", {"Cisco-IOS-XE-native:time-out": 60}).status_code == 201
+    ssh = api.get(NATIVE + "/ip/ssh?with-defaults=report-all-tagged").json()
+    assert ssh == {"Cisco-IOS-XE-native:ssh": {
+        "time-out": 60, "authentication-retries": 3, "@authentication-retries": DEFAULT_TAG,
+        "version": 2, "@version": DEFAULT_TAG}}
+    # a target that is a default leaf: the annotation is its top-level sibling
+    assert api.get(NATIVE + "/hostname?with-defaults=report-all-tagged").json() == {
+        "Cisco-IOS-XE-native:hostname": "scpd", "@Cisco-IOS-XE-native:hostname": DEFAULT_TAG}
+    assert api.get(NATIVE + "/ip/ssh/time-out?with-defaults=report-all-tagged").json() == {
+        "Cisco-IOS-XE-native:time-out": 60}
+    n = api.get(NATIVE + "?with-defaults=report-all-tagged").json()["Cisco-IOS-XE-native:native"]
+    assert n["@hostname"] == DEFAULT_TAG and n["hostname"] == "scpd"
+    assert not any(k.startswith("@") for k in n["username"][0])
+    assert n["ip"]["scp"] == {"server": {"enable": [None]}}
+    # with fields and depth the tags follow what is sent
+    f = api.get(NATIVE + "?with-defaults=report-all-tagged&fields=ip/ssh/authentication-retries").json()
+    assert f == {"Cisco-IOS-XE-native:native": {"ip": {"ssh": {
+        "authentication-retries": 3, "@authentication-retries": DEFAULT_TAG}}}}
+    # report-all: the same values, no annotations
+    plain = api.get(NATIVE + "/ip/ssh?with-defaults=report-all").json()["Cisco-IOS-XE-native:ssh"]
+    assert plain == {"time-out": 60, "authentication-retries": 3, "version": 2}
+
+
 def test_query_depth_fields_content(api):
     assert api.get(NATIVE + "?depth=1").json() == {"Cisco-IOS-XE-native:native": {}}
     d2 = api.get(NATIVE + "?depth=2").json()["Cisco-IOS-XE-native:native"]
