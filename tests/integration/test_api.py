@@ -81,6 +81,62 @@ def test_discovery(daemon, api):
     assert r.status_code == 200 and "PATCH" in r.headers["Allow"]
 
 
+CAPS = ["urn:ietf:params:restconf:capability:defaults:1.0?basic-mode=explicit",
+        "urn:ietf:params:restconf:capability:depth:1.0",
+        "urn:ietf:params:restconf:capability:fields:1.0",
+        "urn:ietf:params:restconf:capability:with-defaults:1.0"]
+MON = "/restconf/data/ietf-restconf-monitoring:restconf-state"
+YLIB = "/restconf/data/ietf-yang-library:modules-state"
+LIBYANG_YLIB = "/usr/share/yang/modules/libyang/ietf-yang-library@2019-01-04.yang"
+
+
+def test_restconf_capabilities(api):
+    """RFC 8040 section 9.1: restconf-state lists the capabilities next to the streams."""
+    st = api.get(MON).json()["ietf-restconf-monitoring:restconf-state"]
+    assert st["capabilities"] == {"capability": CAPS}
+    assert {s["name"] for s in st["streams"]["stream"]} >= {"scp-debug", "transfers", "security"}
+    assert api.get(MON + "/capabilities").json() == {"ietf-restconf-monitoring:capabilities": {"capability": CAPS}}
+    assert api.get(MON + "/capabilities/capability").json() == {"ietf-restconf-monitoring:capability": CAPS}
+    assert api.get(MON + "/capabilities/colour").status_code == 404
+    root = api.get("/restconf/data").json()["ietf-restconf:data"]
+    assert root["ietf-restconf-monitoring:restconf-state"]["capabilities"]["capability"] == CAPS
+
+
+def test_yang_library_modules_state(api, workdir):
+    """RFC 7895 (the yang-library-version /restconf names): the modules served, each with its
+    revision, namespace and conformance; valid against ietf-yang-library's modules-state."""
+    r = api.get(YLIB)
+    assert r.status_code == 200
+    ms = r.json()["ietf-yang-library:modules-state"]
+    assert len(ms["module-set-id"]) == 16 and api.get(YLIB).json() == r.json()
+    mods = {m["name"]: m for m in ms["module"]}
+    for name in ("Cisco-IOS-XE-native", "Cisco-IOS-XE-aaa", "scpd", "ietf-restconf-monitoring",
+                 "ietf-yang-library"):
+        assert mods[name]["conformance-type"] == "implement", name
+    with open(YANG) as f:
+        text = f.read()
+    assert mods["scpd"]["namespace"] == "urn:scpd:yang:scpd" and 'namespace "urn:scpd:yang:scpd"' in text
+    assert "revision %s {" % mods["scpd"]["revision"] in text
+    assert mods["ietf-yang-library"]["revision"] == "2016-06-21"
+    assert mods["Cisco-IOS-XE-aaa"]["namespace"] == "http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"
+    assert "Cisco-IOS-XE-ip" in [s["name"] for s in mods["Cisco-IOS-XE-native"]["submodule"]]
+    # every module prefix the API's JSON uses is listed
+    native = api.get(NATIVE).text + api.get(MON).text + api.get("/restconf/data/scpd:scp-state").text
+    for prefix in ("Cisco-IOS-XE-native:", "Cisco-IOS-XE-aaa:", "scpd:", "ietf-restconf-monitoring:"):
+        assert prefix in native and prefix[:-1] in mods
+    one = api.get(YLIB + "/module=scpd," + mods["scpd"]["revision"]).json()
+    assert one == {"ietf-yang-library:module": [mods["scpd"]]}
+    assert api.get(YLIB + "/module=scpd,1999-01-01").status_code == 404
+    assert api.get("/restconf/data").json()["ietf-restconf:data"]["ietf-yang-library:modules-state"] == ms
+    # the RFC 7895 container is kept (deprecated) in the ietf-yang-library that libyang ships;
+    # "get" data: that revision's mandatory yang-library container is not ours to send
+    p = os.path.join(workdir, "ylib.json")
+    with open(p, "w") as f:
+        f.write(r.text)
+    out = subprocess.run(["yanglint", "-t", "get", LIBYANG_YLIB, p], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_get_native_shape_and_hashes(api):
     r = api.get(NATIVE)
     assert r.status_code == 200
