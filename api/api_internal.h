@@ -188,6 +188,10 @@ int api_h_host_meta(struct api_req *r, struct api_resp *resp);
 int api_h_restconf_root(struct api_req *r, struct api_resp *resp);
 int api_h_yang_library_version(struct api_req *r, struct api_resp *resp);
 int api_h_data_root(struct api_req *r, struct api_resp *resp);
+/* ietf-yang-library:modules-state (RFC 7895): the modules this server implements. */
+int api_h_modules_state(struct api_req *r, struct api_resp *resp);
+/* {"capability": [URI, ...]}: the RFC 8040 section 9.1.1 capabilities (for restconf-state). */
+json_t *api_capabilities_json(void);
 
 /* api_native.c: /restconf/data/Cisco-IOS-XE-native:native[/...] and the datastores */
 int api_h_native(struct api_req *r, struct api_resp *resp);

@@ -19,7 +19,10 @@
 #include "cfg.h"
 #include "limits.h"
 #include "scpd.h"
+#include "stats.h"
 #include "store.h"
+
+#include <openssl/sha.h>
 
 #define MOD_NATIVE "Cisco-IOS-XE-native"
 #define API_WRITE_RETRIES 8   /* recomputations of a write that lost a race (no If-Match) */
@@ -1020,23 +1023,24 @@ static json_t *select_fields(const struct nnode *n, json_t *v, const char *field
     return out;
 }
 
-/* with-defaults (RFC 8040 section 4.8.9): report-all and report-all-tagged add the defaults;
- * trim and explicit (our default) leave them out. */
-static int query_defaults(const struct api_req *r, bool *defaults, struct nerr *e)
+/* with-defaults (RFC 8040 section 4.8.9): report-all and report-all-tagged add the defaults (the
+ * latter annotated, tag_defaults); trim and explicit (our basic mode) leave them out. */
+static int query_defaults(const struct api_req *r, bool *defaults, bool *tagged, struct nerr *e)
 {
     static const struct {
         const char *name;
-        bool all;
-    } tab[] = {{"report-all", true}, {"report-all-tagged", true}, {"trim", false},
-               {"explicit", false}};
+        bool all, tagged;
+    } tab[] = {{"report-all", true, false}, {"report-all-tagged", true, true},
+               {"trim", false, false}, {"explicit", false, false}};
     const char *wd = api_query(r, "with-defaults");
 
-    *defaults = false;
+    *defaults = *tagged = false;
     if (wd == NULL)
         return 0;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strcmp(wd, tab[i].name) == 0) {
             *defaults = tab[i].all;
+            *tagged = tab[i].tagged;
             return 0;
         }
     return nerr_set(e, 400, "invalid-value",
@@ -1074,17 +1078,10 @@ static int check_query_names(const struct api_req *r, const char *const *allowed
 
 /* ---- GET -------------------------------------------------------------------------------------- */
 
-static json_t *get_tree(const struct cfg *c, const struct api_req *r, const struct npath *p,
-                        json_t **member_out, struct nerr *e)
+/* The target's value as sent (qualified, fields and depth applied), or NULL with e filled. */
+static json_t *get_view(const struct cfg *c, const struct api_req *r, const struct npath *p,
+                        bool defaults, bool config, int depth, struct nerr *e)
 {
-    static const char *const allowed[] = {"depth", "fields", "content", "with-defaults", NULL};
-    bool defaults, config;
-    int depth;
-
-    if (check_query_names(r, allowed, e) < 0 || query_defaults(r, &defaults, e) < 0 ||
-        query_depth(r, &depth, e) < 0 || query_content(r, &config, e) < 0)
-        return NULL;
-
     json_t *root = cfg_tree(c, defaults);
     const struct nnode *n = p->n ? p->s[p->n - 1].n : &nn_native;
     const char *mod = p->n ? p->s[p->n - 1].mod : MOD_NATIVE;
@@ -1122,10 +1119,70 @@ static json_t *get_tree(const struct cfg *c, const struct api_req *r, const stru
     json_decref(v);
     if (depth > 0)
         apply_depth(q, 1, depth);
+    return q;
+}
+
+/* report-all-tagged (RFC 6243 section 3.4, RFC 7952 JSON): every leaf of all that the explicit
+ * view (the same request without defaults) lacks holds its default, and gets the sibling
+ * annotation "@name": {"ietf-netconf-with-defaults:default": true}. The two views come from the
+ * same cfg through the same steps, so list entries line up by position. */
+static void tag_defaults(json_t *all, json_t *expl)
+{
+    if (json_is_array(all)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(all, i, v) tag_defaults(v, json_array_get(expl, i));
+        return;
+    }
+    if (!json_is_object(all))
+        return;
+    json_t *tags = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(all, k, v) {
+        json_t *x = json_is_object(expl) ? json_object_get(expl, k) : NULL;
+        if (json_is_object(v) || json_is_array(v)) {
+            tag_defaults(v, x);
+        } else if (x == NULL) {
+            char name[160];
+            snprintf(name, sizeof name, "@%s", k);
+            json_object_set_new(tags, name,
+                                json_pack("{s:b}", "ietf-netconf-with-defaults:default", 1));
+        }
+    }
+    json_object_update(all, tags);
+    json_decref(tags);
+}
+
+static json_t *get_tree(const struct cfg *c, const struct api_req *r, const struct npath *p,
+                        json_t **member_out, struct nerr *e)
+{
+    static const char *const allowed[] = {"depth", "fields", "content", "with-defaults", NULL};
+    bool defaults, tagged, config;
+    int depth;
+
+    if (check_query_names(r, allowed, e) < 0 || query_defaults(r, &defaults, &tagged, e) < 0 ||
+        query_depth(r, &depth, e) < 0 || query_content(r, &config, e) < 0)
+        return NULL;
+    json_t *q = get_view(c, r, p, defaults, config, depth, e);
+    if (q == NULL)
+        return NULL;
+    const struct nnode *n = p->n ? p->s[p->n - 1].n : &nn_native;
+    const char *mod = p->n ? p->s[p->n - 1].mod : MOD_NATIVE;
     char name[128];
     snprintf(name, sizeof name, "%s:%s", mod, n->name);
     *member_out = json_object();
     json_object_set_new(*member_out, name, q);
+    if (tagged) {
+        struct nerr none;   /* a target holding only defaults has no explicit view: all tagged */
+        memset(&none, 0, sizeof none);
+        json_t *xq = get_view(c, r, p, false, config, depth, &none);
+        json_t *expl = json_object();
+        if (xq != NULL)
+            json_object_set_new(expl, name, xq);
+        tag_defaults(*member_out, expl);
+        json_decref(expl);
+    }
     return *member_out;
 }
 
@@ -1582,21 +1639,48 @@ int api_h_ds_running(struct api_req *r, struct api_resp *resp)
     return rc;
 }
 
-/* The startup datastore is text (saved with save-config); GET shows it in the native model. */
+/* Validators of the startup datastore: ETag "s-<first 64 bits of SHA-256 of the text, hex>", so it
+ * changes exactly when the saved text changes (the "s-" keeps it apart from the running
+ * datastore's version numbers), and Last-Modified the time of the last save (the store writes the
+ * startup text when it is created, so a never-saved startup has its creation time; 0 would only
+ * come from a damaged row and then the daemon's start is the stable answer). */
+static void startup_headers(struct api_req *r, struct api_resp *resp, const char *text,
+                            time_t saved_at)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char buf[64];
+
+    SHA256((const unsigned char *)text, strlen(text), md);
+    snprintf(buf, sizeof buf, "\"s-%02x%02x%02x%02x%02x%02x%02x%02x\"", md[0], md[1], md[2],
+             md[3], md[4], md[5], md[6], md[7]);
+    api_resp_header(resp, "ETag", buf);
+    if (saved_at == 0)
+        saved_at = (time_t)(stats_started_ms(r->d->stats) / 1000);
+    api_http_date(saved_at, buf, sizeof buf);
+    api_resp_header(resp, "Last-Modified", buf);
+}
+
+/* /restconf/ds/ietf-datastores:startup[/Cisco-IOS-XE-native:native/...]: the startup datastore is
+ * text (saved with save-config); it is parsed into a cfg and read through the same path walk and
+ * query parameters as the running datastore. Read-only (the row has GET only). */
 int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
 {
     struct scpd_err err;
     time_t saved_at = 0;
     char *text;
     struct cfg_errors *errs;
+    struct nerr e;
+    struct npath p;
+    bool root = api_rest_count(r) == 0;
 
-    if (api_rest_count(r) > 0 && strcmp(api_rest(r, 0), MOD_NATIVE ":native") != 0)
+    if (!root && strcmp(api_rest(r, 0), MOD_NATIVE ":native") != 0)
         return api_error(resp, 404, "protocol", "invalid-value", r->path,
                          "no such resource: %s", r->path);
     scpd_err_clear(&err);
     text = store_startup_get(r->d->store, &saved_at, &err);
     if (text == NULL)
         return api_error_from(resp, &err, r->path);
+    startup_headers(r, resp, text, saved_at);
     errs = calloc(1, sizeof *errs);
     struct cfg *c = errs ? cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, errs) : NULL;
     free(text);
@@ -1604,16 +1688,21 @@ int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
     if (c == NULL)
         return api_error(resp, 500, "application", "operation-failed", r->path,
                          "the startup configuration does not parse");
-    json_t *n = api_native_json(c, api_query(r, "with-defaults") != NULL &&
-                                       strncmp(api_query(r, "with-defaults"), "report-all", 10) == 0);
-    cfg_free(c);
-    if (api_rest_count(r) > 0)
-        api_json(resp, 200, json_pack("{s:o}", MOD_NATIVE ":native", n));
+    memset(&e, 0, sizeof e);
+    memset(&p, 0, sizeof p);
+    if (!root)
+        r->seg0++;
+    json_t *out = NULL;
+    if (resolve(r, &p, &e) < 0 || get_tree(c, r, &p, &out, &e) == NULL)
+        nerr_send(resp, &e);
+    else if (root)
+        api_json(resp, 200, json_pack("{s:o}", "ietf-restconf:data", out));
     else
-        api_json(resp, 200, json_pack("{s:{s:o}}", "ietf-restconf:data", MOD_NATIVE ":native", n));
-    char date[64];
-    api_http_date(saved_at ? saved_at : time(NULL), date, sizeof date);
-    api_resp_header(resp, "Last-Modified", date);
+        api_json(resp, 200, out);
+    if (!root)
+        r->seg0--;
+    npath_free(&p);
+    cfg_free(c);
     return 0;
 }
 

@@ -51,6 +51,8 @@ const struct api_route api_routes[] = {
     {"/restconf/data/scpd:debug/traces", API_GET, api_h_debug_traces, R, A, 0},
     {"/restconf/data/ietf-restconf-monitoring:restconf-state", API_GET, api_h_restconf_state, R, A,
      API_F_PREFIX | API_F_DATA_ROOT},
+    {"/restconf/data/ietf-yang-library:modules-state", API_GET, api_h_modules_state, R, A,
+     API_F_PREFIX | API_F_DATA_ROOT},
     {"/restconf/streams/*", API_GET, api_h_stream, R, A, 0},
     {"/metrics", API_GET, api_h_metrics, R, A, API_F_METRICS},
     {"/", API_GET, api_h_web, N, N, API_F_PREFIX},

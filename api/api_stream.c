@@ -1,5 +1,6 @@
 /* api_stream: RFC 8040 section 6 event streams over Server-Sent Events.
  *   GET /restconf/data/ietf-restconf-monitoring:restconf-state[/streams]   discovery (6.2)
+ *       (its capabilities, RFC 8040 section 9.1, come from api.c: api_capabilities_json)
  *   GET /restconf/streams/{scp-debug,transfers,security}                    text/event-stream
  * Each stream is a row of api_streams[]: the ring it reads (the trace ring or one of stats'
  * event rings, all daemon/ring.c underneath) and the JSON notification body of one event.
@@ -163,6 +164,20 @@ int api_h_restconf_state(struct api_req *r, struct api_resp *resp)
 {
     int n = api_rest_count(r);
     const char *want = NULL;
+    if (n >= 1 && strcmp(api_rest(r, 0), "capabilities") == 0) {
+        json_t *caps = api_capabilities_json();
+        if (n == 1)
+            return api_json(resp, 200,
+                            json_pack("{s:o}", "ietf-restconf-monitoring:capabilities", caps));
+        if (n == 2 && strcmp(api_rest(r, 1), "capability") == 0) {
+            json_t *list = json_incref(json_object_get(caps, "capability"));
+            json_decref(caps);
+            return api_json(resp, 200,
+                            json_pack("{s:o}", "ietf-restconf-monitoring:capability", list));
+        }
+        json_decref(caps);
+        goto missing;
+    }
     if (n >= 1 && strcmp(api_rest(r, 0), "streams") != 0)
         goto missing;
     if (n == 2) {
@@ -187,7 +202,8 @@ int api_h_restconf_state(struct api_req *r, struct api_resp *resp)
     json_t *streams = json_pack("{s:o}", "stream", list);
     if (n == 1)
         return api_json(resp, 200, json_pack("{s:o}", "ietf-restconf-monitoring:streams", streams));
-    return api_json(resp, 200, json_pack("{s:{s:o}}", "ietf-restconf-monitoring:restconf-state",
+    return api_json(resp, 200, json_pack("{s:{s:o,s:o}}", "ietf-restconf-monitoring:restconf-state",
+                                         "capabilities", api_capabilities_json(),
                                          "streams", streams));
 missing:
     return api_error(resp, 404, "protocol", "invalid-value", r->path, "no such resource %s",

@@ -17,7 +17,12 @@
  * index/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`: "verify
  * /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read through the
  * running-config/startup-config virtual files, every save through store_save_config(): the CLI is
- * one more door onto the same parts, not a second way through. */
+ * one more door onto the same parts, not a second way through.
+ *
+ * Output modifiers. `COMMAND | include|exclude|begin|section|count REGEX` (IOS's, abbreviable like
+ * keywords) filters the command's output after it ran: the command's part is parsed alone, so its
+ * caret columns stay those of the line; the expression is POSIX extended, without back-references
+ * (glibc matches those by backtracking, which a peer could make exponential). */
 #include "cli.h"
 
 #include <ctype.h>
@@ -28,6 +33,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <regex.h>
 
 #include <openssl/evp.h>
 
@@ -696,8 +703,170 @@ static struct parse parse_line(const char *line, size_t len, int privilege, char
     return r;
 }
 
+/* IOS's marker under column col of the line (in an exec request, with the line above it: no
+ * echo put it on the screen). */
+static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+{
+    if (c->exec) {
+        out_text(c, line, len);
+        out_str(c, "\n");
+    }
+    for (size_t i = 0; i < col; i++)
+        out_raw(c, " ", 1);
+    out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+}
+
+static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
+
+/* ---- output modifiers (| include ...) ---------------------------------------------------------- */
+
+enum filt_kind { F_INCLUDE, F_EXCLUDE, F_BEGIN, F_SECTION, F_COUNT };
+
+static const struct {
+    const char *kw;
+    enum filt_kind kind;
+} cli_filters[] = {
+    {"begin", F_BEGIN}, {"count", F_COUNT}, {"exclude", F_EXCLUDE}, {"include", F_INCLUDE},
+    {"section", F_SECTION},
+};
+
+struct cli_filter {
+    enum filt_kind kind;
+    regex_t re;
+};
+
+/* Parses what follows the '|' at line[bar]. 0 with f compiled (regfree it), or 1 after writing
+ * the reason (a caret under the word, as for commands). */
+static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
+                        size_t caret_offset, struct cli_filter *f)
+{
+    size_t i = bar + 1, kw_at, kw_len;
+    while (i < len && line[i] == ' ')
+        i++;
+    kw_at = i;
+    while (i < len && line[i] != ' ')
+        i++;
+    kw_len = i - kw_at;
+    const char *pick = NULL;
+    bool several = false;
+    for (size_t k = 0; kw_len > 0 && k < sizeof cli_filters / sizeof cli_filters[0]; k++) {
+        if (kw_len > strlen(cli_filters[k].kw) ||
+            strncasecmp(line + kw_at, cli_filters[k].kw, kw_len) != 0)
+            continue;
+        several = pick != NULL;
+        pick = cli_filters[k].kw;
+        f->kind = cli_filters[k].kind;
+    }
+    while (i < len && line[i] == ' ')
+        i++;
+    if (kw_len == 0 || pick == NULL) {
+        invalid_at(c, line, len, caret_offset + kw_at);
+        return 1;
+    }
+    if (several) {
+        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - bar), line + bar);
+        return 1;
+    }
+    if (i == len) {
+        out_str(c, "% Incomplete command.\n\n");
+        return 1;
+    }
+    char expr[LIM_CLI_LINE_LEN + 1];
+    memcpy(expr, line + i, len - i);
+    expr[len - i] = '\0';
+    for (size_t k = 0; expr[k]; k++)
+        if (expr[k] == '\\' && expr[k + 1] >= '1' && expr[k + 1] <= '9') {
+            out_str(c, "% Invalid regular expression: back-references are not supported\n");
+            return 1;
+        }
+    int rc = regcomp(&f->re, expr, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, &f->re, why, sizeof why);
+        out_fmt(c, "%% Invalid regular expression: %s\n", why);
+        return 1;
+    }
+    return 0;
+}
+
+/* Keeps the lines of c->out[from..] that f selects (output lines end in "\n" or "\r\n"). */
+static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
+{
+    size_t n = c->out_len - from;
+    char *text = malloc(n + 1);
+    if (text == NULL) {
+        c->oom = true;
+        return;
+    }
+    memcpy(text, c->out + from, n);
+    text[n] = '\0';
+    c->out_len = from;
+    bool begun = false, in_section = false;
+    unsigned long count = 0;
+    for (char *p = text; p < text + n;) {
+        char *nl = memchr(p, '\n', (size_t)(text + n - p));
+        char *end = nl ? nl + 1 : text + n;
+        size_t body = (size_t)((nl ? nl : end) - p);
+        if (body > 0 && p[body - 1] == '\r')
+            body--;
+        char keep = p[body];
+        p[body] = '\0';   /* regexec wants a string: the line without its end, for a moment */
+        bool hit = regexec(&f->re, p, 0, NULL, 0) == 0;
+        p[body] = keep;
+        bool child = body > 0 && p[0] == ' ';
+        bool show = false;
+        switch (f->kind) {
+        case F_INCLUDE: show = hit; break;
+        case F_EXCLUDE: show = !hit; break;
+        case F_BEGIN: show = begun = begun || hit; break;
+        case F_SECTION:
+            /* a matching line and the indented lines under it */
+            in_section = hit || (in_section && child);
+            show = in_section;
+            break;
+        case F_COUNT: count += hit; break;
+        }
+        if (show)
+            out_raw(c, p, (size_t)(end - p));
+        p = end;
+    }
+    free(text);
+    if (f->kind == F_COUNT)
+        out_fmt(c, "Number of lines which match regexp = %lu\n", count);
+}
+
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
+{
+    const char *bar = memchr(line, '|', len);
+    if (bar != NULL) {
+        struct cli_filter f;
+        size_t at = (size_t)(bar - line), from;
+        if (filter_parse(c, line, len, at, caret_offset, &f) != 0) {
+            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            return 1;
+        }
+        size_t k = 0;
+        while (k < at && line[k] == ' ')
+            k++;
+        if (k == at) {   /* a modifier with no command before it */
+            regfree(&f.re);
+            invalid_at(c, line, len, caret_offset + at);
+            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            return 1;
+        }
+        from = c->out_len;
+        int rc = run_command(c, line, at, caret_offset);
+        if (rc == 0)
+            filter_apply(c, from, &f);
+        regfree(&f.re);
+        return rc;
+    }
+    return run_command(c, line, len, caret_offset);
+}
+
+/* Runs one command (no output modifier). Returns 0, or 1 when refused/failed. */
+static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
     char arg[LIM_CLI_LINE_LEN + 1];
     long num = 0;
@@ -721,13 +890,7 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
         log_info(&c->lc, "cli: rejected: %.*s", (int)(len - lead), line + lead);
     switch (r.res) {
     case P_INVALID:
-        if (c->exec) {
-            out_text(c, line, len);
-            out_str(c, "\n");
-        }
-        for (size_t i = 0; i < caret_offset + r.col; i++)
-            out_raw(c, " ", 1);
-        out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+        invalid_at(c, line, len, caret_offset + r.col);
         break;
     case P_AMBIGUOUS:
         out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - lead), line + lead);

@@ -81,6 +81,62 @@ def test_discovery(daemon, api):
     assert r.status_code == 200 and "PATCH" in r.headers["Allow"]
 
 
+CAPS = ["urn:ietf:params:restconf:capability:defaults:1.0?basic-mode=explicit",
+        "urn:ietf:params:restconf:capability:depth:1.0",
+        "urn:ietf:params:restconf:capability:fields:1.0",
+        "urn:ietf:params:restconf:capability:with-defaults:1.0"]
+MON = "/restconf/data/ietf-restconf-monitoring:restconf-state"
+YLIB = "/restconf/data/ietf-yang-library:modules-state"
+LIBYANG_YLIB = "/usr/share/yang/modules/libyang/ietf-yang-library@2019-01-04.yang"
+
+
+def test_restconf_capabilities(api):
+    """RFC 8040 section 9.1: restconf-state lists the capabilities next to the streams."""
+    st = api.get(MON).json()["ietf-restconf-monitoring:restconf-state"]
+    assert st["capabilities"] == {"capability": CAPS}
+    assert {s["name"] for s in st["streams"]["stream"]} >= {"scp-debug", "transfers", "security"}
+    assert api.get(MON + "/capabilities").json() == {"ietf-restconf-monitoring:capabilities": {"capability": CAPS}}
+    assert api.get(MON + "/capabilities/capability").json() == {"ietf-restconf-monitoring:capability": CAPS}
+    assert api.get(MON + "/capabilities/colour").status_code == 404
+    root = api.get("/restconf/data").json()["ietf-restconf:data"]
+    assert root["ietf-restconf-monitoring:restconf-state"]["capabilities"]["capability"] == CAPS
+
+
+def test_yang_library_modules_state(api, workdir):
+    """RFC 7895 (the yang-library-version /restconf names): the modules served, each with its
+    revision, namespace and conformance; valid against ietf-yang-library's modules-state."""
+    r = api.get(YLIB)
+    assert r.status_code == 200
+    ms = r.json()["ietf-yang-library:modules-state"]
+    assert len(ms["module-set-id"]) == 16 and api.get(YLIB).json() == r.json()
+    mods = {m["name"]: m for m in ms["module"]}
+    for name in ("Cisco-IOS-XE-native", "Cisco-IOS-XE-aaa", "scpd", "ietf-restconf-monitoring",
+                 "ietf-yang-library"):
+        assert mods[name]["conformance-type"] == "implement", name
+    with open(YANG) as f:
+        text = f.read()
+    assert mods["scpd"]["namespace"] == "urn:scpd:yang:scpd" and 'namespace "urn:scpd:yang:scpd"' in text
+    assert "revision %s {" % mods["scpd"]["revision"] in text
+    assert mods["ietf-yang-library"]["revision"] == "2016-06-21"
+    assert mods["Cisco-IOS-XE-aaa"]["namespace"] == "http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"
+    assert "Cisco-IOS-XE-ip" in [s["name"] for s in mods["Cisco-IOS-XE-native"]["submodule"]]
+    # every module prefix the API's JSON uses is listed
+    native = api.get(NATIVE).text + api.get(MON).text + api.get("/restconf/data/scpd:scp-state").text
+    for prefix in ("Cisco-IOS-XE-native:", "Cisco-IOS-XE-aaa:", "scpd:", "ietf-restconf-monitoring:"):
+        assert prefix in native and prefix[:-1] in mods
+    one = api.get(YLIB + "/module=scpd," + mods["scpd"]["revision"]).json()
+    assert one == {"ietf-yang-library:module": [mods["scpd"]]}
+    assert api.get(YLIB + "/module=scpd,1999-01-01").status_code == 404
+    assert api.get("/restconf/data").json()["ietf-restconf:data"]["ietf-yang-library:modules-state"] == ms
+    # the RFC 7895 container is kept (deprecated) in the ietf-yang-library that libyang ships;
+    # "get" data: that revision's mandatory yang-library container is not ours to send
+    p = os.path.join(workdir, "ylib.json")
+    with open(p, "w") as f:
+        f.write(r.text)
+    out = subprocess.run(["yanglint", "-t", "get", LIBYANG_YLIB, p], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_get_native_shape_and_hashes(api):
     r = api.get(NATIVE)
     assert r.status_code == 200
@@ -114,6 +170,35 @@ def test_subpaths(api):
     assert api.get(NATIVE + "/ip/ssh/time-out").status_code == 404
     assert api.get(NATIVE + "/ip/ssh/time-out?with-defaults=report-all").json() == {"Cisco-IOS-XE-native:time-out": 120}
     assert api.get(NATIVE + "/hostname?with-defaults=report-all").json() == {"Cisco-IOS-XE-native:hostname": "scpd"}
+
+
+DEFAULT_TAG = {"ietf-netconf-with-defaults:default": True}
+
+
+def test_with_defaults_report_all_tagged(api):
+    """RFC 6243 report-all-tagged in RFC 7952 JSON: each leaf holding its default gets the
+    sibling annotation "@leaf"; a leaf set to another value does not."""
+    assert api.send("PUT", NATIVE + "/ip/ssh/time-out", {"Cisco-IOS-XE-native:time-out": 60}).status_code == 201
+    ssh = api.get(NATIVE + "/ip/ssh?with-defaults=report-all-tagged").json()
+    assert ssh == {"Cisco-IOS-XE-native:ssh": {
+        "time-out": 60, "authentication-retries": 3, "@authentication-retries": DEFAULT_TAG,
+        "version": 2, "@version": DEFAULT_TAG}}
+    # a target that is a default leaf: the annotation is its top-level sibling
+    assert api.get(NATIVE + "/hostname?with-defaults=report-all-tagged").json() == {
+        "Cisco-IOS-XE-native:hostname": "scpd", "@Cisco-IOS-XE-native:hostname": DEFAULT_TAG}
+    assert api.get(NATIVE + "/ip/ssh/time-out?with-defaults=report-all-tagged").json() == {
+        "Cisco-IOS-XE-native:time-out": 60}
+    n = api.get(NATIVE + "?with-defaults=report-all-tagged").json()["Cisco-IOS-XE-native:native"]
+    assert n["@hostname"] == DEFAULT_TAG and n["hostname"] == "scpd"
+    assert not any(k.startswith("@") for k in n["username"][0])
+    assert n["ip"]["scp"] == {"server": {"enable": [None]}}
+    # with fields and depth the tags follow what is sent
+    f = api.get(NATIVE + "?with-defaults=report-all-tagged&fields=ip/ssh/authentication-retries").json()
+    assert f == {"Cisco-IOS-XE-native:native": {"ip": {"ssh": {
+        "authentication-retries": 3, "@authentication-retries": DEFAULT_TAG}}}}
+    # report-all: the same values, no annotations
+    plain = api.get(NATIVE + "/ip/ssh?with-defaults=report-all").json()["Cisco-IOS-XE-native:ssh"]
+    assert plain == {"time-out": 60, "authentication-retries": 3, "version": 2}
 
 
 def test_query_depth_fields_content(api):
@@ -290,6 +375,43 @@ def test_save_config_and_startup(api):
     assert start == api.get(NATIVE).json()["Cisco-IOS-XE-native:native"]
     assert config_lines(api.show("startup-config"))[-1] == "end"
     assert "hostname SAVED" in config_lines(api.show("startup-config"))
+
+
+STARTUP = "/restconf/ds/ietf-datastores:startup"
+
+
+def test_startup_datastore_paths_queries_and_validators(api):
+    """The startup datastore is read like the running one: paths below native, depth, fields,
+    with-defaults; its ETag changes exactly when the saved text changes and Last-Modified is the
+    time of the last save (stable between saves); writes are 405."""
+    r1, r2 = api.get(STARTUP), api.get(STARTUP)
+    assert r1.status_code == 200
+    assert r1.headers["ETag"].startswith('"') and r1.headers["ETag"] == r2.headers["ETag"]
+    assert r1.headers["Last-Modified"] == r2.headers["Last-Modified"]
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/scp").json() == {
+        "Cisco-IOS-XE-native:scp": {"server": {"enable": [None]}}}
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/scp/server/enable").json() == {
+        "Cisco-IOS-XE-native:enable": [None]}
+    u = api.get(STARTUP + "/Cisco-IOS-XE-native:native/username=tiger?fields=privilege").json()
+    assert u == {"Cisco-IOS-XE-native:username": [{"name": "tiger", "privilege": 15}]}
+    d = api.get(STARTUP + "/Cisco-IOS-XE-native:native?depth=1").json()
+    assert d == {"Cisco-IOS-XE-native:native": {}}
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname").status_code == 404
+    assert api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname?with-defaults=report-all").json() == {
+        "Cisco-IOS-XE-native:hostname": "scpd"}
+    miss = api.get(STARTUP + "/Cisco-IOS-XE-native:native/ip/colour")
+    assert miss.status_code == 404 and miss.headers["ETag"] == r1.headers["ETag"]
+    assert api.send("PUT", STARTUP + "/Cisco-IOS-XE-native:native/hostname",
+                    {"Cisco-IOS-XE-native:hostname": "X"}).status_code == 405
+    # a change of running alone leaves startup's validators as they were
+    assert api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "ST1"}).status_code == 201
+    r3 = api.get(STARTUP)
+    assert (r3.headers["ETag"], r3.headers["Last-Modified"]) == (r1.headers["ETag"], r1.headers["Last-Modified"])
+    assert api.send("POST", OPS + "/cisco-ia:save-config").status_code == 200
+    r4 = api.get(STARTUP + "/Cisco-IOS-XE-native:native/hostname")
+    assert r4.json() == {"Cisco-IOS-XE-native:hostname": "ST1"}
+    assert r4.headers["ETag"] != r1.headers["ETag"]
+    assert api.get(STARTUP).headers["ETag"] == r4.headers["ETag"]
 
 
 def test_apply_config_merge_replace_dry_run(api):

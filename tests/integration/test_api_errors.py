@@ -121,6 +121,9 @@ CASES = [
     ("patch-missing-user", "PATCH", NATIVE + "/username=nobody", JSON,
      j({"Cisco-IOS-XE-native:username": [{"name": "nobody", "privilege": 2}]}), 404, "data-missing", "admin"),
     ("startup-subtree", "GET", "/restconf/ds/ietf-datastores:startup/foo", {}, None, 404, "invalid-value", "admin"),
+    ("startup-bad-depth", "GET", "/restconf/ds/ietf-datastores:startup/Cisco-IOS-XE-native:native?depth=0", {}, None, 400, "invalid-value", "admin"),
+    ("startup-unknown-query", "GET", "/restconf/ds/ietf-datastores:startup?colour=red", {}, None, 400, "invalid-value", "admin"),
+    ("startup-unknown-leaf", "GET", "/restconf/ds/ietf-datastores:startup/Cisco-IOS-XE-native:native/ip/colour", {}, None, 404, "invalid-value", "admin"),
     # existing data
     ("post-existing-user", "POST", NATIVE + "/username", JSON,
      j({"Cisco-IOS-XE-native:username": [{"name": "tiger", "privilege": 1}]}), 409, "data-exists", "admin"),

@@ -84,6 +84,11 @@ def test_netmiko_file_transfer(d, workdir):
 
         out = conn.send_command("show running-config")
         assert "ip scp server enable" in out and "hostname R1" in out
+        # the output modifiers scripts use to pick one line
+        out = conn.send_command("show running-config | include ^hostname")
+        assert out.strip() == "hostname R1", out
+        out = conn.send_command("sh run | section ^aaa")
+        assert out.splitlines()[0].startswith("aaa ") and "hostname" not in out, out
         out = conn.send_command("dir bootflash:")
         assert re.search(r"^\s*\d+\s+-rw-\s+300000\s+.*\simg\.bin$", out, re.M), out
         assert re.search(r"^\d+ bytes total \((\d+) bytes free\)$", out, re.M), out
@@ -219,6 +224,10 @@ def test_exec_command(d):
     r = clients.run_ssh(d.ssh_port, "show running-config")
     assert r.returncode == 0, r
     assert "hostname R1" in r.stdout and "\r" not in r.stdout   # no pty: plain lines
+    r = clients.run_ssh(d.ssh_port, "show running-config | include ^ip scp|^hostname")
+    assert r.returncode == 0 and r.stdout == "hostname R1\nip scp server enable\n", r
+    r = clients.run_ssh(d.ssh_port, "show running-config | count ^username")
+    assert r.returncode == 0 and r.stdout == "Number of lines which match regexp = 2\n", r
     r = clients.run_ssh(d.ssh_port, "cat /etc/passwd")
     assert r.returncode == 1
     assert r.stdout == "cat /etc/passwd\n^\n% Invalid input detected at '^' marker.\n\n"

@@ -431,6 +431,60 @@ static void test_exec(void **state)
     cli_free(c);
 }
 
+/* IOS output modifiers: | include, exclude, begin, section, count (abbreviable), on the
+ * command's output only; errors keep IOS's markers and the store's config text is untouched. */
+static void test_output_modifiers(void **state)
+{
+    struct fx *f = *state;
+    struct cli *c = mk(f, 15, false);
+    const char *o = feed(c, "show running-config | include ^(hostname|ip scp)\n", false, NULL);
+    assert_string_equal(o, "hostname R1\nip scp server enable\nR1#");
+    o = feed(c, "sh run | i scp server\n", false, NULL);
+    assert_string_equal(o, "ip scp server enable\nR1#");
+    o = feed(c, "show running-config | exclude ^!|^$|^Building|^Current|configuration change\n",
+             false, NULL);
+    assert_false(matches(o, "^!"));
+    assert_true(matches(o, "^hostname R1$"));
+    assert_true(matches(o, "^end$"));
+    o = feed(c, "show running-config | begin ^ip scp\n", false, NULL);
+    assert_string_equal(o, "ip scp server enable\n!\nend\nR1#");
+    o = feed(c, "show running-config | count ^aaa\n", false, NULL);
+    assert_true(matches(o, "^Number of lines which match regexp = [1-9][0-9]*$"));
+    o = feed(c, "show privilege | include level is 15\n", false, NULL);
+    assert_string_equal(o, "Current privilege level is 15\nR1#");
+    o = feed(c, "show privilege | include nothing-matches\n", false, NULL);
+    assert_string_equal(o, "R1#");
+    /* the modifier's word fits none: the marker under it (column counted from the prompt) */
+    o = feed(c, "show privilege | grep x\n", false, NULL);
+    assert_string_equal(o, "                    ^\n% Invalid input detected at '^' marker.\n\nR1#");
+    o = feed(c, "show privilege | include\n", false, NULL);
+    assert_string_equal(o, "% Incomplete command.\n\nR1#");
+    o = feed(c, "show privilege | include (\n", false, NULL);
+    assert_true(matches(o, "^% Invalid regular expression: "));
+    o = feed(c, "show privilege | include (a)\\1\n", false, NULL);
+    assert_true(matches(o, "back-references are not supported"));
+    o = feed(c, " | include x\n", false, NULL);
+    assert_true(matches(o, "^    \\^$"));
+    /* a refused command keeps its own marker and is not filtered */
+    o = feed(c, "show nothing | include x\n", false, NULL);
+    assert_true(matches(o, "^        \\^$"));
+    cli_free(c);
+    /* exec request: the same, with the exit status */
+    c = mk(f, 15, false);
+    size_t len;
+    assert_int_equal(cli_exec(c, "show running-config | section ^aaa"), 0);
+    o = cli_out(c, &len);
+    char *text = strndup(o, len);   /* cli_out is not a string */
+    assert_true(len > 0 && matches(text, "^aaa ") && !matches(text, "^hostname"));
+    free(text);
+    cli_free(c);
+    /* a pty's CRLF line ends are kept on the lines shown */
+    c = mk(f, 15, true);
+    o = feed(c, "show privilege | include level\r", false, NULL);
+    assert_string_equal(o, "show privilege | include level\r\nCurrent privilege level is 15\r\nR1#");
+    cli_free(c);
+}
+
 /* ---- cli_session over a memory channel ------------------------------------------------------- */
 
 struct mio {
@@ -515,6 +569,7 @@ int main(void)
         T(test_config_commands),
         T(test_exit_and_eof),
         T(test_exec),
+        T(test_output_modifiers),
         T(test_session_run),
     };
     log_set_level(LOG_LVL_ERR);
