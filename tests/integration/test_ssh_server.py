@@ -2,7 +2,9 @@
 channel limit, over-long exec commands, the config read per login, and the share of
 unauthenticated sessions one source may hold."""
 import os
+import re
 import signal
+import socket
 import time
 
 import paramiko
@@ -187,3 +189,21 @@ def test_one_source_cannot_fill_the_unauthenticated_pool(d, workdir):
     c = _login_from(d.ssh_port, "127.0.0.2")
     c.close()
     assert "ssh connection refused" not in d.log()
+
+
+def test_an_ipv6_source_is_its_64(start_daemon):
+    """Per-source limits count an IPv6 client by its /64 (one host's share of a LAN)."""
+    d = start_daemon(args=["--ssh-listen", "[::1]:0"])
+    port = next(int(m.group(1)) for m in (re.match(r"ssh listening on \[::1\]:(\d+)$", line)
+                                          for line in d.stdout_lines) if m)
+    conns = []
+    try:
+        for _ in range(PENDING_PER_SOURCE + 1):
+            s = socket.create_connection(("::1", port), timeout=30)
+            conns.append(s)
+        for s in conns[:PENDING_PER_SOURCE]:
+            assert s.recv(100).startswith(b"SSH-2.0-")
+        assert _wait_log(d, "ssh connection waits: 8 unauthenticated sessions from ::/64")
+    finally:
+        for s in conns:
+            s.close()
