@@ -688,6 +688,52 @@ static int call_handler(const struct api_route *rt, struct api_req *r, struct ap
     return rc;
 }
 
+/* True if the space-separated list has name. */
+static bool word_in(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; *p != '\0';) {
+        size_t w = strcspn(p, " ");
+        if (w == n && memcmp(p, name, n) == 0)
+            return true;
+        p += w;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+/* The query parameter rules of every row (RFC 8040 section 4.8): each at most once, only those
+ * the row lists, content= one of its three values. Fills a 400 and returns -1 on a breach. */
+static int query_check(const struct api_route *rt, const struct api_req *r, struct api_resp *resp)
+{
+    for (int i = 0; i < r->nquery; i++) {
+        const char *name = r->query[i].name;
+        for (int j = 0; j < i; j++)
+            if (strcmp(r->query[j].name, name) == 0) {
+                api_error(resp, 400, "protocol", "invalid-value", r->path,
+                          "query parameter %s is given more than once", name);
+                return -1;
+            }
+        if (rt->query != NULL && strcmp(rt->query, API_Q_ANY) == 0)
+            continue;
+        if (rt->query == NULL || !word_in(rt->query, name)) {
+            api_error(resp, 400, "protocol", "invalid-value", r->path,
+                      "unknown query parameter %s (%s %s takes %s)", name, r->method_name,
+                      rt->pattern, rt->query ? rt->query : "none");
+            return -1;
+        }
+    }
+    const char *c = api_query(r, "content");
+    if (c != NULL && strcmp(c, "config") != 0 && strcmp(c, "nonconfig") != 0 &&
+        strcmp(c, "all") != 0) {
+        api_error(resp, 400, "protocol", "invalid-value", r->path,
+                  "content must be config, nonconfig or all (got %s)", c);
+        return -1;
+    }
+    return 0;
+}
+
 static bool is_json_ctype(const char *ct)
 {
     static const char *const ok[] = {"application/yang-data+json", "application/json"};
@@ -754,6 +800,8 @@ static void dispatch(struct api *a, struct api_conn *c, struct api_resp *resp)
             return;
         }
     }
+    if (query_check(rt, r, resp) < 0)
+        return;
     if ((rt->flags & API_F_JSON_BODY) && (m & API_WRITE_METHODS) && r->body_len > 0) {
         const char *ct = api_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!is_json_ctype(ct)) {

@@ -166,6 +166,13 @@ enum api_route_flags {
     API_F_METRICS = 1 << 3,    /* GET needs no login when scpd runs with --metrics-public */
 };
 
+/* Query parameters a row accepts (its `query`): names separated by spaces; API_Q_ANY accepts
+ * anything (static files); NULL accepts none. api.c refuses, before the handler runs, a name not
+ * listed, a name given twice (RFC 8040 section 4.8: MUST NOT appear more than once) and a content=
+ * other than config, nonconfig or all, each with a 400 naming the parameter. */
+#define API_Q_ANY "*"
+#define API_Q_DATA "depth fields content with-defaults"
+
 /* A row: pattern is a path of literal segments ("/restconf/data/scpd:scp-state"); a segment "*"
  * matches any one segment; with API_F_PREFIX the handler gets the rest (api_rest*). Matching uses
  * the most specific row (most literal segments). A list key segment "name=value" matches a pattern
@@ -177,6 +184,7 @@ struct api_route {
     int priv_read;
     int priv_write;
     unsigned flags;
+    const char *query;         /* accepted query parameters (see API_Q_ANY above) */
 };
 
 /* The table (api_routes.c), terminated by a row with pattern NULL. */

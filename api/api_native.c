@@ -1062,20 +1062,6 @@ static int query_content(const struct api_req *r, bool *config, struct nerr *e)
     return nerr_set(e, 400, "invalid-value", "content must be config, nonconfig or all");
 }
 
-static int check_query_names(const struct api_req *r, const char *const *allowed, struct nerr *e)
-{
-    for (int i = 0; i < r->nquery; i++) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(r->query[i].name, *a) == 0)
-                ok = true;
-        if (!ok)
-            return nerr_set(e, 400, "invalid-value", "unknown query parameter %s",
-                            r->query[i].name);
-    }
-    return 0;
-}
-
 /* ---- GET -------------------------------------------------------------------------------------- */
 
 /* The target's value as sent (qualified, fields and depth applied), or NULL with e filled. */
@@ -1157,11 +1143,11 @@ static void tag_defaults(json_t *all, json_t *expl)
 static json_t *get_tree(const struct cfg *c, const struct api_req *r, const struct npath *p,
                         json_t **member_out, struct nerr *e)
 {
-    static const char *const allowed[] = {"depth", "fields", "content", "with-defaults", NULL};
     bool defaults, tagged, config;
     int depth;
 
-    if (check_query_names(r, allowed, e) < 0 || query_defaults(r, &defaults, &tagged, e) < 0 ||
+    /* the names were checked by api.c against the row's API_Q_DATA */
+    if (query_defaults(r, &defaults, &tagged, e) < 0 ||
         query_depth(r, &depth, e) < 0 || query_content(r, &config, e) < 0)
         return NULL;
     json_t *q = get_view(c, r, p, defaults, config, depth, e);
