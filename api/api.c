@@ -606,6 +606,14 @@ int api_h_data_root(struct api_req *r, struct api_resp *resp)
         r->seg0 = r->nsegs;  /* no rest below the row's own path */
         call_handler(rt, r, &sub);
         if (sub.status == 200 && json_is_object(sub.json)) {
+            const char *k;
+            json_t *v;
+            void *tmp;
+            /* what content= left empty is not there at all */
+            json_object_foreach_safe(sub.json, tmp, k, v)
+                if ((json_is_object(v) && json_object_size(v) == 0) ||
+                    (json_is_array(v) && json_array_size(v) == 0))
+                    json_object_del(sub.json, k);
             json_object_update(data, sub.json);
             for (int i = 0; i < sub.nhdr; i++)
                 api_resp_header(resp, sub.hdr[i].name, sub.hdr[i].value);
@@ -678,6 +686,34 @@ static const struct api_route *route_find(struct api_req *r)
     return best;
 }
 
+/* content= of a row whose data is all state (API_F_NONCONFIG) or all configuration
+ * (API_F_CONFIG): when the client asked for the other kind, each top-level member of the answer
+ * keeps its name with nothing in it ({} or [], as the native tree answers content=nonconfig), and
+ * a leaf goes away. */
+static void content_filter(const struct api_route *rt, const struct api_req *r,
+                           struct api_resp *resp)
+{
+    const char *c = api_query(r, "content");
+
+    if (c == NULL || !(r->method & (API_GET | API_HEAD)) || resp->status != 200 ||
+        !json_is_object(resp->json))
+        return;
+    if (!((rt->flags & API_F_NONCONFIG) && strcmp(c, "config") == 0) &&
+        !((rt->flags & API_F_CONFIG) && strcmp(c, "nonconfig") == 0))
+        return;
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(resp->json, tmp, k, v) {
+        if (json_is_object(v))
+            json_object_set_new(resp->json, k, json_object());
+        else if (json_is_array(v))
+            json_object_set_new(resp->json, k, json_array());
+        else
+            json_object_del(resp->json, k);
+    }
+}
+
 static int call_handler(const struct api_route *rt, struct api_req *r, struct api_resp *resp)
 {
     int rc = rt->handler(r, resp);
@@ -685,6 +721,7 @@ static int call_handler(const struct api_route *rt, struct api_req *r, struct ap
     if (resp->status == 0)
         api_error(resp, 500, "application", "operation-failed", NULL,
                   "internal error: no response from the handler");
+    content_filter(rt, r, resp);
     return rc;
 }
 

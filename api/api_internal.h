@@ -164,6 +164,11 @@ enum api_route_flags {
     API_F_JSON_BODY = 1 << 1,  /* writes need a JSON body (415 on other types, 400 on bad JSON) */
     API_F_DATA_ROOT = 1 << 2,  /* GET of the row is part of GET /restconf/data (top-level member) */
     API_F_METRICS = 1 << 3,    /* GET needs no login when scpd runs with --metrics-public */
+    /* content= (RFC 8040 section 4.8.1) for rows whose data is all of one kind, applied by api.c
+     * to the handler's answer: content=config empties a row of state data (config false), and
+     * content=nonconfig a row of configuration. Rows of mixed data filter in their handler. */
+    API_F_NONCONFIG = 1 << 4,
+    API_F_CONFIG = 1 << 5,
 };
 
 /* Query parameters a row accepts (its `query`): names separated by spaces; API_Q_ANY accepts

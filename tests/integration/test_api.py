@@ -220,6 +220,42 @@ def test_query_depth_fields_content(api):
     assert api.get(NATIVE + "?content=config").json() == api.get(NATIVE).json()
 
 
+def test_content_on_state_resources(api):
+    """RFC 8040 4.8.1 content=: state resources (config false in their YANG) answer config with
+    their member empty, as the native tree answers nonconfig; scpd:debug holds both kinds."""
+    for path, member, empty in [("/restconf/data/scpd:scp-state", "scpd:scp-state", {}),
+                                ("/restconf/data/scpd:scp-state/transfers", "scpd:transfers", {}),
+                                ("/restconf/data/scpd:file-systems", "scpd:file-systems", {}),
+                                ("/restconf/data/scpd:debug/traces", "scpd:traces", {}),
+                                (MON, "ietf-restconf-monitoring:restconf-state", {}),
+                                (MON + "/streams", "ietf-restconf-monitoring:streams", {}),
+                                (YLIB, "ietf-yang-library:modules-state", {}),
+                                ("/restconf/data/scpd:audit-log", "scpd:audit-log", {})]:
+        full = api.get(path).json()
+        assert full[member], path
+        for content in ("nonconfig", "all"):   # live numbers move: compare the shape
+            got = api.get(path + "?content=" + content).json()
+            assert got.keys() == full.keys() and got[member].keys() == full[member].keys(), path
+        assert api.get(path + "?content=config").json() == {member: empty}, path
+    state = api.get("/restconf/data/scpd:scp-state?content=nonconfig").json()["scpd:scp-state"]
+    assert "counters" in state
+    dbg = api.get("/restconf/data/scpd:debug").json()["scpd:debug"]
+    assert set(dbg) == {"scp", "traces"}
+    assert api.get("/restconf/data/scpd:debug?content=config").json() == {"scpd:debug": {"scp": dbg["scp"]}}
+    assert set(api.get("/restconf/data/scpd:debug?content=nonconfig").json()["scpd:debug"]) == {"traces"}
+    assert api.get("/restconf/data/scpd:debug/scp?content=config").json() == {"scpd:scp": dbg["scp"]}
+    assert api.get("/restconf/data/scpd:debug/scp?content=nonconfig").json() == {}
+    # the data root holds only what the content asks for
+    cfg = api.get("/restconf/data?content=config").json()["ietf-restconf:data"]
+    assert set(cfg) == {"Cisco-IOS-XE-native:native", "scpd:debug"}
+    assert set(cfg["scpd:debug"]) == {"scp"}
+    st = api.get("/restconf/data?content=nonconfig").json()["ietf-restconf:data"]
+    assert "Cisco-IOS-XE-native:native" not in st
+    assert {"scpd:scp-state", "scpd:file-systems", "ietf-restconf-monitoring:restconf-state",
+            "ietf-yang-library:modules-state"} <= set(st)
+    assert set(st["scpd:debug"]) == {"traces"}
+
+
 # ---- the acceptance commands of the issue, with curl -------------------------------------------
 
 def curl(api, *args):
