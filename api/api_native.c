@@ -539,9 +539,14 @@ static char *tree_text(json_t *root, size_t *len)
         json_t *pw = json_object_get(e, "password");
         json_t *sec = json_object_get(e, "secret");
         json_t *priv = json_object_get(e, "privilege");
+        bool cred = (pw != NULL && jstr(pw, "password")) || (sec != NULL && jstr(sec, "secret"));
         sb_printf(&b, "username %s", jstr(e, "name"));
+        /* `username NAME` alone is not a command: a user with neither password nor secret is
+         * said with its privilege, the default one when the entry has none (DELETE of it) */
         if (priv != NULL)
             sb_printf(&b, " privilege %lld", (long long)json_integer_value(priv));
+        else if (!cred)
+            sb_printf(&b, " privilege %d", CFG_DEFAULT_PRIVILEGE);
         /* a password given now wins over the stored secret it replaces */
         if (pw != NULL && jstr(pw, "password"))
             sb_printf(&b, " password %s %s", jstr(pw, "encryption") ? jstr(pw, "encryption") : "0",

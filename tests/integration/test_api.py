@@ -313,6 +313,28 @@ def test_post_user_hashes_and_logs_in(api, daemon):
     assert bob.status_code == 200
 
 
+def test_delete_privilege_of_user_without_secret(api):
+    """A user with neither password nor secret is said `username NAME privilege N`; deleting its
+    privilege leaves the user at the default privilege 1 (not an invalid `username NAME`)."""
+    r = api.send("POST", NATIVE, {"Cisco-IOS-XE-native:username": [{"name": "u2", "privilege": 3}]})
+    assert r.status_code == 201, r.text
+    assert "username u2 privilege 3" in config_lines(api.show())
+    r = api.send("DELETE", NATIVE + "/username=u2/privilege")
+    assert r.status_code == 204, r.text
+    assert api.get(NATIVE + "/username=u2").json() == {
+        "Cisco-IOS-XE-native:username": [{"name": "u2", "privilege": 1}]}
+    assert "username u2 privilege 1" in config_lines(api.show())
+    # a user with a secret loses the privilege to the default too, and keeps the secret
+    r = api.send("POST", NATIVE, {"Cisco-IOS-XE-native:username": [
+        {"name": "u3", "privilege": 4, "secret": {"encryption": "0", "secret": "pw-u3"}}]})
+    assert r.status_code == 201, r.text
+    assert api.send("DELETE", NATIVE + "/username=u3/privilege").status_code == 204
+    u3 = api.get(NATIVE + "/username=u3").json()["Cisco-IOS-XE-native:username"][0]
+    assert u3["privilege"] == 1 and u3["secret"]["secret"].startswith("$9$")
+    assert api.send("DELETE", NATIVE + "/username=u2").status_code == 204
+    assert api.get(NATIVE + "/username=u2").status_code == 404
+
+
 def test_user_put_patch_delete(api):
     r = api.send("PUT", NATIVE + "/username=carol",
                  {"Cisco-IOS-XE-native:username": [{"name": "carol", "privilege": 3,
