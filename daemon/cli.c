@@ -735,6 +735,64 @@ struct cli_filter {
     regex_t re;
 };
 
+/* Why expression e must not reach glibc's regcomp/regexec, or NULL. Back-references make
+ * regexec backtrack; stacked repeats (`s?++++`) and intervals make regcomp's automaton grow
+ * exponentially (measured: 14 stacked '+' took over 1 GB); regcomp recurses once per nested
+ * group. Bracket expressions are literal. */
+static const char *regex_unsafe(const char *e)
+{
+    bool repeat = false;
+    int depth = 0;
+    if (strlen(e) > LIM_CLI_REGEX_LEN)
+        return "longer than " CLI_STR(LIM_CLI_REGEX_LEN) " characters";
+    for (size_t i = 0; e[i] != '\0'; i++) {
+        char ch = e[i];
+        if (ch == '(' && ++depth > LIM_CLI_REGEX_DEPTH)
+            return "groups nested deeper than " CLI_STR(LIM_CLI_REGEX_DEPTH) " levels";
+        if (ch == ')' && depth > 0)
+            depth--;
+        if (ch == '\\') {
+            if (e[i + 1] >= '1' && e[i + 1] <= '9')
+                return "back-references are not supported";
+            if (e[i + 1] != '\0')
+                i++;
+            repeat = false;
+            continue;
+        }
+        if (ch == '[') {   /* to its closing ']', past a leading '^' or ']' and [:class:] */
+            size_t j = i + 1;
+            if (e[j] == '^')
+                j++;
+            if (e[j] == ']')
+                j++;
+            while (e[j] != '\0' && e[j] != ']') {
+                if (e[j] == '[' && (e[j + 1] == ':' || e[j + 1] == '.' || e[j + 1] == '=')) {
+                    const char *end = strchr(e + j + 2, e[j + 1]);
+                    while (end != NULL && end[1] != ']')
+                        end = strchr(end + 1, e[j + 1]);
+                    if (end == NULL)
+                        return NULL;   /* unbalanced: regcomp says so */
+                    j = (size_t)(end - e) + 2;
+                    continue;
+                }
+                j++;
+            }
+            if (e[j] == '\0')
+                return NULL;
+            i = j;
+            repeat = false;
+            continue;
+        }
+        if (ch == '{')
+            return "intervals {n,m} are not supported";
+        bool q = ch == '*' || ch == '+' || ch == '?';
+        if (q && repeat)
+            return "a repeat of a repeat (such as ++ or *?) is not supported";
+        repeat = q;
+    }
+    return NULL;
+}
+
 /* Parses what follows the '|' at line[bar]. 0 with f compiled (regfree it), or 1 after writing
  * the reason (a caret under the word, as for commands). */
 static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
@@ -774,11 +832,11 @@ static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
     char expr[LIM_CLI_LINE_LEN + 1];
     memcpy(expr, line + i, len - i);
     expr[len - i] = '\0';
-    for (size_t k = 0; expr[k]; k++)
-        if (expr[k] == '\\' && expr[k + 1] >= '1' && expr[k + 1] <= '9') {
-            out_str(c, "% Invalid regular expression: back-references are not supported\n");
-            return 1;
-        }
+    const char *unsafe = regex_unsafe(expr);
+    if (unsafe != NULL) {
+        out_fmt(c, "%% Invalid regular expression: %s\n", unsafe);
+        return 1;
+    }
     int rc = regcomp(&f->re, expr, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         char why[128];

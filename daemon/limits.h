@@ -5,12 +5,23 @@
 
 /* ---- SSH sessions ---------------------------------------------------------------------------- */
 #define LIM_SESSIONS_TOTAL        256   /* concurrent SSH sessions; memory per session is small */
-#define LIM_SESSIONS_PER_SOURCE   64    /* one address cannot take every slot */
+#define LIM_SESSIONS_PER_SOURCE   64    /* one source cannot take every slot. A "source" is an
+                                         * IPv4 address, or an IPv6 /64 (one host's share of a
+                                         * LAN: an attacker holds a whole /64) */
 #define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
 #define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
 #define LIM_PASSWORD_LEN          256
 #define LIM_PENDING_HANDSHAKES    64    /* unauthenticated sessions at once (pre-auth DoS bound) */
+#define LIM_PENDING_PER_SOURCE    8     /* unauthenticated sessions of one source at once: well
+                                         * below LIM_PENDING_HANDSHAKES, so one source (idle TCP
+                                         * connections held for `ip ssh time-out`) cannot fill
+                                         * the pool; it takes 8 sources. More connections of a
+                                         * source wait, unread, for one of its 8 to finish, so a
+                                         * burst of scp from one host is served, not refused */
+#define LIM_PENDING_WAITING       128   /* connections waiting so, in total; with the pool
+                                         * (64 + 128 < LIM_SESSIONS_TOTAL) unauthenticated
+                                         * sessions never take the last slots from logged-in ones */
 
 /* ---- SCP protocol ---------------------------------------------------------------------------- */
 #define LIM_SCP_RECORD_LEN        4096  /* one C/D/E/T line incl. newline; a name is <= 255 */
@@ -30,6 +41,9 @@
 #define LIM_CLI_LINE_LEN          2048  /* one command line: "verify /md5 " and a LIM_PATH_LEN path
                                          * fit; a longer line is refused whole, never cut */
 #define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 3) */
+#define LIM_CLI_REGEX_LEN         256   /* the expression of an output modifier (| include RE) */
+#define LIM_CLI_REGEX_DEPTH       16    /* its nested groups: glibc's regcomp recurses per level
+                                         * (1020 levels overflow a 256 KiB stack) */
 
 /* ---- IOS file system ------------------------------------------------------------------------- */
 #define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */

@@ -7,8 +7,13 @@
  * authentication round trip (scrypt) or a stalled reader costs its own thread only.
  *
  * The accept thread enforces the session limits of limits.h before any byte is read: sessions in
- * total, per source address, and unauthenticated sessions. A refused connection is closed at once,
- * logged and counted (sessions-rejected).
+ * total, per source, and unauthenticated sessions in total and per source. A source is an IPv4
+ * address or an IPv6 /64 (an IPv4-mapped address counts as IPv4). A source at its share of
+ * unauthenticated sessions (LIM_PENDING_PER_SOURCE) does not take more of the pool: its further
+ * connections wait, unread, for its turn (bounded by LIM_PENDING_WAITING and the longest
+ * `ip ssh time-out`), so one source holding idle connections stalls nobody but itself, and a burst
+ * of logins from one host is served a few at a time. A refused connection is closed at once,
+ * logged with the reason and counted (sessions-rejected).
  *
  * Finished session threads queue themselves on a zombie list; accept threads join them as they
  * go, ssh_server_stop joins the rest. Stop: wake the accept threads through a pipe, let sessions
@@ -43,6 +48,8 @@
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
+#define SSH_WAIT_TURN_SECS 120     /* a waiting connection's longest wait: the longest
+                                    * ip ssh time-out (its own negotiation deadline runs meanwhile) */
 
 /* Algorithms: modern only (spec/scp.md). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
@@ -77,10 +84,48 @@ struct ssh_server {
     pthread_cond_t cv;         /* a session ended */
     struct ssh_conn *live;
     struct ssh_conn *zombies;
-    int nlive, npending;
+    int nlive, npending, nwaiting;
     uint64_t next_sid;
     int stopping, aborting;    /* read without the mutex by sessions: __atomic */
 };
+
+/* Unauthenticated sessions of a source (server mutex held). */
+static int ssh_srv_source_pending(const struct ssh_server *s, const char *source)
+{
+    int n = 0;
+    for (const struct ssh_conn *e = s->live; e; e = e->next)
+        n += e->pending && strcmp(e->source, source) == 0;
+    return n;
+}
+
+/* A waiting connection waits for a handshake slot of its source (and of the pool). */
+static int ssh_srv_wait_turn(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err)
+{
+    struct timespec deadline;   /* the condition variable's clock: CLOCK_REALTIME */
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += SSH_WAIT_TURN_SECS;
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    while (c->waiting) {
+        if (s->stopping) {
+            rc = scpd_err_set(err, SCPD_E_LIMIT, "server is stopping");
+        } else if (s->npending < LIM_PENDING_HANDSHAKES &&
+                   ssh_srv_source_pending(s, c->source) < LIM_PENDING_PER_SOURCE) {
+            c->pending = true;
+            s->npending++;
+        } else if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == ETIMEDOUT) {
+            rc = scpd_err_set(err, SCPD_E_LIMIT, "ssh connection waited %d s for one of the "
+                              "unauthenticated sessions of %s to end", SSH_WAIT_TURN_SECS,
+                              c->source);
+        } else {
+            continue;
+        }
+        c->waiting = false;
+        s->nwaiting--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
 
 /* ---- services for ssh_session.c ----------------------------------------------------------- */
 
@@ -99,6 +144,10 @@ ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *
 {
     int fd = c->fd;
     *fd_closed = false;
+    if (ssh_srv_wait_turn(s, c, err) != 0) {
+        ssh_srv_conn_closing(s, c);
+        return NULL;
+    }
     ssh_session ses = ssh_new();
     if (ses == NULL) {
         ssh_srv_conn_closing(s, c);
@@ -127,6 +176,7 @@ void ssh_srv_conn_authenticated(struct ssh_server *s, struct ssh_conn *c)
     if (c->pending) {
         c->pending = false;
         s->npending--;
+        pthread_cond_broadcast(&s->cv);   /* a waiting connection of its source may go on */
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -149,6 +199,8 @@ void ssh_srv_conn_done(struct ssh_server *s, struct ssh_conn *c)
     }
     if (c->pending)
         s->npending--;
+    if (c->waiting)
+        s->nwaiting--;
     s->nlive--;
     c->next = s->zombies;
     s->zombies = c;
@@ -200,29 +252,62 @@ static void ssh_srv_format_peer(const struct sockaddr_storage *ss, char *addr, s
     snprintf(peer, pcap, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
+/* The source the per-source limits count: the IPv4 address (also when IPv4-mapped), or the /64
+ * of an IPv6 address, as one host on a LAN gets a /64 and can use all of it. */
+static void ssh_srv_format_source(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+        snprintf(out, cap, "%s", host);
+    } else if (ss->ss_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, &a.s6_addr[12], host, sizeof(host));
+            snprintf(out, cap, "%s", host);
+        } else {
+            memset(&a.s6_addr[8], 0, 8);
+            inet_ntop(AF_INET6, &a, host, sizeof(host));
+            snprintf(out, cap, "%s/64", host);
+        }
+    } else {
+        snprintf(out, cap, "%s", host);
+    }
+}
+
 /* Admission under the limits; on success c is live and counted. Returns NULL or the reason. */
 static const char *ssh_srv_admit(struct ssh_server *s, struct ssh_conn *c)
 {
     const char *why = NULL;
     pthread_mutex_lock(&s->mu);
-    int same = 0;
-    for (struct ssh_conn *e = s->live; e; e = e->next)
-        same += strcmp(e->peer_addr, c->peer_addr) == 0;
+    int same = 0, same_pending = 0;
+    for (struct ssh_conn *e = s->live; e; e = e->next) {
+        bool is_same = strcmp(e->source, c->source) == 0;
+        same += is_same;
+        same_pending += is_same && e->pending;
+    }
+    bool wait = same_pending >= LIM_PENDING_PER_SOURCE;
     if (s->stopping)
         why = "server is stopping";
     else if (s->nlive >= LIM_SESSIONS_TOTAL)
         why = "too many SSH sessions (limit " SSH_STR(LIM_SESSIONS_TOTAL) ")";
     else if (same >= LIM_SESSIONS_PER_SOURCE)
-        why = "too many SSH sessions from this address (limit "
+        why = "too many SSH sessions from this source (limit "
               SSH_STR(LIM_SESSIONS_PER_SOURCE) ")";
-    else if (s->npending >= LIM_PENDING_HANDSHAKES)
+    else if (wait && s->nwaiting >= LIM_PENDING_WAITING)
+        why = "too many unauthenticated SSH sessions from this source (limit "
+              SSH_STR(LIM_PENDING_PER_SOURCE) ") and too many connections waiting for their "
+              "turn (limit " SSH_STR(LIM_PENDING_WAITING) ")";
+    else if (!wait && s->npending >= LIM_PENDING_HANDSHAKES)
         why = "too many unauthenticated SSH sessions (limit "
               SSH_STR(LIM_PENDING_HANDSHAKES) ")";
     if (why == NULL) {
         c->sid = ++s->next_sid;
-        c->pending = true;
+        c->pending = !wait;
+        c->waiting = wait;
         c->fd_open = true;
-        s->npending++;
+        s->npending += !wait;
+        s->nwaiting += wait;
         s->nlive++;
         c->next = s->live;
         s->live = c;
@@ -258,9 +343,10 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
     c->d = s->d;
     c->fd = fd;
     ssh_srv_format_peer(&ss, c->peer_addr, sizeof(c->peer_addr), c->peer, sizeof(c->peer));
+    ssh_srv_format_source(&ss, c->source, sizeof(c->source));
     const char *why = ssh_srv_admit(s, c);
+    struct log_ctx lc = {.peer = c->peer};
     if (why) {
-        struct log_ctx lc = {.peer = c->peer};
         log_warn(&lc, "ssh connection refused: %s", why);
         if (s->d->stats)
             stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
@@ -268,6 +354,9 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
         free(c);
         return;
     }
+    if (c->waiting)
+        log_info(&lc, "ssh connection waits: %d unauthenticated sessions from %s (limit "
+                 SSH_STR(LIM_PENDING_PER_SOURCE) ")", LIM_PENDING_PER_SOURCE, c->source);
     if (s->d->stats) {
         stats_inc(s->d->stats, STATS_SESSIONS_ACCEPTED, 1);
         stats_sessions_active(s->d->stats, 1);
@@ -278,7 +367,6 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
     int rc = pthread_create(&c->thread, &attr, ssh_srv_session_thread, c);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
-        struct log_ctx lc = {.peer = c->peer};
         log_err(&lc, "ssh: cannot start a session thread: %s", strerror(rc));
         pthread_mutex_lock(&s->mu);
         for (struct ssh_conn **p = &s->live; *p; p = &(*p)->next)
@@ -287,7 +375,8 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
                 break;
             }
         s->nlive--;
-        s->npending--;
+        s->npending -= c->pending;
+        s->nwaiting -= c->waiting;
         pthread_mutex_unlock(&s->mu);
         if (s->d->stats)
             stats_sessions_active(s->d->stats, -1);
@@ -516,7 +605,10 @@ void ssh_server_stop(struct ssh_server *s)
 {
     if (s == NULL)
         return;
+    pthread_mutex_lock(&s->mu);
     __atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
+    pthread_cond_broadcast(&s->cv);   /* waiting connections give up */
+    pthread_mutex_unlock(&s->mu);
     ssize_t w = write(s->stop_pipe[1], "x", 1);
     (void)w;
     for (int i = 0; i < s->nls; i++)

@@ -26,9 +26,11 @@ struct ssh_conn {
     int fd;               /* accepted socket; libssh closes it in ssh_free() */
     bool fd_open;         /* guarded by the server mutex */
     bool pending;         /* counted among the unauthenticated sessions (server mutex) */
+    bool waiting;         /* its source is at LIM_PENDING_PER_SOURCE: waits, unread (mutex) */
     uint64_t sid;
     char peer_addr[64];   /* "127.0.0.1", "::1" */
     char peer[80];        /* "127.0.0.1:50412", "[::1]:50412" */
+    char source[64];      /* what the per-source limits count: "127.0.0.1", "2001:db8::/64" */
     pthread_t thread;
     struct ssh_conn *next;
 };
@@ -37,8 +39,9 @@ struct ssh_conn {
 void ssh_sess_main(struct ssh_conn *c);
 
 /* ---- services of ssh_server.c to the session threads ------------------------------------------ */
-/* Makes a libssh server session over c->fd with the host keys and algorithms of the server. On
- * failure c no longer counts as open and *fd_closed tells whether the descriptor was closed. */
+/* Makes a libssh server session over c->fd with the host keys and algorithms of the server; a
+ * waiting connection (see LIM_PENDING_PER_SOURCE) first waits for its turn, unread. On failure c
+ * no longer counts as open and *fd_closed tells whether the descriptor was closed. */
 ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *fd_closed,
                                 struct scpd_err *err);
 /* Stop requested: sessions that are not transferring end now. */

@@ -814,6 +814,21 @@ static int create_temp(struct ifs_writer *w, struct scpd_err *err)
     return sys_error(err, &w->path, "creating", errno);
 }
 
+/* The size of the regular file an upload to p would replace (0: none), for the space error. */
+static uint64_t replaced_size(struct ifs *fs, const struct ifs_path *p)
+{
+    const char *leaf;
+    struct stat sb;
+    uint64_t size = 0;
+    int dirfd = open_parent(fs, p, &leaf, NULL);
+    if (dirfd < 0)
+        return 0;
+    if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+        size = (uint64_t)sb.st_size;
+    close(dirfd);
+    return size;
+}
+
 static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
 {
     const struct ifs_path *p = &w->path;
@@ -823,12 +838,24 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
     if (is_root(p))
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
     /* a known size is reserved whole now; an unknown one as it grows (writer_need) */
-    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail) < 0)
+    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail) < 0) {
+        /* uploads are atomic: the old file stays whole until the new one is complete, so its
+         * space is not free during the upload; say so, or the admin cannot see why */
+        uint64_t old = replaced_size(w->fs, p);
+        if (old > 0)
+            return scpd_err_set(err, SCPD_E_LIMIT,
+                                "%%Error copying %s (not enough space: %llu bytes needed, %llu "
+                                "free on %s:; the %llu-byte file it replaces is kept until the "
+                                "new one is complete: delete it first to use its space)",
+                                p->name, (unsigned long long)w->size,
+                                (unsigned long long)avail, ifs_fs_name(p->fs),
+                                (unsigned long long)old);
         return scpd_err_set(err, SCPD_E_LIMIT,
                             "%%Error copying %s (not enough space: %llu bytes needed, %llu free "
                             "on %s:)",
                             p->name, (unsigned long long)w->size, (unsigned long long)avail,
                             ifs_fs_name(p->fs));
+    }
     w->limit = avail;
     w->resv = w->grow ? 0 : w->size;
     w->dirfd = open_parent(w->fs, p, &leaf, err);

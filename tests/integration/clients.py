@@ -6,6 +6,7 @@ sends. Every function returns what the user would see (exit code, stdout, stderr
 """
 import hashlib
 import os
+import socket
 import subprocess
 import tempfile
 
@@ -132,6 +133,16 @@ def paramiko_client(port, user=USER, password=PASSWORD, timeout=30):
     c.connect(HOST, port=port, username=user, password=password, look_for_keys=False,
               allow_agent=False, timeout=timeout, banner_timeout=timeout, auth_timeout=timeout)
     return c
+
+
+def connect_from(port, source):
+    """A raw TCP connection to the SSH port from a given loopback address (127.0.0.0/8 is all
+    local), for the per-source limits."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.bind((source, 0))
+    s.connect((HOST, port))
+    return s
 
 
 def raw_scp(port, command, user=USER, password=PASSWORD):

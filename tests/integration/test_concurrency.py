@@ -90,23 +90,28 @@ def test_stalled_clients_do_not_block_others(d, workdir):
 
 
 def test_unauthenticated_session_limit(d, workdir):
-    """More pending (unauthenticated) connections than the limit: the excess is refused and
-    logged; once they go away, logins work again."""
+    """The pools of unauthenticated sessions (limits.h): 64 handshakes at once, 8 of them per
+    source; further connections of a source at its 8 wait, 128 at most. Spread over 9 sources
+    the excess is refused and logged; once they go away, logins work again."""
     conns = []
+    sources = ["127.0.0.%d" % i for i in range(2, 11)]
     try:
-        for _ in range(70):   # LIM_PENDING_HANDSHAKES and LIM_SESSIONS_PER_SOURCE are 64
-            conns.append(socket.create_connection(("127.0.0.1", d.ssh_port), timeout=30))
+        for src in sources:   # 72 handshakes: the last source's 8 find the pool of 64 full
+            for _ in range(8):
+                conns.append(clients.connect_from(d.ssh_port, src))
         # a refused connection is closed at once without an SSH banner
-        closed = 0
-        for s in conns[-6:]:
-            s.settimeout(10)
-            try:
-                data = s.recv(100)
-            except socket.timeout:
-                data = b"?"
-            closed += data == b""
-        assert closed >= 1
-        assert re.search(r"ssh connection refused: too many (unauthenticated )?SSH sessions", d.log())
+        for s in conns[-8:]:
+            assert s.recv(100) == b""
+        assert d.log().count("ssh connection refused: too many unauthenticated SSH sessions "
+                             "(limit 64)") == 8
+        for _ in range(16):   # 8 sources x 16 = 128 connections waiting for their turn
+            for src in sources[:8]:
+                conns.append(clients.connect_from(d.ssh_port, src))
+        late = clients.connect_from(d.ssh_port, sources[0])
+        conns.append(late)
+        assert late.recv(100) == b""
+        assert re.search(r"ssh connection refused: too many unauthenticated SSH sessions from this "
+                         r"source \(limit 8\) and too many connections waiting", d.log())
     finally:
         for s in conns:
             s.close()

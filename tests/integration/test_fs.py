@@ -49,6 +49,7 @@ def test_fs_size_limits_uploads_and_shows_in_the_api(start_daemon, workdir):
     r = clients.upload(d.ssh_port, big, "flash:image.bin")
     assert r.returncode != 0
     assert "not enough space: 2097152 bytes needed, 946176 free on bootflash:" in r.stderr, r.stderr
+    assert "the 102400-byte file it replaces is kept" in r.stderr, r.stderr
     assert sha256(os.path.join(d.bootflash, "image.bin")) == sha256(old)
     assert [n for n in os.listdir(d.bootflash) if n.startswith(".scpd-tmp.")] == []
     boot = file_systems(api)["bootflash"]
@@ -111,3 +112,29 @@ def test_fs_size_bad_values_are_usage_errors(workdir):
         assert "--fs-size" in r.stderr, (arg, r.stderr)
     r = subprocess.run([SCPD_BIN, "--help"], capture_output=True, text=True, timeout=30)
     assert "--fs-size NAME=SIZE" in r.stdout
+
+
+def test_replacing_a_file_over_half_the_size_says_why(start_daemon, workdir):
+    """Uploads are atomic, so the file being replaced keeps its space until the new one is
+    complete: a file over half the file system cannot be uploaded over itself. The refusal says
+    so (and what to do), the old file stays, and after deleting it the upload fits."""
+    d = start_daemon(args=["--fs-size", "bootflash=1M"])
+    src = make_file(os.path.join(workdir, "img.bin"), 700000, seed=3)
+    assert clients.upload(d.ssh_port, src, "bootflash:img.bin").returncode == 0
+    src2 = make_file(os.path.join(workdir, "img2.bin"), 700000, seed=4)
+    r = clients.upload(d.ssh_port, src2, "bootflash:img.bin")
+    assert r.returncode != 0
+    assert ("not enough space: 700000 bytes needed, 348576 free on bootflash:; the 700000-byte "
+            "file it replaces is kept until the new one is complete: delete it first") in r.stderr, \
+        r.stderr
+    assert sha256(os.path.join(d.bootflash, "img.bin")) == sha256(src)
+    # a new name gets the plain message
+    r = clients.upload(d.ssh_port, src2, "bootflash:other.bin")
+    assert r.returncode != 0 and "file it replaces" not in r.stderr, r.stderr
+    c = clients.paramiko_client(d.ssh_port)   # deleted through scpd (sftp rm), as an admin would
+    try:
+        c.open_sftp().remove("/bootflash/img.bin")
+    finally:
+        c.close()
+    assert clients.upload(d.ssh_port, src2, "bootflash:img.bin").returncode == 0
+    assert sha256(os.path.join(d.bootflash, "img.bin")) == sha256(src2)

@@ -1,5 +1,6 @@
 """The SSH door itself: clean stop with transfers running, a stalled client at stop, per-session
-channel limit, over-long exec commands, and the config read per login."""
+channel limit, over-long exec commands, the config read per login, and the share of
+unauthenticated sessions one source may hold."""
 import os
 import signal
 import time
@@ -137,3 +138,52 @@ def test_config_change_applies_to_next_login(d, workdir):
     r = clients.upload(d.ssh_port, src, "bootflash:x.bin")
     assert r.returncode != 0
     assert "SCP server is disabled (ip scp server enable)" in r.stderr
+
+
+# ---- unauthenticated sessions per source (limits.h: LIM_PENDING_PER_SOURCE 8) ---------------
+
+PENDING_PER_SOURCE = 8
+
+
+def _login_from(port, source):
+    sock = clients.connect_from(port, source)
+    c = paramiko.SSHClient()
+    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    c.connect("127.0.0.1", port=port, username=clients.USER, password=clients.PASSWORD, sock=sock,
+              look_for_keys=False, allow_agent=False, timeout=30, banner_timeout=30,
+              auth_timeout=30)
+    return c
+
+
+def test_one_source_cannot_fill_the_unauthenticated_pool(d, workdir):
+    """A source holding idle connections takes its own share of the pre-auth pool only: others
+    log in and copy at once; its next connection waits, unread, until one of its own ends."""
+    conns = []
+    try:
+        for _ in range(PENDING_PER_SOURCE):
+            conns.append(clients.connect_from(d.ssh_port, "127.0.0.2"))
+        for s in conns:
+            assert s.recv(100).startswith(b"SSH-2.0-")
+        extra = clients.connect_from(d.ssh_port, "127.0.0.2")
+        conns.append(extra)
+        assert _wait_log(d, "ssh connection waits: 8 unauthenticated sessions from 127.0.0.2")
+        src = make_file(os.path.join(workdir, "other.bin"), 5000, seed=3)
+        r = clients.upload(d.ssh_port, src, "bootflash:other.bin")
+        assert r.returncode == 0, r.stderr
+        assert sha256(os.path.join(d.bootflash, "other.bin")) == sha256(src)
+        c = _login_from(d.ssh_port, "127.0.0.3")
+        c.close()
+        # all that while, the ninth connection of 127.0.0.2 got no byte
+        extra.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            extra.recv(100)
+        extra.setblocking(True)
+        conns[0].close()
+        assert extra.recv(100).startswith(b"SSH-2.0-")   # its turn came
+    finally:
+        for s in conns:
+            s.close()
+    # the source is not punished afterwards
+    c = _login_from(d.ssh_port, "127.0.0.2")
+    c.close()
+    assert "ssh connection refused" not in d.log()

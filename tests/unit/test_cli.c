@@ -463,6 +463,24 @@ static void test_output_modifiers(void **state)
     assert_true(matches(o, "^% Invalid regular expression: "));
     o = feed(c, "show privilege | include (a)\\1\n", false, NULL);
     assert_true(matches(o, "back-references are not supported"));
+    /* what would make glibc's regcomp blow up is refused; bracket expressions stay literal */
+    o = feed(c, "show privilege | include s?++++++++++++++++\n", false, NULL);
+    assert_true(matches(o, "a repeat of a repeat"));
+    o = feed(c, "show privilege | include (a{1,100}){1,100}\n", false, NULL);
+    assert_true(matches(o, "intervals \\{n,m\\} are not supported"));
+    char deep[128] = "show privilege | include ";
+    for (int i = 0; i < LIM_CLI_REGEX_DEPTH + 1; i++)
+        strcat(deep, "(");
+    strcat(deep, "a");
+    for (int i = 0; i < LIM_CLI_REGEX_DEPTH + 1; i++)
+        strcat(deep, ")");
+    strcat(deep, "\n");
+    o = feed(c, deep, false, NULL);
+    assert_true(matches(o, "groups nested deeper than"));
+    o = feed(c, "show privilege | include [[:digit:]]+$\n", false, NULL);
+    assert_string_equal(o, "Current privilege level is 15\nR1#");
+    o = feed(c, "show privilege | include [+*]+|\\++|level\n", false, NULL);
+    assert_string_equal(o, "Current privilege level is 15\nR1#");
     o = feed(c, " | include x\n", false, NULL);
     assert_true(matches(o, "^    \\^$"));
     /* a refused command keeps its own marker and is not filtered */
