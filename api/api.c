@@ -4,9 +4,10 @@
  * Threads: MHD's internal polling thread accepts, and each connection gets its own thread
  * (MHD_USE_THREAD_PER_CONNECTION). That keeps handlers simple (they may block briefly on sqlite or
  * scrypt) and lets event streams wait for events without busy loops. The limits of limits.h bound
- * what a peer can take: connections in total and per address, the idle timeout (slowloris), the
- * memory for headers (MHD's per-connection pool), and the body size (checked against
- * Content-Length before the body is read, and again while it arrives).
+ * what a peer can take: connections in total and per address, the idle timeout, total deadlines
+ * for the headers and the body whatever the pace (slowloris; api_guard.c), the memory for headers
+ * (MHD's per-connection pool), and the body size (checked against Content-Length before the body
+ * is read, and again while it arrives).
  *
  * Dispatch is data: api_routes[] (api_routes.c) maps path patterns to handlers with their methods
  * and privileges; this file only matches, checks and sends. Paths are percent-decoded per segment
@@ -57,6 +58,7 @@ struct api {
     uint64_t next_id;              /* atomic */
     unsigned sse_clients;          /* atomic: event-stream slots taken (api_sse_reserve) */
     pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
+    struct api_guard *guard;       /* header and body deadlines (slowloris) */
 };
 
 /* Per-request state kept by MHD between the calls of the access handler. */
@@ -975,6 +977,8 @@ static void conn_free(struct api_conn *c)
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
+    struct api *a = cls;
+    api_guard_request_done(a->guard, conn);
     conn_free(*con_cls);
     *con_cls = NULL;
 }
@@ -1073,6 +1077,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (c == NULL)
             return MHD_NO;
         *con_cls = c;
+        api_guard_headers_done(a->guard, conn);
         c->req.api = a;
         c->req.d = a->d;
         c->req.conn = conn;
@@ -1136,6 +1141,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         c->body[c->body_len] = '\0';
         return MHD_YES;
     }
+    api_guard_body_done(a->guard, conn);
     if (c->too_big)
         return MHD_YES;  /* the 413 is already queued */
 
@@ -1264,6 +1270,8 @@ static int start_listener(struct api *a, const char *spec, struct api_listener *
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIM_HTTP_TIMEOUT_SECS,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, a,
+        MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, a->guard,
+        MHD_OPTION_URI_LOG_CALLBACK, api_guard_request_line, a->guard,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, a,
         MHD_OPTION_ARRAY, a->tls_cert != NULL ? tls_opts : none,
         MHD_OPTION_END);
@@ -1332,6 +1340,9 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory starting the HTTP API");
         goto fail;
     }
+    a->guard = api_guard_start(err);
+    if (a->guard == NULL)
+        goto fail;
     if ((d->opts.tls_cert != NULL) != (d->opts.tls_key != NULL)) {
         scpd_err_set(err, SCPD_E_INVALID, "--tls-cert and --tls-key go together");
         goto fail;
@@ -1369,6 +1380,7 @@ void api_stop(struct api *a)
     for (int i = 0; i < SCPD_MAX_LISTEN; i++)
         if (a->l[i].mhd != NULL)
             MHD_stop_daemon(a->l[i].mhd);
+    api_guard_stop(a->guard);
     api_tokens_free(a->tokens);
     free(a->tls_cert);
     if (a->tls_key != NULL) /* the TLS private key must not linger in freed memory */

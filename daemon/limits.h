@@ -64,11 +64,20 @@
 
 /* ---- HTTP API -------------------------------------------------------------------------------- */
 #define LIM_HTTP_CONNECTIONS      256
-#define LIM_HTTP_PER_SOURCE       32
+#define LIM_HTTP_PER_SOURCE       16    /* a source that holds its connections open (slowloris,
+                                         * cut after LIM_HTTP_HEADER_SECS but reconnecting)
+                                         * needs 16 addresses to fill LIM_HTTP_CONNECTIONS;
+                                         * browsers open 6 per host */
 #define LIM_HTTP_BODY_BYTES       (4u << 20) /* JSON body or config text */
 #define LIM_HTTP_HEADERS          64    /* request header fields; browsers send ~20 */
 #define LIM_HTTP_HEADER_BYTES     (32u << 10) /* request line + headers, as nginx's large buffers */
-#define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed (slowloris) */
+#define LIM_HTTP_TIMEOUT_SECS     15    /* a connection idle this long is closed */
+#define LIM_HTTP_HEADER_SECS      10    /* request line + headers complete within this, from the
+                                         * accept or the previous response, however steadily
+                                         * they trickle (slowloris) */
+#define LIM_HTTP_BODY_SECS        120   /* a body complete within this from its headers: the
+                                         * largest (LIM_HTTP_BODY_BYTES) at >= 35 KB/s. An event
+                                         * stream's response has no deadline */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
 #define LIM_API_FIELDS_LEN        512   /* a fields= query value, and each path it expands to */
 #define LIM_API_FIELDS_DEPTH      8     /* nesting of '(' in fields= (the native tree is shallower) */

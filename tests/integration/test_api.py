@@ -693,13 +693,13 @@ def test_bad_listen_address_is_a_clear_error(workdir):
 def test_slow_clients_do_not_starve_others(api, daemon):
     port = daemon.http_port
     slow = []
-    for _ in range(20):
-        s = socket.create_connection(("127.0.0.1", port))
+    for i in range(20):   # from two other sources: LIM_HTTP_PER_SOURCE is 16
+        s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.%d" % (2 + i % 2), 0))
         s.sendall(b"GET /restconf HTTP/1.1\r\nHost: x\r\n")   # never finishes its headers
         slow.append(s)
     r = api.get("/restconf/yang-library-version", timeout=10)
     assert r.status_code == 200
-    # the server drops a client that sends nothing for LIM_HTTP_TIMEOUT_SECS (15 s)
+    # the server drops a client whose headers are not complete within LIM_HTTP_HEADER_SECS (10 s)
     slow[0].settimeout(60)
     assert slow[0].recv(100) == b""
     for s in slow:
@@ -708,7 +708,7 @@ def test_slow_clients_do_not_starve_others(api, daemon):
 
 def test_connections_per_source_are_bounded(api, daemon):
     port = daemon.http_port
-    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
     extra = socket.create_connection(("127.0.0.1", port))
     extra.settimeout(10)
     extra.sendall(b"GET /.well-known/host-meta HTTP/1.1\r\nHost: x\r\n\r\n")

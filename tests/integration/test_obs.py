@@ -283,7 +283,7 @@ def test_streams_are_discoverable(daemon):
 
 def test_simultaneous_subscribers_stop_at_the_limit(daemon):
     # LIM_HTTP_SSE_CLIENTS (64) streams at most, however many ask at the same moment: 80 clients
-    # from four loopback sources (LIM_HTTP_PER_SOURCE is 32) subscribe at once; 64 get a stream,
+    # from eight loopback sources (LIM_HTTP_PER_SOURCE is 16) subscribe at once; 64 get a stream,
     # the others an RFC 8040 error body, and a slot given back can be taken again.
     limit, extra = 64, 16
     auth = "Basic " + base64.b64encode(b"tiger:lab").decode()
@@ -292,7 +292,7 @@ def test_simultaneous_subscribers_stop_at_the_limit(daemon):
 
     def subscribe(i):
         c = http.client.HTTPConnection("127.0.0.1", daemon.http_port, timeout=60,
-                                       source_address=("127.0.0.%d" % (2 + i % 4), 0))
+                                       source_address=("127.0.0.%d" % (2 + i % 8), 0))
         c.connect()
         go.wait()
         c.request("GET", "/restconf/streams/security", headers={"Authorization": auth})
