@@ -608,6 +608,14 @@ int api_h_data_root(struct api_req *r, struct api_resp *resp)
         r->seg0 = r->nsegs;  /* no rest below the row's own path */
         call_handler(rt, r, &sub);
         if (sub.status == 200 && json_is_object(sub.json)) {
+            const char *k;
+            json_t *v;
+            void *tmp;
+            /* what content= left empty is not there at all */
+            json_object_foreach_safe(sub.json, tmp, k, v)
+                if ((json_is_object(v) && json_object_size(v) == 0) ||
+                    (json_is_array(v) && json_array_size(v) == 0))
+                    json_object_del(sub.json, k);
             json_object_update(data, sub.json);
             for (int i = 0; i < sub.nhdr; i++)
                 api_resp_header(resp, sub.hdr[i].name, sub.hdr[i].value);
@@ -680,6 +688,34 @@ static const struct api_route *route_find(struct api_req *r)
     return best;
 }
 
+/* content= of a row whose data is all state (API_F_NONCONFIG) or all configuration
+ * (API_F_CONFIG): when the client asked for the other kind, each top-level member of the answer
+ * keeps its name with nothing in it ({} or [], as the native tree answers content=nonconfig), and
+ * a leaf goes away. */
+static void content_filter(const struct api_route *rt, const struct api_req *r,
+                           struct api_resp *resp)
+{
+    const char *c = api_query(r, "content");
+
+    if (c == NULL || !(r->method & (API_GET | API_HEAD)) || resp->status != 200 ||
+        !json_is_object(resp->json))
+        return;
+    if (!((rt->flags & API_F_NONCONFIG) && strcmp(c, "config") == 0) &&
+        !((rt->flags & API_F_CONFIG) && strcmp(c, "nonconfig") == 0))
+        return;
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(resp->json, tmp, k, v) {
+        if (json_is_object(v))
+            json_object_set_new(resp->json, k, json_object());
+        else if (json_is_array(v))
+            json_object_set_new(resp->json, k, json_array());
+        else
+            json_object_del(resp->json, k);
+    }
+}
+
 static int call_handler(const struct api_route *rt, struct api_req *r, struct api_resp *resp)
 {
     int rc = rt->handler(r, resp);
@@ -687,7 +723,54 @@ static int call_handler(const struct api_route *rt, struct api_req *r, struct ap
     if (resp->status == 0)
         api_error(resp, 500, "application", "operation-failed", NULL,
                   "internal error: no response from the handler");
+    content_filter(rt, r, resp);
     return rc;
+}
+
+/* True if the space-separated list has name. */
+static bool word_in(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; *p != '\0';) {
+        size_t w = strcspn(p, " ");
+        if (w == n && memcmp(p, name, n) == 0)
+            return true;
+        p += w;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+/* The query parameter rules of every row (RFC 8040 section 4.8): each at most once, only those
+ * the row lists, content= one of its three values. Fills a 400 and returns -1 on a breach. */
+static int query_check(const struct api_route *rt, const struct api_req *r, struct api_resp *resp)
+{
+    for (int i = 0; i < r->nquery; i++) {
+        const char *name = r->query[i].name;
+        for (int j = 0; j < i; j++)
+            if (strcmp(r->query[j].name, name) == 0) {
+                api_error(resp, 400, "protocol", "invalid-value", r->path,
+                          "query parameter %s is given more than once", name);
+                return -1;
+            }
+        if (rt->query != NULL && strcmp(rt->query, API_Q_ANY) == 0)
+            continue;
+        if (rt->query == NULL || !word_in(rt->query, name)) {
+            api_error(resp, 400, "protocol", "invalid-value", r->path,
+                      "unknown query parameter %s (%s %s takes %s)", name, r->method_name,
+                      rt->pattern, rt->query ? rt->query : "none");
+            return -1;
+        }
+    }
+    const char *c = api_query(r, "content");
+    if (c != NULL && strcmp(c, "config") != 0 && strcmp(c, "nonconfig") != 0 &&
+        strcmp(c, "all") != 0) {
+        api_error(resp, 400, "protocol", "invalid-value", r->path,
+                  "content must be config, nonconfig or all (got %s)", c);
+        return -1;
+    }
+    return 0;
 }
 
 static bool is_json_ctype(const char *ct)
@@ -756,6 +839,8 @@ static void dispatch(struct api *a, struct api_conn *c, struct api_resp *resp)
             return;
         }
     }
+    if (query_check(rt, r, resp) < 0)
+        return;
     if ((rt->flags & API_F_JSON_BODY) && (m & API_WRITE_METHODS) && r->body_len > 0) {
         const char *ct = api_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!is_json_ctype(ct)) {

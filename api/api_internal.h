@@ -164,7 +164,19 @@ enum api_route_flags {
     API_F_JSON_BODY = 1 << 1,  /* writes need a JSON body (415 on other types, 400 on bad JSON) */
     API_F_DATA_ROOT = 1 << 2,  /* GET of the row is part of GET /restconf/data (top-level member) */
     API_F_METRICS = 1 << 3,    /* GET needs no login when scpd runs with --metrics-public */
+    /* content= (RFC 8040 section 4.8.1) for rows whose data is all of one kind, applied by api.c
+     * to the handler's answer: content=config empties a row of state data (config false), and
+     * content=nonconfig a row of configuration. Rows of mixed data filter in their handler. */
+    API_F_NONCONFIG = 1 << 4,
+    API_F_CONFIG = 1 << 5,
 };
+
+/* Query parameters a row accepts (its `query`): names separated by spaces; API_Q_ANY accepts
+ * anything (static files); NULL accepts none. api.c refuses, before the handler runs, a name not
+ * listed, a name given twice (RFC 8040 section 4.8: MUST NOT appear more than once) and a content=
+ * other than config, nonconfig or all, each with a 400 naming the parameter. */
+#define API_Q_ANY "*"
+#define API_Q_DATA "depth fields content with-defaults"
 
 /* A row: pattern is a path of literal segments ("/restconf/data/scpd:scp-state"); a segment "*"
  * matches any one segment; with API_F_PREFIX the handler gets the rest (api_rest*). Matching uses
@@ -177,6 +189,7 @@ struct api_route {
     int priv_read;
     int priv_write;
     unsigned flags;
+    const char *query;         /* accepted query parameters (see API_Q_ANY above) */
 };
 
 /* The table (api_routes.c), terminated by a row with pattern NULL. */

@@ -539,9 +539,14 @@ static char *tree_text(json_t *root, size_t *len)
         json_t *pw = json_object_get(e, "password");
         json_t *sec = json_object_get(e, "secret");
         json_t *priv = json_object_get(e, "privilege");
+        bool cred = (pw != NULL && jstr(pw, "password")) || (sec != NULL && jstr(sec, "secret"));
         sb_printf(&b, "username %s", jstr(e, "name"));
+        /* `username NAME` alone is not a command: a user with neither password nor secret is
+         * said with its privilege, the default one when the entry has none (DELETE of it) */
         if (priv != NULL)
             sb_printf(&b, " privilege %lld", (long long)json_integer_value(priv));
+        else if (!cred)
+            sb_printf(&b, " privilege %d", CFG_DEFAULT_PRIVILEGE);
         /* a password given now wins over the stored secret it replaces */
         if (pw != NULL && jstr(pw, "password"))
             sb_printf(&b, " password %s %s", jstr(pw, "encryption") ? jstr(pw, "encryption") : "0",
@@ -1062,20 +1067,6 @@ static int query_content(const struct api_req *r, bool *config, struct nerr *e)
     return nerr_set(e, 400, "invalid-value", "content must be config, nonconfig or all");
 }
 
-static int check_query_names(const struct api_req *r, const char *const *allowed, struct nerr *e)
-{
-    for (int i = 0; i < r->nquery; i++) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(r->query[i].name, *a) == 0)
-                ok = true;
-        if (!ok)
-            return nerr_set(e, 400, "invalid-value", "unknown query parameter %s",
-                            r->query[i].name);
-    }
-    return 0;
-}
-
 /* ---- GET -------------------------------------------------------------------------------------- */
 
 /* The target's value as sent (qualified, fields and depth applied), or NULL with e filled. */
@@ -1157,11 +1148,11 @@ static void tag_defaults(json_t *all, json_t *expl)
 static json_t *get_tree(const struct cfg *c, const struct api_req *r, const struct npath *p,
                         json_t **member_out, struct nerr *e)
 {
-    static const char *const allowed[] = {"depth", "fields", "content", "with-defaults", NULL};
     bool defaults, tagged, config;
     int depth;
 
-    if (check_query_names(r, allowed, e) < 0 || query_defaults(r, &defaults, &tagged, e) < 0 ||
+    /* the names were checked by api.c against the row's API_Q_DATA */
+    if (query_defaults(r, &defaults, &tagged, e) < 0 ||
         query_depth(r, &depth, e) < 0 || query_content(r, &config, e) < 0)
         return NULL;
     json_t *q = get_view(c, r, p, defaults, config, depth, e);

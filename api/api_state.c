@@ -291,15 +291,23 @@ static json_t *api_obs_traces(struct trace *t, uint64_t since, size_t limit)
     return list;
 }
 
+/* scpd:debug holds configuration (the scp switch) and state (traces, config false): content=
+ * (RFC 8040 section 4.8.1, its value checked by api.c) picks one or both. */
 int api_h_debug(struct api_req *r, struct api_resp *resp)
 {
     struct trace *t = r->d->trace;
-    uint64_t last = trace_last_seq(t);
-    uint64_t since = last > API_OBS_DEBUG_TRACES ? last - API_OBS_DEBUG_TRACES : 0;
-    json_t *traces = json_pack("{s:o,s:o}", "dropped", api_obs_u64(trace_dropped(t)), "trace",
-                               api_obs_traces(t, since, API_OBS_DEBUG_TRACES));
-    return api_json(resp, 200, json_pack("{s:{s:b,s:o}}", "scpd:debug", "scp", trace_on(t),
-                                         "traces", traces));
+    const char *content = api_query(r, "content");
+    json_t *dbg = json_object();
+    if (content == NULL || strcmp(content, "nonconfig") != 0)
+        json_object_set_new(dbg, "scp", json_boolean(trace_on(t)));
+    if (content == NULL || strcmp(content, "config") != 0) {
+        uint64_t last = trace_last_seq(t);
+        uint64_t since = last > API_OBS_DEBUG_TRACES ? last - API_OBS_DEBUG_TRACES : 0;
+        json_object_set_new(dbg, "traces",
+                            json_pack("{s:o,s:o}", "dropped", api_obs_u64(trace_dropped(t)),
+                                      "trace", api_obs_traces(t, since, API_OBS_DEBUG_TRACES)));
+    }
+    return api_json(resp, 200, json_pack("{s:o}", "scpd:debug", dbg));
 }
 
 int api_h_debug_scp(struct api_req *r, struct api_resp *resp)

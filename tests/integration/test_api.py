@@ -220,6 +220,42 @@ def test_query_depth_fields_content(api):
     assert api.get(NATIVE + "?content=config").json() == api.get(NATIVE).json()
 
 
+def test_content_on_state_resources(api):
+    """RFC 8040 4.8.1 content=: state resources (config false in their YANG) answer config with
+    their member empty, as the native tree answers nonconfig; scpd:debug holds both kinds."""
+    for path, member, empty in [("/restconf/data/scpd:scp-state", "scpd:scp-state", {}),
+                                ("/restconf/data/scpd:scp-state/transfers", "scpd:transfers", {}),
+                                ("/restconf/data/scpd:file-systems", "scpd:file-systems", {}),
+                                ("/restconf/data/scpd:debug/traces", "scpd:traces", {}),
+                                (MON, "ietf-restconf-monitoring:restconf-state", {}),
+                                (MON + "/streams", "ietf-restconf-monitoring:streams", {}),
+                                (YLIB, "ietf-yang-library:modules-state", {}),
+                                ("/restconf/data/scpd:audit-log", "scpd:audit-log", {})]:
+        full = api.get(path).json()
+        assert full[member], path
+        for content in ("nonconfig", "all"):   # live numbers move: compare the shape
+            got = api.get(path + "?content=" + content).json()
+            assert got.keys() == full.keys() and got[member].keys() == full[member].keys(), path
+        assert api.get(path + "?content=config").json() == {member: empty}, path
+    state = api.get("/restconf/data/scpd:scp-state?content=nonconfig").json()["scpd:scp-state"]
+    assert "counters" in state
+    dbg = api.get("/restconf/data/scpd:debug").json()["scpd:debug"]
+    assert set(dbg) == {"scp", "traces"}
+    assert api.get("/restconf/data/scpd:debug?content=config").json() == {"scpd:debug": {"scp": dbg["scp"]}}
+    assert set(api.get("/restconf/data/scpd:debug?content=nonconfig").json()["scpd:debug"]) == {"traces"}
+    assert api.get("/restconf/data/scpd:debug/scp?content=config").json() == {"scpd:scp": dbg["scp"]}
+    assert api.get("/restconf/data/scpd:debug/scp?content=nonconfig").json() == {}
+    # the data root holds only what the content asks for
+    cfg = api.get("/restconf/data?content=config").json()["ietf-restconf:data"]
+    assert set(cfg) == {"Cisco-IOS-XE-native:native", "scpd:debug"}
+    assert set(cfg["scpd:debug"]) == {"scp"}
+    st = api.get("/restconf/data?content=nonconfig").json()["ietf-restconf:data"]
+    assert "Cisco-IOS-XE-native:native" not in st
+    assert {"scpd:scp-state", "scpd:file-systems", "ietf-restconf-monitoring:restconf-state",
+            "ietf-yang-library:modules-state"} <= set(st)
+    assert set(st["scpd:debug"]) == {"traces"}
+
+
 # ---- the acceptance commands of the issue, with curl -------------------------------------------
 
 def curl(api, *args):
@@ -275,6 +311,28 @@ def test_post_user_hashes_and_logs_in(api, daemon):
     # the new user logs in at once (HTTP door; SSH in test_api_scp.py)
     bob = requests.get(api.url(NATIVE + "/hostname?with-defaults=report-all"), auth=("bob", "s3cret-pw"))
     assert bob.status_code == 200
+
+
+def test_delete_privilege_of_user_without_secret(api):
+    """A user with neither password nor secret is said `username NAME privilege N`; deleting its
+    privilege leaves the user at the default privilege 1 (not an invalid `username NAME`)."""
+    r = api.send("POST", NATIVE, {"Cisco-IOS-XE-native:username": [{"name": "u2", "privilege": 3}]})
+    assert r.status_code == 201, r.text
+    assert "username u2 privilege 3" in config_lines(api.show())
+    r = api.send("DELETE", NATIVE + "/username=u2/privilege")
+    assert r.status_code == 204, r.text
+    assert api.get(NATIVE + "/username=u2").json() == {
+        "Cisco-IOS-XE-native:username": [{"name": "u2", "privilege": 1}]}
+    assert "username u2 privilege 1" in config_lines(api.show())
+    # a user with a secret loses the privilege to the default too, and keeps the secret
+    r = api.send("POST", NATIVE, {"Cisco-IOS-XE-native:username": [
+        {"name": "u3", "privilege": 4, "secret": {"encryption": "0", "secret": "pw-u3"}}]})
+    assert r.status_code == 201, r.text
+    assert api.send("DELETE", NATIVE + "/username=u3/privilege").status_code == 204
+    u3 = api.get(NATIVE + "/username=u3").json()["Cisco-IOS-XE-native:username"][0]
+    assert u3["privilege"] == 1 and u3["secret"]["secret"].startswith("$9$")
+    assert api.send("DELETE", NATIVE + "/username=u2").status_code == 204
+    assert api.get(NATIVE + "/username=u2").status_code == 404
 
 
 def test_user_put_patch_delete(api):

@@ -124,6 +124,23 @@ CASES = [
     ("startup-bad-depth", "GET", "/restconf/ds/ietf-datastores:startup/Cisco-IOS-XE-native:native?depth=0", {}, None, 400, "invalid-value", "admin"),
     ("startup-unknown-query", "GET", "/restconf/ds/ietf-datastores:startup?colour=red", {}, None, 400, "invalid-value", "admin"),
     ("startup-unknown-leaf", "GET", "/restconf/ds/ietf-datastores:startup/Cisco-IOS-XE-native:native/ip/colour", {}, None, 404, "invalid-value", "admin"),
+    # RFC 8040 4.8: each query parameter at most once; unknown ones refused on every resource
+    ("depth-twice", "GET", NATIVE + "?depth=1&depth=2", {}, None, 400, "invalid-value", "admin"),
+    ("fields-twice", "GET", NATIVE + "?fields=hostname&depth=1&fields=ip", {}, None, 400, "invalid-value", "admin"),
+    ("history-limit-twice", "GET", "/restconf/data/scpd:scp-state/transfers?limit=1&limit=2", {}, None, 400, "invalid-value", "admin"),
+    ("history-unknown-query", "GET", "/restconf/data/scpd:scp-state/transfers?foo=bar", {}, None, 400, "invalid-value", "admin"),
+    ("state-unknown-query", "GET", "/restconf/data/scpd:scp-state?depth=1", {}, None, 400, "invalid-value", "admin"),
+    ("traces-unknown-query", "GET", "/restconf/data/scpd:debug/traces?user=x", {}, None, 400, "invalid-value", "admin"),
+    ("fs-unknown-query", "GET", "/restconf/data/scpd:file-systems?foo=bar", {}, None, 400, "invalid-value", "op"),
+    ("monitoring-unknown-query", "GET", "/restconf/data/ietf-restconf-monitoring:restconf-state?foo=1", {}, None, 400, "invalid-value", "admin"),
+    ("ylib-unknown-query", "GET", "/restconf/data/ietf-yang-library:modules-state?depth=1", {}, None, 400, "invalid-value", "admin"),
+    ("root-unknown-query", "GET", "/restconf?foo=1", {}, None, 400, "invalid-value", "admin"),
+    ("data-unknown-query", "GET", "/restconf/data?limit=1", {}, None, 400, "invalid-value", "admin"),
+    ("audit-unknown-query", "GET", "/restconf/data/scpd:audit-log?user=x", {}, None, 400, "invalid-value", "admin"),
+    ("op-query", "POST", OPS + "/cisco-ia:save-config?depth=1", {}, None, 400, "invalid-value", "admin"),
+    ("metrics-query", "GET", "/metrics?foo=1", {}, None, 400, "invalid-value", "admin"),
+    ("state-content-bogus", "GET", "/restconf/data/scpd:scp-state?content=state", {}, None, 400, "invalid-value", "admin"),
+    ("debug-content-twice", "GET", "/restconf/data/scpd:debug?content=config&content=all", {}, None, 400, "invalid-value", "admin"),
     # existing data
     ("post-existing-user", "POST", NATIVE + "/username", JSON,
      j({"Cisco-IOS-XE-native:username": [{"name": "tiger", "privilege": 1}]}), 409, "data-exists", "admin"),
@@ -225,6 +242,9 @@ def test_bad_request(api, case):
         assert hdrs.get("WWW-Authenticate") == 'Basic realm="scpd"'
     if status == 405:
         assert "Allow" in hdrs
+    if name.endswith("-query") or name.endswith("-twice"):
+        param = path.split("?")[1].split("&")[-1].split("=")[0]
+        assert param in errs[0]["error-message"], errs
     assert etag(base, token) == before, "store changed by a rejected request"
 
 

@@ -87,6 +87,20 @@ static void test_text_of_a_request(void **state)
     free(text);
 }
 
+/* `username NAME` alone is no command: an entry with neither credential nor privilege (what a
+ * DELETE of .../username=u2/privilege leaves) is said with the default privilege. */
+static void test_user_without_secret_or_privilege(void **state)
+{
+    static const char body[] =
+        "{\"Cisco-IOS-XE-native:native\":{\"username\":[{\"name\":\"u2\"},"
+        "{\"name\":\"u3\",\"secret\":{\"encryption\":\"0\",\"secret\":\"pw\"}}]}}";
+    char why[256];
+    char *text = api_native_text(body, sizeof body - 1, why, sizeof why);
+    assert_non_null(text);
+    assert_string_equal(text, "username u2 privilege 1\nusername u3 secret 0 pw\nend\n");
+    free(text);
+}
+
 static void test_refusals(void **state)
 {
     static const struct {
@@ -118,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_qualified_names),
         cmocka_unit_test(test_text_of_a_request),
+        cmocka_unit_test(test_user_without_secret_or_privilege),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
