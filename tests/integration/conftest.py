@@ -33,6 +33,9 @@ ip scp server enable
 def pytest_configure(config):
     config.addinivalue_line("markers", "nosan: too slow or meaningless under ASan; plain run only")
     config.addinivalue_line("markers", "slow: long test")
+    # netmiko 2.4 (Debian) imports telnetlib, which Python 3.11 deprecates: not ours to fix
+    config.addinivalue_line("filterwarnings",
+                            "ignore:'telnetlib' is deprecated:DeprecationWarning")
 
 
 class Daemon:
