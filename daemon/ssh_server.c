@@ -139,32 +139,37 @@ bool ssh_srv_aborting(const struct ssh_server *s)
     return __atomic_load_n(&s->aborting, __ATOMIC_RELAXED) != 0;
 }
 
-ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *fd_closed,
-                                struct scpd_err *err)
+ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err)
 {
-    int fd = c->fd;
-    *fd_closed = false;
-    if (ssh_srv_wait_turn(s, c, err) != 0) {
-        ssh_srv_conn_closing(s, c);
+    if (ssh_srv_wait_turn(s, c, err) != 0)
+        return NULL;
+    /* libssh closes the descriptor it was given on its own (a peer's EOF or error), and that
+     * number may be another connection's or a file's a moment later. So it gets a duplicate:
+     * c->fd stays this socket's until the session closes it, for TCP_QUICKACK, the graceful
+     * close and the stop's shutdown(). */
+    int lfd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+    if (lfd < 0) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot start an SSH session: %s", strerror(errno));
         return NULL;
     }
     ssh_session ses = ssh_new();
     if (ses == NULL) {
-        ssh_srv_conn_closing(s, c);
+        close(lfd);
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory for an SSH session");
         return NULL;
     }
     pthread_mutex_lock(&s->bind_mu);
-    int rc = ssh_bind_accept_fd(s->bind, ses, fd);
+    int rc = ssh_bind_accept_fd(s->bind, ses, lfd);
     if (rc != SSH_OK)
         scpd_err_set(err, SCPD_E_INTERNAL, "cannot start an SSH session: %s",
                      ssh_get_error(s->bind));
     pthread_mutex_unlock(&s->bind_mu);
     if (rc != SSH_OK) {
-        /* The session may already own fd: then ssh_free() closes it, and the caller must not. */
-        *fd_closed = ssh_get_fd(ses) == fd;
-        ssh_srv_conn_closing(s, c);
+        /* The session may already own lfd: then ssh_free() closes it. */
+        bool owned = ssh_get_fd(ses) == lfd;
         ssh_free(ses);
+        if (!owned)
+            close(lfd);
         return NULL;
     }
     return ses;

@@ -794,12 +794,13 @@ static void ssh_loop(struct ssh_sess *ss)
     ssh_event_remove_session(ss->ev, ss->s);
 }
 
-/* Sends the disconnect (with the reason, if any) and closes. libssh closes the socket right after
- * queueing SSH_MSG_DISCONNECT; with client data still unread that close is a TCP reset, and a
+/* Sends the disconnect (with the reason, if any) and closes. libssh closes its descriptor right
+ * after queueing SSH_MSG_DISCONNECT; with client data still unread a close is a TCP reset, and a
  * reset makes the client's kernel drop the disconnect message before the client reads it (the
- * user would see "Connection reset" instead of the reason). So a duplicate of the descriptor keeps
- * the socket open: half-close it, read what the client still sends until it closes (bounded),
- * then close. */
+ * user would see "Connection reset" instead of the reason). libssh works on a duplicate
+ * (ssh_srv_new_session), so conn->fd keeps the socket open: half-close it, read what the client
+ * still sends until it closes (bounded), then close. conn->fd is never a number libssh closed:
+ * shutting down a reused number cut other clients' fresh connections before their banner. */
 static void ssh_close_gracefully(struct ssh_sess *ss)
 {
     struct ssh_conn *conn = ss->c;
@@ -814,13 +815,10 @@ static void ssh_close_gracefully(struct ssh_sess *ss)
     }
     if (ev)
         ssh_event_free(ev);
-    int keep = fcntl(conn->fd, F_DUPFD_CLOEXEC, 0);
-    ssh_srv_conn_closing(conn->srv, conn);   /* ssh_disconnect closes the socket */
-    ssh_disconnect(ss->s);
+    int keep = conn->fd;
+    ssh_disconnect(ss->s);   /* closes libssh's duplicate */
     ssh_free(ss->s);
     ss->s = NULL;
-    if (keep < 0)
-        return;
     shutdown(keep, SHUT_WR);
     int64_t end = ssh_now_ms() + SSH_LINGER_MS;
     char buf[4096];
@@ -829,6 +827,7 @@ static void ssh_close_gracefully(struct ssh_sess *ss)
         if (poll(&pf, 1, (int)left) <= 0 || read(keep, buf, sizeof(buf)) <= 0)
             break;
     }
+    ssh_srv_conn_closing(conn->srv, conn);   /* the stop's shutdown() no longer applies */
     close(keep);
 }
 
@@ -857,12 +856,11 @@ void ssh_sess_main(struct ssh_conn *conn)
     ss->last_io_ms = ssh_now_ms();
     log_info(&lc, "ssh connection");
 
-    bool fd_closed = false;
-    ss->s = ssh_srv_new_session(conn->srv, conn, &fd_closed, &err);
+    ss->s = ssh_srv_new_session(conn->srv, conn, &err);
     if (ss->s == NULL) {
         log_err(&lc, "%s", err.msg);
-        if (!fd_closed)
-            close(conn->fd);
+        ssh_srv_conn_closing(conn->srv, conn);
+        close(conn->fd);
         goto out;
     }
     /* Before the key exchange: a client may send its first userauth request in the same flight

@@ -39,11 +39,12 @@ struct ssh_conn {
 void ssh_sess_main(struct ssh_conn *c);
 
 /* ---- services of ssh_server.c to the session threads ------------------------------------------ */
-/* Makes a libssh server session over c->fd with the host keys and algorithms of the server; a
- * waiting connection (see LIM_PENDING_PER_SOURCE) first waits for its turn, unread. On failure c
- * no longer counts as open and *fd_closed tells whether the descriptor was closed. */
-ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, bool *fd_closed,
-                                struct scpd_err *err);
+/* Makes a libssh server session over a duplicate of c->fd with the host keys and algorithms of
+ * the server; a waiting connection (see LIM_PENDING_PER_SOURCE) first waits for its turn, unread.
+ * libssh closes its duplicate whenever it likes (it does on a peer's EOF or error); c->fd stays
+ * open, and names this connection's socket, until the session closes it (ssh_srv_conn_closing
+ * first). NULL on failure (c->fd still open). */
+ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err);
 /* Stop requested: sessions that are not transferring end now. */
 bool ssh_srv_stopping(const struct ssh_server *s);
 /* Grace period over: transfers end too. */
