@@ -805,24 +805,18 @@ static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
     while (i < len && line[i] != ' ')
         i++;
     kw_len = i - kw_at;
+    /* the modifiers' first letters differ, so a word fits one at most (no ambiguity) */
+    struct cli_word w = {.s = line + kw_at, .len = kw_len, .col = kw_at};
     const char *pick = NULL;
-    bool several = false;
-    for (size_t k = 0; kw_len > 0 && k < sizeof cli_filters / sizeof cli_filters[0]; k++) {
-        if (kw_len > strlen(cli_filters[k].kw) ||
-            strncasecmp(line + kw_at, cli_filters[k].kw, kw_len) != 0)
-            continue;
-        several = pick != NULL;
-        pick = cli_filters[k].kw;
-        f->kind = cli_filters[k].kind;
-    }
+    for (size_t k = 0; kw_len > 0 && k < sizeof cli_filters / sizeof cli_filters[0]; k++)
+        if (prefix_of(&w, cli_filters[k].kw)) {
+            pick = cli_filters[k].kw;
+            f->kind = cli_filters[k].kind;
+        }
     while (i < len && line[i] == ' ')
         i++;
-    if (kw_len == 0 || pick == NULL) {
+    if (pick == NULL) {
         invalid_at(c, line, len, caret_offset + kw_at);
-        return 1;
-    }
-    if (several) {
-        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - bar), line + bar);
         return 1;
     }
     if (i == len) {

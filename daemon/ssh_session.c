@@ -558,8 +558,10 @@ static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
     return ssh_channel_write_stderr(c->ch, buf, (uint32_t)len) == SSH_ERROR ? -1 : 0;
 }
 
-/* A shell request: an EXEC session. Idle at the prompt counts as idle for the stop, as SFTP's. */
-static void ssh_serve_shell(struct ssh_chan *c)
+/* The EXEC CLI: a shell request is an interactive session (idle at the prompt counts as idle
+ * for the stop, as SFTP's); an exec request that is not scp runs c->cmd as one command, with its
+ * output and exit status. */
+static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
     struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
@@ -572,27 +574,8 @@ static void ssh_serve_shell(struct ssh_chan *c)
     }
     struct cli_env env = ssh_cli_env(c, privilege);
     ss->last_io_ms = ssh_now_ms();
-    c->idle_ends_at_stop = true;
-    int status = cli_session_run(&env, &io);
-    if (ssh_channel_is_open(c->ch))
-        ssh_chan_finish(c, status);
-}
-
-/* An exec request that is not scp: one EXEC command, its output, its exit status. */
-static void ssh_serve_cli_exec(struct ssh_chan *c)
-{
-    struct ssh_sess *ss = c->ss;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
-                        .write_err = ssh_io_write_err};
-    char msg[600];
-    int privilege = 0;
-    if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
-        ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, msg);
-        return;
-    }
-    struct cli_env env = ssh_cli_env(c, privilege);
-    ss->last_io_ms = ssh_now_ms();
-    int status = cli_session_exec(&env, c->cmd, &io);
+    c->idle_ends_at_stop = shell;
+    int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);
 }
@@ -642,7 +625,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {
-        ssh_serve_cli_exec(c);
+        ssh_serve_cli(c, false);
         return;
     }
     struct log_ctx lc = ssh_lc(ss);
@@ -676,7 +659,7 @@ static void ssh_serve(struct ssh_chan *c)
         ssh_serve_exec(c);
         break;
     case SSH_REQ_SHELL:
-        ssh_serve_shell(c);
+        ssh_serve_cli(c, true);
         break;
     case SSH_REQ_SUBSYSTEM:
         if (strcmp(c->cmd, "sftp") == 0)
