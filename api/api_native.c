@@ -1602,6 +1602,29 @@ int api_h_native(struct api_req *r, struct api_resp *resp)
     return 0;
 }
 
+/* A read of a datastore's config c (RFC 8527): the root (wrapped in ietf-restconf:data) or the
+ * path below native, with the same path walk and query parameters as /restconf/data. */
+static void ds_read(struct api_req *r, struct api_resp *resp, const struct cfg *c, bool root)
+{
+    struct nerr e;
+    struct npath p;
+    json_t *out = NULL;
+
+    memset(&e, 0, sizeof e);
+    memset(&p, 0, sizeof p);
+    if (!root)
+        r->seg0++;
+    if (resolve(r, &p, &e) < 0 || get_tree(c, r, &p, &out, &e) == NULL)
+        nerr_send(resp, &e);
+    else if (root)
+        api_json(resp, 200, json_pack("{s:o}", "ietf-restconf:data", out));
+    else
+        api_json(resp, 200, out);
+    if (!root)
+        r->seg0--;
+    npath_free(&p);
+}
+
 /* /restconf/ds/ietf-datastores:running[/Cisco-IOS-XE-native:native/...] (RFC 8527): the running
  * datastore; below the native node it is the same resource as /restconf/data. */
 int api_h_ds_running(struct api_req *r, struct api_resp *resp)
@@ -1614,10 +1637,8 @@ int api_h_ds_running(struct api_req *r, struct api_resp *resp)
                              "/restconf/ds/ietf-datastores:running/Cisco-IOS-XE-native:native");
         }
         const struct store_snap *snap = store_snapshot(r->d->store);
-        json_t *n = api_native_json(snap->cfg, false);
-        api_json(resp, 200,
-                 json_pack("{s:{s:o}}", "ietf-restconf:data", MOD_NATIVE ":native", n));
         api_resp_snap_headers(resp, snap);
+        ds_read(r, resp, snap->cfg, true);
         store_snap_release(snap);
         return 0;
     }
@@ -1660,8 +1681,6 @@ int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
     time_t saved_at = 0;
     char *text;
     struct cfg_errors *errs;
-    struct nerr e;
-    struct npath p;
     bool root = api_rest_count(r) == 0;
 
     if (!root && strcmp(api_rest(r, 0), MOD_NATIVE ":native") != 0)
@@ -1679,20 +1698,7 @@ int api_h_ds_startup(struct api_req *r, struct api_resp *resp)
     if (c == NULL)
         return api_error(resp, 500, "application", "operation-failed", r->path,
                          "the startup configuration does not parse");
-    memset(&e, 0, sizeof e);
-    memset(&p, 0, sizeof p);
-    if (!root)
-        r->seg0++;
-    json_t *out = NULL;
-    if (resolve(r, &p, &e) < 0 || get_tree(c, r, &p, &out, &e) == NULL)
-        nerr_send(resp, &e);
-    else if (root)
-        api_json(resp, 200, json_pack("{s:o}", "ietf-restconf:data", out));
-    else
-        api_json(resp, 200, out);
-    if (!root)
-        r->seg0--;
-    npath_free(&p);
+    ds_read(r, resp, c, root);
     cfg_free(c);
     return 0;
 }

@@ -154,6 +154,14 @@ def test_get_native_shape_and_hashes(api):
     # the same through the datastore path and under /restconf/data
     r2 = api.get("/restconf/ds/ietf-datastores:running")
     assert r2.json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"] == n
+    assert r2.headers["ETag"] == r.headers["ETag"]
+    # ... with the query parameters of /restconf/data at its root too
+    ds = "/restconf/ds/ietf-datastores:running"
+    assert api.get(ds + "?depth=1").json() == {"ietf-restconf:data": {"Cisco-IOS-XE-native:native": {}}}
+    assert api.get(ds + "?fields=hostname").json() == {"ietf-restconf:data": {
+        "Cisco-IOS-XE-native:native": api.get(NATIVE + "?fields=hostname").json()["Cisco-IOS-XE-native:native"]}}
+    assert api.get(ds + "?with-defaults=report-all").json()["ietf-restconf:data"][
+        "Cisco-IOS-XE-native:native"]["ip"]["ssh"]["time-out"] == 120
     r3 = api.get("/restconf/data")
     assert r3.json()["ietf-restconf:data"]["Cisco-IOS-XE-native:native"] == n
 
