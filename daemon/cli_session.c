@@ -21,18 +21,20 @@ static int flush(struct cli *c, const struct scp_io *io)
     return r;
 }
 
-/* Length of the first line of p[0..n) with its line end (CR or LF), or n. The LF of a CRLF lands
- * in the next piece, which is fine: the CLI remembers the CR. */
+/* Length of the first piece of p[0..n) that makes output: up to a line end (CR or LF) or a `?`
+ * (help reprints the help, the prompt and the line: a read of 4096 `?` after a full line would
+ * otherwise hold ~11 MB before one flush), or n. The LF of a CRLF lands in the next piece, which
+ * is fine: the CLI remembers the CR. */
 static size_t line_len(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (p[i] == '\r' || p[i] == '\n')
+        if (p[i] == '\r' || p[i] == '\n' || p[i] == '?')
             return i + 1;
     return n;
 }
 
-/* Feeds one read, line by line, flushing after each. Returns what cli_feed returned last
- * (CLI_MORE, CLI_END, -1 out of memory); *broken when a write failed. */
+/* Feeds one read, piece by piece (line_len), flushing after each. Returns what cli_feed returned
+ * last (CLI_MORE, CLI_END, -1 out of memory); *broken when a write failed. */
 static int feed_lines(struct cli *c, const struct scp_io *io, const char *buf, size_t n,
                       bool *broken)
 {

@@ -23,7 +23,7 @@ struct ssh_server;
 struct ssh_conn {
     struct ssh_server *srv;
     struct scpd *d;
-    int fd;               /* accepted socket; libssh closes it in ssh_free() */
+    int fd;               /* accepted socket, the session's to close; libssh works on a dup */
     bool fd_open;         /* guarded by the server mutex */
     bool pending;         /* counted among the unauthenticated sessions (server mutex) */
     bool waiting;         /* its source is at LIM_PENDING_PER_SOURCE: waits, unread (mutex) */

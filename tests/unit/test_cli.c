@@ -568,6 +568,12 @@ static void test_session_run(void **state)
     assert_int_equal(cli_session_run(&env, &io), 0);
     assert_int_equal(m4.writes, 3);   /* the prompt, then one write per line before exit */
     assert_non_null(strstr(m4.out, "hostname R1"));
+    /* each `?` is written out before the next: help output never piles up within one read */
+    struct mio m5 = {.in = "???exit\r\n", .chunk = 4096};
+    m5.inlen = strlen(m5.in);
+    io.ctx = &m5;
+    assert_int_equal(cli_session_run(&env, &io), 0);
+    assert_int_equal(m5.writes, 4);   /* the prompt, then one write per `?` */
 }
 
 int main(void)
