@@ -198,6 +198,14 @@ def test_shell_refused_without_exec_authorization(start_daemon):
 
 
 def test_copy_running_startup(d, workdir):
+    # a change to running-config that startup-config does not have until the copy
+    change = os.path.join(workdir, "change.cfg")
+    with open(change, "w") as f:
+        f.write("username copied privilege 1 password 0 later\n")
+    assert clients.upload(d.ssh_port, change, "running-config").returncode == 0
+    start = os.path.join(workdir, "start.cfg")
+    assert download(d.ssh_port, "nvram:startup-config", start).returncode == 0
+    assert "username copied" not in open(start).read()
     sh = Shell(d.ssh_port)
     try:
         sh.until(rb"R1#$")
@@ -212,7 +220,7 @@ def test_copy_running_startup(d, workdir):
     assert download(d.ssh_port, "nvram:startup-config", start).returncode == 0
     running, startup = open(run).read(), open(start).read()
     # the same configuration; running-config has the show command's header on top
-    assert "username guest" in startup and running.endswith(startup)
+    assert "username copied" in startup and running.endswith(startup)
     for line in running[:-len(startup)].splitlines():
         assert line == "" or re.match(r"(Building configuration|Current configuration|!)", line)
     assert "cli: copy running-config startup-config" in d.log()

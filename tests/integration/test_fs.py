@@ -128,6 +128,7 @@ def test_replacing_a_file_over_half_the_size_says_why(start_daemon, workdir):
             "file it replaces is kept until the new one is complete: delete it first") in r.stderr, \
         r.stderr
     assert sha256(os.path.join(d.bootflash, "img.bin")) == sha256(src)
+    assert os.listdir(d.bootflash) == ["img.bin"]   # no temporary file left behind
     # a new name gets the plain message
     r = clients.upload(d.ssh_port, src2, "bootflash:other.bin")
     assert r.returncode != 0 and "file it replaces" not in r.stderr, r.stderr

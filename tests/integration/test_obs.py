@@ -215,6 +215,7 @@ def test_1gib_upload_live_stream_and_history(daemon, workdir):
         stop.set()
         w.join(60)
     assert r.returncode == 0, r.stderr
+    assert clients.sha256(os.path.join(daemon.bootflash, "big.bin")) == clients.sha256(src)
     os.unlink(src)
     assert seen, "the upload never showed in scp-state"
     assert (seen[0]["user"], seen[0]["direction"], seen[0]["size"]) == ("tiger", "in", str(size))
