@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "limits.h"
 #include "log.h"
 
@@ -66,13 +67,6 @@ struct api_guard {
     pthread_t thread;
 };
 
-static int64_t api_guard_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Each phase with a deadline: its length, and what the client did not finish (before and after
  * the request line was read). */
 static const struct {
@@ -97,7 +91,7 @@ static bool api_guard_same_peer(const struct api_guard_conn *e)
 
 static void api_guard_sweep(struct api_guard *g)
 {
-    int64_t now = api_guard_now_ms();
+    int64_t now = clock_mono_ms();
     pthread_mutex_lock(&g->mu);
     for (struct api_guard_conn *e = g->head; e; e = e->next) {
         if (e->phase > API_GUARD_BODY || now < e->deadline_ms)
@@ -224,7 +218,7 @@ void api_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
     else
         snprintf(e->peer, sizeof e->peer, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, serv);
     e->phase = API_GUARD_HEADERS;
-    e->deadline_ms = api_guard_now_ms() + (int64_t)LIM_HTTP_HEADER_SECS * 1000;
+    e->deadline_ms = clock_mono_ms() + (int64_t)LIM_HTTP_HEADER_SECS * 1000;
     pthread_mutex_lock(&g->mu);
     e->next = g->head;
     if (g->head)
@@ -255,7 +249,7 @@ static void api_guard_enter(struct api_guard *g, struct MHD_Connection *conn,
         e->phase = phase;
         e->started = phase != API_GUARD_HEADERS;
         if (phase <= API_GUARD_BODY)
-            e->deadline_ms = api_guard_now_ms() + (int64_t)api_guard_phases[phase].secs * 1000;
+            e->deadline_ms = clock_mono_ms() + (int64_t)api_guard_phases[phase].secs * 1000;
     }
     pthread_mutex_unlock(&g->mu);
 }

@@ -1053,18 +1053,10 @@ static int query_defaults(const struct api_req *r, bool *defaults, bool *tagged,
 }
 
 /* content=config|nonconfig|all: the native subtree is all configuration. */
-static int query_content(const struct api_req *r, bool *config, struct nerr *e)
+static bool query_config(const struct api_req *r)
 {
-    const char *c = api_query(r, "content");
-
-    *config = true;
-    if (c == NULL || strcmp(c, "all") == 0 || strcmp(c, "config") == 0)
-        return 0;
-    if (strcmp(c, "nonconfig") == 0) {
-        *config = false;
-        return 0;
-    }
-    return nerr_set(e, 400, "invalid-value", "content must be config, nonconfig or all");
+    const char *c = api_query(r, "content");   /* its value was checked by api.c */
+    return c == NULL || strcmp(c, "nonconfig") != 0;
 }
 
 /* ---- GET -------------------------------------------------------------------------------------- */
@@ -1153,8 +1145,9 @@ static json_t *get_tree(const struct cfg *c, const struct api_req *r, const stru
 
     /* the names were checked by api.c against the row's API_Q_DATA */
     if (query_defaults(r, &defaults, &tagged, e) < 0 ||
-        query_depth(r, &depth, e) < 0 || query_content(r, &config, e) < 0)
+        query_depth(r, &depth, e) < 0)
         return NULL;
+    config = query_config(r);
     json_t *q = get_view(c, r, p, defaults, config, depth, e);
     if (q == NULL)
         return NULL;

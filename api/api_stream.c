@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "api_obs.h"
+#include "clock.h"
 #include "log.h"
 #include "ring.h"
 #include "scpd.h"
@@ -212,13 +213,6 @@ missing:
 
 /* ---- the event-stream response ---------------------------------------------------------------- */
 
-static int64_t api_sse_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int api_sse_put(struct api_sse *s, const char *text, size_t n)
 {
     if (s->len + n > s->cap) {
@@ -284,7 +278,7 @@ static ssize_t api_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             s->off += n;
             if (s->off == s->len)
                 s->off = s->len = 0;
-            s->last_write_ms = api_sse_now();
+            s->last_write_ms = clock_mono_ms();
             return (ssize_t)n;
         }
         if (__atomic_load_n(&s->d->stopping, __ATOMIC_RELAXED))
@@ -296,7 +290,7 @@ static ssize_t api_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         for (size_t i = 0; i < n; i++)
             if (api_sse_event(s, (const char *)s->ev + i * s->def->esz, i == 0 ? lost : 0) < 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
-        if (s->len == 0 && api_sse_now() - s->last_write_ms >= API_SSE_KEEPALIVE_MS &&
+        if (s->len == 0 && clock_mono_ms() - s->last_write_ms >= API_SSE_KEEPALIVE_MS &&
             api_sse_putf(s, ": keep-alive\n\n") < 0)
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }
@@ -356,7 +350,7 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
         goto oom;
     s->d = r->d;
     s->def = def;
-    s->last_write_ms = api_sse_now();
+    s->last_write_ms = clock_mono_ms();
     if (def->subscribe(s, resume ? &since : NULL) < 0 ||
         api_sse_putf(s, ": scpd event stream %s\nretry: %d\n\n", def->name, API_SSE_RETRY_MS) < 0)
         goto oom;

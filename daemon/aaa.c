@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "limits.h"
 #include "log.h"
 #include "secret.h"
@@ -73,16 +74,9 @@ static void aaa_release(const struct store_snap *snap)
         store_snap_release(snap);
 }
 
-static int64_t aaa_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t aaa_now(void)
 {
-    return aaa_now_ms() / 1000;
+    return clock_mono_ms() / 1000;
 }
 
 static struct log_ctx aaa_logctx(const struct aaa_req *req)
@@ -296,7 +290,7 @@ static void aaa_block_fail(struct aaa *a, const struct cfg *cfg, const struct aa
 {
     if (cfg->block_secs <= 0 || cfg->block_attempts <= 0 || req->peer_addr == NULL)
         return;
-    int64_t now_ms = aaa_now_ms(), now = now_ms / 1000;
+    int64_t now_ms = clock_mono_ms(), now = now_ms / 1000;
     bool started = false;
     pthread_mutex_lock(&a->mu);
     struct aaa_block *b = aaa_block_slot(a, req->peer_addr, now);

@@ -46,6 +46,7 @@
 #include "aaa.h"
 #include "cfg.h"
 #include "cli_session.h"
+#include "clock.h"
 #include "limits.h"
 #include "log.h"
 #include "scp_session.h"
@@ -93,13 +94,6 @@ struct ssh_sess {
     char kill_msg[256];                    /* set: disconnect with this reason */
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
 };
-
-static int64_t ssh_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md): Linux clears TCP_QUICKACK
  * by itself, so it is set again before each wait. */
@@ -378,7 +372,7 @@ static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
         log_notice(&lc, "ssh %s: sftp session idle at stop, closing", what);
         return true;
     }
-    if (ssh_now_ms() - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
+    if (clock_mono_ms() - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
         log_notice(&lc, "ssh %s: idle for %d s, disconnecting", what, LIM_SSH_IDLE_SECS);
         return true;
     }
@@ -394,7 +388,7 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
         ssh_quickack(ss);
         int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
         if (n > 0) {
-            ss->last_io_ms = ssh_now_ms();
+            ss->last_io_ms = clock_mono_ms();
             return n;
         }
         if (n == SSH_ERROR)
@@ -418,7 +412,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
         if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
             return -1;
         if (n > 0) {
-            ss->last_io_ms = ssh_now_ms();
+            ss->last_io_ms = clock_mono_ms();
             p += n;
             len -= (size_t)n;
         } else if (ssh_io_give_up(c, "write")) {
@@ -573,7 +567,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
         return;
     }
     struct cli_env env = ssh_cli_env(c, privilege);
-    ss->last_io_ms = ssh_now_ms();
+    ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = shell;
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
     if (ssh_channel_is_open(c->ch))
@@ -596,7 +590,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
     struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
-    ss->last_io_ms = ssh_now_ms();
+    ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
     if (ssh_channel_is_open(c->ch))
@@ -644,7 +638,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
     struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
-    ss->last_io_ms = ssh_now_ms();
+    ss->last_io_ms = clock_mono_ms();
     int status = scp_session_run(&ctx, &cmd, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);
@@ -670,7 +664,7 @@ static void ssh_serve(struct ssh_chan *c)
     case SSH_REQ_NONE:
         break;
     }
-    ss->last_io_ms = ssh_now_ms();
+    ss->last_io_ms = clock_mono_ms();
     ssh_chan_release(c);
 }
 
@@ -691,7 +685,7 @@ static int ssh_kex(struct ssh_sess *ss)
             log_notice(&lc, "ssh key exchange failed: %s", ssh_get_error(ss->s));
             return -1;
         }
-        int64_t left = ss->deadline_ms - ssh_now_ms();
+        int64_t left = ss->deadline_ms - clock_mono_ms();
         if (left <= 0) {
             log_notice(&lc, "ssh negotiation timed out (ip ssh time-out %d)", ss->timeout);
             return -1;
@@ -740,7 +734,7 @@ static void ssh_loop(struct ssh_sess *ss)
     for (;;) {
         ssh_quickack(ss);
         ssh_event_dopoll(ss->ev, SSH_POLL_MS);   /* SSH_ERROR also when the peer left */
-        int64_t now = ssh_now_ms();
+        int64_t now = clock_mono_ms();
         if (ss->kill_msg[0])
             break;
         if (ssh_get_status(ss->s) & (SSH_CLOSED | SSH_CLOSED_ERROR) || !ssh_is_connected(ss->s))
@@ -803,9 +797,9 @@ static void ssh_close_gracefully(struct ssh_sess *ss)
     ssh_free(ss->s);
     ss->s = NULL;
     shutdown(keep, SHUT_WR);
-    int64_t end = ssh_now_ms() + SSH_LINGER_MS;
+    int64_t end = clock_mono_ms() + SSH_LINGER_MS;
     char buf[4096];
-    for (int64_t left; (left = end - ssh_now_ms()) > 0;) {
+    for (int64_t left; (left = end - clock_mono_ms()) > 0;) {
         struct pollfd pf = {.fd = keep, .events = POLLIN};
         if (poll(&pf, 1, (int)left) <= 0 || read(keep, buf, sizeof(buf)) <= 0)
             break;
@@ -835,8 +829,8 @@ void ssh_sess_main(struct ssh_conn *conn)
         ss->retries = snap->cfg->ssh_retries;
         store_snap_release(snap);
     }
-    ss->deadline_ms = ssh_now_ms() + (int64_t)ss->timeout * 1000;
-    ss->last_io_ms = ssh_now_ms();
+    ss->deadline_ms = clock_mono_ms() + (int64_t)ss->timeout * 1000;
+    ss->last_io_ms = clock_mono_ms();
     log_info(&lc, "ssh connection");
 
     ss->s = ssh_srv_new_session(conn->srv, conn, &err);
