@@ -50,8 +50,6 @@
 #define CLI_HASH_BUF (64u << 10)  /* verify /md5 reads the file in blocks of this size */
 #define CLI_DOT_BYTES (1u << 20)  /* verify /md5 prints one progress dot per MiB, as IOS does */
 #define CLI_DOTS_MAX 70           /* ... on one line at most */
-#define CLI_STR_(x) #x
-#define CLI_STR(x) CLI_STR_(x)
 
 enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
 
@@ -744,11 +742,11 @@ static const char *regex_unsafe(const char *e)
     bool repeat = false;
     int depth = 0;
     if (strlen(e) > LIM_CLI_REGEX_LEN)
-        return "longer than " CLI_STR(LIM_CLI_REGEX_LEN) " characters";
+        return "longer than " LIM_STR(LIM_CLI_REGEX_LEN) " characters";
     for (size_t i = 0; e[i] != '\0'; i++) {
         char ch = e[i];
         if (ch == '(' && ++depth > LIM_CLI_REGEX_DEPTH)
-            return "groups nested deeper than " CLI_STR(LIM_CLI_REGEX_DEPTH) " levels";
+            return "groups nested deeper than " LIM_STR(LIM_CLI_REGEX_DEPTH) " levels";
         if (ch == ')' && depth > 0)
             depth--;
         if (ch == '\\') {
@@ -1059,7 +1057,7 @@ static void end_of_line(struct cli *c)
         out_raw(c, "\r\n", 2);
     if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        out_str(c, "% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     } else {
         run_line(c, c->line, c->len, c->prompt_len);
     }
@@ -1174,7 +1172,7 @@ int cli_feed(struct cli *c, const void *buf, size_t len)
 int cli_eof(struct cli *c)
 {
     if (!c->ended && c->overflow)
-        out_str(c, "\n% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
         if (c->env.pty)
             out_raw(c, "\r\n", 2);
@@ -1190,7 +1188,7 @@ int cli_exec(struct cli *c, const char *line)
     int rc;
     if (len > LIM_CLI_LINE_LEN) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        out_str(c, "% Command line too long (limit " CLI_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
         rc = 1;
     } else {
         /* the same filter as typed input: nothing but printable ASCII reaches the parser */

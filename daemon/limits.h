@@ -3,6 +3,10 @@
 #ifndef SCPD_LIMITS_H
 #define SCPD_LIMITS_H
 
+/* A limit's value inside a message literal: "(limit " LIM_STR(LIM_X) ")". */
+#define LIM_STR_(x) #x
+#define LIM_STR(x) LIM_STR_(x)
+
 /* ---- SSH sessions ---------------------------------------------------------------------------- */
 #define LIM_SESSIONS_TOTAL        256   /* concurrent SSH sessions; memory per session is small */
 #define LIM_SESSIONS_PER_SOURCE   64    /* one source cannot take every slot. A "source" is an

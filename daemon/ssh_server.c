@@ -295,17 +295,17 @@ static const char *ssh_srv_admit(struct ssh_server *s, struct ssh_conn *c)
     if (s->stopping)
         why = "server is stopping";
     else if (s->nlive >= LIM_SESSIONS_TOTAL)
-        why = "too many SSH sessions (limit " SSH_STR(LIM_SESSIONS_TOTAL) ")";
+        why = "too many SSH sessions (limit " LIM_STR(LIM_SESSIONS_TOTAL) ")";
     else if (same >= LIM_SESSIONS_PER_SOURCE)
         why = "too many SSH sessions from this source (limit "
-              SSH_STR(LIM_SESSIONS_PER_SOURCE) ")";
+              LIM_STR(LIM_SESSIONS_PER_SOURCE) ")";
     else if (wait && s->nwaiting >= LIM_PENDING_WAITING)
         why = "too many unauthenticated SSH sessions from this source (limit "
-              SSH_STR(LIM_PENDING_PER_SOURCE) ") and too many connections waiting for their "
-              "turn (limit " SSH_STR(LIM_PENDING_WAITING) ")";
+              LIM_STR(LIM_PENDING_PER_SOURCE) ") and too many connections waiting for their "
+              "turn (limit " LIM_STR(LIM_PENDING_WAITING) ")";
     else if (!wait && s->npending >= LIM_PENDING_HANDSHAKES)
         why = "too many unauthenticated SSH sessions (limit "
-              SSH_STR(LIM_PENDING_HANDSHAKES) ")";
+              LIM_STR(LIM_PENDING_HANDSHAKES) ")";
     if (why == NULL) {
         c->sid = ++s->next_sid;
         c->pending = !wait;
@@ -361,7 +361,7 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
     }
     if (c->waiting)
         log_info(&lc, "ssh connection waits: %d unauthenticated sessions from %s (limit "
-                 SSH_STR(LIM_PENDING_PER_SOURCE) ")", LIM_PENDING_PER_SOURCE, c->source);
+                 LIM_STR(LIM_PENDING_PER_SOURCE) ")", LIM_PENDING_PER_SOURCE, c->source);
     if (s->d->stats) {
         stats_inc(s->d->stats, STATS_SESSIONS_ACCEPTED, 1);
         stats_sessions_active(s->d->stats, 1);

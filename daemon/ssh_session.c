@@ -615,7 +615,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 
     if (c->too_long) {
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER,
-                       "command line too long (limit " SSH_STR(LIM_SCP_COMMAND_LEN) " bytes)");
+                       "command line too long (limit " LIM_STR(LIM_SCP_COMMAND_LEN) " bytes)");
         return;
     }
     if (!ssh_is_scp_command(c->cmd)) {

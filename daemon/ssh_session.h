@@ -13,9 +13,6 @@
 
 #include "err.h"
 
-/* A limit's value inside a message literal: "(limit " SSH_STR(LIM_X) ")". */
-#define SSH_STR_(x) #x
-#define SSH_STR(x) SSH_STR_(x)
 
 struct scpd;
 struct ssh_server;
