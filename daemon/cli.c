@@ -394,26 +394,35 @@ static int cmd_show_fs(struct cli *c, const struct cli_cmd *cmd, const char *arg
     return 0;
 }
 
-/* Copies a virtual config file to the output; *size gets its length. */
-static int show_config(struct cli *c, const char *which, uint64_t *size, bool header_only)
+/* Copies a virtual config file to the output; for startup-config with IOS's "Using N out of M
+ * bytes" line first, or "not present" when it is empty. */
+static int show_config(struct cli *c, const char *which, bool startup)
 {
     struct scpd_err err = {0};
     struct ifs_path p;
     struct ifs_stat st;
     char buf[4096];
-    ssize_t n;
+    ssize_t n = 0;
+    uint64_t nvsize = 0;
     if (need_ifs(c))
         return 1;
     if (ifs_resolve(which, &p, &err) < 0)
         return out_err(c, &err);
+    /* one open: the size shown and the text shown are of the same rendering */
     struct ifs_reader *r = ifs_read_open(c->env.ifs, &p, &st, &err);
     if (!r)
         return out_err(c, &err);
-    *size = st.size;
-    while (!header_only && (n = ifs_read(r, buf, sizeof(buf), &err)) > 0)
+    if (startup && st.size == 0) {
+        ifs_read_close(r);
+        out_str(c, "startup-config is not present\n");
+        return 0;
+    }
+    if (startup && ifs_space(c->env.ifs, IFS_FS_NVRAM, &nvsize, NULL, &err) == 0)
+        out_fmt(c, "Using %" PRIu64 " out of %" PRIu64 " bytes\n", st.size, nvsize);
+    while ((n = ifs_read(r, buf, sizeof(buf), &err)) > 0)
         out_text(c, buf, (size_t)n);
     ifs_read_close(r);
-    if (!header_only && n < 0)
+    if (n < 0)
         return out_err(c, &err);
     return 0;
 }
@@ -422,24 +431,13 @@ static int show_config(struct cli *c, const char *which, uint64_t *size, bool he
  * configuration : N bytes"), so this is the same text an scp of running-config gets. */
 static int cmd_show_running(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
-    uint64_t size;
-    return show_config(c, "running-config", &size, false);
+    return show_config(c, "running-config", false);
 }
 
 /* IOS: "Using N out of M bytes" (M: the size of nvram:), then the text. */
 static int cmd_show_startup(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
-    uint64_t size = 0, nvsize = 0;
-    struct scpd_err err = {0};
-    if (show_config(c, "startup-config", &size, true) != 0)
-        return 1;
-    if (size == 0) {
-        out_str(c, "startup-config is not present\n");
-        return 0;
-    }
-    if (ifs_space(c->env.ifs, IFS_FS_NVRAM, &nvsize, NULL, &err) == 0)
-        out_fmt(c, "Using %" PRIu64 " out of %" PRIu64 " bytes\n", size, nvsize);
-    return show_config(c, "startup-config", &size, false);
+    return show_config(c, "startup-config", true);
 }
 
 /* `copy running-config startup-config` and `write [memory]`: the one save of the store (as the
