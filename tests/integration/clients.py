@@ -192,3 +192,9 @@ def sha256(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def ok(r):
+    """r (a CompletedProcess) succeeded; the client's output in the failure message."""
+    assert r.returncode == 0, "client failed (%s):\n%s%s" % (r.returncode, r.stdout, r.stderr)
+    return r

@@ -5,6 +5,7 @@ deliberately slow paramiko SCP upload (so a transfer stays visible for a few sec
 import base64
 import http.client
 import os
+import re
 import threading
 import time
 
@@ -184,3 +185,10 @@ def slow_upload(daemon, target, size, seconds, user=USER, password=PASSWORD):
         return ch.recv_exit_status()
     finally:
         t.close()
+
+
+def metric(text, name, labels=""):
+    """The value of one sample of /metrics text (name plus its exact label set)."""
+    m = re.search(r"^%s%s (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+    assert m, "%s%s missing from /metrics" % (name, labels)
+    return int(m.group(1))

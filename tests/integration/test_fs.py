@@ -4,13 +4,12 @@ uploads that fit one at a time but not together, and the numbers as the API (scp
 checked with yanglint), /metrics (checked with promtool) and the command line show them."""
 import json
 import os
-import re
 import subprocess
 
 import clients
 from clients import make_file, sha256
 from conftest import LOCAL_AUTH, ROOT, SCPD_BIN
-from obs_util import Api
+from obs_util import Api, metric
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -21,12 +20,6 @@ def file_systems(api):
     r = api.get("/restconf/data/scpd:file-systems")
     assert r.status_code == 200, r.text
     return {fs["name"]: fs for fs in r.json()["scpd:file-systems"]["file-system"]}
-
-
-def metric(text, name, labels):
-    m = re.search(r"^%s%s (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
-    assert m, "%s%s missing from /metrics" % (name, labels)
-    return int(m.group(1))
 
 
 def test_fs_size_limits_uploads_and_shows_in_the_api(start_daemon, workdir):

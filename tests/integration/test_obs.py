@@ -13,7 +13,7 @@ import time
 import pytest
 
 import clients
-from obs_util import SSE, Api, make_file, remote, scp, slow_upload, wait_for
+from obs_util import SSE, Api, make_file, metric, remote, scp, slow_upload, wait_for
 
 IOS_LINE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: SCP: \[\d+ (<-|->) "
                       r"127\.0\.0\.1:\d+\] .+$")
@@ -161,30 +161,24 @@ def test_failed_login_of_a_user_name_that_is_not_utf8_is_a_security_event(daemon
     sub.close()
 
 
-def _metric(text, name, labels=""):
-    m = re.search(r"^%s%s (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
-    assert m, "%s%s missing from /metrics" % (name, labels)
-    return int(m.group(1))
-
-
 def test_metrics_pass_promtool_and_count_the_bytes(daemon, workdir):
     api = Api(daemon)
     size = 5 * MiB + 123
     src = make_file(workdir, "m.bin", size)
     assert scp(daemon, [src, remote("bootflash:m.bin")]).returncode == 0
     assert scp(daemon, [remote("bootflash:/m.bin"), os.path.join(workdir, "m2.bin")]).returncode == 0
-    wait_for(lambda: _metric(api.metrics(), "scpd_transfers_total",
+    wait_for(lambda: metric(api.metrics(), "scpd_transfers_total",
                              '{direction="out",result="ok"}') == 1, what="download counted")
     text = api.metrics()
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True)
     assert p.returncode == 0, p.stdout + p.stderr + text
-    assert _metric(text, "scpd_transfer_bytes_total", '{direction="in"}') == size
-    assert _metric(text, "scpd_transfer_bytes_total", '{direction="out"}') == size
-    assert _metric(text, "scpd_transfers_total", '{direction="in",result="ok"}') == 1
-    assert _metric(text, "scpd_logins_total", '{result="ok"}') >= 2
-    assert _metric(text, "scpd_scp_server_enabled") == 1
-    assert _metric(text, "scpd_transfers_active") == 0
+    assert metric(text, "scpd_transfer_bytes_total", '{direction="in"}') == size
+    assert metric(text, "scpd_transfer_bytes_total", '{direction="out"}') == size
+    assert metric(text, "scpd_transfers_total", '{direction="in",result="ok"}') == 1
+    assert metric(text, "scpd_logins_total", '{result="ok"}') >= 2
+    assert metric(text, "scpd_scp_server_enabled") == 1
+    assert metric(text, "scpd_transfers_active") == 0
     assert "# TYPE scpd_transfer_bytes_total counter" in text
     # Metrics need credentials like the rest of the API.
     assert Api(daemon, user=None).get("/metrics").status_code == 401
@@ -232,7 +226,7 @@ def test_1gib_upload_live_stream_and_history(daemon, workdir):
     assert (h["path"], h["bytes"], h["result"], h["user"]) == (
         "bootflash:big.bin", str(size), "ok", "tiger")
     assert h["peer"] == seen[0]["peer"] and h["peer"].startswith("127.0.0.1:")
-    assert _metric(api.metrics(), "scpd_transfer_bytes_total", '{direction="in"}') == size
+    assert metric(api.metrics(), "scpd_transfer_bytes_total", '{direction="in"}') == size
     assert os.path.getsize(os.path.join(daemon.bootflash, "big.bin")) == size
 
 

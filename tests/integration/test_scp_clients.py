@@ -10,7 +10,7 @@ import pytest
 import scp as scplib
 
 import clients
-from clients import download, make_file, sha256, upload
+from clients import download, make_file, ok, sha256, upload
 
 MiB = 1 << 20
 
@@ -18,11 +18,6 @@ MiB = 1 << 20
 @pytest.fixture
 def d(start_daemon):
     return start_daemon()
-
-
-def ok(r):
-    assert r.returncode == 0, "client failed (%s):\n%s%s" % (r.returncode, r.stdout, r.stderr)
-    return r
 
 
 def test_openssh_upload_download(d, workdir):

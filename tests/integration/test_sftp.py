@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import clients
-from clients import make_file, sha256
+from clients import make_file, ok, sha256
 from obs_util import Api, wait_for
 
 MiB = 1 << 20
@@ -20,11 +20,6 @@ LOGIN = ("aaa new-model\naaa authentication login default local\n"
 @pytest.fixture
 def d(start_daemon):
     return start_daemon()
-
-
-def ok(r):
-    assert r.returncode == 0, "client failed (%s):\n%s%s" % (r.returncode, r.stdout, r.stderr)
-    return r
 
 
 def failed(r, *needles):
