@@ -879,28 +879,38 @@ __attribute__((format(printf, 2, 0))) static void api_mhd_log(void *cls, const c
     log_notice(NULL, "http: %s", buf);
 }
 
-static void peer_of(struct MHD_Connection *conn, struct api_req *r)
+void api_peer_format(const struct sockaddr *sa, char *peer, size_t peer_cap, char *addr,
+                     size_t addr_cap)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char host[48], serv[8];
+    char host[64], serv[8];
+    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
 
-    snprintf(r->peer, sizeof r->peer, "?");
-    snprintf(r->peer_addr, sizeof r->peer_addr, "?");
-    if (ci == NULL || ci->client_addr == NULL)
-        return;
-    socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                           : sizeof(struct sockaddr_in);
-    if (getnameinfo(ci->client_addr, len, host, sizeof host, serv, sizeof serv,
+    snprintf(peer, peer_cap, "?");
+    if (addr != NULL)
+        snprintf(addr, addr_cap, "?");
+    if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0)
         return;
     /* an IPv4 client of a dual-stack socket is one source, whatever its form */
     const char *h = strncmp(host, "::ffff:", 7) == 0 && strchr(host, '.') ? host + 7 : host;
-    snprintf(r->peer_addr, sizeof r->peer_addr, "%s", h);
-    if (strchr(h, ':') != NULL)
-        snprintf(r->peer, sizeof r->peer, "[%s]:%s", h, serv);
-    else
-        snprintf(r->peer, sizeof r->peer, "%s:%s", h, serv);
+    if (addr != NULL)
+        snprintf(addr, addr_cap, "%s", h);
+    snprintf(peer, peer_cap, strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s", h, serv);
+}
+
+static void peer_of(struct MHD_Connection *conn, struct api_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    if (ci == NULL || ci->client_addr == NULL) {
+        snprintf(r->peer, sizeof r->peer, "?");
+        snprintf(r->peer_addr, sizeof r->peer_addr, "?");
+        return;
+    }
+    api_peer_format(ci->client_addr, r->peer, sizeof r->peer, r->peer_addr,
+                    sizeof r->peer_addr);
 }
 
 struct query_ctx {

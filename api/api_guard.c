@@ -26,7 +26,7 @@
 #include "api_internal.h"
 
 #include <errno.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -211,12 +211,7 @@ void api_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
     e->peer_len = ai->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                          : sizeof(struct sockaddr_in);
     memcpy(&e->peer_sa, ai->client_addr, e->peer_len);
-    char host[64], serv[8];
-    if (getnameinfo(ai->client_addr, e->peer_len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        snprintf(e->peer, sizeof e->peer, "?");
-    else
-        snprintf(e->peer, sizeof e->peer, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, serv);
+    api_peer_format(ai->client_addr, e->peer, sizeof e->peer, NULL, 0);
     e->phase = API_GUARD_HEADERS;
     e->deadline_ms = clock_mono_ms() + (int64_t)LIM_HTTP_HEADER_SECS * 1000;
     pthread_mutex_lock(&g->mu);

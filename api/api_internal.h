@@ -261,6 +261,12 @@ void api_who(const struct api_req *r, struct store_who *who);
 /* RFC 7231 IMF-fixdate of t into buf (at least 30 bytes). */
 void api_http_date(time_t t, char *buf, size_t cap);
 
+/* A client address as logs show it ("1.2.3.4:port", "[v6]:port"; an IPv4-mapped IPv6 address as
+ * IPv4, one source whatever its form) and, if addr is not NULL, the address alone. "?" when it
+ * cannot be formatted. */
+void api_peer_format(const struct sockaddr *sa, char *peer, size_t peer_cap, char *addr,
+                     size_t addr_cap);
+
 /* ---- connection deadlines (api_guard.c) -------------------------------------------------------
  * LIM_HTTP_HEADER_SECS for a request line and headers, LIM_HTTP_BODY_SECS for a body, whatever the
  * client's pace; a connection past its deadline is shut down and logged. Thread-safe. */
