@@ -531,29 +531,50 @@ static const struct api_module api_modules[] = {
      NULL},
 };
 
-/* GET /restconf/data/ietf-yang-library:modules-state[/module=NAME,REVISION]. The module-set-id
- * is a digest of the table, so it changes exactly when the set does. */
-int api_h_modules_state(struct api_req *r, struct api_resp *resp)
+/* The module-set-id: the first 64 bits of a SHA-256 of the table's names and revisions, so it
+ * changes exactly when the set does. The table is fixed, so it is computed once. */
+static char api_module_set_id[2 * 8 + 1];
+
+static void api_module_set_id_init(void)
 {
-    const size_t n = sizeof api_modules / sizeof api_modules[0];
-    const char *want = NULL;
     unsigned char md[SHA256_DIGEST_LENGTH];
-    char id[2 * 8 + 1];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        memset(md, 0, sizeof md);
+    } else {
+        for (size_t i = 0; i < sizeof api_modules / sizeof api_modules[0]; i++) {
+            const struct api_module *m = &api_modules[i];
+            char key[128];
+            snprintf(key, sizeof key, "%s,%s", m->name, m->revision);
+            EVP_DigestUpdate(ctx, key, strlen(key) + 1);
+            for (const char *const *sm = m->submodules; sm && *sm; sm++)
+                EVP_DigestUpdate(ctx, *sm, strlen(*sm) + 1);
+        }
+        if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+            memset(md, 0, sizeof md);
+    }
+    EVP_MD_CTX_free(ctx);
+    for (size_t i = 0; i < 8; i++)
+        snprintf(api_module_set_id + 2 * i, 3, "%02x", md[i]);
+}
+
+/* GET /restconf/data/ietf-yang-library:modules-state[/module=NAME,REVISION]. */
+int api_h_modules_state(struct api_req *r, struct api_resp *resp)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    const char *want = NULL;
+
+    pthread_once(&once, api_module_set_id_init);
     if (api_rest_count(r) == 1 && strncmp(api_rest(r, 0), "module=", 7) == 0)
         want = api_rest(r, 0) + 7;
     else if (api_rest_count(r) > 0)
         want = "";   /* nothing matches: 404 below */
     json_t *list = json_array();
-    if (ctx != NULL)
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sizeof api_modules / sizeof api_modules[0]; i++) {
         const struct api_module *m = &api_modules[i];
         char key[128];
         snprintf(key, sizeof key, "%s,%s", m->name, m->revision);
-        if (ctx != NULL)
-            EVP_DigestUpdate(ctx, key, strlen(key) + 1);
         if (want != NULL && strcmp(want, key) != 0)
             continue;
         json_t *e = json_pack("{s:s,s:s,s:s,s:s}", "name", m->name, "revision", m->revision,
@@ -564,16 +585,11 @@ int api_h_modules_state(struct api_req *r, struct api_resp *resp)
                 const char *at = strchr(*sm, '@');
                 json_array_append_new(subs, json_pack("{s:s%,s:s}", "name", *sm,
                                                       (size_t)(at - *sm), "revision", at + 1));
-                if (ctx != NULL)
-                    EVP_DigestUpdate(ctx, *sm, strlen(*sm) + 1);
             }
             json_object_set_new(e, "submodule", subs);
         }
         json_array_append_new(list, e);
     }
-    if (ctx == NULL || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
-        memset(md, 0, sizeof md);
-    EVP_MD_CTX_free(ctx);
     if (want != NULL) {
         if (json_array_size(list) == 0) {
             json_decref(list);
@@ -583,10 +599,8 @@ int api_h_modules_state(struct api_req *r, struct api_resp *resp)
         }
         return api_json(resp, 200, json_pack("{s:o}", "ietf-yang-library:module", list));
     }
-    for (size_t i = 0; i < 8; i++)
-        snprintf(id + 2 * i, 3, "%02x", md[i]);
     return api_json(resp, 200, json_pack("{s:{s:s,s:o}}", "ietf-yang-library:modules-state",
-                                         "module-set-id", id, "module", list));
+                                         "module-set-id", api_module_set_id, "module", list));
 }
 
 static int call_handler(const struct api_route *rt, struct api_req *r, struct api_resp *resp);
