@@ -1,5 +1,6 @@
 # scpd: a plain GNU Makefile. Objects in build/, sanitized objects in build/asan/.
-# Every .c under daemon/ ifs/ store/ api/ is part of the daemon; daemon/main.c holds main().
+# Every .c under base/ store/ ifs/ services/ daemon/ api/ is part of the daemon; daemon/main.c holds main().
+# One include root (-I.): every include names its room, "base/log.h", "store/store.h".
 # Unit tests: tests/unit/test_NAME.c, one cmocka program each, linked against the library.
 
 CC       ?= cc
@@ -10,7 +11,7 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-p
             -Wmissing-prototypes -Wvla -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-overflow
 OPT      ?= -O2 -g
-INC      := -I. -Idaemon -Istore -Iifs -Iapi
+INC      := -I.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += $(CSTD) $(OPT) $(WARN) $(HARDEN) $(INC) $(PKG_CFLAGS)
@@ -20,7 +21,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 $(ASAN_FLAGS)
 
-SRC      := $(sort $(wildcard daemon/*.c ifs/*.c store/*.c api/*.c))
+SRC      := $(sort $(wildcard base/*.c store/*.c ifs/*.c services/*.c daemon/*.c api/*.c))
 LIBSRC   := $(filter-out daemon/main.c,$(SRC))
 OBJ      := $(LIBSRC:%.c=build/obj/%.o)
 AOBJ     := $(LIBSRC:%.c=build/asan/obj/%.o)
@@ -30,7 +31,7 @@ AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg bench-trace clean format
+.PHONY: all deps run test check-layers test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg bench-trace clean format
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
@@ -56,7 +57,7 @@ build/obj/%.o: %.c
 
 build/tests/%: tests/unit/%.c build/libscpd.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS) -lcmocka
 
 # Test tools: tests/tools/NAME.c, programs linked with the library (used by integration tests).
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -78,7 +79,7 @@ build/asan/obj/%.o: %.c
 
 build/asan/tests/%: tests/unit/%.c build/asan/libscpd.a
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< build/asan/libscpd.a $(LDLIBS) -lcmocka
+	$(CC) $(ASAN_CFLAGS) -o $@ $< build/asan/libscpd.a $(LDLIBS) -lcmocka
 
 # Fuzz targets: the library built once with clang's fuzzer instrumentation, each target linked to it.
 FUZZ_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
@@ -104,6 +105,7 @@ run: deps build/scpd
 # ---- tests -------------------------------------------------------------------------------------
 # make test: deps, build, unit + integration tests, then the same under ASan+UBSan, then fuzz smoke.
 test: deps
+	$(MAKE) check-layers
 	$(MAKE) check-build
 	$(MAKE) all $(UNIT)
 	$(MAKE) test-unit
@@ -112,11 +114,17 @@ test: deps
 	$(MAKE) fuzz-smoke
 	@echo "make test: all passed"
 
+# The include rule of README.md "What is where" (rooms and their ranks; no upward include, no cycle),
+# and a proof that the check catches a planted upward include.
+check-layers:
+	@$(PY) tests/tools/check_layers.py
+	@$(PY) tests/tools/check_layers.py --self-test
+
 # clang sees every file with the same -Werror flags (syntax and warnings only; gcc builds the binary).
 check-build: build/clang-check
 build/clang-check: $(SRC) $(UNIT_SRC) $(TOOL_SRC) $(wildcard */*.h)
 	@mkdir -p build
-	@for f in $(SRC) $(UNIT_SRC) $(TOOL_SRC); do clang $(CFLAGS) -Itests/unit -fsyntax-only $$f || exit 1; done
+	@for f in $(SRC) $(UNIT_SRC) $(TOOL_SRC); do clang $(CFLAGS) -fsyntax-only $$f || exit 1; done
 	@touch $@
 
 test-unit: $(UNIT)
@@ -175,4 +183,4 @@ clean:
 	rm -rf build
 
 format:
-	clang-format -i daemon/*.[ch] ifs/*.[ch] store/*.[ch] api/*.[ch] tests/unit/*.[ch]
+	clang-format -i base/*.[ch] services/*.[ch] daemon/*.[ch] ifs/*.[ch] store/*.[ch] api/*.[ch] tests/unit/*.[ch]

@@ -3,7 +3,7 @@
  *
  * Threads: MHD's internal polling thread accepts, and each connection gets its own thread
  * (MHD_USE_THREAD_PER_CONNECTION). That keeps handlers simple (they may block briefly on sqlite or
- * scrypt) and lets event streams wait for events without busy loops. The limits of limits.h bound
+ * scrypt) and lets event streams wait for events without busy loops. The limits of base/lim.h bound
  * what a peer can take: connections in total and per address, the idle timeout, total deadlines
  * for the headers and the body whatever the pace (slowloris; api_guard.c), the memory for headers
  * (MHD's per-connection pool), and the body size (checked against Content-Length before the body
@@ -13,7 +13,7 @@
  * and privileges; this file only matches, checks and sends. Paths are percent-decoded per segment
  * here (MHD's own unescaping is turned off so that an encoded '/' inside a list key stays inside
  * its segment, RFC 8040 section 3.5.3). */
-#include "api.h"
+#include "api/api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,12 +32,12 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "api_internal.h"
-#include "limits.h"
-#include "log.h"
-#include "scpd.h"
-#include "stats.h"
-#include "store.h"
+#include "api/api_internal.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "store/store.h"
 
 /* Memory MHD may use per connection (request line, headers, read buffer). It is well above
  * LIM_HTTP_HEADER_BYTES so that the header limit is ours (a JSON 431); only a request far beyond

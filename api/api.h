@@ -4,7 +4,7 @@
 #ifndef SCPD_API_H
 #define SCPD_API_H
 
-#include "err.h"
+#include "base/scpd_err.h"
 
 struct scpd;
 struct api;

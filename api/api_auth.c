@@ -20,12 +20,12 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "aaa.h"
-#include "api_internal.h"
-#include "b64.h"
-#include "limits.h"
-#include "log.h"
-#include "scpd.h"
+#include "services/aaa.h"
+#include "api/api_internal.h"
+#include "base/b64.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "base/scpd.h"
 
 #define TOKEN_BYTES 32
 

@@ -23,7 +23,7 @@
  * CLOSED, then close; the failed-start path notifies CLOSED before closing too). So the number
  * cannot have been reused for another connection while its entry exists. As a second guard the
  * watchdog checks that the socket's peer is still the entry's peer before it shuts it down. */
-#include "api_internal.h"
+#include "api/api_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,9 +35,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "clock.h"
-#include "limits.h"
-#include "log.h"
+#include "base/clock.h"
+#include "base/lim.h"
+#include "base/log.h"
 
 #define API_GUARD_TICK_MS 500   /* how late past its deadline a connection may be cut */
 

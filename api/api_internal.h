@@ -22,8 +22,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "err.h"
-#include "limits.h"
+#include "base/scpd_err.h"
+#include "base/lim.h"
 
 struct scpd;
 struct api;
@@ -47,7 +47,7 @@ enum api_method {
 #define API_PRIV_READ  1     /* any authenticated user (privilege 1-15): operational state */
 #define API_PRIV_ADMIN 15    /* configuration: read and write */
 
-/* ---- limits of a request (bounds in limits.h; these are per-request array sizes) -------------- */
+/* ---- limits of a request (bounds in base/lim.h; these are per-request array sizes) -------------- */
 #define API_MAX_SEGS   16    /* path segments; deeper paths are 404 */
 #define API_MAX_QUERY  16    /* query parameters; more is 400 */
 #define API_MAX_RESP_HEADERS 8

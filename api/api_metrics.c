@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_obs.h"
-#include "ifs.h"
-#include "scpd.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "api/api_obs.h"
+#include "ifs/ifs.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 typedef uint64_t (*api_metric_fn)(struct scpd *d);
 

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_internal.h"
-#include "cfg.h"
-#include "limits.h"
-#include "scpd.h"
-#include "stats.h"
-#include "store.h"
+#include "api/api_internal.h"
+#include "store/cfg.h"
+#include "base/lim.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "store/store.h"
 
 #include <openssl/sha.h>
 

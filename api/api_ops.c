@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "api_internal.h"
-#include "cfg.h"
-#include "scpd.h"
-#include "store.h"
+#include "api/api_internal.h"
+#include "store/cfg.h"
+#include "base/scpd.h"
+#include "store/store.h"
 
 /* What GET /restconf/operations lists (RFC 8040 section 3.3.2). */
 static const char *const op_names[] = {

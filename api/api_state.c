@@ -15,12 +15,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "api_obs.h"
-#include "log.h"
-#include "scpd.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "api/api_obs.h"
+#include "base/log.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 #define API_OBS_HISTORY_DEFAULT 100  /* rows when no limit= is given */
 #define API_OBS_DEBUG_TRACES 100     /* newest trace events shown inside GET scpd:debug */

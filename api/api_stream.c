@@ -21,13 +21,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "api_obs.h"
-#include "clock.h"
-#include "log.h"
-#include "ring.h"
-#include "scpd.h"
-#include "stats.h"
-#include "trace.h"
+#include "api/api_obs.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/ring.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "services/trace.h"
 
 #define API_SSE_WAIT_MS 250
 #define API_SSE_KEEPALIVE_MS 5000

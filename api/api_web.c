@@ -5,6 +5,7 @@
  * the source tree, found next to the binary (build/scpd and build/asan/scpd are one and two levels
  * below it) or named by SCPD_WEB_DIR, at request time: a fresh clone works with `make run` and the
  * tests, and editing a file needs no rebuild. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api_obs.h"
+#include "api/api_obs.h"
 
 #define API_WEB_MAX_FILE (2u << 20)   /* largest dashboard file we serve */
 #define API_WEB_PARENTS 3             /* levels above the binary searched for web/ */
-#define API_WEB_PATH 4096              /* a directory path; the system PATH_MAX */
 
 static const struct {
     const char *url;       /* path below / */
@@ -37,7 +37,7 @@ static int api_web_dir(char *dir, size_t cap)
     const char *env = getenv("SCPD_WEB_DIR");
     if (env && *env)
         return snprintf(dir, cap, "%s", env) < (int)cap ? 0 : -1;
-    char exe[API_WEB_PATH];
+    char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return -1;
@@ -47,7 +47,7 @@ static int api_web_dir(char *dir, size_t cap)
         if (!slash)
             return -1;
         *slash = '\0';
-        char probe[API_WEB_PATH + 32];
+        char probe[PATH_MAX + 32];
         snprintf(probe, sizeof probe, "%s/web/index.html", exe);
         if (access(probe, R_OK) == 0)
             return snprintf(dir, cap, "%s/web", exe) < (int)cap ? 0 : -1;
@@ -85,7 +85,7 @@ int api_h_web(struct api_req *r, struct api_resp *resp)
     for (size_t i = 0; want && i < sizeof api_web_files / sizeof api_web_files[0]; i++) {
         if (strcmp(want, api_web_files[i].url) != 0)
             continue;
-        char dir[API_WEB_PATH], path[API_WEB_PATH + 64];
+        char dir[PATH_MAX], path[PATH_MAX + 64];
         size_t len = 0;
         char *body = NULL;
         if (api_web_dir(dir, sizeof dir) == 0) {

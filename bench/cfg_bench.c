@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "secret.h"
+#include "store/cfg.h"
+#include "store/secret.h"
 
 static double now(void)
 {

@@ -23,7 +23,7 @@
  * keywords) filters the command's output after it ran: the command's part is parsed alone, so its
  * caret columns stay those of the line; the expression is POSIX extended, without back-references
  * (glibc matches those by backtracking, which a peer could make exponential). */
-#include "cli.h"
+#include "daemon/cli.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -38,13 +38,13 @@
 
 #include <openssl/evp.h>
 
-#include "cfg.h"
-#include "err.h"
-#include "ifs.h"
-#include "limits.h"
-#include "log.h"
-#include "scpd.h"
-#include "store.h"
+#include "store/cfg.h"
+#include "base/scpd_err.h"
+#include "ifs/ifs.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "base/scpd.h"
+#include "store/store.h"
 
 #define CLI_MAX_KW 3              /* keywords of the longest command (copy running startup) */
 #define CLI_HASH_BUF (64u << 10)  /* verify /md5 reads the file in blocks of this size */

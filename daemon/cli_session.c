@@ -3,11 +3,11 @@
  * answer (echo, output, next prompt) before the next line runs: an interactive user sees each
  * answer at once, and a script that pastes many `show running-config` lines in one packet makes
  * the session hold one command's output in memory, never all of them. */
-#include "cli_session.h"
+#include "daemon/cli_session.h"
 
 #include <stdio.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define CLI_READ 4096   /* typed input arrives in small packets; a paste of commands fits */
 

@@ -5,8 +5,8 @@
 #ifndef SCPD_CLI_SESSION_H
 #define SCPD_CLI_SESSION_H
 
-#include "cli.h"
-#include "scp_session.h"
+#include "daemon/cli.h"
+#include "daemon/scp_session.h"
 
 /* Serves an interactive session until the user leaves (exit/logout/quit), the peer closes its
  * side, or the channel fails (io->read gives up on idle or stop). Returns the exit status to send:

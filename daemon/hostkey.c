@@ -3,7 +3,7 @@
  * directory), so the file is never readable by others, not even for a moment, and a crash leaves
  * either no key or a whole key. The .pub file is written first: the private key file is the
  * marker that a key is complete. */
-#include "hostkey.h"
+#include "daemon/hostkey.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static const struct {
     const char *file;

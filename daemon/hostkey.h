@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/scpd_err.h"
 
 enum hostkey_type { HOSTKEY_RSA = 0, HOSTKEY_ED25519, HOSTKEY__COUNT };
 

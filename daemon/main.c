@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aaa.h"
-#include "api.h"
-#include "cfg.h"
-#include "err.h"
-#include "hostkey.h"
-#include "ifs.h"
-#include "limits.h"
-#include "log.h"
-#include "scpd.h"
-#include "ssh_server.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
-
-/* Room for a path under the data directory (<limits.h> is shadowed by daemon/limits.h). */
-#define MAIN_PATH_MAX 4096
+#include "services/aaa.h"
+#include "api/api.h"
+#include "store/cfg.h"
+#include "base/scpd_err.h"
+#include "daemon/hostkey.h"
+#include "ifs/ifs.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "base/scpd.h"
+#include "daemon/ssh_server.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 /* Exit codes of --check-config (and of the command line in general). */
 enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
@@ -332,7 +330,7 @@ static int check_config(const char *path)
 /* mkdir -p with mode 0700 for every directory it creates. */
 static int mkdir_p(const char *path, struct scpd_err *err)
 {
-    char buf[MAIN_PATH_MAX];
+    char buf[PATH_MAX];
     int n = snprintf(buf, sizeof(buf), "%s", path);
     if (n < 0 || (size_t)n >= sizeof(buf))
         return scpd_err_set(err, SCPD_E_INVALID, "path too long: %s", path);
@@ -368,7 +366,7 @@ static int prepare_data_dir(const char *dir, struct scpd_err *err)
 static int open_store(struct scpd *d)
 {
     struct scpd_err err = {0};
-    char db[MAIN_PATH_MAX];
+    char db[PATH_MAX];
     struct cfg *initial = NULL;
     int n = snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
     if (n < 0 || (size_t)n >= sizeof(db)) {

@@ -13,7 +13,7 @@
  *
  * Input is consumed incrementally: a record may arrive split across reads, file data is handed out
  * as pointers into the caller's buffer (no copy), and at most one event completes per call. */
-#include "scp_proto.h"
+#include "daemon/scp_proto.h"
 
 #include <stdarg.h>
 #include <stdio.h>

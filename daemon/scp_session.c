@@ -10,19 +10,19 @@
  * the client goes on with the next one; a protocol violation is a \2 line and the end of the
  * session. The exit status is 1 when anything was refused or failed.
  * Every protocol step is traced when `debug ip scp` is on; statistics see every transfer. */
-#include "scp_session.h"
+#include "daemon/scp_session.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifs.h"
-#include "log.h"
-#include "scp_proto.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "ifs/ifs.h"
+#include "base/log.h"
+#include "daemon/scp_proto.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 #define SCP_BUF (256u << 10)   /* channel reads and writes; see notes/libssh.md */
 

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
-#include "limits.h"
+#include "base/scpd_err.h"
+#include "base/lim.h"
 
 struct ifs;
 struct store;

@@ -7,7 +7,7 @@
  * kind (paths LIM_PATH_LEN, handles LIM_SFTP_HANDLE_LEN, data LIM_SFTP_DATA).
  * Reply builders append whole packets to a fixed buffer or nothing, so a reply is never split and
  * the session can hand a batch of replies to one channel write. */
-#include "sftp_proto.h"
+#include "daemon/sftp_proto.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ifs.h"
+#include "ifs/ifs.h"
 
 /* ---- reading --------------------------------------------------------------------------------- */
 

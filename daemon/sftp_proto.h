@@ -2,7 +2,7 @@
  * requests out: sftp_proto_frame() finds one whole packet in a buffer, sftp_proto_parse() turns it
  * into a struct sftp_req whose strings point into that packet (nothing is allocated or copied).
  * Replies are built into a caller-owned fixed buffer (struct sftp_out) that never grows.
- * Every length a peer sends is checked against the packet and against limits.h.
+ * Every length a peer sends is checked against the packet and against base/lim.h.
  * It also holds the mapping between SFTP path strings and IOS File System paths (pure string
  * work, see sftp_proto_path()). Thread-safe: no state beyond the caller's structs. */
 #ifndef SCPD_SFTP_PROTO_H
@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "limits.h"
+#include "base/scpd_err.h"
+#include "base/lim.h"
 
 struct ifs_path;
 

@@ -25,7 +25,7 @@
  * Every non-data request is traced when `debug ip scp` is on (data requests are summed up at
  * CLOSE, so tracing a 1 GiB transfer does not flood the ring); every transfer is a statistics
  * transfer from OPEN to CLOSE. */
-#include "sftp_session.h"
+#include "daemon/sftp_session.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,13 +34,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ifs.h"
-#include "log.h"
-#include "sftp_proto.h"
-#include "stats.h"
-#include "store.h"
-#include "cfg.h"
-#include "trace.h"
+#include "ifs/ifs.h"
+#include "base/log.h"
+#include "daemon/sftp_proto.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "store/cfg.h"
+#include "services/trace.h"
 
 #define SFTP_SLICE (256u << 10) /* channel read; notes/libssh.md */
 #define SFTP_IN_CAP (2 * ((size_t)LIM_SFTP_PACKET + 4))

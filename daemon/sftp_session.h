@@ -7,7 +7,7 @@
 #ifndef SCPD_SFTP_SESSION_H
 #define SCPD_SFTP_SESSION_H
 
-#include "scp_session.h"
+#include "daemon/scp_session.h"
 
 /* Serves requests until the client closes the channel. Open uploads that were not closed are
  * discarded (the target stays as it was). Returns the exit status to send (0, or 1 after a

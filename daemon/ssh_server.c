@@ -6,7 +6,7 @@
  * authentication, channels and the SCP transfer with blocking I/O, so a slow handshake, an
  * authentication round trip (scrypt) or a stalled reader costs its own thread only.
  *
- * The accept thread enforces the session limits of limits.h before any byte is read: sessions in
+ * The accept thread enforces the session limits of base/lim.h before any byte is read: sessions in
  * total, per source, and unauthenticated sessions in total and per source. A source is an IPv4
  * address or an IPv6 /64 (an IPv4-mapped address counts as IPv4). A source at its share of
  * unauthenticated sessions (LIM_PENDING_PER_SOURCE) does not take more of the pool: its further
@@ -19,7 +19,7 @@
  * go, ssh_server_stop joins the rest. Stop: wake the accept threads through a pipe, let sessions
  * that are transferring finish for SSH_STOP_GRACE_SECS, then shut their sockets down so every
  * blocked read or write returns, join every thread and free everything. */
-#include "ssh_server.h"
+#include "daemon/ssh_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +39,12 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include "hostkey.h"
-#include "limits.h"
-#include "log.h"
-#include "scpd.h"
-#include "ssh_session.h"
-#include "stats.h"
+#include "daemon/hostkey.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "base/scpd.h"
+#include "daemon/ssh_session.h"
+#include "services/stats.h"
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */

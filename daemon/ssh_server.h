@@ -1,10 +1,10 @@
 /* ssh_server: the SSH door (libssh 0.10). One accept thread per --ssh-listen address, one thread
  * per session (handshake, authentication through aaa, channels, scp_session). A slow or hostile
- * session never stalls another. Limits of limits.h on sessions, channels, time. */
+ * session never stalls another. Limits of base/lim.h on sessions, channels, time. */
 #ifndef SCPD_SSH_SERVER_H
 #define SCPD_SSH_SERVER_H
 
-#include "err.h"
+#include "base/scpd_err.h"
 
 struct scpd;
 struct ssh_server;

@@ -25,7 +25,7 @@
  * counts make libssh grow the window on almost every read), writes go through as the SCP layer
  * hands them (it writes in 256 KiB or larger blocks), TCP_QUICKACK is set again before each read.
  * Nothing is allocated per packet. */
-#include "ssh_session.h"
+#include "daemon/ssh_session.h"
 
 #include <stdarg.h>
 #include <unistd.h>
@@ -43,18 +43,18 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include "aaa.h"
-#include "cfg.h"
-#include "cli_session.h"
-#include "clock.h"
-#include "limits.h"
-#include "log.h"
-#include "scp_session.h"
-#include "sftp_session.h"
-#include "scpd.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "services/aaa.h"
+#include "store/cfg.h"
+#include "daemon/cli_session.h"
+#include "base/clock.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "daemon/scp_session.h"
+#include "daemon/sftp_session.h"
+#include "base/scpd.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 #define SSH_READ_MAX (256u * 1024)   /* see the file comment */
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */

@@ -11,7 +11,7 @@
 
 #include <libssh/libssh.h>
 
-#include "err.h"
+#include "base/scpd_err.h"
 
 
 struct scpd;

@@ -21,7 +21,7 @@
  * Renames are one renameat between two directories opened by the same walk, so both ends stay
  * beneath the root; a directory is never replaced.
  * The virtual files running-config and startup-config are handled by ifs_config.c. */
-#include "ifs_int.h"
+#include "ifs/ifs_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,7 +38,7 @@
 #include <linux/openat2.h>
 #endif
 
-#include "store.h"
+#include "store/store.h"
 
 #define IFS_WALK_DEPTH 64   /* directory depth visited by the space and cleanup walks */
 

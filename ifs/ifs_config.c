@@ -2,14 +2,14 @@
  * store, not on disk: reading renders it, writing hands the uploaded text to the store's one
  * commit path (merge onto running, replace startup), which validates the whole text first, so an
  * invalid file changes nothing. The two files are rows of a table (read, write). */
-#include "ifs_int.h"
+#include "ifs/ifs_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "store.h"
+#include "store/cfg.h"
+#include "store/store.h"
 
 typedef char *(*vfile_read_fn)(struct store *st, size_t *len, int64_t *mtime,
                                struct scpd_err *err);

@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-#include "ifs.h"
+#include "ifs/ifs.h"
 
 /* Temporary upload files start with this; listings hide them, names with it are refused, and
  * ifs_open() removes leftovers of a crash. */

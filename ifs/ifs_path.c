@@ -3,7 +3,7 @@
  * component and no control character, so it is beneath its root by construction; symlinks are the
  * job of the file access code (ifs.c), which never follows one.
  * File systems and virtual files are tables: adding one is adding a row. */
-#include "ifs_int.h"
+#include "ifs/ifs_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -20,7 +20,7 @@
  * statvfs free (what the files could take in all), so size = used + reserved + free either way
  * when the disk is not the tighter bound. Files put into the backing directory by other means
  * while the daemon runs are counted from the next start (statvfs still bounds every upload). */
-#include "ifs_int.h"
+#include "ifs/ifs_int.h"
 
 #include <errno.h>
 #include <string.h>

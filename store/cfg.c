@@ -7,7 +7,7 @@
  * Strings inside the model are always NUL-terminated and compared with strcmp (never memcmp of
  * whole structs: bytes after a NUL are not part of the value).
  */
-#include "cfg.h"
+#include "store/cfg.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg_int.h"
+#include "store/cfg_int.h"
 
 /* ---- buffer ---------------------------------------------------------------------------------- */
 

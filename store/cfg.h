@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "limits.h"
+#include "base/lim.h"
 
 #define CFG_NAME_MAX 64        /* hostname, user and list names */
 #define CFG_DEFAULT_HOSTNAME "scpd"

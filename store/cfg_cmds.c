@@ -16,9 +16,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "b64.h"
-#include "cfg_int.h"
-#include "secret.h"
+#include "base/b64.h"
+#include "store/cfg_int.h"
+#include "store/secret.h"
 
 /* ---- argument helpers ------------------------------------------------------------------------ */
 

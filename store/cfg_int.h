@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cfg.h"
+#include "store/cfg.h"
 
 /* ---- growable text buffer (render, diff, error formatting) ----------------------------------- */
 struct cfg_buf {

@@ -11,7 +11,7 @@
  * (deleted entries are tombstoned), then compacted and sorted once at the end: a 10,000-user file
  * costs O(n log n), not a memmove per line.
  */
-#include "cfg.h"
+#include "store/cfg.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,7 +21,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cfg_int.h"
+#include "store/cfg_int.h"
 
 /* ---- name index ------------------------------------------------------------------------------ */
 

@@ -17,13 +17,13 @@
  * three header lines, which are produced by the show command, not stored). The body alone (header
  * off) is what diffs and the corpus use; the last-change comment belongs to the body when given.
  */
-#include "cfg.h"
+#include "store/cfg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg_int.h"
+#include "store/cfg_int.h"
 
 static void last_change(struct cfg_buf *b, const struct cfg_render_opts *o)
 {

@@ -10,7 +10,7 @@
  * Verification recomputes the encoded hash from the stored salt and compares the whole encoded
  * string with CRYPTO_memcmp, so the comparison does not leak where the strings first differ.
  */
-#include "secret.h"
+#include "store/secret.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -21,7 +21,7 @@
  * The startup datastore is config text, always the canonical rendering of a validated config, so
  * plaintext passwords given in a file never reach the database (they are hashed by cfg on input).
  */
-#include "store_int.h"
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 struct store_snap_impl {
     struct store_snap pub; /* first: a struct store_snap * is a struct store_snap_impl * */

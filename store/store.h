@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "err.h"
+#include "store/cfg.h"
+#include "base/scpd_err.h"
 
 struct store;
 

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* Prepared statements, compiled once at open (sqlite3_prepare_v3 PERSISTENT). */
 enum store_stmt {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "store/store_int.h"
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *q, int col)
 {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli_session.h"
-#include "fuzz_fs.h"
+#include "daemon/cli_session.h"
+#include "tests/fuzz/fuzz_fs.h"
 
 static int check_write(void *ctx, const void *buf, size_t len)
 {

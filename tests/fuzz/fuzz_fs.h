@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ifs.h"
-#include "log.h"
+#include "ifs/ifs.h"
+#include "base/log.h"
 
 struct mem {
     const uint8_t *in;

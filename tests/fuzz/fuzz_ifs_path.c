@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifs.h"
+#include "ifs/ifs.h"
 
 static void check(const struct ifs_path *p)
 {

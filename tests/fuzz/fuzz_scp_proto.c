@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scp_proto.h"
+#include "daemon/scp_proto.h"
 
 static void run(const uint8_t *data, size_t size, bool sink, bool recursive)
 {

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "fuzz_fs.h"
-#include "scp_session.h"
+#include "tests/fuzz/fuzz_fs.h"
+#include "daemon/scp_session.h"
 
 static const char *const commands[] = {
     "scp -t bootflash:",       "scp -r -t bootflash:",  "scp -r -p -t bootflash:",

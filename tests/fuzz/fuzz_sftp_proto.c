@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ifs.h"
-#include "sftp_proto.h"
+#include "ifs/ifs.h"
+#include "daemon/sftp_proto.h"
 
 static void inside(const struct sftp_str *s, const uint8_t *pkt, size_t len)
 {

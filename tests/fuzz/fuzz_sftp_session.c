@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "fuzz_fs.h"
-#include "sftp_session.h"
+#include "tests/fuzz/fuzz_fs.h"
+#include "daemon/sftp_session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -91,7 +91,7 @@ def test_stalled_clients_do_not_block_others(d, workdir):
 
 
 def test_unauthenticated_session_limit(d, workdir):
-    """The pools of unauthenticated sessions (limits.h): 64 handshakes at once, 8 of them per
+    """The pools of unauthenticated sessions (base/lim.h): 64 handshakes at once, 8 of them per
     source; further connections of a source at its 8 wait, 128 at most. Spread over 9 sources
     the excess is refused and logged; once they go away, logins work again."""
     conns = []

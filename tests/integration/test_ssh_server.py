@@ -142,7 +142,7 @@ def test_config_change_applies_to_next_login(d, workdir):
     assert "SCP server is disabled (ip scp server enable)" in r.stderr
 
 
-# ---- unauthenticated sessions per source (limits.h: LIM_PENDING_PER_SOURCE 8) ---------------
+# ---- unauthenticated sessions per source (base/lim.h: LIM_PENDING_PER_SOURCE 8) ---------------
 
 PENDING_PER_SOURCE = 8
 

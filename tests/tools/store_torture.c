@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "store.h"
+#include "store/cfg.h"
+#include "base/log.h"
+#include "store/store.h"
 
 static const struct store_who WHO = {.user = "torture", .source = "cli", .peer = "local"};
 

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "ifs.h"
-#include "store.h"
-#include "tmpdir.h"
+#include "store/cfg.h"
+#include "ifs/ifs.h"
+#include "store/store.h"
+#include "tests/unit/tmpdir.h"
 
 #define FX_CONFIG                                                                                \
     "hostname R1\n"                                                                              \

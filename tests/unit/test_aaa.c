@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aaa.h"
-#include "cfg.h"
-#include "ring.h"
-#include "stats.h"
-#include "store.h"
-#include "tmpdir.h"
+#include "services/aaa.h"
+#include "store/cfg.h"
+#include "base/ring.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "tests/unit/tmpdir.h"
 
 static const struct store_who WHO = {.user = "test", .source = "api", .peer = "127.0.0.1:1"};
 

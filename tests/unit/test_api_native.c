@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "api_internal.h"
-#include "cfg.h"
+#include "api/api_internal.h"
+#include "store/cfg.h"
 
 static const char reference[] =
     "hostname R1\n"

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "secret.h"
+#include "store/cfg.h"
+#include "store/secret.h"
 
 static const char H9[] = "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6";
 

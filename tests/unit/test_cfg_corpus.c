@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "secret.h"
+#include "store/cfg.h"
+#include "store/secret.h"
 
 static char *slurp(const char *path, size_t *len)
 {

@@ -9,10 +9,10 @@
 #include <cmocka.h>
 #include <regex.h>
 
-#include "cli.h"
-#include "cli_session.h"
-#include "ifs_fixture.h"
-#include "log.h"
+#include "daemon/cli.h"
+#include "daemon/cli_session.h"
+#include "tests/unit/ifs_fixture.h"
+#include "base/log.h"
 
 static int setup(void **state)
 {

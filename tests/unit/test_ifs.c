@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 
-#include "ifs_fixture.h"
+#include "tests/unit/ifs_fixture.h"
 
 static int setup(void **state)
 {

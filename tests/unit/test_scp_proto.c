@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scp_proto.h"
+#include "daemon/scp_proto.h"
 
 /* Feeds all of in; returns the events' types in order (at most max) and the last event in *last. */
 static int feed_all(struct scp_proto *p, const char *in, size_t len, enum scp_ev_type *types,

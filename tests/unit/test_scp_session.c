@@ -13,10 +13,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "ifs_fixture.h"
-#include "scp_session.h"
-#include "stats.h"
-#include "trace.h"
+#include "tests/unit/ifs_fixture.h"
+#include "daemon/scp_session.h"
+#include "services/stats.h"
+#include "services/trace.h"
 
 /* ---- a memory channel ---------------------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "secret.h"
+#include "store/secret.h"
 
 struct vec {
     int type;

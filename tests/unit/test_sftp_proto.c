@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ifs.h"
-#include "sftp_proto.h"
+#include "ifs/ifs.h"
+#include "daemon/sftp_proto.h"
 
 /* ---- a packet builder -------------------------------------------------------------------------
  */

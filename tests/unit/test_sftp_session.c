@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "ifs_fixture.h"
-#include "sftp_proto.h"
-#include "sftp_session.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "tests/unit/ifs_fixture.h"
+#include "daemon/sftp_proto.h"
+#include "daemon/sftp_session.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 /* ---- the channel: one end of a socketpair ------------------------------------------------------
  */

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
-#include "stats.h"
-#include "store.h"
+#include "base/ring.h"
+#include "services/stats.h"
+#include "store/store.h"
 
 static pthread_mutex_t hist_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct store_xfer hist[8];

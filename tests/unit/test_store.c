@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "store.h"
-#include "tmpdir.h"
+#include "store/cfg.h"
+#include "store/store.h"
+#include "tests/unit/tmpdir.h"
 
 static const struct store_who WHO_API = {.user = "tiger", .source = "api", .peer = "10.0.0.1:5555"};
 

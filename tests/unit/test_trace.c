@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
-#include "trace.h"
+#include "base/ring.h"
+#include "services/trace.h"
 
 static void test_off_by_default_records_nothing(void **state)
 {

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "limits.h"
+#include "base/scpd_err.h"
+#include "base/lim.h"
 
 struct store;
 struct stats;

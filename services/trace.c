@@ -3,7 +3,7 @@
  * any argument). When on, trace_emit() formats the text once into a fixed-size event and pushes it
  * through the shared ring (daemon/ring.c): bounded history for ?since= readers, and per-subscriber
  * queues that drop rather than block. Timestamps are UTC like the log (the device clock). */
-#include "trace.h"
+#include "services/trace.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ring.h"
+#include "base/ring.h"
 
 struct trace {
     uint32_t on;            /* read and written with __atomic builtins */

@@ -1,6 +1,6 @@
 /* b64: strict base64 decoding through OpenSSL (see b64.h). The checks come first so that
  * EVP_DecodeBlock only ever sees canonical input; its result is then corrected for the padding. */
-#include "b64.h"
+#include "base/b64.h"
 
 #include <stdint.h>
 #include <string.h>

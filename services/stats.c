@@ -9,7 +9,7 @@
  * transfers are queued by stats_xfer_end() and written to the store's history by the sampler, so
  * the sqlite write never runs on a transfer thread. Events are collected under the mutex and
  * delivered after releasing it, so a listener may call back into stats. */
-#include "stats.h"
+#include "services/stats.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
-#include "log.h"
-#include "ring.h"
-#include "store.h"
+#include "base/scpd_err.h"
+#include "base/log.h"
+#include "base/ring.h"
+#include "store/store.h"
 
 #define STATS_TICK_MS 250
 #define STATS_LISTENERS 8

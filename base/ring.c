@@ -4,7 +4,7 @@
  * Queues are circular arrays of the same record size; a full queue drops its oldest record and
  * counts it, so the pusher (a transfer thread) never waits for a reader. Readers wait on their own
  * condition variable (CLOCK_MONOTONIC) under the same mutex. */
-#include "ring.h"
+#include "base/ring.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* limits: every bound a remote peer (SSH client, HTTP client, config file) could push against,
  * in one place, each with its reason. Modules include this; nobody hard-codes a bound elsewhere. */
-#ifndef SCPD_LIMITS_H
-#define SCPD_LIMITS_H
+#ifndef SCPD_LIM_H
+#define SCPD_LIM_H
 
 /* A limit's value inside a message literal: "(limit " LIM_STR(LIM_X) ")". */
 #define LIM_STR_(x) #x

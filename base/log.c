@@ -1,6 +1,6 @@
 /* log: formats one event per line into a stack buffer and writes it with one write(2), so lines
  * from concurrent threads never interleave. Control characters from peers are escaped. */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "base/scpd_err.h"
 
 static enum log_level log_level_min = LOG_LVL_INFO;
 

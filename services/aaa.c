@@ -17,7 +17,7 @@
  * start the quiet period, however the failures fall relative to the first one. When the table is
  * full the least recently touched entry that is not blocking is reused, so an attacker cycling
  * addresses cannot lift a block. */
-#include "aaa.h"
+#include "services/aaa.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -28,14 +28,14 @@
 
 #include <openssl/rand.h>
 
-#include "cfg.h"
-#include "clock.h"
-#include "limits.h"
-#include "log.h"
-#include "secret.h"
-#include "stats.h"
-#include "store.h"
-#include "trace.h"
+#include "store/cfg.h"
+#include "base/clock.h"
+#include "base/lim.h"
+#include "base/log.h"
+#include "store/secret.h"
+#include "services/stats.h"
+#include "store/store.h"
+#include "services/trace.h"
 
 #define AAA_ADDR_LEN 64
 
