@@ -62,6 +62,9 @@
 #define LIM_CFG_METHODS           4     /* methods per AAA list (IOS allows 4) */
 #define LIM_CFG_LISTS             64    /* named method lists per kind */
 #define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */
+#define LIM_CFG_AAA_SERVERS       64    /* tacacs/radius servers: IOS boxes use a handful */
+#define LIM_CFG_GROUP_SERVERS     8     /* servers per aaa group server: each may cost a timeout */
+#define LIM_CFG_GROUPS            32    /* aaa group server blocks */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
                                          * key is ~2.8 KB of base64, so any real key fits */

@@ -31,6 +31,7 @@
 #include "base/scpd.h"
 #include "daemon/ssh_server.h"
 #include "services/stats.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "services/trace.h"
 
@@ -482,6 +483,11 @@ static int run(struct scpd *d)
     log_info(NULL, "scpd %s starting, data directory %s", SCPD_VERSION, d->opts.data_dir);
     if (prepare_data_dir(d->opts.data_dir, &err) != 0) {
         log_err(NULL, "%s", err.msg);
+        return EXIT_INVALID;
+    }
+    /* before any config is parsed: server keys are encrypted under it as they are read */
+    if (secret_master_init(d->opts.data_dir, &err) != 0) {
+        log_err(NULL, "master key: %s", err.msg);
         return EXIT_INVALID;
     }
     if (open_store(d) != EXIT_VALID)

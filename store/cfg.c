@@ -107,6 +107,9 @@ static void cfg_reset(struct cfg *c)
     free(c->authz);
     free(c->users);
     free(c->pkusers);
+    free(c->servers);
+    free(c->groups);
+    free(c->acct);
     memset(c, 0, sizeof *c);
     snprintf(c->hostname, sizeof c->hostname, "%s", CFG_DEFAULT_HOSTNAME);
     c->ssh_version = 2;
@@ -130,6 +133,9 @@ void cfg_free(struct cfg *c)
     free(c->authz);
     free(c->users);
     free(c->pkusers);
+    free(c->servers);
+    free(c->groups);
+    free(c->acct);
     free(c);
 }
 
@@ -158,6 +164,9 @@ struct cfg *cfg_clone(const struct cfg *c)
     d->authz = dup_array(c->authz, c->n_authz, sizeof *c->authz, &fail);
     d->users = dup_array(c->users, c->n_users, sizeof *c->users, &fail);
     d->pkusers = dup_array(c->pkusers, c->n_pkusers, sizeof *c->pkusers, &fail);
+    d->servers = dup_array(c->servers, c->n_servers, sizeof *c->servers, &fail);
+    d->groups = dup_array(c->groups, c->n_groups, sizeof *c->groups, &fail);
+    d->acct = dup_array(c->acct, c->n_acct, sizeof *c->acct, &fail);
     if (fail) {
         cfg_free(d);
         return NULL;
@@ -221,7 +230,7 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     for (size_t i = 0; i < a->n_pkusers; i++)
         if (!cfg_pkuser_equal(&a->pkusers[i], &b->pkusers[i]))
             return false;
-    return true;
+    return cfg_aaa_equal(a, b);
 }
 
 /* ---- sorting and lookups --------------------------------------------------------------------- */

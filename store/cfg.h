@@ -61,6 +61,44 @@ struct cfg_pkuser {
     struct cfg_key keys[LIM_CFG_KEYS_PER_USER];
 };
 
+/* ---- network AAA (cfg_aaa.c): TACACS+/RADIUS servers, server groups, accounting lists ---- */
+enum cfg_aaa_proto { CFG_AAA_TACACS = 1, CFG_AAA_RADIUS = 2 };
+#define CFG_TACACS_PORT 49
+#define CFG_RADIUS_AUTH_PORT 1812
+#define CFG_RADIUS_ACCT_PORT 1813
+#define CFG_AAA_TIMEOUT 5          /* IOS: tacacs-server / radius-server timeout default */
+#define CFG_RADIUS_RETRANSMIT 3
+
+struct cfg_aaa_server {
+    char name[CFG_NAME_MAX];       /* first: sorted by (proto, name) */
+    enum cfg_aaa_proto proto;
+    char addr[48];                 /* numeric IPv4 or IPv6 address; "" = none yet */
+    bool v6;
+    int port;                      /* TACACS+ port / RADIUS auth-port */
+    int acct_port;                 /* RADIUS acct-port */
+    char key[224];                 /* type-6 text (store/secret.h); "" = no key */
+    int timeout;                   /* seconds, 1-1000 */
+    int retransmit;                /* RADIUS, 0-100 */
+    bool single;                   /* TACACS+ single-connection */
+};
+
+struct cfg_aaa_group {
+    char name[CFG_NAME_MAX];       /* first: sorted by name */
+    enum cfg_aaa_proto proto;
+    int deadtime;                  /* minutes, 0-1440; 0 = none */
+    int n;
+    char server[LIM_CFG_GROUP_SERVERS][CFG_NAME_MAX];
+};
+
+enum cfg_acct_kind { CFG_ACCT_EXEC = 1, CFG_ACCT_COMMANDS15 = 2 };
+struct cfg_acct {
+    char name[CFG_NAME_MAX];       /* first: "default" or a list name; sorted by (kind, name) */
+    enum cfg_acct_kind kind;
+    bool stop_only;                /* stop-only, else start-stop */
+    int n;
+    struct cfg_method m[LIM_CFG_METHODS];   /* group methods */
+};
+
 struct cfg {
     char hostname[CFG_NAME_MAX];
     bool aaa_new_model;
@@ -73,6 +111,12 @@ struct cfg {
     int ssh_retries;                            /* 0-5 */
     bool scp_enable;                            /* ip scp server enable */
     int block_secs, block_attempts, block_within; /* login block-for; block_secs == 0: off */
+    /* network AAA (cfg_aaa.c) */
+    size_t n_servers; struct cfg_aaa_server *servers; /* sorted by (proto, name) */
+    size_t n_groups; struct cfg_aaa_group *groups;    /* sorted by name */
+    size_t n_acct; struct cfg_acct *acct;             /* sorted by (kind, name) */
+    int rad_dead_time, rad_dead_tries;              /* radius-server dead-criteria; 0 = unset */
+    int rad_deadtime;                               /* radius-server deadtime (minutes) */
 };
 
 /* ---- errors of a whole file ------------------------------------------------------------------- */
@@ -140,5 +184,14 @@ const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name);
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name);
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name);
 const struct cfg_mlist *cfg_authz_find(const struct cfg *c, const char *name);
+const struct cfg_aaa_server *cfg_server_find(const struct cfg *c, enum cfg_aaa_proto proto,
+                                             const char *name);
+const struct cfg_aaa_group *cfg_group_find(const struct cfg *c, const char *name);
+const struct cfg_acct *cfg_acct_find(const struct cfg *c, enum cfg_acct_kind kind,
+                                     const char *name);
+/* The network-AAA part of the model (the rows of cfg_aaa.c) equal, and its rendering alone (the
+ * store keeps it as that text; caller frees). */
+bool cfg_aaa_equal(const struct cfg *a, const struct cfg *b);
+char *cfg_aaa_render(const struct cfg *c);
 
 #endif

@@ -74,6 +74,27 @@ static int name_ok(struct cfg_pctx *p, const struct cfg_tok *t, const char *what
     return 0;
 }
 
+int cfg_arg_need(struct cfg_pctx *p, const struct cfg_line *l, int i, const char *what)
+{
+    return need(p, l, i, what);
+}
+int cfg_arg_end(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    return no_more(p, l, i);
+}
+int cfg_arg_num(struct cfg_pctx *p, const struct cfg_tok *t, int lo, int hi, int *out)
+{
+    return num(p, t, lo, hi, out);
+}
+int cfg_arg_name(struct cfg_pctx *p, const struct cfg_tok *t, const char *what)
+{
+    return name_ok(p, t, what);
+}
+bool cfg_arg_is(const struct cfg_tok *t, const char *w)
+{
+    return is(t, w);
+}
+
 /* ---- hostname -------------------------------------------------------------------------------- */
 
 /* RFC 1123 labels, as IOS enforces: a letter first, letters, digits and hyphens, no hyphen last. */
@@ -728,10 +749,22 @@ const struct cfg_cmd cfg_cmds[] = {
      "hostname NAME"},
     {CFG_PM_TOP, {"aaa", "new-model"}, newmodel_apply, newmodel_no, newmodel_render, 1,
      "aaa new-model"},
+    /* network AAA (cfg_aaa.c): server groups render before the lists that name them */
+    {CFG_PM_TOP, {"aaa", "group", "server"}, cfg_aaa_group, cfg_aaa_group_no,
+     cfg_aaa_group_render, 1, "aaa group server {tacacs+|radius} NAME"},
+    {CFG_PM_SGROUP, {"server", "name"}, cfg_aaa_grp_server, cfg_aaa_grp_server_no, NULL, 1,
+     " server name NAME"},
+    {CFG_PM_SGROUP, {"deadtime"}, cfg_aaa_grp_deadtime, cfg_aaa_grp_deadtime_no, NULL, 1,
+     " deadtime 1-1440"},
     {CFG_PM_TOP, {"aaa", "authentication", "login"}, authn_apply, authn_no, authn_render, 1,
      "aaa authentication login {default|LIST} METHOD..."},
     {CFG_PM_TOP, {"aaa", "authorization", "exec"}, authz_apply, authz_no, authz_render, 1,
      "aaa authorization exec {default|LIST} METHOD..."},
+    {CFG_PM_TOP, {"aaa", "accounting", "exec"}, cfg_aaa_acct, cfg_aaa_acct_no,
+     cfg_aaa_acct_render, 1, "aaa accounting exec {default|LIST} {start-stop|stop-only} "
+     "group GROUP..."},
+    {CFG_PM_TOP, {"aaa", "accounting", "commands", "15"}, cfg_aaa_acct, cfg_aaa_acct_no, NULL, 1,
+     "aaa accounting commands 15 {default|LIST} {start-stop|stop-only} group GROUP..."},
     {CFG_PM_TOP, {"username"}, username_apply, username_no, username_render, 2,
      "username NAME [privilege 0-15] {password [0|7] PW | secret [0|5|8|9] SECRET}"},
     {CFG_PM_TOP, {"ip", "ssh", "version"}, sshver_apply, ignore_rest, sshver_render, 3,
@@ -750,5 +783,30 @@ const struct cfg_cmd cfg_cmds[] = {
      "ip scp server enable"},
     {CFG_PM_TOP, {"login", "block-for"}, block_apply, block_no, block_render, 3,
      "login block-for SECS attempts N within SECS"},
+    /* network AAA servers (cfg_aaa.c); sub-mode rows of both server kinds share functions */
+    {CFG_PM_TOP, {"tacacs", "server"}, cfg_aaa_tacacs, cfg_aaa_tacacs_no, cfg_aaa_tacacs_render,
+     4, "tacacs server NAME"},
+    {CFG_PM_TACACS, {"address"}, cfg_aaa_srv_address, cfg_aaa_srv_address_no, NULL, 4,
+     " address {ipv4|ipv6} ADDRESS"},
+    {CFG_PM_TACACS, {"port"}, cfg_aaa_srv_port, cfg_aaa_srv_port_no, NULL, 4, " port 1-65535"},
+    {CFG_PM_TACACS, {"key"}, cfg_aaa_srv_key, cfg_aaa_srv_key_no, NULL, 4, " key [0|6|7] KEY"},
+    {CFG_PM_TACACS, {"timeout"}, cfg_aaa_srv_timeout, cfg_aaa_srv_timeout_no, NULL, 4,
+     " timeout 1-1000"},
+    {CFG_PM_TACACS, {"single-connection"}, cfg_aaa_srv_single, cfg_aaa_srv_single_no, NULL, 4,
+     " single-connection"},
+    {CFG_PM_TOP, {"radius-server", "dead-criteria"}, cfg_aaa_dead_criteria,
+     cfg_aaa_dead_criteria_no, cfg_aaa_radglobal_render, 5,
+     "radius-server dead-criteria time 1-120 tries 1-100"},
+    {CFG_PM_TOP, {"radius-server", "deadtime"}, cfg_aaa_rad_deadtime, cfg_aaa_rad_deadtime_no,
+     NULL, 5, "radius-server deadtime 1-1440"},
+    {CFG_PM_TOP, {"radius", "server"}, cfg_aaa_radius, cfg_aaa_radius_no, cfg_aaa_radius_render,
+     5, "radius server NAME"},
+    {CFG_PM_RADIUS, {"address"}, cfg_aaa_srv_address, cfg_aaa_srv_address_no, NULL, 5,
+     " address {ipv4|ipv6} ADDRESS [auth-port 0-65535] [acct-port 0-65535]"},
+    {CFG_PM_RADIUS, {"key"}, cfg_aaa_srv_key, cfg_aaa_srv_key_no, NULL, 5, " key [0|6|7] KEY"},
+    {CFG_PM_RADIUS, {"timeout"}, cfg_aaa_srv_timeout, cfg_aaa_srv_timeout_no, NULL, 5,
+     " timeout 1-1000"},
+    {CFG_PM_RADIUS, {"retransmit"}, cfg_aaa_srv_retransmit, cfg_aaa_srv_retransmit_no, NULL, 5,
+     " retransmit 0-100"},
 };
 const size_t cfg_ncmds = sizeof cfg_cmds / sizeof cfg_cmds[0];

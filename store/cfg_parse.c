@@ -303,7 +303,8 @@ static bool word_is(const char *s, size_t n, const char *w)
 }
 
 /* Copies the line for an error report: control characters become '?', tabs spaces, and whatever
- * follows `password` / `secret` (other than a type 5/8/9 hash) becomes "*****", so a plaintext
+ * follows `password` / `secret` (other than a type 5/8/9 hash) / `key` (a server key, after its
+ * type 0/6/7 if any) becomes "*****", so a plaintext
  * password is never echoed; a marker inside the masked part moves to its start. */
 static void mask_line(const char *raw, char *out, size_t cap, int *col)
 {
@@ -327,11 +328,18 @@ static void mask_line(const char *raw, char *out, size_t cap, int *col)
     }
     for (int k = 0; k + 1 < nw && mask_at == SIZE_MAX; k++) {
         bool pw = word_is(w[k], wl[k], "password"), sec = word_is(w[k], wl[k], "secret");
-        if (!pw && !sec)
+        bool key = word_is(w[k], wl[k], "key");
+        if (!pw && !sec && !key)
             continue;
         const char *t = w[k + 1];
         size_t tl = wl[k + 1];
         bool more = k + 2 < nw;
+        if (key) {
+            bool typed = more && (word_is(t, tl, "0") || word_is(t, tl, "6") ||
+                                  word_is(t, tl, "7"));
+            mask_at = (size_t)((typed ? w[k + 2] : t) - raw);
+            continue;
+        }
         if (sec && more && (word_is(t, tl, "5") || word_is(t, tl, "8") || word_is(t, tl, "9")))
             continue; /* a hash: shown as rendered */
         if (more && (word_is(t, tl, "0") || (pw && word_is(t, tl, "7"))))

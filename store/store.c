@@ -380,6 +380,44 @@ static int rowset_write(struct store *st, const struct rowset *r, const struct c
     return 0;
 }
 
+/* The network-AAA part (servers, server groups, accounting lists: cfg_aaa.c) is one setting row,
+ * AAA_NET_SETTING, holding its canonical rendering (server keys only as type 6): a few blocks that
+ * change together, and the config language already says all of it. */
+#define AAA_NET_SETTING "aaa_net"
+
+static int aaa_net_put(struct store *st, const struct cfg *c)
+{
+    char *text = cfg_aaa_render(c);
+    if (text == NULL)
+        return -1;
+    sqlite3_stmt *q = store_stmt(st, ST_SET_PUT);
+    sqlite3_bind_text(q, 1, AAA_NET_SETTING, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    free(text);
+    return rc;
+}
+
+/* Moves the network-AAA part of the stored text into c (whose own part is empty). */
+static int aaa_net_load(struct cfg *c, const char *text, struct scpd_err *err)
+{
+    struct cfg_errors errs;
+    struct cfg *n = cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, &errs);
+    if (n == NULL)
+        return scpd_err_set(err, SCPD_E_IO, "store: the stored AAA servers do not parse "
+                            "(line %d: %s)", errs.n ? errs.e[0].line : 0,
+                            errs.n ? errs.e[0].reason : "?");
+    c->n_servers = n->n_servers, c->servers = n->servers;
+    c->n_groups = n->n_groups, c->groups = n->groups;
+    c->n_acct = n->n_acct, c->acct = n->acct;
+    c->rad_dead_time = n->rad_dead_time, c->rad_dead_tries = n->rad_dead_tries;
+    c->rad_deadtime = n->rad_deadtime;
+    n->servers = NULL, n->groups = NULL, n->acct = NULL;
+    n->n_servers = n->n_groups = n->n_acct = 0;
+    cfg_free(n);
+    return 0;
+}
+
 /* Writes the difference between from (the rows in the database) and to; all_settings writes
  * every global setting (a new database holds none). Inside the caller's transaction. */
 static int store_write_running(struct store *st, const struct cfg *from, const struct cfg *to,
@@ -395,6 +433,8 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
     for (size_t i = 0; i < N_ROWSETS; i++)
         if (rowset_write(st, &rowsets[i], from, to, err) != 0)
             return -1;
+    if ((all_settings || !cfg_aaa_equal(from, to)) && aaa_net_put(st, to) != 0)
+        return store_sql_err(st, err, "AAA servers");
     return 0;
 }
 
@@ -422,7 +462,7 @@ static void *grow_add(struct grow *g)
     return e;
 }
 
-static int load_settings(struct store *st, struct cfg *c, struct scpd_err *err)
+static int load_settings(struct store *st, struct cfg *c, char **aaa_net, struct scpd_err *err)
 {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM setting", -1, &q, NULL) != SQLITE_OK)
@@ -435,6 +475,8 @@ static int load_settings(struct store *st, struct cfg *c, struct scpd_err *err)
             i++;
         if (i < N_SETTINGS)
             setting_load(&settings[i], c, q);
+        else if (strcmp(name, AAA_NET_SETTING) == 0 && *aaa_net == NULL)
+            *aaa_net = strdup((const char *)sqlite3_column_text(q, 1));
         else
             log_warn(NULL, "store: ignoring unknown setting '%s' (written by a newer scpd?)", name);
     }
@@ -538,6 +580,8 @@ static int load_pkusers(struct store *st, struct grow *g, struct scpd_err *err)
 static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
 {
     struct cfg *def = cfg_new_default(), *out = NULL;
+    char *aaa_net = NULL;
+    struct cfg tmp = {0};
     struct grow lists[N_MLKINDS];
     struct grow users = {.elem = sizeof(struct cfg_user)};
     struct grow pk = {.elem = sizeof(struct cfg_pkuser)};
@@ -547,9 +591,10 @@ static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
         goto out;
     }
-    struct cfg tmp = *def;
-    if (load_settings(st, &tmp, err) != 0 || load_users(st, &users, err) != 0 ||
-        load_pkusers(st, &pk, err) != 0)
+    tmp = *def;
+    if (load_settings(st, &tmp, &aaa_net, err) != 0 || load_users(st, &users, err) != 0 ||
+        load_pkusers(st, &pk, err) != 0 ||
+        (aaa_net != NULL && aaa_net_load(&tmp, aaa_net, err) != 0))
         goto out;
     for (size_t i = 0; i < N_MLKINDS; i++) {
         if (load_mlists(st, &mlkinds[i], &lists[i], err) != 0)
@@ -568,6 +613,10 @@ out:
         free(lists[i].p);
     free(users.p);
     free(pk.p);
+    free(tmp.servers);   /* the network-AAA arrays are aaa_net_load's, copied by cfg_clone */
+    free(tmp.groups);
+    free(tmp.acct);
+    free(aaa_net);
     cfg_free(def);
     return out;
 }
