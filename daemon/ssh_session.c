@@ -76,6 +76,8 @@ struct ssh_chan {
     bool idle_ends_at_stop;                /* sftp, cli: a silent channel is an idle prompt */
     bool pty;                              /* a pty was requested: the CLI echoes */
     char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
+    uint64_t bytes_in, bytes_out;          /* channel data, for aaa accounting */
+    struct aaa_acct acct;                  /* the exec accounting record of this channel */
 };
 
 struct ssh_sess {
@@ -389,6 +391,7 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
         int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
         if (n > 0) {
             ss->last_io_ms = clock_mono_ms();
+            c->bytes_in += (uint64_t)n;
             return n;
         }
         if (n == SSH_ERROR)
@@ -413,6 +416,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
             return -1;
         if (n > 0) {
             ss->last_io_ms = clock_mono_ms();
+            c->bytes_out += (uint64_t)n;
             p += n;
             len -= (size_t)n;
         } else if (ssh_io_give_up(c, "write")) {
@@ -555,6 +559,13 @@ static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
 /* The EXEC CLI: a shell request is an interactive session (idle at the prompt counts as idle
  * for the stop, as SFTP's); an exec request that is not scp runs c->cmd as one command, with its
  * output and exit status. */
+/* The START accounting record of an authorized channel (aaa accounting exec). */
+static void ssh_acct_start(struct ssh_chan *c, const char *protocol, int privilege)
+{
+    struct aaa_req req = ssh_aaa_req(c->ss, c->ss->user);
+    aaa_acct_start(c->ss->c->d->aaa, &req, protocol, privilege, &c->acct);
+}
+
 static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
@@ -567,6 +578,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
         return;
     }
     struct cli_env env = ssh_cli_env(c, privilege);
+    ssh_acct_start(c, "shell", privilege);
     ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = shell;
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
@@ -590,6 +602,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
     struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
+    ssh_acct_start(c, "sftp", privilege);
     ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
@@ -638,6 +651,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
     struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
+    ssh_acct_start(c, "scp", privilege);
     ss->last_io_ms = clock_mono_ms();
     int status = scp_session_run(&ctx, &cmd, &io);
     if (ssh_channel_is_open(c->ch))
@@ -648,6 +662,8 @@ static void ssh_serve(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     c->served = true;
+    c->bytes_in = c->bytes_out = 0;
+    c->acct.on = false;
     switch (c->req) {
     case SSH_REQ_EXEC:
         ssh_serve_exec(c);
@@ -664,6 +680,9 @@ static void ssh_serve(struct ssh_chan *c)
     case SSH_REQ_NONE:
         break;
     }
+    /* after the channel's close: the client has its result before the record is sent */
+    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    aaa_acct_stop(ss->c->d->aaa, &req, &c->acct, c->bytes_in, c->bytes_out);
     ss->last_io_ms = clock_mono_ms();
     ssh_chan_release(c);
 }
