@@ -17,6 +17,11 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/scpd_err.h"
 #include "store/secret.h"
 
 struct vec {
@@ -136,6 +141,49 @@ static void test_decode7(void **state)
     assert_int_equal(secret_decode7("0822455D0A16", out, 5), -1); /* no room for the NUL */
 }
 
+/* Type 6: round trip, every bit of the text matters (GCM tag), plaintext not in the text; after
+ * the master key of a data directory is loaded, text made under the per-process key no longer
+ * decrypts; the key file is made 0600 and a group-readable one is refused. */
+static void test_type6(void **state)
+{
+    char enc[SECRET6_TEXT_MAX], enc2[SECRET6_TEXT_MAX], out[SECRET6_PLAIN_MAX + 1];
+    assert_int_equal(secret_encrypt6("Shared-Key-1", enc, sizeof enc), 0);
+    assert_int_equal(secret_check6(enc), 0);
+    assert_null(strstr(enc, "Shared-Key-1"));
+    assert_int_equal(secret_decrypt6(enc, out, sizeof out), 0);
+    assert_string_equal(out, "Shared-Key-1");
+    assert_int_equal(secret_encrypt6("Shared-Key-1", enc2, sizeof enc2), 0);
+    assert_string_not_equal(enc, enc2);   /* a fresh nonce each time */
+    enc2[5] = enc2[5] == 'A' ? 'B' : 'A';
+    assert_int_equal(secret_decrypt6(enc2, out, sizeof out), -1);
+    assert_int_equal(secret_check6("not base64!"), -1);
+    assert_int_equal(secret_encrypt6("", enc2, sizeof enc2), -1);
+    char big[SECRET6_PLAIN_MAX + 2];
+    memset(big, 'k', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(secret_encrypt6(big, enc2, sizeof enc2), -1);
+
+    char dir[] = "/tmp/test_secret.XXXXXX", path[300];
+    assert_non_null(mkdtemp(dir));
+    struct scpd_err err = {0};
+    assert_int_equal(secret_master_init(dir, &err), 0);
+    snprintf(path, sizeof path, "%s/master.key", dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, 32);
+    assert_int_equal(secret_decrypt6(enc, out, sizeof out), -1);   /* the other key's text */
+    assert_int_equal(secret_encrypt6("Shared-Key-2", enc, sizeof enc), 0);
+    assert_int_equal(secret_master_init(dir, &err), 0);            /* the same file again */
+    assert_int_equal(secret_decrypt6(enc, out, sizeof out), 0);
+    assert_string_equal(out, "Shared-Key-2");
+    chmod(path, 0640);
+    assert_int_equal(secret_master_init(dir, &err), -1);
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_format_checks),
         cmocka_unit_test(test_hash9_fresh),
         cmocka_unit_test(test_decode7),
+        cmocka_unit_test(test_type6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
