@@ -24,7 +24,7 @@
 #include "store/store.h"
 #include "services/trace.h"
 
-#define SCP_BUF (256u << 10)   /* channel reads and writes; see notes/libssh.md */
+#define SCP_BUF (256u << 10)   /* channel reads and writes; see docs/libssh.md */
 
 struct dirlevel {
     struct ifs_path path;
