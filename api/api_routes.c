@@ -5,7 +5,9 @@
  * refuses others, and repeated ones, before the handler runs. Privileges (docs/api.md): 15 for configuration and every write,
  * 1 for operational state and metrics, none for host-meta and the dashboard's static files (and
  * for /metrics with --metrics-public). */
-#include "api/api_internal.h"
+#include "api/api_auth.h"
+#include "api/api_handlers.h"
+#include "api/api_route.h"
 #include "api/api_obs.h"
 
 #define R API_PRIV_READ

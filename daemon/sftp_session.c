@@ -74,8 +74,8 @@ struct handle {
 };
 
 struct sess {
-    const struct scp_session_ctx *ctx;
-    const struct scp_io *io;
+    const struct chan_ctx *ctx;
+    const struct chan_io *io;
     struct log_ctx lc;
     uint8_t *in; /* channel input: in[off..len) not handled yet */
     size_t off, len, incap;
@@ -1134,7 +1134,7 @@ static void serve(struct sess *s)
     }
 }
 
-int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
+int sftp_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
 {
     struct sess *s = calloc(1, sizeof(*s));
     if (!s)

@@ -453,7 +453,7 @@ static void ssh_refuse_other(struct ssh_chan *c, enum stats_counter ctr, const c
 }
 
 /* An SCP refusal: the error line scp prints, counted and traced. */
-static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum stats_counter ctr,
+static void ssh_refuse_scp(struct ssh_chan *c, const struct chan_io *io, enum stats_counter ctr,
                            const char *msg)
 {
     struct ssh_sess *ss = c->ss;
@@ -558,7 +558,7 @@ static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
 static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     char msg[600];
     int privilege = 0;
@@ -578,7 +578,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     enum stats_counter ctr;
     int privilege = 0;
@@ -587,7 +587,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
         ssh_refuse_sftp(c, ctr, msg);
         return;
     }
-    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+    struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ss->last_io_ms = clock_mono_ms();
@@ -608,7 +608,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     struct scpd_err err = {0};
     char msg[600];
@@ -635,7 +635,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_scp(c, &io, ctr, msg);
         return;
     }
-    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+    struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ss->last_io_ms = clock_mono_ms();
