@@ -24,7 +24,7 @@
 #include "store/store.h"
 #include "services/trace.h"
 
-#define SCP_BUF (256u << 10)   /* channel reads and writes; see notes/libssh.md */
+#define SCP_BUF (256u << 10)   /* channel reads and writes; see docs/libssh.md */
 
 struct dirlevel {
     struct ifs_path path;
@@ -33,9 +33,9 @@ struct dirlevel {
 };
 
 struct sess {
-    const struct scp_session_ctx *ctx;
+    const struct chan_ctx *ctx;
     const struct scp_cmd *cmd;
-    const struct scp_io *io;
+    const struct chan_io *io;
     struct scp_proto proto;
     struct scp_event ev;
     uint8_t *in;             /* channel input: inlen bytes, in[off..len) not yet parsed */
@@ -776,8 +776,8 @@ static void source_run(struct sess *s)
 
 /* ---- entry points --------------------------------------------------------------------------- */
 
-int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd,
-                    const struct scp_io *io)
+int scp_session_run(const struct chan_ctx *ctx, const struct scp_cmd *cmd,
+                    const struct chan_io *io)
 {
     struct sess *s = calloc(1, sizeof(*s));
     if (!s)
@@ -813,7 +813,7 @@ int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd
     return status;
 }
 
-int scp_send_refusal(const struct scp_io *io, const char *message)
+int scp_send_refusal(const struct chan_io *io, const char *message)
 {
     char full[LIM_SCP_ERRMSG_LEN], line[LIM_SCP_ERRMSG_LEN];
     snprintf(full, sizeof(full), "scp: %s", nz(message));

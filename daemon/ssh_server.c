@@ -51,7 +51,7 @@
 #define SSH_WAIT_TURN_SECS 120     /* a waiting connection's longest wait: the longest
                                     * ip ssh time-out (its own negotiation deadline runs meanwhile) */
 
-/* Algorithms: modern only (spec/scp.md). The client's preference order picks among these. */
+/* Algorithms: modern only (docs/scp.md "SSH"). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
                 "ecdh-sha2-nistp384,ecdh-sha2-nistp521"
 #define SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
@@ -334,7 +334,7 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
             poll(NULL, 0, 100);   /* out of descriptors: do not spin */
         return;
     }
-    /* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md). */
+    /* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md). */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
@@ -481,7 +481,7 @@ static int ssh_srv_listen_one(struct ssh_server *s, const char *spec, struct scp
     l->fd = fd;
     s->nls++;
     freeaddrinfo(ai);
-    /* The contract with tests and scripts (spec/overview.md): one line per listener. */
+    /* The contract with tests and scripts (docs/overview.md): one line per listener. */
     fprintf(stdout, "ssh listening on %s\n", l->addr);
     fflush(stdout);
     log_info(NULL, "ssh listening on %s", l->addr);
