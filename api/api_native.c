@@ -11,6 +11,7 @@
  * there) and a request is one commit, all or nothing. A GET never sees anything but hashes: the
  * tree is built from the model, which holds only hashes. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,46 @@ static const struct nnode nn_exec_list[] = {
     CONT("a3", nn_authz_method), CONT("a4", nn_authz_method), END};
 static const struct nnode nn_authentication[] = {LIST("login", nn_login_list, "name"), END};
 static const struct nnode nn_authorization[] = {LIST("exec", nn_exec_list, "name"), END};
+/* network AAA (store/cfg_aaa.c): servers, server groups, accounting lists. Keys go out only as
+ * type 6; 0 and 7 are accepted in and encrypted by the config parser. */
+static const char *const enc_key[] = {"0", "6", "7", NULL};
+static const char *const acct_actions[] = {"start-stop", "stop-only", NULL};
+static const struct nnode nn_srv_key[] = {
+    LEAF_ENUM("encryption", enc_key), LEAF_STR("key", 255), END};
+static const struct nnode nn_srv_addr[] = {
+    LEAF_STR("ipv4", 47), LEAF_STR("ipv6", 47), LEAF_INT("auth-port", 0, 65535),
+    LEAF_INT("acct-port", 0, 65535), END};
+static const struct nnode nn_aaa_server[] = {
+    LEAF_STR("name", CFG_NAME_MAX - 1), CONT("address", nn_srv_addr), CONT("key", nn_srv_key),
+    LEAF_INT("port", 1, 65535), LEAF_INT("timeout", 1, 1000), LEAF_INT("retransmit", 0, 100),
+    LEAF_EMPTY("single-connection"), END};
+static const struct nnode nn_aaa_servers[] = {LIST("server", nn_aaa_server, "name"), END};
+static const struct nnode nn_dead_criteria[] = {
+    LEAF_INT("time", 1, 120), LEAF_INT("tries", 1, 100), END};
+static const struct nnode nn_radius_server[] = {
+    CONT("dead-criteria", nn_dead_criteria), LEAF_INT("deadtime", 1, 1440), END};
+static const struct nnode nn_grp_member[] = {LEAF_STR("name", CFG_NAME_MAX - 1), END};
+static const struct nnode nn_grp_members[] = {LIST("name", nn_grp_member, "name"), END};
+static const struct nnode nn_sgroup[] = {
+    LEAF_STR("name", CFG_NAME_MAX - 1), CONT("server", nn_grp_members),
+    LEAF_INT("deadtime", 1, 1440), END};
+static const struct nnode nn_group_server[] = {
+    LIST("tacacsplus", nn_sgroup, "name"), LIST("radius", nn_sgroup, "name"), END};
+static const struct nnode nn_aaa_group[] = {CONT("server", nn_group_server), END};
+static const struct nnode nn_acct_method[] = {LEAF_STR("group", CFG_NAME_MAX - 1), END};
+static const struct nnode nn_acct_list[] = {
+    LEAF_STR("name", CFG_NAME_MAX - 1), LEAF_ENUM("action-type", acct_actions),
+    CONT("a1", nn_acct_method), CONT("a2", nn_acct_method), CONT("a3", nn_acct_method),
+    CONT("a4", nn_acct_method), END};
+static const struct nnode nn_accounting[] = {
+    LIST("exec", nn_acct_list, "name"), LIST("commands", nn_acct_list, "name"), END};
+
 static const struct nnode nn_aaa[] = {
     {"new-model", MOD_AAA, NK_EMPTY, 0, 0, NULL, NULL, NULL, false},
+    {"group", MOD_AAA, NK_CONT, 0, 0, NULL, nn_aaa_group, NULL, false},
     {"authentication", MOD_AAA, NK_CONT, 0, 0, NULL, nn_authentication, NULL, false},
     {"authorization", MOD_AAA, NK_CONT, 0, 0, NULL, nn_authorization, NULL, false},
+    {"accounting", MOD_AAA, NK_CONT, 0, 0, NULL, nn_accounting, NULL, false},
     END};
 
 static const struct nnode nn_key_hash[] = {
@@ -101,7 +138,10 @@ static const struct nnode nn_block_for[] = {
 static const struct nnode nn_login[] = {CONT("block-for", nn_block_for), END};
 static const struct nnode nn_native_kids[] = {
     LEAF_STR("hostname", CFG_NAME_MAX - 1), LIST("username", nn_username, "name"),
-    CONT("aaa", nn_aaa), CONT("ip", nn_ip), CONT("login", nn_login), END};
+    CONT("aaa", nn_aaa), CONT("ip", nn_ip), CONT("login", nn_login),
+    {"tacacs", MOD_AAA, NK_CONT, 0, 0, NULL, nn_aaa_servers, NULL, false},
+    {"radius", MOD_AAA, NK_CONT, 0, 0, NULL, nn_aaa_servers, NULL, false},
+    {"radius-server", MOD_AAA, NK_CONT, 0, 0, NULL, nn_radius_server, NULL, false}, END};
 static const struct nnode nn_native = {"native", MOD_NATIVE, NK_CONT, 0, 0, NULL,
                                        nn_native_kids, NULL, false};
 
@@ -374,6 +414,122 @@ static json_t *mlists_json(const struct cfg_mlist *l, size_t n)
     return arr;
 }
 
+/* ---- network AAA: cfg <-> tree, driven by the tables below -------------------------------------- */
+
+/* The numeric leaves of a server: JSON member = config word, its field, default, protocols. */
+#define NA_TAC 1u
+#define NA_RAD 2u
+static const struct na_leaf {
+    const char *name;
+    size_t off;
+    int def;
+    unsigned protos;
+} na_leaves[] = {
+    {"port", offsetof(struct cfg_aaa_server, port), CFG_TACACS_PORT, NA_TAC},
+    {"timeout", offsetof(struct cfg_aaa_server, timeout), CFG_AAA_TIMEOUT, NA_TAC | NA_RAD},
+    {"retransmit", offsetof(struct cfg_aaa_server, retransmit), CFG_RADIUS_RETRANSMIT, NA_RAD},
+};
+/* Both server kinds: JSON member under native, config keyword, protocol. */
+static const struct na_kind {
+    const char *json, *word;
+    enum cfg_aaa_proto proto;
+    unsigned bit;
+} na_kinds[] = {{"tacacs", "tacacs", CFG_AAA_TACACS, NA_TAC},
+                {"radius", "radius", CFG_AAA_RADIUS, NA_RAD}};
+/* Both group kinds: JSON list under aaa/group/server, config word. */
+static const struct na_kind na_groups[] = {{"tacacsplus", "tacacs+", CFG_AAA_TACACS, NA_TAC},
+                                           {"radius", "radius", CFG_AAA_RADIUS, NA_RAD}};
+static const char *const na_acct[] = {[CFG_ACCT_EXEC] = "exec", [CFG_ACCT_COMMANDS15] = "commands"};
+
+static json_t *na_server_json(const struct cfg_aaa_server *s, unsigned bit, bool defaults)
+{
+    json_t *e = json_pack("{s:s}", "name", s->name);
+    if (s->addr[0]) {
+        json_t *a = json_pack("{s:s}", s->v6 ? "ipv6" : "ipv4", s->addr);
+        if (bit == NA_RAD) {
+            json_object_set_new(a, "auth-port", json_integer(s->port));
+            json_object_set_new(a, "acct-port", json_integer(s->acct_port));
+        }
+        json_object_set_new(e, "address", a);
+    }
+    if (s->key[0])
+        json_object_set_new(e, "key", json_pack("{s:s,s:s}", "encryption", "6", "key", s->key));
+    for (size_t k = 0; k < sizeof na_leaves / sizeof *na_leaves; k++) {
+        int v = *(const int *)((const char *)s + na_leaves[k].off);
+        if ((na_leaves[k].protos & bit) && (defaults || v != na_leaves[k].def))
+            json_object_set_new(e, na_leaves[k].name, json_integer(v));
+    }
+    if (s->single)
+        json_object_set_new(e, "single-connection", json_pack("[n]"));
+    return e;
+}
+
+/* Adds the network-AAA members: aaa/group, aaa/accounting, tacacs, radius, radius-server. */
+static void na_json(const struct cfg *c, json_t *aaa, json_t *root, bool defaults)
+{
+    static const char *const slot[] = {"a1", "a2", "a3", "a4"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < c->n_servers; i++)
+            if (c->servers[i].proto == na_kinds[k].proto)
+                json_array_append_new(arr, na_server_json(&c->servers[i], na_kinds[k].bit,
+                                                          defaults));
+        if (json_array_size(arr) > 0)
+            json_object_set_new(root, na_kinds[k].json, json_pack("{s:o}", "server", arr));
+        else
+            json_decref(arr);
+    }
+    json_t *gs = json_object();
+    for (size_t i = 0; i < c->n_groups; i++) {
+        const struct cfg_aaa_group *g = &c->groups[i];
+        const char *kind = na_groups[g->proto == CFG_AAA_RADIUS].json;
+        json_t *arr = json_object_get(gs, kind), *names = json_array();
+        if (arr == NULL)
+            json_object_set_new(gs, kind, arr = json_array());
+        for (int j = 0; j < g->n; j++)
+            json_array_append_new(names, json_pack("{s:s}", "name", g->server[j]));
+        json_t *e = json_pack("{s:s,s:{s:o}}", "name", g->name, "server", "name", names);
+        if (g->deadtime)
+            json_object_set_new(e, "deadtime", json_integer(g->deadtime));
+        json_array_append_new(arr, e);
+    }
+    if (json_object_size(gs) > 0)
+        json_object_set_new(aaa, "group", json_pack("{s:o}", "server", gs));
+    else
+        json_decref(gs);
+    json_t *acct = json_object();
+    for (size_t i = 0; i < c->n_acct; i++) {
+        const struct cfg_acct *l = &c->acct[i];
+        json_t *arr = json_object_get(acct, na_acct[l->kind]);
+        if (arr == NULL)
+            json_object_set_new(acct, na_acct[l->kind], arr = json_array());
+        json_t *e = json_pack("{s:s,s:s}", "name", l->name, "action-type",
+                              l->stop_only ? "stop-only" : "start-stop");
+        for (int j = 0; j < l->n && j < 4; j++)
+            json_object_set_new(e, slot[j], json_pack("{s:s}", "group", l->m[j].group));
+        json_array_append_new(arr, e);
+    }
+    if (json_object_size(acct) > 0)
+        json_object_set_new(aaa, "accounting", acct);
+    else
+        json_decref(acct);
+    json_t *rs = json_object();
+    if (c->rad_dead_time || c->rad_dead_tries) {
+        json_t *dc = json_object();
+        if (c->rad_dead_time)
+            json_object_set_new(dc, "time", json_integer(c->rad_dead_time));
+        if (c->rad_dead_tries)
+            json_object_set_new(dc, "tries", json_integer(c->rad_dead_tries));
+        json_object_set_new(rs, "dead-criteria", dc);
+    }
+    if (c->rad_deadtime)
+        json_object_set_new(rs, "deadtime", json_integer(c->rad_deadtime));
+    if (json_object_size(rs) > 0)
+        json_object_set_new(root, "radius-server", rs);
+    else
+        json_decref(rs);
+}
+
 static json_t *cfg_tree(const struct cfg *c, bool defaults)
 {
     json_t *root = json_object();
@@ -404,6 +560,7 @@ static json_t *cfg_tree(const struct cfg *c, bool defaults)
     if (c->n_authz > 0)
         json_object_set_new(aaa, "authorization",
                             json_pack("{s:o}", "exec", mlists_json(c->authz, c->n_authz)));
+    na_json(c, aaa, root, defaults);
     if (json_object_size(aaa) > 0)
         json_object_set_new(root, "aaa", aaa);
     else
@@ -512,6 +669,76 @@ static void methods_text(struct sbuf *b, json_t *entry)
     }
 }
 
+/* The network-AAA lines of the tree (the inverse of na_json). */
+static void na_text(struct sbuf *b, json_t *root)
+{
+    static const char *const slot[] = {"a1", "a2", "a3", "a4"};
+    json_t *aaa = json_object_get(root, "aaa"), *v, *e, *m;
+    size_t i, j;
+    for (size_t k = 0; k < 2; k++) {
+        v = json_object_get(json_object_get(json_object_get(aaa, "group"), "server"),
+                            na_groups[k].json);
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "aaa group server %s %s\n", na_groups[k].word, jstr(e, "name"));
+            json_array_foreach(json_object_get(json_object_get(e, "server"), "name"), j, m)
+                sb_printf(b, " server name %s\n", jstr(m, "name"));
+            if ((m = json_object_get(e, "deadtime")) != NULL)
+                sb_printf(b, " deadtime %lld\n", (long long)json_integer_value(m));
+            sb_printf(b, " exit\n");
+        }
+    }
+    for (int kind = CFG_ACCT_EXEC; kind <= CFG_ACCT_COMMANDS15; kind++) {
+        v = json_object_get(json_object_get(aaa, "accounting"), na_acct[kind]);
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "aaa accounting %s %s %s", kind == CFG_ACCT_EXEC ? "exec" : "commands 15",
+                      jstr(e, "name"),
+                      jstr(e, "action-type") ? jstr(e, "action-type") : "start-stop");
+            for (j = 0; j < 4; j++)
+                if (jstr(json_object_get(e, slot[j]), "group"))
+                    sb_printf(b, " group %s", jstr(json_object_get(e, slot[j]), "group"));
+            sb_printf(b, "\n");
+        }
+    }
+    for (size_t k = 0; k < 2; k++) {
+        v = json_object_get(json_object_get(root, na_kinds[k].json), "server");
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "%s server %s\n", na_kinds[k].word, jstr(e, "name"));
+            json_t *a = json_object_get(e, "address");
+            const char *fam = jstr(a, "ipv6") ? "ipv6" : "ipv4";
+            if (jstr(a, fam)) {
+                sb_printf(b, " address %s %s", fam, jstr(a, fam));
+                if ((m = json_object_get(a, "auth-port")) != NULL)
+                    sb_printf(b, " auth-port %lld", (long long)json_integer_value(m));
+                if ((m = json_object_get(a, "acct-port")) != NULL)
+                    sb_printf(b, " acct-port %lld", (long long)json_integer_value(m));
+                sb_printf(b, "\n");
+            }
+            json_t *key = json_object_get(e, "key");
+            if (jstr(key, "key"))
+                sb_printf(b, " key %s %s\n", jstr(key, "encryption") ? jstr(key, "encryption")
+                                                                     : "0", jstr(key, "key"));
+            for (size_t l = 0; l < sizeof na_leaves / sizeof *na_leaves; l++)
+                if ((m = json_object_get(e, na_leaves[l].name)) != NULL)
+                    sb_printf(b, " %s %lld\n", na_leaves[l].name,
+                              (long long)json_integer_value(m));
+            if (json_object_get(e, "single-connection"))
+                sb_printf(b, " single-connection\n");
+            sb_printf(b, " exit\n");
+        }
+    }
+    json_t *rs = json_object_get(root, "radius-server"), *dc = json_object_get(rs, "dead-criteria");
+    if (json_object_size(dc) > 0) {
+        sb_printf(b, "radius-server dead-criteria");
+        if ((m = json_object_get(dc, "time")) != NULL)
+            sb_printf(b, " time %lld", (long long)json_integer_value(m));
+        if ((m = json_object_get(dc, "tries")) != NULL)
+            sb_printf(b, " tries %lld", (long long)json_integer_value(m));
+        sb_printf(b, "\n");
+    }
+    if ((m = json_object_get(rs, "deadtime")) != NULL)
+        sb_printf(b, "radius-server deadtime %lld\n", (long long)json_integer_value(m));
+}
+
 static char *tree_text(json_t *root, size_t *len)
 {
     struct sbuf b = {0};
@@ -591,6 +818,7 @@ static char *tree_text(json_t *root, size_t *len)
                   (long long)json_integer_value(json_object_get(bf, "attempts")),
                   (long long)json_integer_value(json_object_get(bf, "within")));
     }
+    na_text(&b, root);
     sb_printf(&b, "end\n");
     if (b.oom) {
         free(b.p);
