@@ -242,6 +242,10 @@ static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
     r->authed = true;
     r->via_token = false;
     r->privilege = aaa_privilege(d->aaa, user);
+    /* a user known only to a TACACS+ server: its level is what exec authorization grants */
+    if (r->privilege == 0 && aaa_privilege_known(d->aaa, user) == false &&
+        aaa_authorize_exec(d->aaa, &ar, &r->privilege, &err) != 0)
+        r->privilege = 0;
     return 0;
 }
 

@@ -43,4 +43,7 @@ int api_h_audit_log(struct api_req *r, struct api_resp *resp);
 /* api_fs.c: scpd:file-systems (sizes, used and free bytes of bootflash:, nvram:, system:) */
 int api_h_file_systems(struct api_req *r, struct api_resp *resp);
 
+/* api_aaa.c: scpd:aaa-servers (per TACACS+/RADIUS server counters, round-trip time, dead) */
+int api_h_aaa_servers(struct api_req *r, struct api_resp *resp);
+
 #endif

@@ -55,6 +55,8 @@ const struct api_route api_routes[] = {
     {"/restconf/data/scpd:debug", API_GET, api_h_debug, R, A, API_F_DATA_ROOT, "content"},
     {"/restconf/data/scpd:file-systems", API_GET, api_h_file_systems, R, A,
      API_F_DATA_ROOT | API_F_NONCONFIG, "content"},
+    {"/restconf/data/scpd:aaa-servers", API_GET, api_h_aaa_servers, R, A,
+     API_F_DATA_ROOT | API_F_NONCONFIG, "content"},
     {"/restconf/data/scpd:debug/scp", API_GET | API_PUT, api_h_debug_scp, R, A,
      API_F_JSON_BODY | API_F_CONFIG, "content"},
     {"/restconf/data/scpd:debug/traces", API_GET, api_h_debug_traces, R, A, API_F_NONCONFIG,

@@ -802,6 +802,14 @@ int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
     return rc;
 }
 
+bool aaa_privilege_known(struct aaa *a, const char *user)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    bool known = snap != NULL && user != NULL && cfg_user_find(snap->cfg, user) != NULL;
+    aaa_release(snap);
+    return known;
+}
+
 int aaa_privilege(struct aaa *a, const char *user)
 {
     const struct store_snap *snap = store_snapshot(a->st);

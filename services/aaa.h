@@ -70,6 +70,8 @@ int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
 
 /* Privilege of a user from the local database (0 if unknown). Used by the HTTP door. */
 int aaa_privilege(struct aaa *a, const char *user);
+/* True if user is in the local database. */
+bool aaa_privilege_known(struct aaa *a, const char *user);
 
 /* Per-server state of network AAA (TACACS+/RADIUS), for the API, /metrics and the CLI. */
 struct aaa_server_state {

@@ -246,6 +246,30 @@ def test_dead_server_skipped_for_deadtime(start_daemon, tac, tmp_path):
     log = d.log()
     assert "tacacs server HOLE is dead for 10 min" in log
     assert "no answer within the timeout" in log
+    # the counters in the API (as a user known only to the server: HTTP Basic uses the same
+    # lists, its level from exec authorization) and in /metrics
+    import requests
+    base = "http://127.0.0.1:%d" % d.http_port
+    r = requests.get(base + "/restconf/data/scpd:aaa-servers", auth=("netop", "Net-Pw-1"))
+    assert r.status_code == 200, r.text
+    st = {s["name"]: s for s in r.json()["scpd:aaa-servers"]["server"]}
+    assert st["HOLE"]["dead"] is True and st["HOLE"]["timeouts"] == "1"
+    assert int(st["HOLE"]["skipped"]) >= 5      # 3 logins + 3 authorizations, minus the first
+    assert st["GOOD"]["dead"] is False and int(st["GOOD"]["accepts"]) >= 6
+    m = requests.get(base + "/metrics", auth=("netop", "Net-Pw-1")).text
+    assert 'scpd_aaa_server_dead{protocol="tacacs+",server="HOLE"} 1' in m
+    assert 'scpd_aaa_server_timeouts_total{protocol="tacacs+",server="HOLE"} 1' in m
+    assert 'scpd_aaa_server_dead{protocol="tacacs+",server="GOOD"} 0' in m
+    # the transition is on the security stream (replayed from its ring)
+    from obs_util import SSE
+    sub = SSE(d, "security", user="netop", password="Net-Pw-1", last_event_id=0)
+    try:
+        assert sub.status == 200
+        ev = sub.wait(lambda n: n.get("scpd:security-event", {}).get("kind") == "aaa-server-dead",
+                      what="aaa-server-dead event")[0][1]
+        assert "tacacs server HOLE is dead for 10 min" in ev["scpd:security-event"]["message"]
+    finally:
+        sub.close()
 
 
 def test_wrong_key_is_a_clear_log_line(start_daemon, tac, tmp_path):
