@@ -310,3 +310,26 @@ def test_api_native_tacacs_server_key_is_type6(start_daemon):
                          auth=("tiger", "lab"))
     assert "tacacs server T9" in audit.text and KEY not in audit.text
     assert KEY not in d.log()
+
+
+def test_single_connection_reuses_one_tcp_connection(start_daemon, tac, tmp_path):
+    """single-connection: the server agrees (its first reply has the flag) and every later
+    exchange (authentication, authorization, accounting of three uploads) uses the same TCP
+    connection; without it each exchange has its own."""
+    s = tac(users=["netop:Net-Pw-1:15"])
+    acct = "aaa accounting exec default start-stop group tacacs+\n"
+    d = start_daemon(config=NETWORK_AUTH + acct + tacacs_lines("TAC1", s.port) +
+                     " single-connection\n")
+    src = str(tmp_path / "f.bin")
+    make_file(src, 100)
+    for i in range(3):
+        r = upload(d.ssh_port, src, "bootflash:f%d.bin" % i, user="netop", password="Net-Pw-1")
+        assert r.returncode == 0, r.stderr
+    wait_for(lambda: len([a for a in s.acct() if a["flags"] == "stop"]) == 3)
+    assert len(s.events("authen")) == 3 and len(s.events("author")) == 3
+    assert len(s.events("connection")) == 1
+    s2 = tac(name="multi", users=["netop:Net-Pw-1:15"])
+    d2 = start_daemon(config=NETWORK_AUTH + tacacs_lines("TAC1", s2.port), name="d2")
+    r = upload(d2.ssh_port, src, "bootflash:g.bin", user="netop", password="Net-Pw-1")
+    assert r.returncode == 0, r.stderr
+    assert len(s2.events("connection")) == 2     # authentication, authorization
