@@ -64,6 +64,9 @@
 #define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */
 #define LIM_CFG_AAA_SERVERS       64    /* tacacs/radius servers: IOS boxes use a handful */
 #define LIM_CFG_GROUP_SERVERS     8     /* servers per aaa group server: each may cost a timeout */
+#define LIM_AAA_RADIUS_SESSIONS   256   /* sessions whose RADIUS Access-Accept level is kept
+                                         * for their exec authorizations (least recent reused:
+                                         * LIM_SESSIONS_TOTAL SSH sessions fit) */
 #define LIM_CFG_GROUPS            32    /* aaa group server blocks */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA

@@ -46,6 +46,8 @@
 #include "store/secret.h"
 #include "services/stats.h"
 #include "store/store.h"
+#include "services/radius.h"
+#include "services/radius_proto.h"
 #include "services/tacacs.h"
 #include "services/trace.h"
 
@@ -68,6 +70,7 @@ struct aaa {
     struct aaa_block *blocks;  /* LIM_BLOCK_SOURCES entries */
     struct tacacs *tac;
     struct aaa_server_state srv[LIM_CFG_AAA_SERVERS];   /* under mu; name "" = free */
+    struct aaa_rad_priv *rad_priv;   /* under mu: LIM_AAA_RADIUS_SESSIONS entries */
     uint32_t task_id;          /* __atomic: accounting task ids */
     char dummy_hash[160];      /* type 9 hash of a random string: timing cover for unknown users */
 };
@@ -209,13 +212,95 @@ static int aaa_group_servers(const struct cfg *cfg, const char *group,
     return n;
 }
 
-/* What one exchange needs beyond the call: the accounting record. */
+/* What one exchange needs beyond the call: the accounting record (TACACS+ attribute-value
+ * pairs, and the same as fields for RADIUS). */
 struct aaa_exchange {
     enum aaa_op op;
     uint8_t acct_flags;
     const char *const *args;
     int nargs;
+    const struct aaa_acct *acct;
+    uint64_t bytes_in, bytes_out;
 };
+
+/* RADIUS authorizes in its Access-Accept: the level it gave a login is kept for the exec
+ * authorizations of the same session (door, sid, user), the least recently used entry reused. */
+struct aaa_rad_priv {
+    char door[8];
+    uint64_t sid;
+    char user[LIM_AUTH_USER_LEN + 1];
+    int priv;
+    int64_t used_ms;          /* 0 = free */
+};
+
+static void aaa_rad_priv_put(struct aaa *a, const struct aaa_req *req, int priv)
+{
+    const char *door = req->door ? req->door : "ssh";
+    struct aaa_rad_priv *victim = NULL;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < LIM_AAA_RADIUS_SESSIONS; i++) {
+        struct aaa_rad_priv *e = &a->rad_priv[i];
+        if (e->used_ms && e->sid == req->sid && strcmp(e->door, door) == 0 &&
+            strcmp(e->user, req->user) == 0) {
+            victim = e;
+            break;
+        }
+        if (victim == NULL || e->used_ms < victim->used_ms)
+            victim = e;
+    }
+    snprintf(victim->door, sizeof(victim->door), "%s", door);
+    snprintf(victim->user, sizeof(victim->user), "%s", req->user);
+    victim->sid = req->sid;
+    victim->priv = priv;
+    victim->used_ms = clock_mono_ms();
+    pthread_mutex_unlock(&a->mu);
+}
+
+static int aaa_rad_priv_get(struct aaa *a, const struct aaa_req *req)
+{
+    const char *door = req->door ? req->door : "ssh";
+    int priv = -1;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < LIM_AAA_RADIUS_SESSIONS; i++) {
+        struct aaa_rad_priv *e = &a->rad_priv[i];
+        if (e->used_ms && e->sid == req->sid && strcmp(e->door, door) == 0 &&
+            req->user != NULL && strcmp(e->user, req->user) == 0) {
+            priv = e->priv;
+            e->used_ms = clock_mono_ms();
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    return priv;
+}
+
+/* One RADIUS exchange (login or accounting) with s, key already decrypted. */
+static void aaa_radius_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
+                           const struct aaa_exchange *x, const char *key, int timeout,
+                           struct tacacs_result *r)
+{
+    struct radius_target tg = {.name = s->name, .addr = s->addr, .secret = key,
+                               .timeout_ms = timeout * 1000, .retransmit = s->retransmit};
+    const char *peer = c->req->peer_addr ? c->req->peer_addr : "";
+    if (x->op == AAA_OP_LOGIN) {
+        tg.port = s->port;
+        radius_authen(&tg, c->req->user, c->password ? c->password : "", peer, r);
+        return;
+    }
+    char sid[32];
+    snprintf(sid, sizeof(sid), "%08X", x->acct->task_id);
+    struct radius_req q = {.user = c->req->user, .calling_station = peer, .session_id = sid,
+                           .status = x->acct_flags == TACPLUS_ACCT_START ? RADIUS_ACCT_START
+                                                                        : RADIUS_ACCT_STOP};
+    if (q.status == RADIUS_ACCT_STOP) {
+        /* 32-bit counters (RFC 2866 5.3); Acct-*-Gigawords are not sent */
+        q.session_time = (uint32_t)((clock_mono_ms() - x->acct->start_ms) / 1000);
+        q.in_octets = (uint32_t)x->bytes_in;
+        q.out_octets = (uint32_t)x->bytes_out;
+    }
+    tg.port = s->acct_port;
+    radius_acct(&tg, &q, r);
+}
 
 /* One exchange with server s. */
 static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
@@ -224,10 +309,6 @@ static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
     char key[SECRET6_PLAIN_MAX + 1] = "";
     memset(r, 0, sizeof(*r));
     r->outcome = TACACS_DOWN;
-    if (s->proto != CFG_AAA_TACACS) {
-        snprintf(r->why, sizeof(r->why), "RADIUS is not supported by this build");
-        return;
-    }
     if (s->key[0] != '\0' && secret_decrypt6(s->key, key, sizeof(key)) != 0) {
         snprintf(r->why, sizeof(r->why), "its key 6 does not decrypt under this device's master "
                  "key (enter it again as key 0)");
@@ -236,6 +317,11 @@ static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
     int timeout = s->timeout > 0 ? s->timeout : CFG_AAA_TIMEOUT;
     if (c->cfg->ssh_timeout > 0 && timeout > c->cfg->ssh_timeout)
         timeout = c->cfg->ssh_timeout;   /* ip ssh time-out bounds a login */
+    if (s->proto == CFG_AAA_RADIUS) {
+        aaa_radius_ask(c, s, x, key, timeout, r);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
     struct tacacs_target tg = {.name = s->name, .addr = s->addr, .port = s->port, .key = key,
                                .timeout_ms = timeout * 1000, .single = s->single};
     struct tacplus_who w = {.user = c->req->user, .port = c->req->door ? c->req->door : "ssh",
@@ -337,6 +423,17 @@ static enum aaa_mres aaa_group_run(struct aaa_call *c, const char *group,
         return AAA_M_UNAVAILABLE;
     }
     struct tacacs_result r = {0};
+    if (srv[0]->proto == CFG_AAA_RADIUS && x->op == AAA_OP_AUTHZ) {
+        int priv = aaa_rad_priv_get(c->a, c->req);
+        if (priv < 0) {
+            snprintf(c->why, sizeof(c->why), "group %s: no RADIUS login in this session to take "
+                     "the privilege from", group);
+            return AAA_M_UNAVAILABLE;
+        }
+        snprintf(c->used, sizeof(c->used), "group %s, from the Access-Accept", group);
+        c->privilege = priv;
+        return AAA_M_OK;
+    }
     for (int i = 0; i < n; i++) {
         if (aaa_server_skip(c, srv[i])) {
             dead++;
@@ -354,6 +451,8 @@ static enum aaa_mres aaa_group_run(struct aaa_call *c, const char *group,
         }
         if (x->op == AAA_OP_AUTHZ)
             c->privilege = r.priv_lvl >= 0 ? r.priv_lvl : CFG_DEFAULT_PRIVILEGE;
+        if (x->op == AAA_OP_LOGIN && srv[i]->proto == CFG_AAA_RADIUS)
+            aaa_rad_priv_put(c->a, c->req, r.priv_lvl >= 0 ? r.priv_lvl : CFG_DEFAULT_PRIVILEGE);
         return AAA_M_OK;
     }
     if (asked == 0)
@@ -585,9 +684,10 @@ struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
     if (a == NULL)
         return NULL;
     a->blocks = calloc(LIM_BLOCK_SOURCES, sizeof(*a->blocks));
+    a->rad_priv = calloc(LIM_AAA_RADIUS_SESSIONS, sizeof(*a->rad_priv));
     unsigned char rnd[24];
     char plain[sizeof(rnd) * 2 + 1];
-    if (a->blocks == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
+    if (a->blocks == NULL || a->rad_priv == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
         goto fail;
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(plain + 2 * i, 3, "%02x", rnd[i]);
@@ -603,6 +703,7 @@ struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
     return a;
 fail:
     tacacs_free(a->tac);
+    free(a->rad_priv);
     free(a->blocks);
     free(a);
     return NULL;
@@ -614,6 +715,7 @@ void aaa_free(struct aaa *a)
         return;
     pthread_mutex_destroy(&a->mu);
     tacacs_free(a->tac);
+    free(a->rad_priv);
     free(a->blocks);
     free(a);
 }
@@ -843,7 +945,8 @@ int aaa_servers_state(struct aaa *a, struct aaa_server_state *out, int cap)
 /* Sends one record through the exec accounting list: to the first server of each group that
  * answers, the next group only when one is unavailable (as logins). */
 static void aaa_acct_send(struct aaa *a, const struct aaa_req *req, struct aaa_acct *ac,
-                          uint8_t flags, const char *const *args, int nargs)
+                          uint8_t flags, const char *const *args, int nargs, uint64_t bytes_in,
+                          uint64_t bytes_out)
 {
     const struct store_snap *snap = store_snapshot(a->st);
     if (snap == NULL)
@@ -855,7 +958,8 @@ static void aaa_acct_send(struct aaa *a, const struct aaa_req *req, struct aaa_a
     if (list != NULL && !(flags == TACPLUS_ACCT_START && list->stop_only)) {
         struct aaa_call c = {.a = a, .cfg = snap->cfg, .req = req, .privilege = ac->privilege};
         struct aaa_exchange x = {.op = AAA_OP_ACCT, .acct_flags = flags, .args = args,
-                                 .nargs = nargs};
+                                 .nargs = nargs, .acct = ac, .bytes_in = bytes_in,
+                                 .bytes_out = bytes_out};
         enum aaa_mres r = AAA_M_UNAVAILABLE;
         for (int i = 0; i < list->n && r == AAA_M_UNAVAILABLE; i++)
             r = aaa_group_run(&c, list->m[i].group, &x);
@@ -884,7 +988,7 @@ void aaa_acct_start(struct aaa *a, const struct aaa_req *req, const char *protoc
     snprintf(start, sizeof(start), "start_time=%lld", (long long)ac->start_time);
     snprintf(proto, sizeof(proto), "protocol=%s", ac->protocol);
     const char *args[] = {task, start, "timezone=UTC", "service=shell", proto};
-    aaa_acct_send(a, req, ac, TACPLUS_ACCT_START, args, 5);
+    aaa_acct_send(a, req, ac, TACPLUS_ACCT_START, args, 5, 0, 0);
 }
 
 void aaa_acct_stop(struct aaa *a, const struct aaa_req *req, struct aaa_acct *ac,
@@ -904,5 +1008,5 @@ void aaa_acct_stop(struct aaa *a, const struct aaa_req *req, struct aaa_acct *ac
     snprintf(bout, sizeof(bout), "bytes_out=%llu", (unsigned long long)bytes_out);
     const char *args[] = {task, start, stop, "timezone=UTC", "service=shell", proto, el, bin,
                           bout};
-    aaa_acct_send(a, req, ac, TACPLUS_ACCT_STOP, args, 9);
+    aaa_acct_send(a, req, ac, TACPLUS_ACCT_STOP, args, 9, bytes_in, bytes_out);
 }

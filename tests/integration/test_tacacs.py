@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from clients import make_file, remote, run_scp, run_ssh, upload
+from clients import make_file, run_ssh, upload
+from obs_util import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "..", "tools", "tacacs_server.py")
@@ -90,15 +91,6 @@ def free_port():
     s.close()
     return port
 
-
-def wait_for(pred, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
 
 
 # ---- the test server against an independent client ----------------------------------------------
