@@ -325,3 +325,42 @@ def test_single_connection_reuses_one_tcp_connection(start_daemon, tac, tmp_path
     r = upload(d2.ssh_port, src, "bootflash:g.bin", user="netop", password="Net-Pw-1")
     assert r.returncode == 0, r.stderr
     assert len(s2.events("connection")) == 2     # authentication, authorization
+
+
+
+def test_silent_server_stalls_nobody_else(start_daemon, tac, workdir):
+    """A login waiting on a TACACS+ server that never answers holds nothing others need: while it
+    waits, a public-key user (no method list involved) uploads a file and the API answers. Checked
+    by order of events (the waiting client is still running when the others are done), not by
+    timing."""
+    import requests
+    from clients import remote, start_scp
+    hole = tac(name="hole", blackhole=True)
+    key = os.path.join(workdir, "k")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+    out = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", key + ".pub"],
+                         capture_output=True, text=True, check=True).stdout
+    md5 = out.split()[1].split(":", 1)[1].replace(":", "").upper()
+    cfg = ("aaa new-model\naaa authentication login default group tacacs+ local\n"
+           "aaa authorization exec default local\n"
+           "username tiger privilege 15 secret 0 lab\nip scp server enable\n"
+           # block-for makes every login take aaa's lock: it must not be held across I/O
+           "login block-for 60 attempts 100 within 60\n"
+           "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-ed25519 %s\n" % md5 +
+           tacacs_lines("HOLE", hole.port, timeout=60))
+    d = start_daemon(config=cfg, args=["--metrics-public"])
+    src = os.path.join(workdir, "f.bin")
+    make_file(src, 300000)
+    # this login waits for HOLE (60 s) before it could fall back to local
+    waiting = start_scp(d.ssh_port, [src, remote("bootflash:w.bin")], password="lab")
+    try:
+        wait_for(lambda: hole.events("connection"), what="the silent server's connection")
+        r = upload(d.ssh_port, src, "bootflash:k.bin", key=key, password="unused")
+        assert r.returncode == 0, r.stderr
+        m = requests.get("http://127.0.0.1:%d/metrics" % d.http_port, timeout=60)
+        assert m.status_code == 200
+        assert waiting.poll() is None, "the waiting login ended before the others"
+        assert os.path.getsize(os.path.join(d.bootflash, "k.bin")) == 300000
+    finally:
+        waiting.kill()
+        waiting.wait()
