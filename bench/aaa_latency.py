@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Login latency added by network AAA: the median time of N SSH password logins (paramiko:
 connect, key exchange, password authentication, one exec channel authorized and its command run)
-with `local` and with `group tacacs+` against tests/tools/tacacs_server.py on loopback.
+with `local`, with `group tacacs+` against tests/tools/tacacs_server.py and with `group radius`
+against a FreeRADIUS (configured as tests/integration/test_radius.py does), all on loopback.
 
-    /usr/bin/python3 bench/aaa_latency.py [--logins 30] [--scpd build/scpd]
+    /usr/bin/python3 bench/aaa_latency.py [--logins 30] [--scpd build/scpd] [--single]
 
-Both daemons run the same binary on tmp data directories; the TACACS+ run asks the server for
-authentication and exec authorization (two exchanges, a new TCP connection each, or one
-connection with --single). Prints the medians and the difference."""
+The daemons run the same binary on tmp data directories, logins interleaved. TACACS+ asks the
+server for authentication and exec authorization (two exchanges, a new TCP connection each, or
+one connection with --single); RADIUS sends one Access-Request (the level comes with the
+Access-Accept). `local` verifies a type-9 (scrypt) secret, which the network methods do not; `local-t5` a type-5
+one (MD5-crypt, next to no CPU), the baseline the differences are taken against. Prints the
+medians."""
 import argparse
 import os
 import shutil
@@ -68,20 +72,39 @@ def main():
         local, lport = start_scpd(a.scpd, work, "local", BASE.format(m="local") +
                                   "username netop privilege 15 password 0 pw\n")
         procs.append(local)
+        sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+        import test_radius
+        os.makedirs(os.path.join(work, "fr"))
+        test_radius.USERS += 'netop Cleartext-Password := "pw"\n\tCisco-AVPair = "shell:priv-lvl=15"\n'
+        fr = test_radius.FreeRadius(os.path.join(work, "fr"))
+        procs.append(fr.proc)
+        rad, radport = start_scpd(a.scpd, work, "radius", BASE.format(m="group radius") +
+                                  "radius server R\n address ipv4 127.0.0.1 auth-port %d "
+                                  "acct-port %d\n key %s\n" % (fr.auth, fr.acct,
+                                                                 test_radius.SECRET))
+        procs.append(rad)
         tacacs = ("tacacs server T\n address ipv4 127.0.0.1\n port %d\n key k\n" % tport +
                   (" single-connection\n" if a.single else ""))
         remote, rport = start_scpd(a.scpd, work, "tacacs",
                                    BASE.format(m="group tacacs+") + tacacs)
         procs.append(remote)
-        res = {"local": [], "tacacs+": []}
-        for _ in range(a.logins):   # interleaved, so machine noise hits both alike
-            res["local"].append(login_ms(lport, "netop", "pw"))
-            res["tacacs+"].append(login_ms(rport, "netop", "pw"))
-        ml, mt = statistics.median(res["local"]), statistics.median(res["tacacs+"])
+        # the same with a type-5 (MD5-crypt, ~no CPU) secret: the baseline without scrypt's cost
+        md5 = subprocess.run(["openssl", "passwd", "-1", "pw"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        local5, l5port = start_scpd(a.scpd, work, "local5", BASE.format(m="local") +
+                                    "username netop privilege 15 secret 5 %s\n" % md5)
+        procs.append(local5)
+        ports = {"local": lport, "local-t5": l5port, "tacacs+": rport, "radius": radport}
+        res = {k: [] for k in ports}
+        for _ in range(a.logins):   # interleaved, so machine noise hits all alike
+            for k, port in ports.items():
+                res[k].append(login_ms(port, "netop", "pw"))
         print("logins: %d each%s" % (a.logins, ", tacacs single-connection" if a.single else ""))
-        print("median local   : %.1f ms" % ml)
-        print("median tacacs+ : %.1f ms" % mt)
-        print("added by tacacs+ (authentication + exec authorization): %.1f ms" % (mt - ml))
+        ml = statistics.median(res["local-t5"])
+        for k in ports:
+            m = statistics.median(res[k])
+            print("median %-8s: %6.1f ms  (%+.1f ms against local with a type-5 secret)" %
+                  (k, m, m - ml))
     finally:
         for p in procs:
             p.terminate()
