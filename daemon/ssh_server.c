@@ -101,8 +101,8 @@ static int ssh_srv_source_pending(const struct ssh_server *s, const char *source
 /* A waiting connection waits for a handshake slot of its source (and of the pool). */
 static int ssh_srv_wait_turn(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err)
 {
-    struct timespec deadline;   /* the condition variable's clock: CLOCK_REALTIME */
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    struct timespec deadline;   /* the condition variable's clock: CLOCK_MONOTONIC */
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += SSH_WAIT_TURN_SECS;
     int rc = 0;
     pthread_mutex_lock(&s->mu);
@@ -562,7 +562,12 @@ struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err)
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->bind_mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    /* deadlines on the monotonic clock: a wall-clock step neither cuts nor stretches a wait */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
         scpd_err_set(err, SCPD_E_IO, "pipe: %s", strerror(errno));
         goto fail;
@@ -620,9 +625,8 @@ void ssh_server_stop(struct ssh_server *s)
         if (s->ls[i].running)
             pthread_join(s->ls[i].thread, NULL);
 
-    /* The condition variable uses CLOCK_REALTIME by default. */
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    struct timespec deadline;   /* the condition variable's clock: CLOCK_MONOTONIC */
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += SSH_STOP_GRACE_SECS;
     ssh_srv_wait_sessions(s, &deadline);
 
