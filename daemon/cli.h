@@ -14,6 +14,8 @@ struct ifs;
 struct store;
 
 /* What a session runs with. The strings are the caller's and must outlive the struct cli. */
+struct aaa;
+
 struct cli_env {
     struct ifs *ifs;        /* NULL: file commands answer with an error */
     struct store *store;    /* NULL: hostname "scpd", config commands answer with an error */
@@ -23,6 +25,7 @@ struct cli_env {
     int privilege;          /* from aaa_authorize_exec: 0-15 */
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */
+    struct aaa *aaa;        /* NULL: `show aaa servers` shows the configured servers only */
 };
 
 struct cli;

@@ -4,10 +4,13 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
+#include "base/lim.h"
 #include "base/scpd.h"
 #include "daemon/cli_int.h"
+#include "services/aaa.h"
 #include "store/cfg.h"
 #include "store/store.h"
 
@@ -32,6 +35,46 @@ static int cmd_show_terminal(struct cli *c, const struct cli_cmd *cmd, const cha
 static int cmd_show_privilege(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
     cli_out_fmt(c, "Current privilege level is %d\n", c->privilege);
+    return 0;
+}
+
+/* `show aaa servers`, after IOS's: each configured TACACS+/RADIUS server with what it answered
+ * since start (services/aaa.c counts; a server not asked yet shows zeros). */
+static int cmd_show_aaa_servers(struct cli *c, const struct cli_cmd *cmd, const char *arg,
+                                long num)
+{
+    struct aaa_server_state st[LIM_CFG_AAA_SERVERS];
+    int n = c->env.aaa ? aaa_servers_state(c->env.aaa, st, LIM_CFG_AAA_SERVERS) : 0;
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    if (snap == NULL) {
+        cli_out_str(c, "%Error: no configuration store on this device\n");
+        return 1;
+    }
+    const struct cfg *cfg = snap->cfg;
+    if (cfg->n_servers == 0)
+        cli_out_str(c, "No AAA servers configured (tacacs server / radius server)\n");
+    for (size_t i = 0; i < cfg->n_servers; i++) {
+        const struct cfg_aaa_server *s = &cfg->servers[i];
+        bool tac = s->proto == CFG_AAA_TACACS;
+        struct aaa_server_state z = {0};
+        const struct aaa_server_state *e = &z;
+        for (int k = 0; k < n; k++)
+            if (strcmp(st[k].name, s->name) == 0 && strcmp(st[k].proto, tac ? "tacacs+" : "radius") == 0)
+                e = &st[k];
+        cli_out_fmt(c, "%s: id %zu, name %s, host %s", tac ? "TACACS+" : "RADIUS", i + 1, s->name,
+                    s->addr[0] ? s->addr : "(none)");
+        if (tac)
+            cli_out_fmt(c, ", port %d\n", s->port);
+        else
+            cli_out_fmt(c, ", auth-port %d, acct-port %d\n", s->port, s->acct_port);
+        cli_out_fmt(c, "     State: current %s\n", e->dead ? "DEAD" : "UP");
+        cli_out_fmt(c, "     Requests %" PRIu64 ", timeouts %" PRIu64 ", errors %" PRIu64
+                    ", skipped while dead %" PRIu64 "\n", e->requests, e->timeouts, e->errors,
+                    e->skipped);
+        cli_out_fmt(c, "     Response: accept %" PRIu64 ", reject %" PRIu64 ", time %" PRId64
+                    "ms\n", e->accepts, e->rejects, e->rtt_ms);
+    }
+    store_snap_release(snap);
     return 0;
 }
 
@@ -118,6 +161,8 @@ const struct cli_cmd cli_cmds[] = {
     {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"show", "aaa", "servers"}, ARG_NONE, 0, 0, 15, cmd_show_aaa_servers,
+     {H_SHOW, "Show AAA values", "Show the TACACS+ and RADIUS servers and their counters"}, NULL},
     {{"show", "file", "systems"}, ARG_NONE, 0, 0, 15, cli_cmd_show_fs,
      {H_SHOW, "Show file system information", "List filesystems"}, NULL},
     {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege,

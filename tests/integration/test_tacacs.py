@@ -252,6 +252,14 @@ def test_dead_server_skipped_for_deadtime(start_daemon, tac, tmp_path):
     assert 'scpd_aaa_server_dead{protocol="tacacs+",server="HOLE"} 1' in m
     assert 'scpd_aaa_server_timeouts_total{protocol="tacacs+",server="HOLE"} 1' in m
     assert 'scpd_aaa_server_dead{protocol="tacacs+",server="GOOD"} 0' in m
+    # and at the CLI
+    r = run_ssh(d.ssh_port, "show aaa servers", user="netop", password="Net-Pw-1")
+    assert r.returncode == 0, r.stderr
+    hole_part = r.stdout[r.stdout.index("name HOLE"):]
+    assert "TACACS+: id 2, name HOLE, host 127.0.0.1, port %d" % hole.port in r.stdout
+    assert "State: current DEAD" in hole_part.split("TACACS+")[0]
+    assert "timeouts 1" in hole_part.split("TACACS+")[0]
+    assert "name GOOD" in r.stdout
     # the transition is on the security stream (replayed from its ring)
     from obs_util import SSE
     sub = SSE(d, "security", user="netop", password="Net-Pw-1", last_event_id=0)
