@@ -530,7 +530,13 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
     struct parse r = parse_line(line, len, c->privilege, arg, sizeof(arg), &num);
     if (r.res == P_OK) {
         log_info(&c->lc, "cli: %.*s", (int)(len - lead), line + lead);
-        return r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        int rc = r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        if (r.cmd->privilege >= 15 && c->env.on_command != NULL) {
+            char cmd[LIM_CLI_LINE_LEN + 1];
+            snprintf(cmd, sizeof(cmd), "%.*s", (int)(len - lead), line + lead);
+            c->env.on_command(c->env.on_command_arg, cmd, r.cmd->privilege);
+        }
+        return rc;
     }
     /* Why it failed, for the admin reading the log: the command exists at a higher level. */
     char arg2[LIM_CLI_LINE_LEN + 1];

@@ -26,6 +26,9 @@ struct cli_env {
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */
     struct aaa *aaa;        /* NULL: `show aaa servers` shows the configured servers only */
+    /* called after each level-15 command ran (aaa accounting commands 15); may be NULL */
+    void (*on_command)(void *arg, const char *line, int privilege);
+    void *on_command_arg;
 };
 
 struct cli;

@@ -540,6 +540,14 @@ static int ssh_authorize_cli(struct ssh_sess *ss, int *privilege, char *msg, siz
     return 0;
 }
 
+/* aaa accounting commands 15: each level-15 CLI command of the session */
+static void ssh_cli_command(void *arg, const char *line, int privilege)
+{
+    struct ssh_sess *ss = arg;
+    struct aaa_req req = ssh_aaa_req(ss, ss->user);
+    aaa_acct_command(ss->c->d->aaa, &req, privilege, line);
+}
+
 static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
 {
     struct ssh_sess *ss = c->ss;
@@ -547,7 +555,7 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
     struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
                           .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
                           .started_ms = d->stats ? stats_started_ms(d->stats) : 0,
-                          .aaa = d->aaa};
+                          .aaa = d->aaa, .on_command = ssh_cli_command, .on_command_arg = ss};
     return env;
 }
 

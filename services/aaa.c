@@ -72,6 +72,8 @@ struct aaa {
     struct aaa_server_state srv[LIM_CFG_AAA_SERVERS];   /* under mu; name "" = free */
     struct aaa_rad_priv *rad_priv;   /* under mu: LIM_AAA_RADIUS_SESSIONS entries */
     uint32_t task_id;          /* __atomic: accounting task ids */
+    struct cfg *last_cfg;      /* under mu: the config of the last commit (commands accounting) */
+    uint64_t last_version;     /* under mu: its version */
     char dummy_hash[160];      /* type 9 hash of a random string: timing cover for unknown users */
 };
 
@@ -676,6 +678,85 @@ bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left)
     return true;
 }
 
+/* ---- command accounting ---------------------------------------------------------------------- */
+
+bool aaa_acct_command(struct aaa *a, const struct aaa_req *req, int privilege, const char *cmd)
+{
+    bool ok = true;
+    const struct store_snap *snap = store_snapshot(a->st);
+    if (snap == NULL)
+        return false;
+    const struct cfg *cfg = snap->cfg;
+    const struct cfg_acct *list = cfg->aaa_new_model && privilege == 15
+                                      ? cfg_acct_find(cfg, CFG_ACCT_COMMANDS15, "default")
+                                      : NULL;
+    if (list != NULL) {
+        struct aaa_acct ac = {.task_id = __atomic_add_fetch(&a->task_id, 1, __ATOMIC_RELAXED),
+                              .privilege = privilege, .start_ms = clock_mono_ms()};
+        char task[32], line[LIM_CFG_LINE_LEN + 8], now[40];
+        snprintf(task, sizeof(task), "task_id=%u", ac.task_id);
+        snprintf(now, sizeof(now), "stop_time=%lld", (long long)time(NULL));
+        snprintf(line, sizeof(line), "cmd=%s", cmd);
+        const char *args[] = {task, now, "timezone=UTC", "service=shell", "priv-lvl=15", line};
+        struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .privilege = privilege};
+        struct aaa_exchange x = {.op = AAA_OP_ACCT, .acct_flags = TACPLUS_ACCT_STOP,
+                                 .args = args, .nargs = 6, .acct = &ac};
+        enum aaa_mres r = AAA_M_UNAVAILABLE;
+        struct log_ctx lc = aaa_logctx(req);
+        for (int i = 0; i < list->n && r == AAA_M_UNAVAILABLE; i++) {
+            const struct cfg_aaa_server *srv[LIM_CFG_AAA_SERVERS];
+            int dt, n = aaa_group_servers(cfg, list->m[i].group, srv, &dt);
+            if (n > 0 && srv[0]->proto != CFG_AAA_TACACS)
+                continue;   /* RADIUS: no command accounting */
+            r = aaa_group_run(&c, list->m[i].group, &x);
+        }
+        ok = r == AAA_M_OK;
+        if (!ok)
+            log_warn(&lc, "command accounting task_id=%u not recorded: %s", ac.task_id,
+                     c.why[0] ? c.why : "no TACACS+ group in the list");
+    }
+    aaa_release(snap);
+    return ok;
+}
+
+/* A commit (any door): one command record per changed line of the rendering, when the commands
+ * list is configured. The config of the last commit is kept (a clone, under mu) only while the
+ * list exists, so the list costs nothing when absent; the commit that adds it is not recorded. */
+static void aaa_on_commit(void *arg, const struct store_snap *snap)
+{
+    struct aaa *a = arg;
+    const struct cfg *cfg = snap->cfg;
+    bool on = cfg->aaa_new_model && cfg_acct_find(cfg, CFG_ACCT_COMMANDS15, "default") != NULL;
+    struct cfg *mine = on ? cfg_clone(cfg) : NULL, *prev = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (snap->version > a->last_version) {   /* concurrent commits may arrive out of order */
+        a->last_version = snap->version;
+        prev = a->last_cfg;
+        a->last_cfg = mine;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&a->mu);
+    char *diff = on && prev ? cfg_diff(prev, cfg) : NULL;
+    struct aaa_req req = {.door = "config", .user = snap->changed_by, .peer = "",
+                          .peer_addr = ""};
+    for (char *l = diff; l != NULL && *l;) {
+        char *e = strchr(l, '\n'), cmd[LIM_CFG_LINE_LEN + 4];
+        if (e != NULL)
+            *e = '\0';
+        if ((l[0] == '+' || l[0] == '-') && l[1] == ' ' && l[2] != '!') {
+            snprintf(cmd, sizeof(cmd), "%s%s", l[0] == '-' ? "no " : "", l + 2 + strspn(l + 2, " "));
+            /* the first unrecorded line ends the walk: an unreachable server costs one timeout
+             * per commit, not one per changed line */
+            if (!aaa_acct_command(a, &req, 15, cmd))
+                break;
+        }
+        l = e ? e + 1 : l + strlen(l);
+    }
+    free(diff);
+    cfg_free(prev);
+    cfg_free(mine);
+}
+
 /* ---- entry points -------------------------------------------------------------------------- */
 
 struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
@@ -697,6 +778,19 @@ struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
         goto fail;
     if (pthread_mutex_init(&a->mu, NULL) != 0)
         goto fail;
+    if (st != NULL) {
+        const struct store_snap *s0 = store_snapshot(st);
+        if (s0 != NULL) {
+            a->last_version = s0->version;
+            a->last_cfg = cfg_clone(s0->cfg);
+        }
+        aaa_release(s0);
+        if (store_listen(st, aaa_on_commit, a) != 0) {
+            cfg_free(a->last_cfg);
+            pthread_mutex_destroy(&a->mu);
+            goto fail;
+        }
+    }
     a->st = st;
     a->stats = stats;
     a->trace = trace;
@@ -714,6 +808,7 @@ void aaa_free(struct aaa *a)
     if (a == NULL)
         return;
     pthread_mutex_destroy(&a->mu);
+    cfg_free(a->last_cfg);
     tacacs_free(a->tac);
     free(a->rad_priv);
     free(a->blocks);

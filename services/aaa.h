@@ -102,6 +102,14 @@ void aaa_acct_start(struct aaa *a, const struct aaa_req *req, const char *protoc
 void aaa_acct_stop(struct aaa *a, const struct aaa_req *req, struct aaa_acct *acct,
                    uint64_t bytes_in, uint64_t bytes_out);
 
+/* `aaa accounting commands 15 default ...`: one STOP record (TACACS+ servers; RADIUS has no
+ * command accounting) per command, with cmd=COMMAND and priv-lvl. The CLI calls it for each
+ * level-15 command it runs; aaa itself (a store listener registered by aaa_new, so free aaa only
+ * after the doors have stopped) for each configuration change of any door, one record per changed
+ * line (`no LINE` for a removed one). Nothing without the list. false when the record could not
+ * be sent (no server of the list answered). */
+bool aaa_acct_command(struct aaa *a, const struct aaa_req *req, int privilege, const char *cmd);
+
 /* The sliding window of `login block-for ... attempts N within W` for one source: a pure value
  * (no clock, no lock), used by aaa under its mutex and by unit tests with their own times.
  * Zero-initialised = no failures. */

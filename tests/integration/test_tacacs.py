@@ -372,3 +372,30 @@ def test_silent_server_stalls_nobody_else(start_daemon, tac, workdir):
     finally:
         waiting.kill()
         waiting.wait()
+
+
+def test_command_accounting(start_daemon, tac):
+    """aaa accounting commands 15: each level-15 CLI command, and each configuration change of the
+    API, as the lines it committed, is a TACACS+ record with cmd= and priv-lvl=15."""
+    import requests
+    s = tac(users=["netop:Net-Pw-1:15"])
+    d = start_daemon(config=NETWORK_AUTH + tacacs_lines("TAC1", s.port) +
+                     "aaa accounting commands 15 default stop-only group tacacs+\n")
+    r = run_ssh(d.ssh_port, "show running-config", user="netop", password="Net-Pw-1")
+    assert r.returncode == 0, r.stderr
+    cmds = wait_for(lambda: [a for a in s.acct() if a.get("cmd") == "show running-config"],
+                    what="the CLI command's record")
+    assert cmds[0]["user"] == "netop" and cmds[0]["priv-lvl"] == "15"
+    assert cmds[0]["flags"] == "stop"
+    # level-1 commands are not recorded
+    run_ssh(d.ssh_port, "show privilege", user="netop", password="Net-Pw-1")
+    base = "http://127.0.0.1:%d/restconf/data/Cisco-IOS-XE-native:native" % d.http_port
+    r = requests.put(base + "/hostname", json={"Cisco-IOS-XE-native:hostname": "EDGE1"},
+                     headers={"Content-Type": "application/yang-data+json"},
+                     auth=("netop", "Net-Pw-1"))
+    assert r.status_code in (200, 201, 204), r.text
+    wait_for(lambda: [a for a in s.acct() if a.get("cmd") == "hostname EDGE1"],
+             what="the API change's record")
+    recorded = [a["cmd"] for a in s.acct()]
+    assert "no hostname scpd" in recorded
+    assert "show privilege" not in recorded
