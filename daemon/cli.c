@@ -115,6 +115,13 @@ static void prompt(struct cli *c)
     cli_hostname(c, host, sizeof(host));
     size_t n = strlen(host);
     cli_out_raw(c, host, n);
+    if (c->cfgt != NULL) {   /* R1(config-line)# */
+        const char *m = cfg_term_prompt(c->cfgt);
+        cli_out_raw(c, "(", 1);
+        cli_out_raw(c, m, strlen(m));
+        cli_out_raw(c, ")", 1);
+        n += strlen(m) + 2;
+    }
     cli_out_raw(c, c->privilege > 1 ? "#" : ">", 1);
     c->prompt_len = n + 1;
 }
@@ -305,7 +312,7 @@ static struct parse parse_line(const char *line, size_t len, int privilege, char
 
 /* IOS's marker under column col of the line (in an exec request, with the line above it: no
  * echo put it on the screen). */
-static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+void cli_invalid_at(struct cli *c, const char *line, size_t len, size_t col, const char *why)
 {
     if (c->exec) {
         cli_out_text(c, line, len);
@@ -313,7 +320,15 @@ static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
     }
     for (size_t i = 0; i < col; i++)
         cli_out_raw(c, " ", 1);
-    cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+    if (why != NULL && why[0] != '\0')
+        cli_out_fmt(c, "^\n%% Invalid input detected at '^' marker: %s\n\n", why);
+    else
+        cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+}
+
+static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+{
+    cli_invalid_at(c, line, len, col, NULL);
 }
 
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
@@ -490,6 +505,13 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
+    if (c->cfgt != NULL)
+        return cli_config_line(c, line, len, caret_offset);
+    return cli_exec_line(c, line, len, caret_offset);
+}
+
+int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
+{
     const char *bar = memchr(line, '|', len);
     if (bar != NULL) {
         struct cli_filter f;
@@ -617,6 +639,14 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
  * the user's level are not shown, as they are not accepted. */
 static void help(struct cli *c)
 {
+    if (c->cfgt != NULL) {
+        cli_out_str(c, c->env.pty ? "?\n" : "\n");
+        cli_config_help(c);
+        cli_out_str(c, "\n");
+        prompt(c);
+        cli_out_raw(c, c->line, c->len);
+        return;
+    }
     struct cli_word w[LIM_CLI_WORDS];
     bool too_many, cand[CLI_MAX_CMDS];
     size_t nw = split_words(c->line, c->len, w, LIM_CLI_WORDS, &too_many);
@@ -711,6 +741,19 @@ static void feed_byte(struct cli *c, unsigned char b)
     case 0x1b:
         c->esc = ESC_START;
         return;
+    case 0x1a:   /* ^Z: IOS runs the line typed so far, then leaves configuration mode */
+        if (c->cfgt != NULL) {
+            if (c->env.pty)
+                cli_out_raw(c, "^Z\r\n", 4);
+            if (c->len > 0 && !c->overflow)
+                run_line(c, c->line, c->len, c->prompt_len);
+            c->len = 0;
+            c->overflow = false;
+            if (c->cfgt != NULL)
+                cli_config_end(c);
+            prompt(c);
+        }
+        return;
     case '?':   /* IOS: always help, never part of a command */
         help(c);
         return;
@@ -751,6 +794,7 @@ void cli_free(struct cli *c)
 {
     if (!c)
         return;
+    cfg_term_free(c->cfgt);
     free(c->out);
     free(c);
 }

@@ -109,6 +109,10 @@ static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
 #define H_TERM "Set terminal line parameters"
 #define H_WRITE "Write running configuration to memory"
 const struct cli_cmd cli_cmds[] = {
+    /* configuration mode and its companions (cli_config.c) */
+    {{"configure", "terminal"}, ARG_NONE, 0, 0, 15, cli_cmd_configure,
+     {"Enter configuration mode", "Configure from the terminal"}, NULL},
+    /* the rest, alphabetical */
     {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
      {"Copy from one file to another", "Copy from current system configuration",
       "Copy to startup configuration"}, NULL},

@@ -119,6 +119,33 @@ enum cfg_mode {
 struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len, enum cfg_mode mode,
                            struct cfg_errors *errs);
 
+/* ---- configuration mode at a terminal (the CLI's `configure terminal`) ------------------------ */
+/* Lines typed one at a time, as IOS applies them: each works on a copy of the running config it is
+ * given and yields the new config (to commit) or an error; the sub-mode (`line vty`, `ip ssh
+ * pubkey-chain`...) carries over to the next line. Keywords may be abbreviated where unique. One
+ * struct cfg_term per session, one thread at a time. Free with cfg_term_free() (NULL: no-op). */
+struct cfg_term;
+struct cfg_term *cfg_term_new(void);
+void cfg_term_free(struct cfg_term *t);
+/* Back to the top mode (`end`, Ctrl-Z); a key-string being typed is dropped. */
+void cfg_term_reset(struct cfg_term *t);
+/* The prompt of the current mode: "config", "config-pubkey-chain", ... */
+const char *cfg_term_prompt(const struct cfg_term *t);
+
+enum cfg_term_res {
+    CFG_TERM_OK = 0,     /* *next: the new config (caller frees), or NULL if nothing changed */
+    CFG_TERM_INVALID,    /* *err filled (column, reason; the line masked); nothing changed */
+    CFG_TERM_AMBIGUOUS,  /* a keyword abbreviation fits several commands */
+    CFG_TERM_EXIT,       /* `exit` at the top: configuration mode ends */
+};
+enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, const char *line,
+                                size_t len, struct cfg **next, struct cfg_error *err);
+/* `?`: calls fn once per keyword that may come next in the current mode (word: the keyword, help:
+ * the syntax of a command it starts), or with word NULL for each command whose keywords are all
+ * typed (help: its syntax). line[0..len) is what is typed so far. */
+void cfg_term_help(const struct cfg_term *t, const char *line, size_t len,
+                   void (*fn)(void *arg, const char *word, const char *help), void *arg);
+
 /* ---- rendering -------------------------------------------------------------------------------- */
 struct cfg_render_opts {
     bool all;            /* include defaults (the "all" view) */

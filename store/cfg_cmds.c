@@ -752,3 +752,12 @@ const struct cfg_cmd cfg_cmds[] = {
      "login block-for SECS attempts N within SECS"},
 };
 const size_t cfg_ncmds = sizeof cfg_cmds / sizeof cfg_cmds[0];
+
+/* IOS's prompts of these sub-modes (configuration mode at a terminal: `R1(config-pubkey-key)#`). */
+const struct cfg_mode_info cfg_modes[] = {
+    {CFG_PM_TOP, CFG_PM_TOP, "config"},
+    {CFG_PM_PKCHAIN, CFG_PM_TOP, "config-pubkey-chain"},
+    {CFG_PM_PKUSER, CFG_PM_PKCHAIN, "config-pubkey-key"},
+    {CFG_PM_KEYSTRING, CFG_PM_PKUSER, "config-pubkey"},
+};
+const size_t cfg_nmodes = sizeof cfg_modes / sizeof cfg_modes[0];

@@ -38,6 +38,17 @@ struct cfg_line {
  * sub-mode is retried in the parent mode (IOS's implicit exit), so indentation is cosmetic. */
 enum cfg_pmode { CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING };
 
+/* The sub-modes as a tree, for the parser (implicit exit to the parent) and for configuration mode
+ * at a terminal (its prompt `HOST(config-line)#` and `exit`). A new block adds its mode here and
+ * its rows to the command table; nothing else needs to know it (cfg_cmds.c). */
+struct cfg_mode_info {
+    enum cfg_pmode mode;
+    enum cfg_pmode parent;
+    const char *prompt;         /* "config", "config-pubkey-chain", ... */
+};
+extern const struct cfg_mode_info cfg_modes[];
+extern const size_t cfg_nmodes;
+
 struct cfg_work; /* the config being built, with indexes (cfg_parse.c) */
 
 /* Parse context handed to every command's apply/no function. */
