@@ -34,6 +34,8 @@
 
 #include <regex.h>
 
+#include <openssl/crypto.h>
+
 #include "base/lim.h"
 #include "base/log.h"
 #include "daemon/cli_int.h"
@@ -687,6 +689,15 @@ static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
         cli_out_raw(c, "\r\n", 2);
+    if (c->pw_tries > 0) {
+        cli_enable_password(c, c->overflow ? "" : c->line, c->overflow ? 0 : c->len);
+        OPENSSL_cleanse(c->line, sizeof c->line);
+        c->len = 0;
+        c->overflow = false;
+        if (c->pw_tries == 0)
+            prompt(c);
+        return;
+    }
     if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
         cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
@@ -695,7 +706,7 @@ static void end_of_line(struct cli *c)
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended)
+    if (!c->ended && c->pw_tries == 0)
         prompt(c);
 }
 
@@ -703,7 +714,7 @@ static void erase(struct cli *c, size_t n)
 {
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
-        if (c->env.pty)
+        if (c->env.pty && c->pw_tries == 0)
             cli_out_raw(c, "\b \b", 3);
     }
 }
@@ -754,7 +765,9 @@ static void feed_byte(struct cli *c, unsigned char b)
             prompt(c);
         }
         return;
-    case '?':   /* IOS: always help, never part of a command */
+    case '?':   /* IOS: always help, never part of a command (but of a password) */
+        if (c->pw_tries > 0)
+            break;
         help(c);
         return;
     default:
@@ -769,7 +782,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     }
     c->line[c->len++] = (char)b;
-    if (c->env.pty)
+    if (c->env.pty && c->pw_tries == 0)   /* a password is not echoed */
         cli_out_raw(c, (const char *)&b, 1);
 }
 

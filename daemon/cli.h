@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct aaa;
 struct ifs;
 struct store;
 
@@ -20,6 +21,8 @@ struct cli_env {
     uint64_t sid;           /* for the log lines */
     const char *user;
     const char *peer;       /* "addr:port" */
+    const char *peer_addr;  /* the address alone (login block-for of `enable`); may be NULL */
+    struct aaa *aaa;        /* NULL: `enable` has no secret to check (as without one) */
     int privilege;          /* from aaa_authorize_exec: 0-15 */
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */

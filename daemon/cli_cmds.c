@@ -4,9 +4,12 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+#include <openssl/crypto.h>
 #include <time.h>
 
 #include "base/scpd.h"
+#include "services/aaa.h"
 #include "daemon/cli_int.h"
 #include "store/cfg.h"
 #include "store/store.h"
@@ -86,15 +89,58 @@ static int cmd_save(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
     return 0;
 }
 
-/* At level 15 there is nothing to gain. Below it IOS asks for the enable password; this release
- * has no enable secret, so the answer is IOS's own for a line without one. */
+/* At level 15 there is nothing to gain. Below it IOS asks for the `enable secret` (three tries,
+ * not echoed); without one, the answer is IOS's own for a line without a password. Each wrong
+ * answer is a failed login for AAA (counters, login block-for, security events). */
 static int cmd_enable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
     if (c->privilege >= 15)
         return 0;
-    cli_out_str(c, "% No password set (this device has no enable secret: log in as a user with "
-               "privilege 15)\n");
-    return 1;
+    if (c->env.aaa == NULL || !aaa_enable_configured(c->env.aaa)) {
+        cli_out_str(c, "% No password set\n");
+        return 1;
+    }
+    if (c->exec) {   /* an exec request cannot answer a prompt */
+        cli_out_str(c, "% Password required: use an interactive session\n");
+        return 1;
+    }
+    cli_out_str(c, "Password: ");
+    c->pw_tries = 3;
+    return 0;
+}
+
+void cli_enable_password(struct cli *c, const char *pw, size_t len)
+{
+    char plain[LIM_PASSWORD_LEN + 1];
+    struct scpd_err err = {0};
+    struct aaa_req req = {.door = "ssh", .user = c->env.user, .peer_addr = c->env.peer_addr,
+                          .peer = c->env.peer, .sid = c->env.sid};
+    cli_out_str(c, "\n");
+    if (len > LIM_PASSWORD_LEN)
+        len = LIM_PASSWORD_LEN + 1;   /* refused by aaa_enable as too long */
+    snprintf(plain, sizeof plain, "%.*s", (int)(len < sizeof plain ? len : sizeof plain - 1), pw);
+    enum aaa_result r = aaa_enable(c->env.aaa, &req, len > LIM_PASSWORD_LEN ? NULL : plain, &err);
+    OPENSSL_cleanse(plain, sizeof plain);
+    if (r == AAA_OK) {
+        log_notice(&c->lc, "cli: enable: privilege %d -> 15", c->privilege);
+        c->privilege = 15;
+        c->pw_tries = 0;
+        return;
+    }
+    if (r == AAA_FAIL && --c->pw_tries > 0) {
+        cli_out_str(c, "Password: ");
+        return;
+    }
+    c->pw_tries = 0;
+    cli_out_str(c, r == AAA_BLOCKED ? "% Login blocked (login block-for)\n" : "% Bad secrets\n\n");
+}
+
+/* IOS: back to user EXEC (level 1). */
+static int cmd_disable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    if (c->privilege > 1)
+        c->privilege = 1;
+    return 0;
 }
 
 static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
@@ -112,6 +158,7 @@ const struct cli_cmd cli_cmds[] = {
     /* configuration mode and its companions (cli_config.c) */
     {{"configure", "terminal"}, ARG_NONE, 0, 0, 15, cli_cmd_configure,
      {"Enter configuration mode", "Configure from the terminal"}, NULL},
+    {{"disable"}, ARG_NONE, 0, 0, 0, cmd_disable, {"Turn off privileged commands"}, NULL},
     /* the rest, alphabetical */
     {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
      {"Copy from one file to another", "Copy from current system configuration",

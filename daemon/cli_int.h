@@ -38,6 +38,7 @@ struct cli {
     size_t prompt_len;      /* of the prompt in front of the current line (the caret column) */
     int term_length, term_width;
     struct cfg_term *cfgt;  /* configuration mode (`configure terminal`); NULL in EXEC */
+    int pw_tries;           /* `enable` is reading its password: attempts left (0: not) */
     char *out;
     size_t out_len, out_cap;
     struct log_ctx lc;
@@ -96,6 +97,9 @@ int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_of
 void cli_config_help(struct cli *c);
 /* `end` or Ctrl-Z: back to EXEC (logged as IOS's CONFIG_I). */
 void cli_config_end(struct cli *c);
+
+/* The line typed after `enable`'s "Password: " (not echoed, never logged). */
+void cli_enable_password(struct cli *c, const char *pw, size_t len);
 
 /* ---- the file commands (cli_fs.c) ------------------------------------------------------------ */
 

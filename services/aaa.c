@@ -466,6 +466,48 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
     return res;
 }
 
+enum aaa_result aaa_enable(struct aaa *a, const struct aaa_req *req, const char *password,
+                           struct scpd_err *err)
+{
+    int blocked;
+    const struct store_snap *snap = aaa_begin(a, req, &blocked);
+    if (snap == NULL) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "enable failed: configuration unavailable");
+        return AAA_ERROR;
+    }
+    const struct cfg *cfg = snap->cfg;
+    enum aaa_result res = AAA_FAIL;
+    char why[256] = "wrong enable secret";
+    if (blocked) {
+        snprintf(why, sizeof(why), "logins from %s are blocked for %d more seconds "
+                 "(login block-for)", req->peer_addr, blocked);
+        res = AAA_BLOCKED;
+    } else if (cfg->enable_type == CFG_SECRET_NONE) {
+        snprintf(why, sizeof(why), "no enable secret is configured");
+        res = AAA_ERROR;
+    } else if (password == NULL || strlen(password) > LIM_PASSWORD_LEN) {
+        aaa_spend_verify(a, "");
+    } else {
+        int r = secret_verify((int)cfg->enable_type, cfg->enable_secret, password);
+        if (r == 1)
+            res = AAA_OK;
+        else if (r < 0)
+            snprintf(why, sizeof(why), "stored enable secret is malformed");
+    }
+    res = aaa_login_done(a, cfg, req, "enable", res, why, err);
+    aaa_release(snap);
+    return res;
+}
+
+bool aaa_enable_configured(struct aaa *a)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    bool on = snap != NULL && snap->cfg->enable_type != CFG_SECRET_NONE;
+    if (snap != NULL)
+        aaa_release(snap);
+    return on;
+}
+
 /* The key-hash entries of user that equal md5_hex (upper-case hex; compared without case since
  * the hash is public). */
 static bool aaa_key_listed(const struct cfg *cfg, const char *user, const char *md5_hex)

@@ -203,10 +203,13 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     if (a == NULL || b == NULL)
         return a == b;
     if (strcmp(a->hostname, b->hostname) != 0 || a->aaa_new_model != b->aaa_new_model ||
-        a->ssh_version != b->ssh_version || a->ssh_timeout != b->ssh_timeout ||
+        a->ssh_version != b->ssh_version || a->ssh_version_set != b->ssh_version_set || a->ssh_timeout != b->ssh_timeout ||
         a->ssh_retries != b->ssh_retries || a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
-        a->block_within != b->block_within || a->n_authn != b->n_authn ||
+        a->block_within != b->block_within || a->enable_type != b->enable_type ||
+        strcmp(a->enable_secret, b->enable_secret) != 0 ||
+        a->password_encryption != b->password_encryption ||
+        strcmp(a->domain_name, b->domain_name) != 0 || a->n_authn != b->n_authn ||
         a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)

@@ -69,10 +69,15 @@ struct cfg {
     size_t n_users;  struct cfg_user *users;    /* sorted by name (strcmp) */
     size_t n_pkusers; struct cfg_pkuser *pkusers; /* sorted by name */
     int ssh_version;                            /* always 2 */
+    bool ssh_version_set;                       /* `ip ssh version 2` given: rendered */
     int ssh_timeout;                            /* 1-120 seconds */
     int ssh_retries;                            /* 0-5 */
     bool scp_enable;                            /* ip scp server enable */
     int block_secs, block_attempts, block_within; /* login block-for; block_secs == 0: off */
+    enum cfg_secret_type enable_type;           /* enable secret; CFG_SECRET_NONE: none */
+    char enable_secret[160];
+    bool password_encryption;                   /* service password-encryption */
+    char domain_name[CFG_NAME_MAX];             /* ip domain name; "" none */
 };
 
 /* ---- errors of a whole file ------------------------------------------------------------------- */

@@ -109,6 +109,63 @@ static void hostname_render(struct cfg_buf *b, const struct cfg *c, bool all)
     cfg_buf_printf(b, "hostname %s\n", c->hostname);
 }
 
+/* ---- enable secret, service password-encryption ------------------------------------------------ */
+
+static int parse_secret(struct cfg_pctx *p, const struct cfg_line *l, int i, int *type,
+                        char *out, size_t cap);
+
+/* `enable secret [0|5|8|9] S`: kept as a hash like a user's secret (plaintext becomes type 9). */
+static int enable_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    char secret[sizeof p->c->enable_secret];
+    int type = 0;
+    if (parse_secret(p, l, i - 1, &type, secret, sizeof secret) != 0)
+        return -1;
+    p->c->enable_type = (enum cfg_secret_type)type;
+    snprintf(p->c->enable_secret, sizeof p->c->enable_secret, "%s", secret);
+    OPENSSL_cleanse(secret, sizeof secret);
+    return 0;
+}
+
+static int enable_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->enable_type = CFG_SECRET_NONE;
+    OPENSSL_cleanse(p->c->enable_secret, sizeof p->c->enable_secret);
+    return 0;
+}
+
+static void enable_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->enable_type != CFG_SECRET_NONE)
+        cfg_buf_printf(b, "enable secret %d %s\n", (int)c->enable_type, c->enable_secret);
+}
+
+/* Secrets are always kept hashed here, so the service has nothing left to encrypt; it is kept
+ * and shown because IOS templates carry it (and `no` of it is what IOS shows by default). */
+static int pwenc_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    if (no_more(p, l, i))
+        return -1;
+    p->c->password_encryption = true;
+    return 0;
+}
+
+static int pwenc_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    if (no_more(p, l, i))
+        return -1;
+    p->c->password_encryption = false;
+    return 0;
+}
+
+static void pwenc_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->password_encryption)
+        cfg_buf_puts(b, "service password-encryption\n");
+    else if (all)
+        cfg_buf_puts(b, "no service password-encryption\n");
+}
+
 /* ---- aaa ------------------------------------------------------------------------------------- */
 
 static int newmodel_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
@@ -378,6 +435,40 @@ static void username_render(struct cfg_buf *b, const struct cfg *c, bool all)
     }
 }
 
+/* ---- ip domain name ------------------------------------------------------------------------- */
+
+/* A DNS name: labels of letters, digits and hyphens separated by dots (RFC 1123). */
+static int domain_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    if (need(p, l, i, "domain name") || no_more(p, l, i + 1))
+        return -1;
+    const struct cfg_tok *t = &l->t[i];
+    if (t->len >= CFG_NAME_MAX)
+        return cfg_fail(p, t->col, "domain name too long (at most %d characters)",
+                        CFG_NAME_MAX - 1);
+    for (size_t k = 0; k < t->len; k++) {
+        char ch = t->s[k];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                  || ch == '-' || (ch == '.' && k > 0 && k + 1 < t->len && t->s[k - 1] != '.');
+        if (!ok)
+            return cfg_fail(p, t->col + (int)k, "invalid domain name");
+    }
+    snprintf(p->c->domain_name, sizeof p->c->domain_name, "%s", t->s);
+    return 0;
+}
+
+static int domain_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->domain_name[0] = '\0';
+    return 0;
+}
+
+static void domain_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->domain_name[0] != '\0')
+        cfg_buf_printf(b, "ip domain name %s\n", c->domain_name);
+}
+
 /* ---- ip ssh ---------------------------------------------------------------------------------- */
 
 static int sshver_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
@@ -388,17 +479,20 @@ static int sshver_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
     if (v == 1)
         return cfg_fail(p, l->t[i].col, "SSH version 1 is not supported");
     p->c->ssh_version = 2;
+    p->c->ssh_version_set = true;
     return 0;
 }
 
-static int ignore_rest(struct cfg_pctx *p, const struct cfg_line *l, int i)
+static int sshver_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
 {
+    p->c->ssh_version_set = false;
     return 0;
 }
 
 static void sshver_render(struct cfg_buf *b, const struct cfg *c, bool all)
 {
-    if (all)
+    /* only when given: the "all" view must parse back to the same config */
+    if (c->ssh_version_set)
         cfg_buf_puts(b, "ip ssh version 2\n");
 }
 
@@ -724,8 +818,12 @@ static void block_render(struct cfg_buf *b, const struct cfg *c, bool all)
 
 /* `no` forms of plain settings ignore trailing arguments, as IOS does (`no ip ssh time-out 60`). */
 const struct cfg_cmd cfg_cmds[] = {
+    {CFG_PM_TOP, {"service", "password-encryption"}, pwenc_apply, pwenc_no, pwenc_render, 0,
+     "service password-encryption"},
     {CFG_PM_TOP, {"hostname"}, hostname_apply, hostname_no, hostname_render, 0,
      "hostname NAME"},
+    {CFG_PM_TOP, {"enable", "secret"}, enable_apply, enable_no, enable_render, 0,
+     "enable secret [0|5|8|9] SECRET"},
     {CFG_PM_TOP, {"aaa", "new-model"}, newmodel_apply, newmodel_no, newmodel_render, 1,
      "aaa new-model"},
     {CFG_PM_TOP, {"aaa", "authentication", "login"}, authn_apply, authn_no, authn_render, 1,
@@ -734,7 +832,9 @@ const struct cfg_cmd cfg_cmds[] = {
      "aaa authorization exec {default|LIST} METHOD..."},
     {CFG_PM_TOP, {"username"}, username_apply, username_no, username_render, 2,
      "username NAME [privilege 0-15] {password [0|7] PW | secret [0|5|8|9] SECRET}"},
-    {CFG_PM_TOP, {"ip", "ssh", "version"}, sshver_apply, ignore_rest, sshver_render, 3,
+    {CFG_PM_TOP, {"ip", "domain", "name"}, domain_apply, domain_no, domain_render, 3,
+     "ip domain name NAME"},
+    {CFG_PM_TOP, {"ip", "ssh", "version"}, sshver_apply, sshver_no, sshver_render, 3,
      "ip ssh version 2"},
     {CFG_PM_TOP, {"ip", "ssh", "time-out"}, timeout_apply, timeout_no, timeout_render, 3,
      "ip ssh time-out 1-120"},

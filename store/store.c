@@ -114,16 +114,23 @@ static const struct setting {
     const char *name;
     enum set_type type;
     size_t off;
+    size_t cap; /* SET_STR: the field's size (0: CFG_NAME_MAX) */
 } settings[] = {
-    {"hostname", SET_STR, offsetof(struct cfg, hostname)},
-    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model)},
-    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version)},
-    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout)},
-    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries)},
-    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable)},
-    {"block_secs", SET_INT, offsetof(struct cfg, block_secs)},
-    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts)},
-    {"block_within", SET_INT, offsetof(struct cfg, block_within)},
+    {"hostname", SET_STR, offsetof(struct cfg, hostname), 0},
+    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model), 0},
+    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version), 0},
+    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout), 0},
+    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries), 0},
+    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable), 0},
+    {"block_secs", SET_INT, offsetof(struct cfg, block_secs), 0},
+    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts), 0},
+    {"block_within", SET_INT, offsetof(struct cfg, block_within), 0},
+    {"ssh_version_set", SET_BOOL, offsetof(struct cfg, ssh_version_set), 0},
+    {"enable_type", SET_INT, offsetof(struct cfg, enable_type), 0},
+    {"enable_secret", SET_STR, offsetof(struct cfg, enable_secret),
+     sizeof(((struct cfg *)0)->enable_secret)},
+    {"password_encryption", SET_BOOL, offsetof(struct cfg, password_encryption), 0},
+    {"domain_name", SET_STR, offsetof(struct cfg, domain_name), 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -165,7 +172,7 @@ static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *r
     char *p = (char *)c + s->off;
     switch (s->type) {
     case SET_STR:
-        snprintf(p, CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
+        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
         break;
     case SET_INT:
         *(int *)p = sqlite3_column_int(row, 1);

@@ -53,7 +53,7 @@ static void test_defaults(void **state)
     free(r);
     struct cfg_render_opts all = {.all = true};
     r = cfg_render(c, &all, NULL);
-    assert_string_equal(r, "!\nhostname scpd\n!\nno aaa new-model\n!\nip ssh version 2\n"
+    assert_string_equal(r, "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
                            "ip ssh time-out 120\nip ssh authentication-retries 3\n"
                            "no ip scp server enable\n!\nend\n");
     free(r);
