@@ -13,6 +13,8 @@
                                          * IPv4 address, or an IPv6 /64 (one host's share of a
                                          * LAN: an attacker holds a whole /64) */
 #define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
+#define LIM_CONSOLE_SESSIONS      4     /* `scpd console` sessions at once: a way back for an admin,
+                                              * not a second door */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
 #define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
 #define LIM_PASSWORD_LEN          256

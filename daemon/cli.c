@@ -698,7 +698,9 @@ static void end_of_line(struct cli *c)
             prompt(c);
         return;
     }
-    if (c->overflow) {
+    if (c->confirm_reload) {
+        cli_reload_answer(c, c->line, c->overflow ? 0 : c->len);
+    } else if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
         cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     } else {
@@ -706,7 +708,7 @@ static void end_of_line(struct cli *c)
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended && c->pw_tries == 0)
+    if (!c->ended && c->pw_tries == 0 && !c->confirm_reload)
         prompt(c);
 }
 

@@ -115,7 +115,6 @@ void cli_enable_password(struct cli *c, const char *pw, size_t len)
     struct scpd_err err = {0};
     struct aaa_req req = {.door = "ssh", .user = c->env.user, .peer_addr = c->env.peer_addr,
                           .peer = c->env.peer, .sid = c->env.sid};
-    cli_out_str(c, "\n");
     if (len > LIM_PASSWORD_LEN)
         len = LIM_PASSWORD_LEN + 1;   /* refused by aaa_enable as too long */
     snprintf(plain, sizeof plain, "%.*s", (int)(len < sizeof plain ? len : sizeof plain - 1), pw);
@@ -133,6 +132,47 @@ void cli_enable_password(struct cli *c, const char *pw, size_t len)
     }
     c->pw_tries = 0;
     cli_out_str(c, r == AAA_BLOCKED ? "% Login blocked (login block-for)\n" : "% Bad secrets\n\n");
+}
+
+/* `reload`: a router reboots into its startup-config; here the running config becomes the saved
+ * startup-config again (store_reload), which is what undoes an unsaved bad change. IOS's
+ * question first; then the session ends, as a reload ends every session. */
+static int cmd_reload(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    if (c->env.store == NULL) {
+        cli_out_str(c, "%Error: no configuration store on this device\n");
+        return 1;
+    }
+    if (c->exec) {   /* nothing to answer the question with: IOS's `reload` needs a terminal */
+        cli_out_str(c, "% Reload needs an interactive session to confirm\n");
+        return 1;
+    }
+    cli_out_str(c, "Proceed with reload? [confirm]");
+    c->confirm_reload = true;
+    return 0;
+}
+
+void cli_reload_answer(struct cli *c, const char *line, size_t len)
+{
+    struct store_who who = {.user = c->env.user, .source = "cli", .peer = c->env.peer};
+    struct scpd_err err = {0};
+    size_t i = 0;
+    c->confirm_reload = false;
+    while (i < len && line[i] == ' ')
+        i++;
+    bool yes = i == len || line[i] == 'y' || line[i] == 'Y';
+    if (!yes)
+        return;
+    if (store_reload(c->env.store, &who, &err) != 0) {
+        cli_out_err(c, &err);
+        return;
+    }
+    log_notice(&c->lc, "cli: %%SYS-5-RELOAD: Reload requested by %s. Reload Reason: Reload Command.",
+               c->env.user ? c->env.user : "");
+    cli_out_str(c, "Reload complete: running-config is the startup-config again\n");
+    if (c->cfgt != NULL)
+        cli_config_end(c);
+    c->ended = true;
 }
 
 /* IOS: back to user EXEC (level 1). */
@@ -159,6 +199,7 @@ const struct cli_cmd cli_cmds[] = {
     {{"configure", "terminal"}, ARG_NONE, 0, 0, 15, cli_cmd_configure,
      {"Enter configuration mode", "Configure from the terminal"}, NULL},
     {{"disable"}, ARG_NONE, 0, 0, 0, cmd_disable, {"Turn off privileged commands"}, NULL},
+    {{"reload"}, ARG_NONE, 0, 0, 15, cmd_reload, {"Halt and perform a cold restart"}, NULL},
     /* the rest, alphabetical */
     {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
      {"Copy from one file to another", "Copy from current system configuration",

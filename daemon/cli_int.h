@@ -39,6 +39,7 @@ struct cli {
     int term_length, term_width;
     struct cfg_term *cfgt;  /* configuration mode (`configure terminal`); NULL in EXEC */
     int pw_tries;           /* `enable` is reading its password: attempts left (0: not) */
+    bool confirm_reload;    /* `reload` asked "Proceed with reload? [confirm]" */
     char *out;
     size_t out_len, out_cap;
     struct log_ctx lc;
@@ -98,6 +99,8 @@ void cli_config_help(struct cli *c);
 /* `end` or Ctrl-Z: back to EXEC (logged as IOS's CONFIG_I). */
 void cli_config_end(struct cli *c);
 
+/* The answer to `reload`'s [confirm]: empty or y/yes confirms. */
+void cli_reload_answer(struct cli *c, const char *line, size_t len);
 /* The line typed after `enable`'s "Password: " (not echoed, never logged). */
 void cli_enable_password(struct cli *c, const char *pw, size_t len);
 

@@ -1257,3 +1257,34 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
     store_snap_release(snap);
     return rc;
 }
+
+int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err)
+{
+    struct cfg_errors *errs = NULL;
+    if (who_check(who, err) != 0)
+        return -1;
+    char *text = store_startup_get(st, NULL, err);
+    if (text == NULL)
+        return -1;
+    int rc = -1;
+    struct cfg *c = NULL;
+    if ((errs = malloc(sizeof *errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    if ((c = cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_INVALID, "reload: startup-config is not valid (%d errors); "
+                     "running-config left as it is", errs->total);
+        goto out;
+    }
+    rc = store_commit(st, c, 0, who, NULL, err);
+    if (rc == 0)
+        log_notice(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
+                   "store: reload: running-config is the startup-config again (source %s)",
+                   who->source);
+out:
+    cfg_free(c);
+    free(errs);
+    free(text);
+    return rc;
+}

@@ -204,3 +204,107 @@ def test_paste_of_200_lines_keeps_up(start_daemon):
         assert "Number of lines which match regexp = 200" in out
     finally:
         c.close()
+
+
+# ---- enable secret, enable, disable -------------------------------------------------------------
+
+def test_enable_secret_enable_disable(start_daemon):
+    d = start_daemon(config=CONFIG + "username op privilege 1 password 0 oppw\n")
+    child = ssh_tt(d.ssh_port)
+    child.expect_exact("R1#")
+    child.sendline("configure terminal")
+    child.expect_exact("R1(config)#")
+    child.sendline("enable secret 0 Top-Secret")
+    child.expect_exact("R1(config)#")
+    child.sendline("end")
+    child.expect_exact("R1#")
+    child.sendline("show running-config | include ^enable")
+    child.expect(r"enable secret 9 \$9\$\S+")
+    child.expect_exact("R1#")
+    assert "Top-Secret" not in child.before
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+    op = ssh_tt(d.ssh_port, user="op", password="oppw")
+    op.expect_exact("R1>")
+    op.sendline("enable")
+    op.expect_exact("Password: ")
+    op.sendline("wrong")            # not echoed; counted as a failed login
+    op.expect_exact("Password: ")
+    op.sendline("Top-Secret")
+    op.expect_exact("R1#")
+    assert "wrong" not in op.before and "Top-Secret" not in op.before
+    op.sendline("show privilege")
+    op.expect_exact("Current privilege level is 15")
+    op.sendline("disable")
+    op.expect_exact("R1>")
+    op.sendline("enable")
+    for _ in range(3):
+        op.expect_exact("Password: ")
+        op.sendline("bad")
+    op.expect_exact("% Bad secrets")
+    op.expect_exact("R1>")
+    op.sendline("exit")
+    op.expect(pexpect.EOF)
+    assert "login failed (enable)" in d.log()
+
+
+# ---- the way back from a lockout ----------------------------------------------------------------
+
+def console(d):
+    binary = os.environ.get("SCPD_BIN", os.path.join(clients.__file__, "..", "..", "..",
+                                                     "build", "scpd"))
+    return pexpect.spawn(binary, ["console", "--data-dir", d.data_dir], encoding="utf-8",
+                         timeout=30)
+
+
+def test_lockout_undone_by_console_and_reload(start_daemon):
+    d = start_daemon(config=CONFIG)
+    sock = os.path.join(d.data_dir, "console.sock")
+    assert os.stat(sock).st_mode & 0o777 == 0o600
+    # one API merge that locks everybody out: no TACACS+ server exists
+    r = requests.post("http://127.0.0.1:%d/restconf/operations/scpd:apply-config" % d.http_port,
+                      auth=("tiger", "lab"), timeout=30,
+                      json={"scpd:input": {"config":
+                                           "aaa authentication login default group tacacs+\n",
+                                           "mode": "merge"}})
+    assert r.status_code == 200, r.text
+    assert clients.run_ssh(d.ssh_port, "show privilege").returncode != 0
+    assert requests.get("http://127.0.0.1:%d/restconf/data/scpd:audit-log" % d.http_port,
+                        auth=("tiger", "lab"), timeout=30).status_code in (401, 503)
+
+    # the console: level 15 without AAA; reload brings back the saved startup-config
+    con = console(d)
+    con.expect_exact("R1#")
+    con.sendline("show privilege")
+    con.expect_exact("Current privilege level is 15")
+    con.sendline("reload")
+    con.expect_exact("Proceed with reload? [confirm]")
+    con.sendline("")
+    con.expect_exact("Reload complete")
+    con.expect(pexpect.EOF)
+    r = clients.run_ssh(d.ssh_port, "show running-config")
+    assert r.returncode == 0 and "group tacacs+" not in r.stdout, r
+    assert "console: session started" in d.log()
+
+
+def test_reload_over_the_api_and_console_config_mode(start_daemon):
+    d = start_daemon(config=CONFIG)
+    con = console(d)
+    con.expect_exact("R1#")
+    con.sendline("conf t")
+    con.expect_exact("R1(config)#")
+    con.sendline("hostname CHANGED")
+    con.expect_exact("CHANGED(config)#")
+    con.sendline("end")
+    con.expect_exact("CHANGED#")
+    con.sendline("exit")
+    con.expect(pexpect.EOF)
+    r = requests.post("http://127.0.0.1:%d/restconf/operations/Cisco-IOS-XE-rpc:reload"
+                      % d.http_port, auth=("tiger", "lab"), timeout=30)
+    assert r.status_code == 200, r.text
+    r = clients.run_ssh(d.ssh_port, "show running-config | include ^hostname")
+    assert "hostname R1" in r.stdout
+    rows = audit(d)["scpd:audit-log"]["entry"]
+    assert [a["source"] for a in rows][-2:] == ["cli", "api"]
+    assert rows[-2]["user"] == "console"
