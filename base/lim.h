@@ -65,6 +65,10 @@
 #define LIM_CFG_LISTS             64    /* named method lists per kind */
 #define LIM_CFG_KEYS_PER_USER     16    /* pubkey-chain key hashes per user */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
+#define LIM_CFG_ACLS              16    /* ip access-list standard NAME (for access-class: a few) */
+#define LIM_CFG_ACES              64    /* entries of one standard access list */
+#define LIM_CFG_BANNER_LEN        2048  /* text of one banner (IOS allows about 2 KB too) */
+#define LIM_CFG_VTY_LAST          98    /* line vty 0 N: N at most (IOS XE: 0-98 by default) */
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
                                          * key is ~2.8 KB of base64, so any real key fits */
 

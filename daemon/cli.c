@@ -114,6 +114,10 @@ void cli_hostname(struct cli *c, char *buf, size_t cap)
 static void prompt(struct cli *c)
 {
     char host[CFG_NAME_MAX];
+    if (c->cfgt != NULL && cfg_term_prompt(c->cfgt) == NULL) {
+        c->prompt_len = 0;   /* the text lines of a banner: no prompt (IOS) */
+        return;
+    }
     cli_hostname(c, host, sizeof(host));
     size_t n = strlen(host);
     cli_out_raw(c, host, n);

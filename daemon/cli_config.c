@@ -55,6 +55,7 @@ static int config_apply(struct cli *c, const char *line, size_t len, size_t care
     struct scpd_err err = {0};
     uint64_t ver = 0;
     const struct store_snap *snap = store_snapshot(c->env.store);
+    bool banner = cfg_term_banner_delim(c->cfgt) != NULL;
     enum cfg_term_res r = cfg_term_line(c->cfgt, snap->cfg, line, len, &next, &e);
     uint64_t base = snap->version;
     store_snap_release(snap);
@@ -72,6 +73,9 @@ static int config_apply(struct cli *c, const char *line, size_t len, size_t care
     case CFG_TERM_OK:
         break;
     }
+    const char *delim = cfg_term_banner_delim(c->cfgt);
+    if (delim != NULL && !banner) /* IOS's invitation, once, after `banner motd #` */
+        cli_out_fmt(c, "Enter TEXT message.  End with the character '%s'.\n", delim);
     if (next == NULL)
         return 0;
     /* expect the version the line was applied to: a change made meanwhile by another door is
@@ -97,6 +101,8 @@ int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_of
         i++;
     for (w = i; w < len && line[w] != ' '; w++)
         ;
+    if (cfg_term_banner_delim(c->cfgt) != NULL)   /* a banner's text: every line is text */
+        return config_apply(c, line, len, caret_offset);
     if (i == len)
         return 0;
     if (word_is(line + i, w - i, "end") && strspn(line + w, " ") == len - w) {

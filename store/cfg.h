@@ -61,6 +61,32 @@ struct cfg_pkuser {
     struct cfg_key keys[LIM_CFG_KEYS_PER_USER];
 };
 
+/* One entry of a standard access list: permit|deny, address and wildcard (any: 0.0.0.0
+ * 255.255.255.255; host: wildcard 0). The address is kept with its wildcard bits cleared. */
+struct cfg_ace {
+    bool permit;
+    uint32_t addr, wild;           /* host byte order */
+};
+
+/* ip access-list standard NAME */
+struct cfg_acl {
+    char name[CFG_NAME_MAX];
+    int n;
+    struct cfg_ace e[LIM_CFG_ACES];
+};
+
+#define CFG_DEFAULT_EXEC_TIMEOUT 600   /* exec-timeout 10 0 (IOS) */
+enum { CFG_TI_SSH = 1, CFG_TI_TELNET = 2, CFG_TI_ALL = 4, CFG_TI_NONE = 8 };
+
+/* line vty FIRST LAST: one set of settings for every SSH session (the range is kept as given). */
+struct cfg_vty {
+    int first, last;                 /* last < 0: no `line vty` block */
+    char login_list[CFG_NAME_MAX];   /* login authentication LIST; "": the default list */
+    int exec_timeout;                /* seconds an EXEC session may be idle; 0: never */
+    int transport;                   /* transport input: 0 not given (SSH allowed), CFG_TI_* bits */
+    char access_class[CFG_NAME_MAX]; /* access-class ACL in; "": none */
+};
+
 struct cfg {
     char hostname[CFG_NAME_MAX];
     bool aaa_new_model;
@@ -78,7 +104,21 @@ struct cfg {
     char enable_secret[160];
     bool password_encryption;                   /* service password-encryption */
     char domain_name[CFG_NAME_MAX];             /* ip domain name; "" none */
+    struct cfg_vty vty;                         /* line vty */
+    int n_acls;  struct cfg_acl acls[LIM_CFG_ACLS]; /* sorted by name */
+    char banner_motd[LIM_CFG_BANNER_LEN + 1];   /* text between the delimiters; "" none */
+    char banner_login[LIM_CFG_BANNER_LEN + 1];
 };
+
+/* The access list named name, or NULL. */
+const struct cfg_acl *cfg_acl_find(const struct cfg *c, const char *name);
+/* Whether acl permits the IPv4 address (host byte order): first match, implicit deny. */
+bool cfg_acl_permits(const struct cfg_acl *acl, uint32_t addr);
+/* Whether `line vty` lets an SSH connection from the address (text; IPv4 or IPv4-mapped IPv6)
+ * in: transport input and access-class. false with *why (static text) when refused. An
+ * access-class naming a list that does not exist permits all (IOS). IPv6 sources are not
+ * filtered by a standard (IPv4) list. */
+bool cfg_vty_admits(const struct cfg *c, const char *addr, const char **why);
 
 /* ---- errors of a whole file ------------------------------------------------------------------- */
 struct cfg_error {
@@ -111,6 +151,9 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b);
 bool cfg_mlist_equal(const struct cfg_mlist *a, const struct cfg_mlist *b);
 bool cfg_user_equal(const struct cfg_user *a, const struct cfg_user *b);
 bool cfg_pkuser_equal(const struct cfg_pkuser *a, const struct cfg_pkuser *b);
+bool cfg_vty_equal(const struct cfg_vty *a, const struct cfg_vty *b);
+bool cfg_acl_equal(const struct cfg_acl *a, const struct cfg_acl *b);
+bool cfg_acls_equal(const struct cfg *a, const struct cfg *b);
 
 /* ---- applying text ---------------------------------------------------------------------------- */
 enum cfg_mode {
@@ -134,8 +177,11 @@ struct cfg_term *cfg_term_new(void);
 void cfg_term_free(struct cfg_term *t);
 /* Back to the top mode (`end`, Ctrl-Z); a key-string being typed is dropped. */
 void cfg_term_reset(struct cfg_term *t);
-/* The prompt of the current mode: "config", "config-pubkey-chain", ... */
+/* The prompt of the current mode: "config", "config-pubkey-chain", ...; NULL while the lines of
+ * a banner are being typed (IOS shows no prompt then). */
 const char *cfg_term_prompt(const struct cfg_term *t);
+/* The delimiter of the banner being typed, or NULL. */
+const char *cfg_term_banner_delim(const struct cfg_term *t);
 
 enum cfg_term_res {
     CFG_TERM_OK = 0,     /* *next: the new config (caller frees), or NULL if nothing changed */

@@ -36,7 +36,12 @@ struct cfg_line {
 
 /* Parser modes: where a line is interpreted. A line that is not a command of the current
  * sub-mode is retried in the parent mode (IOS's implicit exit), so indentation is cosmetic. */
-enum cfg_pmode { CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING };
+enum cfg_pmode {
+    CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING,
+    CFG_PM_LINE,     /* line vty A B */
+    CFG_PM_NACL,     /* ip access-list standard NAME */
+    CFG_PM_BANNER,   /* the text lines of banner motd|login DELIM ... DELIM */
+};
 
 /* The sub-modes as a tree, for the parser (implicit exit to the parent) and for configuration mode
  * at a terminal (its prompt `HOST(config-line)#` and `exit`). A new block adds its mode here and
@@ -57,6 +62,10 @@ struct cfg_pctx {
     struct cfg *c;              /* == the work's config */
     enum cfg_pmode mode;        /* current mode; apply functions may change it */
     struct cfg_buf ks;          /* base64 of the key-string being entered */
+    char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME) */
+    struct cfg_buf banner;      /* CFG_PM_BANNER: the text so far */
+    char bdelim[3];             /* its delimiter: one character, or "^C" */
+    bool blogin;                /* banner login (else motd) */
     int err_col;                /* set by cfg_fail */
     char err_reason[256];
 };
@@ -80,6 +89,10 @@ struct cfg_cmd {
 };
 extern const struct cfg_cmd cfg_cmds[];
 extern const size_t cfg_ncmds;
+
+/* Banner mode: one raw line of banner text (cfg_cmds.c); at the delimiter the banner is set and
+ * the mode returns to the top. */
+int cfg_banner_data(struct cfg_pctx *p, const char *raw);
 
 /* Key-string mode: base64 data lines collected until `exit` (cfg_cmds.c). */
 int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);

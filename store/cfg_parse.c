@@ -587,6 +587,14 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         }
         memcpy(l->buf, s, n);
         l->buf[n] = '\0';
+        if (p.mode == CFG_PM_BANNER) {   /* text lines, as they are */
+            if (cfg_banner_data(&p, l->raw) != 0) {
+                add_error(errs, lineno, l->raw, p.err_col, p.err_reason);
+                nerr++;
+                p.mode = CFG_PM_TOP;
+            }
+            continue;
+        }
         int col = 0;
         const char *why = NULL;
         if (tokenize(l, n, &col, &why) != 0) {
@@ -646,11 +654,16 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         if (dispatch(&p, l) != 0) {
             add_error(errs, lineno, l->raw, p.err_col, p.err_reason);
             nerr++;
-        } else if (p.mode == CFG_PM_KEYSTRING) {
-            ks_line = lineno;
+        } else if (p.mode == CFG_PM_KEYSTRING || p.mode == CFG_PM_BANNER) {
+            ks_line = lineno;   /* where an unended key-string or banner is reported */
             ks_bad = false;
             snprintf(ks_raw, sizeof ks_raw, "%s", l->raw);
         }
+    }
+    if (p.mode == CFG_PM_BANNER) {
+        add_error(errs, ks_line, ks_raw, (int)strspn(ks_raw, " \t") + 1,
+                  "banner not ended by its delimiter");
+        nerr++;
     }
     if (p.mode == CFG_PM_KEYSTRING && !ks_bad) {
         add_error(errs, ks_line, ks_raw, (int)strspn(ks_raw, " \t") + 1,
@@ -660,6 +673,7 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     }
     free(l);
     free(p.ks.p);
+    free(p.banner.p);
     sort_errors(errs);
     if (nerr > 0) {
         work_fini(&w);
@@ -675,20 +689,20 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
 
 /* ---- configuration mode at a terminal: one line at a time ----------------------------------- */
 
-/* What survives between lines: the mode, the pubkey-chain user being configured and the base64 of
- * a key-string being typed. Each line runs on a fresh copy of the running config it is given, so
- * a line that fails leaves nothing behind, and one that works is one commit. */
+/* What survives between lines: the parse context (mode, the block being configured, the text of
+ * a key-string or a banner being typed) and the pubkey-chain user. Each line runs on a fresh copy
+ * of the running config it is given, so a line that fails leaves nothing behind, and one that
+ * works is one commit. */
 struct cfg_term {
-    enum cfg_pmode mode;
+    struct cfg_pctx p;          /* .w and .c are set for the time of one line only */
     char cur_pk[CFG_NAME_MAX];
-    struct cfg_buf ks;
 };
 
 struct cfg_term *cfg_term_new(void)
 {
     struct cfg_term *t = calloc(1, sizeof *t);
     if (t != NULL)
-        t->mode = CFG_PM_TOP;
+        t->p.mode = CFG_PM_TOP;
     return t;
 }
 
@@ -696,20 +710,28 @@ void cfg_term_free(struct cfg_term *t)
 {
     if (t == NULL)
         return;
-    free(t->ks.p);
+    free(t->p.ks.p);
+    free(t->p.banner.p);
     free(t);
 }
 
 const char *cfg_term_prompt(const struct cfg_term *t)
 {
-    return mode_info(t->mode)->prompt;
+    return mode_info(t->p.mode)->prompt;
+}
+
+const char *cfg_term_banner_delim(const struct cfg_term *t)
+{
+    return t->p.mode == CFG_PM_BANNER ? t->p.bdelim : NULL;
 }
 
 void cfg_term_reset(struct cfg_term *t)
 {
-    t->mode = CFG_PM_TOP;
+    t->p.mode = CFG_PM_TOP;
     t->cur_pk[0] = '\0';
-    t->ks.len = 0;
+    t->p.block[0] = '\0';
+    t->p.ks.len = 0;
+    t->p.banner.len = 0;
 }
 
 static bool kw_prefix(const struct cfg_tok *t, const char *kw)
@@ -791,12 +813,13 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
                                 size_t len, struct cfg **next, struct cfg_error *err)
 {
     struct cfg_line *l = malloc(sizeof *l);
-    struct cfg_pctx p = {0};
+    struct cfg_pctx *p = &t->p;
     struct cfg_work w;
     struct cfg *c = NULL;
     enum cfg_term_res res = CFG_TERM_OK;
-    int col = 0;
+    int col = 0, rc;
     const char *why = NULL;
+    bool banner_open = p->mode == CFG_PM_BANNER;
 
     *next = NULL;
     if (l == NULL)
@@ -810,29 +833,26 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
     l->raw[len] = '\0';
     memcpy(l->buf, line, len);
     l->buf[len] = '\0';
-    if (tokenize(l, len, &col, &why) != 0) {
+    if (!banner_open && tokenize(l, len, &col, &why) != 0) {
         res = term_error(err, l->raw, col, why);
         goto out;
     }
-    if (l->n == 0 || l->t[0].s[0] == '!')
+    if (!banner_open && (l->n == 0 || l->t[0].s[0] == '!'))
         goto out;
-    bool at_exit = l->n == 1 && strcasecmp(l->t[0].s, "exit") == 0;
-    if (t->mode == CFG_PM_KEYSTRING && !at_exit) {
-        p.ks = t->ks;
-        p.mode = t->mode;
-        if (cfg_keystring_data(&p, l) != 0)
-            res = term_error(err, l->raw, p.err_col, p.err_reason);
-        t->ks = p.ks;
+    bool at_exit = !banner_open && l->n == 1 && strcasecmp(l->t[0].s, "exit") == 0;
+    if (p->mode == CFG_PM_KEYSTRING && !at_exit) {
+        if (cfg_keystring_data(p, l) != 0)
+            res = term_error(err, l->raw, p->err_col, p->err_reason);
         goto out;
     }
-    if (at_exit && t->mode != CFG_PM_KEYSTRING) {
-        if (t->mode == CFG_PM_TOP)
+    if (at_exit && p->mode != CFG_PM_KEYSTRING) {
+        if (p->mode == CFG_PM_TOP)
             res = CFG_TERM_EXIT;
         else
-            t->mode = parent_mode(t->mode);
+            p->mode = parent_mode(p->mode);
         goto out;
     }
-    if (!at_exit && expand(t->mode, l, &col) != 0) {
+    if (!at_exit && !banner_open && expand(p->mode, l, &col) != 0) {
         res = CFG_TERM_AMBIGUOUS;
         goto out;
     }
@@ -842,29 +862,33 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
         res = term_error(err, l->raw, 1, "out of memory");
         goto out;
     }
-    p.w = &w;
-    p.c = c;
-    p.mode = t->mode;
-    p.ks = t->ks;
+    enum cfg_pmode start = p->mode;
+    p->w = &w;
+    p->c = c;
     snprintf(w.cur_pk, sizeof w.cur_pk, "%s", t->cur_pk);
-    int rc = at_exit ? cfg_keystring_end(&p, 1) : dispatch(&p, l);
-    t->ks = p.ks;
+    rc = at_exit ? cfg_keystring_end(p, 1) : banner_open ? cfg_banner_data(p, l->raw)
+                                                         : dispatch(p, l);
     if (at_exit)
-        t->ks.len = 0;
+        p->ks.len = 0;
+    p->w = NULL;
+    p->c = NULL;
     if (rc != 0) {
-        /* a bad key is reported on the `exit` that ends it; the key is dropped */
-        res = term_error(err, l->raw, at_exit ? 1 : p.err_col, p.err_reason);
-        if (at_exit)
-            t->mode = CFG_PM_PKUSER;
+        /* a bad key is reported on the `exit` that ends it and dropped; a bad banner line
+         * drops the banner being typed */
+        res = term_error(err, l->raw, at_exit || banner_open ? 1 : p->err_col, p->err_reason);
+        p->mode = at_exit ? CFG_PM_PKUSER : banner_open ? CFG_PM_TOP : start;
+        p->banner.len = 0;
         work_fini(&w);
         goto out;
     }
-    t->mode = p.mode;
     snprintf(t->cur_pk, sizeof t->cur_pk, "%s", w.cur_pk);
     work_finish(&w);
     work_fini(&w);
-    *next = c;
-    c = NULL;
+    /* a banner's first line or its text lines change nothing until the closing delimiter */
+    if (p->mode != CFG_PM_BANNER) {
+        *next = c;
+        c = NULL;
+    }
 out:
     if (c != NULL) {
         for (size_t i = 0; i < c->n_users; i++)
@@ -900,7 +924,7 @@ void cfg_term_help(const struct cfg_term *t, const char *line, size_t len,
     for (size_t i = 0; i < cfg_ncmds; i++) {
         const struct cfg_cmd *cmd = &cfg_cmds[i];
         int need = kw_count(cmd), k = from;
-        if (cmd->mode != t->mode || (from == 1 && cmd->no == NULL))
+        if (cmd->mode != t->p.mode || (from == 1 && cmd->no == NULL))
             continue;
         while (k < full && k - from < need && kw_prefix(&l->t[k], cmd->kw[k - from]))
             k++;

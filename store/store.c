@@ -72,6 +72,11 @@ static const char *const migrations[] = {
     "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX history_end ON history(end_ms);",
+    /* 2: standard access lists (ip access-list standard NAME) */
+    "CREATE TABLE acl(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE ace(acl TEXT NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
+    "  addr INTEGER NOT NULL, wildcard INTEGER NOT NULL, PRIMARY KEY (acl, pos)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -131,6 +136,14 @@ static const struct setting {
      sizeof(((struct cfg *)0)->enable_secret)},
     {"password_encryption", SET_BOOL, offsetof(struct cfg, password_encryption), 0},
     {"domain_name", SET_STR, offsetof(struct cfg, domain_name), 0},
+    {"vty_first", SET_INT, offsetof(struct cfg, vty.first), 0},
+    {"vty_last", SET_INT, offsetof(struct cfg, vty.last), 0},
+    {"vty_login_list", SET_STR, offsetof(struct cfg, vty.login_list), 0},
+    {"vty_exec_timeout", SET_INT, offsetof(struct cfg, vty.exec_timeout), 0},
+    {"vty_transport", SET_INT, offsetof(struct cfg, vty.transport), 0},
+    {"vty_access_class", SET_STR, offsetof(struct cfg, vty.access_class), 0},
+    {"banner_motd", SET_STR, offsetof(struct cfg, banner_motd), LIM_CFG_BANNER_LEN + 1},
+    {"banner_login", SET_STR, offsetof(struct cfg, banner_login), LIM_CFG_BANNER_LEN + 1},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -387,6 +400,80 @@ static int rowset_write(struct store *st, const struct rowset *r, const struct c
     return 0;
 }
 
+/* ---- access lists: rewritten whole when they differ (a few short lists) --------------------- */
+
+static int acls_put(struct store *st, const struct cfg *c)
+{
+    sqlite3_stmt *qa = NULL, *qe = NULL;
+    int rc = -1;
+    if (sqlite3_exec(st->db, "DELETE FROM acl", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "INSERT INTO acl(name) VALUES (?1)", -1, &qa, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "INSERT INTO ace(acl, pos, permit, addr, wildcard)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &qe, NULL) != SQLITE_OK)
+        goto out;
+    for (int k = 0; k < c->n_acls; k++) {
+        const struct cfg_acl *a = &c->acls[k];
+        sqlite3_reset(qa);
+        sqlite3_bind_text(qa, 1, a->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(qa) != SQLITE_DONE)
+            goto out;
+        for (int j = 0; j < a->n; j++) {
+            sqlite3_reset(qe);
+            sqlite3_bind_text(qe, 1, a->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int(qe, 2, j);
+            sqlite3_bind_int(qe, 3, a->e[j].permit ? 1 : 0);
+            sqlite3_bind_int64(qe, 4, a->e[j].addr);
+            sqlite3_bind_int64(qe, 5, a->e[j].wild);
+            if (sqlite3_step(qe) != SQLITE_DONE)
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(qa);
+    sqlite3_finalize(qe);
+    return rc;
+}
+
+static int load_acls(struct store *st, struct cfg *c, struct scpd_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT a.name, e.permit, e.addr, e.wildcard FROM acl a"
+                           " LEFT JOIN ace e ON e.acl = a.name ORDER BY a.name, e.pos",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_sql_err(st, err, "loading access lists");
+    int rc;
+    struct cfg_acl *a = NULL;
+    c->n_acls = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        if (a == NULL || strcmp(a->name, name) != 0) {
+            if (c->n_acls >= LIM_CFG_ACLS) {
+                sqlite3_finalize(q);
+                return scpd_err_set(err, SCPD_E_IO, "store: too many access lists");
+            }
+            a = &c->acls[c->n_acls++];
+            memset(a, 0, sizeof *a);
+            snprintf(a->name, sizeof a->name, "%s", name);
+        }
+        if (sqlite3_column_type(q, 1) == SQLITE_NULL)
+            continue;
+        if (a->n >= LIM_CFG_ACES) {
+            sqlite3_finalize(q);
+            return scpd_err_set(err, SCPD_E_IO, "store: too many entries in access list %s",
+                                name);
+        }
+        a->e[a->n].permit = sqlite3_column_int(q, 1) != 0;
+        a->e[a->n].addr = (uint32_t)sqlite3_column_int64(q, 2);
+        a->e[a->n].wild = (uint32_t)sqlite3_column_int64(q, 3);
+        a->n++;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading access lists");
+}
+
 /* Writes the difference between from (the rows in the database) and to; all_settings writes
  * every global setting (a new database holds none). Inside the caller's transaction. */
 static int store_write_running(struct store *st, const struct cfg *from, const struct cfg *to,
@@ -402,6 +489,8 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
     for (size_t i = 0; i < N_ROWSETS; i++)
         if (rowset_write(st, &rowsets[i], from, to, err) != 0)
             return -1;
+    if (!cfg_acls_equal(from, to) && acls_put(st, to) != 0)
+        return store_sql_err(st, err, "access lists");
     return 0;
 }
 
@@ -555,7 +644,8 @@ static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
         goto out;
     }
     struct cfg tmp = *def;
-    if (load_settings(st, &tmp, err) != 0 || load_users(st, &users, err) != 0 ||
+    if (load_settings(st, &tmp, err) != 0 || load_acls(st, &tmp, err) != 0 ||
+        load_users(st, &users, err) != 0 ||
         load_pkusers(st, &pk, err) != 0)
         goto out;
     for (size_t i = 0; i < N_MLKINDS; i++) {
