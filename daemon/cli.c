@@ -820,6 +820,18 @@ void cli_free(struct cli *c)
 
 int cli_start(struct cli *c)
 {
+    /* banner motd: the session's first lines, as IOS shows them after a login */
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    if (snap != NULL) {
+        const char *b = snap->cfg->banner_motd;
+        b += b[0] == '\n';
+        if (b[0] != '\0') {
+            cli_out_str(c, b);
+            if (b[strlen(b) - 1] != '\n')
+                cli_out_str(c, "\n");
+        }
+        store_snap_release(snap);
+    }
     prompt(c);
     return c->oom ? -1 : CLI_MORE;
 }

@@ -454,12 +454,22 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
         res = AAA_FAIL;
     } else {
         struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .password = password};
-        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, "default") : NULL;
-        const struct aaa_method *used;
-        enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
-        how = used ? used->name : "password";
-        snprintf(why, sizeof(why), "%s", c.why);
-        res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        /* SSH logins use the list of `line vty` (login authentication LIST), else default */
+        bool vty = req->door == NULL || strcmp(req->door, "ssh") == 0;
+        const char *name = vty && cfg->vty.login_list[0] ? cfg->vty.login_list : "default";
+        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, name) : NULL;
+        if (list == NULL && cfg->aaa_new_model && strcmp(name, "default") != 0) {
+            aaa_spend_verify(a, password);
+            snprintf(why, sizeof(why), "login authentication list %s (line vty) is not defined",
+                     name);
+            res = AAA_ERROR;
+        } else {
+            const struct aaa_method *used;
+            enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
+            how = used ? used->name : "password";
+            snprintf(why, sizeof(why), "%s", c.why);
+            res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        }
     }
     res = aaa_login_done(a, cfg, req, how, res, why, err);
     aaa_release(snap);

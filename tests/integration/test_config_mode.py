@@ -380,3 +380,109 @@ def test_netmiko_send_config_set_and_save(start_daemon):
         conn.disconnect()
     r = clients.run_ssh(d.ssh_port, "show startup-config")
     assert "ip ssh time-out 45" in r.stdout
+
+
+# ---- the template lines and their effects ------------------------------------------------------
+
+TEMPLATE = [
+    "service password-encryption",
+    "ip domain name example.net",
+    "ip ssh version 2",
+    "aaa authentication login VTY-LIST local",
+    "aaa authentication login default none",
+    "username vtyonly privilege 15 secret 0 vty-pw",
+    "ip access-list standard MGMT",
+    "permit host 127.0.0.1",
+    "deny any",
+    "exit",
+    "banner login #",
+    "Authorized access only.",
+    "#",
+    "banner motd ^CToday: maintenance^C",
+    "line vty 0 4",
+    "access-class MGMT in",
+    "exec-timeout 0 3",
+    "login authentication VTY-LIST",
+    "transport input ssh",
+    "end",
+]
+
+
+def test_template_typed_and_its_effects(start_daemon):
+    d = start_daemon(config=CONFIG)
+    child = ssh_tt(d.ssh_port)
+    child.expect_exact("R1#")
+    child.sendline("configure terminal")
+    child.expect_exact("R1(config)#")
+    for line in TEMPLATE:
+        child.sendline(line)
+        if line == "banner login #":
+            child.expect_exact("Enter TEXT message.  End with the character '#'.")
+        elif line == "ip access-list standard MGMT":
+            child.expect_exact("R1(config-std-nacl)#")
+        elif line == "line vty 0 4":
+            child.expect_exact("R1(config-line)#")
+        elif line == "end":
+            child.expect_exact("R1#")
+        assert "Invalid" not in child.before, (line, child.before)
+    child.sendline("show running-config | begin ip access-list")
+    child.expect_exact("\r\nend\r\n")
+    text = child.before.replace("\r\n", "\n")
+    assert ("ip access-list standard MGMT\n permit 127.0.0.1\n deny any\n" in text), text
+    assert "banner login ^C\nAuthorized access only.\n^C\n" in text
+    assert "banner motd ^CToday: maintenance^C\n" in text
+    assert ("line vty 0 4\n access-class MGMT in\n exec-timeout 0 3\n"
+            " login authentication VTY-LIST\n transport input ssh\n") in text
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+
+    # the named list (local) is used for SSH, not the default (none): a wrong password fails
+    r = clients.run_ssh(d.ssh_port, "show privilege", user="vtyonly", password="wrong")
+    assert r.returncode != 0
+    r = clients.run_ssh(d.ssh_port, "show privilege", user="vtyonly", password="vty-pw")
+    assert r.returncode == 0 and "Current privilege level is 15" in r.stdout
+    # ... while HTTP logins keep the default list (none: any password)
+    assert requests.get("http://127.0.0.1:%d/restconf/data/scpd:audit-log" % d.http_port,
+                        auth=("tiger", "anything"), timeout=30).status_code == 200
+
+    # access-class: 127.0.0.2 is refused before the key exchange, 127.0.0.1 logs in
+    s = clients.connect_from(d.ssh_port, "127.0.0.2")
+    assert s.recv(100) == b""   # closed without a version string
+    s.close()
+    assert "ssh connection refused: line vty: access-class denies this source MGMT" in d.log()
+
+    # banner login before the password (the SSH banner), motd as the shell's first line;
+    # exec-timeout closes an idle shell
+    c = clients.paramiko_client(d.ssh_port, user="vtyonly", password="vty-pw")
+    try:
+        assert c.get_transport().get_banner() == b"Authorized access only.\n"
+        sh = c.invoke_shell()
+        out = read_until(sh, "R1#")
+        assert out.startswith("Today: maintenance\r\n"), out
+        t0 = time.time()
+        while not sh.exit_status_ready() and time.time() - t0 < 30:
+            time.sleep(0.2)
+        assert sh.exit_status_ready()
+    finally:
+        c.close()
+    assert "(exec-timeout), disconnecting" in d.log()
+
+    # transport input none: no SSH at all (the console is the way back)
+    con = console(d)
+    con.expect_exact("R1#")
+    con.sendline("show running-config | include ^ip domain|^service")
+    con.expect_exact("R1#")
+    con.sendline("configure terminal")
+    con.expect_exact("R1(config)#")
+    con.sendline("line vty 0 4")
+    con.expect_exact("R1(config-line)#")
+    con.sendline("transport input none")
+    con.expect_exact("R1(config-line)#")
+    con.sendline("end")
+    con.expect_exact("R1#")
+    s = clients.connect_from(d.ssh_port, "127.0.0.1")
+    assert s.recv(100) == b""
+    s.close()
+    assert "transport input does not allow ssh" in d.log()
+    con.sendline("exit")
+    con.expect(pexpect.EOF)
