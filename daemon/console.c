@@ -117,7 +117,7 @@ static void *sess_main(void *arg)
     struct log_ctx lc = {.user = "console", .peer = "console"};
     bool pty = false;
     if (read_hello(s, &pty) == 0) {
-        struct scp_io io = {.ctx = s, .read = con_read, .write = con_write};
+        struct chan_io io = {.ctx = s, .read = con_read, .write = con_write};
         struct cli_env env = {.ifs = d->ifs, .store = d->store, .user = "console",
                               .peer = "console", .peer_addr = NULL, .aaa = d->aaa,
                               .privilege = 15, .pty = pty,
