@@ -434,16 +434,17 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
+    /* before the doors: once their ports are printed, the way back exists too */
+    d->console = console_start(d, err);
+    if (!d->console)
+        return -1;
+
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
         return -1;
 
     d->api = api_start(d, err);
     if (!d->api)
-        return -1;
-
-    d->console = console_start(d, err);
-    if (!d->console)
         return -1;
 
     return 0;
