@@ -12,6 +12,7 @@
 
 struct aaa;
 struct ifs;
+struct ssh_server;
 struct store;
 
 /* What a session runs with. The strings are the caller's and must outlive the struct cli. */
@@ -23,6 +24,8 @@ struct cli_env {
     const char *peer;       /* "addr:port" */
     const char *peer_addr;  /* the address alone (login block-for of `enable`); may be NULL */
     struct aaa *aaa;        /* NULL: `enable` has no secret to check (as without one) */
+    struct ssh_server *ssh; /* NULL: `crypto key generate rsa` cannot load the new key */
+    const char *data_dir;   /* where the host keys are (crypto key ...); NULL: not offered */
     int privilege;          /* from aaa_authorize_exec: 0-15 */
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */

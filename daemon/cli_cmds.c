@@ -10,6 +10,8 @@
 
 #include "base/scpd.h"
 #include "services/aaa.h"
+#include "daemon/hostkey.h"
+#include "daemon/ssh_server.h"
 #include "daemon/cli_int.h"
 #include "store/cfg.h"
 #include "store/store.h"
@@ -175,6 +177,79 @@ void cli_reload_answer(struct cli *c, const char *line, size_t len)
     c->ended = true;
 }
 
+/* IOS names its key pair HOSTNAME.DOMAIN (ip domain name). */
+static void cli_key_name(struct cli *c, char *host, size_t hcap, char *name, size_t ncap)
+{
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    cli_hostname(c, host, hcap);
+    const char *dom = snap ? snap->cfg->domain_name : "";
+    snprintf(name, ncap, "%s%s%s", host, dom[0] ? "." : "", dom);
+    if (snap)
+        store_snap_release(snap);
+}
+
+/* `crypto key generate rsa [modulus N]`: a new RSA host key (IOS's key pair for SSH), used by the
+ * next connections; IOS asks before replacing keys, this device is `file prompt quiet` and
+ * replaces them (clients that pinned the old key will warn, as with IOS). */
+int cli_cmd_crypto_gen(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct scpd_err err = {0};
+    int bits = arg != NULL ? (int)num : HOSTKEY_RSA_BITS;
+    if (c->env.data_dir == NULL || c->env.ssh == NULL) {
+        cli_out_str(c, "%Error: no SSH server on this device\n");
+        return 1;
+    }
+    char host[CFG_NAME_MAX], name[2 * CFG_NAME_MAX + 1];
+    cli_key_name(c, host, sizeof host, name, sizeof name);
+    cli_out_fmt(c, "The name for the keys will be: %s\n", name);
+    cli_out_fmt(c, "%% Generating %d bit RSA keys, keys will be non-exportable...\n", bits);
+    if (hostkey_regenerate_rsa(c->env.data_dir, bits, &err) != 0 ||
+        ssh_server_reload_hostkeys(c->env.ssh, &err) != 0)
+        return cli_out_err(c, &err);
+    log_notice(&c->lc, "cli: %%SSH-5-ENABLED: SSH 2.0 has been enabled (new %d bit RSA host key)",
+               bits);
+    cli_out_str(c, "[OK]\n");
+    return 0;
+}
+
+/* `show crypto key mypubkey rsa`: IOS's layout, the key as DER hex in groups of 8 digits. */
+int cli_cmd_show_mypubkey(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct scpd_err err = {0};
+    unsigned char *der = NULL;
+    size_t len = 0;
+    int bits = 0;
+    time_t at = 0;
+    char host[CFG_NAME_MAX], name[2 * CFG_NAME_MAX + 1], when[64];
+    struct tm tm;
+    if (c->env.data_dir == NULL) {
+        cli_out_str(c, "%Error: no SSH server on this device\n");
+        return 1;
+    }
+    if (hostkey_rsa_public_der(c->env.data_dir, &der, &len, &bits, &at, &err) != 0)
+        return cli_out_err(c, &err);
+    cli_key_name(c, host, sizeof host, name, sizeof name);
+    gmtime_r(&at, &tm);
+    strftime(when, sizeof when, "%H:%M:%S UTC %b %d %Y", &tm);
+    cli_out_fmt(c, "%% Key pair was generated at: %s\nKey name: %s\nKey type: RSA KEYS\n"
+                   " Storage Device: private-config\n Usage: General Purpose Key\n"
+                   " Key is not exportable. Redundancy enabled.\n Key Data:\n", when, name);
+    for (size_t i = 0; i < len; i += 32) {
+        char line[128];
+        size_t o = 0;
+        for (size_t j = i; j < len && j < i + 32; j++) {
+            if (j > i && (j - i) % 4 == 0)
+                line[o++] = ' ';
+            o += (size_t)snprintf(line + o, sizeof line - o, "%02X", der[j]);
+        }
+        line[o] = '\0';
+        cli_out_fmt(c, "  %s\n", line);
+    }
+    (void)bits;
+    OPENSSL_free(der);
+    return 0;
+}
+
 /* IOS: back to user EXEC (level 1). */
 static int cmd_disable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
@@ -198,7 +273,17 @@ const struct cli_cmd cli_cmds[] = {
     /* configuration mode and its companions (cli_config.c) */
     {{"configure", "terminal"}, ARG_NONE, 0, 0, 15, cli_cmd_configure,
      {"Enter configuration mode", "Configure from the terminal"}, NULL},
+    {{"crypto", "key", "generate", "rsa"}, ARG_NONE, 0, 0, 15, cli_cmd_crypto_gen,
+     {"Encryption module", "Long term key operations", "Generate new keys",
+      "Generate RSA keys"}, NULL},
+    {{"crypto", "key", "generate", "rsa", "modulus"}, ARG_NUM, 2048, 4096, 15,
+     cli_cmd_crypto_gen, {"Encryption module", "Long term key operations", "Generate new keys",
+      "Generate RSA keys", "Provide number of modulus bits on the command line"},
+     "Number of bits in the modulus"},
     {{"disable"}, ARG_NONE, 0, 0, 0, cmd_disable, {"Turn off privileged commands"}, NULL},
+    {{"show", "crypto", "key", "mypubkey", "rsa"}, ARG_NONE, 0, 0, 15, cli_cmd_show_mypubkey,
+     {"Show running system information", "Encryption module", "Show long term public keys",
+      "Show public keys associated with this router", "Show RSA public keys"}, NULL},
     {{"reload"}, ARG_NONE, 0, 0, 15, cmd_reload, {"Halt and perform a cold restart"}, NULL},
     /* the rest, alphabetical */
     {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,

@@ -109,6 +109,9 @@ int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_of
         cli_config_end(c);
         return 0;
     }
+    /* IOS's configuration-mode commands that act at once and are not configuration lines */
+    if (w - i >= 2 && w - i <= 6 && strncasecmp(line + i, "crypto", w - i) == 0)
+        return cli_exec_line(c, line, len, caret_offset);
     if (word_is(line + i, w - i, "do")) {   /* an EXEC command from configuration mode */
         while (w < len && line[w] == ' ')
             w++;

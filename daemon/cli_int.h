@@ -13,7 +13,7 @@
 #include "daemon/cli.h"
 #include "store/cfg.h"
 
-#define CLI_MAX_KW 3              /* keywords of the longest command (copy running startup) */
+#define CLI_MAX_KW 5              /* keywords of the longest command (show crypto key mypubkey rsa) */
 #define CLI_MAX_CMDS 256          /* rows of the table (the parser keeps a candidate flag per row) */
 
 enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
@@ -98,6 +98,10 @@ int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_of
 void cli_config_help(struct cli *c);
 /* `end` or Ctrl-Z: back to EXEC (logged as IOS's CONFIG_I). */
 void cli_config_end(struct cli *c);
+
+/* crypto key generate rsa [modulus N], show crypto key mypubkey rsa (cli_cmds.c). */
+int cli_cmd_crypto_gen(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_mypubkey(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 
 /* The answer to `reload`'s [confirm]: empty or y/yes confirms. */
 void cli_reload_answer(struct cli *c, const char *line, size_t len);

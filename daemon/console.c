@@ -120,6 +120,7 @@ static void *sess_main(void *arg)
         struct chan_io io = {.ctx = s, .read = con_read, .write = con_write};
         struct cli_env env = {.ifs = d->ifs, .store = d->store, .user = "console",
                               .peer = "console", .peer_addr = NULL, .aaa = d->aaa,
+                              .ssh = d->ssh, .data_dir = d->opts.data_dir,
                               .privilege = 15, .pty = pty,
                               .started_ms = d->stats ? stats_started_ms(d->stats) : 0};
         log_notice(&lc, "console: session started (privilege 15, no AAA)");

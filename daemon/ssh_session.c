@@ -576,7 +576,8 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
     struct scpd *d = ss->c->d;
     struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
                           .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
-                          .peer_addr = ss->c->peer_addr, .aaa = d->aaa,
+                          .peer_addr = ss->c->peer_addr, .aaa = d->aaa, .ssh = d->ssh,
+                          .data_dir = d->opts.data_dir,
                           .started_ms = d->stats ? stats_started_ms(d->stats) : 0};
     return env;
 }

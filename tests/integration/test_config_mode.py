@@ -486,3 +486,41 @@ def test_template_typed_and_its_effects(start_daemon):
     assert "transport input does not allow ssh" in d.log()
     con.sendline("exit")
     con.expect(pexpect.EOF)
+
+
+def rsa_host_key_bits(port):
+    import paramiko
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    t = paramiko.Transport(s)
+    t.disabled_algorithms = {"keys": ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                                      "ecdsa-sha2-nistp521"]}
+    try:
+        t.start_client(timeout=30)
+        return t.get_remote_server_key().get_bits()
+    finally:
+        t.close()
+
+
+def test_crypto_key_generate_rsa_and_show(start_daemon):
+    d = start_daemon(config=CONFIG + "ip domain name example.net\n")
+    assert rsa_host_key_bits(d.ssh_port) == 3072
+    child = ssh_tt(d.ssh_port)
+    child.expect_exact("R1#")
+    child.sendline("configure terminal")
+    child.expect_exact("R1(config)#")
+    child.sendline("crypto key generate rsa modulus 2048")   # typed where IOS takes it
+    child.expect_exact("The name for the keys will be: R1.example.net")
+    child.expect_exact("[OK]")
+    child.expect_exact("R1(config)#")
+    child.sendline("end")
+    child.expect_exact("R1#")
+    child.sendline("show crypto key mypubkey rsa")
+    child.expect_exact("Key name: R1.example.net")
+    child.expect(r"Key Data:\r\n  30820122 ")   # SubjectPublicKeyInfo of a 2048-bit key
+    child.expect_exact("R1#")
+    child.sendline("crypto key generate rsa modulus 1024")
+    child.expect_exact("% Invalid input")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert rsa_host_key_bits(d.ssh_port) == 2048
