@@ -8,7 +8,10 @@
  * every other control byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into
  * a different command: it is refused as a whole when it ends.
  *
- * Commands. One table (cli_cmds.c; the file commands in cli_fs.c): keywords, argument kind, privilege, handler, help texts. The parser matches
+ * Configuration mode (`configure terminal`) is cli_config.c: in it, lines go to the config
+ * language's own parser; `do` comes back here.
+ *
+ * Commands. One table (cli_cmds.c; the file commands in cli_fs.c, administration in cli_admin.c): keywords, argument kind, privilege, handler, help texts. The parser matches
  * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
  * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
  * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS

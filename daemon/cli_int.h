@@ -99,7 +99,10 @@ void cli_config_help(struct cli *c);
 /* `end` or Ctrl-Z: back to EXEC (logged as IOS's CONFIG_I). */
 void cli_config_end(struct cli *c);
 
-/* crypto key generate rsa [modulus N], show crypto key mypubkey rsa (cli_cmds.c). */
+/* ---- device administration (cli_admin.c) ---------------------------------------------------- */
+int cli_cmd_reload(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_disable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* crypto key generate rsa [modulus N], show crypto key mypubkey rsa. */
 int cli_cmd_crypto_gen(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_mypubkey(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 
