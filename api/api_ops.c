@@ -210,12 +210,14 @@ int api_h_apply_config(struct api_req *r, struct api_resp *resp)
         goto out;
     }
     const struct store_snap *snap = store_snapshot(r->d->store);
-    char ver[32];
+    char ver[32], why[256];
     snprintf(ver, sizeof ver, "%llu", (unsigned long long)snap->version);
-    api_json(resp, 200,
-             json_pack("{s:{s:s,s:s,s:b,s:b}}", "scpd:output", "diff", diff ? diff : "",
-                       "version", ver, "changed", diff != NULL && diff[0] != '\0', "dry-run",
-                       dry));
+    json_t *out = json_pack("{s:s,s:s,s:b,s:b}", "diff", diff ? diff : "", "version", ver,
+                            "changed", diff != NULL && diff[0] != '\0', "dry-run", dry);
+    /* a change that can lock every SSH login out is taken, as IOS takes it, but said so */
+    if (!dry && cfg_login_warning(snap->cfg, why, sizeof why) != NULL)
+        json_object_set_new(out, "warning", json_string(why));
+    api_json(resp, 200, json_pack("{s:o}", "scpd:output", out));
     api_resp_snap_headers(resp, snap);
     store_snap_release(snap);
 out:

@@ -91,6 +91,11 @@ static int config_apply(struct cli *c, const char *line, size_t len, size_t care
         return 1;
     }
     log_info(&c->lc, "cli: configuration line applied (version %llu)", (unsigned long long)ver);
+    char why[256];
+    snap = store_snapshot(c->env.store);
+    if (cfg_login_warning(snap->cfg, why, sizeof why) != NULL)
+        cli_out_fmt(c, "%% Warning: %s\n", why);
+    store_snap_release(snap);
     return 0;
 }
 

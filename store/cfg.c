@@ -229,6 +229,27 @@ bool cfg_acls_equal(const struct cfg *a, const struct cfg *b)
     return true;
 }
 
+const char *cfg_login_warning(const struct cfg *c, char *buf, size_t cap)
+{
+    if (!c->aaa_new_model)
+        return NULL;
+    const char *name = c->vty.login_list[0] ? c->vty.login_list : "default";
+    const struct cfg_mlist *l = cfg_authn_find(c, name);
+    if (l == NULL) {
+        if (strcmp(name, "default") == 0)
+            return NULL;   /* no default list: the local database */
+        snprintf(buf, cap, "login authentication list %s (line vty) is not defined: SSH logins "
+                 "will fail", name);
+        return buf;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->m[i].kind != CFG_M_GROUP)
+            return NULL;
+    snprintf(buf, cap, "every method of login list %s is a server group: when no server "
+             "answers, SSH logins fail (add `local` last; `scpd console` is the way back)", name);
+    return buf;
+}
+
 const struct cfg_acl *cfg_acl_find(const struct cfg *c, const char *name)
 {
     for (int i = 0; c != NULL && name != NULL && i < c->n_acls; i++)

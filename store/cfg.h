@@ -110,6 +110,11 @@ struct cfg {
     char banner_login[LIM_CFG_BANNER_LEN + 1];
 };
 
+/* Why SSH logins may all fail under c, or NULL: the login list of `line vty` is not defined, or
+ * every method of it is a server group (when no server answers, nobody logs in: IOS does the
+ * same, and its console is the way back; here `scpd console`). Text into buf. */
+const char *cfg_login_warning(const struct cfg *c, char *buf, size_t cap);
+
 /* The access list named name, or NULL. */
 const struct cfg_acl *cfg_acl_find(const struct cfg *c, const char *name);
 /* Whether acl permits the IPv4 address (host byte order): first match, implicit deny. */

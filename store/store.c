@@ -1181,9 +1181,13 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
 unlock:
     pthread_mutex_unlock(&st->db_lock);
     if (s) {
-        log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
-                 "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
+        struct log_ctx lc = {.user = who_user(who), .peer = who->peer};
+        char why[256];
+        log_info(&lc, "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
                  who->source);
+        /* not refused (IOS takes such a line too), but never silent: every door's commit */
+        if (cfg_login_warning(s->pub.cfg, why, sizeof why) != NULL)
+            log_warn(&lc, "store: version %llu: %s", (unsigned long long)(v + 1), why);
         notify(st, &s->pub);
         store_snap_release(&s->pub);
     }

@@ -269,6 +269,10 @@ def test_lockout_undone_by_console_and_reload(start_daemon):
                                            "aaa authentication login default group tacacs+\n",
                                            "mode": "merge"}})
     assert r.status_code == 200, r.text
+    # taken, as IOS takes it, but not silently
+    assert "every method of login list default is a server group" in \
+        r.json()["scpd:output"]["warning"]
+    assert "SSH logins fail" in d.log()
     assert clients.run_ssh(d.ssh_port, "show privilege").returncode != 0
     assert requests.get("http://127.0.0.1:%d/restconf/data/scpd:audit-log" % d.http_port,
                         auth=("tiger", "lab"), timeout=30).status_code in (401, 503)
