@@ -39,8 +39,8 @@ DEB_PKGS := build-essential clang pkg-config libssh-dev libmicrohttpd-dev libjan
             libssl-dev libsqlite3-dev libcmocka-dev libclang-rt-14-dev sqlite3 \
             openssh-client openssh-server putty-tools curl \
             python3 python3-pytest python3-paramiko python3-scp python3-requests python3-netmiko \
-            ansible libyang2-tools prometheus wrk hyperfine chromium nodejs procps psmisc \
-            libauthen-tacacsplus-perl freeradius
+            python3-pexpect ansible libyang2-tools prometheus wrk hyperfine chromium nodejs procps \
+            psmisc libauthen-tacacsplus-perl freeradius
 deps:
 	@sh tests/tools/deps.sh $(DEB_PKGS)
 

@@ -36,6 +36,7 @@ char *api_native_text(const char *json, size_t len, char *why, size_t cap);
 /* api_ops.c: operations */
 int api_h_operations(struct api_req *r, struct api_resp *resp);
 int api_h_save_config(struct api_req *r, struct api_resp *resp);
+int api_h_reload(struct api_req *r, struct api_resp *resp);
 int api_h_apply_config(struct api_req *r, struct api_resp *resp);
 int api_h_show(struct api_req *r, struct api_resp *resp);
 int api_h_audit_log(struct api_req *r, struct api_resp *resp);

@@ -39,6 +39,8 @@ const struct api_route api_routes[] = {
     {"/restconf/operations", API_GET, api_h_operations, R, A, 0, NULL},
     {"/restconf/operations/cisco-ia:save-config", API_POST, api_h_save_config, A, A,
      API_F_JSON_BODY, NULL},
+    {"/restconf/operations/Cisco-IOS-XE-rpc:reload", API_POST, api_h_reload, A, A,
+     API_F_JSON_BODY, NULL},
     {"/restconf/operations/scpd:apply-config", API_POST, api_h_apply_config, A, A,
      API_F_JSON_BODY, NULL},
     {"/restconf/operations/scpd:show", API_POST, api_h_show, A, A, API_F_JSON_BODY, NULL},

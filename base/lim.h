@@ -13,6 +13,8 @@
                                          * IPv4 address, or an IPv6 /64 (one host's share of a
                                          * LAN: an attacker holds a whole /64) */
 #define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
+#define LIM_CONSOLE_SESSIONS      4     /* `scpd console` sessions at once: a way back for an admin,
+                                              * not a second door */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
 #define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
 #define LIM_PASSWORD_LEN          256
@@ -69,6 +71,10 @@
                                          * LIM_SESSIONS_TOTAL SSH sessions fit) */
 #define LIM_CFG_GROUPS            32    /* aaa group server blocks */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
+#define LIM_CFG_ACLS              16    /* ip access-list standard NAME (for access-class: a few) */
+#define LIM_CFG_ACES              64    /* entries of one standard access list */
+#define LIM_CFG_BANNER_LEN        2048  /* text of one banner (IOS allows about 2 KB too) */
+#define LIM_CFG_VTY_LAST          98    /* line vty 0 N: N at most (IOS XE: 0-98 by default) */
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
                                          * key is ~2.8 KB of base64, so any real key fits */
 

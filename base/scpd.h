@@ -17,6 +17,7 @@ struct trace;
 struct stats;
 struct ssh_server;
 struct api;
+struct console;
 
 struct scpd_opts {
     const char *data_dir;                       /* default "./var" */
@@ -43,6 +44,7 @@ struct scpd {
     struct stats *stats;
     struct ssh_server *ssh;
     struct api *api;
+    struct console *console;   /* DATA-DIR/console.sock: the CLI without AAA (console.h) */
     int stopping;   /* set by the main thread at stop (sigwait: no signal handler); other
                      * threads read it with __atomic_load_n */
 };

@@ -8,7 +8,10 @@
  * every other control byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into
  * a different command: it is refused as a whole when it ends.
  *
- * Commands. One table (cli_cmds.c; the file commands in cli_fs.c): keywords, argument kind, privilege, handler, help texts. The parser matches
+ * Configuration mode (`configure terminal`) is cli_config.c: in it, lines go to the config
+ * language's own parser; `do` comes back here.
+ *
+ * Commands. One table (cli_cmds.c; the file commands in cli_fs.c, administration in cli_admin.c): keywords, argument kind, privilege, handler, help texts. The parser matches
  * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
  * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
  * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS
@@ -33,6 +36,8 @@
 #include <strings.h>
 
 #include <regex.h>
+
+#include <openssl/crypto.h>
 
 #include "base/lim.h"
 #include "base/log.h"
@@ -112,9 +117,20 @@ void cli_hostname(struct cli *c, char *buf, size_t cap)
 static void prompt(struct cli *c)
 {
     char host[CFG_NAME_MAX];
+    if (c->cfgt != NULL && cfg_term_prompt(c->cfgt) == NULL) {
+        c->prompt_len = 0;   /* the text lines of a banner: no prompt (IOS) */
+        return;
+    }
     cli_hostname(c, host, sizeof(host));
     size_t n = strlen(host);
     cli_out_raw(c, host, n);
+    if (c->cfgt != NULL) {   /* R1(config-line)# */
+        const char *m = cfg_term_prompt(c->cfgt);
+        cli_out_raw(c, "(", 1);
+        cli_out_raw(c, m, strlen(m));
+        cli_out_raw(c, ")", 1);
+        n += strlen(m) + 2;
+    }
     cli_out_raw(c, c->privilege > 1 ? "#" : ">", 1);
     c->prompt_len = n + 1;
 }
@@ -305,7 +321,7 @@ static struct parse parse_line(const char *line, size_t len, int privilege, char
 
 /* IOS's marker under column col of the line (in an exec request, with the line above it: no
  * echo put it on the screen). */
-static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+void cli_invalid_at(struct cli *c, const char *line, size_t len, size_t col, const char *why)
 {
     if (c->exec) {
         cli_out_text(c, line, len);
@@ -313,7 +329,15 @@ static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
     }
     for (size_t i = 0; i < col; i++)
         cli_out_raw(c, " ", 1);
-    cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+    if (why != NULL && why[0] != '\0')
+        cli_out_fmt(c, "^\n%% Invalid input detected at '^' marker: %s\n\n", why);
+    else
+        cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+}
+
+static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+{
+    cli_invalid_at(c, line, len, col, NULL);
 }
 
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
@@ -490,6 +514,13 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
+    if (c->cfgt != NULL)
+        return cli_config_line(c, line, len, caret_offset);
+    return cli_exec_line(c, line, len, caret_offset);
+}
+
+int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
+{
     const char *bar = memchr(line, '|', len);
     if (bar != NULL) {
         struct cli_filter f;
@@ -623,6 +654,14 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
  * the user's level are not shown, as they are not accepted. */
 static void help(struct cli *c)
 {
+    if (c->cfgt != NULL) {
+        cli_out_str(c, c->env.pty ? "?\n" : "\n");
+        cli_config_help(c);
+        cli_out_str(c, "\n");
+        prompt(c);
+        cli_out_raw(c, c->line, c->len);
+        return;
+    }
     struct cli_word w[LIM_CLI_WORDS];
     bool too_many, cand[CLI_MAX_CMDS];
     size_t nw = split_words(c->line, c->len, w, LIM_CLI_WORDS, &too_many);
@@ -663,7 +702,18 @@ static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
         cli_out_raw(c, "\r\n", 2);
-    if (c->overflow) {
+    if (c->pw_tries > 0) {
+        cli_enable_password(c, c->overflow ? "" : c->line, c->overflow ? 0 : c->len);
+        OPENSSL_cleanse(c->line, sizeof c->line);
+        c->len = 0;
+        c->overflow = false;
+        if (c->pw_tries == 0)
+            prompt(c);
+        return;
+    }
+    if (c->confirm_reload) {
+        cli_reload_answer(c, c->line, c->overflow ? 0 : c->len);
+    } else if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
         cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     } else {
@@ -671,7 +721,7 @@ static void end_of_line(struct cli *c)
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended)
+    if (!c->ended && c->pw_tries == 0 && !c->confirm_reload)
         prompt(c);
 }
 
@@ -679,7 +729,7 @@ static void erase(struct cli *c, size_t n)
 {
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
-        if (c->env.pty)
+        if (c->env.pty && c->pw_tries == 0)
             cli_out_raw(c, "\b \b", 3);
     }
 }
@@ -717,7 +767,22 @@ static void feed_byte(struct cli *c, unsigned char b)
     case 0x1b:
         c->esc = ESC_START;
         return;
-    case '?':   /* IOS: always help, never part of a command */
+    case 0x1a:   /* ^Z: IOS runs the line typed so far, then leaves configuration mode */
+        if (c->cfgt != NULL) {
+            if (c->env.pty)
+                cli_out_raw(c, "^Z\r\n", 4);
+            if (c->len > 0 && !c->overflow)
+                run_line(c, c->line, c->len, c->prompt_len);
+            c->len = 0;
+            c->overflow = false;
+            if (c->cfgt != NULL)
+                cli_config_end(c);
+            prompt(c);
+        }
+        return;
+    case '?':   /* IOS: always help, never part of a command (but of a password) */
+        if (c->pw_tries > 0)
+            break;
         help(c);
         return;
     default:
@@ -732,7 +797,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     }
     c->line[c->len++] = (char)b;
-    if (c->env.pty)
+    if (c->env.pty && c->pw_tries == 0)   /* a password is not echoed */
         cli_out_raw(c, (const char *)&b, 1);
 }
 
@@ -757,12 +822,25 @@ void cli_free(struct cli *c)
 {
     if (!c)
         return;
+    cfg_term_free(c->cfgt);
     free(c->out);
     free(c);
 }
 
 int cli_start(struct cli *c)
 {
+    /* banner motd: the session's first lines, as IOS shows them after a login */
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    if (snap != NULL) {
+        const char *b = snap->cfg->banner_motd;
+        b += b[0] == '\n';
+        if (b[0] != '\0') {
+            cli_out_str(c, b);
+            if (b[strlen(b) - 1] != '\n')
+                cli_out_str(c, "\n");
+        }
+        store_snap_release(snap);
+    }
     prompt(c);
     return c->oom ? -1 : CLI_MORE;
 }

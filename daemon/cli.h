@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct aaa;
 struct ifs;
+struct ssh_server;
 struct store;
 
 /* What a session runs with. The strings are the caller's and must outlive the struct cli. */
@@ -22,10 +24,14 @@ struct cli_env {
     uint64_t sid;           /* for the log lines */
     const char *user;
     const char *peer;       /* "addr:port" */
+    const char *peer_addr;  /* the address alone (login block-for of `enable`); may be NULL */
+    struct aaa *aaa;        /* NULL: `enable` has no secret to check (as without one), and
+                             * `show aaa servers` shows the configured servers only */
+    struct ssh_server *ssh; /* NULL: `crypto key generate rsa` cannot load the new key */
+    const char *data_dir;   /* where the host keys are (crypto key ...); NULL: not offered */
     int privilege;          /* from aaa_authorize_exec: 0-15 */
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */
-    struct aaa *aaa;        /* NULL: `show aaa servers` shows the configured servers only */
     /* called after each level-15 command ran (aaa accounting commands 15); may be NULL */
     void (*on_command)(void *arg, const char *line, int privilege);
     void *on_command_arg;

@@ -9,6 +9,7 @@
 
 #include "base/lim.h"
 #include "base/scpd.h"
+#include "services/aaa.h"
 #include "daemon/cli_int.h"
 #include "services/aaa.h"
 #include "store/cfg.h"
@@ -129,15 +130,24 @@ static int cmd_save(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
     return 0;
 }
 
-/* At level 15 there is nothing to gain. Below it IOS asks for the enable password; this release
- * has no enable secret, so the answer is IOS's own for a line without one. */
+/* At level 15 there is nothing to gain. Below it IOS asks for the `enable secret` (three tries,
+ * not echoed); without one, the answer is IOS's own for a line without a password. Each wrong
+ * answer is a failed login for AAA (counters, login block-for, security events). */
 static int cmd_enable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
     if (c->privilege >= 15)
         return 0;
-    cli_out_str(c, "% No password set (this device has no enable secret: log in as a user with "
-               "privilege 15)\n");
-    return 1;
+    if (c->env.aaa == NULL || !aaa_enable_configured(c->env.aaa)) {
+        cli_out_str(c, "% No password set\n");
+        return 1;
+    }
+    if (c->exec) {   /* an exec request cannot answer a prompt */
+        cli_out_str(c, "% Password required: use an interactive session\n");
+        return 1;
+    }
+    cli_out_str(c, "Password: ");
+    c->pw_tries = 3;
+    return 0;
 }
 
 static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
@@ -152,6 +162,23 @@ static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
 #define H_TERM "Set terminal line parameters"
 #define H_WRITE "Write running configuration to memory"
 const struct cli_cmd cli_cmds[] = {
+    /* configuration mode and the device administration of IOS's AAA/SSH templates (issue 11:
+     * cli_config.c, cli_admin.c) */
+    {{"configure", "terminal"}, ARG_NONE, 0, 0, 15, cli_cmd_configure,
+     {"Enter configuration mode", "Configure from the terminal"}, NULL},
+    {{"crypto", "key", "generate", "rsa"}, ARG_NONE, 0, 0, 15, cli_cmd_crypto_gen,
+     {"Encryption module", "Long term key operations", "Generate new keys",
+      "Generate RSA keys"}, NULL},
+    {{"crypto", "key", "generate", "rsa", "modulus"}, ARG_NUM, 2048, 4096, 15,
+     cli_cmd_crypto_gen, {"Encryption module", "Long term key operations", "Generate new keys",
+      "Generate RSA keys", "Provide number of modulus bits on the command line"},
+     "Number of bits in the modulus"},
+    {{"disable"}, ARG_NONE, 0, 0, 0, cli_cmd_disable, {"Turn off privileged commands"}, NULL},
+    {{"show", "crypto", "key", "mypubkey", "rsa"}, ARG_NONE, 0, 0, 15, cli_cmd_show_mypubkey,
+     {"Show running system information", "Encryption module", "Show long term public keys",
+      "Show public keys associated with this router", "Show RSA public keys"}, NULL},
+    {{"reload"}, ARG_NONE, 0, 0, 15, cli_cmd_reload, {"Halt and perform a cold restart"}, NULL},
+    /* the rest, alphabetical */
     {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
      {"Copy from one file to another", "Copy from current system configuration",
       "Copy to startup configuration"}, NULL},

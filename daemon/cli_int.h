@@ -11,8 +11,9 @@
 #include "base/log.h"
 #include "base/scpd_err.h"
 #include "daemon/cli.h"
+#include "store/cfg.h"
 
-#define CLI_MAX_KW 3              /* keywords of the longest command (copy running startup) */
+#define CLI_MAX_KW 5              /* keywords of the longest command (show crypto key mypubkey rsa) */
 #define CLI_MAX_CMDS 256          /* rows of the table (the parser keeps a candidate flag per row) */
 
 enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
@@ -36,6 +37,9 @@ struct cli {
     bool oom;
     size_t prompt_len;      /* of the prompt in front of the current line (the caret column) */
     int term_length, term_width;
+    struct cfg_term *cfgt;  /* configuration mode (`configure terminal`); NULL in EXEC */
+    int pw_tries;           /* `enable` is reading its password: attempts left (0: not) */
+    bool confirm_reload;    /* `reload` asked "Proceed with reload? [confirm]" */
     char *out;
     size_t out_len, out_cap;
     struct log_ctx lc;
@@ -78,6 +82,34 @@ void cli_out_fmt(struct cli *c, const char *fmt, ...) __attribute__((format(prin
 int cli_out_err(struct cli *c, const struct scpd_err *err);
 /* The configured hostname (or the default) into buf. */
 void cli_hostname(struct cli *c, char *buf, size_t cap);
+
+/* Runs one EXEC line (output modifiers included) whatever the mode: `do` in configuration mode.
+ * 0, or 1 when refused or failed. */
+int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offset);
+/* IOS's marker under column col of the line, and the reason ("" for IOS's plain message). */
+void cli_invalid_at(struct cli *c, const char *line, size_t len, size_t col, const char *why);
+
+/* ---- configuration mode (cli_config.c) ------------------------------------------------------- */
+
+int cli_cmd_configure(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* One line typed in configuration mode: a config line (one commit), `do`, `end` or `exit`. */
+int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_offset);
+/* `?` in configuration mode. */
+void cli_config_help(struct cli *c);
+/* `end` or Ctrl-Z: back to EXEC (logged as IOS's CONFIG_I). */
+void cli_config_end(struct cli *c);
+
+/* ---- device administration (cli_admin.c) ---------------------------------------------------- */
+int cli_cmd_reload(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_disable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* crypto key generate rsa [modulus N], show crypto key mypubkey rsa. */
+int cli_cmd_crypto_gen(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_mypubkey(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+
+/* The answer to `reload`'s [confirm]: empty or y/yes confirms. */
+void cli_reload_answer(struct cli *c, const char *line, size_t len);
+/* The line typed after `enable`'s "Password: " (not echoed, never logged). */
+void cli_enable_password(struct cli *c, const char *pw, size_t len);
 
 /* ---- the file commands (cli_fs.c) ------------------------------------------------------------ */
 

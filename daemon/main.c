@@ -24,6 +24,7 @@
 #include "api/api.h"
 #include "store/cfg.h"
 #include "base/scpd_err.h"
+#include "daemon/console.h"
 #include "daemon/hostkey.h"
 #include "ifs/ifs.h"
 #include "base/lim.h"
@@ -209,6 +210,7 @@ static void usage(FILE *f)
                "[--log-level LEVEL]\n"
                "            [--fs-size NAME=SIZE]... [--metrics-public]\n"
                "       scpd --check-config FILE\n"
+               "       scpd console [--data-dir DIR]   (the CLI at privilege 15, no AAA)\n"
                "       scpd --help | --version\n\n");
     for (size_t i = 0; i < N_MAIN_OPTS; i++) {
         char left[64];
@@ -433,6 +435,11 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
 
+    /* before the doors: once their ports are printed, the way back exists too */
+    d->console = console_start(d, err);
+    if (!d->console)
+        return -1;
+
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
         return -1;
@@ -447,6 +454,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
 /* Stops in the reverse order of services_start; each stop accepts NULL. */
 static void services_stop(struct scpd *d)
 {
+    console_stop(d->console);
+    d->console = NULL;
+
     api_stop(d->api);
     d->api = NULL;
 
@@ -526,6 +536,8 @@ int main(int argc, char **argv)
     struct scpd_err err = {0};
     memset(&a, 0, sizeof(a));
     a.log_level = LOG_LVL_INFO;
+    if (argc > 1 && strcmp(argv[1], "console") == 0)   /* the client of the console line */
+        return console_client(argc - 1, argv + 1);
     if (parse_args(argc, argv, &a, &err) != 0) {
         fprintf(stderr, "scpd: %s\n", err.msg);
         usage(stderr);

@@ -45,6 +45,8 @@
 #include "base/scpd.h"
 #include "daemon/ssh_session.h"
 #include "services/stats.h"
+#include "store/cfg.h"
+#include "store/store.h"
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
@@ -349,8 +351,30 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
     c->fd = fd;
     ssh_srv_format_peer(&ss, c->peer_addr, sizeof(c->peer_addr), c->peer, sizeof(c->peer));
     ssh_srv_format_source(&ss, c->source, sizeof(c->source));
-    const char *why = ssh_srv_admit(s, c);
     struct log_ctx lc = {.peer = c->peer};
+    /* line vty: access-class and transport input, before any byte of SSH (IOS refuses the TCP
+     * connection of a source the access-class denies) */
+    const char *why = NULL;
+    const struct store_snap *snap = s->d->store ? store_snapshot(s->d->store) : NULL;
+    bool admitted = snap == NULL || cfg_vty_admits(snap->cfg, c->peer_addr, &why);
+    if (!admitted) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "%s%s%s", why,
+                 snap->cfg->vty.access_class[0] && strstr(why, "access-class") ? " " : "",
+                 strstr(why, "access-class") ? snap->cfg->vty.access_class : "");
+        log_warn(&lc, "ssh connection refused: %s", reason);
+        if (s->d->stats) {
+            stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
+            stats_security(s->d->stats, "connection-refused", "ssh", NULL, c->peer, reason);
+        }
+        store_snap_release(snap);
+        close(fd);
+        free(c);
+        return;
+    }
+    if (snap != NULL)
+        store_snap_release(snap);
+    why = ssh_srv_admit(s, c);
     if (why) {
         log_warn(&lc, "ssh connection refused: %s", why);
         if (s->d->stats)
@@ -644,4 +668,20 @@ void ssh_server_stop(struct ssh_server *s)
     ssh_srv_reap(s);
     ssh_srv_free(s);
     ssh_finalize();
+}
+
+int ssh_server_reload_hostkeys(struct ssh_server *s, struct scpd_err *err)
+{
+    const char *dir = s->d->opts.data_dir ? s->d->opts.data_dir : "./var";
+    char path[4096];
+    int rc = 0;
+    if (hostkey_path(dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
+        return -1;
+    /* under the bind's lock: ssh_bind_accept_fd copies the keys into each new session */
+    pthread_mutex_lock(&s->bind_mu);
+    if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_HOSTKEY, path) != SSH_OK)
+        rc = scpd_err_set(err, SCPD_E_INVALID, "SSH host key %s cannot be loaded: %s", path,
+                          ssh_get_error(s->bind));
+    pthread_mutex_unlock(&s->bind_mu);
+    return rc;
 }

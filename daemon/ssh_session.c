@@ -75,6 +75,8 @@ struct ssh_chan {
     bool too_long;                         /* exec command over LIM_SCP_COMMAND_LEN */
     bool idle_ends_at_stop;                /* sftp, cli: a silent channel is an idle prompt */
     bool pty;                              /* a pty was requested: the CLI echoes */
+    int idle_secs;                         /* idle limit: LIM_SSH_IDLE_SECS, a shell's
+                                            * exec-timeout (line vty); 0: none */
     char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
     uint64_t bytes_in, bytes_out;          /* channel data, for aaa accounting */
     struct aaa_acct acct;                  /* the exec accounting record of this channel */
@@ -86,6 +88,7 @@ struct ssh_sess {
     ssh_event ev;
     struct ssh_server_callbacks_struct scb;
     bool authenticated;
+    bool banner_sent;                      /* banner login went out (ssh_send_banner) */
     char user[LIM_AUTH_USER_LEN + 1];      /* the authenticated user */
     char kbd_user[LIM_AUTH_USER_LEN + 1];  /* user of a keyboard-interactive exchange */
     int failures;
@@ -185,11 +188,14 @@ static bool ssh_user_ok(const char *user)
     return true;
 }
 
+static void ssh_send_banner(struct ssh_sess *ss);
+
 static int ssh_cb_auth_password(ssh_session s, const char *user, const char *password, void *arg)
 {
     struct ssh_sess *ss = arg;
     if (ss->kill_msg[0] || ss->authenticated)
         return SSH_AUTH_DENIED;
+    ssh_send_banner(ss);
     struct scpd_err err = {0};
     const char *u = ssh_user_ok(user) ? user : "";
     struct aaa_req req = ssh_aaa_req(ss, u);
@@ -201,6 +207,8 @@ static int ssh_cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_st
                               char signature_state, void *arg)
 {
     struct ssh_sess *ss = arg;
+    if (!ss->kill_msg[0] && !ss->authenticated)
+        ssh_send_banner(ss);
     if (ss->kill_msg[0] || ss->authenticated || !ssh_user_ok(user))
         return SSH_AUTH_DENIED;
     unsigned char *hash = NULL;
@@ -232,9 +240,33 @@ static int ssh_cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_st
  * both halves of the exchange here; the response carries no user name (ssh_message_auth_user()
  * is NULL on it), so the user of the request is kept. Returns 0 when handled, 1 for libssh's
  * default reply (failure with the list of methods). */
+/* banner login: SSH_MSG_USERAUTH_BANNER (RFC 4252 5.4), once, at the first authentication
+ * request, as IOS shows it before the password prompt. */
+static void ssh_send_banner(struct ssh_sess *ss)
+{
+    if (ss->banner_sent || ss->c->d->store == NULL)
+        return;
+    ss->banner_sent = true;
+    const struct store_snap *snap = store_snapshot(ss->c->d->store);
+    if (snap == NULL)
+        return;
+    const char *b = snap->cfg->banner_login;
+    b += b[0] == '\n';   /* IOS's text starts after the delimiter's line */
+    if (b[0] != '\0') {
+        ssh_string str = ssh_string_from_char(b);
+        if (str != NULL) {
+            ssh_send_issue_banner(ss->s, str);
+            ssh_string_free(str);
+        }
+    }
+    store_snap_release(snap);
+}
+
 static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
 {
     struct ssh_sess *ss = arg;
+    if (ssh_message_type(msg) == SSH_REQUEST_AUTH && !ss->authenticated)
+        ssh_send_banner(ss);
     if (ssh_message_type(msg) == SSH_REQUEST_AUTH && ss->kill_msg[0])
         return 0;   /* no answer: the disconnect with the reason follows (ssh_kill) */
     if (ssh_message_type(msg) != SSH_REQUEST_AUTH ||
@@ -374,8 +406,10 @@ static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
         log_notice(&lc, "ssh %s: sftp session idle at stop, closing", what);
         return true;
     }
-    if (clock_mono_ms() - ss->last_io_ms > (int64_t)LIM_SSH_IDLE_SECS * 1000) {
-        log_notice(&lc, "ssh %s: idle for %d s, disconnecting", what, LIM_SSH_IDLE_SECS);
+    int idle = c->req == SSH_REQ_SHELL ? c->idle_secs : LIM_SSH_IDLE_SECS;
+    if (idle > 0 && clock_mono_ms() - ss->last_io_ms > (int64_t)idle * 1000) {
+        log_notice(&lc, "ssh %s: idle for %d s%s, disconnecting", what, idle,
+                   c->req == SSH_REQ_SHELL ? " (exec-timeout)" : "");
         return true;
     }
     return false;
@@ -554,8 +588,10 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
     struct scpd *d = ss->c->d;
     struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
                           .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
+                          .peer_addr = ss->c->peer_addr, .aaa = d->aaa, .ssh = d->ssh,
+                          .data_dir = d->opts.data_dir,
                           .started_ms = d->stats ? stats_started_ms(d->stats) : 0,
-                          .aaa = d->aaa, .on_command = ssh_cli_command, .on_command_arg = ss};
+                          .on_command = ssh_cli_command, .on_command_arg = ss};
     return env;
 }
 
@@ -590,6 +626,13 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
     ssh_acct_start(c, "shell", privilege);
     ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = shell;
+    c->idle_secs = CFG_DEFAULT_EXEC_TIMEOUT;
+    if (shell) {   /* line vty exec-timeout, as the session starts (0 0: never) */
+        const struct store_snap *snap = store_snapshot(ss->c->d->store);
+        c->idle_secs = snap ? snap->cfg->vty.exec_timeout : CFG_DEFAULT_EXEC_TIMEOUT;
+        if (snap)
+            store_snap_release(snap);
+    }
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);

@@ -892,18 +892,70 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
         res = AAA_FAIL;
     } else {
         struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .password = password};
-        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, "default") : NULL;
-        const struct aaa_method *used;
-        enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
-        snprintf(how_buf, sizeof(how_buf), "%s", c.used[0] ? c.used : used ? used->name
-                                                                                   : "password");
-        how = how_buf;
-        snprintf(why, sizeof(why), "%s", c.why);
-        res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        /* SSH logins use the list of `line vty` (login authentication LIST), else default */
+        bool vty = req->door == NULL || strcmp(req->door, "ssh") == 0;
+        const char *name = vty && cfg->vty.login_list[0] ? cfg->vty.login_list : "default";
+        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, name) : NULL;
+        if (list == NULL && cfg->aaa_new_model && strcmp(name, "default") != 0) {
+            aaa_spend_verify(a, password);
+            snprintf(why, sizeof(why), "login authentication list %s (line vty) is not defined",
+                     name);
+            res = AAA_ERROR;
+        } else {
+            const struct aaa_method *used;
+            enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
+            snprintf(how_buf, sizeof(how_buf), "%s", c.used[0] ? c.used : used ? used->name
+                                                                                       : "password");
+            how = how_buf;
+            snprintf(why, sizeof(why), "%s", c.why);
+            res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        }
     }
     res = aaa_login_done(a, cfg, req, how, res, why, err);
     aaa_release(snap);
     return res;
+}
+
+enum aaa_result aaa_enable(struct aaa *a, const struct aaa_req *req, const char *password,
+                           struct scpd_err *err)
+{
+    int blocked;
+    const struct store_snap *snap = aaa_begin(a, req, &blocked);
+    if (snap == NULL) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "enable failed: configuration unavailable");
+        return AAA_ERROR;
+    }
+    const struct cfg *cfg = snap->cfg;
+    enum aaa_result res = AAA_FAIL;
+    char why[256] = "wrong enable secret";
+    if (blocked) {
+        snprintf(why, sizeof(why), "logins from %s are blocked for %d more seconds "
+                 "(login block-for)", req->peer_addr, blocked);
+        res = AAA_BLOCKED;
+    } else if (cfg->enable_type == CFG_SECRET_NONE) {
+        snprintf(why, sizeof(why), "no enable secret is configured");
+        res = AAA_ERROR;
+    } else if (password == NULL || strlen(password) > LIM_PASSWORD_LEN) {
+        aaa_spend_verify(a, "");
+    } else {
+        int r = secret_verify((int)cfg->enable_type, cfg->enable_secret, password);
+        if (r == 1)
+            res = AAA_OK;
+        else if (r < 0)
+            snprintf(why, sizeof(why), "stored enable secret is malformed");
+    }
+    res = aaa_login_done(a, cfg, req, "enable", res, why, err);
+    aaa_release(snap);
+    return res;
+}
+
+bool aaa_enable_configured(struct aaa *a)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    bool on = snap != NULL && snap->cfg->enable_type != CFG_SECRET_NONE;
+    if (snap != NULL)
+        aaa_release(snap);
+    return on;
 }
 
 /* The key-hash entries of user that equal md5_hex (upper-case hex; compared without case since

@@ -68,6 +68,14 @@ bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left)
 int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
                        struct scpd_err *err);
 
+/* `enable` at the EXEC: password against `enable secret`. Counted, logged, blocked and reported
+ * exactly as a failed login (the same counters, login block-for, security events). AAA_ERROR
+ * when no enable secret is configured (err says so). */
+enum aaa_result aaa_enable(struct aaa *a, const struct aaa_req *req, const char *password,
+                           struct scpd_err *err);
+/* True when `enable secret` is configured. */
+bool aaa_enable_configured(struct aaa *a);
+
 /* Privilege of a user from the local database (0 if unknown). Used by the HTTP door. */
 int aaa_privilege(struct aaa *a, const char *user);
 /* True if user is in the local database. */

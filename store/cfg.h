@@ -99,6 +99,32 @@ struct cfg_acct {
     struct cfg_method m[LIM_CFG_METHODS];   /* group methods */
 };
 
+/* One entry of a standard access list: permit|deny, address and wildcard (any: 0.0.0.0
+ * 255.255.255.255; host: wildcard 0). The address is kept with its wildcard bits cleared. */
+struct cfg_ace {
+    bool permit;
+    uint32_t addr, wild;           /* host byte order */
+};
+
+/* ip access-list standard NAME */
+struct cfg_acl {
+    char name[CFG_NAME_MAX];
+    int n;
+    struct cfg_ace e[LIM_CFG_ACES];
+};
+
+#define CFG_DEFAULT_EXEC_TIMEOUT 600   /* exec-timeout 10 0 (IOS) */
+enum { CFG_TI_SSH = 1, CFG_TI_TELNET = 2, CFG_TI_ALL = 4, CFG_TI_NONE = 8 };
+
+/* line vty FIRST LAST: one set of settings for every SSH session (the range is kept as given). */
+struct cfg_vty {
+    int first, last;                 /* last < 0: no `line vty` block */
+    char login_list[CFG_NAME_MAX];   /* login authentication LIST; "": the default list */
+    int exec_timeout;                /* seconds an EXEC session may be idle; 0: never */
+    int transport;                   /* transport input: 0 not given (SSH allowed), CFG_TI_* bits */
+    char access_class[CFG_NAME_MAX]; /* access-class ACL in; "": none */
+};
+
 struct cfg {
     char hostname[CFG_NAME_MAX];
     bool aaa_new_model;
@@ -107,6 +133,7 @@ struct cfg {
     size_t n_users;  struct cfg_user *users;    /* sorted by name (strcmp) */
     size_t n_pkusers; struct cfg_pkuser *pkusers; /* sorted by name */
     int ssh_version;                            /* always 2 */
+    bool ssh_version_set;                       /* `ip ssh version 2` given: rendered */
     int ssh_timeout;                            /* 1-120 seconds */
     int ssh_retries;                            /* 0-5 */
     bool scp_enable;                            /* ip scp server enable */
@@ -117,7 +144,30 @@ struct cfg {
     size_t n_acct; struct cfg_acct *acct;             /* sorted by (kind, name) */
     int rad_dead_time, rad_dead_tries;              /* radius-server dead-criteria; 0 = unset */
     int rad_deadtime;                               /* radius-server deadtime (minutes) */
+    enum cfg_secret_type enable_type;           /* enable secret; CFG_SECRET_NONE: none */
+    char enable_secret[160];
+    bool password_encryption;                   /* service password-encryption */
+    char domain_name[CFG_NAME_MAX];             /* ip domain name; "" none */
+    struct cfg_vty vty;                         /* line vty */
+    int n_acls;  struct cfg_acl acls[LIM_CFG_ACLS]; /* sorted by name */
+    char banner_motd[LIM_CFG_BANNER_LEN + 1];   /* text between the delimiters; "" none */
+    char banner_login[LIM_CFG_BANNER_LEN + 1];
 };
+
+/* Why SSH logins may all fail under c, or NULL: the login list of `line vty` is not defined, or
+ * every method of it is a server group (when no server answers, nobody logs in: IOS does the
+ * same, and its console is the way back; here `scpd console`). Text into buf. */
+const char *cfg_login_warning(const struct cfg *c, char *buf, size_t cap);
+
+/* The access list named name, or NULL. */
+const struct cfg_acl *cfg_acl_find(const struct cfg *c, const char *name);
+/* Whether acl permits the IPv4 address (host byte order): first match, implicit deny. */
+bool cfg_acl_permits(const struct cfg_acl *acl, uint32_t addr);
+/* Whether `line vty` lets an SSH connection from the address (text; IPv4 or IPv4-mapped IPv6)
+ * in: transport input and access-class. false with *why (static text) when refused. An
+ * access-class naming a list that does not exist permits all (IOS). IPv6 sources are not
+ * filtered by a standard (IPv4) list. */
+bool cfg_vty_admits(const struct cfg *c, const char *addr, const char **why);
 
 /* ---- errors of a whole file ------------------------------------------------------------------- */
 struct cfg_error {
@@ -150,6 +200,9 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b);
 bool cfg_mlist_equal(const struct cfg_mlist *a, const struct cfg_mlist *b);
 bool cfg_user_equal(const struct cfg_user *a, const struct cfg_user *b);
 bool cfg_pkuser_equal(const struct cfg_pkuser *a, const struct cfg_pkuser *b);
+bool cfg_vty_equal(const struct cfg_vty *a, const struct cfg_vty *b);
+bool cfg_acl_equal(const struct cfg_acl *a, const struct cfg_acl *b);
+bool cfg_acls_equal(const struct cfg *a, const struct cfg *b);
 
 /* ---- applying text ---------------------------------------------------------------------------- */
 enum cfg_mode {
@@ -162,6 +215,36 @@ enum cfg_mode {
  * "Building configuration...", "Current configuration : N bytes" header and comments). */
 struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len, enum cfg_mode mode,
                            struct cfg_errors *errs);
+
+/* ---- configuration mode at a terminal (the CLI's `configure terminal`) ------------------------ */
+/* Lines typed one at a time, as IOS applies them: each works on a copy of the running config it is
+ * given and yields the new config (to commit) or an error; the sub-mode (`line vty`, `ip ssh
+ * pubkey-chain`...) carries over to the next line. Keywords may be abbreviated where unique. One
+ * struct cfg_term per session, one thread at a time. Free with cfg_term_free() (NULL: no-op). */
+struct cfg_term;
+struct cfg_term *cfg_term_new(void);
+void cfg_term_free(struct cfg_term *t);
+/* Back to the top mode (`end`, Ctrl-Z); a key-string being typed is dropped. */
+void cfg_term_reset(struct cfg_term *t);
+/* The prompt of the current mode: "config", "config-pubkey-chain", ...; NULL while the lines of
+ * a banner are being typed (IOS shows no prompt then). */
+const char *cfg_term_prompt(const struct cfg_term *t);
+/* The delimiter of the banner being typed, or NULL. */
+const char *cfg_term_banner_delim(const struct cfg_term *t);
+
+enum cfg_term_res {
+    CFG_TERM_OK = 0,     /* *next: the new config (caller frees), or NULL if nothing changed */
+    CFG_TERM_INVALID,    /* *err filled (column, reason; the line masked); nothing changed */
+    CFG_TERM_AMBIGUOUS,  /* a keyword abbreviation fits several commands */
+    CFG_TERM_EXIT,       /* `exit` at the top: configuration mode ends */
+};
+enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, const char *line,
+                                size_t len, struct cfg **next, struct cfg_error *err);
+/* `?`: calls fn once per keyword that may come next in the current mode (word: the keyword, help:
+ * the syntax of a command it starts), or with word NULL for each command whose keywords are all
+ * typed (help: its syntax). line[0..len) is what is typed so far. */
+void cfg_term_help(const struct cfg_term *t, const char *line, size_t len,
+                   void (*fn)(void *arg, const char *word, const char *help), void *arg);
 
 /* ---- rendering -------------------------------------------------------------------------------- */
 struct cfg_render_opts {

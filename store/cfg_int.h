@@ -36,8 +36,26 @@ struct cfg_line {
 
 /* Parser modes: where a line is interpreted. A line that is not a command of the current
  * sub-mode is retried in the parent mode (IOS's implicit exit), so indentation is cosmetic. */
-enum cfg_pmode { CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING,
-                 CFG_PM_TACACS, CFG_PM_RADIUS, CFG_PM_SGROUP };
+enum cfg_pmode {
+    CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING,
+    CFG_PM_LINE,     /* line vty A B */
+    CFG_PM_NACL,     /* ip access-list standard NAME */
+    CFG_PM_BANNER,   /* the text lines of banner motd|login DELIM ... DELIM */
+    CFG_PM_TACACS,   /* tacacs server NAME */
+    CFG_PM_RADIUS,   /* radius server NAME */
+    CFG_PM_SGROUP,   /* aaa group server tacacs+|radius NAME */
+};
+
+/* The sub-modes as a tree, for the parser (implicit exit to the parent) and for configuration mode
+ * at a terminal (its prompt `HOST(config-line)#` and `exit`). A new block adds its mode here and
+ * its rows to the command table; nothing else needs to know it (cfg_cmds.c). */
+struct cfg_mode_info {
+    enum cfg_pmode mode;
+    enum cfg_pmode parent;
+    const char *prompt;         /* "config", "config-pubkey-chain", ... */
+};
+extern const struct cfg_mode_info cfg_modes[];
+extern const size_t cfg_nmodes;
 
 struct cfg_work; /* the config being built, with indexes (cfg_parse.c) */
 
@@ -47,7 +65,10 @@ struct cfg_pctx {
     struct cfg *c;              /* == the work's config */
     enum cfg_pmode mode;        /* current mode; apply functions may change it */
     struct cfg_buf ks;          /* base64 of the key-string being entered */
-    char block[CFG_NAME_MAX];   /* the server or server group a sub-mode edits (cfg_aaa.c) */
+    char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME, tacacs server NAME, ...) */
+    struct cfg_buf banner;      /* CFG_PM_BANNER: the text so far */
+    char bdelim[3];             /* its delimiter: one character, or "^C" */
+    bool blogin;                /* banner login (else motd) */
     int err_col;                /* set by cfg_fail */
     char err_reason[256];
 };
@@ -71,6 +92,10 @@ struct cfg_cmd {
 };
 extern const struct cfg_cmd cfg_cmds[];
 extern const size_t cfg_ncmds;
+
+/* Banner mode: one raw line of banner text (cfg_cmds.c); at the delimiter the banner is set and
+ * the mode returns to the top. */
+int cfg_banner_data(struct cfg_pctx *p, const char *raw);
 
 /* Key-string mode: base64 data lines collected until `exit` (cfg_cmds.c). */
 int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);

@@ -72,6 +72,11 @@ static const char *const migrations[] = {
     "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX history_end ON history(end_ms);",
+    /* 2: standard access lists (ip access-list standard NAME) */
+    "CREATE TABLE acl(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE ace(acl TEXT NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
+    "  addr INTEGER NOT NULL, wildcard INTEGER NOT NULL, PRIMARY KEY (acl, pos)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -114,16 +119,31 @@ static const struct setting {
     const char *name;
     enum set_type type;
     size_t off;
+    size_t cap; /* SET_STR: the field's size (0: CFG_NAME_MAX) */
 } settings[] = {
-    {"hostname", SET_STR, offsetof(struct cfg, hostname)},
-    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model)},
-    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version)},
-    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout)},
-    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries)},
-    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable)},
-    {"block_secs", SET_INT, offsetof(struct cfg, block_secs)},
-    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts)},
-    {"block_within", SET_INT, offsetof(struct cfg, block_within)},
+    {"hostname", SET_STR, offsetof(struct cfg, hostname), 0},
+    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model), 0},
+    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version), 0},
+    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout), 0},
+    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries), 0},
+    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable), 0},
+    {"block_secs", SET_INT, offsetof(struct cfg, block_secs), 0},
+    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts), 0},
+    {"block_within", SET_INT, offsetof(struct cfg, block_within), 0},
+    {"ssh_version_set", SET_BOOL, offsetof(struct cfg, ssh_version_set), 0},
+    {"enable_type", SET_INT, offsetof(struct cfg, enable_type), 0},
+    {"enable_secret", SET_STR, offsetof(struct cfg, enable_secret),
+     sizeof(((struct cfg *)0)->enable_secret)},
+    {"password_encryption", SET_BOOL, offsetof(struct cfg, password_encryption), 0},
+    {"domain_name", SET_STR, offsetof(struct cfg, domain_name), 0},
+    {"vty_first", SET_INT, offsetof(struct cfg, vty.first), 0},
+    {"vty_last", SET_INT, offsetof(struct cfg, vty.last), 0},
+    {"vty_login_list", SET_STR, offsetof(struct cfg, vty.login_list), 0},
+    {"vty_exec_timeout", SET_INT, offsetof(struct cfg, vty.exec_timeout), 0},
+    {"vty_transport", SET_INT, offsetof(struct cfg, vty.transport), 0},
+    {"vty_access_class", SET_STR, offsetof(struct cfg, vty.access_class), 0},
+    {"banner_motd", SET_STR, offsetof(struct cfg, banner_motd), LIM_CFG_BANNER_LEN + 1},
+    {"banner_login", SET_STR, offsetof(struct cfg, banner_login), LIM_CFG_BANNER_LEN + 1},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -165,7 +185,7 @@ static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *r
     char *p = (char *)c + s->off;
     switch (s->type) {
     case SET_STR:
-        snprintf(p, CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
+        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
         break;
     case SET_INT:
         *(int *)p = sqlite3_column_int(row, 1);
@@ -418,6 +438,80 @@ static int aaa_net_load(struct cfg *c, const char *text, struct scpd_err *err)
     return 0;
 }
 
+/* ---- access lists: rewritten whole when they differ (a few short lists) --------------------- */
+
+static int acls_put(struct store *st, const struct cfg *c)
+{
+    sqlite3_stmt *qa = NULL, *qe = NULL;
+    int rc = -1;
+    if (sqlite3_exec(st->db, "DELETE FROM acl", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "INSERT INTO acl(name) VALUES (?1)", -1, &qa, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "INSERT INTO ace(acl, pos, permit, addr, wildcard)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &qe, NULL) != SQLITE_OK)
+        goto out;
+    for (int k = 0; k < c->n_acls; k++) {
+        const struct cfg_acl *a = &c->acls[k];
+        sqlite3_reset(qa);
+        sqlite3_bind_text(qa, 1, a->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(qa) != SQLITE_DONE)
+            goto out;
+        for (int j = 0; j < a->n; j++) {
+            sqlite3_reset(qe);
+            sqlite3_bind_text(qe, 1, a->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int(qe, 2, j);
+            sqlite3_bind_int(qe, 3, a->e[j].permit ? 1 : 0);
+            sqlite3_bind_int64(qe, 4, a->e[j].addr);
+            sqlite3_bind_int64(qe, 5, a->e[j].wild);
+            if (sqlite3_step(qe) != SQLITE_DONE)
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(qa);
+    sqlite3_finalize(qe);
+    return rc;
+}
+
+static int load_acls(struct store *st, struct cfg *c, struct scpd_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT a.name, e.permit, e.addr, e.wildcard FROM acl a"
+                           " LEFT JOIN ace e ON e.acl = a.name ORDER BY a.name, e.pos",
+                           -1, &q, NULL) != SQLITE_OK)
+        return store_sql_err(st, err, "loading access lists");
+    int rc;
+    struct cfg_acl *a = NULL;
+    c->n_acls = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        if (a == NULL || strcmp(a->name, name) != 0) {
+            if (c->n_acls >= LIM_CFG_ACLS) {
+                sqlite3_finalize(q);
+                return scpd_err_set(err, SCPD_E_IO, "store: too many access lists");
+            }
+            a = &c->acls[c->n_acls++];
+            memset(a, 0, sizeof *a);
+            snprintf(a->name, sizeof a->name, "%s", name);
+        }
+        if (sqlite3_column_type(q, 1) == SQLITE_NULL)
+            continue;
+        if (a->n >= LIM_CFG_ACES) {
+            sqlite3_finalize(q);
+            return scpd_err_set(err, SCPD_E_IO, "store: too many entries in access list %s",
+                                name);
+        }
+        a->e[a->n].permit = sqlite3_column_int(q, 1) != 0;
+        a->e[a->n].addr = (uint32_t)sqlite3_column_int64(q, 2);
+        a->e[a->n].wild = (uint32_t)sqlite3_column_int64(q, 3);
+        a->n++;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading access lists");
+}
+
 /* Writes the difference between from (the rows in the database) and to; all_settings writes
  * every global setting (a new database holds none). Inside the caller's transaction. */
 static int store_write_running(struct store *st, const struct cfg *from, const struct cfg *to,
@@ -435,6 +529,8 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
             return -1;
     if ((all_settings || !cfg_aaa_equal(from, to)) && aaa_net_put(st, to) != 0)
         return store_sql_err(st, err, "AAA servers");
+    if (!cfg_acls_equal(from, to) && acls_put(st, to) != 0)
+        return store_sql_err(st, err, "access lists");
     return 0;
 }
 
@@ -592,8 +688,8 @@ static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
         goto out;
     }
     tmp = *def;
-    if (load_settings(st, &tmp, &aaa_net, err) != 0 || load_users(st, &users, err) != 0 ||
-        load_pkusers(st, &pk, err) != 0 ||
+    if (load_settings(st, &tmp, &aaa_net, err) != 0 || load_acls(st, &tmp, err) != 0 ||
+        load_users(st, &users, err) != 0 || load_pkusers(st, &pk, err) != 0 ||
         (aaa_net != NULL && aaa_net_load(&tmp, aaa_net, err) != 0))
         goto out;
     for (size_t i = 0; i < N_MLKINDS; i++) {
@@ -1133,9 +1229,13 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
 unlock:
     pthread_mutex_unlock(&st->db_lock);
     if (s) {
-        log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
-                 "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
+        struct log_ctx lc = {.user = who_user(who), .peer = who->peer};
+        char why[256];
+        log_info(&lc, "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
                  who->source);
+        /* not refused (IOS takes such a line too), but never silent: every door's commit */
+        if (cfg_login_warning(s->pub.cfg, why, sizeof why) != NULL)
+            log_warn(&lc, "store: version %llu: %s", (unsigned long long)(v + 1), why);
         notify(st, &s->pub);
         store_snap_release(&s->pub);
     }
@@ -1297,5 +1397,36 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
     const struct store_snap *snap = store_snapshot(st);
     int rc = startup_store(st, snap->cfg, who, err);
     store_snap_release(snap);
+    return rc;
+}
+
+int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err)
+{
+    struct cfg_errors *errs = NULL;
+    if (who_check(who, err) != 0)
+        return -1;
+    char *text = store_startup_get(st, NULL, err);
+    if (text == NULL)
+        return -1;
+    int rc = -1;
+    struct cfg *c = NULL;
+    if ((errs = malloc(sizeof *errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    if ((c = cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_INVALID, "reload: startup-config is not valid (%d errors); "
+                     "running-config left as it is", errs->total);
+        goto out;
+    }
+    rc = store_commit(st, c, 0, who, NULL, err);
+    if (rc == 0)
+        log_notice(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
+                   "store: reload: running-config is the startup-config again (source %s)",
+                   who->source);
+out:
+    cfg_free(c);
+    free(errs);
+    free(text);
     return rc;
 }

@@ -80,6 +80,10 @@ int store_startup_set(struct store *st, const char *text, size_t len, const stru
 /* copy running-config startup-config: renders the running config into the startup datastore. */
 int store_save_config(struct store *st, const struct store_who *who, struct scpd_err *err);
 
+/* reload: makes the running config the saved startup config again (a router's reload), one
+ * commit audited with who. An unreadable or invalid startup text fails and changes nothing. */
+int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err);
+
 /* ---- listeners --------------------------------------------------------------------------------
  */
 /* Called after each commit, outside the store's locks, on the committing thread. The snapshot is

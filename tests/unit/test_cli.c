@@ -200,8 +200,8 @@ static void test_help(void **state)
     const char *o = feed(c, "?", false, NULL);
     assert_true(matches(o, "^\\?\r$"));
     assert_true(matches(o, "^Exec commands:\r$"));
-    assert_true(matches(o, "^  dir       List files on a filesystem\r$"));
-    assert_true(matches(o, "^  write     Write running configuration to memory\r$"));
+    assert_true(matches(o, "^  dir        List files on a filesystem\r$"));
+    assert_true(matches(o, "^  write      Write running configuration to memory\r$"));
     assert_true(matches(o, "\r\nR1#$"));
     /* after a keyword: the next keywords; the line is kept and shown again */
     o = feed(c, "sh ?", false, NULL);
