@@ -255,6 +255,17 @@ static struct parse parse_args(struct parse r, const struct cli_word *w, size_t 
     const struct cli_word *a = &w[r.argw];
     size_t allowed = r.cmd->arg == ARG_NONE ? 0 : 1;
     arg[0] = '\0';
+    if (r.cmd->arg == ARG_REST) {   /* the words as typed, from the first to the last */
+        size_t n = left ? (size_t)(w[nw - 1].s + w[nw - 1].len - a->s) : 0;
+        if (n >= cap) {
+            r.res = P_INVALID;
+            r.col = a->col;
+            return r;
+        }
+        memcpy(arg, left ? a->s : "", n);
+        arg[n] = '\0';
+        return r;
+    }
     if (left > allowed) {
         r.res = P_INVALID;
         r.col = a[allowed].col;
@@ -572,8 +583,9 @@ static void help_args(struct cli *c, const struct cli_cmd *cmd, size_t args, boo
     size_t allowed = cmd->arg == ARG_NONE ? 0 : 1;
     if (cmd->arg == ARG_NUM)
         snprintf(form, sizeof(form), "<%ld-%ld>", cmd->min, cmd->max);
-    bool arg = args < allowed || (partial && args == allowed && allowed > 0);
-    bool cr = !partial && (args >= allowed || cmd->arg == ARG_PATH_OPT);
+    bool rest = cmd->arg == ARG_REST;
+    bool arg = rest || args < allowed || (partial && args == allowed && allowed > 0);
+    bool cr = !partial && (rest || args >= allowed || cmd->arg == ARG_PATH_OPT);
     if (arg)
         help_line(c, form, cmd->arg_help, strlen(form) > 4 ? strlen(form) : 4);
     if (cr)
@@ -653,6 +665,27 @@ static void help(struct cli *c)
 
 /* ---- line discipline ------------------------------------------------------------------------- */
 
+/* Gives the pending question its answer. Returns what the answer's handler returned. */
+static int answer(struct cli *c, const char *text)
+{
+    struct cli_question q = c->ask;
+    memset(&c->ask, 0, sizeof(c->ask));
+    return q.fn(c, q.arg, text);
+}
+
+/* What comes after a line ran: the question asked meanwhile, nothing while an operation runs
+ * (cli_poll shows the prompt at its end), or the prompt. */
+static void next_prompt(struct cli *c)
+{
+    if (c->ended || c->op.arg)
+        return;
+    if (c->ask.fn) {
+        cli_out_str(c, c->ask.prompt);
+        return;
+    }
+    prompt(c);
+}
+
 static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
@@ -660,20 +693,70 @@ static void end_of_line(struct cli *c)
     if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
         cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        if (c->ask.fn) {   /* an answer that long is no answer: the question is dropped */
+            if (c->ask.drop)
+                c->ask.drop(c->ask.arg);
+            memset(&c->ask, 0, sizeof(c->ask));
+        }
+    } else if (c->ask.fn) {
+        c->line[c->len] = '\0';
+        answer(c, c->line);
+        explicit_bzero(c->line, sizeof(c->line));   /* a password was here */
     } else {
         run_line(c, c->line, c->len, c->prompt_len);
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended)
-        prompt(c);
+    next_prompt(c);
+}
+
+void cli_async_begin(struct cli *c)
+{
+    if (!c->op.arg)
+        cli_out_str(c, "\n");
+}
+
+void cli_async_end(struct cli *c)
+{
+    if (c->op.arg || c->ended)
+        return;
+    next_prompt(c);
+    if (!(c->ask.fn && c->ask.secret))
+        cli_out_raw(c, c->line, c->len);
+}
+
+/* ^C: a question is abandoned, a running operation cancelled, a half-typed line dropped. */
+static void interrupt(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        if (c->exec) {
+            c->exec_status = 1;
+            c->ended = true;
+        }
+        next_prompt(c);
+        return;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
+    explicit_bzero(c->line, sizeof(c->line));
+    c->len = 0;
+    c->overflow = false;
+    if (c->env.pty)
+        cli_out_raw(c, "^C\r\n", 4);
+    next_prompt(c);
 }
 
 static void erase(struct cli *c, size_t n)
 {
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
-        if (c->env.pty)
+        if (c->env.pty && !(c->ask.fn && c->ask.secret))
             cli_out_raw(c, "\b \b", 3);
     }
 }
@@ -682,6 +765,12 @@ static void feed_byte(struct cli *c, unsigned char b)
 {
     bool was_cr = c->after_cr;
     c->after_cr = false;
+    if (b == 0x03 || b == 0x1e) {   /* ^C, and IOS's escape sequence Ctrl-^ */
+        interrupt(c);
+        return;
+    }
+    if (c->op.arg)
+        return;   /* typed while an operation runs: IOS holds it; here it is dropped */
     /* ESC [ ... final or ESC O x (arrow and function keys): dropped whole */
     if (c->esc == ESC_START) {
         c->esc = (b == '[' || b == 'O') ? ESC_CSI : ESC_NONE;
@@ -711,7 +800,9 @@ static void feed_byte(struct cli *c, unsigned char b)
     case 0x1b:
         c->esc = ESC_START;
         return;
-    case '?':   /* IOS: always help, never part of a command */
+    case '?':   /* IOS: always help, never part of a command (but an answer may hold one) */
+        if (c->ask.fn)
+            break;
         help(c);
         return;
     default:
@@ -726,7 +817,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     }
     c->line[c->len++] = (char)b;
-    if (c->env.pty)
+    if (c->env.pty && !(c->ask.fn && c->ask.secret))
         cli_out_raw(c, (const char *)&b, 1);
 }
 
@@ -751,7 +842,10 @@ void cli_free(struct cli *c)
 {
     if (!c)
         return;
+    cli_abort(c);
+    cli_monitor_stop(c);
     free(c->out);
+    explicit_bzero(c->line, sizeof(c->line));
     free(c);
 }
 
@@ -768,11 +862,16 @@ int cli_feed(struct cli *c, const void *buf, size_t len)
         feed_byte(c, p[i]);
     if (c->oom)
         return -1;
-    return c->ended ? CLI_END : CLI_MORE;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
 }
 
 int cli_eof(struct cli *c)
 {
+    if (c->op.arg || c->ask.fn) {   /* the peer left mid-question or mid-copy */
+        cli_abort(c);
+        c->ended = true;
+        return c->oom ? -1 : CLI_END;
+    }
     if (!c->ended && c->overflow)
         cli_out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
@@ -801,9 +900,100 @@ int cli_exec(struct cli *c, const char *line)
         clean[n] = '\0';
         c->exec = true;
         rc = run_line(c, clean, n, 0);
+        while (c->ask.fn && !c->oom)   /* no one to answer: the defaults */
+            rc = answer(c, "");
     }
+    c->exec_status = rc;
+    if (c->op.arg && !c->oom)
+        return CLI_BUSY;
     c->ended = true;
     return c->oom ? -1 : rc;
+}
+
+int cli_exec_status(const struct cli *c)
+{
+    return c->exec_status;
+}
+
+/* ---- questions and long operations ------------------------------------------------------------ */
+
+void cli_ask(struct cli *c, const char *question, bool secret, cli_answer_fn fn, void *arg,
+             void (*drop)(void *arg))
+{
+    c->ask.fn = fn;
+    c->ask.arg = arg;
+    c->ask.drop = drop;
+    c->ask.secret = secret;
+    snprintf(c->ask.prompt, sizeof(c->ask.prompt), "%s", question);
+}
+
+bool cli_confirmed(const char *a)
+{
+    while (*a == ' ')
+        a++;
+    size_t n = strlen(a);
+    while (n > 0 && a[n - 1] == ' ')
+        n--;
+    return n == 0 || (n <= 3 && strncasecmp(a, "yes", n) == 0);
+}
+
+size_t cli_split(char *s, char **words, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(s, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (n == max)
+            return max + 1;
+        words[n++] = w;
+    }
+    return n;
+}
+
+void cli_run_op(struct cli *c, int (*step)(struct cli *c, void *arg),
+                void (*cancel)(struct cli *c, void *arg), void *arg)
+{
+    c->op.step = step;
+    c->op.cancel = cancel;
+    c->op.arg = arg;
+}
+
+bool cli_wants_poll(const struct cli *c)
+{
+    return c->op.arg != NULL || c->monitor != NULL;
+}
+
+int cli_poll(struct cli *c)
+{
+    if (c->monitor)
+        cli_monitor_drain(c);
+    if (c->op.arg) {
+        int rc = c->op.step(c, c->op.arg);
+        if (rc != CLI_OP_MORE) {
+            memset(&c->op, 0, sizeof(c->op));
+            c->exec_status = rc;
+            if (c->exec)
+                c->ended = true;
+            next_prompt(c);
+        }
+    }
+    if (c->oom)
+        return -1;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
+}
+
+void cli_abort(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        c->exec_status = 1;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
 }
 
 const char *cli_out(const struct cli *c, size_t *len)

@@ -406,10 +406,21 @@ static int open_store(struct scpd *d)
 
 /* ---- services and doors ---------------------------------------------------------------------- */
 
+/* `logging buffered SIZE` follows the running configuration (the log buffer is base/'s). */
+static void log_buffer_follow(void *arg, const struct store_snap *snap)
+{
+    log_buffer_size((size_t)snap->cfg->log_buffer);
+}
+
 /* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
+    const struct store_snap *snap = store_snapshot(d->store);
+    log_buffer_follow(NULL, snap);
+    store_snap_release(snap);
+    if (store_listen(d->store, log_buffer_follow, NULL) < 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "logging buffered: no room for a listener");
     d->ifs = ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;

@@ -422,6 +422,18 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+/* For the CLI: input waiting (or EOF) without reading it; the same give-up rules as a read. */
+static int ssh_io_readable(void *ctx, int timeout_ms)
+{
+    struct ssh_chan *c = ctx;
+    int n = ssh_channel_poll_timeout(c->ch, timeout_ms, 0);
+    if (n > 0 || n == SSH_EOF || ssh_channel_is_eof(c->ch))
+        return 1;
+    if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
+        return -1;
+    return ssh_io_give_up(c, "poll") ? -1 : 0;
+}
+
 /* ---- serving a channel request ---------------------------------------------------------------- */
 
 static void ssh_chan_finish(struct ssh_chan *c, int status)
@@ -542,7 +554,8 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
     struct scpd *d = ss->c->d;
     struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
                           .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
-                          .started_ms = d->stats ? stats_started_ms(d->stats) : 0};
+                          .started_ms = d->stats ? stats_started_ms(d->stats) : 0,
+                          .trace = d->trace, .stats = d->stats, .door = "ssh"};
     return env;
 }
 
@@ -559,7 +572,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
     struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
-                        .write_err = ssh_io_write_err};
+                        .write_err = ssh_io_write_err, .readable = ssh_io_readable};
     char msg[600];
     int privilege = 0;
     if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {

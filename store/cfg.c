@@ -112,6 +112,7 @@ static void cfg_reset(struct cfg *c)
     c->ssh_version = 2;
     c->ssh_timeout = CFG_DEFAULT_SSH_TIMEOUT;
     c->ssh_retries = CFG_DEFAULT_SSH_RETRIES;
+    c->log_buffer = CFG_DEFAULT_LOG_BUFFER;
 }
 
 struct cfg *cfg_new_default(void)
@@ -206,7 +207,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
         a->ssh_version != b->ssh_version || a->ssh_timeout != b->ssh_timeout ||
         a->ssh_retries != b->ssh_retries || a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
-        a->block_within != b->block_within || a->n_authn != b->n_authn ||
+        a->block_within != b->block_within || a->file_prompt_quiet != b->file_prompt_quiet ||
+        a->log_buffer != b->log_buffer || a->n_authn != b->n_authn ||
         a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)

@@ -18,6 +18,9 @@
 #define CFG_DEFAULT_SSH_TIMEOUT 120
 #define CFG_DEFAULT_SSH_RETRIES 3
 #define CFG_DEFAULT_PRIVILEGE 1
+#define CFG_DEFAULT_LOG_BUFFER 65536   /* logging buffered: bytes of log lines kept in memory */
+#define CFG_LOG_BUFFER_MIN 4096        /* IOS's range starts here */
+#define CFG_LOG_BUFFER_MAX (4 << 20)   /* memory a config line may make the daemon hold */
 
 enum cfg_method_kind {
     CFG_M_LOCAL = 1,         /* local user database */
@@ -73,6 +76,8 @@ struct cfg {
     int ssh_retries;                            /* 0-5 */
     bool scp_enable;                            /* ip scp server enable */
     int block_secs, block_attempts, block_within; /* login block-for; block_secs == 0: off */
+    bool file_prompt_quiet;                     /* file prompt quiet: copy/delete ask nothing */
+    int log_buffer;                             /* logging buffered SIZE (bytes); 0: off */
 };
 
 /* ---- errors of a whole file ------------------------------------------------------------------- */

@@ -720,6 +720,59 @@ static void block_render(struct cfg_buf *b, const struct cfg *c, bool all)
                        c->block_attempts, c->block_within);
 }
 
+/* ---- file prompt quiet, logging buffered (issue 12: the EXEC copy and show logging) ---------- */
+
+/* IOS: `file prompt [alert|noisy|quiet]`; only quiet changes anything here (no questions from
+ * copy and delete), alert is the default, noisy is taken as alert. */
+static int fprompt_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    if (i < l->n && !is(&l->t[i], "quiet") && !is(&l->t[i], "alert") && !is(&l->t[i], "noisy"))
+        return cfg_fail(p, l->t[i].col, "'alert', 'noisy' or 'quiet' expected");
+    if (i < l->n && no_more(p, l, i + 1))
+        return -1;
+    p->c->file_prompt_quiet = i < l->n && is(&l->t[i], "quiet");
+    return 0;
+}
+
+static int fprompt_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->file_prompt_quiet = false;
+    return 0;
+}
+
+static void fprompt_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->file_prompt_quiet)
+        cfg_buf_puts(b, "file prompt quiet\n");
+    else if (all)
+        cfg_buf_puts(b, "file prompt alert\n");
+}
+
+/* IOS: logging buffered [SIZE] (4096-...); no logging buffered: off. */
+static int logbuf_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    int v = CFG_DEFAULT_LOG_BUFFER;
+    if (i < l->n && (num(p, &l->t[i], CFG_LOG_BUFFER_MIN, CFG_LOG_BUFFER_MAX, &v) ||
+                     no_more(p, l, i + 1)))
+        return -1;
+    p->c->log_buffer = v;
+    return 0;
+}
+
+static int logbuf_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->log_buffer = 0;
+    return 0;
+}
+
+static void logbuf_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->log_buffer == 0)
+        cfg_buf_puts(b, "no logging buffered\n");
+    else if (all || c->log_buffer != CFG_DEFAULT_LOG_BUFFER)
+        cfg_buf_printf(b, "logging buffered %d\n", c->log_buffer);
+}
+
 /* ---- the table ------------------------------------------------------------------------------- */
 
 /* `no` forms of plain settings ignore trailing arguments, as IOS does (`no ip ssh time-out 60`). */
@@ -750,5 +803,10 @@ const struct cfg_cmd cfg_cmds[] = {
      "ip scp server enable"},
     {CFG_PM_TOP, {"login", "block-for"}, block_apply, block_no, block_render, 3,
      "login block-for SECS attempts N within SECS"},
+    /* issue 12: copy/delete prompts, the log buffer of `show logging` */
+    {CFG_PM_TOP, {"file", "prompt"}, fprompt_apply, fprompt_no, fprompt_render, 4,
+     "file prompt [alert|noisy|quiet]"},
+    {CFG_PM_TOP, {"logging", "buffered"}, logbuf_apply, logbuf_no, logbuf_render, 4,
+     "logging buffered [4096-4194304]"},
 };
 const size_t cfg_ncmds = sizeof cfg_cmds / sizeof cfg_cmds[0];

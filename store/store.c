@@ -124,6 +124,8 @@ static const struct setting {
     {"block_secs", SET_INT, offsetof(struct cfg, block_secs)},
     {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts)},
     {"block_within", SET_INT, offsetof(struct cfg, block_within)},
+    {"file_prompt_quiet", SET_BOOL, offsetof(struct cfg, file_prompt_quiet)},
+    {"log_buffer", SET_INT, offsetof(struct cfg, log_buffer)},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
