@@ -216,7 +216,10 @@ class Shell:
         deadline = time.time() + timeout
         while not re.search(pattern, self.buf):
             assert time.time() < deadline, "no %r in %r" % (pattern, self.buf)
-            chunk = self.ch.recv(65536)
+            try:
+                chunk = self.ch.recv(65536)
+            except socket.timeout:
+                raise AssertionError("no %r in %r" % (pattern, self.buf))
             assert chunk, "channel closed; got %r" % self.buf
             self.buf += chunk
         out, self.buf = self.buf, b""
