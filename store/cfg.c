@@ -261,9 +261,23 @@ const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name)
 
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name)
 {
-    if (c == NULL || name == NULL || c->n_pkusers == 0)
+    if (c == NULL || name == NULL || c->n_pkusers == 0 || strchr(name, ':') != NULL)
         return NULL;
     return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host)
+{
+    char name[CFG_NAME_MAX];
+    if (c == NULL || host == NULL || c->n_pkusers == 0 ||
+        snprintf(name, sizeof name, CFG_PKSERVER_PREFIX "%s", host) >= (int)sizeof name)
+        return NULL;
+    return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+bool cfg_pkuser_is_server(const struct cfg_pkuser *u)
+{
+    return strncmp(u->name, CFG_PKSERVER_PREFIX, sizeof(CFG_PKSERVER_PREFIX) - 1) == 0;
 }
 
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name)

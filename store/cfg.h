@@ -58,6 +58,12 @@ struct cfg_key {
     char comment[128];
 };
 
+/* A user of `ip ssh pubkey-chain` (`username NAME`), or a remote SSH server whose host key the
+ * device trusts for its own copies (`server HOST`): then name is CFG_PKSERVER_PREFIX "HOST". The
+ * prefix holds a ':', which no user name may hold, so a login never matches a server's keys
+ * (cfg_pkuser_find refuses such names; cfg_pkserver_find is the servers' lookup). */
+#define CFG_PKSERVER_PREFIX "server:"
+#define CFG_PKSERVER_HOST_MAX (CFG_NAME_MAX - (int)sizeof(CFG_PKSERVER_PREFIX))
 struct cfg_pkuser {
     char name[CFG_NAME_MAX];
     int nkeys;
@@ -143,6 +149,8 @@ char *cfg_diff(const struct cfg *from, const struct cfg *to);
 /* ---- lookup (binary search on the sorted arrays) ---------------------------------------------- */
 const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name);
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name);
+const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host);
+bool cfg_pkuser_is_server(const struct cfg_pkuser *u);
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name);
 const struct cfg_mlist *cfg_authz_find(const struct cfg *c, const char *name);
 

@@ -9,6 +9,7 @@
  * in a sub-mode can be retried in the parent mode on an unchanged working copy. Reasons never quote
  * the offending word (it could be a password); the marker points at it instead.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,7 +471,10 @@ static void pkchain_render(struct cfg_buf *b, const struct cfg *c, bool all)
     cfg_buf_puts(b, "ip ssh pubkey-chain\n");
     for (size_t k = 0; k < c->n_pkusers; k++) {
         const struct cfg_pkuser *u = &c->pkusers[k];
-        cfg_buf_printf(b, " username %s\n", u->name);
+        if (cfg_pkuser_is_server(u))
+            cfg_buf_printf(b, " server %s\n", u->name + sizeof(CFG_PKSERVER_PREFIX) - 1);
+        else
+            cfg_buf_printf(b, " username %s\n", u->name);
         for (int j = 0; j < u->nkeys; j++) {
             cfg_buf_printf(b, "  key-hash %s %s", u->keys[j].type, u->keys[j].hash);
             if (u->keys[j].comment[0] != '\0')
@@ -496,6 +500,46 @@ static int pkuser_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
     if (need(p, l, i, "user name") || name_ok(p, &l->t[i], "user name") || no_more(p, l, i + 1))
         return -1;
     cfg_work_pkuser_del(p, l->t[i].s);
+    return 0;
+}
+
+/* `server HOST` (IOS: the known host keys of the device's SSH client, for `copy scp://`): a
+ * host name or IPv4 address (IPv6 literals are not taken by the copy URLs either). */
+static int pkserver_name(struct cfg_pctx *p, const struct cfg_line *l, int i, char *name)
+{
+    if (need(p, l, i, "server name or address") || no_more(p, l, i + 1))
+        return -1;
+    const struct cfg_tok *t = &l->t[i];
+    if (t->len > (size_t)CFG_PKSERVER_HOST_MAX)
+        return cfg_fail(p, t->col, "server name too long (at most %d characters)",
+                        CFG_PKSERVER_HOST_MAX);
+    size_t ok = strspn(t->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    if (t->s[0] == '-' || t->s[0] == '.')
+        ok = 0;
+    if (ok != t->len || t->s[0] == '-' || t->s[0] == '.')
+        return cfg_fail(p, t->col + (int)ok, "invalid server name (a host name or IPv4 address)");
+    snprintf(name, CFG_NAME_MAX, CFG_PKSERVER_PREFIX "%s", t->s);
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return 0;
+}
+
+static int pkserver_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    char name[CFG_NAME_MAX];
+    if (pkserver_name(p, l, i, name) || cfg_work_pkuser(p, name, true, l->t[i].col) == NULL)
+        return -1;
+    cfg_work_pkuser_set_cur(p, name);
+    p->mode = CFG_PM_PKUSER;
+    return 0;
+}
+
+static int pkserver_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    char name[CFG_NAME_MAX];
+    if (pkserver_name(p, l, i, name))
+        return -1;
+    cfg_work_pkuser_del(p, name);
     return 0;
 }
 
@@ -796,6 +840,7 @@ const struct cfg_cmd cfg_cmds[] = {
     {CFG_PM_TOP, {"ip", "ssh", "pubkey-chain"}, pkchain_apply, pkchain_no, pkchain_render, 3,
      "ip ssh pubkey-chain"},
     {CFG_PM_PKCHAIN, {"username"}, pkuser_apply, pkuser_no, NULL, 3, " username NAME"},
+    {CFG_PM_PKCHAIN, {"server"}, pkserver_apply, pkserver_no, NULL, 3, " server HOST"}, /* i12 */
     {CFG_PM_PKUSER, {"key-string"}, keystring_apply, NULL, NULL, 3, "  key-string"},
     {CFG_PM_PKUSER, {"key-hash"}, keyhash_apply, keyhash_no, NULL, 3,
      "  key-hash TYPE HASH [COMMENT]"},
