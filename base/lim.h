@@ -54,6 +54,15 @@
 #define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */
 #define LIM_CONFIG_FILE_BYTES     (4u << 20) /* config text copied to running/startup-config */
 
+/* ---- device-initiated copies (copy scp://..., copy sftp://...) ------------------------------- */
+#define LIM_URL_LEN               2048  /* one copy URL as typed; user, password, host, port and a
+                                         * LIM_PATH_LEN path fit */
+#define LIM_URL_HOST_LEN          253   /* a DNS name (RFC 1035) */
+#define LIM_RCOPY_CONCURRENT      4     /* device-initiated copies at once, all sessions together:
+                                         * each holds an outgoing SSH connection and a thread */
+#define LIM_RCOPY_CONNECT_SECS    15    /* TCP connect + key exchange + authentication */
+#define LIM_RCOPY_IDLE_SECS       30    /* no byte from the remote for this long: the copy fails */
+
 /* ---- configuration language ------------------------------------------------------------------ */
 #define LIM_CFG_LINE_LEN          1024  /* one config line */
 #define LIM_CFG_USERS             20000 /* rendered (at most ~175 B a user) they fit in

@@ -498,6 +498,15 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
         cli_out_fmt(c, "Number of lines which match regexp = %lu\n", count);
 }
 
+static void log_form(const char *line, size_t len, char *out, size_t cap);
+
+static void log_rejected(struct cli *c, const char *line, size_t len)
+{
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line, len, shown, sizeof(shown));
+    log_info(&c->lc, "cli: rejected: %s", shown);
+}
+
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
@@ -506,7 +515,7 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
         struct cli_filter f;
         size_t at = (size_t)(bar - line), from;
         if (filter_parse(c, line, len, at, caret_offset, &f) != 0) {
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         size_t k = 0;
@@ -515,7 +524,7 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
         if (k == at) {   /* a modifier with no command before it */
             regfree(&f.re);
             invalid_at(c, line, len, caret_offset + at);
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         from = c->out_len;
@@ -528,6 +537,34 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
     return run_command(c, line, len, caret_offset);
 }
 
+/* The line as it may be logged: a password in a URL (`copy scp://user:PASSWORD@host/f ...`)
+ * becomes "*****". */
+static void log_form(const char *line, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        if (i + 3 <= len && memcmp(line + i, "://", 3) == 0) {
+            size_t a = i + 3, end = a, at = 0, colon = 0;
+            while (end < len && line[end] != '/' && line[end] != ' ')
+                end++;
+            for (size_t k = a; k < end; k++)
+                if (line[k] == '@')
+                    at = k;
+            for (size_t k = a; at && k < at && !colon; k++)
+                if (line[k] == ':')
+                    colon = k;
+            if (colon) {
+                int n = snprintf(out + o, cap - o, "%.*s*****", (int)(colon + 1 - i), line + i);
+                o = n > 0 && (size_t)n < cap - o ? o + (size_t)n : cap - 1;
+                i = at;
+                continue;
+            }
+        }
+        out[o++] = line[i++];
+    }
+    out[o] = '\0';
+}
+
 /* Runs one command (no output modifier). Returns 0, or 1 when refused/failed. */
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
@@ -538,19 +575,23 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
         lead++;
     if (lead == len)
         return 0;
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line + lead, len - lead, shown, sizeof(shown));
     struct parse r = parse_line(line, len, c->privilege, arg, sizeof(arg), &num);
     if (r.res == P_OK) {
-        log_info(&c->lc, "cli: %.*s", (int)(len - lead), line + lead);
-        return r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        log_info(&c->lc, "cli: %s", shown);
+        int rc = r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        explicit_bzero(arg, sizeof(arg));
+        return rc;
     }
     /* Why it failed, for the admin reading the log: the command exists at a higher level. */
     char arg2[LIM_CLI_LINE_LEN + 1];
     struct parse all = parse_line(line, len, 15, arg2, sizeof(arg2), &num);
     if (all.res == P_OK && all.cmd->privilege > c->privilege)
-        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %.*s",
-                   c->privilege, all.cmd->privilege, (int)(len - lead), line + lead);
+        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %s",
+                   c->privilege, all.cmd->privilege, shown);
     else
-        log_info(&c->lc, "cli: rejected: %.*s", (int)(len - lead), line + lead);
+        log_info(&c->lc, "cli: rejected: %s", shown);
     switch (r.res) {
     case P_INVALID:
         invalid_at(c, line, len, caret_offset + r.col);

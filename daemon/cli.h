@@ -28,6 +28,7 @@ struct cli_env {
     struct trace *trace;    /* `debug ip scp`, `terminal monitor`; NULL: those answer an error */
     struct stats *stats;    /* copies from and to remote hosts are counted; may be NULL */
     const char *door;       /* "ssh" (default) */
+    const char *client_key; /* the device's own key, for copies to remote hosts (NULL: none) */
 };
 
 struct cli;

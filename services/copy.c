@@ -9,20 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/copy_int.h"
 #include "store/store.h"
 
-#define COPY_BUF (256u << 10)   /* one read/write; the ifs writer fsyncs only at the commit */
-
-struct copy_job {
+/* A copy between two places of the IOS File System. */
+struct local_job {
+    struct copy_job base;
     struct store *st;
     struct store_who who;
     bool save;
     struct ifs_reader *r;
     struct ifs_writer *w;
-    uint64_t size, done;
-    char *detail;
     unsigned char *buf;
 };
+
+static int local_step(struct copy_job *base, size_t budget, struct scpd_err *err);
+static void local_free(struct copy_job *base);
 
 static bool same_file(const struct ifs_path *a, const struct ifs_path *b)
 {
@@ -85,11 +87,13 @@ int copy_plan_retarget(struct ifs *ifs, struct copy_plan *p, const char *dst,
 struct copy_job *copy_start(struct ifs *ifs, struct store *st, const struct copy_plan *p,
                             const struct store_who *who, struct scpd_err *err)
 {
-    struct copy_job *j = calloc(1, sizeof(*j));
+    struct local_job *j = calloc(1, sizeof(*j));
     if (!j) {
         scpd_err_set(err, SCPD_E_NOMEM, "%%Error copying: out of memory");
         return NULL;
     }
+    j->base.step = local_step;
+    j->base.free = local_free;
     j->st = st;
     j->who = *who;
     j->save = p->save;
@@ -98,7 +102,7 @@ struct copy_job *copy_start(struct ifs *ifs, struct store *st, const struct copy
             scpd_err_set(err, SCPD_E_INTERNAL, "%%Error: no configuration store on this device");
             goto fail;
         }
-        return j;
+        return &j->base;
     }
     struct ifs_stat sst;
     j->buf = malloc(COPY_BUF);
@@ -109,27 +113,19 @@ struct copy_job *copy_start(struct ifs *ifs, struct store *st, const struct copy
     j->r = ifs_read_open(ifs, &p->src, &sst, err);
     if (!j->r)
         goto fail;
-    j->size = sst.size;
-    j->w = ifs_write_open(ifs, &p->dst, j->size, 0644, who, err);
+    j->base.size = sst.size;
+    j->w = ifs_write_open(ifs, &p->dst, j->base.size, 0644, who, err);
     if (!j->w)
         goto fail;
-    return j;
+    return &j->base;
 fail:
-    copy_free(j);
+    copy_free(&j->base);
     return NULL;
 }
 
-static int commit(struct copy_job *j, struct scpd_err *err)
+static int local_step(struct copy_job *base, size_t budget, struct scpd_err *err)
 {
-    struct ifs_writer *w = j->w;
-    j->w = NULL;
-    ifs_read_close(j->r);
-    j->r = NULL;
-    return ifs_write_commit(w, NULL, &j->detail, err);
-}
-
-int copy_step(struct copy_job *j, size_t budget, struct scpd_err *err)
-{
+    struct local_job *j = (struct local_job *)base;
     if (j->save) {
         j->save = false;
         return store_save_config(j->st, &j->who, err) < 0 ? -1 : 0;
@@ -143,26 +139,43 @@ int copy_step(struct copy_job *j, size_t budget, struct scpd_err *err)
             goto fail;
         if (n == 0)
             break;
-        if (j->done + (uint64_t)n > j->size) {   /* the source grew while it was read */
+        if (base->done + (uint64_t)n > base->size) {   /* the source grew while it was read */
             scpd_err_set(err, SCPD_E_IO, "%%Error copying: the source changed during the copy");
             goto fail;
         }
         if (ifs_write(j->w, j->buf, (size_t)n, err) < 0)
             goto fail;
-        j->done += (uint64_t)n;
+        base->done += (uint64_t)n;
         moved += (size_t)n;
     }
-    if (moved > 0 && j->done < j->size)
+    if (moved > 0 && base->done < base->size)
         return COPY_MORE;
-    if (j->done != j->size) {
+    if (base->done != base->size) {
         scpd_err_set(err, SCPD_E_IO, "%%Error copying: the source changed during the copy");
         goto fail;
     }
-    return commit(j, err) < 0 ? -1 : 0;
+    struct ifs_writer *w = j->w;
+    j->w = NULL;
+    ifs_read_close(j->r);
+    j->r = NULL;
+    return ifs_write_commit(w, NULL, &base->detail, err) < 0 ? -1 : 0;
 fail:
     ifs_write_abort(j->w);
     j->w = NULL;
     return -1;
+}
+
+static void local_free(struct copy_job *base)
+{
+    struct local_job *j = (struct local_job *)base;
+    ifs_write_abort(j->w);
+    ifs_read_close(j->r);
+    free(j->buf);
+}
+
+int copy_step(struct copy_job *j, size_t budget, struct scpd_err *err)
+{
+    return j->step(j, budget, err);
 }
 
 uint64_t copy_bytes(const struct copy_job *j)
@@ -184,9 +197,7 @@ void copy_free(struct copy_job *j)
 {
     if (!j)
         return;
-    ifs_write_abort(j->w);
-    ifs_read_close(j->r);
+    j->free(j);
     free(j->detail);
-    free(j->buf);
     free(j);
 }

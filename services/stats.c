@@ -137,9 +137,18 @@ struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *u
                                     const char *peer, bool upload, const char *path,
                                     uint64_t size)
 {
+    return stats_xfer_begin_dir(s, sid, user, peer, upload, path, size, NULL);
+}
+
+struct stats_xfer *stats_xfer_begin_dir(struct stats *s, uint64_t sid, const char *user,
+                                        const char *peer, bool upload, const char *path,
+                                        uint64_t size, const char *direction)
+{
     struct stats_xfer *x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
+    snprintf(x->v.direction, sizeof(x->v.direction), "%s",
+             direction ? direction : upload ? "in" : "out");
     x->v.sid = sid;
     snprintf(x->v.user, sizeof(x->v.user), "%s", user ? user : "");
     snprintf(x->v.peer, sizeof(x->v.peer), "%s", peer ? peer : "");
@@ -327,7 +336,7 @@ static void stats_history(struct stats *s, struct stats_xfer *x)
     memset(&row, 0, sizeof(row));
     snprintf(row.user, sizeof(row.user), "%s", x->v.user);
     snprintf(row.peer, sizeof(row.peer), "%s", x->v.peer);
-    snprintf(row.direction, sizeof(row.direction), "%s", x->v.upload ? "in" : "out");
+    snprintf(row.direction, sizeof(row.direction), "%s", x->v.direction);
     snprintf(row.path, sizeof(row.path), "%s", x->v.path);
     row.bytes = x->v.bytes;
     row.size = x->v.size;

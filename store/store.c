@@ -72,6 +72,17 @@ static const char *const migrations[] = {
     "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX history_end ON history(end_ms);",
+    /* 2: copies the device starts (issue 12): direction 'pull' and 'push' in the history */
+    "CREATE TABLE history2(id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'pull', 'push')),"
+    "  path TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
+    "  error TEXT NOT NULL);"
+    "INSERT INTO history2 SELECT * FROM history;"
+    "DROP TABLE history;"
+    "ALTER TABLE history2 RENAME TO history;"
+    "CREATE INDEX history_end ON history(end_ms);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
