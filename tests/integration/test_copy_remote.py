@@ -279,7 +279,7 @@ def test_shell_questions_password_and_ctrl_c(env, workdir):
     ("scp://root@127.0.0.1:99999/x", "port 99999 is not a valid port"),
     ("scp://root@127.0.0.1:2x/x", "port must be a number from 1 to 65535"),
     ("scp://root@127.0.0.1/" + "a" * 1100, "too long"),
-    ("ftp://root@127.0.0.1/x", "Invalid input"),
+    ("ftp://root@127.0.0.1/x", "Invalid file system"),
     ("scp://root:pw@127.0.0.1:22/%00x", "NUL or control character"),
 ])
 def test_hostile_urls_refused(env, url, words):
