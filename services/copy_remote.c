@@ -573,6 +573,11 @@ struct copy_job *copy_start_remote(const struct copy_ctx *ctx, const struct copy
         scpd_err_set(err, SCPD_E_NOMEM, "%%Error copying: out of memory");
         goto fail;
     }
+    if (!ctx->store) {   /* no pubkey-chain to check the remote against: nothing is sent */
+        scpd_err_set(err, SCPD_E_INTERNAL, "%%Error copying %s (no configuration store: no "
+                     "known host keys)", j->url);
+        goto fail;
+    }
     if (!u->host[0] || !u->user[0] || !u->path[0]) {
         scpd_err_set(err, SCPD_E_INVALID, "%%Error copying %s (host, user and path are needed)",
                      j->url);

@@ -166,7 +166,10 @@ int copy_url_parse(const char *s, size_t len, struct copy_url *out, struct scpd_
         const char *ps = pc + 1;
         size_t pl = (size_t)(s + auth_end - ps);
         long port = 0;
-        if (pl == 0 || pl > 5 || strspn(ps, "0123456789") < pl)
+        bool digits = pl > 0 && pl <= 5;
+        for (size_t k = 0; k < pl && digits; k++)   /* s is not NUL-terminated: no strspn */
+            digits = ps[k] >= '0' && ps[k] <= '9';
+        if (!digits)
             return scpd_err_set(err, SCPD_E_INVALID, "%%Error parsing URL: the port must be a "
                                 "number from 1 to 65535");
         for (size_t k = 0; k < pl; k++)
