@@ -44,7 +44,7 @@
 /* ---- EXEC command line (cli) --------------------------------------------------------------- */
 #define LIM_CLI_LINE_LEN          2048  /* one command line: "verify /md5 " and a LIM_PATH_LEN path
                                          * fit; a longer line is refused whole, never cut */
-#define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 3) */
+#define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 4) */
 #define LIM_CLI_REGEX_LEN         256   /* the expression of an output modifier (| include RE) */
 #define LIM_CLI_REGEX_DEPTH       16    /* its nested groups: glibc's regcomp recurses per level
                                          * (1020 levels overflow a 256 KiB stack) */

@@ -21,7 +21,7 @@
 
 struct cli_io {
     struct cli *c;
-    const struct scp_io *io;
+    const struct chan_io *io;
     char ahead[CLI_READ];    /* typeahead read during an operation */
     size_t n_ahead;
     bool broken;             /* a write failed or the channel closed */
@@ -113,7 +113,7 @@ static int feed_lines(struct cli_io *s, const char *buf, size_t n)
     return r;
 }
 
-int cli_session_run(const struct cli_env *env, const struct scp_io *io)
+int cli_session_run(const struct cli_env *env, const struct chan_io *io)
 {
     struct log_ctx lc = {.sid = env->sid, .user = env->user, .peer = env->peer};
     char buf[CLI_READ];
@@ -159,7 +159,7 @@ int cli_session_run(const struct cli_env *env, const struct scp_io *io)
     return r == CLI_END && !s.broken ? 0 : 1;
 }
 
-int cli_session_exec(const struct cli_env *env, const char *command, const struct scp_io *io)
+int cli_session_exec(const struct cli_env *env, const char *command, const struct chan_io *io)
 {
     struct log_ctx lc = {.sid = env->sid, .user = env->user, .peer = env->peer};
     struct cli_io s = {.io = io};
