@@ -43,6 +43,8 @@ struct scpd {
     struct stats *stats;
     struct ssh_server *ssh;
     struct api *api;
+    char client_key[4096];   /* the Ed25519 host key file: also the device's own identity for
+                              * copies to remote hosts (copy scp://...); "" when unknown */
     int stopping;   /* set by the main thread at stop (sigwait: no signal handler); other
                      * threads read it with __atomic_load_n */
 };

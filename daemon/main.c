@@ -502,6 +502,9 @@ static int run(struct scpd *d)
         log_err(NULL, "host keys: %s", err.msg);
         goto out;
     }
+    if (hostkey_path(d->opts.data_dir, HOSTKEY_ED25519, d->client_key, sizeof(d->client_key),
+                     &err) != 0)
+        d->client_key[0] = '\0';
     if (services_start(d, &err) != 0) {
         log_err(NULL, "start failed: %s", err.msg);
         goto out;

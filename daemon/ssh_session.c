@@ -30,7 +30,6 @@
 #include <stdarg.h>
 #include <unistd.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,7 +46,6 @@
 #include "services/aaa.h"
 #include "store/cfg.h"
 #include "daemon/cli_session.h"
-#include "daemon/hostkey.h"
 #include "base/clock.h"
 #include "base/lim.h"
 #include "base/log.h"
@@ -582,9 +580,8 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
         return;
     }
     struct cli_env env = ssh_cli_env(c, privilege);
-    char key[PATH_MAX];
-    if (hostkey_path(ss->c->d->opts.data_dir, HOSTKEY_ED25519, key, sizeof(key), NULL) == 0)
-        env.client_key = key;
+    if (ss->c->d->client_key[0])
+        env.client_key = ss->c->d->client_key;
     ss->last_io_ms = clock_mono_ms();
     c->idle_ends_at_stop = shell;
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);

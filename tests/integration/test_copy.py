@@ -228,3 +228,54 @@ def test_level_1_sees_no_file_commands(d):
     for cmd in ("copy bootflash:a bootflash:b", "delete bootflash:a", "debug ip scp", "more x"):
         r = clients.run_ssh(d.ssh_port, cmd, user="guest")
         assert r.returncode == 1 and "% Invalid input" in r.stdout, r
+
+
+# ---- the API: IOS XE's RPCs over the same engine --------------------------------------------------
+
+def rpc(d, name, body, user="tiger"):
+    import requests
+    return requests.post("http://127.0.0.1:%d/restconf/operations/Cisco-IOS-XE-rpc:%s"
+                         % (d.http_port, name), json={"Cisco-IOS-XE-rpc:input": body},
+                         auth=(user, "lab"), timeout=120,
+                         headers={"Content-Type": "application/yang-data+json",
+                                  "Accept": "application/yang-data+json"})
+
+
+def test_api_copy_and_delete(d, workdir):
+    import requests
+    src = make_file(bf(d, "api.bin"), 2 * 1024 * 1024 + 3, seed=6)
+    ops = requests.get("http://127.0.0.1:%d/restconf/operations" % d.http_port,
+                       auth=("tiger", "lab"), timeout=30).json()["ietf-restconf:operations"]
+    assert "Cisco-IOS-XE-rpc:copy" in ops and "Cisco-IOS-XE-rpc:delete" in ops
+    r = rpc(d, "copy", {"source-drop-node-name": "bootflash:api.bin",
+                        "destination-drop-node-name": "nvram:api2.bin"})
+    assert r.status_code == 200, r.text
+    assert r.json()["Cisco-IOS-XE-rpc:output"]["result"] == \
+        "Copy successful: 2097155 bytes copied"
+    assert sha256(os.path.join(d.nvram, "api2.bin")) == sha256(src)
+    # config: running-config to a file, a file merged into running-config, an invalid one refused
+    r = rpc(d, "copy", {"source-drop-node-name": "running-config",
+                        "destination-drop-node-name": "bootflash:run.cfg"})
+    assert r.status_code == 200 and "hostname R1" in open(bf(d, "run.cfg")).read(), r.text
+    with open(bf(d, "bad.cfg"), "w") as f:
+        f.write("username x privilege 1 password 0 y\nnonsense here\n")
+    r = rpc(d, "copy", {"source-drop-node-name": "bootflash:bad.cfg",
+                        "destination-drop-node-name": "running-config"})
+    assert r.status_code == 400 and "nonsense" in r.text, r.text
+    # refusals
+    r = rpc(d, "copy", {"source-drop-node-name": "bootflash:../x",
+                        "destination-drop-node-name": "bootflash:y"})
+    assert r.status_code in (400, 403) and "ietf-restconf:errors" in r.text, r.text
+    r = rpc(d, "copy", {"source-drop-node-name": "bootflash:api.bin"})
+    assert r.status_code == 400 and "destination-drop-node-name is required" in r.text
+    r = rpc(d, "copy", {"source-drop-node-name": "scp://u@[::1]/x",
+                        "destination-drop-node-name": "bootflash:y"})
+    assert r.status_code == 400 and "IPv6" in r.text, r.text
+    r = rpc(d, "copy", {"source-drop-node-name": "bootflash:api.bin",
+                        "destination-drop-node-name": "nvram:z"}, user="guest")
+    assert r.status_code == 403, r.text
+    # delete
+    r = rpc(d, "delete", {"filename-drop-node-name": "nvram:api2.bin"})
+    assert r.status_code == 200 and not os.path.exists(os.path.join(d.nvram, "api2.bin")), r.text
+    r = rpc(d, "delete", {"filename-drop-node-name": "nvram:api2.bin"})
+    assert r.status_code == 404, r.text

@@ -288,3 +288,19 @@ def test_hostile_urls_refused(env, url, words):
     assert r.returncode == 1 and words in r.stdout, r
     assert not os.path.exists(os.path.join(d.bootflash, "x"))
     assert ":pw@" not in d.log()
+
+
+def test_api_pull(env, workdir):
+    """The dashboard's way: Cisco-IOS-XE-rpc:copy with a URL source; the history says pull."""
+    from test_copy import rpc
+    d, sshd = env
+    trust(d, workdir, sshd)
+    src = make_file(sshd.path("a.bin"), 5 * 1024 * 1024, seed=7)
+    r = rpc(d, "copy", {"source-drop-node-name": sshd.url("a.bin"),
+                        "destination-drop-node-name": "bootflash:"})
+    assert r.status_code == 200, r.text
+    assert sha256(os.path.join(d.bootflash, "a.bin")) == sha256(src)
+    assert remote_rows(d, sshd, 1) == [("pull", "ok")]
+    r = rpc(d, "copy", {"source-drop-node-name": "scp://127.0.0.1/x",
+                        "destination-drop-node-name": "bootflash:"})
+    assert r.status_code == 400 and "needs a user" in r.text, r.text
