@@ -26,6 +26,7 @@
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "services/sessions.h"
 
 #define TOKEN_BYTES 32
 
@@ -242,6 +243,7 @@ static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
     r->authed = true;
     r->via_token = false;
     r->privilege = aaa_privilege(d->aaa, user);
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 
@@ -257,6 +259,7 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     r->authed = true;
     r->via_token = true;
     r->privilege = d->aaa != NULL ? aaa_privilege(d->aaa, user) : 0;
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 

@@ -15,6 +15,7 @@ struct ifs;
 struct aaa;
 struct trace;
 struct stats;
+struct sessions;
 struct ssh_server;
 struct api;
 
@@ -41,6 +42,7 @@ struct scpd {
     struct aaa *aaa;
     struct trace *trace;
     struct stats *stats;
+    struct sessions *sessions;   /* who is logged in (show users) */
     struct ssh_server *ssh;
     struct api *api;
     char client_key[4096];   /* the Ed25519 host key file: also the device's own identity for

@@ -14,6 +14,7 @@ struct ifs;
 struct store;
 struct stats;
 struct trace;
+struct sessions;
 
 /* What a session runs with. The strings are the caller's and must outlive the struct cli. */
 struct cli_env {
@@ -29,6 +30,7 @@ struct cli_env {
     struct stats *stats;    /* copies from and to remote hosts are counted; may be NULL */
     const char *door;       /* "ssh" (default) */
     const char *client_key; /* the device's own key, for copies to remote hosts (NULL: none) */
+    struct sessions *sessions;   /* `show users`; NULL: only this session is known */
 };
 
 struct cli;

@@ -166,6 +166,8 @@ const struct cli_cmd cli_cmds[] = {
      {H_SHOW, "Contents of startup configuration"}, NULL},
     {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal,
      {H_SHOW, "Display terminal configuration parameters"}, NULL},
+    {{"show", "users"}, ARG_NONE, 0, 0, 1, cli_cmd_show_users,
+     {H_SHOW, "Display information about terminal lines"}, NULL},                      /* i12 */
     {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version,
      {H_SHOW, "System hardware and software status"}, NULL},
     {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length,

@@ -3,7 +3,7 @@
  * every session appear in this one as they happen: a private bounded subscription to the same
  * trace ring the API streams, drained by cli_poll, so a slow terminal loses lines, counted and
  * shown, and never delays a transfer), `show logging` / `clear logging` (the `logging buffered`
- * ring of base/log), `show ip ssh`, `show clock`. */
+ * ring of base/log), `show ip ssh`, `show clock`, `show users`. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "daemon/cli_int.h"
+#include "services/sessions.h"
 #include "services/trace.h"
 #include "store/cfg.h"
 #include "store/store.h"
@@ -181,5 +182,33 @@ int cli_cmd_show_clock(struct cli *c, const struct cli_cmd *cmd, const char *arg
     strftime(a, sizeof(a), "%H:%M:%S", &tm);
     strftime(b, sizeof(b), "%a %b %e %Y", &tm);
     cli_out_fmt(c, "%s.%03ld UTC %s\n", a, ts.tv_nsec / 1000000, b);
+    return 0;
+}
+
+/* `show users`, IOS's columns (Line, User, Host, Idle, Location), with the door each user came
+ * through; "*" marks this session. */
+int cli_cmd_show_users(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
+{
+    struct sessions_view *v = calloc(LIM_SESSIONS_TOTAL + SESSIONS_HTTP_MAX, sizeof(*v));
+    if (!v) {
+        cli_out_str(c, "%Error: out of memory\n");
+        return 1;
+    }
+    size_t n = sessions_list(c->env.sessions, v, LIM_SESSIONS_TOTAL + SESSIONS_HTTP_MAX);
+    cli_out_str(c, "    Line       User             Door  Idle       Location\n");
+    for (size_t i = 0; i < n; i++) {
+        char line[24], idle[16];
+        long secs = (long)(v[i].idle_ms / 1000);
+        bool me = strcmp(v[i].door, "ssh") == 0 && v[i].sid == c->env.sid;
+        if (strcmp(v[i].door, "ssh") == 0)
+            snprintf(line, sizeof(line), "vty %" PRIu64, v[i].sid);
+        else
+            snprintf(line, sizeof(line), "http");
+        snprintf(idle, sizeof(idle), "%02ld:%02ld:%02ld", secs / 3600 % 100, secs / 60 % 60,
+                 secs % 60);
+        cli_out_fmt(c, "%c   %-10s %-16s %-5s %-10s %s\n", me ? '*' : ' ', line, v[i].user,
+                    v[i].door, idle, v[i].peer);
+    }
+    free(v);
     return 0;
 }

@@ -167,6 +167,7 @@ int cli_cmd_show_logging(struct cli *c, const struct cli_cmd *cmd, const char *a
 int cli_cmd_clear_logging(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_ip_ssh(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_clock(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_users(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 /* Moves the trace lines that arrived for `terminal monitor` into the output. */
 void cli_monitor_drain(struct cli *c);
 void cli_monitor_stop(struct cli *c);

@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/scpd.h"
 #include "daemon/ssh_server.h"
+#include "services/sessions.h"
 #include "services/stats.h"
 #include "store/store.h"
 #include "services/trace.h"
@@ -439,6 +440,10 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     if (!d->stats)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
+    d->sessions = sessions_new();
+    if (!d->sessions)
+        return scpd_err_set(err, SCPD_E_NOMEM, "sessions: out of memory");
+
     d->aaa = aaa_new(d->store, d->stats, d->trace);
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
@@ -468,6 +473,9 @@ static void services_stop(struct scpd *d)
 
     stats_free(d->stats);
     d->stats = NULL;
+
+    sessions_free(d->sessions);
+    d->sessions = NULL;
 
     trace_free(d->trace);
     d->trace = NULL;

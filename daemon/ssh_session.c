@@ -52,6 +52,7 @@
 #include "daemon/scp_session.h"
 #include "daemon/sftp_session.h"
 #include "base/scpd.h"
+#include "services/sessions.h"
 #include "services/stats.h"
 #include "store/store.h"
 #include "services/trace.h"
@@ -90,10 +91,18 @@ struct ssh_sess {
     int retries;                           /* ip ssh authentication-retries at connect */
     int timeout;                           /* ip ssh time-out at connect */
     int64_t deadline_ms;                   /* end of negotiation + authentication */
-    int64_t last_io_ms;                    /* idle accounting */
+    int64_t last_io_ms;                    /* idle accounting (set through ssh_touch) */
+    int sess_slot;                         /* in d->sessions (show users); -1: not listed */
     char kill_msg[256];                    /* set: disconnect with this reason */
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
 };
+
+/* A byte moved: idle time starts again (here and in `show users`). */
+static void ssh_touch(struct ssh_sess *ss)
+{
+    ss->last_io_ms = clock_mono_ms();
+    sessions_touch(ss->c->d->sessions, ss->sess_slot);
+}
 
 /* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md): Linux clears TCP_QUICKACK
  * by itself, so it is set again before each wait. */
@@ -158,6 +167,7 @@ static int ssh_auth_outcome(struct ssh_sess *ss, const char *user, enum aaa_resu
         snprintf(ss->user, sizeof(ss->user), "%s", user);
         ss->authenticated = true;
         ssh_srv_conn_authenticated(ss->c->srv, ss->c);
+        ss->sess_slot = sessions_ssh_add(ss->c->d->sessions, ss->c->sid, ss->user, ss->c->peer);
         return SSH_AUTH_SUCCESS;
     }
     if (res == AAA_BLOCKED) {
@@ -388,7 +398,7 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
         ssh_quickack(ss);
         int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
         if (n > 0) {
-            ss->last_io_ms = clock_mono_ms();
+            ssh_touch(ss);
             return n;
         }
         if (n == SSH_ERROR)
@@ -412,7 +422,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
         if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
             return -1;
         if (n > 0) {
-            ss->last_io_ms = clock_mono_ms();
+            ssh_touch(ss);
             p += n;
             len -= (size_t)n;
         } else if (ssh_io_give_up(c, "write")) {
@@ -555,7 +565,8 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
     struct cli_env env = {.ifs = d->ifs, .store = d->store, .sid = ss->c->sid, .user = ss->user,
                           .peer = ss->c->peer, .privilege = privilege, .pty = c->pty,
                           .started_ms = d->stats ? stats_started_ms(d->stats) : 0,
-                          .trace = d->trace, .stats = d->stats, .door = "ssh"};
+                          .trace = d->trace, .stats = d->stats, .door = "ssh",
+                          .sessions = d->sessions};
     return env;
 }
 
@@ -582,7 +593,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
     struct cli_env env = ssh_cli_env(c, privilege);
     if (ss->c->d->client_key[0])
         env.client_key = ss->c->d->client_key;
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     c->idle_ends_at_stop = shell;
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
     if (ssh_channel_is_open(c->ch))
@@ -605,7 +616,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
     struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
     if (ssh_channel_is_open(c->ch))
@@ -653,7 +664,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
     struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     int status = scp_session_run(&ctx, &cmd, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);
@@ -679,7 +690,7 @@ static void ssh_serve(struct ssh_chan *c)
     case SSH_REQ_NONE:
         break;
     }
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     ssh_chan_release(c);
 }
 
@@ -836,6 +847,7 @@ void ssh_sess_main(struct ssh_conn *conn)
         return;
     }
     ss->c = conn;
+    ss->sess_slot = -1;
     ss->timeout = CFG_DEFAULT_SSH_TIMEOUT;
     ss->retries = CFG_DEFAULT_SSH_RETRIES;
     const struct store_snap *snap = d->store ? store_snapshot(d->store) : NULL;
@@ -845,7 +857,7 @@ void ssh_sess_main(struct ssh_conn *conn)
         store_snap_release(snap);
     }
     ss->deadline_ms = clock_mono_ms() + (int64_t)ss->timeout * 1000;
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     log_info(&lc, "ssh connection");
 
     ss->s = ssh_srv_new_session(conn->srv, conn, &err);
@@ -882,6 +894,8 @@ void ssh_sess_main(struct ssh_conn *conn)
     ssh_loop(ss);
 
 done:
+    sessions_del(d->sessions, ss->sess_slot);
+    ss->sess_slot = -1;
     if (ss->kill_msg[0])
         ssh_session_set_disconnect_message(ss->s, ss->kill_msg);
     for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)

@@ -87,3 +87,36 @@ def test_show_logging_buffer(d, workdir):
     clients.ok(clients.upload(d.ssh_port, os.path.join(workdir, "nolog.cfg"), "running-config"))
     r = clients.run_ssh(d.ssh_port, "show logging")
     assert r.returncode == 0 and "Buffer logging:  disabled" in r.stdout, r
+
+
+def test_show_users(d):
+    import requests
+    a, b = Shell(d.ssh_port), Shell(d.ssh_port)
+    try:
+        a.until(rb"R1#$")
+        b.until(rb"R1#$")
+        r = requests.get("http://127.0.0.1:%d/restconf/data/scpd:scp-state" % d.http_port,
+                         auth=("tiger", "lab"), timeout=30)
+        assert r.status_code == 200
+        out = a.cmd("show users")
+        rows = [l for l in out.splitlines() if "tiger" in l]
+        assert len([l for l in rows if " ssh " in l]) == 2, out
+        assert len([l for l in rows if l.startswith("*") and " ssh " in l]) == 1, out
+        assert any(" http " in l and l.rstrip().endswith("127.0.0.1") for l in rows), out
+        assert re.search(r"\d\d:\d\d:\d\d +127\.0\.0\.1:\d+", out), out
+    finally:
+        b.close()
+        a.close()
+    # a session that left is no longer listed
+    sh = Shell(d.ssh_port)
+    try:
+        sh.until(rb"R1#$")
+        deadline = time.time() + 10
+        while True:
+            out = sh.cmd("show users")
+            if len([l for l in out.splitlines() if " ssh " in l]) == 1 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert len([l for l in out.splitlines() if " ssh " in l]) == 1, out
+    finally:
+        sh.close()
