@@ -154,6 +154,7 @@ static int connect_remote(struct remote_job *j, const struct copy_ctx *ctx,
     long timeout = LIM_RCOPY_CONNECT_SECS;
     int port = u->port;
     bool no = false;
+    int nodelay = 1;   /* SFTP waits for each reply: Nagle + delayed ACK cost ~40 ms a request */
     j->s = ssh_new();
     if (!j->s)
         return scpd_err_set(err, SCPD_E_NOMEM, "%%Error copying: out of memory");
@@ -164,7 +165,8 @@ static int connect_remote(struct remote_job *j, const struct copy_ctx *ctx,
         ssh_options_set(j->s, SSH_OPTIONS_HOST, u->host) < 0 ||
         ssh_options_set(j->s, SSH_OPTIONS_PORT, &port) < 0 ||
         ssh_options_set(j->s, SSH_OPTIONS_USER, u->user) < 0 ||
-        ssh_options_set(j->s, SSH_OPTIONS_TIMEOUT, &timeout) < 0)
+        ssh_options_set(j->s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+        ssh_options_set(j->s, SSH_OPTIONS_NODELAY, &nodelay) < 0)
         return fail_ssh(j, err, "bad options");
     TRACE(j, false, "%s connect %s", j->pull ? "pull" : "push", j->url);
     if (ssh_connect(j->s) != SSH_OK)
