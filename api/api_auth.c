@@ -26,6 +26,7 @@
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "services/sessions.h"
 
 #define TOKEN_BYTES 32
 
@@ -246,6 +247,7 @@ static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
     if (r->privilege == 0 && aaa_privilege_known(d->aaa, user) == false &&
         aaa_authorize_exec(d->aaa, &ar, &r->privilege, &err) != 0)
         r->privilege = 0;
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 
@@ -261,6 +263,7 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     r->authed = true;
     r->via_token = true;
     r->privilege = d->aaa != NULL ? aaa_privilege(d->aaa, user) : 0;
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 

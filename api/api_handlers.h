@@ -33,6 +33,10 @@ json_t *api_native_json(const struct cfg *c, bool with_defaults);
  * cfg_apply_text(replace) (caller frees), or NULL with the reason in why. No store involved. */
 char *api_native_text(const char *json, size_t len, char *why, size_t cap);
 
+/* api_copy.c: IOS XE's file RPCs (Cisco-IOS-XE-rpc:copy, Cisco-IOS-XE-rpc:delete) */
+int api_h_rpc_copy(struct api_req *r, struct api_resp *resp);
+int api_h_rpc_delete(struct api_req *r, struct api_resp *resp);
+
 /* api_ops.c: operations */
 int api_h_operations(struct api_req *r, struct api_resp *resp);
 int api_h_save_config(struct api_req *r, struct api_resp *resp);

@@ -578,6 +578,8 @@ static json_t *cfg_tree(const struct cfg *c, bool defaults)
         json_t *arr = json_array();
         for (size_t i = 0; i < c->n_pkusers; i++) {
             const struct cfg_pkuser *pu = &c->pkusers[i];
+            if (cfg_pkuser_is_server(pu))
+                continue;   /* `server HOST` (the device's known hosts) is not in this model */
             json_t *keys = json_array();
             for (int j = 0; j < pu->nkeys; j++) {
                 json_t *k = json_pack("{s:s,s:s}", "key-type", pu->keys[j].type,

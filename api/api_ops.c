@@ -20,7 +20,8 @@
 
 /* What GET /restconf/operations lists (RFC 8040 section 3.3.2). */
 static const char *const op_names[] = {
-    "cisco-ia:save-config", "Cisco-IOS-XE-rpc:reload", "scpd:apply-config", "scpd:show", "scpd:login", "scpd:logout", NULL,
+    "cisco-ia:save-config", "Cisco-IOS-XE-rpc:reload", "scpd:apply-config", "scpd:show",
+    "scpd:login", "scpd:logout", "Cisco-IOS-XE-rpc:copy", "Cisco-IOS-XE-rpc:delete", NULL,
 };
 
 int api_h_operations(struct api_req *r, struct api_resp *resp)

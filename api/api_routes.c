@@ -44,6 +44,11 @@ const struct api_route api_routes[] = {
     {"/restconf/operations/scpd:apply-config", API_POST, api_h_apply_config, A, A,
      API_F_JSON_BODY, NULL},
     {"/restconf/operations/scpd:show", API_POST, api_h_show, A, A, API_F_JSON_BODY, NULL},
+    /* IOS XE's file RPCs (api_copy.c) */
+    {"/restconf/operations/Cisco-IOS-XE-rpc:copy", API_POST, api_h_rpc_copy, A, A,
+     API_F_JSON_BODY, NULL},
+    {"/restconf/operations/Cisco-IOS-XE-rpc:delete", API_POST, api_h_rpc_delete, A, A,
+     API_F_JSON_BODY, NULL},
 
     /* bearer tokens for the dashboard */
     {"/restconf/operations/scpd:login", API_POST, api_h_login, R, R, 0, NULL},

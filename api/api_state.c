@@ -61,7 +61,7 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     json_object_set_new(o, "session-id", api_obs_u64(v->sid));
     json_object_set_new(o, "user", api_json_text(v->user));
     json_object_set_new(o, "peer", api_json_text(v->peer));
-    json_object_set_new(o, "direction", json_string(v->upload ? "in" : "out"));
+    json_object_set_new(o, "direction", json_string(v->direction));
     json_object_set_new(o, "path", api_json_text(v->path));
     json_object_set_new(o, "bytes", api_obs_u64(v->bytes));
     json_object_set_new(o, "size", api_obs_u64(v->size));
@@ -165,7 +165,7 @@ static int api_obs_history_filter(const struct api_req *r, struct store_xfer_fil
                                   struct api_resp *resp)
 {
     static const char *const results[] = {"ok", "failed", "aborted", "refused", NULL};
-    static const char *const directions[] = {"in", "out", NULL};
+    static const char *const directions[] = {"in", "out", "pull", "push", NULL};
     static const struct {
         const char *name;
         const char *const *allowed;

@@ -46,7 +46,7 @@
 /* ---- EXEC command line (cli) --------------------------------------------------------------- */
 #define LIM_CLI_LINE_LEN          2048  /* one command line: "verify /md5 " and a LIM_PATH_LEN path
                                          * fit; a longer line is refused whole, never cut */
-#define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 3) */
+#define LIM_CLI_WORDS             8     /* words of one command line (the longest command has 4) */
 #define LIM_CLI_REGEX_LEN         256   /* the expression of an output modifier (| include RE) */
 #define LIM_CLI_REGEX_DEPTH       16    /* its nested groups: glibc's regcomp recurses per level
                                          * (1020 levels overflow a 256 KiB stack) */
@@ -55,6 +55,15 @@
 #define LIM_PATH_LEN              1024  /* whole IFS path, e.g. "bootflash:/dir/file" */
 #define LIM_NAME_LEN              255   /* one path component (NAME_MAX) */
 #define LIM_CONFIG_FILE_BYTES     (4u << 20) /* config text copied to running/startup-config */
+
+/* ---- device-initiated copies (copy scp://..., copy sftp://...) ------------------------------- */
+#define LIM_URL_LEN               2048  /* one copy URL as typed; user, password, host, port and a
+                                         * LIM_PATH_LEN path fit */
+#define LIM_URL_HOST_LEN          253   /* a DNS name (RFC 1035) */
+#define LIM_RCOPY_CONCURRENT      4     /* device-initiated copies at once, all sessions together:
+                                         * each holds an outgoing SSH connection and a thread */
+#define LIM_RCOPY_CONNECT_SECS    15    /* TCP connect + key exchange + authentication */
+#define LIM_RCOPY_IDLE_SECS       30    /* no byte from the remote for this long: the copy fails */
 
 /* ---- configuration language ------------------------------------------------------------------ */
 #define LIM_CFG_LINE_LEN          1024  /* one config line */

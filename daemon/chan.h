@@ -23,6 +23,11 @@ struct chan_io {
     ssize_t (*read)(void *ctx, void *buf, size_t cap);
     int (*write)(void *ctx, const void *buf, size_t len);
     int (*write_err)(void *ctx, const void *buf, size_t len);
+    /* optional (NULL: never used): waits up to timeout_ms for input; 1 when read would not
+     * block (data or EOF), 0 when nothing came, -1 when the channel failed or must be given up
+     * (idle, stop). The CLI uses it to notice a Ctrl-C during a copy and to show `terminal
+     * monitor` lines while the user types nothing. */
+    int (*readable)(void *ctx, int timeout_ms);
 };
 
 /* Who runs on the channel (from the login and exec authorization) and the parts of the daemon the

@@ -271,6 +271,17 @@ static struct parse parse_args(struct parse r, const struct cli_word *w, size_t 
     const struct cli_word *a = &w[r.argw];
     size_t allowed = r.cmd->arg == ARG_NONE ? 0 : 1;
     arg[0] = '\0';
+    if (r.cmd->arg == ARG_REST) {   /* the words as typed, from the first to the last */
+        size_t n = left ? (size_t)(w[nw - 1].s + w[nw - 1].len - a->s) : 0;
+        if (n >= cap) {
+            r.res = P_INVALID;
+            r.col = a->col;
+            return r;
+        }
+        memcpy(arg, left ? a->s : "", n);
+        arg[n] = '\0';
+        return r;
+    }
     if (left > allowed) {
         r.res = P_INVALID;
         r.col = a[allowed].col;
@@ -511,6 +522,15 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
         cli_out_fmt(c, "Number of lines which match regexp = %lu\n", count);
 }
 
+static void log_form(const char *line, size_t len, char *out, size_t cap);
+
+static void log_rejected(struct cli *c, const char *line, size_t len)
+{
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line, len, shown, sizeof(shown));
+    log_info(&c->lc, "cli: rejected: %s", shown);
+}
+
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
@@ -526,7 +546,7 @@ int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offs
         struct cli_filter f;
         size_t at = (size_t)(bar - line), from;
         if (filter_parse(c, line, len, at, caret_offset, &f) != 0) {
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         size_t k = 0;
@@ -535,7 +555,7 @@ int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offs
         if (k == at) {   /* a modifier with no command before it */
             regfree(&f.re);
             invalid_at(c, line, len, caret_offset + at);
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         from = c->out_len;
@@ -548,6 +568,34 @@ int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offs
     return run_command(c, line, len, caret_offset);
 }
 
+/* The line as it may be logged: a password in a URL (`copy scp://user:PASSWORD@host/f ...`)
+ * becomes "*****". */
+static void log_form(const char *line, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        if (i + 3 <= len && memcmp(line + i, "://", 3) == 0) {
+            size_t a = i + 3, end = a, at = 0, colon = 0;
+            while (end < len && line[end] != '/' && line[end] != ' ')
+                end++;
+            for (size_t k = a; k < end; k++)
+                if (line[k] == '@')
+                    at = k;
+            for (size_t k = a; at && k < at && !colon; k++)
+                if (line[k] == ':')
+                    colon = k;
+            if (colon) {
+                int n = snprintf(out + o, cap - o, "%.*s*****", (int)(colon + 1 - i), line + i);
+                o = n > 0 && (size_t)n < cap - o ? o + (size_t)n : cap - 1;
+                i = at;
+                continue;
+            }
+        }
+        out[o++] = line[i++];
+    }
+    out[o] = '\0';
+}
+
 /* Runs one command (no output modifier). Returns 0, or 1 when refused/failed. */
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
@@ -558,25 +606,25 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
         lead++;
     if (lead == len)
         return 0;
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line + lead, len - lead, shown, sizeof(shown));
     struct parse r = parse_line(line, len, c->privilege, arg, sizeof(arg), &num);
     if (r.res == P_OK) {
-        log_info(&c->lc, "cli: %.*s", (int)(len - lead), line + lead);
+        log_info(&c->lc, "cli: %s", shown);
         int rc = r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
-        if (r.cmd->privilege >= 15 && c->env.on_command != NULL) {
-            char cmd[LIM_CLI_LINE_LEN + 1];
-            snprintf(cmd, sizeof(cmd), "%.*s", (int)(len - lead), line + lead);
-            c->env.on_command(c->env.on_command_arg, cmd, r.cmd->privilege);
-        }
+        explicit_bzero(arg, sizeof(arg));
+        if (r.cmd->privilege >= 15 && c->env.on_command != NULL)
+            c->env.on_command(c->env.on_command_arg, shown, r.cmd->privilege);
         return rc;
     }
     /* Why it failed, for the admin reading the log: the command exists at a higher level. */
     char arg2[LIM_CLI_LINE_LEN + 1];
     struct parse all = parse_line(line, len, 15, arg2, sizeof(arg2), &num);
     if (all.res == P_OK && all.cmd->privilege > c->privilege)
-        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %.*s",
-                   c->privilege, all.cmd->privilege, (int)(len - lead), line + lead);
+        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %s",
+                   c->privilege, all.cmd->privilege, shown);
     else
-        log_info(&c->lc, "cli: rejected: %.*s", (int)(len - lead), line + lead);
+        log_info(&c->lc, "cli: rejected: %s", shown);
     switch (r.res) {
     case P_INVALID:
         invalid_at(c, line, len, caret_offset + r.col);
@@ -609,8 +657,9 @@ static void help_args(struct cli *c, const struct cli_cmd *cmd, size_t args, boo
     size_t allowed = cmd->arg == ARG_NONE ? 0 : 1;
     if (cmd->arg == ARG_NUM)
         snprintf(form, sizeof(form), "<%ld-%ld>", cmd->min, cmd->max);
-    bool arg = args < allowed || (partial && args == allowed && allowed > 0);
-    bool cr = !partial && (args >= allowed || cmd->arg == ARG_PATH_OPT);
+    bool rest = cmd->arg == ARG_REST;
+    bool arg = rest || args < allowed || (partial && args == allowed && allowed > 0);
+    bool cr = !partial && (rest || args >= allowed || cmd->arg == ARG_PATH_OPT);
     if (arg)
         help_line(c, form, cmd->arg_help, strlen(form) > 4 ? strlen(form) : 4);
     if (cr)
@@ -698,6 +747,27 @@ static void help(struct cli *c)
 
 /* ---- line discipline ------------------------------------------------------------------------- */
 
+/* Gives the pending question its answer. Returns what the answer's handler returned. */
+static int answer(struct cli *c, const char *text)
+{
+    struct cli_question q = c->ask;
+    memset(&c->ask, 0, sizeof(c->ask));
+    return q.fn(c, q.arg, text);
+}
+
+/* What comes after a line ran: the question asked meanwhile, nothing while an operation runs
+ * (cli_poll shows the prompt at its end), or the prompt. */
+static void next_prompt(struct cli *c)
+{
+    if (c->ended || c->op.arg)
+        return;
+    if (c->ask.fn) {
+        cli_out_str(c, c->ask.prompt);
+        return;
+    }
+    prompt(c);
+}
+
 static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
@@ -716,20 +786,71 @@ static void end_of_line(struct cli *c)
     } else if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
         cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        if (c->ask.fn) {   /* an answer that long is no answer: the question is dropped */
+            if (c->ask.drop)
+                c->ask.drop(c->ask.arg);
+            memset(&c->ask, 0, sizeof(c->ask));
+        }
+    } else if (c->ask.fn) {
+        c->line[c->len] = '\0';
+        answer(c, c->line);
+        explicit_bzero(c->line, sizeof(c->line));   /* a password was here */
     } else {
         run_line(c, c->line, c->len, c->prompt_len);
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended && c->pw_tries == 0 && !c->confirm_reload)
-        prompt(c);
+    if (c->pw_tries == 0 && !c->confirm_reload)
+        next_prompt(c);
+}
+
+void cli_async_begin(struct cli *c)
+{
+    if (!c->op.arg)
+        cli_out_str(c, "\n");
+}
+
+void cli_async_end(struct cli *c)
+{
+    if (c->op.arg || c->ended)
+        return;
+    next_prompt(c);
+    if (!(c->ask.fn && c->ask.secret))
+        cli_out_raw(c, c->line, c->len);
+}
+
+/* ^C: a question is abandoned, a running operation cancelled, a half-typed line dropped. */
+static void interrupt(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        if (c->exec) {
+            c->exec_status = 1;
+            c->ended = true;
+        }
+        next_prompt(c);
+        return;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
+    explicit_bzero(c->line, sizeof(c->line));
+    c->len = 0;
+    c->overflow = false;
+    if (c->env.pty)
+        cli_out_raw(c, "^C\r\n", 4);
+    next_prompt(c);
 }
 
 static void erase(struct cli *c, size_t n)
 {
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
-        if (c->env.pty && c->pw_tries == 0)
+        if (c->env.pty && c->pw_tries == 0 && !(c->ask.fn && c->ask.secret))
             cli_out_raw(c, "\b \b", 3);
     }
 }
@@ -738,6 +859,12 @@ static void feed_byte(struct cli *c, unsigned char b)
 {
     bool was_cr = c->after_cr;
     c->after_cr = false;
+    if (b == 0x03 || b == 0x1e) {   /* ^C, and IOS's escape sequence Ctrl-^ */
+        interrupt(c);
+        return;
+    }
+    if (c->op.arg)
+        return;   /* typed while an operation runs: IOS holds it; here it is dropped */
     /* ESC [ ... final or ESC O x (arrow and function keys): dropped whole */
     if (c->esc == ESC_START) {
         c->esc = (b == '[' || b == 'O') ? ESC_CSI : ESC_NONE;
@@ -781,7 +908,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         }
         return;
     case '?':   /* IOS: always help, never part of a command (but of a password) */
-        if (c->pw_tries > 0)
+        if (c->pw_tries > 0 || c->ask.fn)
             break;
         help(c);
         return;
@@ -797,7 +924,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     }
     c->line[c->len++] = (char)b;
-    if (c->env.pty && c->pw_tries == 0)   /* a password is not echoed */
+    if (c->env.pty && c->pw_tries == 0 && !(c->ask.fn && c->ask.secret))   /* not echoed */
         cli_out_raw(c, (const char *)&b, 1);
 }
 
@@ -823,7 +950,10 @@ void cli_free(struct cli *c)
     if (!c)
         return;
     cfg_term_free(c->cfgt);
+    cli_abort(c);
+    cli_monitor_stop(c);
     free(c->out);
+    explicit_bzero(c->line, sizeof(c->line));
     free(c);
 }
 
@@ -852,11 +982,16 @@ int cli_feed(struct cli *c, const void *buf, size_t len)
         feed_byte(c, p[i]);
     if (c->oom)
         return -1;
-    return c->ended ? CLI_END : CLI_MORE;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
 }
 
 int cli_eof(struct cli *c)
 {
+    if (c->op.arg || c->ask.fn) {   /* the peer left mid-question or mid-copy */
+        cli_abort(c);
+        c->ended = true;
+        return c->oom ? -1 : CLI_END;
+    }
     if (!c->ended && c->overflow)
         cli_out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
@@ -885,9 +1020,100 @@ int cli_exec(struct cli *c, const char *line)
         clean[n] = '\0';
         c->exec = true;
         rc = run_line(c, clean, n, 0);
+        while (c->ask.fn && !c->oom)   /* no one to answer: the defaults */
+            rc = answer(c, "");
     }
+    c->exec_status = rc;
+    if (c->op.arg && !c->oom)
+        return CLI_BUSY;
     c->ended = true;
     return c->oom ? -1 : rc;
+}
+
+int cli_exec_status(const struct cli *c)
+{
+    return c->exec_status;
+}
+
+/* ---- questions and long operations ------------------------------------------------------------ */
+
+void cli_ask(struct cli *c, const char *question, bool secret, cli_answer_fn fn, void *arg,
+             void (*drop)(void *arg))
+{
+    c->ask.fn = fn;
+    c->ask.arg = arg;
+    c->ask.drop = drop;
+    c->ask.secret = secret;
+    snprintf(c->ask.prompt, sizeof(c->ask.prompt), "%s", question);
+}
+
+bool cli_confirmed(const char *a)
+{
+    while (*a == ' ')
+        a++;
+    size_t n = strlen(a);
+    while (n > 0 && a[n - 1] == ' ')
+        n--;
+    return n == 0 || (n <= 3 && strncasecmp(a, "yes", n) == 0);
+}
+
+size_t cli_split(char *s, char **words, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(s, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (n == max)
+            return max + 1;
+        words[n++] = w;
+    }
+    return n;
+}
+
+void cli_run_op(struct cli *c, int (*step)(struct cli *c, void *arg),
+                void (*cancel)(struct cli *c, void *arg), void *arg)
+{
+    c->op.step = step;
+    c->op.cancel = cancel;
+    c->op.arg = arg;
+}
+
+bool cli_wants_poll(const struct cli *c)
+{
+    return c->op.arg != NULL || c->monitor != NULL;
+}
+
+int cli_poll(struct cli *c)
+{
+    if (c->monitor)
+        cli_monitor_drain(c);
+    if (c->op.arg) {
+        int rc = c->op.step(c, c->op.arg);
+        if (rc != CLI_OP_MORE) {
+            memset(&c->op, 0, sizeof(c->op));
+            c->exec_status = rc;
+            if (c->exec)
+                c->ended = true;
+            next_prompt(c);
+        }
+    }
+    if (c->oom)
+        return -1;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
+}
+
+void cli_abort(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        c->exec_status = 1;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
 }
 
 const char *cli_out(const struct cli *c, size_t *len)

@@ -109,10 +109,8 @@ static int cmd_show_version(struct cli *c, const struct cli_cmd *cmd, const char
     return 0;
 }
 
-/* `copy running-config startup-config` and `write [memory]`: the one save of the store (as the
- * API's cisco-ia:save-config), audited with source "cli". No "Destination filename
- * [startup-config]?" question: this device behaves as IOS with `file prompt quiet`, so scripts
- * that do not answer prompts (netmiko's send_command) do not hang. */
+/* `write [memory]`: the one save of the store (as the API's cisco-ia:save-config and `copy
+ * running-config startup-config`), audited with source "cli"; IOS asks nothing here. */
 static int cmd_save(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
 {
     struct scpd_err err = {0};
@@ -157,10 +155,18 @@ static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
 }
 
 
+#define H_CLEAR "Reset functions"
+#define H_DEBUG "Debugging functions (see also 'undebug')"
 #define H_EXIT "Exit from the EXEC"
+#define H_NO "Negate a command or set its defaults"
 #define H_SHOW "Show running system information"
 #define H_TERM "Set terminal line parameters"
+#define H_UNDEBUG "Disable debugging functions (see also 'debug')"
+#define H_VERIFY "Verify a file"
 #define H_WRITE "Write running configuration to memory"
+#define H_FILE "File to verify, then optionally the expected hash (bootflash:/image.bin HASH)"
+/* Alphabetical: `?` lists keywords in table order. The rows of issue 12 (copy, file management,
+ * debugging) are marked with a trailing "i12" comment to keep merges with other rows easy. */
 const struct cli_cmd cli_cmds[] = {
     /* configuration mode and the device administration of IOS's AAA/SSH templates (issue 11:
      * cli_config.c, cli_admin.c) */
@@ -179,35 +185,80 @@ const struct cli_cmd cli_cmds[] = {
       "Show public keys associated with this router", "Show RSA public keys"}, NULL},
     {{"reload"}, ARG_NONE, 0, 0, 15, cli_cmd_reload, {"Halt and perform a cold restart"}, NULL},
     /* the rest, alphabetical */
-    {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
-     {"Copy from one file to another", "Copy from current system configuration",
-      "Copy to startup configuration"}, NULL},
+    {{"clear", "logging"}, ARG_NONE, 0, 0, 15, cli_cmd_clear_logging,
+     {H_CLEAR, "Clear logging buffer"}, NULL},                                          /* i12 */
+    {{"copy"}, ARG_REST, 0, 0, 15, cli_cmd_copy, {"Copy from one file to another"},
+     "SOURCE DESTINATION (bootflash:x, nvram:x, running-config, startup-config)"},      /* i12 */
+    {{"debug", "ip", "scp"}, ARG_NONE, 0, 0, 15, cli_cmd_debug_scp,
+     {H_DEBUG, "IP information", "Secure Copy"}, NULL},                                 /* i12 */
+    {{"delete"}, ARG_REST, 0, 0, 15, cli_cmd_delete, {"Delete a file"},
+     "[/force] [/recursive] FS:PATH"},                                                  /* i12 */
     {{"dir"}, ARG_PATH_OPT, 0, 0, 15, cli_cmd_dir, {"List files on a filesystem"},
      "Directory or file name (bootflash:, flash:, nvram:, running-config)"},
+    {{"dir", "/recursive"}, ARG_PATH_OPT, 0, 0, 15, cli_cmd_dir,
+     {"List files on a filesystem", "List files recursively"}, "Directory name"},       /* i12 */
     {{"enable"}, ARG_NONE, 0, 0, 0, cmd_enable, {"Turn on privileged commands"}, NULL},
     {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
+    {{"mkdir"}, ARG_PATH, 0, 0, 15, cli_cmd_mkdir, {"Create new directory"},
+     "Directory name (bootflash:dir)"},                                                 /* i12 */
+    {{"more"}, ARG_REST, 0, 0, 15, cli_cmd_more, {"Display the contents of a file"},
+     "[/binary] FS:PATH"},                                                              /* i12 */
+    {{"no", "debug", "all"}, ARG_NONE, 0, 0, 15, cli_cmd_no_debug_scp,
+     {H_NO, H_DEBUG, "Disable all debugging"}, NULL},                                   /* i12 */
+    {{"no", "debug", "ip", "scp"}, ARG_NONE, 0, 0, 15, cli_cmd_no_debug_scp,
+     {H_NO, H_DEBUG, "IP information", "Secure Copy"}, NULL},                           /* i12 */
     {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
     {{"show", "aaa", "servers"}, ARG_NONE, 0, 0, 15, cmd_show_aaa_servers,
      {H_SHOW, "Show AAA values", "Show the TACACS+ and RADIUS servers and their counters"}, NULL},
+    {{"rename"}, ARG_REST, 0, 0, 15, cli_cmd_rename, {"Rename a file"},
+     "FS:FROM FS:TO"},                                                                  /* i12 */
+    {{"rmdir"}, ARG_PATH, 0, 0, 15, cli_cmd_rmdir, {"Remove existing directory"},
+     "Directory name (bootflash:dir)"},                                                 /* i12 */
+    {{"show", "clock"}, ARG_NONE, 0, 0, 1, cli_cmd_show_clock,
+     {H_SHOW, "Display the system clock"}, NULL},                                       /* i12 */
+    {{"show", "debugging"}, ARG_NONE, 0, 0, 15, cli_cmd_show_debugging,
+     {H_SHOW, "State of each debugging option"}, NULL},                                 /* i12 */
+    {{"show", "file", "information"}, ARG_PATH, 0, 0, 15, cli_cmd_show_file_info,
+     {H_SHOW, "Show file system information", "List file information"},
+     "File name (bootflash:x)"},                                                        /* i12 */
     {{"show", "file", "systems"}, ARG_NONE, 0, 0, 15, cli_cmd_show_fs,
      {H_SHOW, "Show file system information", "List filesystems"}, NULL},
+    {{"show", "ip", "ssh"}, ARG_NONE, 0, 0, 15, cli_cmd_show_ip_ssh,
+     {H_SHOW, "IP information", "Information on SSH"}, NULL},                           /* i12 */
+    {{"show", "logging"}, ARG_NONE, 0, 0, 15, cli_cmd_show_logging,
+     {H_SHOW, "Show the contents of logging buffers"}, NULL},                           /* i12 */
     {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege,
      {H_SHOW, "Show current privilege level"}, NULL},
     {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cli_cmd_show_running,
      {H_SHOW, "Current operating configuration"}, NULL},
+    {{"show", "running-config", "all"}, ARG_NONE, 0, 0, 15, cli_cmd_show_running_all,
+     {H_SHOW, "Current operating configuration", "Configuration with defaults"}, NULL}, /* i12 */
     {{"show", "startup-config"}, ARG_NONE, 0, 0, 15, cli_cmd_show_startup,
      {H_SHOW, "Contents of startup configuration"}, NULL},
     {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal,
      {H_SHOW, "Display terminal configuration parameters"}, NULL},
+    {{"show", "users"}, ARG_NONE, 0, 0, 1, cli_cmd_show_users,
+     {H_SHOW, "Display information about terminal lines"}, NULL},                      /* i12 */
     {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version,
      {H_SHOW, "System hardware and software status"}, NULL},
     {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length,
      {H_TERM, "Set number of lines on a screen"}, "Number of lines on screen (0 for no pausing)"},
+    {{"terminal", "monitor"}, ARG_NONE, 0, 0, 15, cli_cmd_term_monitor,
+     {H_TERM, "Copy debug output to the current terminal line"}, NULL},                 /* i12 */
+    {{"terminal", "no", "monitor"}, ARG_NONE, 0, 0, 15, cli_cmd_term_no_monitor,
+     {H_TERM, "Negate a command or set its defaults",
+      "Copy debug output to the current terminal line"}, NULL},                         /* i12 */
     {{"terminal", "width"}, ARG_NUM, 0, 512, 1, cmd_term_width,
      {H_TERM, "Set width of the display terminal"}, "Number of characters on a screen line"},
-    {{"verify", "/md5"}, ARG_PATH, 0, 0, 15, cli_cmd_verify_md5,
-     {"Verify a file", "MD5 signature"}, "File to verify (bootflash:/image.bin)"},
+    {{"undebug", "all"}, ARG_NONE, 0, 0, 15, cli_cmd_no_debug_scp,
+     {H_UNDEBUG, "Disable all debugging"}, NULL},                                       /* i12 */
+    {{"undebug", "ip", "scp"}, ARG_NONE, 0, 0, 15, cli_cmd_no_debug_scp,
+     {H_UNDEBUG, "IP information", "Secure Copy"}, NULL},                               /* i12 */
+    {{"verify", "/md5"}, ARG_REST, 0, 0, 15, cli_cmd_verify,
+     {H_VERIFY, "MD5 signature"}, H_FILE},
+    {{"verify", "/sha512"}, ARG_REST, 0, 0, 15, cli_cmd_verify,
+     {H_VERIFY, "SHA-512 signature"}, H_FILE},                                          /* i12 */
     {{"write"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE}, NULL},
     {{"write", "memory"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE, "Write to NV memory"}, NULL},
 };

@@ -24,8 +24,34 @@ struct cli_word {
     size_t col;        /* column of its first character in the line */
 };
 
+/* A question put by cli_ask(): the next line typed is its answer, not a command. */
+typedef int (*cli_answer_fn)(struct cli *c, void *arg, const char *answer);
+struct cli_question {
+    cli_answer_fn fn;       /* NULL: no question pending */
+    void *arg;
+    void (*drop)(void *arg);   /* frees arg when the question is abandoned (Ctrl-C, close) */
+    bool secret;            /* a password: typed characters are not echoed */
+    char prompt[LIM_PATH_LEN + 64];   /* the question as shown */
+};
+
+/* A long operation started by cli_run_op(): cli_poll() calls step until it is done. */
+struct cli_op {
+    int (*step)(struct cli *c, void *arg);     /* CLI_OP_MORE, or 0 done / 1 failed (its output
+                                                * written; arg freed by step) */
+    void (*cancel)(struct cli *c, void *arg);  /* Ctrl-C or close: undo, say so, free arg */
+    void *arg;                                 /* NULL: no operation */
+};
+#define CLI_OP_MORE 2
+
+struct trace_sub;
+
 struct cli {
     struct cli_env env;
+    struct cli_question ask;
+    struct cli_op op;
+    int exec_status;        /* cli_exec: the status of the command (when it went busy) */
+    struct trace_sub *monitor;   /* `terminal monitor` on: trace lines for this session */
+    uint64_t monitor_lost;  /* trace lines this terminal was too slow for (show terminal) */
     int privilege;
     char line[LIM_CLI_LINE_LEN + 1];
     size_t len;
@@ -53,6 +79,7 @@ enum cli_arg {
     ARG_NUM,        /* one number in [min, max] */
     ARG_PATH_OPT,   /* an optional IFS path */
     ARG_PATH,       /* one IFS path */
+    ARG_REST,       /* the rest of the line as it was typed (optional; the command parses it) */
 };
 
 typedef int (*cli_fn)(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
@@ -110,13 +137,70 @@ int cli_cmd_show_mypubkey(struct cli *c, const struct cli_cmd *cmd, const char *
 void cli_reload_answer(struct cli *c, const char *line, size_t len);
 /* The line typed after `enable`'s "Password: " (not echoed, never logged). */
 void cli_enable_password(struct cli *c, const char *pw, size_t len);
+/* ---- questions and long operations (cli.c) --------------------------------------------------- */
+
+/* Puts a question (IOS's "Destination filename [x]? ", "[confirm]", "Password: "): it is shown
+ * instead of the prompt and the next line goes to fn(c, arg, answer) (without its line end),
+ * which then owns arg and returns 0 or 1 like a command; fn may ask again or start an operation.
+ * drop(arg) runs instead if the question is abandoned. A secret answer is not echoed, never
+ * logged, and wiped from the line buffer. In an exec request (no one to answer) fn gets "" at
+ * once: the default. */
+void cli_ask(struct cli *c, const char *question, bool secret, cli_answer_fn fn, void *arg,
+             void (*drop)(void *arg));
+/* Starts a long operation (see cli_op); the prompt returns when it is done. */
+void cli_run_op(struct cli *c, int (*step)(struct cli *c, void *arg),
+                void (*cancel)(struct cli *c, void *arg), void *arg);
+/* The answer to "[confirm]": empty (Enter) or a prefix of "yes" confirms, as in IOS. */
+bool cli_confirmed(const char *answer);
+
+/* Output that arrives between commands (`terminal monitor`): begin puts it on a line of its
+ * own, end shows the prompt (or question) and the half-typed line again, as IOS does. */
+void cli_async_begin(struct cli *c);
+void cli_async_end(struct cli *c);
+
+/* Splits s (the ARG_REST text) into at most max words, in place (NUL-terminated). Returns the
+ * count, or max + 1 when there are more. */
+size_t cli_split(char *s, char **words, size_t max);
 
 /* ---- the file commands (cli_fs.c) ------------------------------------------------------------ */
 
 int cli_cmd_dir(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
-int cli_cmd_verify_md5(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_fs(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_running(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
 int cli_cmd_show_startup(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_running_all(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_delete(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_mkdir(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_rmdir(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_rename(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_more(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_verify(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_file_info(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* The path an answer to "... filename [x]?" names: current (a canonical IFS name) when the answer
+ * is empty, the answer as is when it names a file system, else the answer in current's
+ * directory. 0, or -1 when it does not fit in cap. */
+int cli_answer_path(const char *current, const char *answer, char *out, size_t cap);
+
+/* ---- copy (cli_copy.c) ----------------------------------------------------------------------- */
+
+int cli_cmd_copy(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* Whether `file prompt quiet` is configured (no questions from copy and delete). */
+bool cli_prompt_quiet(struct cli *c);
+
+/* ---- debugging and system information (cli_debug.c) ------------------------------------------ */
+
+int cli_cmd_debug_scp(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_no_debug_scp(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_debugging(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_term_monitor(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_term_no_monitor(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_logging(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_clear_logging(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_ip_ssh(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_clock(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+int cli_cmd_show_users(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
+/* Moves the trace lines that arrived for `terminal monitor` into the output. */
+void cli_monitor_drain(struct cli *c);
+void cli_monitor_stop(struct cli *c);
 
 #endif

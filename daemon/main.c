@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "base/scpd.h"
 #include "daemon/ssh_server.h"
+#include "services/sessions.h"
 #include "services/stats.h"
 #include "store/secret.h"
 #include "store/store.h"
@@ -409,10 +410,21 @@ static int open_store(struct scpd *d)
 
 /* ---- services and doors ---------------------------------------------------------------------- */
 
+/* `logging buffered SIZE` follows the running configuration (the log buffer is base/'s). */
+static void log_buffer_follow(void *arg, const struct store_snap *snap)
+{
+    log_buffer_size((size_t)snap->cfg->log_buffer);
+}
+
 /* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
+    const struct store_snap *snap = store_snapshot(d->store);
+    log_buffer_follow(NULL, snap);
+    store_snap_release(snap);
+    if (store_listen(d->store, log_buffer_follow, NULL) < 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "logging buffered: no room for a listener");
     d->ifs = ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
@@ -430,6 +442,10 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     d->stats = stats_new(d->store);
     if (!d->stats)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
+
+    d->sessions = sessions_new();
+    if (!d->sessions)
+        return scpd_err_set(err, SCPD_E_NOMEM, "sessions: out of memory");
 
     d->aaa = aaa_new(d->store, d->stats, d->trace);
     if (!d->aaa)
@@ -469,6 +485,9 @@ static void services_stop(struct scpd *d)
     stats_free(d->stats);
     d->stats = NULL;
 
+    sessions_free(d->sessions);
+    d->sessions = NULL;
+
     trace_free(d->trace);
     d->trace = NULL;
 
@@ -507,6 +526,9 @@ static int run(struct scpd *d)
         log_err(NULL, "host keys: %s", err.msg);
         goto out;
     }
+    if (hostkey_path(d->opts.data_dir, HOSTKEY_ED25519, d->client_key, sizeof(d->client_key),
+                     &err) != 0)
+        d->client_key[0] = '\0';
     if (services_start(d, &err) != 0) {
         log_err(NULL, "start failed: %s", err.msg);
         goto out;

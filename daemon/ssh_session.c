@@ -52,6 +52,7 @@
 #include "daemon/scp_session.h"
 #include "daemon/sftp_session.h"
 #include "base/scpd.h"
+#include "services/sessions.h"
 #include "services/stats.h"
 #include "store/store.h"
 #include "services/trace.h"
@@ -95,10 +96,18 @@ struct ssh_sess {
     int retries;                           /* ip ssh authentication-retries at connect */
     int timeout;                           /* ip ssh time-out at connect */
     int64_t deadline_ms;                   /* end of negotiation + authentication */
-    int64_t last_io_ms;                    /* idle accounting */
+    int64_t last_io_ms;                    /* idle accounting (set through ssh_touch) */
+    int sess_slot;                         /* in d->sessions (show users); -1: not listed */
     char kill_msg[256];                    /* set: disconnect with this reason */
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
 };
+
+/* A byte moved: idle time starts again (here and in `show users`). */
+static void ssh_touch(struct ssh_sess *ss)
+{
+    ss->last_io_ms = clock_mono_ms();
+    sessions_touch(ss->c->d->sessions, ss->sess_slot);
+}
 
 /* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md): Linux clears TCP_QUICKACK
  * by itself, so it is set again before each wait. */
@@ -163,6 +172,7 @@ static int ssh_auth_outcome(struct ssh_sess *ss, const char *user, enum aaa_resu
         snprintf(ss->user, sizeof(ss->user), "%s", user);
         ss->authenticated = true;
         ssh_srv_conn_authenticated(ss->c->srv, ss->c);
+        ss->sess_slot = sessions_ssh_add(ss->c->d->sessions, ss->c->sid, ss->user, ss->c->peer);
         return SSH_AUTH_SUCCESS;
     }
     if (res == AAA_BLOCKED) {
@@ -424,7 +434,7 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
         ssh_quickack(ss);
         int n = ssh_channel_read_timeout(c->ch, buf, want, 0, SSH_IO_SLICE_MS);
         if (n > 0) {
-            ss->last_io_ms = clock_mono_ms();
+            ssh_touch(ss);
             c->bytes_in += (uint64_t)n;
             return n;
         }
@@ -449,7 +459,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
         if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
             return -1;
         if (n > 0) {
-            ss->last_io_ms = clock_mono_ms();
+            ssh_touch(ss);
             c->bytes_out += (uint64_t)n;
             p += n;
             len -= (size_t)n;
@@ -458,6 +468,18 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
         }
     }
     return 0;
+}
+
+/* For the CLI: input waiting (or EOF) without reading it; the same give-up rules as a read. */
+static int ssh_io_readable(void *ctx, int timeout_ms)
+{
+    struct ssh_chan *c = ctx;
+    int n = ssh_channel_poll_timeout(c->ch, timeout_ms, 0);
+    if (n > 0 || n == SSH_EOF || ssh_channel_is_eof(c->ch))
+        return 1;
+    if (n == SSH_ERROR || !ssh_channel_is_open(c->ch))
+        return -1;
+    return ssh_io_give_up(c, "poll") ? -1 : 0;
 }
 
 /* ---- serving a channel request ---------------------------------------------------------------- */
@@ -591,7 +613,9 @@ static struct cli_env ssh_cli_env(struct ssh_chan *c, int privilege)
                           .peer_addr = ss->c->peer_addr, .aaa = d->aaa, .ssh = d->ssh,
                           .data_dir = d->opts.data_dir,
                           .started_ms = d->stats ? stats_started_ms(d->stats) : 0,
-                          .on_command = ssh_cli_command, .on_command_arg = ss};
+                          .on_command = ssh_cli_command, .on_command_arg = ss,
+                          .trace = d->trace, .stats = d->stats, .door = "ssh",
+                          .sessions = d->sessions};
     return env;
 }
 
@@ -615,7 +639,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
     struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
-                        .write_err = ssh_io_write_err};
+                        .write_err = ssh_io_write_err, .readable = ssh_io_readable};
     char msg[600];
     int privilege = 0;
     if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
@@ -624,7 +648,9 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
     }
     struct cli_env env = ssh_cli_env(c, privilege);
     ssh_acct_start(c, "shell", privilege);
-    ss->last_io_ms = clock_mono_ms();
+    if (ss->c->d->client_key[0])
+        env.client_key = ss->c->d->client_key;
+    ssh_touch(ss);
     c->idle_ends_at_stop = shell;
     c->idle_secs = CFG_DEFAULT_EXEC_TIMEOUT;
     if (shell) {   /* line vty exec-timeout, as the session starts (0 0: never) */
@@ -655,7 +681,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ssh_acct_start(c, "sftp", privilege);
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
     if (ssh_channel_is_open(c->ch))
@@ -704,7 +730,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ssh_acct_start(c, "scp", privilege);
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     int status = scp_session_run(&ctx, &cmd, &io);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);
@@ -735,7 +761,7 @@ static void ssh_serve(struct ssh_chan *c)
     /* after the channel's close: the client has its result before the record is sent */
     struct aaa_req req = ssh_aaa_req(ss, ss->user);
     aaa_acct_stop(ss->c->d->aaa, &req, &c->acct, c->bytes_in, c->bytes_out);
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     ssh_chan_release(c);
 }
 
@@ -892,6 +918,7 @@ void ssh_sess_main(struct ssh_conn *conn)
         return;
     }
     ss->c = conn;
+    ss->sess_slot = -1;
     ss->timeout = CFG_DEFAULT_SSH_TIMEOUT;
     ss->retries = CFG_DEFAULT_SSH_RETRIES;
     const struct store_snap *snap = d->store ? store_snapshot(d->store) : NULL;
@@ -901,7 +928,7 @@ void ssh_sess_main(struct ssh_conn *conn)
         store_snap_release(snap);
     }
     ss->deadline_ms = clock_mono_ms() + (int64_t)ss->timeout * 1000;
-    ss->last_io_ms = clock_mono_ms();
+    ssh_touch(ss);
     log_info(&lc, "ssh connection");
 
     ss->s = ssh_srv_new_session(conn->srv, conn, &err);
@@ -938,6 +965,8 @@ void ssh_sess_main(struct ssh_conn *conn)
     ssh_loop(ss);
 
 done:
+    sessions_del(d->sessions, ss->sess_slot);
+    ss->sess_slot = -1;
     if (ss->kill_msg[0])
         ssh_session_set_disconnect_message(ss->s, ss->kill_msg);
     for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)

@@ -14,9 +14,18 @@ struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *u
                                     const char *peer, bool upload, const char *path,
                                     uint64_t size)
 {
+    return stats_xfer_begin_dir(s, sid, user, peer, upload, path, size, NULL);
+}
+
+struct stats_xfer *stats_xfer_begin_dir(struct stats *s, uint64_t sid, const char *user,
+                                        const char *peer, bool upload, const char *path,
+                                        uint64_t size, const char *direction)
+{
     struct stats_xfer *x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
+    snprintf(x->v.direction, sizeof(x->v.direction), "%s",
+             direction ? direction : upload ? "in" : "out");
     x->v.sid = sid;
     snprintf(x->v.user, sizeof(x->v.user), "%s", user ? user : "");
     snprintf(x->v.peer, sizeof(x->v.peer), "%s", peer ? peer : "");

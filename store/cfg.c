@@ -118,6 +118,7 @@ static void cfg_reset(struct cfg *c)
     c->ssh_retries = CFG_DEFAULT_SSH_RETRIES;
     c->vty.last = -1;
     c->vty.exec_timeout = CFG_DEFAULT_EXEC_TIMEOUT;
+    c->log_buffer = CFG_DEFAULT_LOG_BUFFER;
 }
 
 struct cfg *cfg_new_default(void)
@@ -309,7 +310,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
         a->password_encryption != b->password_encryption ||
         strcmp(a->domain_name, b->domain_name) != 0 || !cfg_vty_equal(&a->vty, &b->vty) ||
         a->n_acls != b->n_acls || strcmp(a->banner_motd, b->banner_motd) != 0 ||
-        strcmp(a->banner_login, b->banner_login) != 0 || a->n_authn != b->n_authn ||
+        strcmp(a->banner_login, b->banner_login) != 0 || a->file_prompt_quiet != b->file_prompt_quiet ||
+        a->log_buffer != b->log_buffer || a->n_authn != b->n_authn ||
         a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)
@@ -362,9 +364,23 @@ const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name)
 
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name)
 {
-    if (c == NULL || name == NULL || c->n_pkusers == 0)
+    if (c == NULL || name == NULL || c->n_pkusers == 0 || strchr(name, ':') != NULL)
         return NULL;
     return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host)
+{
+    char name[CFG_NAME_MAX];
+    if (c == NULL || host == NULL || c->n_pkusers == 0 ||
+        snprintf(name, sizeof name, CFG_PKSERVER_PREFIX "%s", host) >= (int)sizeof name)
+        return NULL;
+    return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+bool cfg_pkuser_is_server(const struct cfg_pkuser *u)
+{
+    return strncmp(u->name, CFG_PKSERVER_PREFIX, sizeof(CFG_PKSERVER_PREFIX) - 1) == 0;
 }
 
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name)

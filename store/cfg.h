@@ -18,6 +18,9 @@
 #define CFG_DEFAULT_SSH_TIMEOUT 120
 #define CFG_DEFAULT_SSH_RETRIES 3
 #define CFG_DEFAULT_PRIVILEGE 1
+#define CFG_DEFAULT_LOG_BUFFER 65536   /* logging buffered: bytes of log lines kept in memory */
+#define CFG_LOG_BUFFER_MIN 4096        /* IOS's range starts here */
+#define CFG_LOG_BUFFER_MAX (4 << 20)   /* memory a config line may make the daemon hold */
 
 enum cfg_method_kind {
     CFG_M_LOCAL = 1,         /* local user database */
@@ -55,6 +58,12 @@ struct cfg_key {
     char comment[128];
 };
 
+/* A user of `ip ssh pubkey-chain` (`username NAME`), or a remote SSH server whose host key the
+ * device trusts for its own copies (`server HOST`): then name is CFG_PKSERVER_PREFIX "HOST". The
+ * prefix holds a ':', which no user name may hold, so a login never matches a server's keys
+ * (cfg_pkuser_find refuses such names; cfg_pkserver_find is the servers' lookup). */
+#define CFG_PKSERVER_PREFIX "server:"
+#define CFG_PKSERVER_HOST_MAX (CFG_NAME_MAX - (int)sizeof(CFG_PKSERVER_PREFIX))
 struct cfg_pkuser {
     char name[CFG_NAME_MAX];
     int nkeys;
@@ -152,6 +161,8 @@ struct cfg {
     int n_acls;  struct cfg_acl acls[LIM_CFG_ACLS]; /* sorted by name */
     char banner_motd[LIM_CFG_BANNER_LEN + 1];   /* text between the delimiters; "" none */
     char banner_login[LIM_CFG_BANNER_LEN + 1];
+    bool file_prompt_quiet;                     /* file prompt quiet: copy/delete ask nothing */
+    int log_buffer;                             /* logging buffered SIZE (bytes); 0: off */
 };
 
 /* Why SSH logins may all fail under c, or NULL: the login list of `line vty` is not defined, or
@@ -265,6 +276,8 @@ char *cfg_diff(const struct cfg *from, const struct cfg *to);
 /* ---- lookup (binary search on the sorted arrays) ---------------------------------------------- */
 const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name);
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name);
+const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host);
+bool cfg_pkuser_is_server(const struct cfg_pkuser *u);
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name);
 const struct cfg_mlist *cfg_authz_find(const struct cfg *c, const char *name);
 const struct cfg_aaa_server *cfg_server_find(const struct cfg *c, enum cfg_aaa_proto proto,

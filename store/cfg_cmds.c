@@ -10,6 +10,7 @@
  * the offending word (it could be a password); the marker points at it instead.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,7 +587,10 @@ static void pkchain_render(struct cfg_buf *b, const struct cfg *c, bool all)
     cfg_buf_puts(b, "ip ssh pubkey-chain\n");
     for (size_t k = 0; k < c->n_pkusers; k++) {
         const struct cfg_pkuser *u = &c->pkusers[k];
-        cfg_buf_printf(b, " username %s\n", u->name);
+        if (cfg_pkuser_is_server(u))
+            cfg_buf_printf(b, " server %s\n", u->name + sizeof(CFG_PKSERVER_PREFIX) - 1);
+        else
+            cfg_buf_printf(b, " username %s\n", u->name);
         for (int j = 0; j < u->nkeys; j++) {
             cfg_buf_printf(b, "  key-hash %s %s", u->keys[j].type, u->keys[j].hash);
             if (u->keys[j].comment[0] != '\0')
@@ -612,6 +616,46 @@ static int pkuser_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
     if (need(p, l, i, "user name") || name_ok(p, &l->t[i], "user name") || no_more(p, l, i + 1))
         return -1;
     cfg_work_pkuser_del(p, l->t[i].s);
+    return 0;
+}
+
+/* `server HOST` (IOS: the known host keys of the device's SSH client, for `copy scp://`): a
+ * host name or IPv4 address (IPv6 literals are not taken by the copy URLs either). */
+static int pkserver_name(struct cfg_pctx *p, const struct cfg_line *l, int i, char *name)
+{
+    if (need(p, l, i, "server name or address") || no_more(p, l, i + 1))
+        return -1;
+    const struct cfg_tok *t = &l->t[i];
+    if (t->len > (size_t)CFG_PKSERVER_HOST_MAX)
+        return cfg_fail(p, t->col, "server name too long (at most %d characters)",
+                        CFG_PKSERVER_HOST_MAX);
+    size_t ok = strspn(t->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    if (t->s[0] == '-' || t->s[0] == '.')
+        ok = 0;
+    if (ok != t->len || t->s[0] == '-' || t->s[0] == '.')
+        return cfg_fail(p, t->col + (int)ok, "invalid server name (a host name or IPv4 address)");
+    snprintf(name, CFG_NAME_MAX, CFG_PKSERVER_PREFIX "%s", t->s);
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return 0;
+}
+
+static int pkserver_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    char name[CFG_NAME_MAX];
+    if (pkserver_name(p, l, i, name) || cfg_work_pkuser(p, name, true, l->t[i].col) == NULL)
+        return -1;
+    cfg_work_pkuser_set_cur(p, name);
+    p->mode = CFG_PM_PKUSER;
+    return 0;
+}
+
+static int pkserver_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    char name[CFG_NAME_MAX];
+    if (pkserver_name(p, l, i, name))
+        return -1;
+    cfg_work_pkuser_del(p, name);
     return 0;
 }
 
@@ -1227,6 +1271,59 @@ static void banner_render(struct cfg_buf *b, const struct cfg *c, bool all)
         cfg_buf_printf(b, "banner motd ^C%s^C\n", c->banner_motd);
 }
 
+/* ---- file prompt quiet, logging buffered (issue 12: the EXEC copy and show logging) ---------- */
+
+/* IOS: `file prompt [alert|noisy|quiet]`; only quiet changes anything here (no questions from
+ * copy and delete), alert is the default, noisy is taken as alert. */
+static int fprompt_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    if (i < l->n && !is(&l->t[i], "quiet") && !is(&l->t[i], "alert") && !is(&l->t[i], "noisy"))
+        return cfg_fail(p, l->t[i].col, "'alert', 'noisy' or 'quiet' expected");
+    if (i < l->n && no_more(p, l, i + 1))
+        return -1;
+    p->c->file_prompt_quiet = i < l->n && is(&l->t[i], "quiet");
+    return 0;
+}
+
+static int fprompt_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->file_prompt_quiet = false;
+    return 0;
+}
+
+static void fprompt_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->file_prompt_quiet)
+        cfg_buf_puts(b, "file prompt quiet\n");
+    else if (all)
+        cfg_buf_puts(b, "file prompt alert\n");
+}
+
+/* IOS: logging buffered [SIZE] (4096-...); no logging buffered: off. */
+static int logbuf_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    int v = CFG_DEFAULT_LOG_BUFFER;
+    if (i < l->n && (num(p, &l->t[i], CFG_LOG_BUFFER_MIN, CFG_LOG_BUFFER_MAX, &v) ||
+                     no_more(p, l, i + 1)))
+        return -1;
+    p->c->log_buffer = v;
+    return 0;
+}
+
+static int logbuf_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->log_buffer = 0;
+    return 0;
+}
+
+static void logbuf_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (c->log_buffer == 0)
+        cfg_buf_puts(b, "no logging buffered\n");
+    else if (all || c->log_buffer != CFG_DEFAULT_LOG_BUFFER)
+        cfg_buf_printf(b, "logging buffered %d\n", c->log_buffer);
+}
+
 /* ---- the table ------------------------------------------------------------------------------- */
 
 /* `no` forms of plain settings ignore trailing arguments, as IOS does (`no ip ssh time-out 60`). */
@@ -1268,6 +1365,7 @@ const struct cfg_cmd cfg_cmds[] = {
     {CFG_PM_TOP, {"ip", "ssh", "pubkey-chain"}, pkchain_apply, pkchain_no, pkchain_render, 3,
      "ip ssh pubkey-chain"},
     {CFG_PM_PKCHAIN, {"username"}, pkuser_apply, pkuser_no, NULL, 3, " username NAME"},
+    {CFG_PM_PKCHAIN, {"server"}, pkserver_apply, pkserver_no, NULL, 3, " server HOST"}, /* i12 */
     {CFG_PM_PKUSER, {"key-string"}, keystring_apply, NULL, NULL, 3, "  key-string"},
     {CFG_PM_PKUSER, {"key-hash"}, keyhash_apply, keyhash_no, NULL, 3,
      "  key-hash TYPE HASH [COMMENT]"},
@@ -1319,6 +1417,11 @@ const struct cfg_cmd cfg_cmds[] = {
      " login authentication {default|LIST}"},
     {CFG_PM_LINE, {"transport", "input"}, transport_apply, transport_no, NULL, 6,
      " transport input {ssh|telnet|all|none}..."},
+    /* issue 12: copy/delete prompts, the log buffer of `show logging` */
+    {CFG_PM_TOP, {"file", "prompt"}, fprompt_apply, fprompt_no, fprompt_render, 4,
+     "file prompt [alert|noisy|quiet]"},
+    {CFG_PM_TOP, {"logging", "buffered"}, logbuf_apply, logbuf_no, logbuf_render, 4,
+     "logging buffered [4096-4194304]"},
 };
 const size_t cfg_ncmds = sizeof cfg_cmds / sizeof cfg_cmds[0];
 

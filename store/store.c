@@ -77,6 +77,17 @@ static const char *const migrations[] = {
     "CREATE TABLE ace(acl TEXT NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
     "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
     "  addr INTEGER NOT NULL, wildcard INTEGER NOT NULL, PRIMARY KEY (acl, pos)) WITHOUT ROWID;",
+    /* 3: copies the device starts (issue 12): direction 'pull' and 'push' in the history */
+    "CREATE TABLE history2(id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'pull', 'push')),"
+    "  path TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
+    "  error TEXT NOT NULL);"
+    "INSERT INTO history2 SELECT * FROM history;"
+    "DROP TABLE history;"
+    "ALTER TABLE history2 RENAME TO history;"
+    "CREATE INDEX history_end ON history(end_ms);",
 };
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -144,6 +155,8 @@ static const struct setting {
     {"vty_access_class", SET_STR, offsetof(struct cfg, vty.access_class), 0},
     {"banner_motd", SET_STR, offsetof(struct cfg, banner_motd), LIM_CFG_BANNER_LEN + 1},
     {"banner_login", SET_STR, offsetof(struct cfg, banner_login), LIM_CFG_BANNER_LEN + 1},
+    {"file_prompt_quiet", SET_BOOL, offsetof(struct cfg, file_prompt_quiet), 0},
+    {"log_buffer", SET_INT, offsetof(struct cfg, log_buffer), 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 

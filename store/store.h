@@ -116,7 +116,8 @@ struct store_xfer {
     int64_t id; /* set by store_history_add */
     char user[CFG_NAME_MAX];
     char peer[64];
-    char direction[8];       /* "in" (upload to the device) or "out" (download) */
+    char direction[8];       /* "in" (upload to the device) or "out" (download); "pull" and
+                              * "push" for copies the device started (copy scp://...) */
     char path[LIM_PATH_LEN]; /* IFS path */
     uint64_t bytes;
     uint64_t size;            /* announced size */

@@ -123,6 +123,10 @@ class Daemon:
     def bootflash(self):
         return os.path.join(self.data_dir, "fs", "bootflash")
 
+    @property
+    def nvram(self):
+        return os.path.join(self.data_dir, "fs", "nvram")
+
 
 @pytest.fixture
 def workdir():

@@ -105,30 +105,7 @@ def test_netmiko_file_transfer(d, workdir):
 
 # ---- a terminal user (paramiko invoke_shell: a pty, as netmiko and PuTTY request) ---------------
 
-class Shell:
-    def __init__(self, port, user=clients.USER):
-        self.client = clients.paramiko_client(port, user=user)
-        self.ch = self.client.invoke_shell()
-        self.ch.settimeout(30)
-        self.buf = b""
-
-    def until(self, pattern, timeout=30):
-        """Reads until pattern (bytes regex) is in what arrived since the last call."""
-        deadline = time.time() + timeout
-        while not re.search(pattern, self.buf):
-            assert time.time() < deadline, "no %r in %r" % (pattern, self.buf)
-            chunk = self.ch.recv(65536)
-            assert chunk, "channel closed; got %r" % self.buf
-            self.buf += chunk
-        out, self.buf = self.buf, b""
-        return out.decode()
-
-    def cmd(self, line, prompt=rb"R1[#>]$"):
-        self.ch.send(line + "\r")
-        return self.until(prompt)
-
-    def close(self):
-        self.client.close()
+Shell = clients.Shell   # moved to clients.py (test_copy.py and test_debug_cli.py use it)
 
 
 def test_shell_prompt_echo_and_marker(d):
@@ -209,9 +186,11 @@ def test_copy_running_startup(d, workdir):
     sh = Shell(d.ssh_port)
     try:
         sh.until(rb"R1#$")
-        out = sh.cmd("copy running-config startup-config")
-        assert out == ("copy running-config startup-config\r\nBuilding configuration...\r\n"
-                       "[OK]\r\nR1#")
+        out = sh.ask("copy running-config startup-config", rb"\? $")
+        assert out == ("copy running-config startup-config\r\n"
+                       "Destination filename [startup-config]? ")
+        out = sh.cmd("")
+        assert out == "\r\nBuilding configuration...\r\n[OK]\r\nR1#"
         assert "Using " in sh.cmd("show startup-config")
     finally:
         sh.close()

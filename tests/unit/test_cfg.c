@@ -141,6 +141,8 @@ static void test_defaults(void **state)
     assert_int_equal(c->ssh_timeout, 120);
     assert_int_equal(c->ssh_retries, 3);
     assert_int_equal(c->block_secs, 0);
+    assert_false(c->file_prompt_quiet);
+    assert_int_equal(c->log_buffer, CFG_DEFAULT_LOG_BUFFER);
     assert_int_equal(c->n_users, 0);
     char *r = render(c);
     assert_string_equal(r, "!\nhostname scpd\n!\nend\n");
@@ -149,7 +151,8 @@ static void test_defaults(void **state)
     r = cfg_render(c, &all, NULL);
     assert_string_equal(r, "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
                            "ip ssh time-out 120\nip ssh authentication-retries 3\n"
-                           "no ip scp server enable\n!\nend\n");
+                           "no ip scp server enable\n!\nfile prompt alert\n"
+                           "logging buffered 65536\n!\nend\n");
     free(r);
     struct cfg *e = apply(NULL, "", CFG_REPLACE);
     assert_true(cfg_equal(c, e));
