@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct chan_authz;
 struct ifs;
 struct store;
 
@@ -23,6 +24,7 @@ struct cli_env {
     int privilege;          /* from aaa_authorize_exec: 0-15 */
     bool pty;               /* a terminal was requested: echo typed characters, lines end in CRLF */
     int64_t started_ms;     /* the daemon's start (unix ms) for `show version`; 0: not shown */
+    const struct chan_authz *authz;   /* re-checked before each command; NULL: never */
 };
 
 struct cli;

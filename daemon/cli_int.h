@@ -26,6 +26,7 @@ struct cli_word {
 struct cli {
     struct cli_env env;
     int privilege;
+    int granted;            /* the account's level as last seen by env.authz */
     char line[LIM_CLI_LINE_LEN + 1];
     size_t len;
     bool overflow;          /* the line went over LIM_CLI_LINE_LEN */

@@ -112,6 +112,7 @@ static void cfg_reset(struct cfg *c)
     c->ssh_version = 2;
     c->ssh_timeout = CFG_DEFAULT_SSH_TIMEOUT;
     c->ssh_retries = CFG_DEFAULT_SSH_RETRIES;
+    c->ssh_lifetime = CFG_DEFAULT_SSH_LIFETIME;
 }
 
 struct cfg *cfg_new_default(void)
@@ -204,7 +205,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
         return a == b;
     if (strcmp(a->hostname, b->hostname) != 0 || a->aaa_new_model != b->aaa_new_model ||
         a->ssh_version != b->ssh_version || a->ssh_timeout != b->ssh_timeout ||
-        a->ssh_retries != b->ssh_retries || a->scp_enable != b->scp_enable ||
+        a->ssh_retries != b->ssh_retries || a->ssh_lifetime != b->ssh_lifetime ||
+        a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
         a->block_within != b->block_within || a->n_authn != b->n_authn ||
         a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)

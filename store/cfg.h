@@ -17,6 +17,7 @@
 #define CFG_DEFAULT_HOSTNAME "scpd"
 #define CFG_DEFAULT_SSH_TIMEOUT 120
 #define CFG_DEFAULT_SSH_RETRIES 3
+#define CFG_DEFAULT_SSH_LIFETIME LIM_SSH_LIFETIME_SECS
 #define CFG_DEFAULT_PRIVILEGE 1
 
 enum cfg_method_kind {
@@ -71,6 +72,7 @@ struct cfg {
     int ssh_version;                            /* always 2 */
     int ssh_timeout;                            /* 1-120 seconds */
     int ssh_retries;                            /* 0-5 */
+    int ssh_lifetime;                           /* ip ssh session-lifetime, seconds */
     bool scp_enable;                            /* ip scp server enable */
     int block_secs, block_attempts, block_within; /* login block-for; block_secs == 0: off */
 };

@@ -120,6 +120,7 @@ static const struct setting {
     {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version)},
     {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout)},
     {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries)},
+    {"ssh_lifetime", SET_INT, offsetof(struct cfg, ssh_lifetime)},
     {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable)},
     {"block_secs", SET_INT, offsetof(struct cfg, block_secs)},
     {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts)},

@@ -55,6 +55,7 @@ static void test_defaults(void **state)
     r = cfg_render(c, &all, NULL);
     assert_string_equal(r, "!\nhostname scpd\n!\nno aaa new-model\n!\nip ssh version 2\n"
                            "ip ssh time-out 120\nip ssh authentication-retries 3\n"
+                           "ip ssh session-lifetime 86400\n"
                            "no ip scp server enable\n!\nend\n");
     free(r);
     struct cfg *e = apply(NULL, "", CFG_REPLACE);
