@@ -16,6 +16,10 @@
 #define LIM_CONSOLE_SESSIONS      4     /* `scpd console` sessions at once: a way back for an admin,
                                               * not a second door */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
+#define LIM_SSH_LIFETIME_SECS     86400 /* default `ip ssh session-lifetime`: a session older than
+                                           this ends, busy or not (a forgotten session holds no
+                                           access for ever; the account is re-checked anyway) */
+#define LIM_SSH_LIFETIME_MAX_SECS 604800 /* the largest `ip ssh session-lifetime` (a week) */
 #define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
 #define LIM_PASSWORD_LEN          256
 #define LIM_PENDING_HANDSHAKES    64    /* unauthenticated sessions at once (pre-auth DoS bound) */

@@ -30,6 +30,16 @@ struct chan_io {
     int (*readable)(void *ctx, int timeout_ms);
 };
 
+/* Authorization follows the account: the protocol calls check before each operation (an SFTP
+ * request, an SCP file, a CLI command). 0: still allowed, *privilege the account's current level
+ * (it may have changed); -1: no longer allowed, why says so in words for the user ("access
+ * revoked: user tiger was deleted"), and the protocol tells the user and ends. Cheap while the
+ * config does not change (a version number compared). */
+struct chan_authz {
+    int (*check)(void *arg, int *privilege, char *why, size_t cap);
+    void *arg;
+};
+
 /* Who runs on the channel (from the login and exec authorization) and the parts of the daemon the
  * protocol may use; the strings are the session's and outlive the protocol's run. */
 struct chan_ctx {
@@ -41,6 +51,7 @@ struct chan_ctx {
     const char *user;
     const char *peer;         /* "addr:port" */
     int privilege;
+    const struct chan_authz *authz;   /* NULL: not re-checked (tests) */
 };
 
 #endif

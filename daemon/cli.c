@@ -40,6 +40,7 @@
 #include <openssl/crypto.h>
 
 #include "base/lim.h"
+#include "daemon/chan.h"
 #include "base/log.h"
 #include "daemon/cli_int.h"
 #include "store/cfg.h"
@@ -531,9 +532,40 @@ static void log_rejected(struct cli *c, const char *line, size_t len)
     log_info(&c->lc, "cli: rejected: %s", shown);
 }
 
+/* Authorization follows the account: before each command the account is re-checked (cheap
+ * while the config does not change). A changed level applies at once, with a word to the user;
+ * a deleted or re-keyed account ends the session with the reason. 0, or -1 (the session ends). */
+static int recheck(struct cli *c)
+{
+    const struct chan_authz *a = c->env.authz;
+    char why[256];
+    int level = c->granted;
+    if (a == NULL)
+        return 0;
+    if (a->check(a->arg, &level, why, sizeof(why)) != 0) {
+        log_notice(&c->lc, "cli: session ended: %s", why);
+        cli_out_fmt(c, "%% %s\n", why);
+        c->ended = true;
+        return -1;
+    }
+    if (level != c->granted) {
+        log_notice(&c->lc, "cli: privilege level %d -> %d (the account changed)", c->granted, level);
+        cli_out_fmt(c, "%% Your privilege level is now %d (username %s privilege %d)\n", level,
+                    c->env.user ? c->env.user : "?", level);
+        c->granted = level;
+        c->privilege = level < 0 ? 0 : level > 15 ? 15 : level;
+    }
+    return 0;
+}
+
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
+    size_t blank = 0;
+    while (blank < len && line[blank] == ' ')
+        blank++;
+    if (blank < len && recheck(c) < 0)
+        return 1;
     if (c->cfgt != NULL)
         return cli_config_line(c, line, len, caret_offset);
     return cli_exec_line(c, line, len, caret_offset);
@@ -937,6 +969,7 @@ struct cli *cli_new(const struct cli_env *env)
         return NULL;
     c->env = *env;
     c->privilege = env->privilege < 0 ? 0 : env->privilege > 15 ? 15 : env->privilege;
+    c->granted = env->privilege;
     c->term_length = 24;   /* IOS vty defaults */
     c->term_width = 80;
     c->lc.sid = env->sid;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct aaa;
+struct chan_authz;
 struct ifs;
 struct ssh_server;
 struct store;
@@ -43,6 +44,7 @@ struct cli_env {
     const char *door;       /* "ssh" (default) */
     const char *client_key; /* the device's own key, for copies to remote hosts (NULL: none) */
     struct sessions *sessions;   /* `show users`; NULL: only this session is known */
+    const struct chan_authz *authz;   /* re-checked before each command; NULL: never */
 };
 
 struct cli;

@@ -53,6 +53,7 @@ struct cli {
     struct trace_sub *monitor;   /* `terminal monitor` on: trace lines for this session */
     uint64_t monitor_lost;  /* trace lines this terminal was too slow for (show terminal) */
     int privilege;
+    int granted;            /* the account's level as last seen by env.authz */
     char line[LIM_CLI_LINE_LEN + 1];
     size_t len;
     bool overflow;          /* the line went over LIM_CLI_LINE_LEN */

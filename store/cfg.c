@@ -119,6 +119,7 @@ static void cfg_reset(struct cfg *c)
     c->vty.last = -1;
     c->vty.exec_timeout = CFG_DEFAULT_EXEC_TIMEOUT;
     c->log_buffer = CFG_DEFAULT_LOG_BUFFER;
+    c->ssh_lifetime = CFG_DEFAULT_SSH_LIFETIME;
 }
 
 struct cfg *cfg_new_default(void)
@@ -303,7 +304,7 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
         return a == b;
     if (strcmp(a->hostname, b->hostname) != 0 || a->aaa_new_model != b->aaa_new_model ||
         a->ssh_version != b->ssh_version || a->ssh_version_set != b->ssh_version_set || a->ssh_timeout != b->ssh_timeout ||
-        a->ssh_retries != b->ssh_retries || a->scp_enable != b->scp_enable ||
+        a->ssh_retries != b->ssh_retries || a->ssh_lifetime != b->ssh_lifetime || a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
         a->block_within != b->block_within || a->enable_type != b->enable_type ||
         strcmp(a->enable_secret, b->enable_secret) != 0 ||

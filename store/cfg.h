@@ -17,6 +17,7 @@
 #define CFG_DEFAULT_HOSTNAME "scpd"
 #define CFG_DEFAULT_SSH_TIMEOUT 120
 #define CFG_DEFAULT_SSH_RETRIES 3
+#define CFG_DEFAULT_SSH_LIFETIME LIM_SSH_LIFETIME_SECS
 #define CFG_DEFAULT_PRIVILEGE 1
 #define CFG_DEFAULT_LOG_BUFFER 65536   /* logging buffered: bytes of log lines kept in memory */
 #define CFG_LOG_BUFFER_MIN 4096        /* IOS's range starts here */
@@ -145,6 +146,7 @@ struct cfg {
     bool ssh_version_set;                       /* `ip ssh version 2` given: rendered */
     int ssh_timeout;                            /* 1-120 seconds */
     int ssh_retries;                            /* 0-5 */
+    int ssh_lifetime;                           /* ip ssh session-lifetime, seconds */
     bool scp_enable;                            /* ip scp server enable */
     int block_secs, block_attempts, block_within; /* login block-for; block_secs == 0: off */
     /* network AAA (cfg_aaa.c) */

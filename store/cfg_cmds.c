@@ -540,6 +540,30 @@ static void timeout_render(struct cfg_buf *b, const struct cfg *c, bool all)
         cfg_buf_printf(b, "ip ssh time-out %d\n", c->ssh_timeout);
 }
 
+/* ip ssh session-lifetime SECONDS: the longest an SSH session may last, busy or not (an account's
+ * access is re-checked at each operation; this bounds what a forgotten session can hold). */
+static int lifetime_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    int v;
+    if (need(p, l, i, "seconds (1-" LIM_STR(LIM_SSH_LIFETIME_MAX_SECS) ")") ||
+        num(p, &l->t[i], 1, LIM_SSH_LIFETIME_MAX_SECS, &v) || no_more(p, l, i + 1))
+        return -1;
+    p->c->ssh_lifetime = v;
+    return 0;
+}
+
+static int lifetime_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
+{
+    p->c->ssh_lifetime = CFG_DEFAULT_SSH_LIFETIME;
+    return 0;
+}
+
+static void lifetime_render(struct cfg_buf *b, const struct cfg *c, bool all)
+{
+    if (all || c->ssh_lifetime != CFG_DEFAULT_SSH_LIFETIME)
+        cfg_buf_printf(b, "ip ssh session-lifetime %d\n", c->ssh_lifetime);
+}
+
 static int retries_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
 {
     int v;
@@ -1362,6 +1386,8 @@ const struct cfg_cmd cfg_cmds[] = {
      "ip ssh time-out 1-120"},
     {CFG_PM_TOP, {"ip", "ssh", "authentication-retries"}, retries_apply, retries_no,
      retries_render, 3, "ip ssh authentication-retries 0-5"},
+    {CFG_PM_TOP, {"ip", "ssh", "session-lifetime"}, lifetime_apply, lifetime_no, lifetime_render,
+     3, "ip ssh session-lifetime 1-" LIM_STR(LIM_SSH_LIFETIME_MAX_SECS)},
     {CFG_PM_TOP, {"ip", "ssh", "pubkey-chain"}, pkchain_apply, pkchain_no, pkchain_render, 3,
      "ip ssh pubkey-chain"},
     {CFG_PM_PKCHAIN, {"username"}, pkuser_apply, pkuser_no, NULL, 3, " username NAME"},

@@ -157,6 +157,7 @@ static const struct setting {
     {"banner_login", SET_STR, offsetof(struct cfg, banner_login), LIM_CFG_BANNER_LEN + 1},
     {"file_prompt_quiet", SET_BOOL, offsetof(struct cfg, file_prompt_quiet), 0},
     {"log_buffer", SET_INT, offsetof(struct cfg, log_buffer), 0},
+    {"ssh_lifetime", SET_INT, offsetof(struct cfg, ssh_lifetime), 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -151,6 +151,7 @@ static void test_defaults(void **state)
     r = cfg_render(c, &all, NULL);
     assert_string_equal(r, "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
                            "ip ssh time-out 120\nip ssh authentication-retries 3\n"
+                           "ip ssh session-lifetime 86400\n"
                            "no ip scp server enable\n!\nfile prompt alert\n"
                            "logging buffered 65536\n!\nend\n");
     free(r);
