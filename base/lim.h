@@ -15,10 +15,16 @@
 #define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
 /* Receive windows (daemon/ssh_window.h, docs/ssh-window.md): what a channel lets its peer send
  * ahead of what was read, i.e. what it may hold unread. */
-#define LIM_SSH_WINDOW_MAX        (16u << 20) /* one channel: PLACEHOLDER */
-#define LIM_SSH_WINDOW_SESSION    (32u << 20) /* all channels of a session (LIM_CHANNELS_PER_SESSION) */
-#define LIM_SSH_WINDOW_TOTAL      (512u << 20) /* all sessions: LIM_SESSIONS_TOTAL x 2 MiB, the
-                                                * first window; growth beyond takes what is left */
+#define LIM_SSH_WINDOW_MAX        (6u << 20) /* one channel. OpenSSH's client reads ahead into
+                                              * its channel buffer (16 MiB at most) up to the
+                                              * window, and moves that buffer's content on every
+                                              * read as it fills: with a window of 8 MiB its CPU
+                                              * per GiB doubled, from 10 MiB uploads crawled
+                                              * (docs/ssh-window.md). 6 MiB holds a 1 Gbit/s link
+                                              * at 50 ms RTT */
+#define LIM_SSH_WINDOW_SESSION    (16u << 20) /* all channels of a session */
+#define LIM_SSH_WINDOW_TOTAL      (512u << 20) /* all sessions: LIM_SESSIONS_TOTAL x 2 MiB (the
+                                                * first window); growth takes what is left */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
 #define LIM_AUTH_USER_LEN         64    /* IOS usernames are at most 64 characters */
 #define LIM_PASSWORD_LEN          256

@@ -22,7 +22,8 @@ void ssh_win_init(struct ssh_win *w, uint32_t size, uint32_t max, int64_t now_us
 
 bool ssh_win_due(const struct ssh_win *w)
 {
-    return w->rcvd >= w->edge || w->edge - w->rcvd <= (uint64_t)w->size - w->size / 4;
+    uint32_t step = w->size / 4 < SSH_WIN_TOPUP_STEP ? w->size / 4 : SSH_WIN_TOPUP_STEP;
+    return w->rcvd >= w->edge || w->edge - w->rcvd <= (uint64_t)w->size - step;
 }
 
 void ssh_win_topped_up(struct ssh_win *w, uint64_t credit, int64_t now_us)

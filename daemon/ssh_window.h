@@ -15,6 +15,9 @@
 /* The peer cannot send a whole packet with less credit than this (libssh accepts a channel with a
  * maximum packet of 35000 bytes): credit below it means the peer waits for our window adjust. */
 #define SSH_WIN_STALL 35000u
+/* A top-up is due once this much (or a quarter of a smaller window) has been used: the peer keeps
+ * nearly the whole window, for one small WINDOW_ADJUST per 256 KiB. */
+#define SSH_WIN_TOPUP_STEP (256u << 10)
 /* Rate intervals last at least this long, so a burst or a short RTT does not make the rate. */
 #define SSH_WIN_MIN_INTERVAL_US 5000
 
@@ -41,8 +44,8 @@ struct ssh_win {
 
 void ssh_win_init(struct ssh_win *w, uint32_t size, uint32_t max, int64_t now_us);
 
-/* A top-up is due: a quarter of the window has been used (fewer, larger adjusts than one per
- * read; the peer always has at least three quarters of the window). */
+/* A top-up is due: SSH_WIN_TOPUP_STEP, or a quarter of a smaller window, has been used (fewer
+ * adjusts than one per read; the peer always has most of the window). */
 bool ssh_win_due(const struct ssh_win *w);
 
 /* A top-up was requested at now_us and the peer's credit is now `credit` bytes past what was

@@ -1,4 +1,4 @@
-/* Unit tests of ssh_window: when a top-up is due, which round trips count as RTT samples (only
+/* Unit tests of ssh_window: when a top-up is due (a step, or a quarter of a small window), which round trips count as RTT samples (only
  * those where the peer waited for the adjust), the window asked for (2 x rate x RTT, within the
  * bound, never shrinking), and the budgets of what channels may hold unread. Times are given,
  * never measured. */
@@ -27,22 +27,37 @@ static void test_first_read_is_a_topup_then_a_quarter_used(void **state)
 {
     (void)state;
     struct ssh_win w;
-    ssh_win_init(&w, 2 * MiB, 16 * MiB, 0);
+    ssh_win_init(&w, 4 * SSH_WIN_TOPUP_STEP / 2, 16 * MiB, 0);   /* a quarter is half a step */
     assert_true(ssh_win_due(&w));
     topup(&w, 0);
-    assert_int_equal(w.edge, 2 * MiB);
+    assert_int_equal(w.edge, 2 * SSH_WIN_TOPUP_STEP);
     assert_int_equal(w.topups, 1);
     assert_false(ssh_win_due(&w));
-    ssh_win_received(&w, MiB / 2 - 1, true, 1 * MS);
+    ssh_win_received(&w, SSH_WIN_TOPUP_STEP / 2 - 1, true, 1 * MS);
     assert_false(ssh_win_due(&w));
     ssh_win_received(&w, 1, true, 1 * MS);
     assert_true(ssh_win_due(&w));
     /* a top-up that would not move the edge is not one */
-    ssh_win_topped_up(&w, MiB, 2 * MS);
+    ssh_win_topped_up(&w, SSH_WIN_TOPUP_STEP, 2 * MS);
     assert_int_equal(w.topups, 1);
     /* a peer past the edge (libssh granted more than the model knew) still gets a top-up */
-    ssh_win_received(&w, 2 * MiB, false, 3 * MS);
+    ssh_win_received(&w, 4 * SSH_WIN_TOPUP_STEP, false, 3 * MS);
     assert_true(ssh_win_due(&w));
+}
+
+/* A large window is topped up every SSH_WIN_TOPUP_STEP, not every quarter. */
+static void test_large_window_topped_up_by_steps(void **state)
+{
+    (void)state;
+    struct ssh_win w;
+    ssh_win_init(&w, 6 * MiB, 6 * MiB, 0);
+    topup(&w, 0);
+    ssh_win_received(&w, SSH_WIN_TOPUP_STEP - 1, true, 1 * MS);
+    assert_false(ssh_win_due(&w));
+    ssh_win_received(&w, 1, true, 1 * MS);
+    assert_true(ssh_win_due(&w));
+    topup(&w, 2 * MS);
+    assert_int_equal(w.edge, SSH_WIN_TOPUP_STEP + 6 * MiB);
 }
 
 /* A window-limited transfer across a 50 ms RTT on a fast link: each window arrives in a burst,
@@ -170,6 +185,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_read_is_a_topup_then_a_quarter_used),
+        cmocka_unit_test(test_large_window_topped_up_by_steps),
         cmocka_unit_test(test_rtt_sample_when_peer_waited),
         cmocka_unit_test(test_no_rtt_sample_without_a_wait),
         cmocka_unit_test(test_window_follows_bdp_within_bound),
