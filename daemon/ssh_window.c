@@ -11,7 +11,8 @@
  * rate is what arrived over the last interval of at least one RTT, and the window asks for twice
  * their product. While the window limits the transfer, the rate is window / RTT and the window
  * doubles each round trip; once the link limits it, the rate is the link's and the window settles
- * at twice the link's bandwidth-delay product. It never shrinks during a channel. */
+ * at twice the link's bandwidth-delay product. It never shrinks during a channel, and it grows only
+ * for round trips of SSH_WIN_GROW_MIN_RTT_US or more (see there). */
 #include "daemon/ssh_window.h"
 
 void ssh_win_init(struct ssh_win *w, uint32_t size, uint32_t max, int64_t now_us)
@@ -60,7 +61,7 @@ uint32_t ssh_win_received(struct ssh_win *w, uint32_t n, bool drained, int64_t n
         w->mark_us = now_us;
         w->mark_rcvd = w->rcvd;
     }
-    if (w->rtt_us == 0 || w->rate == 0)
+    if (w->rtt_us < SSH_WIN_GROW_MIN_RTT_US || w->rate == 0)
         return w->size;
     uint64_t want = 2 * w->rate * (uint64_t)w->rtt_us / 1000000;
     if (want > w->max)

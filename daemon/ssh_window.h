@@ -18,6 +18,11 @@
 /* A top-up is due once this much (or a quarter of a smaller window) has been used: the peer keeps
  * nearly the whole window, for one small WINDOW_ADJUST per 256 KiB. */
 #define SSH_WIN_TOPUP_STEP (256u << 10)
+/* The window grows only for round trips at least this long. Below it the first window already
+ * carries 2 MiB / 20 ms = 105 MB/s (1 Gbit/s), and on a loaded host a scheduling stall of the
+ * peer or of scpd looks like a round trip of a few ms: on loopback such samples (5-16 ms) grew
+ * the window and cost the OpenSSH client 20-50% more CPU per GiB. */
+#define SSH_WIN_GROW_MIN_RTT_US 20000
 /* Rate intervals last at least this long, so a burst or a short RTT does not make the rate. */
 #define SSH_WIN_MIN_INTERVAL_US 5000
 
@@ -55,7 +60,8 @@ void ssh_win_topped_up(struct ssh_win *w, uint64_t credit, int64_t now_us);
 
 /* n bytes were received at now_us; drained: nothing more is buffered at the receiver (so a small
  * credit means the peer is waiting). Returns the window the measurements ask for: 2 x rate x RTT,
- * within [w->size, w->max]; larger than w->size when the window should grow. */
+ * within [w->size, w->max], when the RTT is at least SSH_WIN_GROW_MIN_RTT_US; larger than w->size
+ * when the window should grow. */
 uint32_t ssh_win_received(struct ssh_win *w, uint32_t n, bool drained, int64_t now_us);
 
 /* The window is now `size` (the caller obtained the memory for it); never shrinks. */

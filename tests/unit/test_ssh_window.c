@@ -146,6 +146,10 @@ static void test_lan_keeps_first_window(void **state)
     assert_int_equal(w.rate, 0);   /* 1 ms is shorter than the shortest interval */
     assert_int_equal(ssh_win_received(&w, 2000000, true, SSH_WIN_MIN_INTERVAL_US), SSH_WIN_INITIAL);
     assert_int_equal(w.rate, 600000000);   /* 3 MB in 5 ms; x 2 x 0.2 ms = 240 kB < 2 MiB */
+    /* a 10 ms "round trip" (a scheduling stall on a loaded host) grows nothing, even at 600 MB/s */
+    w.rtt_us = 10 * MS;
+    assert_int_equal(ssh_win_received(&w, 6000000, true, 15 * MS), SSH_WIN_INITIAL);
+    assert_int_equal(w.rate, 600000000);
 }
 
 static void test_init_clamps_to_bound(void **state)
