@@ -31,7 +31,7 @@ AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test check-layers test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg bench-trace clean format
+.PHONY: all deps run test check-layers test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-wan bench-cfg bench-trace clean format
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
@@ -180,6 +180,15 @@ bench-trace: deps build/scpd build/noobs/scpd
 
 bench: deps build/scpd
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+# make bench-wan: the same A/B through bench/wan_relay (a delay and bandwidth-cap relay) at 25, 50
+# and 100 ms RTT (bench/README.md). BENCH_WAN_ARGS='--size-mib 128' for a shorter run.
+BENCH_WAN_ARGS ?=
+bench-wan: deps build/scpd build/bench/wan_relay
+	$(PY) bench/bench_wan.py --relay build/bench/wan_relay $(BENCH_WAN_ARGS)
+build/bench/wan_relay: bench/wan_relay.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 # make bench-cfg: parse/render of a 10,000-user configuration and the cost of one type-9 hash.
 bench-cfg: build/bench/cfg_bench

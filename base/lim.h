@@ -15,6 +15,18 @@
 #define LIM_CHANNELS_PER_SESSION  4     /* scp uses one; OpenSSH multiplexing a few */
 #define LIM_CONSOLE_SESSIONS      4     /* `scpd console` sessions at once: a way back for an admin,
                                               * not a second door */
+/* Receive windows (daemon/ssh_window.h, docs/ssh-window.md): what a channel lets its peer send
+ * ahead of what was read, i.e. what it may hold unread. */
+#define LIM_SSH_WINDOW_MAX        (6u << 20) /* one channel. OpenSSH's client reads ahead into
+                                              * its channel buffer (16 MiB at most) up to the
+                                              * window, and moves that buffer's content on every
+                                              * read as it fills: with a window of 8 MiB its CPU
+                                              * per GiB doubled, from 10 MiB uploads crawled
+                                              * (docs/ssh-window.md). 6 MiB holds a 1 Gbit/s link
+                                              * at 50 ms RTT */
+#define LIM_SSH_WINDOW_SESSION    (16u << 20) /* all channels of a session */
+#define LIM_SSH_WINDOW_TOTAL      (512u << 20) /* all sessions: LIM_SESSIONS_TOTAL x 2 MiB (the
+                                                * first window); growth takes what is left */
 #define LIM_SSH_IDLE_SECS         600   /* no byte in either direction for this long: disconnect */
 #define LIM_SSH_LIFETIME_SECS     86400 /* default `ip ssh session-lifetime`: a session older than
                                            this ends, busy or not (a forgotten session holds no
@@ -40,11 +52,16 @@
 #define LIM_SCP_ERRMSG_LEN        1024  /* \1 / \2 message line from a client */
 
 /* ---- SFTP (draft-ietf-secsh-filexfer-02, version 3) ----------------------------------------- */
-#define LIM_SFTP_DATA             (256u << 10) /* data of one READ/WRITE (advertised through
-                                                * limits@openssh.com); larger READs are answered short */
+#define LIM_SFTP_DATA             ((256u << 10) - 1024) /* data of one READ/WRITE (advertised
+                                                * through limits@openssh.com); larger READs are
+                                                * answered short. OpenSSH's sftp refuses messages
+                                                * over 256 KiB, header included: its own server
+                                                * advertises the same 261120 */
 #define LIM_SFTP_PACKET           (LIM_SFTP_DATA + 1024) /* one request: header, handle, data */
-#define LIM_SFTP_HANDLES          16    /* open files and directories per session; OpenSSH's
-                                         * client also caps its outstanding requests at this */
+#define LIM_SFTP_HANDLES          64    /* open files and directories per session. OpenSSH's
+                                         * client keeps min(64, this) requests in flight (its
+                                         * sftp-client.c do_init): fewer than 64 would cap an
+                                         * SFTP copy across a WAN below what the window allows */
 #define LIM_SFTP_HANDLE_LEN       256   /* a handle string from the client (the draft's bound) */
 
 /* ---- EXEC command line (cli) --------------------------------------------------------------- */

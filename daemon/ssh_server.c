@@ -44,6 +44,7 @@
 #include "base/log.h"
 #include "base/scpd.h"
 #include "daemon/ssh_session.h"
+#include "daemon/ssh_window.h"
 #include "services/stats.h"
 #include "store/cfg.h"
 #include "store/store.h"
@@ -89,6 +90,7 @@ struct ssh_server {
     int nlive, npending, nwaiting;
     uint64_t next_sid;
     int stopping, aborting;    /* read without the mutex by sessions: __atomic */
+    struct ssh_win_budget window_budget;   /* receive windows of all sessions (ssh_window.h) */
 };
 
 /* Unauthenticated sessions of a source (server mutex held). */
@@ -130,6 +132,11 @@ static int ssh_srv_wait_turn(struct ssh_server *s, struct ssh_conn *c, struct sc
 }
 
 /* ---- services for ssh_session.c ----------------------------------------------------------- */
+
+struct ssh_win_budget *ssh_srv_window_budget(struct ssh_server *s)
+{
+    return &s->window_budget;
+}
 
 bool ssh_srv_stopping(const struct ssh_server *s)
 {
@@ -584,6 +591,7 @@ struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err)
     }
     s->d = d;
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
+    s->window_budget.cap = LIM_SSH_WINDOW_TOTAL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->bind_mu, NULL);
     /* deadlines on the monotonic clock: a wall-clock step neither cuts nor stretches a wait */

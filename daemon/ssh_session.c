@@ -52,6 +52,7 @@
 #include "base/log.h"
 #include "daemon/scp_session.h"
 #include "daemon/sftp_session.h"
+#include "daemon/ssh_window.h"
 #include "base/scpd.h"
 #include "services/sessions.h"
 #include "services/stats.h"
@@ -63,6 +64,9 @@
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
+/* libssh 0.10's WINDOWBASE (channels.c grow_window): any window adjust it sends leaves the peer at
+ * least this much credit past the bytes libssh holds unread. */
+#define SSH_LIBSSH_WINDOW_BASE 1280000u
 
 enum ssh_req { SSH_REQ_NONE = 0, SSH_REQ_EXEC, SSH_REQ_SHELL, SSH_REQ_SUBSYSTEM };
 
@@ -88,6 +92,13 @@ struct ssh_chan {
     char cmd[LIM_SCP_COMMAND_LEN + 1];     /* exec command or subsystem name */
     uint64_t bytes_in, bytes_out;          /* channel data, for aaa accounting */
     struct aaa_acct acct;                  /* the exec accounting record of this channel */
+    /* receive window (see "Receive window" below) */
+    bool win_started;
+    bool win_on;                           /* false: libssh's own window (no budget left) */
+    struct ssh_win win;
+    size_t win_budget;                     /* bytes held of the session's and the total budget */
+    uint8_t *rx;                           /* what a top-up read took from libssh, handed out */
+    uint32_t rx_cap, rx_off, rx_len;       /* before the next read */
 };
 
 struct ssh_sess {
@@ -109,6 +120,7 @@ struct ssh_sess {
     int lifetime;                          /* ip ssh session-lifetime at connect, seconds */
     struct aaa_grant grant;                /* the login's account, re-checked each slice */
     bool granted;                          /* grant holds the account (set at login) */
+    struct ssh_win_budget win_budget;      /* receive windows of this session's channels */
     char kill_msg[256];                    /* set: disconnect with this reason */
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
     /* Threads (see "Channels" in the file comment): mu guards the libssh session and everything
@@ -457,6 +469,10 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
         c->idle_ends_at_stop = false;
         c->pty = false;
         c->cmd[0] = '\0';
+        c->win_started = c->win_on = false;
+        c->win_budget = 0;
+        c->rx = NULL;
+        c->rx_cap = c->rx_off = c->rx_len = 0;
         memset(&c->cb, 0, sizeof(c->cb));
         c->cb.userdata = c;
         c->cb.channel_exec_request_function = ssh_cb_exec;
@@ -483,6 +499,12 @@ static void ssh_chan_release(struct ssh_chan *c)
     ssh_channel_free(c->ch);
     c->ch = NULL;
     c->req = SSH_REQ_NONE;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = c->rx_off = c->rx_len = 0;
+    if (c->win_budget)
+        ssh_win_budget_give(&c->ss->win_budget, ssh_srv_window_budget(c->ss->c->srv), c->win_budget);
+    c->win_budget = 0;
 }
 
 /* ---- waiting for input, shared by the session's threads -------------------------------------- */
@@ -566,20 +588,126 @@ static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
     return false;
 }
 
+/* ---- receive window ---------------------------------------------------------------------------
+ * libssh 0.10 has no call to set a channel's window. What its public API does: ssh_channel_read
+ * with a count larger than the bytes it holds plus the window sends a WINDOW_ADJUST that makes
+ * the window count minus those bytes (at least SSH_LIBSSH_WINDOW_BASE), and after a read it tops
+ * the window up to SSH_LIBSSH_WINDOW_BASE when it fell below half of that. So a window of W needs
+ * a read of count W into a buffer of W bytes (only the bytes actually returned are written, so the
+ * untouched pages cost no memory). A "top-up read" does that once a quarter of the window has been
+ * used (ssh_win_due); the reads in between go straight into the caller's buffer with counts far
+ * below the window, which send nothing. ssh_window.c decides W from the channel's measured rate
+ * and round trip; the budgets bound what all channels may hold unread. Without budget for the first
+ * window a channel keeps libssh's own (1.28 MB). */
+
+static void ssh_win_log(struct ssh_chan *c, const char *what)
+{
+    struct log_ctx lc = ssh_lc(c->ss);
+    log_debug(&lc, "ssh window: channel %d %s at %.3f s: window %u bytes, received %llu, "
+              "rate %llu KB/s, rtt %.1f ms, adjusts %u", (int)(c - c->ss->chans), what,
+              (double)(clock_mono_us() - c->win.start_us) / 1e6, c->win.size,
+              (unsigned long long)c->win.rcvd, (unsigned long long)(c->win.rate / 1000),
+              (double)c->win.rtt_us / 1000.0, c->win.topups);
+}
+
+static void ssh_win_start(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    c->win_started = true;
+    size_t got = ssh_win_budget_take(&ss->win_budget, ssh_srv_window_budget(ss->c->srv),
+                                     SSH_WIN_INITIAL);
+    if (got < SSH_WIN_INITIAL) {
+        if (got)
+            ssh_win_budget_give(&ss->win_budget, ssh_srv_window_budget(ss->c->srv), got);
+        struct log_ctx lc = ssh_lc(ss);
+        log_notice(&lc, "ssh window: budget exhausted (LIM_SSH_WINDOW_SESSION/TOTAL), channel "
+                   "keeps the default window");
+        return;
+    }
+    c->win_budget = got;
+    c->win_on = true;
+    ssh_win_init(&c->win, SSH_WIN_INITIAL, LIM_SSH_WINDOW_MAX, clock_mono_us());
+}
+
+/* The measurements ask for a window of `want`: as much of it as the budgets give. */
+static void ssh_win_grow(struct ssh_chan *c, uint32_t want)
+{
+    struct ssh_sess *ss = c->ss;
+    size_t got = ssh_win_budget_take(&ss->win_budget, ssh_srv_window_budget(ss->c->srv),
+                                     want - c->win.size);
+    if (got == 0)
+        return;
+    c->win_budget += got;
+    ssh_win_set_size(&c->win, c->win.size + (uint32_t)got);
+    ssh_win_log(c, "grows");
+}
+
+/* A read that asks for the whole window (the rx buffer is empty here). Returns what
+ * ssh_channel_read_timeout returns; *count is the count it was given. */
+static int ssh_win_topup_read(struct ssh_chan *c, uint32_t *count)
+{
+    if (c->rx_cap < c->win.size) {
+        free(c->rx);
+        c->rx_cap = 0;
+        c->rx = malloc(c->win.size);
+        if (c->rx == NULL)
+            return SSH_ERROR;
+        c->rx_cap = c->win.size;
+    }
+    int b = ssh_channel_poll(c->ch, 0);   /* what libssh holds; no system call when it holds some */
+    if (b == SSH_ERROR)
+        return SSH_ERROR;
+    uint64_t held = b > 0 ? (uint64_t)b : 0;
+    *count = c->win.size;
+    uint64_t credit = held + SSH_LIBSSH_WINDOW_BASE > *count ? held + SSH_LIBSSH_WINDOW_BASE
+                                                               : *count;
+    ssh_win_topped_up(&c->win, credit, clock_mono_us());
+    /* timeout 0: the window adjust goes out, nothing waits under the session lock */
+    return ssh_channel_read_timeout(c->ch, c->rx, *count, 0, 0);
+}
+
+static size_t ssh_rx_take(struct ssh_chan *c, void *buf, size_t cap)
+{
+    size_t n = c->rx_len - c->rx_off < cap ? c->rx_len - c->rx_off : cap;
+    memcpy(buf, c->rx + c->rx_off, n);
+    c->rx_off += (uint32_t)n;
+    if (c->rx_off == c->rx_len)
+        c->rx_off = c->rx_len = 0;
+    return n;
+}
+
 /* Reads what libssh has buffered for the channel; with nothing there, waits for input. ss->mu is
  * held only inside. */
 static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
 {
     struct ssh_chan *c = ctx;
     struct ssh_sess *ss = c->ss;
+    if (c->rx_len > c->rx_off)
+        return (ssize_t)ssh_rx_take(c, buf, cap);
     uint32_t want = cap > SSH_READ_MAX ? SSH_READ_MAX : (uint32_t)cap;
     ssize_t r;
-    pthread_mutex_lock(&ss->mu);
+    pthread_mutex_lock(&ss->mu);   /* also guards the session's window budget */
+    if (!c->win_started)
+        ssh_win_start(c);
     for (;;) {
-        int n = ssh_channel_read_nonblocking(c->ch, buf, want, 0);
+        bool topup = c->win_on && ssh_win_due(&c->win);
+        uint32_t count = want;
+        int n = topup ? ssh_win_topup_read(c, &count)
+                      : ssh_channel_read_nonblocking(c->ch, buf, want, 0);
         if (n > 0) {
             ssh_touch(ss);
             c->bytes_in += (uint64_t)n;
+            if (c->win_on) {
+                uint32_t w = ssh_win_received(&c->win, (uint32_t)n, (uint32_t)n < count,
+                                              clock_mono_us());
+                if (w > c->win.size)
+                    ssh_win_grow(c, w);
+            }
+            if (topup) {
+                c->rx_off = 0;
+                c->rx_len = (uint32_t)n;
+                n = (int)ssh_rx_take(c, buf, want);
+            }
             r = n;
             break;
         }
@@ -990,6 +1118,8 @@ static void *ssh_chan_thread(void *arg)
     c->finished = true;
     ss->active--;
     ss->last_io_ms = clock_mono_ms();
+    if (c->win_on)
+        ssh_win_log(c, "ends");
     ssh_notify(ss);
     pthread_mutex_unlock(&ss->mu);
     return NULL;
@@ -1250,6 +1380,7 @@ void ssh_sess_main(struct ssh_conn *conn)
     ss->c = conn;
     ss->sess_slot = -1;
     ssh_sess_sync_init(ss);
+    ss->win_budget.cap = LIM_SSH_WINDOW_SESSION;
     ss->timeout = CFG_DEFAULT_SSH_TIMEOUT;
     ss->retries = CFG_DEFAULT_SSH_RETRIES;
     ss->lifetime = CFG_DEFAULT_SSH_LIFETIME;
