@@ -723,7 +723,7 @@ static int ly_fail(struct model_err *e, const char *tag)
         if (ctx != NULL && ly_vecode(ctx) == LYVE_SYNTAX_XML)
             tag = "malformed-message";
         else if (msg != NULL && (strstr(msg, "not found") || strstr(msg, "Unknown element") ||
-                                 strstr(msg, "not implemented")))
+                                 strstr(msg, "not implemented") || strstr(msg, "No module")))
             tag = "unknown-element";
     }
     return merr_set(e, tag, "%s", msg ? msg : "invalid data");
