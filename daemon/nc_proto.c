@@ -89,6 +89,7 @@ int nc_framer_feed(struct nc_framer *f, const char *p, size_t n, nc_msg_fn fn, v
                    char *why, size_t cap)
 {
     size_t i = 0;
+    unsigned char badc = 0;
 
     while (i < n) {
         if (!f->chunked) {
@@ -103,6 +104,7 @@ int nc_framer_feed(struct nc_framer *f, const char *p, size_t n, nc_msg_fn fn, v
             continue;
         }
         char c = p[i];
+        badc = (unsigned char)c;
         switch (f->st) {
         case CH_LF:
             if (c != '\n')
@@ -168,8 +170,7 @@ int nc_framer_feed(struct nc_framer *f, const char *p, size_t n, nc_msg_fn fn, v
     }
     return 0;
 bad:
-    snprintf(why, cap, "bad chunked framing (RFC 6242 section 4.2) at byte 0x%02x",
-             (unsigned char)p[i]);
+    snprintf(why, cap, "bad chunked framing (RFC 6242 section 4.2) at byte 0x%02x", badc);
     return -1;
 }
 

@@ -45,6 +45,7 @@ static int on_msg(void *arg, const char *msg, size_t len)
     return 0;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct nc_framer fr;
