@@ -3,7 +3,7 @@
  *       (its capabilities, RFC 8040 section 9.1, come from api.c: api_capabilities_json)
  *   GET /restconf/streams/{scp-debug,transfers,security}                    text/event-stream
  * Each stream is a row of api_streams[]: the ring it reads (the trace ring or one of stats'
- * event rings, all daemon/ring.c underneath) and the JSON notification body of one event.
+ * event rings, all base/ring.c underneath) and the JSON notification body of one event.
  * A subscriber gets its own bounded queue in that ring; the pushing side (a transfer thread,
  * the stats sampler, aaa) never waits for it: a slow reader loses its oldest events and is told
  * how many (an SSE comment, and "lost" in scpd:trace-event). Every event carries `id: SEQ`; a

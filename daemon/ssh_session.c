@@ -4,7 +4,7 @@
  *  1. Key exchange, non-blocking, polled against the `ip ssh time-out` deadline (libssh keeps
  *     none) and the stop flag.
  *  2. Event loop (ssh_event_dopoll in short slices): libssh runs the callbacks below, which only
- *     record state (notes/libssh.md: writing inside a callback polls the whole event
+ *     record state (docs/libssh.md: writing inside a callback polls the whole event
  *     recursively). Authentication goes through aaa: password and public key by the server
  *     callbacks, keyboard-interactive by the message callback (libssh has no server callback for
  *     it). Failures count against `ip ssh authentication-retries N`: the Nth failed attempt
@@ -21,7 +21,7 @@
  *     running-config"`); both need only `aaa authorization exec` (ssh_authorize_cli), as an IOS
  *     vty does, and their refusal goes to stderr. Unknown subsystems are refused on stderr.
  *
- * Data path (measured, notes/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
+ * Data path (measured, docs/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
  * counts make libssh grow the window on almost every read), writes go through as the SCP layer
  * hands them (it writes in 256 KiB or larger blocks), TCP_QUICKACK is set again before each read.
  * Nothing is allocated per packet. */
@@ -96,7 +96,7 @@ struct ssh_sess {
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
 };
 
-/* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md): Linux clears TCP_QUICKACK
+/* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md): Linux clears TCP_QUICKACK
  * by itself, so it is set again before each wait. */
 static void ssh_quickack(const struct ssh_sess *ss)
 {
