@@ -74,6 +74,9 @@
 #define LIM_NETCONF_SESSIONS      16    /* NETCONF sessions at once: each may hold a parsed
                                          * message of LIM_NETCONF_MSG_BYTES and its XML tree */
 #define LIM_NETCONF_CHUNK_DIGITS  10    /* RFC 6242 section 4.2: chunk-size is 1..4294967295 */
+#define LIM_NETCONF_NOTIFY_QUEUE  256   /* notifications pending for one subscriber (RFC 5277)
+                                         * before it loses the oldest (told in <lost>): a few
+                                         * seconds of a busy daemon, ~2 KiB each */
 
 /* ---- HTTP API -------------------------------------------------------------------------------- */
 #define LIM_HTTP_CONNECTIONS      256

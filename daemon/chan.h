@@ -23,6 +23,9 @@ struct chan_io {
     ssize_t (*read)(void *ctx, void *buf, size_t cap);
     int (*write)(void *ctx, const void *buf, size_t len);
     int (*write_err)(void *ctx, const void *buf, size_t len);
+    /* Optional (may be NULL): read as read does, but give up after timeout_ms with -2 when
+     * nothing came (NETCONF sends its notifications meanwhile). */
+    ssize_t (*read_wait)(void *ctx, void *buf, size_t cap, int timeout_ms);
 };
 
 /* Who runs on the channel (from the login and exec authorization) and the parts of the daemon the

@@ -30,6 +30,7 @@
 #include "base/lim.h"
 #include "base/log.h"
 #include "daemon/nc_proto.h"
+#include "daemon/netconf_notify.h"
 #include "model/model_native.h"
 #include "model/model_yang.h"
 #include "store/cfg.h"
@@ -38,6 +39,8 @@
 #define NC_NS_WD "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults"
 #define NC_NS_MON "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
 #define NC_NS_CISCO_IA "http://cisco.com/yang/cisco-ia"
+#define NC_NS_NOTIF "urn:ietf:params:xml:ns:netconf:notification:1.0"
+#define NC_NOTIFY_WAIT_MS 250    /* how long a subscribed session waits for the client at a time */
 #define NC_READ_SLICE (64u << 10)
 #define NC_MAX_PATHS 64          /* XPath expressions one subtree filter becomes */
 #define NC_MAX_EDITS 256         /* operation attributes in one edit-config */
@@ -110,6 +113,7 @@ struct ncs {
     struct nc_framer fr;
     bool hello, base11, closing, violation;
     uint32_t session_id;
+    struct nc_sub *sub;   /* create-subscription (RFC 5277), NULL: none */
 };
 
 typedef int (*nc_op_fn)(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e);
@@ -1065,7 +1069,7 @@ static int op_kill_session(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_er
                           "session-id %s is not another session", v);
     if (!reg_kill(id))
         return nc_err_set(e, "protocol", "invalid-value", "no NETCONF session %s", v);
-    /* its lock goes now; the session ends at its next message */
+    /* its lock goes now; the session itself ends within one wait of its loop (NC_NOTIFY_WAIT_MS) */
     store_ds_unlock_session(s->ctx->store, id);
     log_notice(&s->lc, "netconf: kill-session %llu", id);
     fputs("<ok/>", out);
@@ -1104,6 +1108,39 @@ static int op_save_config(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err
     return 0;
 }
 
+static int send_msg(struct ncs *s, const char *msg, size_t len);
+
+/* RFC 5277 create-subscription: one stream per session; no startTime replay, no filter. */
+static int op_create_subscription(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e)
+{
+    char stream[64], why[160];
+
+    if (s->sub != NULL)
+        return nc_err_set(e, "protocol", "operation-failed",
+                          "this session has a subscription already");
+    if (s->io->read_wait == NULL)
+        return nc_err_set(e, "protocol", "operation-not-supported",
+                          "notifications are not available on this channel");
+    if (!child_text(op, "stream", stream, sizeof stream))
+        return nc_err_set(e, "application", "missing-element",
+                          "name a stream: scp-debug, transfers or security");
+    if (nc_child(op, "filter", NULL) || nc_child(op, "startTime", NULL) ||
+        nc_child(op, "stopTime", NULL))
+        return nc_err_set(e, "protocol", "operation-not-supported",
+                          "filter, startTime and stopTime are not supported");
+    s->sub = nc_sub_new(stream, s->ctx->trace, s->ctx->stats, why, sizeof why);
+    if (s->sub == NULL)
+        return nc_err_set(e, "application", "invalid-value", "%s", why);
+    log_info(&s->lc, "netconf: subscribed to %s", stream);
+    fputs("<ok/>", out);
+    return 0;
+}
+
+static int emit_notification(void *arg, const char *msg, size_t len)
+{
+    return send_msg(arg, msg, len);
+}
+
 static const struct nc_op {
     const char *name, *ns;
     nc_op_fn fn;
@@ -1121,6 +1158,7 @@ static const struct nc_op {
     {"kill-session", NC_NS_BASE, op_kill_session, 15},
     {"get-schema", NC_NS_MON, op_get_schema, 1},
     {"save-config", NC_NS_CISCO_IA, op_save_config, 15},
+    {"create-subscription", NC_NS_NOTIF, op_create_subscription, 1},
 };
 
 /* ---- messages --------------------------------------------------------------------------------- */
@@ -1156,7 +1194,9 @@ static int send_hello(struct ncs *s)
           "<capability>urn:ietf:params:netconf:capability:rollback-on-error:1.0</capability>"
           "<capability>urn:ietf:params:netconf:capability:xpath:1.0</capability>"
           "<capability>urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit"
-          "&amp;also-supported=report-all,trim</capability>", f);
+          "&amp;also-supported=report-all,trim</capability>"
+          "<capability>urn:ietf:params:netconf:capability:notification:1.0</capability>"
+          "<capability>urn:ietf:params:netconf:capability:interleave:1.0</capability>", f);
     static const char *const mods[][3] = {
         {MODEL_NS_NATIVE, "Cisco-IOS-XE-native", "2021-11-01"},
         {"http://cisco.com/ns/yang/Cisco-IOS-XE-aaa", "Cisco-IOS-XE-aaa", "2021-11-01"},
@@ -1297,7 +1337,23 @@ int netconf_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
     if (buf == NULL || send_hello(&s) < 0)
         goto out;
     for (;;) {
-        ssize_t n = io->read(io->ctx, buf, NC_READ_SLICE);
+        ssize_t n;
+        if (s.sub != NULL && nc_sub_pump(s.sub, emit_notification, &s) < 0)
+            break;
+        if (io->read_wait != NULL) {
+            /* short waits: notifications go out meanwhile, and a kill-session ends the
+             * session within one wait */
+            n = io->read_wait(io->ctx, buf, NC_READ_SLICE, NC_NOTIFY_WAIT_MS);
+            if (n == -2) {
+                if (reg_killed(ctx->sid)) {
+                    log_notice(&s.lc, "netconf: session %u killed", s.session_id);
+                    break;
+                }
+                continue;
+            }
+        } else {
+            n = io->read(io->ctx, buf, NC_READ_SLICE);
+        }
         if (n <= 0)
             break;
         char why[256] = "";
@@ -1321,6 +1377,7 @@ int netconf_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
         }
     }
 out:
+    nc_sub_free(s.sub);
     store_ds_unlock_session(ctx->store, ctx->sid);
     reg_del(ctx->sid);
     nc_framer_free(&s.fr);

@@ -401,6 +401,27 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
     }
 }
 
+/* One wait of at most timeout_ms (NETCONF with a subscription): -2 when nothing came. */
+static ssize_t ssh_io_read_wait(void *ctx, void *buf, size_t cap, int timeout_ms)
+{
+    struct ssh_chan *c = ctx;
+    struct ssh_sess *ss = c->ss;
+    uint32_t want = cap > SSH_READ_MAX ? SSH_READ_MAX : (uint32_t)cap;
+    ssh_quickack(ss);
+    int n = ssh_channel_read_timeout(c->ch, buf, want, 0, timeout_ms);
+    if (n > 0) {
+        ss->last_io_ms = clock_mono_ms();
+        return n;
+    }
+    if (n == SSH_ERROR)
+        return -1;
+    if (ssh_channel_is_eof(c->ch) || !ssh_channel_is_open(c->ch))
+        return 0;
+    if (ssh_io_give_up(c, "read"))
+        return -1;
+    return -2;
+}
+
 static int ssh_io_write(void *ctx, const void *buf, size_t len)
 {
     struct ssh_chan *c = ctx;
@@ -605,7 +626,7 @@ static void ssh_serve_netconf(struct ssh_chan *c)
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
     struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
-                        .write_err = ssh_io_write_err};
+                        .write_err = ssh_io_write_err, .read_wait = ssh_io_read_wait};
     char msg[600];
     int privilege = 0;
     if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {

@@ -369,3 +369,51 @@ def test_yanglint_modules_and_both_doors_data(d, workdir):
     with open(p, "w") as f:
         f.write('{"Cisco-IOS-XE-native:native": {"ip": {"ssh": {"time-out": "x"}}}}')
     assert yanglint("-t", "config", native, aaa, p).returncode != 0
+
+
+def test_create_subscription_streams(d, workdir):
+    """RFC 5277: scp-debug carries `debug ip scp` lines, security a failed login, transfers an
+    SCP download; with :interleave the session still answers rpcs."""
+    with nc(d) as m, nc(d) as sec, nc(d) as xf:
+        m.create_subscription(stream_name="scp-debug")
+        sec.create_subscription(stream_name="security")
+        xf.create_subscription(stream_name="transfers")
+        assert "<username><name>tiger</name>" in m.get_config("running").data_xml   # interleave
+        r = requests.put("http://127.0.0.1:%d/restconf/data/scpd:debug/scp" % d.http_port,
+                         auth=("tiger", "lab"), json={"scpd:scp": True},
+                         headers={"Content-Type": "application/yang-data+json"}, timeout=30)
+        assert r.status_code == 204
+        m.edit_config(target="running", config=cfg("<ip><scp><server><enable/></server></scp></ip>"))
+        local = os.path.join(workdir, "rc.txt")
+        download(d.ssh_port, "running-config", local).check_returncode()
+        n = m.take_notification(timeout=20)
+        assert n is not None and "trace-event" in n.notification_xml and "SCP:" in n.notification_xml
+        notes = [n.notification_xml]
+        n = xf.take_notification(timeout=20)
+        assert n is not None and "<transfer-event" in n.notification_xml and "<kind>start</kind>" in n.notification_xml
+        notes.append(n.notification_xml)
+        run_ssh(d.ssh_port, "show version", password="wrong")
+        n = sec.take_notification(timeout=20)
+        assert n is not None and "<kind>login-failed</kind>" in n.notification_xml
+        notes.append(n.notification_xml)
+        with pytest.raises(RPCError) as ei:
+            m.create_subscription(stream_name="nothing")
+        assert ei.value.tag in ("operation-failed", "invalid-value")
+    # each notification is valid against scpd.yang, envelope included
+    for i, x in enumerate(notes):
+        p = os.path.join(workdir, "notif%d.xml" % i)
+        with open(p, "w") as f:
+            f.write(x)
+        r = yanglint("-t", "nc-notif", os.path.join(YANG_DIR, "scpd.yang"), p)
+        assert r.returncode == 0, (x, r.stderr)
+
+
+def test_kill_session_ends_the_other_session(d):
+    a = nc(d)
+    b = nc(d)
+    b.kill_session(a.session_id)
+    deadline = time.time() + 20
+    while a.connected and time.time() < deadline:
+        time.sleep(0.1)
+    assert not a.connected
+    b.close_session()
