@@ -30,10 +30,12 @@
 #include "base/lim.h"
 #include "base/log.h"
 #include "daemon/nc_proto.h"
+#include "daemon/netconf_mon.h"
 #include "daemon/netconf_notify.h"
 #include "model/model_native.h"
 #include "model/model_yang.h"
 #include "store/cfg.h"
+#include "services/stats.h"
 #include "store/store.h"
 
 #define NC_NS_WD "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults"
@@ -46,63 +48,6 @@
 #define NC_MAX_EDITS 256         /* operation attributes in one edit-config */
 #define NC_MAX_STEPS 12
 #define NC_WRITE_RETRIES 8       /* recomputations of an edit that lost a race with another door */
-
-/* ---- sessions (the limit, kill-session) ------------------------------------------------------- */
-
-static pthread_mutex_t nc_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-    uint64_t sid;
-    bool killed;
-} nc_reg[LIM_NETCONF_SESSIONS];
-
-static int reg_add(uint64_t sid)
-{
-    int rc = -1;
-    pthread_mutex_lock(&nc_reg_lock);
-    for (int i = 0; i < LIM_NETCONF_SESSIONS; i++)
-        if (nc_reg[i].sid == 0) {
-            nc_reg[i].sid = sid;
-            nc_reg[i].killed = false;
-            rc = 0;
-            break;
-        }
-    pthread_mutex_unlock(&nc_reg_lock);
-    return rc;
-}
-
-static void reg_del(uint64_t sid)
-{
-    pthread_mutex_lock(&nc_reg_lock);
-    for (int i = 0; i < LIM_NETCONF_SESSIONS; i++)
-        if (nc_reg[i].sid == sid)
-            nc_reg[i].sid = 0;
-    pthread_mutex_unlock(&nc_reg_lock);
-}
-
-/* 1 when sid was marked, 0 when no such session */
-static int reg_kill(uint64_t sid)
-{
-    int rc = 0;
-    pthread_mutex_lock(&nc_reg_lock);
-    for (int i = 0; i < LIM_NETCONF_SESSIONS; i++)
-        if (nc_reg[i].sid == sid) {
-            nc_reg[i].killed = true;
-            rc = 1;
-        }
-    pthread_mutex_unlock(&nc_reg_lock);
-    return rc;
-}
-
-static bool reg_killed(uint64_t sid)
-{
-    bool k = false;
-    pthread_mutex_lock(&nc_reg_lock);
-    for (int i = 0; i < LIM_NETCONF_SESSIONS; i++)
-        if (nc_reg[i].sid == sid)
-            k = nc_reg[i].killed;
-    pthread_mutex_unlock(&nc_reg_lock);
-    return k;
-}
 
 /* ---- the session ------------------------------------------------------------------------------ */
 
@@ -397,7 +342,31 @@ static int with_defaults(xmlNodePtr op, bool *defaults, struct nc_err *e)
 }
 
 /* <data>...</data> of cfg, filtered. */
-static int write_data(struct ncs *s, xmlNodePtr op, const struct cfg *c, FILE *out,
+/* Whether the filter selects ietf-netconf-monitoring's netconf-state (then wholly: its data is not
+ * in the libyang context, so it is not filtered further). An XPath naming it is taken out of ps. */
+static bool mon_selected(xmlNodePtr op, struct paths *ps)
+{
+    static const char prefix[] = "/ietf-netconf-monitoring:netconf-state";
+    bool sel = false;
+    xmlNodePtr f = nc_child(op, "filter", NULL);
+
+    for (int i = 0; i < ps->n; i++) {
+        if (strncmp(ps->p[i], prefix, sizeof prefix - 1) == 0) {
+            sel = true;
+            free(ps->p[i]);
+            ps->p[i--] = ps->p[--ps->n];
+        }
+    }
+    for (xmlNodePtr c = f ? f->children : NULL; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "netconf-state") == 0 &&
+            c->ns != NULL && strcmp((const char *)c->ns->href, NC_NS_MON) == 0)
+            sel = true;
+    return sel;
+}
+
+/* <data> of cfg (NULL: no configuration, as for a user below privilege 15), filtered, with
+ * monitoring state (RFC 6022 netconf-state) when mon: *mon tells whether the filter asked for it. */
+static int write_data(struct ncs *s, xmlNodePtr op, const struct cfg *c, bool mon, FILE *out,
                       struct nc_err *e)
 {
     struct paths ps = {0};
@@ -410,6 +379,15 @@ static int write_data(struct ncs *s, xmlNodePtr op, const struct cfg *c, FILE *o
     memset(&me, 0, sizeof me);
     if (with_defaults(op, &defaults, e) < 0 || filter_paths(op, &ps, &all, e) < 0)
         goto out;
+    bool want_mon = mon && (all || mon_selected(op, &ps));
+    if (c == NULL) {
+        fputs("<data>", out);
+        if (want_mon)
+            nc_mon_state_xml(out, stats_started_ms(s->ctx->stats));
+        fputs("</data>", out);
+        rc = 0;
+        goto out;
+    }
     json_t *t = model_native_tree(c, defaults);
     model_prune(t);
     rc = model_native_lyd(t, &tree, &me);
@@ -447,7 +425,10 @@ static int write_data(struct ncs *s, xmlNodePtr op, const struct cfg *c, FILE *o
         nc_err_set(e, "application", "operation-failed", "cannot print the data");
         goto out;
     }
-    fprintf(out, "<data>%s</data>", xml ? xml : "");
+    fprintf(out, "<data>%s", xml ? xml : "");
+    if (want_mon)
+        nc_mon_state_xml(out, stats_started_ms(s->ctx->stats));
+    fputs("</data>", out);
     rc = 0;
 out:
     free(xml);
@@ -468,16 +449,17 @@ static int op_get_config(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err 
         store_snap_release(snap);
     if (c == NULL)
         return -1;
-    int rc = write_data(s, op, c, out, e);
+    int rc = write_data(s, op, c, false, out, e);
     cfg_free(c);
     return rc;
 }
 
-/* get: the running configuration (there is no state data in the native model). */
+/* get: the running configuration and the NETCONF monitoring state; below privilege 15 the
+ * state only (the configuration holds secret hashes). */
 static int op_get(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e)
 {
     const struct store_snap *snap = store_snapshot(s->ctx->store);
-    int rc = write_data(s, op, snap->cfg, out, e);
+    int rc = write_data(s, op, s->ctx->privilege >= 15 ? snap->cfg : NULL, true, out, e);
     store_snap_release(snap);
     return rc;
 }
@@ -1067,7 +1049,7 @@ static int op_kill_session(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_er
     if (*end != '\0' || id == 0 || id == s->session_id)
         return nc_err_set(e, "protocol", "invalid-value",
                           "session-id %s is not another session", v);
-    if (!reg_kill(id))
+    if (!nc_mon_kill(id))
         return nc_err_set(e, "protocol", "invalid-value", "no NETCONF session %s", v);
     /* its lock goes now; the session itself ends within one wait of its loop (NC_NOTIFY_WAIT_MS) */
     store_ds_unlock_session(s->ctx->store, id);
@@ -1138,7 +1120,9 @@ static int op_create_subscription(struct ncs *s, xmlNodePtr op, FILE *out, struc
 
 static int emit_notification(void *arg, const char *msg, size_t len)
 {
-    return send_msg(arg, msg, len);
+    struct ncs *s = arg;
+    nc_mon_count(s->ctx->sid, NC_MON_OUT_NOTIFICATIONS);
+    return send_msg(s, msg, len);
 }
 
 static const struct nc_op {
@@ -1146,7 +1130,7 @@ static const struct nc_op {
     nc_op_fn fn;
     int privilege;
 } nc_ops[] = {
-    {"get", NC_NS_BASE, op_get, 15},
+    {"get", NC_NS_BASE, op_get, 1},
     {"get-config", NC_NS_BASE, op_get_config, 15},
     {"edit-config", NC_NS_BASE, op_edit_config, 15},
     {"copy-config", NC_NS_BASE, op_copy_config, 15},
@@ -1242,8 +1226,11 @@ static int handle_rpc(struct ncs *s, const char *msg, size_t len)
     int rc;
 
     memset(&e, 0, sizeof e);
+    nc_mon_count(s->ctx->sid, NC_MON_IN_RPCS);
     if (nc_rpc_parse(msg, len, &rpc, &e) < 0) {
         log_info(&s->lc, "netconf: bad rpc: %s", e.msg);
+        nc_mon_count(s->ctx->sid, NC_MON_IN_BAD_RPCS);
+        nc_mon_count(s->ctx->sid, NC_MON_OUT_RPC_ERRORS);
         rc = send_reply(s, rpc.attrs, NULL, 0, &e);
         nc_rpc_free(&rpc);
         return rc;
@@ -1270,6 +1257,8 @@ static int handle_rpc(struct ncs *s, const char *msg, size_t len)
         orc = op->fn(s, rpc.op, f, &e);
     }
     fclose(f);
+    if (orc < 0)
+        nc_mon_count(s->ctx->sid, NC_MON_OUT_RPC_ERRORS);
     log_info(&s->lc, "netconf: %s%s%s", (const char *)rpc.op->name, orc < 0 ? " refused: " : "",
              orc < 0 ? e.msg : "");
     rc = send_reply(s, rpc.attrs, body, blen, orc < 0 ? &e : NULL);
@@ -1289,6 +1278,7 @@ static int on_message(void *arg, const char *msg, size_t len)
         memset(&e, 0, sizeof e);
         if (nc_hello_parse(msg, len, &s->base11, &e) < 0) {
             log_notice(&s->lc, "netconf: bad hello: %s", e.msg);
+            nc_mon_count(s->ctx->sid, NC_MON_IN_BAD_HELLOS);
             s->violation = true;
             return -2;
         }
@@ -1302,7 +1292,7 @@ static int on_message(void *arg, const char *msg, size_t len)
         return -2;
     if (s->closing)
         return 1;
-    if (reg_killed(s->ctx->sid)) {
+    if (nc_mon_killed(s->ctx->sid)) {
         log_notice(&s->lc, "netconf: session %u killed", s->session_id);
         return 1;
     }
@@ -1324,7 +1314,7 @@ int netconf_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
         log_err(&s.lc, "netconf: the YANG model is not loaded");
         return 1;
     }
-    if (reg_add(ctx->sid) < 0) {
+    if (nc_mon_add(ctx->sid, ctx->user, ctx->peer) < 0) {
         const char msg[] = "scpd: too many NETCONF sessions (limit "
                            LIM_STR(LIM_NETCONF_SESSIONS) ")\n";
         if (io->write_err)
@@ -1345,7 +1335,7 @@ int netconf_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
              * session within one wait */
             n = io->read_wait(io->ctx, buf, NC_READ_SLICE, NC_NOTIFY_WAIT_MS);
             if (n == -2) {
-                if (reg_killed(ctx->sid)) {
+                if (nc_mon_killed(ctx->sid)) {
                     log_notice(&s.lc, "netconf: session %u killed", s.session_id);
                     break;
                 }
@@ -1379,7 +1369,7 @@ int netconf_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
 out:
     nc_sub_free(s.sub);
     store_ds_unlock_session(ctx->store, ctx->sid);
-    reg_del(ctx->sid);
+    nc_mon_del(ctx->sid);
     nc_framer_free(&s.fr);
     free(buf);
     return status;

@@ -225,6 +225,27 @@ def test_privilege(d):
             m.get_config("running")
         assert ei.value.tag == "access-denied"
         assert "module Cisco-IOS-XE-aaa" in m.get_schema("Cisco-IOS-XE-aaa").data
+        # state from privilege 1: get answers the monitoring state, not the configuration
+        g = m.get().data_xml
+        assert "<netconf-state" in g and "<native" not in g and "<username>op</username>" in g
+
+
+def test_monitoring_sessions_and_statistics(d):
+    MON = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+    with nc(d) as a, nc(d) as b:
+        with pytest.raises(RPCError):
+            a.dispatch(to_ele('<frobnicate xmlns="urn:example"/>'))
+        g = b.get(filter=("subtree", '<netconf-state xmlns="%s"/>' % MON)).data_xml
+        assert "<native" not in g
+        assert g.count("<session>") == 2 and "<transport>netconf-ssh</transport>" in g
+        assert "<session-id>%s</session-id>" % a.session_id in g and "<source-host>127.0.0.1</source-host>" in g
+        assert "<out-rpc-errors>1</out-rpc-errors>" in g
+        assert "<identifier>Cisco-IOS-XE-native</identifier><version>2021-11-01</version>" in g
+        x = b.get(filter=("xpath", "/ietf-netconf-monitoring:netconf-state")).data_xml
+        assert "<statistics>" in x and "<in-sessions>" in x and "<native" not in x
+        # no filter: configuration and state
+        full = b.get().data_xml
+        assert "<native" in full and "<netconf-state" in full
 
 
 # ---- the wire: framing and malformed messages, with a raw SSH channel -------------------------
