@@ -241,6 +241,23 @@ xmlNodePtr nc_child(xmlNodePtr parent, const char *name, const char *ns)
     return NULL;
 }
 
+bool nc_child_text(xmlNodePtr parent, const char *name, char *buf, size_t cap)
+{
+    xmlNodePtr c = nc_child(parent, name, NULL);
+    if (c == NULL)
+        return false;
+    xmlChar *t = xmlNodeGetContent(c);
+    const char *p = t ? (const char *)t : "";
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    snprintf(buf, cap, "%s", p);
+    size_t l = strlen(buf);
+    while (l > 0 && strchr(" \n\t\r", buf[l - 1]))
+        buf[--l] = '\0';
+    xmlFree(t);
+    return true;
+}
+
 void nc_xml_escape(FILE *out, const char *s)
 {
     for (; *s; s++) {

@@ -72,8 +72,10 @@ struct nc_rpc {
 int nc_rpc_parse(const char *msg, size_t len, struct nc_rpc *rpc, struct nc_err *e);
 void nc_rpc_free(struct nc_rpc *rpc);
 
-/* The text of an element's child named name in namespace ns (NULL: any), or NULL. */
+/* An element's child element named name in namespace ns (NULL: any), or NULL. */
 xmlNodePtr nc_child(xmlNodePtr parent, const char *name, const char *ns);
+/* The text of parent's child name (any namespace), trimmed, into buf; false when there is none. */
+bool nc_child_text(xmlNodePtr parent, const char *name, char *buf, size_t cap);
 /* The first element child, or NULL. */
 xmlNodePtr nc_first_elem(xmlNodePtr parent);
 /* Writes s with XML's special characters escaped. */
