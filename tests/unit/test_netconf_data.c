@@ -149,25 +149,34 @@ static char *select_xml(const char *filter)
 
 static void test_filters(void **state)
 {
-    char *x = select_xml("<filter><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">"
-                         "<username><name>b</name></username></native></filter>");
-    assert_non_null(strstr(x, "<name>b</name><privilege>5</privilege>"));
-    assert_null(strstr(x, "<name>a</name>"));
-    assert_null(strstr(x, "hostname"));
-    free(x);
-    x = select_xml("<filter><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">"
-                   "<hostname/><ip><ssh><time-out/></ssh></ip></native></filter>");
-    assert_non_null(strstr(x, "<hostname>R1</hostname>"));
-    assert_non_null(strstr(x, "<time-out>60</time-out>"));
-    assert_null(strstr(x, "username"));
-    free(x);
-    x = select_xml("<filter type=\"xpath\" "
-                   "select=\"/Cisco-IOS-XE-native:native/username[privilege&gt;4]\"/>");
-    assert_non_null(strstr(x, "<name>b</name>"));
-    assert_null(strstr(x, "<name>a</name>"));
-    free(x);
+    static const struct {
+        const char *filter;
+        const char *has[2], *lacks[2];
+    } cases[] = {
+        /* a content match selects its entry whole */
+        {"<filter><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">"
+         "<username><name>b</name></username></native></filter>",
+         {"<name>b</name><privilege>5</privilege>", NULL}, {"<name>a</name>", "hostname"}},
+        /* selection nodes select just themselves */
+        {"<filter><native xmlns=\"http://cisco.com/ns/yang/Cisco-IOS-XE-native\">"
+         "<hostname/><ip><ssh><time-out/></ssh></ip></native></filter>",
+         {"<hostname>R1</hostname>", "<time-out>60</time-out>"}, {"username", NULL}},
+        {"<filter type=\"xpath\" "
+         "select=\"/Cisco-IOS-XE-native:native/username[privilege&gt;4]\"/>",
+         {"<name>b</name>", NULL}, {"<name>a</name>", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *x = select_xml(cases[i].filter);
+        for (int k = 0; k < 2; k++) {
+            if (cases[i].has[k] && strstr(x, cases[i].has[k]) == NULL)
+                fail_msg("%s: lacks %s:\n%s", cases[i].filter, cases[i].has[k], x);
+            if (cases[i].lacks[k] && strstr(x, cases[i].lacks[k]) != NULL)
+                fail_msg("%s: holds %s:\n%s", cases[i].filter, cases[i].lacks[k], x);
+        }
+        free(x);
+    }
     /* a namespace without a module selects nothing */
-    x = select_xml("<filter><other xmlns=\"urn:example\"/></filter>");
+    char *x = select_xml("<filter><other xmlns=\"urn:example\"/></filter>");
     assert_string_equal(x, "");
     free(x);
 }
