@@ -14,7 +14,7 @@ from ncclient import manager
 from ncclient.operations.rpc import RPCError
 from ncclient.xml_ import to_ele
 
-from clients import run_ssh, download, paramiko_client
+from clients import run_ssh, download, upload, paramiko_client
 from conftest import LOCAL_AUTH
 
 NS = "http://cisco.com/ns/yang/Cisco-IOS-XE-native"
@@ -165,7 +165,7 @@ def test_copy_delete_save_and_schema(d):
         assert ei.value.tag == "invalid-value"
 
 
-def test_lock_held_elsewhere_refuses_other_doors(d):
+def test_lock_held_elsewhere_refuses_other_doors(d, workdir):
     a = nc(d)
     b = nc(d)
     try:
@@ -181,6 +181,12 @@ def test_lock_held_elsewhere_refuses_other_doors(d):
                          headers={"Content-Type": "application/yang-data+json"}, timeout=30)
         assert r.status_code == 409 and r.json()["ietf-restconf:errors"]["error"][0]["error-tag"] == "lock-denied"
         assert "NETCONF session %s" % a.session_id in r.text
+        # SCP's copy to running-config is refused too, naming the holder
+        src = os.path.join(workdir, "merge.cfg")
+        with open(src, "w") as f:
+            f.write("hostname FROMSCP\n")
+        up = upload(d.ssh_port, src, "running-config")
+        assert up.returncode != 0 and "locked by NETCONF session %s" % a.session_id in up.stderr, up.stderr
         a.edit_config(target="running", config=cfg("<hostname>A</hostname>"))   # the holder may
         a.unlock("running")
         b.edit_config(target="running", config=cfg("<hostname>B</hostname>"))
