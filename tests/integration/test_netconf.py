@@ -169,6 +169,7 @@ def test_lock_held_elsewhere_refuses_other_doors(d, workdir):
     a = nc(d)
     b = nc(d)
     try:
+        a.edit_config(target="running", config=cfg("<ip><scp><server><enable/></server></scp></ip>"))
         a.lock("running")
         with pytest.raises(RPCError) as ei:
             b.lock("running")
