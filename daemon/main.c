@@ -25,6 +25,7 @@
 #include "store/cfg.h"
 #include "base/scpd_err.h"
 #include "daemon/hostkey.h"
+#include "daemon/nc_proto.h"
 #include "ifs/ifs.h"
 #include "base/lim.h"
 #include "base/log.h"
@@ -419,6 +420,7 @@ static int open_store(struct scpd *d)
         cfg_free(initial);
         return EXIT_FAILURE;
     }
+    nc_proto_init();
     bool created = false;
     d->store = store_open(d->opts.data_dir, initial, &created, &err);
     cfg_free(initial);

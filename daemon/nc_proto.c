@@ -21,6 +21,11 @@
 
 #include "base/lim.h"
 
+void nc_proto_init(void)
+{
+    xmlInitParser();
+}
+
 int nc_err_set(struct nc_err *e, const char *type, const char *tag, const char *fmt, ...)
 {
     va_list ap;

@@ -26,6 +26,10 @@ struct nc_err {
     char info[256];         /* error-info content (XML), "" for none */
 };
 
+/* Initializes libxml2 once, on the main thread before any session thread parses (libxml2's
+ * lazy initialization is not safe from two threads at once). */
+void nc_proto_init(void);
+
 __attribute__((format(printf, 4, 5))) int nc_err_set(struct nc_err *e, const char *type,
                                                      const char *tag, const char *fmt, ...);
 
