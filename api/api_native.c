@@ -583,7 +583,7 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
 
 /* Commits root as the new running config; fills resp on error. */
 static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
-                       uint64_t expect, struct nerr *e)
+                       const struct cfg *base, uint64_t expect, struct nerr *e)
 {
     struct store *st = r->d->store;
     struct model_err me;
@@ -592,7 +592,7 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
     struct cfg *next;
 
     memset(&me, 0, sizeof me);
-    next = model_native_cfg(root, &me);
+    next = model_native_cfg(root, base, &me);
     if (next == NULL)
         return nerr_model(e, &me);
     api_who(r, &who);
@@ -805,7 +805,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
         }
         status = 201;
     }
-    if (commit_tree(r, resp, root, expect, e) < 0)
+    if (commit_tree(r, resp, root, snap->cfg, expect, e) < 0)
         goto out;
     api_no_content(resp);
     resp->status = status;

@@ -208,12 +208,14 @@ static int edit_commit(struct ncs *s, xmlNodePtr config, enum nc_eop dop, bool t
         uint64_t version = snap->version;
         json_t *root = NULL;
         int rc = nc_edit(snap->cfg, config, dop, &root, e);
-        store_snap_release(snap);
-        if (rc < 0)
+        if (rc < 0) {
+            store_snap_release(snap);
             return -1;
+        }
         struct model_err me;
         memset(&me, 0, sizeof me);
-        struct cfg *next = model_native_cfg(root, &me);
+        struct cfg *next = model_native_cfg(root, snap->cfg, &me);
+        store_snap_release(snap);
         json_decref(root);
         if (next == NULL)
             return nc_err_model(e, &me);

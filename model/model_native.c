@@ -571,7 +571,52 @@ char *model_native_text(json_t *root, size_t *len, struct model_err *e)
     return text;
 }
 
-struct cfg *model_native_cfg(json_t *root, struct model_err *e)
+/* The top-level config lines the native model holds (native_tree says them, tree_text writes
+ * them), by their first words; a line of any other command, with its sub-mode lines, is outside
+ * the model and carried over by model_native_cfg. A command given a YANG node moves here. */
+static const char *const model_owned[] = {
+    "hostname ", "username ", "aaa new-model", "aaa authentication login ",
+    "aaa authorization exec ", "ip ssh version ", "ip ssh time-out ",
+    "ip ssh authentication-retries ", "ip ssh pubkey-chain", "ip scp server enable",
+    "login block-for ", "end",
+};
+
+static bool owned(const char *line, size_t len)
+{
+    for (size_t i = 0; i < sizeof model_owned / sizeof model_owned[0]; i++) {
+        size_t n = strlen(model_owned[i]);
+        if (len >= n && memcmp(line, model_owned[i], n) == 0 &&
+            (model_owned[i][n - 1] == ' ' || len == n || line[n] == ' '))
+            return true;
+    }
+    return false;
+}
+
+char *model_native_unmodelled(const char *rendered)
+{
+    struct sbuf b = {0};
+    bool keep = false;
+
+    sb_printf(&b, "%s", "");
+    for (const char *p = rendered; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0 && p[0] == '!')
+            keep = false;              /* a comment ends a block in IOS's rendering */
+        else if (len > 0 && p[0] != ' ')
+            keep = !owned(p, len);     /* a top-level line starts a block */
+        if (keep && len > 0)
+            sb_printf(&b, "%.*s\n", (int)len, p);
+        p += len + (nl != NULL);
+    }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+struct cfg *model_native_cfg(json_t *root, const struct cfg *base, struct model_err *e)
 {
     struct cfg_errors *errs = NULL;
     struct cfg *next = NULL;
@@ -582,6 +627,40 @@ struct cfg *model_native_cfg(json_t *root, struct model_err *e)
     text = model_native_text(root, &len, e);
     if (text == NULL)
         return NULL;
+    if (base != NULL) {
+        /* the lines outside the model go before the "end" the tree's text closes with */
+        struct cfg_render_opts ro = {0};
+        char *rendered = cfg_render(base, &ro, NULL);
+        char *keep = rendered ? model_native_unmodelled(rendered) : NULL;
+        free(rendered);
+        if (keep == NULL) {
+            explicit_bzero(text, len);
+            free(text);
+            merr_set(e, "operation-failed", "out of memory");
+            return NULL;
+        }
+        size_t klen = strlen(keep);
+        char *both = klen ? malloc(len + klen + 1) : NULL;
+        if (klen && both != NULL && len >= 4) {
+            memcpy(both, text, len - 4);                 /* without "end\n" */
+            memcpy(both + len - 4, keep, klen);
+            memcpy(both + len - 4 + klen, "end\n", 5);
+            explicit_bzero(text, len);
+            free(text);
+            text = both;
+            len += klen;
+        } else if (klen) {
+            free(both);
+            explicit_bzero(keep, klen);
+            free(keep);
+            explicit_bzero(text, len);
+            free(text);
+            merr_set(e, "operation-failed", "out of memory");
+            return NULL;
+        }
+        explicit_bzero(keep, klen);
+        free(keep);
+    }
     /* the text this tree became is bounded as any config text (cfg_apply_text takes any length) */
     if (len > LIM_CONFIG_FILE_BYTES) {
         merr_set(e, "too-big", "the configuration is %zu bytes as config text, larger than the "

@@ -62,8 +62,14 @@ json_t *model_list_entry(json_t *arr, const char *key, const char *kv, size_t *i
  * may hold passwords), or NULL with e filled (what the text form cannot say, out of memory). */
 char *model_native_text(json_t *root, size_t *len, struct model_err *e);
 /* root -> the configuration it says (parsed by the config language; caller cfg_free()s), or NULL
- * with e filled: the parser's reason naming the line, or the text over the config size limit. */
-struct cfg *model_native_cfg(json_t *root, struct model_err *e);
+ * with e filled: the parser's reason naming the line, or the text over the config size limit.
+ * The lines of base (the running config the edit started from, may be NULL) that the native model
+ * does not hold are kept as they were: a config line without a YANG node is never lost by a
+ * write through the model. */
+struct cfg *model_native_cfg(json_t *root, const struct cfg *base, struct model_err *e);
+/* The blocks of a rendered config (top-level lines with their sub-mode lines) that the native model
+ * does not hold (caller frees; "" when none). */
+char *model_native_unmodelled(const char *rendered);
 
 /* The canonical root as a libyang data tree ({"Cisco-IOS-XE-native:native": ...} parsed and
  * checked against the schema; caller lyd_free_all()s; an empty tree is a NULL tree), 0 or -1. */
