@@ -54,6 +54,7 @@ void api_who(const struct api_req *r, struct store_who *who)
     who->user = r->user;
     who->source = "api";
     who->peer = r->peer;
+    who->session = 0;   /* HTTP has no sessions: it never holds the datastore lock */
 }
 
 /* ---- response helpers ------------------------------------------------------------------------- */
@@ -209,6 +210,7 @@ const struct api_errmap *api_errmap(enum scpd_errcode code)
         {SCPD_E_DENIED, 403, "protocol", "access-denied"},
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
+        {SCPD_E_LOCKED, 409, "protocol", "lock-denied"},   /* RFC 8040 section 7 */
     };
     static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",
                                              "operation-failed"};

@@ -108,6 +108,18 @@
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
                                          * key is ~2.8 KB of base64, so any real key fits */
 
+/* ---- NETCONF (RFC 6241/6242 over SSH) --------------------------------------------------------- */
+#define LIM_NETCONF_MSG_BYTES     (LIM_CONFIG_FILE_BYTES + (64u << 10)) /* one message (rpc and
+                                         * framing): the largest config as XML fits, with room
+                                         * for its markup; more is refused with too-big and the
+                                         * session ends (the stream cannot be resynchronized) */
+#define LIM_NETCONF_SESSIONS      16    /* NETCONF sessions at once: each may hold a parsed
+                                         * message of LIM_NETCONF_MSG_BYTES and its XML tree */
+#define LIM_NETCONF_CHUNK_DIGITS  10    /* RFC 6242 section 4.2: chunk-size is 1..4294967295 */
+#define LIM_NETCONF_NOTIFY_QUEUE  256   /* notifications pending for one subscriber (RFC 5277)
+                                         * before it loses the oldest (told in <lost>): a few
+                                         * seconds of a busy daemon, ~2 KiB each */
+
 /* ---- HTTP API -------------------------------------------------------------------------------- */
 #define LIM_HTTP_CONNECTIONS      256
 #define LIM_HTTP_PER_SOURCE       16    /* a source that holds its connections open (slowloris,

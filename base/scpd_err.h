@@ -17,6 +17,7 @@ enum scpd_errcode {
     SCPD_E_IO,          /* file system or sqlite failure */
     SCPD_E_NOMEM,
     SCPD_E_INTERNAL,
+    SCPD_E_LOCKED,      /* the running datastore is locked by another session (NETCONF lock) */
 };
 
 struct scpd_err {

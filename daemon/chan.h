@@ -28,6 +28,9 @@ struct chan_io {
      * (idle, stop). The CLI uses it to notice a Ctrl-C during a copy and to show `terminal
      * monitor` lines while the user types nothing. */
     int (*readable)(void *ctx, int timeout_ms);
+    /* Optional (may be NULL): read as read does, but give up after timeout_ms with -2 when
+     * nothing came (NETCONF sends its notifications meanwhile). */
+    ssize_t (*read_wait)(void *ctx, void *buf, size_t cap, int timeout_ms);
 };
 
 /* Authorization follows the account: the protocol calls check before each operation (an SFTP

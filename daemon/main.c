@@ -26,10 +26,12 @@
 #include "base/scpd_err.h"
 #include "daemon/console.h"
 #include "daemon/hostkey.h"
+#include "daemon/nc_proto.h"
 #include "ifs/ifs.h"
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "model/model_yang.h"
 #include "daemon/ssh_server.h"
 #include "services/sessions.h"
 #include "services/stats.h"
@@ -42,6 +44,8 @@ enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 struct main_args {
     struct scpd_opts o;
+    const char *netconf_listen[SCPD_MAX_LISTEN];   /* appended to o.ssh_listen */
+    int n_netconf_listen;
     const char *check_config;
     enum log_level log_level;
     int help, version;
@@ -76,6 +80,12 @@ static int set_data_dir(struct main_args *a, const char *v, struct scpd_err *err
 static int set_ssh(struct main_args *a, const char *v, struct scpd_err *err)
 {
     return arg_listen(v, a->o.ssh_listen, &a->o.n_ssh_listen, "--ssh-listen", err);
+}
+/* --netconf-listen: another listener of the one SSH server (IOS's port 830), for NETCONF clients
+ * that connect there; it serves every subsystem as --ssh-listen does. */
+static int set_netconf(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    return arg_listen(v, a->netconf_listen, &a->n_netconf_listen, "--netconf-listen", err);
 }
 static int set_http(struct main_args *a, const char *v, struct scpd_err *err)
 {
@@ -185,6 +195,8 @@ static const struct main_opt {
 } main_opts[] = {
     {"data-dir", "DIR", set_data_dir, "data directory (default ./var)"},
     {"ssh-listen", "HOST:PORT", set_ssh, "SSH address, repeatable (default 127.0.0.1:2222)"},
+    {"netconf-listen", "HOST:PORT", set_netconf,
+     "SSH address for NETCONF clients (IOS: port 830), repeatable"},
     {"http-listen", "HOST:PORT", set_http, "HTTP address, repeatable (default 127.0.0.1:8080)"},
     {"startup-config", "FILE", set_startup, "configuration loaded on first start only"},
     {"tls-cert", "FILE", set_cert, "serve HTTPS with this certificate (needs --tls-key)"},
@@ -206,7 +218,7 @@ static const struct main_opt {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: scpd [--data-dir DIR] [--ssh-listen HOST:PORT]... "
-               "[--http-listen HOST:PORT]...\n"
+               "[--netconf-listen HOST:PORT]... [--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
                "            [--fs-size NAME=SIZE]... [--metrics-public]\n"
@@ -254,6 +266,14 @@ static int parse_args(int argc, char **argv, struct main_args *a, struct scpd_er
         a->o.data_dir = "./var";
     if (a->o.n_ssh_listen == 0)
         a->o.ssh_listen[a->o.n_ssh_listen++] = "127.0.0.1:2222";
+    for (int i = 0; i < a->n_netconf_listen; i++) {
+        if (a->o.n_ssh_listen >= SCPD_MAX_LISTEN) {
+            scpd_err_set(err, SCPD_E_LIMIT, "--ssh-listen and --netconf-listen: at most %d "
+                         "addresses together", SCPD_MAX_LISTEN);
+            return EXIT_USAGE;
+        }
+        a->o.ssh_listen[a->o.n_ssh_listen++] = a->netconf_listen[i];
+    }
     if (a->o.n_http_listen == 0)
         a->o.http_listen[a->o.n_http_listen++] = "127.0.0.1:8080";
     return 0;
@@ -398,6 +418,13 @@ static int open_store(struct scpd *d)
     } else if (!exists) {
         log_info(NULL, "no --startup-config: using the built-in default (nothing remote enabled)");
     }
+    /* the YANG model both management doors use: a broken model is a broken build, said at once */
+    if (model_init(&err) != 0) {
+        log_err(NULL, "%s", err.msg);
+        cfg_free(initial);
+        return EXIT_FAILURE;
+    }
+    nc_proto_init();
     bool created = false;
     d->store = store_open(d->opts.data_dir, initial, &created, &err);
     cfg_free(initial);

@@ -51,6 +51,7 @@
 #include "base/lim.h"
 #include "base/log.h"
 #include "daemon/scp_session.h"
+#include "daemon/netconf_session.h"
 #include "daemon/sftp_session.h"
 #include "daemon/ssh_window.h"
 #include "base/scpd.h"
@@ -802,6 +803,15 @@ static int ssh_io_readable(void *ctx, int timeout_ms)
     return r;
 }
 
+/* One wait of at most timeout_ms (NETCONF with a subscription): -2 when nothing came. */
+static ssize_t ssh_io_read_wait(void *ctx, void *buf, size_t cap, int timeout_ms)
+{
+    int r = ssh_io_readable(ctx, timeout_ms);
+    if (r < 0)
+        return -1;
+    return r == 0 ? -2 : ssh_io_read(ctx, buf, cap);
+}
+
 /* ---- serving a channel request ---------------------------------------------------------------- */
 
 static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
@@ -1032,6 +1042,30 @@ static void ssh_serve_sftp(struct ssh_chan *c)
     ssh_chan_finish(c, status);
 }
 
+/* The "netconf" subsystem (RFC 6242): the user's privilege comes from exec authorization, as the
+ * CLI's does; netconf_session checks it per operation (writes need 15). */
+static void ssh_serve_netconf(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    struct scpd *d = ss->c->d;
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+                        .write_err = ssh_io_write_err, .read_wait = ssh_io_read_wait};
+    char msg[600];
+    int privilege = 0;
+    if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
+        ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, msg);
+        return;
+    }
+    struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+                           .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
+                           .peer = ss->c->peer, .privilege = privilege};
+    ss->last_io_ms = clock_mono_ms();
+    c->idle_ends_at_stop = true;
+    int status = netconf_session_run(&ctx, &io);
+    if (ssh_channel_is_open(c->ch))
+        ssh_chan_finish(c, status);
+}
+
 /* The first word of a command line. */
 static bool ssh_is_scp_command(const char *cmd)
 {
@@ -1095,6 +1129,8 @@ static void ssh_serve(struct ssh_chan *c)
     case SSH_REQ_SUBSYSTEM:
         if (strcmp(c->cmd, "sftp") == 0)
             ssh_serve_sftp(c);
+        else if (strcmp(c->cmd, "netconf") == 0)
+            ssh_serve_netconf(c);
         else
             ssh_refuse_other(c, STATS_REFUSED_OTHER, "scpd: unknown subsystem");
         break;

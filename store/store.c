@@ -782,7 +782,7 @@ static void store_rollback(struct store *st)
 }
 
 /* The audit sources of store_who; anything else is a programming error caught early. */
-static const char *const who_sources[] = {"boot", "scp", "sftp", "api", "cli"};
+static const char *const who_sources[] = {"boot", "scp", "sftp", "api", "cli", "netconf"};
 
 static int who_check(const struct store_who *who, struct scpd_err *err)
 {
@@ -1201,6 +1201,11 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
     /* Only writers replace cur, and they hold db_lock: cur is stable here without snap_lock. */
     struct store_snap_impl *cur = st->cur;
     uint64_t v = cur->pub.version;
+    if (st->ds_lock_sid != 0 && st->ds_lock_sid != who->session) {
+        scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                     st->ds_lock_holder);
+        goto unlock;
+    }
     if (expect_version && expect_version != v) {
         scpd_err_set(err, SCPD_E_CONFLICT,
                      "configuration changed meanwhile: version is %llu, expected %llu",
@@ -1267,6 +1272,45 @@ static int store_text_size_check(size_t len, struct scpd_err *err)
     return scpd_err_set(err, SCPD_E_LIMIT, "configuration text of %zu bytes is larger than the "
                         "limit of %u bytes; nothing was changed", len,
                         (unsigned)LIM_CONFIG_FILE_BYTES);
+}
+
+int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->db_lock);
+    if (st->ds_lock_sid == sid) {
+        rc = scpd_err_set(err, SCPD_E_EXISTS, "this session holds the lock already");
+    } else if (st->ds_lock_sid != 0) {
+        rc = scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                          st->ds_lock_holder);
+    } else {
+        st->ds_lock_sid = sid;
+        snprintf(st->ds_lock_holder, sizeof st->ds_lock_holder, "%s", holder);
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->db_lock);
+    if (st->ds_lock_sid != sid)
+        rc = scpd_err_set(err, SCPD_E_DENIED, "this session does not hold the lock");
+    else
+        st->ds_lock_sid = 0;
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+void store_ds_unlock_session(struct store *st, uint64_t sid)
+{
+    pthread_mutex_lock(&st->db_lock);
+    if (sid != 0 && st->ds_lock_sid == sid)
+        st->ds_lock_sid = 0;
+    pthread_mutex_unlock(&st->db_lock);
 }
 
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,

@@ -19,13 +19,15 @@ struct store;
 
 #define STORE_MAX_LISTENERS 32 /* store_listen() registrations (one per module) */
 
-/* Who made a change (audit log). source: "boot", "scp", "sftp", "api" or "cli" (required; any
- * other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a
+/* Who made a change (audit log). source: "boot", "scp", "sftp", "api", "cli" or "netconf"
+ * (required; any other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a
  * who needs one (not NULL). */
 struct store_who {
     const char *user;
     const char *source;
     const char *peer;
+    uint64_t session;   /* the writer's session id (0: none); a commit while another session
+                         * holds the datastore lock is refused (SCPD_E_LOCKED) */
 };
 
 /* An immutable snapshot of the running datastore at one version. */
@@ -68,6 +70,17 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
                      struct cfg_errors *errs, char **diff, struct scpd_err *err);
+
+/* ---- the running datastore's lock (RFC 6241 section 7.5) ------------------------------------
+ * Held by one session (a NETCONF <lock>); while it is held every commit of another session, from
+ * any door (RESTCONF, CLI, SCP, SFTP), fails with SCPD_E_LOCKED naming the holder. */
+/* Takes the lock for session sid (holder: words naming it). SCPD_E_LOCKED when another session
+ * holds it, naming that one; SCPD_E_EXISTS when sid holds it already. */
+int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err);
+/* Releases sid's lock; SCPD_E_DENIED when sid does not hold it. */
+int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err);
+/* Releases the lock if sid holds it (the session ended); no error. */
+void store_ds_unlock_session(struct store *st, uint64_t sid);
 
 /* ---- startup datastore (text) -----------------------------------------------------------------
  */

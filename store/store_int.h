@@ -43,6 +43,9 @@ struct store {
         void *arg;
     } listeners[STORE_MAX_LISTENERS];
     int lock_fd;                 /* flock on DIR/scpd.lock: one process per data directory */
+    uint64_t ds_lock_sid;        /* the session holding the running datastore's lock (NETCONF
+                                  * <lock>), 0: none; under db_lock */
+    char ds_lock_holder[128];    /* "netconf session 7 (admin from 127.0.0.1:5555)" */
     char path[4096];
 };
 

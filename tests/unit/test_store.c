@@ -516,6 +516,43 @@ static void test_apply_text_and_audit(void **state)
     assert_non_null(strstr(b.diff, "+ ip scp server enable"));
 }
 
+/* The running datastore's lock (NETCONF <lock>): while session 7 holds it, every other writer's
+ * commit is refused naming the holder and the store is unchanged; the holder commits; the lock
+ * goes with unlock or the session's end. */
+static void test_datastore_lock(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct cfg_errors errs;
+    struct store_who nc7 = {.user = "a", .source = "netconf", .peer = "1.2.3.4:5", .session = 7};
+    struct store_who nc8 = {.user = "b", .source = "netconf", .peer = "1.2.3.4:6", .session = 8};
+    const char *t1 = "hostname L1\n", *t2 = "hostname L2\n";
+
+    f->st = open_ok(f, NULL, NULL);
+    assert_int_equal(store_ds_lock(f->st, 7, "NETCONF session 7 (a from 1.2.3.4:5)", &err), 0);
+    assert_int_equal(store_ds_lock(f->st, 8, "NETCONF session 8", &err), -1);
+    assert_int_equal(err.code, SCPD_E_LOCKED);
+    assert_non_null(strstr(err.msg, "NETCONF session 7 (a from 1.2.3.4:5)"));
+    uint64_t v = store_version(f->st);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LOCKED);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &nc8, &errs,
+                                      NULL, &err), -1);
+    assert_int_equal(store_version(f->st), v);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &nc7, &errs,
+                                      NULL, &err), 0);
+    assert_int_equal(store_ds_unlock(f->st, 8, &err), -1);   /* not the holder */
+    assert_int_equal(store_ds_unlock(f->st, 7, &err), 0);
+    assert_int_equal(store_ds_lock(f->st, 8, "NETCONF session 8", &err), 0);
+    store_ds_unlock_session(f->st, 7);   /* not its lock: nothing happens */
+    assert_int_equal(store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), -1);
+    store_ds_unlock_session(f->st, 8);   /* session 8 ended */
+    assert_int_equal(store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), 0);
+}
+
 /* The audit log keeps the newest LIM_AUDIT_ROWS rows: the commit that adds one trims the oldest. */
 static void test_audit_bounded(void **state)
 {
@@ -846,6 +883,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aaa_servers_persist, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_history_filters_and_bounds, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_commits, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_datastore_lock, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
