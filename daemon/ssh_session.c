@@ -1052,14 +1052,15 @@ static void ssh_serve_netconf(struct ssh_chan *c)
                         .write_err = ssh_io_write_err, .read_wait = ssh_io_read_wait};
     char msg[600];
     int privilege = 0;
-    if (ssh_authorize_cli(ss, &privilege, msg, sizeof(msg)) < 0) {
+    if (ssh_authorize_cli(c, &privilege, msg, sizeof(msg)) < 0) {
         ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, msg);
         return;
     }
     struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                            .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
-                           .peer = ss->c->peer, .privilege = privilege};
-    ss->last_io_ms = clock_mono_ms();
+                           .peer = ss->c->peer, .privilege = privilege,
+                           .authz = &c->authz};
+    ssh_touch(ss);
     c->idle_ends_at_stop = true;
     int status = netconf_session_run(&ctx, &io);
     if (ssh_channel_is_open(c->ch))
