@@ -285,27 +285,28 @@ def test_wrong_key_is_a_clear_log_line(start_daemon, tac, tmp_path):
     assert "a-wrong-key" not in log
 
 
-def test_api_native_tacacs_server_key_is_type6(start_daemon):
-    """RESTCONF: a server added with a plaintext key reads back (and renders) as key 6 only; the
-    key never reaches the audit log."""
+def test_api_tacacs_server_key_is_type6(start_daemon):
+    """Through the API (scpd:apply-config, then a RESTCONF write of the native tree, which keeps
+    the lines its YANG model does not hold) a server added with a plaintext key is stored and
+    rendered as key 6 only; the key never reaches the API's answers, the audit log or the log."""
     import requests
     d = start_daemon()
+    ops = "http://127.0.0.1:%d/restconf/operations" % d.http_port
+    text = ("tacacs server T9\n address ipv4 192.0.2.9\n key 0 %s\n timeout 3\n"
+            " single-connection\n" % KEY)
+    r = requests.post(ops + "/scpd:apply-config", json={"scpd:input": {"config": text}},
+                      auth=("tiger", "lab"))
+    assert r.status_code == 200, r.text
+    assert KEY not in r.text and "key 6 " in r.json()["scpd:output"]["diff"]
     base = "http://127.0.0.1:%d/restconf/data/Cisco-IOS-XE-native:native" % d.http_port
-    h = {"Content-Type": "application/yang-data+json"}
-    body = {"Cisco-IOS-XE-aaa:tacacs": {"server": [
-        {"name": "T9", "address": {"ipv4": "192.0.2.9"}, "key": {"encryption": "0", "key": KEY},
-         "timeout": 3, "single-connection": [None]}]}}
-    r = requests.patch(base, json={"Cisco-IOS-XE-native:native": body}, headers=h,
+    r = requests.patch(base, json={"Cisco-IOS-XE-native:native": {"hostname": "R9"}},
+                       headers={"Content-Type": "application/yang-data+json"},
                        auth=("tiger", "lab"))
     assert r.status_code in (200, 204), r.text
-    r = requests.get(base + "/Cisco-IOS-XE-aaa:tacacs", auth=("tiger", "lab"))
-    assert r.status_code == 200, r.text
-    srv = r.json()["Cisco-IOS-XE-aaa:tacacs"]["server"][0]
-    assert srv["name"] == "T9" and srv["timeout"] == 3 and srv["key"]["encryption"] == "6"
-    assert KEY not in r.text
     r = run_ssh(d.ssh_port, "show running-config")
+    assert "hostname R9" in r.stdout
     assert "tacacs server T9\n address ipv4 192.0.2.9\n key 6 " in r.stdout
-    assert " timeout 3\n single-connection\n" in r.stdout
+    assert " timeout 3\n single-connection\n" in r.stdout and KEY not in r.stdout
     audit = requests.get("http://127.0.0.1:%d/restconf/data/scpd:audit-log" % d.http_port,
                          auth=("tiger", "lab"))
     assert "tacacs server T9" in audit.text and KEY not in audit.text
