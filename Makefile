@@ -34,7 +34,7 @@ AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test check-layers test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-wan bench-cfg bench-trace clean format
+.PHONY: all deps run test check-layers check-style test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-wan bench-cfg bench-trace clean
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
@@ -126,6 +126,7 @@ run: deps build/scpd
 # make test: deps, build, unit + integration tests, then the same under ASan+UBSan, then fuzz smoke.
 test: deps
 	$(MAKE) check-layers
+	$(MAKE) check-style
 	$(MAKE) check-docs
 	$(MAKE) check-build
 	$(MAKE) all $(UNIT)
@@ -147,6 +148,12 @@ check-layers:
 check-docs:
 	@$(PY) tests/tools/check_docs.py
 	@$(PY) tests/tools/check_docs.py --self-test
+
+# Style: 100 columns, spaces, no trailing blanks in every tracked .c/.h (README.md, "Style"),
+# and a proof that the check catches a planted long line.
+check-style:
+	@$(PY) tests/tools/check_style.py
+	@$(PY) tests/tools/check_style.py --self-test
 
 # clang sees every file with the same -Werror flags (syntax and warnings only; gcc builds the binary).
 check-build: build/clang-check
@@ -219,5 +226,3 @@ build/bench/cfg_bench: bench/cfg_bench.c build/libscpd.a
 clean:
 	rm -rf build
 
-format:
-	clang-format -i base/*.[ch] services/*.[ch] daemon/*.[ch] ifs/*.[ch] store/*.[ch] api/*.[ch] tests/unit/*.[ch]

@@ -164,7 +164,7 @@ static void token_revoke(struct api_tokens *t, const char *tok)
     pthread_mutex_unlock(&t->mu);
 }
 
-/* ---- the Authorization header ----------------------------------------------------------------- */
+/* ---- the Authorization header ---------------------------------------------------------------- */
 
 static int unauthorized(struct api_req *r, struct api_resp *resp, const char *why)
 {
@@ -328,7 +328,7 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
 
-/* ---- operations ------------------------------------------------------------------------------- */
+/* ---- operations ------------------------------------------------------------------------------ */
 
 /* POST /restconf/operations/scpd:login with Basic credentials -> a bearer token. */
 int api_h_login(struct api_req *r, struct api_resp *resp)

@@ -1,5 +1,6 @@
 /* api_handlers: the resource handlers the route table (api_routes.c) refers to, by the file that
- * implements them; the observability handlers are in api_obs.h, the login handlers in api_auth.h. */
+ * implements them; the observability handlers are in api_obs.h, the login handlers in api_auth.h.
+ */
 #ifndef SCPD_API_HANDLERS_H
 #define SCPD_API_HANDLERS_H
 

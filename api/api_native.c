@@ -28,7 +28,7 @@
 #define MOD_NATIVE MODEL_NATIVE
 #define API_WRITE_RETRIES 8   /* recomputations of a write that lost a race (no If-Match) */
 
-/* ---- errors of a request ---------------------------------------------------------------------- */
+/* ---- errors of a request --------------------------------------------------------------------- */
 
 struct nerr {
     int status;
@@ -105,7 +105,7 @@ static const struct lysc_node *kid_find(const struct lysc_node *parent, const ch
     return model_child(parent, NULL, 0, name, len);
 }
 
-/* ---- paths ------------------------------------------------------------------------------------ */
+/* ---- paths ----------------------------------------------------------------------------------- */
 
 struct step {
     const struct lysc_node *n;
@@ -138,7 +138,8 @@ static int resolve(const struct api_req *r, struct npath *p, struct nerr *e)
         char qname[128];
         size_t nlen = eq ? (size_t)(eq - seg) : strlen(seg);
         bool in_entry = p->n > 0 && p->s[p->n - 1].key != NULL;
-        if (nlen >= sizeof qname || p->n >= MAX_STEPS || (model_kind(cur) != MODEL_CONT && !in_entry))
+        if (nlen >= sizeof qname || p->n >= MAX_STEPS ||
+            (model_kind(cur) != MODEL_CONT && !in_entry))
             goto unknown;
         memcpy(qname, seg, nlen);
         qname[nlen] = '\0';
@@ -222,7 +223,7 @@ static json_t *tree_at(json_t *root, const struct npath *p, int upto, bool creat
     return cur;
 }
 
-/* ---- query parameters on output --------------------------------------------------------------- */
+/* ---- query parameters on output -------------------------------------------------------------- */
 
 static int query_depth(const struct api_req *r, int *depth, struct nerr *e)
 {
@@ -262,7 +263,8 @@ static void apply_depth(json_t *v, int level, int depth)
 
 /* fields=a;b/c(d;e) (RFC 8040 section 4.8.3): keeps the named descendants of the target (and
  * list keys). Names may carry module prefixes. */
-static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields, struct nerr *e);
+static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields,
+                             struct nerr *e);
 
 /* What the fields selection of node n starts from for its value v: an empty object, or for a list
  * one entry per element holding only its key (so the selected members land in the right entry). */
@@ -273,9 +275,9 @@ static json_t *fields_skeleton(const struct lysc_node *n, json_t *v)
     json_t *out = json_array();
     size_t i;
     json_t *ent;
-    json_array_foreach(v, i, ent)
-        json_array_append_new(out, model_key(n) ? json_pack("{s:O}", model_key(n), json_object_get(ent, model_key(n)))
-                                          : json_object());
+    json_array_foreach(v, i, ent) json_array_append_new(
+        out, model_key(n) ? json_pack("{s:O}", model_key(n), json_object_get(ent, model_key(n)))
+                          : json_object());
     return out;
 }
 
@@ -364,7 +366,8 @@ static int fields_expand(const char *expr, size_t *pos, const char *prefix, size
     }
 }
 
-static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields, struct nerr *e)
+static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields,
+                             struct nerr *e)
 {
     char flat[LIM_API_FIELDS_LEN * 4];
     struct fields_out fo = {.buf = flat, .cap = sizeof flat};
@@ -418,7 +421,7 @@ static bool query_config(const struct api_req *r)
     return c == NULL || strcmp(c, "nonconfig") != 0;
 }
 
-/* ---- GET -------------------------------------------------------------------------------------- */
+/* ---- GET ------------------------------------------------------------------------------------- */
 
 /* The target's value as sent (qualified, fields and depth applied), or NULL with e filled. */
 static json_t *get_view(const struct cfg *c, const struct api_req *r, const struct npath *p,
@@ -525,7 +528,7 @@ static json_t *get_tree(const struct cfg *c, const struct api_req *r, const stru
     return *member_out;
 }
 
-/* ---- writes ----------------------------------------------------------------------------------- */
+/* ---- writes ---------------------------------------------------------------------------------- */
 
 /* The body of PUT/PATCH at a target: {"[mod:]name": value} -> normalized value. */
 static json_t *body_value(const struct api_req *r, const struct step *st, const struct lysc_node *n,
@@ -547,8 +550,8 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
     json_object_foreach(r->json, k, v) {
         const char *colon = strchr(k, ':');
         const char *name = colon ? colon + 1 : k;
-        if (strcmp(name, n->name) != 0 ||
-            (colon && (strlen(mod) != (size_t)(colon - k) || memcmp(mod, k, (size_t)(colon - k))))) {
+        if (strcmp(name, n->name) != 0 || (colon && (strlen(mod) != (size_t)(colon - k) ||
+                                                     memcmp(mod, k, (size_t)(colon - k))))) {
             snprintf(e->path, sizeof e->path, "/%s", k);
             nerr_set(e, 400, "unknown-element",
                      "the body member is %s, but the target resource is %s:%s", k, mod, n->name);
@@ -570,8 +573,8 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
             if (strcmp(jstr(ent, model_key(n)), st->key) != 0) {
                 json_decref(ent);
                 snprintf(e->path, sizeof e->path, "/%s:%s/%s", mod, n->name, model_key(n));
-                nerr_set(e, 400, "invalid-value", "the key %s in the body differs from the URI (%s)",
-                         model_key(n), st->key);
+                nerr_set(e, 400, "invalid-value",
+                         "the key %s in the body differs from the URI (%s)", model_key(n), st->key);
                 return NULL;
             }
             return ent;
@@ -764,7 +767,8 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                 goto out;
             if (json_array_size(val) == 1) {
                 char loc[512];
-                snprintf(loc, sizeof loc, "%s=%s", r->path, jstr(json_array_get(val, 0), model_key(n)));
+                snprintf(loc, sizeof loc, "%s=%s", r->path,
+                         jstr(json_array_get(val, 0), model_key(n)));
                 api_resp_header(resp, "Location", loc);
             }
         } else {
@@ -816,7 +820,7 @@ out:
     return rc;
 }
 
-/* ---- the translation alone (unit tests, fuzzing) ---------------------------------------------- */
+/* ---- the translation alone (unit tests, fuzzing) --------------------------------------------- */
 
 char *api_native_text(const char *json, size_t len, char *why, size_t cap)
 {
@@ -851,7 +855,7 @@ out:
     return text;
 }
 
-/* ---- handlers --------------------------------------------------------------------------------- */
+/* ---- handlers -------------------------------------------------------------------------------- */
 
 json_t *api_native_json(const struct cfg *c, bool with_defaults)
 {

@@ -298,7 +298,7 @@ int api_h_show(struct api_req *r, struct api_resp *resp)
                      "command must be running-config, running-config-all or startup-config");
 }
 
-/* ---- audit log -------------------------------------------------------------------------------- */
+/* ---- audit log ------------------------------------------------------------------------------- */
 
 static void iso_time(int64_t t, char *buf, size_t cap)
 {
@@ -338,8 +338,8 @@ static int parse_int_param(const struct api_req *r, const char *name, long long 
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi) {
-        api_error(resp, 400, "protocol", "invalid-value", NULL, "query parameter %s must be %lld-%lld",
-                  name, lo, hi);
+        api_error(resp, 400, "protocol", "invalid-value", NULL,
+                  "query parameter %s must be %lld-%lld", name, lo, hi);
         return -1;
     }
     *out = x;

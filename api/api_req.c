@@ -20,7 +20,7 @@ void api_http_date(time_t t, char *buf, size_t cap)
         buf[0] = '\0';
 }
 
-/* ---- request accessors ------------------------------------------------------------------------ */
+/* ---- request accessors ----------------------------------------------------------------------- */
 
 const char *api_query(const struct api_req *r, const char *name)
 {
@@ -57,7 +57,7 @@ void api_who(const struct api_req *r, struct store_who *who)
     who->session = 0;   /* HTTP has no sessions: it never holds the datastore lock */
 }
 
-/* ---- response helpers ------------------------------------------------------------------------- */
+/* ---- response helpers ------------------------------------------------------------------------ */
 
 void api_resp_clear(struct api_resp *resp)
 {

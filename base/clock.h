@@ -1,5 +1,6 @@
-/* clock: the milliseconds (and microseconds) of CLOCK_MONOTONIC, for deadlines, idle times and rates (never for
- * times shown to people: those are wall-clock). One definition for every module. */
+/* clock: the milliseconds (and microseconds) of CLOCK_MONOTONIC, for deadlines, idle times and
+ * rates (never for times shown to people: those are wall-clock). One definition for every module.
+ */
 #ifndef SCPD_CLOCK_H
 #define SCPD_CLOCK_H
 

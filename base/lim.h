@@ -108,7 +108,7 @@
 #define LIM_CFG_KEYSTRING_LEN     16384 /* base64 of one pubkey-chain key-string: a 16384-bit RSA
                                          * key is ~2.8 KB of base64, so any real key fits */
 
-/* ---- NETCONF (RFC 6241/6242 over SSH) --------------------------------------------------------- */
+/* ---- NETCONF (RFC 6241/6242 over SSH) -------------------------------------------------------- */
 #define LIM_NETCONF_MSG_BYTES     (LIM_CONFIG_FILE_BYTES + (64u << 10)) /* one message (rpc and
                                          * framing): the largest config as XML fits, with room
                                          * for its markup; more is refused with too-big and the
@@ -138,7 +138,7 @@
                                          * stream's response has no deadline */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
 #define LIM_API_FIELDS_LEN        512   /* a fields= query value, and each path it expands to */
-#define LIM_API_FIELDS_DEPTH      8     /* nesting of '(' in fields= (the native tree is shallower) */
+#define LIM_API_FIELDS_DEPTH 8 /* nesting of '(' in fields= (the native tree is shallower) */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
 #define LIM_TOKENS                1024
 #define LIM_TOKENS_PER_USER       16    /* a user's new token evicts that user's oldest, so no user

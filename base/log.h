@@ -26,7 +26,8 @@ void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...
  * The same lines as stderr, so the same rule holds: no secret is ever in it. Thread-safe. */
 void log_buffer_size(size_t bytes);
 /* A copy of the buffer's lines, oldest first (caller frees); *len its length, *size the buffer's
- * size, *logged lines logged since start/clear, *dropped lines pushed out. NULL: off or no memory. */
+ * size, *logged lines logged since start/clear, *dropped lines pushed out. NULL: off or no memory.
+ */
 char *log_buffer_dump(size_t *len, size_t *size, uint64_t *logged, uint64_t *dropped);
 void log_buffer_clear(void);
 

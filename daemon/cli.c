@@ -11,16 +11,17 @@
  * Configuration mode (`configure terminal`) is cli_config.c: in it, lines go to the config
  * language's own parser; `do` comes back here.
  *
- * Commands. One table (cli_cmds.c; the file commands in cli_fs.c, administration in cli_admin.c): keywords, argument kind, privilege, handler, help texts. The parser matches
- * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
- * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
- * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS
- * (a level-1 user's `dir` is "Invalid input"); the log line says that privilege was the reason.
- * Output follows IOS's formats where a script parses them (`dir`: "Directory of",
- * index/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`: "verify
- * /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read through the
- * running-config/startup-config virtual files, every save through store_save_config(): the CLI is
- * one more door onto the same parts, not a second way through.
+ * Commands. One table (cli_cmds.c; the file commands in cli_fs.c, administration in cli_admin.c):
+ * keywords, argument kind, privilege, handler, help texts. The parser matches each word as a
+ * case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh run`, `write
+ * mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret marker under
+ * the word. Commands above the user's privilege are not in the parse at all, as in IOS (a level-1
+ * user's `dir` is "Invalid input"); the log line says that privilege was the reason. Output follows
+ * IOS's formats where a script parses them (`dir`: "Directory of", index/permissions/size/date/name
+ * columns, "N bytes total (M bytes free)"; `verify /md5`: "verify /md5 (FS:/path) = HEX"). Every
+ * path goes through ifs_resolve(), every config read through the running-config/startup-config
+ * virtual files, every save through store_save_config(): the CLI is one more door onto the same
+ * parts, not a second way through.
  *
  * Output modifiers. `COMMAND | include|exclude|begin|section|count REGEX` (IOS's, abbreviable like
  * keywords) filters the command's output after it ran: the command's part is parsed alone, so its
@@ -354,7 +355,7 @@ static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
 
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
 
-/* ---- output modifiers (| include ...) ---------------------------------------------------------- */
+/* ---- output modifiers (| include ...) -------------------------------------------------------- */
 
 enum filt_kind { F_INCLUDE, F_EXCLUDE, F_BEGIN, F_SECTION, F_COUNT };
 
@@ -549,7 +550,8 @@ static int recheck(struct cli *c)
         return -1;
     }
     if (level != c->granted) {
-        log_notice(&c->lc, "cli: privilege level %d -> %d (the account changed)", c->granted, level);
+        log_notice(&c->lc, "cli: privilege level %d -> %d (the account changed)", c->granted,
+                   level);
         cli_out_fmt(c, "%% Your privilege level is now %d (username %s privilege %d)\n", level,
                     c->env.user ? c->env.user : "?", level);
         c->granted = level;
@@ -817,7 +819,8 @@ static void end_of_line(struct cli *c)
         cli_reload_answer(c, c->line, c->overflow ? 0 : c->len);
     } else if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
         if (c->ask.fn) {   /* an answer that long is no answer: the question is dropped */
             if (c->ask.drop)
                 c->ask.drop(c->ask.arg);
@@ -1026,7 +1029,8 @@ int cli_eof(struct cli *c)
         return c->oom ? -1 : CLI_END;
     }
     if (!c->ended && c->overflow)
-        cli_out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
         if (c->env.pty)
             cli_out_raw(c, "\r\n", 2);
@@ -1042,7 +1046,8 @@ int cli_exec(struct cli *c, const char *line)
     int rc;
     if (len > LIM_CLI_LINE_LEN) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
         rc = 1;
     } else {
         /* the same filter as typed input: nothing but printable ASCII reaches the parser */
@@ -1068,7 +1073,7 @@ int cli_exec_status(const struct cli *c)
     return c->exec_status;
 }
 
-/* ---- questions and long operations ------------------------------------------------------------ */
+/* ---- questions and long operations ----------------------------------------------------------- */
 
 void cli_ask(struct cli *c, const char *question, bool secret, cli_answer_fn fn, void *arg,
              void (*drop)(void *arg))

@@ -74,7 +74,8 @@ void cli_reload_answer(struct cli *c, const char *line, size_t len)
         cli_out_err(c, &err);
         return;
     }
-    log_notice(&c->lc, "cli: %%SYS-5-RELOAD: Reload requested by %s. Reload Reason: Reload Command.",
+    log_notice(&c->lc,
+               "cli: %%SYS-5-RELOAD: Reload requested by %s. Reload Reason: Reload Command.",
                c->env.user ? c->env.user : "");
     cli_out_str(c, "Reload complete: running-config is the startup-config again\n");
     if (c->cfgt != NULL)

@@ -60,7 +60,8 @@ static int cmd_show_aaa_servers(struct cli *c, const struct cli_cmd *cmd, const 
         struct aaa_server_state z = {0};
         const struct aaa_server_state *e = &z;
         for (int k = 0; k < n; k++)
-            if (strcmp(st[k].name, s->name) == 0 && strcmp(st[k].proto, tac ? "tacacs+" : "radius") == 0)
+            if (strcmp(st[k].name, s->name) == 0 &&
+                strcmp(st[k].proto, tac ? "tacacs+" : "radius") == 0)
                 e = &st[k];
         cli_out_fmt(c, "%s: id %zu, name %s, host %s", tac ? "TACACS+" : "RADIUS", i + 1, s->name,
                     s->addr[0] ? s->addr : "(none)");

@@ -250,8 +250,8 @@ int cli_cmd_show_fs(struct cli *c, const struct cli_cmd *cmd, const char *arg, l
                              in.prefixes[k]);
             o += r > 0 ? (size_t)r : 0;
         }
-        cli_out_fmt(c, "%c %13s %13s %9s %6s   %s\n", i == IFS_FS_BOOTFLASH ? '*' : ' ', size, avail,
-                in.type, "rw", prefixes);
+        cli_out_fmt(c, "%c %13s %13s %9s %6s   %s\n", i == IFS_FS_BOOTFLASH ? '*' : ' ', size,
+                    avail, in.type, "rw", prefixes);
     }
     return 0;
 }
@@ -431,7 +431,7 @@ static struct fs_ask *fs_ask_new(struct cli *c, int (*act)(struct cli *, struct 
     return q;
 }
 
-/* ---- delete, mkdir, rmdir, rename -------------------------------------------------------------- */
+/* ---- delete, mkdir, rmdir, rename ------------------------------------------------------------ */
 
 /* Removes a directory's content and then the directory (delete /recursive); depth bounded. */
 static int remove_tree(struct cli *c, const struct ifs_path *p, int depth, struct scpd_err *err)
@@ -681,7 +681,8 @@ int cli_cmd_more(struct cli *c, const struct cli_cmd *cmd, const char *arg, long
     snprintf(buf, sizeof(buf), "%s", arg ? arg : "");
     size_t n = cli_split(buf, w, 2);
     bool binary = n == 2 && strcasecmp(w[0], "/binary") == 0;
-    if (n == 0 || n > 2 || (n == 2 && !binary) || (n == 1 && w[0][0] == '/' && !strchr(w[0], ':'))) {
+    if (n == 0 || n > 2 || (n == 2 && !binary) ||
+        (n == 1 && w[0][0] == '/' && !strchr(w[0], ':'))) {
         cli_out_str(c, n == 0 || (n == 1 && strcasecmp(w[0], "/binary") == 0)
                            ? "% Incomplete command.\n\n"
                            : "% Invalid arguments: more [/binary] FS:PATH\n");

@@ -1,6 +1,6 @@
 /* cli_int: what the EXEC command line's engine (cli.c) and its commands (cli_cmds.c: the table
- * and the system commands; cli_fs.c: the file commands) share. Private to daemon/cli*.c: the rest of
- * the program uses cli.h. */
+ * and the system commands; cli_fs.c: the file commands) share. Private to daemon/cli*.c: the rest
+ * of the program uses cli.h. */
 #ifndef SCPD_CLI_INT_H
 #define SCPD_CLI_INT_H
 
@@ -13,8 +13,8 @@
 #include "daemon/cli.h"
 #include "store/cfg.h"
 
-#define CLI_MAX_KW 5              /* keywords of the longest command (show crypto key mypubkey rsa) */
-#define CLI_MAX_CMDS 256          /* rows of the table (the parser keeps a candidate flag per row) */
+#define CLI_MAX_KW 5     /* keywords of the longest command (show crypto key mypubkey rsa) */
+#define CLI_MAX_CMDS 256 /* rows of the table (the parser keeps a candidate flag per row) */
 
 enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
 

@@ -38,7 +38,7 @@ int nc_err_set(struct nc_err *e, const char *type, const char *tag, const char *
     return -1;
 }
 
-/* ---- framing ---------------------------------------------------------------------------------- */
+/* ---- framing --------------------------------------------------------------------------------- */
 
 enum { CH_LF, CH_HASH, CH_FIRST, CH_SIZE, CH_DATA, CH_END_LF };
 
@@ -192,7 +192,7 @@ void nc_frame(FILE *out, bool chunked, const char *msg, size_t len)
     }
 }
 
-/* ---- XML -------------------------------------------------------------------------------------- */
+/* ---- XML ------------------------------------------------------------------------------------- */
 
 static xmlDocPtr xml_read(const char *msg, size_t len, struct nc_err *e)
 {
@@ -284,7 +284,8 @@ int nc_hello_parse(const char *msg, size_t len, bool *base11, struct nc_err *e)
     if (doc == NULL)
         return -1;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (root == NULL || strcmp((const char *)root->name, "hello") != 0 || !is_ns(root, NC_NS_BASE)) {
+    if (root == NULL || strcmp((const char *)root->name, "hello") != 0 ||
+        !is_ns(root, NC_NS_BASE)) {
         xmlFreeDoc(doc);
         return nc_err_set(e, "protocol", "malformed-message",
                           "expected the client's <hello> in " NC_NS_BASE);

@@ -36,7 +36,7 @@ int nc_err_model(struct nc_err *e, const struct model_err *me)
     return -1;
 }
 
-/* ---- filters ---------------------------------------------------------------------------------- */
+/* ---- filters --------------------------------------------------------------------------------- */
 
 /* XPath string literal of v, or -1 when v holds both quote characters. */
 static int xp_literal(FILE *f, const char *v)
@@ -287,7 +287,7 @@ fail:
     return NULL;
 }
 
-/* ---- edit-config ------------------------------------------------------------------------------ */
+/* ---- edit-config ----------------------------------------------------------------------------- */
 
 static const char *const eop_names[] = {"none", "merge", "replace", "create", "delete", "remove"};
 
@@ -352,8 +352,10 @@ static int edits_collect(xmlNodePtr el, const struct lysc_node *parent, struct s
         const char *mod = module_of_ns(c, NULL);
         const struct lysc_node *sn;
         if (parent == NULL)
-            sn = mod && strcmp(mod, MODEL_NATIVE) == 0 && strcmp((const char *)c->name, "native") == 0
-                     ? model_native_root() : NULL;
+            sn = mod && strcmp(mod, MODEL_NATIVE) == 0 &&
+                         strcmp((const char *)c->name, "native") == 0
+                     ? model_native_root()
+                     : NULL;
         else
             sn = mod ? model_child(parent, mod, strlen(mod), (const char *)c->name,
                                    strlen((const char *)c->name))
@@ -426,7 +428,8 @@ static int edits_collect(xmlNodePtr el, const struct lysc_node *parent, struct s
     return 0;
 }
 
-static enum nc_eop edit_op(const struct edits *ed, const struct step *path, int n, enum nc_eop inherit)
+static enum nc_eop edit_op(const struct edits *ed, const struct step *path, int n,
+                           enum nc_eop inherit)
 {
     for (int i = 0; i < ed->n; i++)
         if (ed->e[i].op != NC_EOP_DELETE && ed->e[i].op != NC_EOP_REMOVE &&

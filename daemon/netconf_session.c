@@ -47,7 +47,7 @@
 #define NC_READ_SLICE (64u << 10)
 #define NC_WRITE_RETRIES 8       /* recomputations of an edit that lost a race with another door */
 
-/* ---- the session ------------------------------------------------------------------------------ */
+/* ---- the session ----------------------------------------------------------------------------- */
 
 struct ncs {
     const struct chan_ctx *ctx;
@@ -110,7 +110,7 @@ static int need_priv(struct ncs *s, int level, struct nc_err *e)
                       s->ctx->privilege);
 }
 
-/* ---- reading ---------------------------------------------------------------------------------- */
+/* ---- reading --------------------------------------------------------------------------------- */
 
 /* The config of a datastore (caller cfg_free()s, and releases *snap when set). */
 static struct cfg *ds_cfg(struct ncs *s, const char *ds, const struct store_snap **snap,
@@ -169,7 +169,7 @@ out:
     return rc;
 }
 
-/* ---- operations ------------------------------------------------------------------------------- */
+/* ---- operations ------------------------------------------------------------------------------ */
 
 static int op_get_config(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e)
 {
@@ -197,7 +197,7 @@ static int op_get(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e)
     return rc;
 }
 
-/* ---- edit-config ------------------------------------------------------------------------------ */
+/* ---- edit-config ----------------------------------------------------------------------------- */
 
 /* Computes and (unless test_only) commits <config> onto running. */
 static int edit_commit(struct ncs *s, xmlNodePtr config, enum nc_eop dop, bool test_only,
@@ -283,7 +283,7 @@ static int op_edit_config(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err
     return 0;
 }
 
-/* ---- datastores, locks ------------------------------------------------------------------------ */
+/* ---- datastores, locks ----------------------------------------------------------------------- */
 
 static int op_copy_config(struct ncs *s, xmlNodePtr op, FILE *out, struct nc_err *e)
 {
@@ -530,7 +530,7 @@ static const struct nc_op {
     {"create-subscription", NC_NS_NOTIF, op_create_subscription, 1},
 };
 
-/* ---- messages --------------------------------------------------------------------------------- */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 static int send_msg(struct ncs *s, const char *msg, size_t len)
 {

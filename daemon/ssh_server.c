@@ -51,8 +51,9 @@
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
-#define SSH_WAIT_TURN_SECS 120     /* a waiting connection's longest wait: the longest
-                                    * ip ssh time-out (its own negotiation deadline runs meanwhile) */
+#define SSH_WAIT_TURN_SECS                                                                         \
+    120 /* a waiting connection's longest wait: the longest                                        \
+         * ip ssh time-out (its own negotiation deadline runs meanwhile) */
 
 /* Algorithms: modern only (docs/scp.md "SSH"). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \

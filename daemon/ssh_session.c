@@ -127,7 +127,7 @@ struct ssh_sess {
     /* Threads (see "Channels" in the file comment): mu guards the libssh session and everything
      * above that callbacks or channel threads touch. */
     pthread_mutex_t mu;                    /* recursive: a refusal may lock inside a locked path */
-    pthread_cond_t cv;                     /* broadcast after libssh processed input (CLOCK_MONOTONIC) */
+    pthread_cond_t cv; /* broadcast after libssh processed input (CLOCK_MONOTONIC) */
     bool polling;                          /* one thread polls the socket; the others wait on cv */
     bool wake_sent;                        /* a byte is in wake[] for the poller */
     int wake[2];                           /* pipe: interrupts the poller's poll() */
@@ -173,7 +173,8 @@ static void ssh_refusal(struct ssh_sess *ss, enum stats_counter ctr, const char 
                    msg);
 }
 
-static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
 {
     if (ss->kill_msg[0])
@@ -408,7 +409,7 @@ static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
     return 1;
 }
 
-/* ---- channel callbacks ------------------------------------------------------------------------ */
+/* ---- channel callbacks ----------------------------------------------------------------------- */
 
 static int ssh_cb_exec(ssh_session s, ssh_channel channel, const char *command, void *arg)
 {
@@ -504,7 +505,8 @@ static void ssh_chan_release(struct ssh_chan *c)
     c->rx = NULL;
     c->rx_cap = c->rx_off = c->rx_len = 0;
     if (c->win_budget)
-        ssh_win_budget_give(&c->ss->win_budget, ssh_srv_window_budget(c->ss->c->srv), c->win_budget);
+        ssh_win_budget_give(&c->ss->win_budget, ssh_srv_window_budget(c->ss->c->srv),
+                            c->win_budget);
     c->win_budget = 0;
 }
 
@@ -812,7 +814,7 @@ static ssize_t ssh_io_read_wait(void *ctx, void *buf, size_t cap, int timeout_ms
     return r == 0 ? -2 : ssh_io_read(ctx, buf, cap);
 }
 
-/* ---- serving a channel request ---------------------------------------------------------------- */
+/* ---- serving a channel request --------------------------------------------------------------- */
 
 static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
 {
@@ -1162,7 +1164,7 @@ static void *ssh_chan_thread(void *arg)
     return NULL;
 }
 
-/* ---- the session ------------------------------------------------------------------------------ */
+/* ---- the session ----------------------------------------------------------------------------- */
 
 /* Key exchange, non-blocking, against the `ip ssh time-out` deadline and the stop flag. The wait
  * includes POLLOUT whenever libssh has output queued: clients such as PuTTY and libssh2 send

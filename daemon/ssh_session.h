@@ -36,7 +36,7 @@ struct ssh_conn {
 /* The session thread's body: serves c to the end, then hands it back with ssh_srv_conn_done(). */
 void ssh_sess_main(struct ssh_conn *c);
 
-/* ---- services of ssh_server.c to the session threads ------------------------------------------ */
+/* ---- services of ssh_server.c to the session threads ----------------------------------------- */
 /* Makes a libssh server session over a duplicate of c->fd with the host keys and algorithms of
  * the server; a waiting connection (see LIM_PENDING_PER_SOURCE) first waits for its turn, unread.
  * libssh closes its duplicate whenever it likes (it does on a peer's EOF or error); c->fd stays

@@ -1,7 +1,8 @@
 /* ssh_window: the receive window of one SSH channel, sized to the channel's measured
  * bandwidth-delay product, and the budgets of what channels may hold unread (per session, in
  * total). Pure logic: the session feeds it times and byte counts and makes the libssh calls
- * (docs/ssh-window.md). A struct ssh_win belongs to one thread; the budget calls are thread-safe. */
+ * (docs/ssh-window.md). A struct ssh_win belongs to one thread; the budget calls are thread-safe.
+ */
 #ifndef SCPD_SSH_WINDOW_H
 #define SCPD_SSH_WINDOW_H
 
@@ -67,7 +68,7 @@ uint32_t ssh_win_received(struct ssh_win *w, uint32_t n, bool drained, int64_t n
 /* The window is now `size` (the caller obtained the memory for it); never shrinks. */
 void ssh_win_set_size(struct ssh_win *w, uint32_t size);
 
-/* ---- budgets: what channels may hold unread ---------------------------------------------------- */
+/* ---- budgets: what channels may hold unread -------------------------------------------------- */
 struct ssh_win_budget {
     size_t used;            /* __atomic */
     size_t cap;

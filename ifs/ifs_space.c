@@ -1,10 +1,11 @@
 /* ifs_space: the size of each disk file system and what uploads may still take from it.
  *
  * Every disk file system keeps four numbers under its own mutex: the size set for it (limit, 0 for
- * none), the bytes its files hold (used: one walk at ifs_open, then kept up to date by every commit,
- * unlink and replacing rename, each of which holds the mutex across its own renameat/unlinkat so
- * that the size it takes off is the size of what it removed), the bytes promised to uploads in
- * flight (reserved) and the part of those already in their temporary files (written).
+ * none), the bytes its files hold (used: one walk at ifs_open, then kept up to date by every
+ * commit, unlink and replacing rename, each of which holds the mutex across its own
+ * renameat/unlinkat so that the size it takes off is the size of what it removed), the bytes
+ * promised to uploads in flight (reserved) and the part of those already in their temporary files
+ * (written).
  *
  * An upload reserves before it writes: a known size (SCP) all of it at open, an unknown size
  * (SFTP) as its temporary file grows; the check and the reservation are one step under the mutex,

@@ -36,7 +36,7 @@ __attribute__((format(printf, 3, 4))) static int merr_set(struct model_err *e, c
     return -1;
 }
 
-/* ---- schema walk ------------------------------------------------------------------------------ */
+/* ---- schema walk ----------------------------------------------------------------------------- */
 
 static pthread_once_t native_once = PTHREAD_ONCE_INIT;
 static const struct lysc_node *native_root;
@@ -109,7 +109,7 @@ static bool is_int_type(LY_DATA_TYPE t)
            t == LY_TYPE_INT8 || t == LY_TYPE_INT16 || t == LY_TYPE_INT32;
 }
 
-/* ---- input validation: JSON -> canonical tree ------------------------------------------------- */
+/* ---- input validation: JSON -> canonical tree ------------------------------------------------ */
 
 static void path_push(char *path, size_t cap, const char *seg, size_t *saved)
 {
@@ -252,7 +252,7 @@ int model_norm(const struct lysc_node *n, json_t *in, json_t **out, char *path, 
     return merr_set(e, "operation-failed", "schema error");
 }
 
-/* ---- cfg -> canonical tree -------------------------------------------------------------------- */
+/* ---- cfg -> canonical tree ------------------------------------------------------------------- */
 
 static json_t *method_json(const struct cfg_method *m)
 {
@@ -364,7 +364,7 @@ json_t *model_native_tree(const struct cfg *c, bool defaults)
     return native_tree(c, defaults);
 }
 
-/* ---- canonical tree -> config text ------------------------------------------------------------ */
+/* ---- canonical tree -> config text ----------------------------------------------------------- */
 
 struct sbuf {
     char *p;
@@ -687,7 +687,7 @@ out:
     return next;
 }
 
-/* ---- tree operations -------------------------------------------------------------------------- */
+/* ---- tree operations ------------------------------------------------------------------------- */
 
 static json_t *qualify_obj(const struct lysc_node *n, json_t *v)
 {
@@ -788,7 +788,7 @@ void model_merge(const struct lysc_node *n, json_t *dst, json_t *src)
     }
 }
 
-/* ---- libyang data trees (XML) ----------------------------------------------------------------- */
+/* ---- libyang data trees (XML) ---------------------------------------------------------------- */
 
 static int ly_fail(struct model_err *e, const char *tag)
 {

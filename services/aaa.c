@@ -744,7 +744,8 @@ static void aaa_on_commit(void *arg, const struct store_snap *snap)
         if (e != NULL)
             *e = '\0';
         if ((l[0] == '+' || l[0] == '-') && l[1] == ' ' && l[2] != '!') {
-            snprintf(cmd, sizeof(cmd), "%s%s", l[0] == '-' ? "no " : "", l + 2 + strspn(l + 2, " "));
+            snprintf(cmd, sizeof(cmd), "%s%s", l[0] == '-' ? "no " : "",
+                     l + 2 + strspn(l + 2, " "));
             /* the first unrecorded line ends the walk: an unreachable server costs one timeout
              * per commit, not one per changed line */
             if (!aaa_acct_command(a, &req, 15, cmd))
@@ -904,8 +905,10 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
         } else {
             const struct aaa_method *used;
             enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
-            snprintf(how_buf, sizeof(how_buf), "%s", c.used[0] ? c.used : used ? used->name
-                                                                                       : "password");
+            snprintf(how_buf, sizeof(how_buf), "%s",
+                     c.used[0] ? c.used
+                     : used    ? used->name
+                               : "password");
             how = how_buf;
             snprintf(why, sizeof(why), "%s", c.why);
             res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;

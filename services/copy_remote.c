@@ -72,7 +72,7 @@ static int fail_ssh(struct remote_job *j, struct scpd_err *err, const char *what
                         j->s ? ssh_get_error(j->s) : "no session");
 }
 
-/* ---- host key and login ------------------------------------------------------------------------ */
+/* ---- host key and login ---------------------------------------------------------------------- */
 
 static void hex_upper(const unsigned char *h, size_t n, char *out)
 {
@@ -180,7 +180,8 @@ static int connect_remote(struct remote_job *j, const struct copy_ctx *ctx,
     return 0;
 }
 
-/* ---- SCP over an exec channel -------------------------------------------------------------------- */
+/* ---- SCP over an exec channel
+ * -------------------------------------------------------------------- */
 
 /* Reads up to n bytes (at least one unless the slice passes). >0, 0 (nothing yet), -1. */
 static int ch_read(struct remote_job *j, void *buf, size_t n, struct scpd_err *err)
@@ -362,7 +363,7 @@ static int scp_open(struct remote_job *j, const struct copy_ctx *ctx, const stru
     return 0;
 }
 
-/* ---- SFTP -------------------------------------------------------------------------------------- */
+/* ---- SFTP ------------------------------------------------------------------------------------ */
 
 static int sftp_fail(struct remote_job *j, struct scpd_err *err, const char *what)
 {
@@ -403,7 +404,7 @@ static int sftp_start(struct remote_job *j, const struct copy_ctx *ctx, const st
     return j->w ? 0 : -1;
 }
 
-/* ---- steps ------------------------------------------------------------------------------------- */
+/* ---- steps ----------------------------------------------------------------------------------- */
 
 static void end_stats(struct remote_job *j, const char *result, const char *error)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "services/tacacs.h"   /* struct tacacs_result: the outcome of an exchange, both protocols */
+#include "services/tacacs.h" /* struct tacacs_result: the outcome of an exchange, both protocols */
 
 struct radius_target {
     const char *name;

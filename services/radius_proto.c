@@ -215,7 +215,8 @@ int radius_reply_parse(const uint8_t *pkt, size_t n, const uint8_t *req_pkt, con
         return RADIUS_E_BAD;
     size_t len = (size_t)pkt[2] << 8 | pkt[3];
     /* octets beyond Length are padding (RFC 2865 section 3); fewer is malformed */
-    if (len < RADIUS_HDR_LEN || len > n || pkt[1] != req_pkt[1] || !code_answers(req_pkt[0], pkt[0]))
+    if (len < RADIUS_HDR_LEN || len > n || pkt[1] != req_pkt[1] ||
+        !code_answers(req_pkt[0], pkt[0]))
         return RADIUS_E_BAD;
     out->code = pkt[0];
     int st_priv = -1, avp_priv = -1;

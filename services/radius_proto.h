@@ -50,7 +50,8 @@ struct radius_req {
 };
 
 /* Builders: the whole packet into out (at least RADIUS_MAX_PACKET); its length or -1 (a field too
- * long). access_request puts Message-Authenticator first (RFC 3579, and the Blast-RADIUS advice). */
+ * long). access_request puts Message-Authenticator first (RFC 3579, and the Blast-RADIUS advice).
+ */
 int radius_access_request(uint8_t *out, size_t cap, const struct radius_req *r,
                           const char *secret);
 int radius_acct_request(uint8_t *out, size_t cap, struct radius_req *r, const char *secret);

@@ -1,7 +1,8 @@
-/* stats: the statistics service (see stats_int.h for its files). Counters are a plain array updated with relaxed atomic adds (a counter read by the API
- * may be a few increments behind; nothing depends on cross-counter consistency). Live transfers
- * sit in a list under one mutex that only begin/end and the sampler take; the per-packet path
- * (stats_xfer_progress, inline in the header) touches nothing but the transfer's own byte count.
+/* stats: the statistics service (see stats_int.h for its files). Counters are a plain array updated
+ * with relaxed atomic adds (a counter read by the API may be a few increments behind; nothing
+ * depends on cross-counter consistency). Live transfers sit in a list under one mutex that only
+ * begin/end and the sampler take; the per-packet path (stats_xfer_progress, inline in the header)
+ * touches nothing but the transfer's own byte count.
  *
  * A sampler thread wakes every STATS_TICK_MS (and at once on begin/end): it computes each live
  * transfer's rate, moves its new bytes into STATS_BYTES_IN/OUT, and publishes "start",

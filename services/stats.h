@@ -1,7 +1,7 @@
 /* stats: counters since start, live transfers with progress, the hand-off of finished transfers
- * to the store's history, and the event fan-out of the `transfers` and `security` streams. The per-packet path is stats_xfer_progress(): one relaxed
- * atomic add on the transfer's own counter, no lock. Starting and ending a transfer take a short
- * mutex (list membership). Thread-safe. */
+ * to the store's history, and the event fan-out of the `transfers` and `security` streams. The
+ * per-packet path is stats_xfer_progress(): one relaxed atomic add on the transfer's own counter,
+ * no lock. Starting and ending a transfer take a short mutex (list membership). Thread-safe. */
 #ifndef SCPD_STATS_H
 #define SCPD_STATS_H
 

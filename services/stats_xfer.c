@@ -137,8 +137,9 @@ struct stats_batch {
     bool oom;
 };
 
-static void stats_batch_add(struct stats_batch *b, const char *kind, const struct stats_xfer_view *v,
-                            const char *result, const char *error, int64_t now)
+static void stats_batch_add(struct stats_batch *b, const char *kind,
+                            const struct stats_xfer_view *v, const char *result, const char *error,
+                            int64_t now)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
@@ -190,9 +191,8 @@ static void stats_sample(struct stats *s, struct stats_batch *b, int64_t now, in
     }
 }
 
-
-static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_listener *ls, int nls,
-                          int64_t mono)
+static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_listener *ls,
+                          int nls, int64_t mono)
 {
     bool progress_due[STATS_LISTENERS];
     for (int i = 0; i < nls; i++)

@@ -303,17 +303,19 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     if (a == NULL || b == NULL)
         return a == b;
     if (strcmp(a->hostname, b->hostname) != 0 || a->aaa_new_model != b->aaa_new_model ||
-        a->ssh_version != b->ssh_version || a->ssh_version_set != b->ssh_version_set || a->ssh_timeout != b->ssh_timeout ||
-        a->ssh_retries != b->ssh_retries || a->ssh_lifetime != b->ssh_lifetime || a->scp_enable != b->scp_enable ||
+        a->ssh_version != b->ssh_version || a->ssh_version_set != b->ssh_version_set ||
+        a->ssh_timeout != b->ssh_timeout || a->ssh_retries != b->ssh_retries ||
+        a->ssh_lifetime != b->ssh_lifetime || a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
         a->block_within != b->block_within || a->enable_type != b->enable_type ||
         strcmp(a->enable_secret, b->enable_secret) != 0 ||
         a->password_encryption != b->password_encryption ||
         strcmp(a->domain_name, b->domain_name) != 0 || !cfg_vty_equal(&a->vty, &b->vty) ||
         a->n_acls != b->n_acls || strcmp(a->banner_motd, b->banner_motd) != 0 ||
-        strcmp(a->banner_login, b->banner_login) != 0 || a->file_prompt_quiet != b->file_prompt_quiet ||
-        a->log_buffer != b->log_buffer || a->n_authn != b->n_authn ||
-        a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
+        strcmp(a->banner_login, b->banner_login) != 0 ||
+        a->file_prompt_quiet != b->file_prompt_quiet || a->log_buffer != b->log_buffer ||
+        a->n_authn != b->n_authn || a->n_authz != b->n_authz || a->n_users != b->n_users ||
+        a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)
         if (!cfg_mlist_equal(&a->authn[i], &b->authn[i]))

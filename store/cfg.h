@@ -2,7 +2,8 @@
  * One table of commands drives the parser, the renderer, validation, `no` forms and --check-config.
  * A struct cfg is a plain value: once published by the store it is never modified (readers share it
  * without locks); changes are made on a clone. All functions are thread-safe on distinct objects.
- * Ownership: every struct cfg * and char * returned here is the caller's; free with cfg_free()/free(). */
+ * Ownership: every struct cfg * and char * returned here is the caller's; free with
+ * cfg_free()/free(). */
 #ifndef SCPD_CFG_H
 #define SCPD_CFG_H
 
@@ -182,7 +183,7 @@ bool cfg_acl_permits(const struct cfg_acl *acl, uint32_t addr);
  * filtered by a standard (IPv4) list. */
 bool cfg_vty_admits(const struct cfg *c, const char *addr, const char **why);
 
-/* ---- errors of a whole file ------------------------------------------------------------------- */
+/* ---- errors of a whole file ------------------------------------------------------------------ */
 struct cfg_error {
     int line;                      /* 1-based line number in the input */
     int column;                    /* 1-based column of the '^' marker */
@@ -204,7 +205,7 @@ char *cfg_errors_format(const struct cfg_errors *errs);
 /* The same for one error (caller frees). */
 char *cfg_error_format(const struct cfg_error *e);
 
-/* ---- life cycle ------------------------------------------------------------------------------- */
+/* ---- life cycle ------------------------------------------------------------------------------ */
 struct cfg *cfg_new_default(void);          /* the built-in default: nothing remote enabled */
 struct cfg *cfg_clone(const struct cfg *c);
 void cfg_free(struct cfg *c);               /* NULL is a no-op */
@@ -217,7 +218,7 @@ bool cfg_vty_equal(const struct cfg_vty *a, const struct cfg_vty *b);
 bool cfg_acl_equal(const struct cfg_acl *a, const struct cfg_acl *b);
 bool cfg_acls_equal(const struct cfg *a, const struct cfg *b);
 
-/* ---- applying text ---------------------------------------------------------------------------- */
+/* ---- applying text --------------------------------------------------------------------------- */
 enum cfg_mode {
     CFG_MERGE,    /* lines act as if typed in configuration mode, onto base */
     CFG_REPLACE,  /* the result is exactly the text, onto defaults (base ignored) */
@@ -229,7 +230,7 @@ enum cfg_mode {
 struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len, enum cfg_mode mode,
                            struct cfg_errors *errs);
 
-/* ---- configuration mode at a terminal (the CLI's `configure terminal`) ------------------------ */
+/* ---- configuration mode at a terminal (the CLI's `configure terminal`) ----------------------- */
 /* Lines typed one at a time, as IOS applies them: each works on a copy of the running config it is
  * given and yields the new config (to commit) or an error; the sub-mode (`line vty`, `ip ssh
  * pubkey-chain`...) carries over to the next line. Keywords may be abbreviated where unique. One
@@ -259,7 +260,7 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
 void cfg_term_help(const struct cfg_term *t, const char *line, size_t len,
                    void (*fn)(void *arg, const char *word, const char *help), void *arg);
 
-/* ---- rendering -------------------------------------------------------------------------------- */
+/* ---- rendering ------------------------------------------------------------------------------- */
 struct cfg_render_opts {
     bool all;            /* include defaults (the "all" view) */
     bool header;         /* "Building configuration..." + "Current configuration : N bytes" */
@@ -275,7 +276,7 @@ char *cfg_render(const struct cfg *c, const struct cfg_render_opts *opts, size_t
  * built-in default. Secrets appear only as their hashes. Caller frees; NULL if out of memory. */
 char *cfg_diff(const struct cfg *from, const struct cfg *to);
 
-/* ---- lookup (binary search on the sorted arrays) ---------------------------------------------- */
+/* ---- lookup (binary search on the sorted arrays) --------------------------------------------- */
 const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name);
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name);
 const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host);

@@ -132,7 +132,7 @@ static void hostname_render(struct cfg_buf *b, const struct cfg *c, bool all)
     cfg_buf_printf(b, "hostname %s\n", c->hostname);
 }
 
-/* ---- enable secret, service password-encryption ------------------------------------------------ */
+/* ---- enable secret, service password-encryption ---------------------------------------------- */
 
 static int parse_secret(struct cfg_pctx *p, const struct cfg_line *l, int i, int *type,
                         char *out, size_t cap);

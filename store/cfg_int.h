@@ -65,7 +65,8 @@ struct cfg_pctx {
     struct cfg *c;              /* == the work's config */
     enum cfg_pmode mode;        /* current mode; apply functions may change it */
     struct cfg_buf ks;          /* base64 of the key-string being entered */
-    char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME, tacacs server NAME, ...) */
+    char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME, tacacs
+                                   server NAME, ...) */
     struct cfg_buf banner;      /* CFG_PM_BANNER: the text so far */
     char bdelim[3];             /* its delimiter: one character, or "^C" */
     bool blogin;                /* banner login (else motd) */
@@ -74,7 +75,8 @@ struct cfg_pctx {
 };
 
 /* Records an error at token column col; returns -1. */
-int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* One row of the command table. kw are the fixed leading keywords (exact, no abbreviations);
  * apply gets the line and the index of the first argument after the keywords; no is the `no` form

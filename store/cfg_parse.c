@@ -1,6 +1,6 @@
-/* cfg_parse: applying configuration text. One pass over the lines builds the new config on a private
- * working copy while collecting every error; the copy is returned only if no line failed, so a bad
- * file changes nothing (unlike IOS, which applies line by line).
+/* cfg_parse: applying configuration text. One pass over the lines builds the new config on a
+ * private working copy while collecting every error; the copy is returned only if no line failed,
+ * so a bad file changes nothing (unlike IOS, which applies line by line).
  *
  * Each line is split into words and matched against the command table (cfg_cmds.c) in the current
  * mode; a line that no command of a sub-mode accepts is retried in the parent mode, as IOS exits a

@@ -215,7 +215,8 @@ static int md5crypt(const char *pw, const char *salt, size_t sl, char *out, size
             goto out;
         if ((i % 7) && pl && EVP_DigestUpdate(c1, pw, pl) != 1)
             goto out;
-        if ((i & 1) ? EVP_DigestUpdate(c1, fin, 16) != 1 : (pl && EVP_DigestUpdate(c1, pw, pl) != 1))
+        if ((i & 1) ? EVP_DigestUpdate(c1, fin, 16) != 1
+                    : (pl && EVP_DigestUpdate(c1, pw, pl) != 1))
             goto out;
         if (EVP_DigestFinal_ex(c1, fin, NULL) != 1)
             goto out;

@@ -199,7 +199,8 @@ static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *r
     char *p = (char *)c + s->off;
     switch (s->type) {
     case SET_STR:
-        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s", (const char *)sqlite3_column_text(row, 1));
+        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s",
+                 (const char *)sqlite3_column_text(row, 1));
         break;
     case SET_INT:
         *(int *)p = sqlite3_column_int(row, 1);
@@ -210,8 +211,7 @@ static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *r
     }
 }
 
-/* ---- method lists ------------------------------------------------------------------------------
- */
+/* ---- method lists ---------------------------------------------------------------------------- */
 
 /* Methods are stored by name, not by enum value, so reordering the enum never changes the data. */
 static const struct {
@@ -548,8 +548,7 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
     return 0;
 }
 
-/* ---- loading the running datastore ------------------------------------------------------------
- */
+/* ---- loading the running datastore ----------------------------------------------------------- */
 
 /* A growable array for loading rows. */
 struct grow {
@@ -731,8 +730,7 @@ out:
     return out;
 }
 
-/* ---- helpers ----------------------------------------------------------------------------------
- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt which)
 {
@@ -928,8 +926,7 @@ int store_listen(struct store *st, store_listener_fn fn, void *arg)
     return rc;
 }
 
-/* ---- open / create / migrate ------------------------------------------------------------------
- */
+/* ---- open / create / migrate ----------------------------------------------------------------- */
 
 static int store_migrate(struct store *st, struct scpd_err *err)
 {

@@ -20,8 +20,8 @@ struct store;
 #define STORE_MAX_LISTENERS 32 /* store_listen() registrations (one per module) */
 
 /* Who made a change (audit log). source: "boot", "scp", "sftp", "api", "cli" or "netconf"
- * (required; any other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a
- * who needs one (not NULL). */
+ * (required; any other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every
+ * function taking a who needs one (not NULL). */
 struct store_who {
     const char *user;
     const char *source;
@@ -82,8 +82,7 @@ int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err);
 /* Releases the lock if sid holds it (the session ended); no error. */
 void store_ds_unlock_session(struct store *st, uint64_t sid);
 
-/* ---- startup datastore (text) -----------------------------------------------------------------
- */
+/* ---- startup datastore (text) ---------------------------------------------------------------- */
 /* Copy of the startup config text (caller frees). *saved_at may be NULL. */
 char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err);
 /* Validates text as a whole config (errs on failure) and stores it as the startup config.
@@ -97,8 +96,7 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
  * commit audited with who. An unreadable or invalid startup text fails and changes nothing. */
 int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err);
 
-/* ---- listeners --------------------------------------------------------------------------------
- */
+/* ---- listeners ------------------------------------------------------------------------------- */
 /* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
  * valid during the call only (take store_snapshot() to keep one). A listener may call any store
  * function. Under concurrent commits listeners may see versions out of order: compare
@@ -106,8 +104,7 @@ int store_reload(struct store *st, const struct store_who *who, struct scpd_err 
 typedef void (*store_listener_fn)(void *arg, const struct store_snap *snap);
 int store_listen(struct store *st, store_listener_fn fn, void *arg);
 
-/* ---- audit log --------------------------------------------------------------------------------
- */
+/* ---- audit log ------------------------------------------------------------------------------- */
 struct store_audit {
     int64_t id;
     int64_t time; /* unix seconds */
@@ -123,8 +120,7 @@ typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err);
 
-/* ---- transfer history -------------------------------------------------------------------------
- */
+/* ---- transfer history ------------------------------------------------------------------------ */
 struct store_xfer {
     int64_t id; /* set by store_history_add */
     char user[CFG_NAME_MAX];

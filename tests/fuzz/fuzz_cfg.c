@@ -17,7 +17,8 @@ static struct cfg *base_cfg(void)
         "hostname R1\naaa new-model\naaa authentication login default local\n"
         "username tiger privilege 15 secret 9 "
         "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6\n"
-        "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-rsa 2AE2B4F52DFE7B6F5C43734862CB7DC9\n"
+        "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-rsa "
+        "2AE2B4F52DFE7B6F5C43734862CB7DC9\n"
         "ip scp server enable\n";
     return cfg_apply_text(NULL, base, sizeof base - 1, CFG_REPLACE, NULL);
 }

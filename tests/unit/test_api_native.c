@@ -73,7 +73,8 @@ static void test_qualified_names(void **state)
     assert_null(json_object_get(aaa, "new-model"));
     json_t *u = json_array_get(json_object_get(j, "username"), 1);
     assert_string_equal(json_string_value(json_object_get(u, "name")), "tiger");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(u, "secret"), "encryption")), "9");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(u, "secret"), "encryption")), "9");
     json_decref(j);
     cfg_free(c);
 }
@@ -87,7 +88,8 @@ static void test_text_of_a_request(void **state)
     char why[256];
     char *text = api_native_text(body, sizeof body - 1, why, sizeof why);
     assert_non_null(text);
-    assert_string_equal(text, "username bob privilege 15 password 0 pw\nip scp server enable\nend\n");
+    assert_string_equal(text,
+                        "username bob privilege 15 password 0 pw\nip scp server enable\nend\n");
     free(text);
 }
 
@@ -111,13 +113,18 @@ static void test_refusals(void **state)
         const char *json, *reason;
     } bad[] = {
         {"{\"Cisco-IOS-XE-native:native\":{\"colour\":1}}", "unknown element"},
-        {"{\"Cisco-IOS-XE-native:native\":{\"hostname\":\"a\",\"hostname\":\"b\"}}", "malformed JSON"},
+        {"{\"Cisco-IOS-XE-native:native\":{\"hostname\":\"a\",\"hostname\":\"b\"}}",
+         "malformed JSON"},
         {"{\"Cisco-IOS-XE-native:native\":{\"hostname\":\"a b\"}}", "space"},
         {"{\"Cisco-IOS-XE-native:native\":{\"hostname\":\"a\\nip scp server enable\"}}", "control"},
-        {"{\"Cisco-IOS-XE-native:native\":{\"username\":[{\"name\":\"x\",\"privilege\":\"1\"}]}}", "integer"},
-        {"{\"Cisco-IOS-XE-native:native\":{\"username\":[{\"name\":\"x\"},{\"name\":\"x\"}]}}", "duplicate"},
-        {"{\"Cisco-IOS-XE-native:native\":{\"ip\":{\"scp\":{\"server\":{\"enable\":true}}}}}", "[null]"},
-        {"{\"Cisco-IOS-XE-native:native\":{\"login\":{\"block-for\":{\"seconds\":5}}}}", "needs seconds"},
+        {"{\"Cisco-IOS-XE-native:native\":{\"username\":[{\"name\":\"x\",\"privilege\":\"1\"}]}}",
+         "integer"},
+        {"{\"Cisco-IOS-XE-native:native\":{\"username\":[{\"name\":\"x\"},{\"name\":\"x\"}]}}",
+         "duplicate"},
+        {"{\"Cisco-IOS-XE-native:native\":{\"ip\":{\"scp\":{\"server\":{\"enable\":true}}}}}",
+         "[null]"},
+        {"{\"Cisco-IOS-XE-native:native\":{\"login\":{\"block-for\":{\"seconds\":5}}}}",
+         "needs seconds"},
         {"{\"native\":{}}", "want"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -149,11 +149,12 @@ static void test_defaults(void **state)
     free(r);
     struct cfg_render_opts all = {.all = true};
     r = cfg_render(c, &all, NULL);
-    assert_string_equal(r, "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
-                           "ip ssh time-out 120\nip ssh authentication-retries 3\n"
-                           "ip ssh session-lifetime 86400\n"
-                           "no ip scp server enable\n!\nfile prompt alert\n"
-                           "logging buffered 65536\n!\nend\n");
+    assert_string_equal(r,
+                        "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
+                        "ip ssh time-out 120\nip ssh authentication-retries 3\n"
+                        "ip ssh session-lifetime 86400\n"
+                        "no ip scp server enable\n!\nfile prompt alert\n"
+                        "logging buffered 65536\n!\nend\n");
     free(r);
     struct cfg *e = apply(NULL, "", CFG_REPLACE);
     assert_true(cfg_equal(c, e));
@@ -398,7 +399,8 @@ static void test_clone_equal_lookup(void **state)
     char text[64 * 200];
     size_t o = 0;
     for (int i = 199; i >= 0; i--)
-        o += (size_t)snprintf(text + o, sizeof text - o, "username u%03d privilege %d\n", i, i % 16);
+        o +=
+            (size_t)snprintf(text + o, sizeof text - o, "username u%03d privilege %d\n", i, i % 16);
     struct cfg *c = apply(NULL, text, CFG_REPLACE);
     assert_int_equal(c->n_users, 200);
     for (size_t i = 1; i < c->n_users; i++)

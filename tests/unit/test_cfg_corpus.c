@@ -92,8 +92,8 @@ static char names[512][256];
 
 static void check_roundtrip(const char *name, const struct cfg *c, bool header, bool all)
 {
-    struct cfg_render_opts o = {.header = header, .all = all, .last_change = header ? 1795774502 : 0,
-                                .last_user = "tiger"};
+    struct cfg_render_opts o = {
+        .header = header, .all = all, .last_change = header ? 1795774502 : 0, .last_user = "tiger"};
     struct cfg_errors errs;
     size_t len;
     char *r1 = cfg_render(c, &o, &len);

@@ -509,7 +509,8 @@ static void test_output_modifiers(void **state)
     /* a pty's CRLF line ends are kept on the lines shown */
     c = mk(f, 15, true);
     o = feed(c, "show privilege | include level\r", false, NULL);
-    assert_string_equal(o, "show privilege | include level\r\nCurrent privilege level is 15\r\nR1#");
+    assert_string_equal(o,
+                        "show privilege | include level\r\nCurrent privilege level is 15\r\nR1#");
     cli_free(c);
 }
 

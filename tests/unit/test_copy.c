@@ -21,7 +21,8 @@ static void test_url_good(void **state)
     (void)state;
     struct copy_url u;
     struct scpd_err err;
-    assert_int_equal(parse("scp://admin:s%40cret@files.example.com:2222/dir/a%20b.bin", &u, &err), 0);
+    assert_int_equal(parse("scp://admin:s%40cret@files.example.com:2222/dir/a%20b.bin", &u, &err),
+                     0);
     assert_int_equal(u.scheme, COPY_SCP);
     assert_string_equal(u.user, "admin");
     assert_true(u.has_password);

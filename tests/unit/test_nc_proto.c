@@ -59,7 +59,8 @@ static void test_switch_to_chunks_mid_read(void **state)
     struct got g = {.switch_after_first = true, .fr = &fr};
     char why[128];
     nc_framer_init(&fr, 1024);
-    assert_int_equal(nc_framer_feed(&fr, stream, sizeof stream - 1, on_msg, &g, why, sizeof why), 0);
+    assert_int_equal(nc_framer_feed(&fr, stream, sizeof stream - 1, on_msg, &g, why, sizeof why),
+                     0);
     assert_int_equal(g.n, 2);
     assert_string_equal(g.last, "abcde");
     nc_framer_free(&fr);

@@ -1,7 +1,7 @@
-/* Unit tests of ssh_window: when a top-up is due (a step, or a quarter of a small window), which round trips count as RTT samples (only
- * those where the peer waited for the adjust), the window asked for (2 x rate x RTT, within the
- * bound, never shrinking), and the budgets of what channels may hold unread. Times are given,
- * never measured. */
+/* Unit tests of ssh_window: when a top-up is due (a step, or a quarter of a small window), which
+ * round trips count as RTT samples (only those where the peer waited for the adjust), the window
+ * asked for (2 x rate x RTT, within the bound, never shrinking), and the budgets of what channels
+ * may hold unread. Times are given, never measured. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
