@@ -34,6 +34,7 @@ def d(start_daemon):
 def test_netmiko_file_transfer(d, workdir):
     """One netmiko session: every branch of file_transfer that a cisco_ios device takes."""
     from netmiko import ConnectHandler, file_transfer
+    cwd = os.getcwd()   # restored: a later test's tools must not run in a removed directory
     conn = ConnectHandler(device_type="cisco_ios", host=clients.HOST, port=d.ssh_port,
                           username=clients.USER, password=clients.PASSWORD)
     try:
@@ -96,6 +97,7 @@ def test_netmiko_file_transfer(d, workdir):
         assert "[OK]" in out
     finally:
         conn.disconnect()
+        os.chdir(cwd)
     log = d.log()
     for cmd in ("cli: terminal length 0", "cli: terminal width 511", "cli: dir bootflash:/img.bin",
                 "cli: verify /md5 bootflash:/img.bin", "cli: write mem"):

@@ -135,7 +135,11 @@ def test_edit_operations(d):
                           config=cfg("<hostname>R2</hostname><login><block-for><seconds>60</seconds></block-for></login>"))
         assert version(d) == etag
         # default-operation replace: the whole configuration is the one given
-        keep = ('<username><name>tiger</name><privilege>15</privilege><password><encryption>0</encryption><password>lab</password></password></username>'
+        # tiger keeps its stored secret: a new hash would re-key the account, and access
+        # follows the account (this very session would be ended)
+        sec = rest(d, NATIVE + "/username=tiger").json()["Cisco-IOS-XE-native:username"][0]["secret"]
+        keep = ('<username><name>tiger</name><privilege>15</privilege><secret><encryption>%s</encryption><secret>%s</secret></secret></username>'
+                % (sec["encryption"], sec["secret"]) +
                 '<aaa><new-model xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"/>'
                 '<authentication xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"><login><name>default</name><a1><local/></a1></login></authentication>'
                 '<authorization xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"><exec><name>default</name><a1><local/></a1></exec></authorization></aaa>')
