@@ -324,7 +324,7 @@ static json_t *native_tree(const struct cfg *c, bool defaults)
         json_object_set_new(ssh, "time-out", json_integer(c->ssh_timeout));
     if (defaults || c->ssh_retries != CFG_DEFAULT_SSH_RETRIES)
         json_object_set_new(ssh, "authentication-retries", json_integer(c->ssh_retries));
-    if (defaults)
+    if (defaults || c->ssh_version_set)   /* typed, it is shown, as show running-config does */
         json_object_set_new(ssh, "version", json_integer(c->ssh_version));
     if (c->n_pkusers > 0) {
         json_t *arr = json_array();
