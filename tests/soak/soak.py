@@ -629,8 +629,14 @@ def main():
             t.join(OP_TIMEOUT + 30)
             if t.is_alive():
                 run.problem("client thread %s did not end" % t.name)
-        # the scp toggle and the victims are back: every session ended, no fd left behind
-        time.sleep(2)
+        # the scp toggle and the victims are back: every session ends (ASan makes the last
+        # ones slow: up to 30 s), no fd left behind
+        for _ in range(60):
+            r = api.call("GET", "/restconf/data/scpd:scp-state?limit=1", count=False)
+            if r is None or r.status_code != 200 or \
+                    int(r.json()["scpd:scp-state"].get("sessions-active", 0)) == 0:
+                break
+            time.sleep(0.5)
         if d.proc.poll() is None:
             rss, hwm, fds = proc_figures(d.proc.pid)
             run.peak_rss_kb = max(run.peak_rss_kb, hwm)
