@@ -318,10 +318,15 @@ static int audit_row(void *arg, const struct store_audit *a)
     iso_time(a->time, t, sizeof t);
     snprintf(id, sizeof id, "%lld", (long long)a->id);
     snprintf(ver, sizeof ver, "%llu", (unsigned long long)a->version);
+    /* secrets hidden here as well: rows written before diffs hid them hold hashes */
+    char *diff = cfg_hide(a->diff);
+    if (diff == NULL)
+        return 1;
     /* the user is whoever logged in, which `aaa authentication login ... none` does not check */
     json_t *e = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}", "id", id, "time", t, "user",
                           api_json_text(a->user), "source", a->source, "peer", a->peer, "version",
-                          ver, "target", a->target, "diff", a->diff ? a->diff : "");
+                          ver, "target", a->target, "diff", diff);
+    free(diff);
     if (e != NULL)
         json_array_append_new(arr, e);
     return 0;

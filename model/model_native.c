@@ -198,6 +198,32 @@ static int norm_list(const struct lysc_node *n, json_t *in, json_t **out, char *
     return 0;
 }
 
+/* libyang quotes a value it refuses (`string "X" length is not allowed`): for a leaf holding a
+ * secret (named as the config language's secret words) the quoted part becomes <hidden>. */
+static void hide_quoted(char *msg, size_t cap, const char *leaf)
+{
+    char *a = strchr(msg, '"'), *b = strrchr(msg, '"');
+    if (leaf == NULL || !cfg_secret_word(leaf) || a == NULL || b == a)
+        return;
+    char tail[256];
+    snprintf(tail, sizeof tail, "%s", b);
+    snprintf(a + 1, cap - (size_t)(a + 1 - msg), "<hidden>%s", tail);
+}
+
+/* The last node name of a libyang data path (".../password[...]" -> "password") into buf. */
+static const char *path_leaf(const char *path, char *buf, size_t cap)
+{
+    const char *p = path ? strrchr(path, '/') : NULL;
+    if (p == NULL)
+        return NULL;
+    p++;
+    const char *colon = strchr(p, ':');
+    if (colon != NULL && (strchr(p, '[') == NULL || colon < strchr(p, '[')))
+        p = colon + 1;
+    snprintf(buf, cap, "%.*s", (int)strcspn(p, "["), p);
+    return buf;
+}
+
 /* A leaf: the JSON type RFC 7951 gives its YANG type, then libyang's check of the value. */
 static int norm_leaf(const struct lysc_node *n, json_t *in, json_t **out, const char *path,
                      struct model_err *e)
@@ -223,7 +249,9 @@ static int norm_leaf(const struct lysc_node *n, json_t *in, json_t **out, const 
     if (lyd_value_validate(ctx, n, s, strlen(s), NULL, NULL, NULL) != LY_SUCCESS) {
         const char *why = ly_errmsg(ctx);
         snprintf(e->path, sizeof e->path, "%s", path);
-        return merr_set(e, "invalid-value", "%s: %s", path, why ? why : "invalid value");
+        merr_set(e, "invalid-value", "%s: %s", path, why ? why : "invalid value");
+        hide_quoted(e->msg, sizeof e->msg, n->name);
+        return -1;
     }
     *out = json_incref(in);
     return 0;
@@ -672,7 +700,7 @@ struct cfg *model_native_cfg(json_t *root, const struct cfg *base, struct model_
         merr_set(e, "operation-failed", "out of memory");
         goto out;
     }
-    next = cfg_apply_text(NULL, text, len, CFG_REPLACE, errs);
+    next = cfg_apply_text(base, text, len, CFG_REPLACE, errs);   /* base: same secrets kept */
     if (next == NULL) {
         /* the parser's reason, naming the config line the data became (secrets masked there) */
         if (errs->n > 0)
@@ -805,7 +833,10 @@ static int ly_fail(struct model_err *e, const char *tag)
                                  strstr(msg, "not implemented") || strstr(msg, "No module")))
             tag = "unknown-element";
     }
-    return merr_set(e, tag, "%s", msg ? msg : "invalid data");
+    char leaf[64];
+    merr_set(e, tag, "%s", msg ? msg : "invalid data");
+    hide_quoted(e->msg, sizeof e->msg, path_leaf(path, leaf, sizeof leaf));
+    return -1;
 }
 
 int model_native_lyd(json_t *root, struct lyd_node **tree, struct model_err *e)
