@@ -495,7 +495,7 @@ def test_apply_config_merge_replace_dry_run(api):
                  {"scpd:input": {"config": "hostname MERGED\nusername dave privilege 2 password 0 pw-d\n"}})
     assert r.status_code == 200
     assert int(r.json()["scpd:output"]["version"]) == v + 1
-    assert "username dave privilege 2 secret 9 $9$" in r.json()["scpd:output"]["diff"]
+    assert "username dave privilege 2 secret 9 <hidden>" in r.json()["scpd:output"]["diff"]
     assert "pw-d" not in r.text
     lines = config_lines(api.show())
     assert "hostname MERGED" in lines and "ip scp server enable" in lines
