@@ -286,7 +286,8 @@ char *cfg_diff(const struct cfg *from, const struct cfg *to);
 /* Config text (lines, or a diff's "+ "/"- " lines) with every secret value shown as "<hidden>",
  * as IOS's `archive log config hidekeys`: `username x secret 9 <hidden>`, ` key 6 <hidden>`.
  * For every message, log line, history entry, stream event and audit entry that carries config
- * text (show running-config keeps the hashes). NULL text: "". Caller frees; NULL if out of memory. */
+ * text (show running-config keeps the hashes). NULL text: "". Caller frees; NULL if out of
+ * memory. */
 char *cfg_hide(const char *text);
 
 /* Whether word names a secret value in the configuration language (`password`, `secret`, `key`):

@@ -1,7 +1,7 @@
-/* cfg_hide: config text with its secrets hidden, for every message that carries config text (errors,
- * logs, the transfer history, event streams, audit diffs, API and NETCONF answers). As IOS's
- * `archive log config hidekeys`, the value after a secret-bearing word is shown as "<hidden>", the
- * type digit kept: `username x secret 9 <hidden>`, ` key 6 <hidden>`, `enable secret 9 <hidden>`.
+/* cfg_hide: config text with its secrets hidden, for every message that carries config text
+ * (errors, logs, the transfer history, event streams, audit diffs, API and NETCONF answers).
+ * As IOS's `archive log config hidekeys`, the value after a secret-bearing word is shown as
+ * "<hidden>", the type digit kept: `username x secret 9 <hidden>`, ` key 6 <hidden>`.
  * A hash is hidden as well as a plaintext: a hash is what an offline guesser needs.
  *
  * Which words carry a secret is the command table's knowledge (cfg_cmds.c, cfg_secrets: the secret

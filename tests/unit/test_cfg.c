@@ -536,7 +536,8 @@ static void test_hide_and_same_secret(void **state)
     (void)state;
     static const char *const cases[][2] = {
         {"username x secret 9 NotAHash", "username x secret 9 <hidden>"},
-        {"+ username key privilege 15 secret 9 $9$a$b", "+ username key privilege 15 secret 9 <hidden>"},
+        {"+ username key privilege 15 secret 9 $9$a$b",
+         "+ username key privilege 15 secret 9 <hidden>"},
         {"- enable secret 5 $1$abcd$x", "- enable secret 5 <hidden>"},
         {" key 6 QUJDREVG", " key 6 <hidden>"},
         {"aaa authentication login key local", "aaa authentication login key local"},
