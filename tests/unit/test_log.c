@@ -45,18 +45,21 @@ static void test_controls_and_invalid_utf8_escaped(void **state)
     (void)state;
     log_buffer_size(4096);
     /* C0 and DEL */
-    expect("a\nb", "x\ry\x1b[2Jz\x7f", "[sid=7 user=a\\x0ab peer=127.0.0.1:1] x\\x0dy\\x1b[2Jz\\x7f");
+    expect("a\nb", "x\ry\x1b[2Jz\x7f",
+           "[sid=7 user=a\\x0ab peer=127.0.0.1:1] x\\x0dy\\x1b[2Jz\\x7f");
     /* C1 as code points (U+0085 NEL, U+009B CSI) and as raw bytes */
     expect("\xc2\x85root", "a\xc2\x9b" "2Jb\x9b\x80",
            "[sid=7 user=\\u0085root peer=127.0.0.1:1] a\\u009b2Jb\\x9b\\x80");
     /* invalid UTF-8: a lone lead byte, an overlong '/', a surrogate, beyond U+10FFFF, 0xff */
     expect("u", "\xc3(\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xff",
-           "[sid=7 user=u peer=127.0.0.1:1] \\xc3(\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80\\xff");
+           "[sid=7 user=u peer=127.0.0.1:1] "
+           "\\xc3(\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80\\xff");
     /* a sequence cut at the end of the string */
     expect("u", "ok\xe2\x82", "[sid=7 user=u peer=127.0.0.1:1] ok\\xe2\\x82");
     /* valid UTF-8 stays, U+00A0 (just above C1) included; a backslash is escaped */
     expect("jos\xc3\xa9", "\xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80 a\\x41",
-           "[sid=7 user=jos\xc3\xa9 peer=127.0.0.1:1] \xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80 a\\x5cx41");
+           "[sid=7 user=jos\xc3\xa9 peer=127.0.0.1:1] "
+           "\xc2\xa0\xe2\x82\xac\xf0\x9f\x98\x80 a\\x5cx41");
     log_buffer_size(0);
 }
 
