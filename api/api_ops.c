@@ -351,11 +351,12 @@ static int parse_int_param(const struct api_req *r, const char *name, long long 
     return 0;
 }
 
-/* GET /restconf/data/scpd:audit-log?since=ID&limit=N (oldest first; api.c refuses other
- * parameters). */
+/* GET /restconf/data/scpd:audit-log?since=ID&limit=N, oldest first (api.c refuses other
+ * parameters): without since the newest N entries (a tail, as `show archive log config`), with
+ * since the first N after entry ID (pages forward: the next since is the last id shown). */
 int api_h_audit_log(struct api_req *r, struct api_resp *resp)
 {
-    long long since = 0, limit = 0;
+    long long since = -1, limit = 0;
     struct scpd_err err;
 
     if (parse_int_param(r, "since", 0, INT64_MAX, &since, resp) < 0 ||

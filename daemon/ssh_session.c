@@ -1101,6 +1101,10 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER, err.msg);
         return;
     }
+    pthread_mutex_lock(&ss->mu);
+    const char *banner = ssh_get_clientbanner(ss->s);   /* "SSH-2.0-OpenSSH_9.2p1 Debian..." */
+    cmd.name_checked = banner && strncmp(banner, "SSH-2.0-OpenSSH_", 16) == 0;
+    pthread_mutex_unlock(&ss->mu);
     enum stats_counter ctr;
     int privilege = 0;
     if (ssh_authorize_copy(c, &privilege, &ctr, msg, sizeof(msg)) < 0) {

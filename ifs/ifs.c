@@ -38,9 +38,8 @@
 #include <linux/openat2.h>
 #endif
 
+#include "base/log.h"
 #include "store/store.h"
-
-#define IFS_WALK_DEPTH 64   /* directory depth visited by the space and cleanup walks */
 
 struct ifs_reader {
     int fd;            /* disk file, or -1 for generated text in mem */
@@ -244,19 +243,46 @@ static void hold_close(int fd)
 
 /* ---- open, free, space ---------------------------------------------------------------------- */
 
-/* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
- * levels down (consumes fd). */
+/* Calls fn for every regular file below fd, at any depth, never following a symlink (consumes
+ * fd). Iterative: an explicit stack holds one open directory stream per level (its descriptor and
+ * libc's buffer, nothing per entry), and each level is opened with openat from its parent's
+ * descriptor, so neither the C stack nor the length of a path bounds the depth. A directory that
+ * cannot be opened (out of descriptors, say) is skipped with a warning, as its files cannot be
+ * reached; the rest of the walk goes on. */
 typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
 
-static void walk_files(int fd, int depth, walk_fn fn, void *arg)
+static void walk_files(int fd, walk_fn fn, void *arg)
 {
-    DIR *d = fdopendir(fd);
-    struct dirent *de;
-    if (!d) {
-        close(fd);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
+    DIR **stack = NULL;
+    size_t depth = 0, cap = 0, skipped = 0;
+    for (;;) {
+        if (fd >= 0 && depth == cap) {   /* grow the stack before the push */
+            size_t ncap = cap ? 2 * cap : 16;
+            DIR **grown = realloc(stack, ncap * sizeof(*stack));
+            if (grown) {
+                stack = grown;
+                cap = ncap;
+            }
+        }
+        if (fd >= 0) {   /* push the directory just opened */
+            DIR *d = depth < cap ? fdopendir(fd) : NULL;
+            if (d) {
+                stack[depth++] = d;
+            } else {
+                close(fd);
+                skipped++;
+            }
+            fd = -1;
+        }
+        if (depth == 0)
+            break;
+        DIR *d = stack[depth - 1];
+        struct dirent *de = readdir(d);
+        if (!de) {
+            closedir(d);
+            depth--;
+            continue;
+        }
         struct stat sb;
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
@@ -264,13 +290,16 @@ static void walk_files(int fd, int depth, walk_fn fn, void *arg)
             continue;
         if (S_ISREG(sb.st_mode)) {
             fn(arg, dirfd(d), de->d_name, &sb);
-        } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
-            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                walk_files(sub, depth + 1, fn, arg);
+        } else if (S_ISDIR(sb.st_mode)) {
+            fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                skipped++;
         }
     }
-    closedir(d);
+    free(stack);
+    if (skipped)
+        log_msg(LOG_LVL_WARN, NULL, "file system walk: %zu directories could not be opened; "
+                "the files below them are not counted in the used space", skipped);
 }
 
 /* The walk of ifs_open: removes the temporary upload files a crash left behind and adds up the
@@ -326,7 +355,7 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
             goto fail;
         int dup = reopen_root(fs, disks[i]);
         if (dup >= 0)
-            walk_files(dup, 0, open_walk, &fs->acct[disks[i]].used);
+            walk_files(dup, open_walk, &fs->acct[disks[i]].used);
     }
     return fs;
 fail:

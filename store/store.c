@@ -120,6 +120,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                       " (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)",
     [ST_AUDIT_GET] = "SELECT id, time, user, source, peer, version, target, diff FROM audit"
                      " WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [ST_AUDIT_NEWEST] = "SELECT * FROM (SELECT id, time, user, source, peer, version, target, diff"
+                        " FROM audit ORDER BY id DESC LIMIT ?2) ORDER BY id",
 };
 
 /* ---- the running datastore as rows: global settings ----------------------------------------- */

@@ -116,7 +116,8 @@ struct store_audit {
     char *diff;       /* config lines, "+ ..." / "- ..." */
 };
 typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-zero stops */
-/* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS). */
+/* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS): the first page after
+ * since_id. since_id < 0: the newest limit rows instead (still oldest first). */
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err);
 

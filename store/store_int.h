@@ -26,6 +26,7 @@ enum store_stmt {
     ST_HIST_TRIM_ROWS,
     ST_HIST_TRIM_AGE,
     ST_AUDIT_GET,
+    ST_AUDIT_NEWEST,
     ST_AUDIT_TRIM,
     ST__COUNT
 };

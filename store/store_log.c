@@ -28,8 +28,9 @@ int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit
     size_t n = 0, cap = 0;
     int rc = 0;
     pthread_mutex_lock(&st->db_lock);
-    sqlite3_stmt *q = store_stmt(st, ST_AUDIT_GET);
-    sqlite3_bind_int64(q, 1, since_id);
+    sqlite3_stmt *q = store_stmt(st, since_id < 0 ? ST_AUDIT_NEWEST : ST_AUDIT_GET);
+    if (since_id >= 0)
+        sqlite3_bind_int64(q, 1, since_id);
     sqlite3_bind_int(q, 2, limit);
     int s;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {

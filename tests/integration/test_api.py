@@ -541,6 +541,30 @@ def test_audit_log_records_api_changes(api):
     assert [e["id"] for e in tail] == [last["id"]]
 
 
+def test_audit_log_limit_is_the_newest_and_since_pages_forward(api):
+    """limit=N alone is the tail (the newest N, oldest first); since=ID&limit=N pages forward
+    from ID, and paging from since=0 visits every entry once, in order."""
+    for i in range(5):
+        r = api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "P%d" % i})
+        assert r.status_code in (201, 204), r.text
+    url = "/restconf/data/scpd:audit-log"
+    every = api.get(url).json()["scpd:audit-log"]["entry"]
+    ids = [int(e["id"]) for e in every]
+    assert ids == sorted(ids) and len(ids) >= 6
+    newest = api.get(url + "?limit=2").json()["scpd:audit-log"]["entry"]
+    assert [int(e["id"]) for e in newest] == ids[-2:]
+    assert "+ hostname P4" in newest[-1]["diff"]
+    seen, since = [], 0
+    while True:
+        page = api.get(url + "?since=%d&limit=2" % since).json()["scpd:audit-log"]["entry"]
+        if not page:
+            break
+        assert len(page) <= 2
+        seen += [int(e["id"]) for e in page]
+        since = seen[-1]
+    assert seen == ids
+
+
 def test_yanglint_validates_scpd_json(api, workdir):
     """Our module is valid YANG, and what the API returns for scpd: resources is valid data."""
     subprocess.run(["yanglint", YANG], check=True)

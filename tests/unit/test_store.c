@@ -514,6 +514,15 @@ static void test_apply_text_and_audit(void **state)
     assert_string_equal(b.last.user, "tiger");
     assert_int_equal(b.last.version, 2);
     assert_non_null(strstr(b.diff, "+ ip scp server enable"));
+    /* since_id < 0: the newest limit rows, oldest first */
+    struct audit_rows c;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_audit_query(f->st, -1, 2, audit_cb, &c, &err), 0);
+    assert_string_equal(c.sources, "cli/startup/0 cli/startup/0 ");
+    assert_non_null(strstr(c.diff, "+ hostname StartMe"));
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_audit_query(f->st, -1, 0, audit_cb, &c, &err), 0);
+    assert_int_equal(c.n, 4);
 }
 
 /* The running datastore's lock (NETCONF <lock>): while session 7 holds it, every other writer's
