@@ -99,6 +99,9 @@
 #define LIM_AAA_RADIUS_SESSIONS   256   /* sessions whose RADIUS Access-Accept level is kept
                                          * for their exec authorizations (least recent reused:
                                          * LIM_SESSIONS_TOTAL SSH sessions fit) */
+#define LIM_TACACS_PROMPTS        4     /* TACACS+ prompts after the password passed to one
+                                         * keyboard-interactive login (a one-time password needs
+                                         * one; a server asking on and on is refused) */
 #define LIM_CFG_GROUPS            32    /* aaa group server blocks */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
 #define LIM_CFG_ACLS              16    /* ip access-list standard NAME (for access-class: a few) */
