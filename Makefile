@@ -178,12 +178,24 @@ test-asan: build/asan/scpd $(AUNIT) $(TOOLS)
 	  $(PY) -m pytest -q -p no:cacheprovider -m 'not nosan' $(PYTEST_ARGS)
 	@if ls build/asan/*.log.* >/dev/null 2>&1; then echo "sanitizer reports:"; cat build/asan/*.log.*; exit 1; fi
 
-# Each target runs FUZZ_SECONDS on a scratch corpus seeded from tests/fuzz/corpus/NAME.
+# Each target runs FUZZ_SECONDS (60 unless FUZZ_RUNS is given), or to FUZZ_RUNS executions, or
+# whichever comes first, on a scratch corpus seeded from tests/fuzz/corpus/NAME; FUZZ_JOBS targets
+# at once; FUZZ_ONLY='fuzz_cfg fuzz_cli' picks targets. A closing table gives each target's
+# executions, exec/s, corpus and time; a crash fails.
+FUZZ_ONLY ?= $(FUZZ:build/fuzz/%=%)
 fuzz: $(FUZZ)
-	@set -e; for f in $(FUZZ); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n tests/fuzz/corpus/$$n; \
-	  echo "== fuzz $$n for $${FUZZ_SECONDS:-60}s"; \
-	  $$f -max_total_time=$${FUZZ_SECONDS:-60} -rss_limit_mb=2048 -print_final_stats=0 \
-	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>build/fuzz/$$n.log || { tail -50 build/fuzz/$$n.log; exit 1; }; done
+	@$(PY) tests/fuzz/run_fuzz.py --seconds $${FUZZ_SECONDS:-0} --runs $${FUZZ_RUNS:-0} \
+	  --jobs $${FUZZ_JOBS:-1} $(addprefix build/fuzz/,$(FUZZ_ONLY))
+
+# make soak (not in make test): the ASan+UBSan daemon under 200 concurrent SSH sessions (scp -O,
+# sftp, paramiko SFTP and shells, exec) plus RESTCONF writes, user deletions and scp toggles for
+# SOAK_SECONDS (60); tests/soak/soak.py prints the figures and fails on a crash, a sanitizer
+# report, a lost transfer or a failure the client saw no reason for.
+SOAK_SECONDS ?= 60
+.PHONY: soak
+soak: build/asan/scpd
+	ulimit -n 16384 2>/dev/null || true; SOAK_SECONDS=$(SOAK_SECONDS) $(PY) tests/soak/soak.py \
+	  --bin $(CURDIR)/build/asan/scpd --seconds $(SOAK_SECONDS)
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
