@@ -96,6 +96,12 @@
 #define LIM_HISTORY_ROWS          10000 /* transfer history rows kept in sqlite */
 #define LIM_HISTORY_DAYS          30
 #define LIM_AUDIT_ROWS            10000
+/* PostgreSQL store (store_pg.c): a commit of another instance is loaded within LIM_PG_POLL_MS
+ * even if its notification is lost; an unreachable server is retried after a backoff doubling
+ * from MIN to MAX, so an outage costs at most MAX after the server is back. */
+#define LIM_PG_POLL_MS            500
+#define LIM_PG_BACKOFF_MIN_MS     250
+#define LIM_PG_BACKOFF_MAX_MS     2000
 
 /* ---- login block-for ------------------------------------------------------------------------- */
 #define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */

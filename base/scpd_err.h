@@ -17,6 +17,7 @@ enum scpd_errcode {
     SCPD_E_IO,          /* file system or sqlite failure */
     SCPD_E_NOMEM,
     SCPD_E_INTERNAL,
+    SCPD_E_UNAVAILABLE, /* a shared resource (the PostgreSQL store) cannot be reached now */
 };
 
 struct scpd_err {

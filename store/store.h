@@ -1,6 +1,7 @@
-/* store: the sqlite store in DIR/scpd.db (WAL, foreign keys, schema version in user_version with
- * forward migrations): the running datastore (structured rows), the startup datastore (config
- * text), the audit log and the transfer history.
+/* store: the configuration store, in sqlite (DIR/scpd.db, the embedded default) or in PostgreSQL
+ * shared by several scpd instances (docs/postgresql.md); each creates and migrates its own
+ * versioned schema: the running datastore (structured rows), the startup datastore (config text),
+ * the audit log, the transfer history and the shared secrets (host keys, master key).
  * Readers take an immutable, reference-counted snapshot of the running config and never wait for a
  * writer. Every change goes through store_commit(): one transaction, all or nothing; the version
  * increments by one per commit; the audit log gets the diff; listeners are told afterwards.
@@ -36,16 +37,20 @@ struct store_snap {
     char changed_by[CFG_NAME_MAX]; /* user of that commit ("" at boot) */
 };
 
-/* Opens or creates DIR/scpd.db. On a new database the running and startup datastores are loaded
- * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
- * One process per data directory: a second store_open() of DIR while one is open fails with
- * SCPD_E_CONFLICT (flock on DIR/scpd.lock). */
-struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
+/* Opens or creates the store at target: a directory DIR (sqlite in DIR/scpd.db) or a libpq URI
+ * "postgresql://..." (PostgreSQL). On a new database the running and startup datastores are
+ * loaded from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
+ * sqlite: one process per data directory: a second store_open() of DIR while one is open fails
+ * with SCPD_E_CONFLICT (flock on DIR/scpd.lock). PostgreSQL: any number of instances; commits of
+ * the others become live here within a second (listeners are told, on the watcher thread). */
+struct store *store_open(const char *target, const struct cfg *initial, bool *created,
                          struct scpd_err *err);
-/* 1 if DIR/scpd.db holds a datastore (this is a later start), 0 if not (no file, or a first start
+/* 1 if target holds a datastore (this is a later start), 0 if not (no file, or a first start
  * that stopped before its first commit: store_open() will create the content), -1 on error.
- * Opens the file read-only and changes nothing. */
-int store_initialized(const char *dir, struct scpd_err *err);
+ * Changes nothing. */
+int store_initialized(const char *target, struct scpd_err *err);
+/* True if other processes share the database (PostgreSQL). */
+bool store_is_shared(const struct store *st);
 void store_close(struct store *st); /* NULL is a no-op; snapshots must be released first */
 
 /* Snapshot of the current running config; release with store_snap_release(). Never blocks on a
@@ -56,6 +61,8 @@ uint64_t store_version(struct store *st);
 
 /* The one commit function: makes next the running config in one transaction. If expect_version is
  * not 0 and differs from the current version, fails with SCPD_E_CONFLICT and changes nothing.
+ * The database checks the version too (a conditional write): a commit of another instance in
+ * between is SCPD_E_CONFLICT, never a lost update. An unreachable database: SCPD_E_UNAVAILABLE.
  * A commit that changes nothing succeeds without a new version. *new_version (if not NULL) gets
  * the resulting version. The store copies next; the caller keeps ownership. */
 int store_commit(struct store *st, const struct cfg *next, uint64_t expect_version,
@@ -80,9 +87,21 @@ int store_startup_set(struct store *st, const char *text, size_t len, const stru
 /* copy running-config startup-config: renders the running config into the startup datastore. */
 int store_save_config(struct store *st, const struct store_who *who, struct scpd_err *err);
 
+/* ---- shared secrets ---------------------------------------------------------------------------
+ * Values every instance of a shared store must agree on, set once and never replaced: the SSH
+ * host keys ("hostkey/<file>", daemon/hostkey.c) and the master key protecting stored secrets
+ * ("master-key": the hook for type-6 keys; base64 text). Values are text. */
+/* The value of name (caller frees), or NULL with SCPD_E_NOTFOUND (or another error). */
+char *store_secret_get(struct store *st, const char *name, struct scpd_err *err);
+/* Sets name to value unless it has one; returns the value that holds now (value, or the one an
+ * earlier or concurrent instance set first). Caller frees. */
+char *store_secret_init(struct store *st, const char *name, const char *value,
+                        struct scpd_err *err);
+
 /* ---- listeners --------------------------------------------------------------------------------
  */
-/* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
+/* Called after each commit, outside the store's locks, on the committing thread (for a commit of
+ * another instance of a shared store: on the store's watcher thread). The snapshot is
  * valid during the call only (take store_snapshot() to keep one). A listener may call any store
  * function. Under concurrent commits listeners may see versions out of order: compare
  * snap->version. At most STORE_MAX_LISTENERS; -1 when full. */
