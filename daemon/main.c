@@ -70,6 +70,21 @@ static int set_data_dir(struct main_args *a, const char *v, struct scpd_err *err
     a->o.data_dir = v;
     return 0;
 }
+static int set_store(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    if (strncmp(v, "postgresql://", 13) != 0 && strncmp(v, "postgres://", 11) != 0)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "--store: expected a PostgreSQL URI postgresql://USER@HOST:PORT/DB, "
+                            "got '%s' (without --store the store is sqlite in --data-dir)",
+                            v);
+    a->o.store = v;
+    return 0;
+}
+static int set_fs_dir(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.fs_dir = v;
+    return 0;
+}
 static int set_ssh(struct main_args *a, const char *v, struct scpd_err *err)
 {
     return arg_listen(v, a->o.ssh_listen, &a->o.n_ssh_listen, "--ssh-listen", err);
@@ -181,6 +196,13 @@ static const struct main_opt {
     const char *help;
 } main_opts[] = {
     {"data-dir", "DIR", set_data_dir, "data directory (default ./var)"},
+    {"store", "URI", set_store,
+     "keep the store in PostgreSQL (postgresql://USER@HOST:PORT/DB),\n"
+     "                               shared by every instance given the same URI\n"
+     "                               (default: sqlite in DIR/scpd.db)"},
+    {"fs-dir", "DIR", set_fs_dir,
+     "the file systems' directory (bootflash/, nvram/); may be\n"
+     "                               shared by instances (default DIR/fs)"},
     {"ssh-listen", "HOST:PORT", set_ssh, "SSH address, repeatable (default 127.0.0.1:2222)"},
     {"http-listen", "HOST:PORT", set_http, "HTTP address, repeatable (default 127.0.0.1:8080)"},
     {"startup-config", "FILE", set_startup, "configuration loaded on first start only"},
@@ -202,7 +224,8 @@ static const struct main_opt {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: scpd [--data-dir DIR] [--ssh-listen HOST:PORT]... "
+    fprintf(f, "usage: scpd [--data-dir DIR] [--store URI] [--fs-dir DIR] "
+               "[--ssh-listen HOST:PORT]... "
                "[--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
@@ -368,12 +391,14 @@ static int open_store(struct scpd *d)
     struct scpd_err err = {0};
     char db[PATH_MAX];
     struct cfg *initial = NULL;
-    int n = snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
+    const char *target = d->opts.store ? d->opts.store : d->opts.data_dir;
+    int n = d->opts.store ? snprintf(db, sizeof(db), "the PostgreSQL store")
+                          : snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
     if (n < 0 || (size_t)n >= sizeof(db)) {
         log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
         return EXIT_INVALID;
     }
-    int exists = store_initialized(d->opts.data_dir, &err);
+    int exists = store_initialized(target, &err);
     if (exists < 0) {
         log_err(NULL, "%s", err.msg);
         return EXIT_INVALID;
@@ -395,7 +420,7 @@ static int open_store(struct scpd *d)
         log_info(NULL, "no --startup-config: using the built-in default (nothing remote enabled)");
     }
     bool created = false;
-    d->store = store_open(d->opts.data_dir, initial, &created, &err);
+    d->store = store_open(target, initial, &created, &err);
     cfg_free(initial);
     if (!d->store) {
         log_err(NULL, "%s", err.msg);
@@ -410,7 +435,8 @@ static int open_store(struct scpd *d)
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
-    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    d->ifs = d->opts.fs_dir ? ifs_open_at(d->opts.fs_dir, true, d->store, err)
+                            : ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
     for (int i = 0; i < d->opts.n_fs_size; i++) {
@@ -487,7 +513,9 @@ static int run(struct scpd *d)
     if (open_store(d) != EXIT_VALID)
         return EXIT_INVALID;
     int nkeys = 0;
-    if (hostkey_ensure(d->opts.data_dir, &nkeys, &err) != 0) {
+    /* a shared store holds the host keys, so every instance presents the same identity */
+    if (hostkey_ensure(d->opts.data_dir, store_is_shared(d->store) ? d->store : NULL, &nkeys,
+                       &err) != 0) {
         log_err(NULL, "host keys: %s", err.msg);
         goto out;
     }

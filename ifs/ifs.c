@@ -32,6 +32,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef SYS_openat2
@@ -273,14 +274,23 @@ static void walk_files(int fd, int depth, walk_fn fn, void *arg)
     closedir(d);
 }
 
+struct open_walk {
+    uint64_t used;
+    bool shared;
+    time_t now;
+};
+
 /* The walk of ifs_open: removes the temporary upload files a crash left behind and adds up the
- * sizes of the others (the used bytes of the space accounting). */
+ * sizes of the others (the used bytes of the space accounting). In a directory shared by
+ * instances a temporary file may be another instance's upload in flight: only one untouched for
+ * LIM_IFS_TMP_STALE_SECS is a leftover (an upload in flight writes, or is timed out, sooner). */
 static void open_walk(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
-    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+    struct open_walk *w = arg;
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) != 0)
+        w->used += (uint64_t)sb->st_size;
+    else if (!w->shared || w->now - sb->st_mtime > LIM_IFS_TMP_STALE_SECS)
         unlinkat(dirfd, name, 0);
-    else
-        *(uint64_t *)arg += (uint64_t)sb->st_size;
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -295,6 +305,17 @@ static int mkdir_open(const char *path, struct scpd_err *err)
 
 struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err)
 {
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        return NULL;
+    }
+    return ifs_open_at(path, false, st, err);
+}
+
+struct ifs *ifs_open_at(const char *fs_dir, bool shared, struct store *st, struct scpd_err *err)
+{
     static const enum ifs_fs disks[] = {IFS_FS_BOOTFLASH, IFS_FS_NVRAM};
     char path[4096];
     struct ifs *fs = calloc(1, sizeof(*fs));
@@ -306,27 +327,24 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
     ifs_acct_init(fs);
     for (int i = 0; i < IFS_FS_COUNT; i++)
         fs->rootfd[i] = -1;
-    int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
-        goto fail;
-    }
-    int top = mkdir_open(path, err);
+    int top = mkdir_open(fs_dir, err);
     if (top < 0)
         goto fail;
     close(top);
     for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
-        n = snprintf(path, sizeof(path), "%s/fs/%s", data_dir, ifs_fs_name(disks[i]));
+        int n = snprintf(path, sizeof(path), "%s/%s", fs_dir, ifs_fs_name(disks[i]));
         if (n < 0 || (size_t)n >= sizeof(path)) {
-            scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+            scpd_err_set(err, SCPD_E_INVALID, "file system directory path too long");
             goto fail;
         }
         fs->rootfd[disks[i]] = mkdir_open(path, err);
         if (fs->rootfd[disks[i]] < 0)
             goto fail;
         int dup = reopen_root(fs, disks[i]);
+        struct open_walk w = {.shared = shared, .now = time(NULL)};
         if (dup >= 0)
-            walk_files(dup, 0, open_walk, &fs->acct[disks[i]].used);
+            walk_files(dup, 0, open_walk, &w);
+        fs->acct[disks[i]].used = w.used;
     }
     return fs;
 fail:

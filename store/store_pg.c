@@ -201,8 +201,9 @@ static PGresult *pg_run(struct store *st, enum store_stmt id, const char *sql,
             vals[i] = nums[i];
         }
     }
-    PGresult *r = PQexecParams(c, id == ST_DYNAMIC ? sql : store_sql[id], n, NULL, vals, NULL,
-                               NULL, 0);
+    const char *text = id == ST_DYNAMIC ? sql : store_sql[id];
+    /* without parameters PQexec, which also takes several statements (the migrations) */
+    PGresult *r = n == 0 ? PQexec(c, text) : PQexecParams(c, text, n, NULL, vals, NULL, NULL, 0);
     ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
         pg_fail(st, r, err);
