@@ -109,12 +109,14 @@ def main():
     ap.add_argument("--commits", type=int, default=200)
     ap.add_argument("--login-seconds", type=float, default=8)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--pg-fsync-off", action="store_true",
+                    help="PostgreSQL with fsync=off (shows what the disk flush costs)")
     a = ap.parse_args()
     why = pg_util.available()
     if why:
         sys.exit("pg_bench: " + why)
     work = tempfile.mkdtemp(prefix="scpd-pgbench-")
-    pg = pg_util.Postgres(fsync=True)
+    pg = pg_util.Postgres(fsync=not a.pg_fsync_off)
     rows = []
     try:
         for name, extra in (("sqlite", []), ("postgresql", ["--store", pg.create_db("bench")])):
