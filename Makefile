@@ -107,6 +107,7 @@ run: deps build/scpd
 # make test: deps, build, unit + integration tests, then the same under ASan+UBSan, then fuzz smoke.
 test: deps
 	$(MAKE) check-layers
+	$(MAKE) check-docs
 	$(MAKE) check-build
 	$(MAKE) all $(UNIT)
 	$(MAKE) test-unit
@@ -120,6 +121,13 @@ test: deps
 check-layers:
 	@$(PY) tests/tools/check_layers.py
 	@$(PY) tests/tools/check_layers.py --self-test
+
+# docs/limits.md matches base/lim.h; comments cite documents in the repository (docs/...), never
+# spec/, notes/ or ../shared/; and a proof that both checks catch a planted change.
+.PHONY: check-docs
+check-docs:
+	@$(PY) tests/tools/check_docs.py
+	@$(PY) tests/tools/check_docs.py --self-test
 
 # clang sees every file with the same -Werror flags (syntax and warnings only; gcc builds the binary).
 check-build: build/clang-check

@@ -21,7 +21,7 @@
 #include <openssl/sha.h>
 
 #include "services/aaa.h"
-#include "api/api_internal.h"
+#include "api/api_auth.h"
 #include "base/b64.h"
 #include "base/lim.h"
 #include "base/log.h"
@@ -250,7 +250,7 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     struct scpd *d = r->d;
     char user[LIM_AUTH_USER_LEN + 1];
 
-    if (token_check(api_get_tokens(r->api), tok, user, sizeof user) < 0)
+    if (token_check(r->shared->tokens, tok, user, sizeof user) < 0)
         return unauthorized(r, resp, "invalid or expired bearer token: log in again with "
                             "POST /restconf/operations/scpd:login");
     snprintf(r->user, sizeof r->user, "%s", user);
@@ -302,7 +302,7 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
     if (r->via_token)
         return api_error(resp, 403, "protocol", "access-denied", NULL,
                          "scpd:login needs Basic credentials, not a bearer token");
-    if (token_issue(api_get_tokens(r->api), r->user, hex, sizeof hex) < 0)
+    if (token_issue(r->shared->tokens, r->user, hex, sizeof hex) < 0)
         return api_error(resp, 500, "application", "operation-failed", NULL,
                          "cannot create a token (random source failed)");
     struct log_ctx lc = {.sid = r->id, .user = r->user, .peer = r->peer};
@@ -323,6 +323,6 @@ int api_h_logout(struct api_req *r, struct api_resp *resp)
     if (!r->via_token || tok == NULL)
         return api_error(resp, 400, "protocol", "invalid-value", NULL,
                          "scpd:logout revokes the bearer token it is sent with");
-    token_revoke(api_get_tokens(r->api), tok);
+    token_revoke(r->shared->tokens, tok);
     return api_no_content(resp);
 }

@@ -4,7 +4,7 @@
  * whether the size was set (--fs-size) or is the free space of the backing directory. One row
  * per file system of ifs, in ifs's order; the numbers come from ifs's space accounting (no walk
  * of the tree per request). Modelled by the file-systems container of api/yang/scpd.yang. */
-#include "api/api_internal.h"
+#include "api/api_handlers.h"
 #include "api/api_obs.h"
 #include "ifs/ifs.h"
 #include "base/scpd.h"

@@ -23,7 +23,8 @@
  * CLOSED, then close; the failed-start path notifies CLOSED before closing too). So the number
  * cannot have been reused for another connection while its entry exists. As a second guard the
  * watchdog checks that the socket's peer is still the entry's peer before it shuts it down. */
-#include "api/api_internal.h"
+#include "api/api_guard.h"
+#include "api/api_req.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api_internal.h"
+#include "api/api_handlers.h"
+#include "api/api_route.h"
 #include "store/cfg.h"
 #include "base/lim.h"
 #include "base/scpd.h"
@@ -1571,7 +1572,7 @@ int api_h_native(struct api_req *r, struct api_resp *resp)
          * someone else changed another); with If-Match the client asked for the 412. */
         bool precondition = api_header(r, "If-Match") != NULL ||
                             api_header(r, "If-Unmodified-Since") != NULL;
-        api_write_lock(r->api);
+        api_write_lock(r->shared);
         store_snap_release(snap);   /* read again under the lock */
         snap = store_snapshot(r->d->store);
         resp->nhdr = 0;
@@ -1586,7 +1587,7 @@ int api_h_native(struct api_req *r, struct api_resp *resp)
             resp->nhdr = 0;
             api_resp_snap_headers(resp, snap);
         }
-        api_write_unlock(r->api);
+        api_write_unlock(r->shared);
         if (rc < 0)
             nerr_send(resp, &e);
     }

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "api/api_internal.h"
+#include "api/api_req.h"
 
 struct stats_xfer_view;
 struct stats_event;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api_internal.h"
+#include "api/api_handlers.h"
 #include "store/cfg.h"
 #include "base/scpd.h"
 #include "store/store.h"

@@ -2,10 +2,12 @@
  * handler, privilege to read, privilege to write, flags); api.c matches the most specific row.
  * Adding a resource is adding a row here and a handler in its own file (api_obs*.c for the
  * observability resources). The last column lists the query parameters the row accepts: api.c
- * refuses others, and repeated ones, before the handler runs. Privileges (spec/api.md): 15 for configuration and every write,
+ * refuses others, and repeated ones, before the handler runs. Privileges (docs/api.md): 15 for configuration and every write,
  * 1 for operational state and metrics, none for host-meta and the dashboard's static files (and
  * for /metrics with --metrics-public). */
-#include "api/api_internal.h"
+#include "api/api_auth.h"
+#include "api/api_handlers.h"
+#include "api/api_route.h"
 #include "api/api_obs.h"
 
 #define R API_PRIV_READ

@@ -3,7 +3,7 @@
  *       (its capabilities, RFC 8040 section 9.1, come from api.c: api_capabilities_json)
  *   GET /restconf/streams/{scp-debug,transfers,security}                    text/event-stream
  * Each stream is a row of api_streams[]: the ring it reads (the trace ring or one of stats'
- * event rings, all daemon/ring.c underneath) and the JSON notification body of one event.
+ * event rings, all base/ring.c underneath) and the JSON notification body of one event.
  * A subscriber gets its own bounded queue in that ring; the pushing side (a transfer thread,
  * the stats sampler, aaa) never waits for it: a slow reader loses its oldest events and is told
  * how many (an SSE comment, and "lost" in scpd:trace-event). Every event carries `id: SEQ`; a
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_handlers.h"
 #include "api/api_obs.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -52,7 +53,7 @@ struct api_stream_def {
 
 struct api_sse {
     struct scpd *d;
-    struct api *api;        /* holds one event-stream slot, given back by api_sse_free */
+    struct api_shared *shared; /* holds one event-stream slot, given back by api_sse_free */
     const struct api_stream_def *def;
     struct trace_sub *ts;
     struct ring_sub *rs;
@@ -303,8 +304,8 @@ static void api_sse_free(void *cls)
         return;
     trace_unsubscribe(s->ts);
     ring_unsubscribe(s->rs);
-    if (s->api)
-        api_sse_release(s->api);
+    if (s->shared)
+        api_sse_release(s->shared);
     free(s->ev);
     free(s->out);
     free(s);
@@ -336,16 +337,16 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
         since = strtoull(last, &end, 10);
         resume = isdigit((unsigned char)last[0]) && *end == '\0';
     }
-    if (!api_sse_reserve(r->api))
+    if (!api_sse_reserve(r->shared))
         return api_error(resp, 503, "application", "resource-denied", r->path,
                          "too many event-stream subscribers (at most %d); close one and retry",
                          LIM_HTTP_SSE_CLIENTS);
     struct api_sse *s = calloc(1, sizeof(*s));
     if (!s) {
-        api_sse_release(r->api);
+        api_sse_release(r->shared);
         goto oom;
     }
-    s->api = r->api;
+    s->shared = r->shared;
     if (!(s->ev = malloc(API_SSE_BATCH * def->esz)))
         goto oom;
     s->d = r->d;

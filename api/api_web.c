@@ -1,4 +1,4 @@
-/* api_web: the dashboard (web/) served at / without credentials (api.md: the static dashboard
+/* api_web: the dashboard (web/) served at / without credentials (docs/api.md: the static dashboard
  * files are public; everything they show comes from authenticated API calls).
  * The files are a fixed table, not a directory listing: a request can only ever name one of these
  * rows, so no path from a client reaches the file system. They are read from the web/ directory of

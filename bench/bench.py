@@ -8,7 +8,7 @@ is measured for scpd then OpenSSH (A B) in each round, rounds repeat A B A B ...
 reports per-figure medians and the scpd/OpenSSH ratio of the medians (plus the range of the
 per-round ratios, which hold when the shared machine's speed drifts between rounds).
 
-Fairness (see bench/README.md and the shared benchmarking notes):
+Fairness (see bench/README.md and docs/libssh.md):
 - OpenSSH runs the copy as a dedicated user whose login shell is /bin/sh with no start-up files
   (root's shell start-up here costs ~115 ms per session); scpd runs as root and authenticates its
   own configured user `tiger`.
@@ -516,7 +516,7 @@ def fig_upload(server, cfg, cipher, existing=False):
     target = os.path.join(server.files, "up.bin")
     rm(target)
     if existing:
-        # The other case of the notes: the target exists (OpenSSH's scp overwrites it in place;
+        # The other case of docs/libssh.md (benchmarking): the target exists (OpenSSH's scp overwrites it in place;
         # scpd's atomic upload still writes a new temporary file and renames it over).
         shutil.copy(src, target)
         scribble(target, cfg.size)

@@ -8,7 +8,7 @@
  * every other control byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into
  * a different command: it is refused as a whole when it ends.
  *
- * Commands. One table: keywords, argument kind, privilege, handler, help texts. The parser matches
+ * Commands. One table (cli_cmds.c; the file commands in cli_fs.c): keywords, argument kind, privilege, handler, help texts. The parser matches
  * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
  * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
  * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS
@@ -26,60 +26,23 @@
 #include "daemon/cli.h"
 
 #include <ctype.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <regex.h>
 
-#include <openssl/evp.h>
-
-#include "store/cfg.h"
-#include "base/scpd_err.h"
-#include "ifs/ifs.h"
 #include "base/lim.h"
 #include "base/log.h"
-#include "base/scpd.h"
+#include "daemon/cli_int.h"
+#include "store/cfg.h"
 #include "store/store.h"
-
-#define CLI_MAX_KW 3              /* keywords of the longest command (copy running startup) */
-#define CLI_HASH_BUF (64u << 10)  /* verify /md5 reads the file in blocks of this size */
-#define CLI_DOT_BYTES (1u << 20)  /* verify /md5 prints one progress dot per MiB, as IOS does */
-#define CLI_DOTS_MAX 70           /* ... on one line at most */
-
-enum cli_esc { ESC_NONE = 0, ESC_START, ESC_CSI };
-
-struct cli_word {
-    const char *s;     /* into the line buffer; not terminated */
-    size_t len;
-    size_t col;        /* column of its first character in the line */
-};
-
-struct cli {
-    struct cli_env env;
-    int privilege;
-    char line[LIM_CLI_LINE_LEN + 1];
-    size_t len;
-    bool overflow;          /* the line went over LIM_CLI_LINE_LEN */
-    bool after_cr;          /* the previous byte was CR: a following LF belongs to it */
-    enum cli_esc esc;
-    bool ended;
-    bool exec;              /* cli_exec: no echo, so a caret needs the line printed above it */
-    bool oom;
-    size_t prompt_len;      /* of the prompt in front of the current line (the caret column) */
-    int term_length, term_width;
-    char *out;
-    size_t out_len, out_cap;
-    struct log_ctx lc;
-};
 
 /* ---- output ---------------------------------------------------------------------------------- */
 
-static void out_raw(struct cli *c, const char *s, size_t n)
+void cli_out_raw(struct cli *c, const char *s, size_t n)
 {
     if (c->oom || n == 0)
         return;
@@ -99,28 +62,26 @@ static void out_raw(struct cli *c, const char *s, size_t n)
     c->out_len += n;
 }
 
-/* Text with "\n" line ends; a terminal gets "\r\n" (IOS sends CRLF on a vty). */
-static void out_text(struct cli *c, const char *s, size_t n)
+void cli_out_text(struct cli *c, const char *s, size_t n)
 {
     while (n > 0) {
         const char *nl = c->env.pty ? memchr(s, '\n', n) : NULL;
         size_t k = nl ? (size_t)(nl - s) : n;
-        out_raw(c, s, k);
+        cli_out_raw(c, s, k);
         if (!nl)
             break;
-        out_raw(c, "\r\n", 2);
+        cli_out_raw(c, "\r\n", 2);
         s += k + 1;
         n -= k + 1;
     }
 }
 
-static void out_str(struct cli *c, const char *s)
+void cli_out_str(struct cli *c, const char *s)
 {
-    out_text(c, s, strlen(s));
+    cli_out_text(c, s, strlen(s));
 }
 
-static void out_fmt(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_fmt(struct cli *c, const char *fmt, ...)
+void cli_out_fmt(struct cli *c, const char *fmt, ...)
 {
     char buf[LIM_CLI_LINE_LEN + 256];   /* a whole line (ambiguous) or a path and more */
     va_list ap;
@@ -129,17 +90,16 @@ static void out_fmt(struct cli *c, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    out_text(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+    cli_out_text(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* An error from a module below, as IOS shows errors: on its own line. */
-static int out_err(struct cli *c, const struct scpd_err *err)
+int cli_out_err(struct cli *c, const struct scpd_err *err)
 {
-    out_fmt(c, "%s\n", err->msg);
+    cli_out_fmt(c, "%s\n", err->msg);
     return 1;
 }
 
-static void hostname(struct cli *c, char *buf, size_t cap)
+void cli_hostname(struct cli *c, char *buf, size_t cap)
 {
     const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
     snprintf(buf, cap, "%s", snap && snap->cfg->hostname[0] ? snap->cfg->hostname
@@ -152,368 +112,12 @@ static void hostname(struct cli *c, char *buf, size_t cap)
 static void prompt(struct cli *c)
 {
     char host[CFG_NAME_MAX];
-    hostname(c, host, sizeof(host));
+    cli_hostname(c, host, sizeof(host));
     size_t n = strlen(host);
-    out_raw(c, host, n);
-    out_raw(c, c->privilege > 1 ? "#" : ">", 1);
+    cli_out_raw(c, host, n);
+    cli_out_raw(c, c->privilege > 1 ? "#" : ">", 1);
     c->prompt_len = n + 1;
 }
-
-/* ---- commands -------------------------------------------------------------------------------- */
-
-enum cli_arg {
-    ARG_NONE = 0,   /* no argument */
-    ARG_NUM,        /* one number in [min, max] */
-    ARG_PATH_OPT,   /* an optional IFS path */
-    ARG_PATH,       /* one IFS path */
-};
-
-struct cli_cmd;
-typedef int (*cli_fn)(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num);
-
-struct cli_cmd {
-    const char *kw[CLI_MAX_KW + 1];   /* NULL-terminated keywords */
-    enum cli_arg arg;
-    long min, max;                    /* ARG_NUM */
-    int privilege;                    /* needed to see the command */
-    cli_fn run;                       /* 0 done, 1 refused or failed */
-    const char *help[CLI_MAX_KW];     /* `?`: what each keyword means (IOS's wording) */
-    const char *arg_help;             /* `?`: what the argument is */
-};
-
-static int cmd_term_length(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    c->term_length = (int)num;
-    return 0;
-}
-
-static int cmd_term_width(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    c->term_width = (int)num;
-    return 0;
-}
-
-static int cmd_show_terminal(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    out_fmt(c, "Length: %d lines, Width: %d columns\n", c->term_length, c->term_width);
-    return 0;
-}
-
-static int cmd_show_privilege(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    out_fmt(c, "Current privilege level is %d\n", c->privilege);
-    return 0;
-}
-
-static void uptime_part(char *buf, size_t cap, size_t *o, long v, const char *unit, bool always)
-{
-    if ((v == 0 && !always) || *o >= cap)
-        return;
-    int r = snprintf(buf + *o, cap - *o, "%s%ld %s%s", *o ? ", " : "", v, unit, v == 1 ? "" : "s");
-    if (r > 0)
-        *o += (size_t)r;
-}
-
-static int cmd_show_version(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    out_str(c, "scpd, the Secure Copy server of an IOS XE device, Version " SCPD_VERSION "\n");
-    if (c->env.started_ms > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        long mins = now_ms > c->env.started_ms ? (long)((now_ms - c->env.started_ms) / 60000) : 0;
-        char host[CFG_NAME_MAX], up[128];
-        size_t o = 0;
-        hostname(c, host, sizeof(host));
-        up[0] = '\0';
-        uptime_part(up, sizeof(up), &o, mins / (7 * 24 * 60), "week", false);
-        uptime_part(up, sizeof(up), &o, mins / (24 * 60) % 7, "day", false);
-        uptime_part(up, sizeof(up), &o, mins / 60 % 24, "hour", false);
-        uptime_part(up, sizeof(up), &o, mins % 60, "minute", true);
-        out_fmt(c, "%s uptime is %s\n", host, up);
-    }
-    return 0;
-}
-
-/* The IOS form of a resolved path: "bootflash:/dir/file", "nvram:/startup-config". */
-static void display_name(struct cli *c, const struct ifs_path *p, char *buf, size_t cap)
-{
-    struct ifs_fs_info in;
-    struct scpd_err e = {0};
-    const char *fsname = ifs_info(c->env.ifs, p->fs, &in, &e) == 0 ? in.name : "";
-    snprintf(buf, cap, "%s:/%s", fsname, p->kind == IFS_K_DISK ? p->rel : p->name);
-}
-
-static int need_ifs(struct cli *c)
-{
-    if (c->env.ifs)
-        return 0;
-    out_str(c, "%Error: no file system on this device\n");
-    return 1;
-}
-
-static void dir_entry(struct cli *c, size_t index, const char *name, const struct ifs_stat *st)
-{
-    char when[64] = "";
-    struct tm tm;
-    time_t t = (time_t)st->mtime;
-    if (gmtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%b %d %Y %H:%M:%S +00:00", &tm);
-    char perm[5] = {st->dir ? 'd' : '-', st->mode & 0400 ? 'r' : '-', st->mode & 0200 ? 'w' : '-',
-                    st->mode & 0100 ? 'x' : '-', '\0'};
-    out_fmt(c, "%6zu  %s  %12" PRIu64 "  %s  %s\n", index, perm, st->size, when, name);
-}
-
-/* `dir [FS:][/path]`, IOS XE's format:
- *   Directory of bootflash:/
- *
- *        1  -rw-          2000  Nov 26 2026 07:30:00 +00:00  image.bin
- *
- *   8000000 bytes total (7998000 bytes free)
- * The first column is the entry's index (classic IOS flash numbers its files; IOS XE shows the
- * inode, which ifs does not expose). A file argument lists that one file. */
-static int cmd_dir(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    struct scpd_err err = {0};
-    struct ifs_path p;
-    struct ifs_stat st;
-    char shown[LIM_PATH_LEN + 64];
-    if (need_ifs(c))
-        return 1;
-    if (ifs_resolve(arg ? arg : "bootflash:", &p, &err) < 0 || ifs_stat(c->env.ifs, &p, &st,
-                                                                        &err) < 0)
-        return out_err(c, &err);
-    display_name(c, &p, shown, sizeof(shown));
-    out_fmt(c, "Directory of %s\n\n", shown);
-    if (st.dir) {
-        struct ifs_dirent *ents = NULL;
-        size_t n = 0;
-        if (ifs_list(c->env.ifs, &p, &ents, &n, &err) < 0)
-            return out_err(c, &err);
-        for (size_t i = 0; i < n; i++)
-            dir_entry(c, i + 1, ents[i].name, &ents[i].st);
-        if (n == 0)
-            out_str(c, "No files in directory\n");
-        free(ents);
-    } else {
-        dir_entry(c, 1, p.kind == IFS_K_DISK ? ifs_basename(&p) : p.name, &st);
-    }
-    uint64_t size = 0, avail = 0;
-    if (ifs_space(c->env.ifs, p.fs, &size, &avail, &err) == 0)
-        out_fmt(c, "\n%" PRIu64 " bytes total (%" PRIu64 " bytes free)\n", size, avail);
-    else
-        out_str(c, "\nNo space information available\n");
-    return 0;
-}
-
-/* `verify /md5 FS:path`: ".....Done!" (a dot per MiB), then "verify /md5 (FS:/path) = HEX", the
- * line netmiko's process_md5 reads (r"=\s+(\S+)"). The read is bounded by the file's size, which
- * the file system's size bounds. */
-static int cmd_verify_md5(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    struct scpd_err err = {0};
-    struct ifs_path p;
-    struct ifs_stat st;
-    char shown[LIM_PATH_LEN + 64];
-    if (need_ifs(c))
-        return 1;
-    if (ifs_resolve(arg, &p, &err) < 0)
-        return out_err(c, &err);
-    struct ifs_reader *r = ifs_read_open(c->env.ifs, &p, &st, &err);
-    if (!r)
-        return out_err(c, &err);
-    unsigned char *buf = malloc(CLI_HASH_BUF);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int rc = 1;
-    uint64_t total = 0;
-    ssize_t n = 0;
-    if (!buf || !md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
-        out_str(c, "%Error verifying: out of memory\n");
-        goto out;
-    }
-    while ((n = ifs_read(r, buf, CLI_HASH_BUF, &err)) > 0) {
-        if (EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-            break;
-        total += (uint64_t)n;
-    }
-    if (n != 0) {
-        if (n < 0)
-            out_err(c, &err);
-        else
-            out_str(c, "%Error verifying: digest failed\n");
-        goto out;
-    }
-    unsigned char dig[EVP_MAX_MD_SIZE];
-    unsigned dlen = 0;
-    if (EVP_DigestFinal_ex(md, dig, &dlen) != 1 || dlen != 16) {
-        out_str(c, "%Error verifying: digest failed\n");
-        goto out;
-    }
-    char hex[33];
-    for (unsigned i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-    uint64_t dots = total / CLI_DOT_BYTES + 1;
-    for (uint64_t i = 0; i < dots && i < CLI_DOTS_MAX; i++)
-        out_raw(c, ".", 1);
-    display_name(c, &p, shown, sizeof(shown));
-    out_fmt(c, "Done!\nverify /md5 (%s) = %s\n\n", shown, hex);
-    rc = 0;
-out:
-    EVP_MD_CTX_free(md);
-    free(buf);
-    ifs_read_close(r);
-    return rc;
-}
-
-/* `show file systems`, IOS's table: the default file system (bootflash:) starred, sizes as
- * uploads see them (the same numbers as `dir` and the API's file-systems). */
-static int cmd_show_fs(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    if (need_ifs(c))
-        return 1;
-    out_str(c, "File Systems:\n\n       Size(b)       Free(b)      Type  Flags  Prefixes\n");
-    for (int i = 0; i < IFS_FS_COUNT; i++) {
-        struct ifs_fs_info in;
-        struct scpd_err err = {0};
-        char size[24] = "-", avail[24] = "-", prefixes[128] = "";
-        size_t o = 0;
-        if (ifs_info(c->env.ifs, (enum ifs_fs)i, &in, &err) < 0)
-            return out_err(c, &err);
-        if (in.sized) {
-            snprintf(size, sizeof(size), "%" PRIu64, in.size);
-            snprintf(avail, sizeof(avail), "%" PRIu64, in.free);
-        }
-        for (size_t k = 0; k < 4 && in.prefixes[k] && o < sizeof(prefixes); k++) {
-            int r = snprintf(prefixes + o, sizeof(prefixes) - o, "%s%s:", k ? " " : "",
-                             in.prefixes[k]);
-            o += r > 0 ? (size_t)r : 0;
-        }
-        out_fmt(c, "%c %13s %13s %9s %6s   %s\n", i == IFS_FS_BOOTFLASH ? '*' : ' ', size, avail,
-                in.type, "rw", prefixes);
-    }
-    return 0;
-}
-
-/* Copies a virtual config file to the output; for startup-config with IOS's "Using N out of M
- * bytes" line first, or "not present" when it is empty. */
-static int show_config(struct cli *c, const char *which, bool startup)
-{
-    struct scpd_err err = {0};
-    struct ifs_path p;
-    struct ifs_stat st;
-    char buf[4096];
-    ssize_t n = 0;
-    uint64_t nvsize = 0;
-    if (need_ifs(c))
-        return 1;
-    if (ifs_resolve(which, &p, &err) < 0)
-        return out_err(c, &err);
-    /* one open: the size shown and the text shown are of the same rendering */
-    struct ifs_reader *r = ifs_read_open(c->env.ifs, &p, &st, &err);
-    if (!r)
-        return out_err(c, &err);
-    if (startup && st.size == 0) {
-        ifs_read_close(r);
-        out_str(c, "startup-config is not present\n");
-        return 0;
-    }
-    if (startup && ifs_space(c->env.ifs, IFS_FS_NVRAM, &nvsize, NULL, &err) == 0)
-        out_fmt(c, "Using %" PRIu64 " out of %" PRIu64 " bytes\n", st.size, nvsize);
-    while ((n = ifs_read(r, buf, sizeof(buf), &err)) > 0)
-        out_text(c, buf, (size_t)n);
-    ifs_read_close(r);
-    if (n < 0)
-        return out_err(c, &err);
-    return 0;
-}
-
-/* The virtual file renders IOS's own header ("Building configuration...", "Current
- * configuration : N bytes"), so this is the same text an scp of running-config gets. */
-static int cmd_show_running(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    return show_config(c, "running-config", false);
-}
-
-/* IOS: "Using N out of M bytes" (M: the size of nvram:), then the text. */
-static int cmd_show_startup(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    return show_config(c, "startup-config", true);
-}
-
-/* `copy running-config startup-config` and `write [memory]`: the one save of the store (as the
- * API's cisco-ia:save-config), audited with source "cli". No "Destination filename
- * [startup-config]?" question: this device behaves as IOS with `file prompt quiet`, so scripts
- * that do not answer prompts (netmiko's send_command) do not hang. */
-static int cmd_save(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    struct scpd_err err = {0};
-    struct store_who who = {.user = c->env.user, .source = "cli", .peer = c->env.peer};
-    if (!c->env.store) {
-        out_str(c, "%Error: no configuration store on this device\n");
-        return 1;
-    }
-    out_str(c, "Building configuration...\n");
-    if (store_save_config(c->env.store, &who, &err) < 0) {
-        out_err(c, &err);
-        return 1;
-    }
-    out_str(c, "[OK]\n");
-    return 0;
-}
-
-/* At level 15 there is nothing to gain. Below it IOS asks for the enable password; this release
- * has no enable secret, so the answer is IOS's own for a line without one. */
-static int cmd_enable(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    if (c->privilege >= 15)
-        return 0;
-    out_str(c, "% No password set (this device has no enable secret: log in as a user with "
-               "privilege 15)\n");
-    return 1;
-}
-
-static int cmd_exit(struct cli *c, const struct cli_cmd *cmd, const char *arg, long num)
-{
-    c->ended = true;
-    return 0;
-}
-
-#define H_EXIT "Exit from the EXEC"
-#define H_SHOW "Show running system information"
-#define H_TERM "Set terminal line parameters"
-#define H_WRITE "Write running configuration to memory"
-static const struct cli_cmd cli_cmds[] = {
-    {{"copy", "running-config", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_save,
-     {"Copy from one file to another", "Copy from current system configuration",
-      "Copy to startup configuration"}, NULL},
-    {{"dir"}, ARG_PATH_OPT, 0, 0, 15, cmd_dir, {"List files on a filesystem"},
-     "Directory or file name (bootflash:, flash:, nvram:, running-config)"},
-    {{"enable"}, ARG_NONE, 0, 0, 0, cmd_enable, {"Turn on privileged commands"}, NULL},
-    {{"exit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
-    {{"logout"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
-    {{"quit"}, ARG_NONE, 0, 0, 0, cmd_exit, {H_EXIT}, NULL},
-    {{"show", "file", "systems"}, ARG_NONE, 0, 0, 15, cmd_show_fs,
-     {H_SHOW, "Show file system information", "List filesystems"}, NULL},
-    {{"show", "privilege"}, ARG_NONE, 0, 0, 1, cmd_show_privilege,
-     {H_SHOW, "Show current privilege level"}, NULL},
-    {{"show", "running-config"}, ARG_NONE, 0, 0, 15, cmd_show_running,
-     {H_SHOW, "Current operating configuration"}, NULL},
-    {{"show", "startup-config"}, ARG_NONE, 0, 0, 15, cmd_show_startup,
-     {H_SHOW, "Contents of startup configuration"}, NULL},
-    {{"show", "terminal"}, ARG_NONE, 0, 0, 1, cmd_show_terminal,
-     {H_SHOW, "Display terminal configuration parameters"}, NULL},
-    {{"show", "version"}, ARG_NONE, 0, 0, 1, cmd_show_version,
-     {H_SHOW, "System hardware and software status"}, NULL},
-    {{"terminal", "length"}, ARG_NUM, 0, 512, 1, cmd_term_length,
-     {H_TERM, "Set number of lines on a screen"}, "Number of lines on screen (0 for no pausing)"},
-    {{"terminal", "width"}, ARG_NUM, 0, 512, 1, cmd_term_width,
-     {H_TERM, "Set width of the display terminal"}, "Number of characters on a screen line"},
-    {{"verify", "/md5"}, ARG_PATH, 0, 0, 15, cmd_verify_md5,
-     {"Verify a file", "MD5 signature"}, "File to verify (bootflash:/image.bin)"},
-    {{"write"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE}, NULL},
-    {{"write", "memory"}, ARG_NONE, 0, 0, 15, cmd_save, {H_WRITE, "Write to NV memory"}, NULL},
-};
-#define CLI_NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
 /* ---- parsing --------------------------------------------------------------------------------- */
 
@@ -558,7 +162,7 @@ static bool prefix_of(const struct cli_word *w, const char *kw)
 
 static void cand_init(bool *cand, int privilege)
 {
-    for (size_t i = 0; i < CLI_NCMDS; i++)
+    for (size_t i = 0; i < cli_ncmds; i++)
         cand[i] = cli_cmds[i].privilege <= privilege;
 }
 
@@ -579,7 +183,7 @@ static enum narrow_res narrow(const struct cli_word *w, size_t nw, bool *cand, s
         *done = NULL;
         /* k <= CLI_MAX_KW here: at level CLI_MAX_KW every keyword list has ended, so a
          * candidate is done and the words left are its arguments */
-        for (size_t i = 0; i < CLI_NCMDS; i++) {
+        for (size_t i = 0; i < cli_ncmds; i++) {
             const char *kw = cand[i] ? cli_cmds[i].kw[k] : NULL;
             if (cand[i] && kw == NULL)
                 *done = &cli_cmds[i];
@@ -597,7 +201,7 @@ static enum narrow_res narrow(const struct cli_word *w, size_t nw, bool *cand, s
         const char *pick = exact ? exact : match;
         if (pick == NULL)
             return *done ? N_ARGS : N_INVALID;
-        for (size_t i = 0; i < CLI_NCMDS; i++)
+        for (size_t i = 0; i < cli_ncmds; i++)
             if (cand[i] && (cli_cmds[i].kw[k] == NULL || strcmp(cli_cmds[i].kw[k], pick) != 0))
                 cand[i] = false;
     }
@@ -608,7 +212,7 @@ static enum narrow_res narrow(const struct cli_word *w, size_t nw, bool *cand, s
 /* The row whose keywords end at level k, among cand (NULL: none). */
 static const struct cli_cmd *ends_at(const bool *cand, size_t k)
 {
-    for (size_t i = 0; i < CLI_NCMDS && k <= CLI_MAX_KW; i++)
+    for (size_t i = 0; i < cli_ncmds && k <= CLI_MAX_KW; i++)
         if (cand[i] && cli_cmds[i].kw[k] == NULL)
             return &cli_cmds[i];
     return NULL;
@@ -616,7 +220,7 @@ static const struct cli_cmd *ends_at(const bool *cand, size_t k)
 
 static struct parse parse_words(const struct cli_word *w, size_t nw, int privilege)
 {
-    bool cand[CLI_NCMDS];
+    bool cand[CLI_MAX_CMDS];
     struct parse r = {.res = P_OK};
     size_t k = 0;
     const struct cli_cmd *done = NULL;
@@ -704,12 +308,12 @@ static struct parse parse_line(const char *line, size_t len, int privilege, char
 static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
 {
     if (c->exec) {
-        out_text(c, line, len);
-        out_str(c, "\n");
+        cli_out_text(c, line, len);
+        cli_out_str(c, "\n");
     }
     for (size_t i = 0; i < col; i++)
-        out_raw(c, " ", 1);
-    out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+        cli_out_raw(c, " ", 1);
+    cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
 }
 
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
@@ -816,7 +420,7 @@ static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
         return 1;
     }
     if (i == len) {
-        out_str(c, "% Incomplete command.\n\n");
+        cli_out_str(c, "% Incomplete command.\n\n");
         return 1;
     }
     char expr[LIM_CLI_LINE_LEN + 1];
@@ -824,14 +428,14 @@ static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
     expr[len - i] = '\0';
     const char *unsafe = regex_unsafe(expr);
     if (unsafe != NULL) {
-        out_fmt(c, "%% Invalid regular expression: %s\n", unsafe);
+        cli_out_fmt(c, "%% Invalid regular expression: %s\n", unsafe);
         return 1;
     }
     int rc = regcomp(&f->re, expr, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         char why[128];
         regerror(rc, &f->re, why, sizeof why);
-        out_fmt(c, "%% Invalid regular expression: %s\n", why);
+        cli_out_fmt(c, "%% Invalid regular expression: %s\n", why);
         return 1;
     }
     return 0;
@@ -875,12 +479,12 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
         case F_COUNT: count += hit; break;
         }
         if (show)
-            out_raw(c, p, (size_t)(end - p));
+            cli_out_raw(c, p, (size_t)(end - p));
         p = end;
     }
     free(text);
     if (f->kind == F_COUNT)
-        out_fmt(c, "Number of lines which match regexp = %lu\n", count);
+        cli_out_fmt(c, "Number of lines which match regexp = %lu\n", count);
 }
 
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
@@ -941,10 +545,10 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
         invalid_at(c, line, len, caret_offset + r.col);
         break;
     case P_AMBIGUOUS:
-        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - lead), line + lead);
+        cli_out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)(len - lead), line + lead);
         break;
     case P_INCOMPLETE:
-        out_str(c, "% Incomplete command.\n\n");
+        cli_out_str(c, "% Incomplete command.\n\n");
         break;
     case P_OK:
         break;
@@ -957,7 +561,7 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
 /* One help line: "  keyword  description", the descriptions aligned at width. */
 static void help_line(struct cli *c, const char *name, const char *desc, size_t width)
 {
-    out_fmt(c, "  %-*s  %s\n", (int)width, name, desc ? desc : "");
+    cli_out_fmt(c, "  %-*s  %s\n", (int)width, name, desc ? desc : "");
 }
 
 /* The argument of cmd when args words of it are typed: IOS shows the argument's form, and
@@ -973,9 +577,9 @@ static void help_args(struct cli *c, const struct cli_cmd *cmd, size_t args, boo
     if (arg)
         help_line(c, form, cmd->arg_help, strlen(form) > 4 ? strlen(form) : 4);
     if (cr)
-        out_str(c, "  <cr>\n");
+        cli_out_str(c, "  <cr>\n");
     if (!arg && !cr)
-        out_str(c, "% Unrecognized command\n");
+        cli_out_str(c, "% Unrecognized command\n");
 }
 
 /* The keywords possible at level k among cand (those starting with the partial word p, if any),
@@ -984,7 +588,7 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
 {
     size_t width = 0, n = 0;
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < CLI_NCMDS; i++) {
+        for (size_t i = 0; i < cli_ncmds; i++) {
             const char *kw = cand[i] ? cli_cmds[i].kw[k] : NULL;
             bool seen = false;
             if (kw == NULL || (p && !prefix_of(p, kw)))
@@ -997,14 +601,14 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
                 width = strlen(kw) > width ? strlen(kw) : width;
                 n++;
             } else if (p) {
-                out_fmt(c, "%s  ", kw);   /* completions: IOS lists names only */
+                cli_out_fmt(c, "%s  ", kw);   /* completions: IOS lists names only */
             } else {
                 help_line(c, kw, cli_cmds[i].help[k], width);
             }
         }
     }
     if (p && n)
-        out_str(c, "\n");
+        cli_out_str(c, "\n");
     return n;
 }
 
@@ -1014,25 +618,25 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
 static void help(struct cli *c)
 {
     struct cli_word w[LIM_CLI_WORDS];
-    bool too_many, cand[CLI_NCMDS];
+    bool too_many, cand[CLI_MAX_CMDS];
     size_t nw = split_words(c->line, c->len, w, LIM_CLI_WORDS, &too_many);
     bool partial = c->len > 0 && c->line[c->len - 1] != ' ';
     size_t full = partial ? nw - 1 : nw, k = 0;
     const struct cli_cmd *done = NULL;
     cand_init(cand, c->privilege);
     if (c->env.pty)
-        out_raw(c, "?", 1);
-    out_str(c, "\n");
+        cli_out_raw(c, "?", 1);
+    cli_out_str(c, "\n");
     enum narrow_res res = too_many ? N_INVALID : narrow(w, full, cand, &k, &done);
     if (res == N_AMBIGUOUS) {
-        out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)c->len, c->line);
+        cli_out_fmt(c, "%% Ambiguous command:  \"%.*s\"\n", (int)c->len, c->line);
     } else if (res == N_INVALID) {
-        out_str(c, "% Unrecognized command\n");
+        cli_out_str(c, "% Unrecognized command\n");
     } else if (res == N_ARGS) {
         help_args(c, done, full - k, partial);
     } else if (!partial) {
         if (k == 0)
-            out_str(c, "Exec commands:\n");
+            cli_out_str(c, "Exec commands:\n");
         help_keywords(c, cand, k, NULL);
         if ((done = ends_at(cand, k)) != NULL)
             help_args(c, done, 0, false);
@@ -1040,11 +644,11 @@ static void help(struct cli *c)
         if ((done = ends_at(cand, k)) != NULL && done->arg != ARG_NONE)
             help_args(c, done, 0, true);
         else
-            out_str(c, "% Unrecognized command\n");
+            cli_out_str(c, "% Unrecognized command\n");
     }
-    out_str(c, "\n");
+    cli_out_str(c, "\n");
     prompt(c);
-    out_raw(c, c->line, c->len);
+    cli_out_raw(c, c->line, c->len);
 }
 
 /* ---- line discipline ------------------------------------------------------------------------- */
@@ -1052,10 +656,10 @@ static void help(struct cli *c)
 static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
-        out_raw(c, "\r\n", 2);
+        cli_out_raw(c, "\r\n", 2);
     if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     } else {
         run_line(c, c->line, c->len, c->prompt_len);
     }
@@ -1070,7 +674,7 @@ static void erase(struct cli *c, size_t n)
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
         if (c->env.pty)
-            out_raw(c, "\b \b", 3);
+            cli_out_raw(c, "\b \b", 3);
     }
 }
 
@@ -1117,13 +721,13 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;   /* tab, other controls, bytes beyond ASCII: IOS has no use for them here */
     if (c->len >= LIM_CLI_LINE_LEN) {
         if (!c->overflow && c->env.pty)
-            out_raw(c, "\a", 1);
+            cli_out_raw(c, "\a", 1);
         c->overflow = true;
         return;
     }
     c->line[c->len++] = (char)b;
     if (c->env.pty)
-        out_raw(c, (const char *)&b, 1);
+        cli_out_raw(c, (const char *)&b, 1);
 }
 
 /* ---- interface ------------------------------------------------------------------------------- */
@@ -1170,10 +774,10 @@ int cli_feed(struct cli *c, const void *buf, size_t len)
 int cli_eof(struct cli *c)
 {
     if (!c->ended && c->overflow)
-        out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
         if (c->env.pty)
-            out_raw(c, "\r\n", 2);
+            cli_out_raw(c, "\r\n", 2);
         run_line(c, c->line, c->len, c->prompt_len);
     }
     c->ended = true;
@@ -1186,7 +790,7 @@ int cli_exec(struct cli *c, const char *line)
     int rc;
     if (len > LIM_CLI_LINE_LEN) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
         rc = 1;
     } else {
         /* the same filter as typed input: nothing but printable ASCII reaches the parser */

@@ -12,7 +12,7 @@
 #define CLI_READ 4096   /* typed input arrives in small packets; a paste of commands fits */
 
 /* Writes what the CLI has produced. 0 or -1. */
-static int flush(struct cli *c, const struct scp_io *io)
+static int flush(struct cli *c, const struct chan_io *io)
 {
     size_t n;
     const char *out = cli_out(c, &n);
@@ -35,7 +35,7 @@ static size_t line_len(const char *p, size_t n)
 
 /* Feeds one read, piece by piece (line_len), flushing after each. Returns what cli_feed returned
  * last (CLI_MORE, CLI_END, -1 out of memory); *broken when a write failed. */
-static int feed_lines(struct cli *c, const struct scp_io *io, const char *buf, size_t n,
+static int feed_lines(struct cli *c, const struct chan_io *io, const char *buf, size_t n,
                       bool *broken)
 {
     int r = CLI_MORE;
@@ -50,7 +50,7 @@ static int feed_lines(struct cli *c, const struct scp_io *io, const char *buf, s
     return r;
 }
 
-int cli_session_run(const struct cli_env *env, const struct scp_io *io)
+int cli_session_run(const struct cli_env *env, const struct chan_io *io)
 {
     struct log_ctx lc = {.sid = env->sid, .user = env->user, .peer = env->peer};
     char buf[CLI_READ];
@@ -80,7 +80,7 @@ int cli_session_run(const struct cli_env *env, const struct scp_io *io)
     return r == CLI_END && !broken ? 0 : 1;
 }
 
-int cli_session_exec(const struct cli_env *env, const char *command, const struct scp_io *io)
+int cli_session_exec(const struct cli_env *env, const char *command, const struct chan_io *io)
 {
     struct log_ctx lc = {.sid = env->sid, .user = env->user, .peer = env->peer};
     struct cli *c = cli_new(env);

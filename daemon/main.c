@@ -1,4 +1,4 @@
-/* main: the scpd process (spec/overview.md "Process and command line").
+/* main: the scpd process (docs/overview.md).
  *
  * Parses the command line from one option table (which also prints the usage), then either
  * validates a config offline (--check-config) or runs the daemon: prepares the data directory,

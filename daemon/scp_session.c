@@ -24,7 +24,7 @@
 #include "store/store.h"
 #include "services/trace.h"
 
-#define SCP_BUF (256u << 10)   /* channel reads and writes; see notes/libssh.md */
+#define SCP_BUF (256u << 10)   /* channel reads and writes; see docs/libssh.md */
 
 struct dirlevel {
     struct ifs_path path;
@@ -33,9 +33,9 @@ struct dirlevel {
 };
 
 struct sess {
-    const struct scp_session_ctx *ctx;
+    const struct chan_ctx *ctx;
     const struct scp_cmd *cmd;
-    const struct scp_io *io;
+    const struct chan_io *io;
     struct scp_proto proto;
     struct scp_event ev;
     uint8_t *in;             /* channel input: inlen bytes, in[off..len) not yet parsed */
@@ -133,7 +133,7 @@ static int parse_flags(const char *w, struct scp_cmd *out, struct scpd_err *err)
         for (i = 0; i < nflags && scp_flags[i].flag != *c; i++)
             ;
         if (i == nflags)
-            return scpd_err_set(err, SCPD_E_INVALID, "scp: unsupported option -%c", *c);
+            return scpd_err_set(err, SCPD_E_INVALID, "unsupported option -%c", *c);
         if (scp_flags[i].offset != SIZE_MAX)
             *(bool *)((char *)out + scp_flags[i].offset) = true;
     }
@@ -148,7 +148,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
     int r = 0;
     memset(out, 0, sizeof(*out));
     if (!cmdline || strlen(cmdline) >= LIM_SCP_COMMAND_LEN)
-        return scpd_err_set(err, SCPD_E_LIMIT, "scp: command line too long");
+        return scpd_err_set(err, SCPD_E_LIMIT, "command line too long");
     r = shell_word(&s, word, sizeof(word));
     const char *base = r > 0 ? strrchr(word, '/') : NULL;
     if (r <= 0 || strcmp(base ? base + 1 : word, "scp") != 0)
@@ -163,7 +163,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
             while (n && (at[n - 1] == ' ' || at[n - 1] == '\t'))
                 n--;
             if (n >= sizeof(out->path))
-                return scpd_err_set(err, SCPD_E_LIMIT, "scp: path too long");
+                return scpd_err_set(err, SCPD_E_LIMIT, "path too long");
             memcpy(out->path, at, n);
             out->path[n] = '\0';
             have_path = true;
@@ -181,7 +181,7 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
             opts_done = true;
             s = at;
         } else if (have_path) {
-            return scpd_err_set(err, SCPD_E_INVALID, "scp: more than one path (quote a path "
+            return scpd_err_set(err, SCPD_E_INVALID, "more than one path (quote a path "
                                                      "with spaces)");
         } else {
             snprintf(out->path, sizeof(out->path), "%s", word);
@@ -190,11 +190,11 @@ int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err
         }
     }
     if (!have_path && r < 0)
-        return scpd_err_set(err, SCPD_E_INVALID, "scp: bad quoting or path too long");
+        return scpd_err_set(err, SCPD_E_INVALID, "bad quoting or path too long");
     if (out->sink == out->source)
-        return scpd_err_set(err, SCPD_E_INVALID, "scp: exactly one of -t and -f is required");
+        return scpd_err_set(err, SCPD_E_INVALID, "exactly one of -t and -f is required");
     if (!have_path)
-        return scpd_err_set(err, SCPD_E_INVALID, "scp: no path given");
+        return scpd_err_set(err, SCPD_E_INVALID, "no path given");
     return 0;
 }
 
@@ -776,8 +776,8 @@ static void source_run(struct sess *s)
 
 /* ---- entry points --------------------------------------------------------------------------- */
 
-int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd,
-                    const struct scp_io *io)
+int scp_session_run(const struct chan_ctx *ctx, const struct scp_cmd *cmd,
+                    const struct chan_io *io)
 {
     struct sess *s = calloc(1, sizeof(*s));
     if (!s)
@@ -813,7 +813,7 @@ int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd
     return status;
 }
 
-int scp_send_refusal(const struct scp_io *io, const char *message)
+int scp_send_refusal(const struct chan_io *io, const char *message)
 {
     char full[LIM_SCP_ERRMSG_LEN], line[LIM_SCP_ERRMSG_LEN];
     snprintf(full, sizeof(full), "scp: %s", nz(message));

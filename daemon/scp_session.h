@@ -13,22 +13,12 @@
 
 #include "base/scpd_err.h"
 #include "base/lim.h"
+#include "daemon/chan.h"
 
 struct ifs;
 struct store;
 struct stats;
 struct trace;
-
-/* The channel. read returns bytes read (> 0), 0 at EOF, -1 on error or timeout; it may return
- * fewer bytes than asked. write writes all of len or returns -1. write_err (optional, may be
- * NULL) writes text for the user's terminal outside the protocol stream (the SSH channel's
- * stderr, which scp prints): the full IOS-style parser errors of a refused config upload. */
-struct scp_io {
-    void *ctx;
-    ssize_t (*read)(void *ctx, void *buf, size_t cap);
-    int (*write)(void *ctx, const void *buf, size_t len);
-    int (*write_err)(void *ctx, const void *buf, size_t len);
-};
 
 /* A parsed exec command line: scp [-r] [-p] [-d] [-v] [-q] (-t | -f) [--] PATH */
 struct scp_cmd {
@@ -45,23 +35,13 @@ struct scp_cmd {
  * Returns 0, or -1 with err naming what is wrong. */
 int scp_cmd_parse(const char *cmdline, struct scp_cmd *out, struct scpd_err *err);
 
-struct scp_session_ctx {
-    struct ifs *ifs;
-    struct store *store;
-    struct stats *stats;
-    struct trace *trace;
-    uint64_t sid;
-    const char *user;
-    const char *peer;         /* "addr:port" */
-    int privilege;
-};
 
 /* Runs the command to the end. Returns the exit status to send to the client (0 ok, 1 error). */
-int scp_session_run(const struct scp_session_ctx *ctx, const struct scp_cmd *cmd,
-                    const struct scp_io *io);
+int scp_session_run(const struct chan_ctx *ctx, const struct scp_cmd *cmd,
+                    const struct chan_io *io);
 
 /* Sends a refusal the client prints ("\1scp: MESSAGE\n"), for refusals before the protocol starts
  * (SCP disabled, authorization, privilege). Returns 0 or -1. */
-int scp_send_refusal(const struct scp_io *io, const char *message);
+int scp_send_refusal(const struct chan_io *io, const char *message);
 
 #endif

@@ -12,7 +12,7 @@
  * Files. Every path goes through sftp_proto_path() into the one resolver, ifs_resolve(), and every
  * access through ifs (no host path is opened here). Downloads read an ifs reader sequentially; a
  * READ at another offset skips forward or reopens (clients read in order; this only costs when one
- * does not). Uploads must be atomic (spec/scp.md) but SFTP never announces a size: a write handle
+ * does not). Uploads must be atomic (docs/ifs.md) but SFTP never announces a size: a write handle
  * is an ifs upload of unknown size (IFS_SIZE_UNKNOWN), so each WRITE goes once, with pwrite at
  * the client's offset, into the temporary file in the target directory, bounded by the file
  * system's size as it grows; OPEN without TRUNC keeps the old content (ifs_write_keep); CLOSE
@@ -42,7 +42,7 @@
 #include "store/cfg.h"
 #include "services/trace.h"
 
-#define SFTP_SLICE (256u << 10) /* channel read; notes/libssh.md */
+#define SFTP_SLICE (256u << 10) /* channel read; docs/libssh.md */
 #define SFTP_IN_CAP (2 * ((size_t)LIM_SFTP_PACKET + 4))
 #define SFTP_REPLY_MAX ((size_t)LIM_SFTP_DATA + 1024) /* the largest reply (DATA) */
 #define SFTP_OUT_CAP (2 * SFTP_REPLY_MAX)
@@ -74,8 +74,8 @@ struct handle {
 };
 
 struct sess {
-    const struct scp_session_ctx *ctx;
-    const struct scp_io *io;
+    const struct chan_ctx *ctx;
+    const struct chan_io *io;
     struct log_ctx lc;
     uint8_t *in; /* channel input: in[off..len) not handled yet */
     size_t off, len, incap;
@@ -1134,7 +1134,7 @@ static void serve(struct sess *s)
     }
 }
 
-int sftp_session_run(const struct scp_session_ctx *ctx, const struct scp_io *io)
+int sftp_session_run(const struct chan_ctx *ctx, const struct chan_io *io)
 {
     struct sess *s = calloc(1, sizeof(*s));
     if (!s)

@@ -51,7 +51,7 @@
 #define SSH_WAIT_TURN_SECS 120     /* a waiting connection's longest wait: the longest
                                     * ip ssh time-out (its own negotiation deadline runs meanwhile) */
 
-/* Algorithms: modern only (spec/scp.md). The client's preference order picks among these. */
+/* Algorithms: modern only (docs/scp.md "SSH"). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
                 "ecdh-sha2-nistp384,ecdh-sha2-nistp521"
 #define SSH_CIPHERS "aes128-gcm@openssh.com,aes256-gcm@openssh.com," \
@@ -101,8 +101,8 @@ static int ssh_srv_source_pending(const struct ssh_server *s, const char *source
 /* A waiting connection waits for a handshake slot of its source (and of the pool). */
 static int ssh_srv_wait_turn(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err)
 {
-    struct timespec deadline;   /* the condition variable's clock: CLOCK_REALTIME */
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    struct timespec deadline;   /* the condition variable's clock: CLOCK_MONOTONIC */
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += SSH_WAIT_TURN_SECS;
     int rc = 0;
     pthread_mutex_lock(&s->mu);
@@ -334,7 +334,7 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
             poll(NULL, 0, 100);   /* out of descriptors: do not spin */
         return;
     }
-    /* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md). */
+    /* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md). */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
@@ -481,7 +481,7 @@ static int ssh_srv_listen_one(struct ssh_server *s, const char *spec, struct scp
     l->fd = fd;
     s->nls++;
     freeaddrinfo(ai);
-    /* The contract with tests and scripts (spec/overview.md): one line per listener. */
+    /* The contract with tests and scripts (docs/overview.md): one line per listener. */
     fprintf(stdout, "ssh listening on %s\n", l->addr);
     fflush(stdout);
     log_info(NULL, "ssh listening on %s", l->addr);
@@ -562,7 +562,12 @@ struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err)
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->bind_mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    /* deadlines on the monotonic clock: a wall-clock step neither cuts nor stretches a wait */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
         scpd_err_set(err, SCPD_E_IO, "pipe: %s", strerror(errno));
         goto fail;
@@ -620,9 +625,8 @@ void ssh_server_stop(struct ssh_server *s)
         if (s->ls[i].running)
             pthread_join(s->ls[i].thread, NULL);
 
-    /* The condition variable uses CLOCK_REALTIME by default. */
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    struct timespec deadline;   /* the condition variable's clock: CLOCK_MONOTONIC */
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += SSH_STOP_GRACE_SECS;
     ssh_srv_wait_sessions(s, &deadline);
 

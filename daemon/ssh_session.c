@@ -4,7 +4,7 @@
  *  1. Key exchange, non-blocking, polled against the `ip ssh time-out` deadline (libssh keeps
  *     none) and the stop flag.
  *  2. Event loop (ssh_event_dopoll in short slices): libssh runs the callbacks below, which only
- *     record state (notes/libssh.md: writing inside a callback polls the whole event
+ *     record state (docs/libssh.md: writing inside a callback polls the whole event
  *     recursively). Authentication goes through aaa: password and public key by the server
  *     callbacks, keyboard-interactive by the message callback (libssh has no server callback for
  *     it). Failures count against `ip ssh authentication-retries N`: the Nth failed attempt
@@ -21,7 +21,7 @@
  *     running-config"`); both need only `aaa authorization exec` (ssh_authorize_cli), as an IOS
  *     vty does, and their refusal goes to stderr. Unknown subsystems are refused on stderr.
  *
- * Data path (measured, notes/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
+ * Data path (measured, docs/libssh.md): reads ask for at most SSH_READ_MAX (256 KiB; larger
  * counts make libssh grow the window on almost every read), writes go through as the SCP layer
  * hands them (it writes in 256 KiB or larger blocks), TCP_QUICKACK is set again before each read.
  * Nothing is allocated per packet. */
@@ -95,7 +95,7 @@ struct ssh_sess {
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
 };
 
-/* Delayed ACKs cost ~40 ms per protocol round trip (notes/libssh.md): Linux clears TCP_QUICKACK
+/* Delayed ACKs cost ~40 ms per protocol round trip (docs/libssh.md): Linux clears TCP_QUICKACK
  * by itself, so it is set again before each wait. */
 static void ssh_quickack(const struct ssh_sess *ss)
 {
@@ -453,7 +453,7 @@ static void ssh_refuse_other(struct ssh_chan *c, enum stats_counter ctr, const c
 }
 
 /* An SCP refusal: the error line scp prints, counted and traced. */
-static void ssh_refuse_scp(struct ssh_chan *c, const struct scp_io *io, enum stats_counter ctr,
+static void ssh_refuse_scp(struct ssh_chan *c, const struct chan_io *io, enum stats_counter ctr,
                            const char *msg)
 {
     struct ssh_sess *ss = c->ss;
@@ -558,7 +558,7 @@ static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
 static void ssh_serve_cli(struct ssh_chan *c, bool shell)
 {
     struct ssh_sess *ss = c->ss;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     char msg[600];
     int privilege = 0;
@@ -578,7 +578,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     enum stats_counter ctr;
     int privilege = 0;
@@ -587,7 +587,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
         ssh_refuse_sftp(c, ctr, msg);
         return;
     }
-    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+    struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ss->last_io_ms = clock_mono_ms();
@@ -608,7 +608,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
 {
     struct ssh_sess *ss = c->ss;
     struct scpd *d = ss->c->d;
-    struct scp_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
+    struct chan_io io = {.ctx = c, .read = ssh_io_read, .write = ssh_io_write,
                         .write_err = ssh_io_write_err};
     struct scpd_err err = {0};
     char msg[600];
@@ -635,7 +635,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_scp(c, &io, ctr, msg);
         return;
     }
-    struct scp_session_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
+    struct chan_ctx ctx = {.ifs = d->ifs, .store = d->store, .stats = d->stats,
                                   .trace = d->trace, .sid = ss->c->sid, .user = ss->user,
                                   .peer = ss->c->peer, .privilege = privilege};
     ss->last_io_ms = clock_mono_ms();

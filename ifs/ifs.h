@@ -1,4 +1,4 @@
-/* ifs: the IOS File System (spec/scp.md): bootflash: (alias flash:) and nvram: backed by
+/* ifs: the IOS File System (docs/ifs.md): bootflash: (alias flash:) and nvram: backed by
  * DIR/fs/bootflash and DIR/fs/nvram, and the virtual files running-config and startup-config
  * backed by the store. One resolver, ifs_resolve(), turns every IFS path from every door (SCP,
  * SFTP, API) into a struct ifs_path that is beneath its root by construction; file access then

@@ -4,7 +4,7 @@
  * to the next login without a restart and a login never sees half a change. Method lists are
  * walked through one table (aaa_methods[]): each method answers OK, FAIL or UNAVAILABLE, and the
  * walk goes on to the next method only on UNAVAILABLE, never after a FAIL (the IOS rule of
- * config.md: with `group tacacs+ local`, `local` is a fallback for an outage only). Without
+ * docs/config.md: with `group tacacs+ local`, `local` is a fallback for an outage only). Without
  * `aaa new-model` the lists are inactive and logins check the local user database.
  *
  * Timing. A password is always verified against some hash, even for an unknown user or a user

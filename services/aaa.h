@@ -1,4 +1,4 @@
-/* aaa: the one AAA entry point for SSH and HTTP logins (spec/config.md "Semantics").
+/* aaa: the one AAA entry point for SSH and HTTP logins (docs/config.md "AAA").
  * Authentication walks the login method list of the running config (the `default` list for SSH
  * and HTTP); authorization runs `aaa authorization exec`; `login block-for` is tracked per source
  * address. Method lists are data: `local` and `none` work now, `group tacacs+/radius` report the

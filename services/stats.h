@@ -79,7 +79,7 @@ typedef void (*stats_xfer_listener)(void *arg, const char *kind, const struct st
 int stats_listen(struct stats *s, stats_xfer_listener fn, void *arg, int progress_ms);
 
 /* ---- event streams ---------------------------------------------------------------------------
- * Two rings of struct stats_event (daemon/ring.h) feed the API's event streams:
+ * Two rings of struct stats_event (base/ring.h) feed the API's event streams:
  *   STATS_STREAM_TRANSFERS: kind "start", "progress" (every STATS_PROGRESS_MS per transfer),
  *                           "end" (with result, error);
  *   STATS_STREAM_SECURITY:  what stats_security() reports. */

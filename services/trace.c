@@ -1,7 +1,7 @@
 /* trace: `debug ip scp`. The switch is one atomic flag read with a relaxed load, so the transfer
  * path pays one load per call site while tracing is off (callers test trace_on() before building
  * any argument). When on, trace_emit() formats the text once into a fixed-size event and pushes it
- * through the shared ring (daemon/ring.c): bounded history for ?since= readers, and per-subscriber
+ * through the shared ring (base/ring.c): bounded history for ?since= readers, and per-subscriber
  * queues that drop rather than block. Timestamps are UTC like the log (the device clock). */
 #include "services/trace.h"
 

@@ -1,4 +1,4 @@
-/* cfg: the configuration model and the IOS configuration language (spec/config.md).
+/* cfg: the configuration model and the IOS configuration language (docs/config.md).
  * One table of commands drives the parser, the renderer, validation, `no` forms and --check-config.
  * A struct cfg is a plain value: once published by the store it is never modified (readers share it
  * without locks); changes are made on a clone. All functions are thread-safe on distinct objects.
@@ -89,7 +89,7 @@ struct cfg_errors {
     struct cfg_error e[LIM_CFG_ERRORS];
 };
 
-/* Formats all errors in the IOS marker form of config.md (caller frees), e.g.
+/* Formats all errors in the IOS marker form of docs/config.md (caller frees), e.g.
  *   line 7: ip ssh time-out 500
  *                           ^
  *   % Invalid input detected at '^' marker: value out of range 1-120  */

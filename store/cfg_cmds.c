@@ -1,4 +1,4 @@
-/* cfg_cmds: the command table of the configuration language (spec/config.md) and, per command, how
+/* cfg_cmds: the command table of the configuration language (docs/config.md) and, per command, how
  * its arguments are parsed and applied, what its `no` form does and how it renders.
  *
  * Adding a command is adding a row (and its three small functions); the parser (cfg_parse.c), the

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 #define PG_CHANNEL "scpd_config"
@@ -49,13 +50,6 @@ struct pg {
 static struct pg *pg_of(struct store *st)
 {
     return st->bd;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A message of libpq without its trailing newline. */
@@ -119,7 +113,7 @@ static void pg_down(struct store *st, const char *why)
         PQfinish(p->conn);
         p->conn = NULL;
     }
-    p->retry_at_ms = now_ms() + p->backoff_ms;
+    p->retry_at_ms = clock_mono_ms() + p->backoff_ms;
     p->backoff_ms = p->backoff_ms * 2 > LIM_PG_BACKOFF_MAX_MS ? LIM_PG_BACKOFF_MAX_MS
                                                                : p->backoff_ms * 2;
     if (!p->down) {
@@ -142,7 +136,7 @@ static PGconn *pg_ready(struct store *st, struct scpd_err *err)
         PQfinish(p->conn);
         p->conn = NULL;
     }
-    if (now_ms() < p->retry_at_ms) {
+    if (clock_mono_ms() < p->retry_at_ms) {
         pg_unavailable(st, err);
         return NULL;
     }
@@ -399,7 +393,7 @@ static void *pg_watch_main(void *arg)
     int backoff = LIM_PG_BACKOFF_MIN_MS;
     char why[256];
     while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         if (!w) {
             if (now < retry_at) {
                 usleep(100 * 1000);
@@ -434,7 +428,7 @@ static void *pg_watch_main(void *arg)
             got = true;
             PQfreemem(n);
         }
-        now = now_ms();
+        now = clock_mono_ms();
         if (!got && now - last_check < LIM_PG_POLL_MS)
             continue;
         last_check = now;

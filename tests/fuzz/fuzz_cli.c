@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cli_env env = {.ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1",
                           .privilege = levels[data[0] % 3], .pty = (data[0] & 4) != 0};
     struct mem m = {.in = data + 1, .len = size - 1, .split = 1 + (data[0] >> 4)};
-    struct scp_io io = {.ctx = &m, .read = mem_read, .write = check_write};
+    struct chan_io io = {.ctx = &m, .read = mem_read, .write = check_write};
     if (cli_session_run(&env, &io) != 0)
         abort();   /* EOF or exit, nothing else, can end a session over a working channel */
 

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       &err) < 0)
         abort();
     struct mem m = {.in = data + 1, .len = size - 1, .split = 7};
-    struct scp_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
-    struct scp_session_ctx ctx = {.ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1",
+    struct chan_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
+    struct chan_ctx ctx = {.ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1",
                                   .privilege = 15};
     int status = scp_session_run(&ctx, &cmd, &io);
     if (status != 0 && status != 1)

@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     struct mem m = {.in = data, .len = size, .split = 11};
-    struct scp_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
-    struct scp_session_ctx ctx = {
+    struct chan_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
+    struct chan_ctx ctx = {
         .ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1", .privilege = 15};
     int status = sftp_session_run(&ctx, &io);
     if (status != 0 && status != 1)

@@ -149,5 +149,5 @@ def start_daemon(workdir):
 
 @pytest.fixture
 def daemon(start_daemon):
-    """scpd with the spec's local-authentication reference configuration."""
+    """scpd with the local-authentication reference configuration (docs/config.md)."""
     return start_daemon()

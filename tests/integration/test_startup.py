@@ -21,7 +21,7 @@ TORTURE = os.path.join(ROOT, "build", "tools", "store_torture")
 # Free ports, so the start-up tests also run once the doors exist (readiness: "scpd ready").
 PORTS = ["--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
 
-# The two reference configurations of spec/README.md, verbatim (with their comment lines).
+# The two reference configurations of docs/config.md, verbatim (with their comment lines).
 SPEC_LOCAL = """\
     ! local authentication
     aaa new-model

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/aaa.c against a real store: the login list walk (the IOS rule: the next
+/* Unit tests of services/aaa.c against a real store: the login list walk (the IOS rule: the next
  * method only when the current one is unavailable), local users and secrets, login without
  * aaa new-model, exec authorization and its refusal messages, public keys of ip ssh pubkey-chain,
  * login block-for per source address, and a config change applying to the next login. */

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "api/api_internal.h"
+#include "api/api_handlers.h"
 #include "store/cfg.h"
 
 static const char reference[] =

@@ -546,7 +546,7 @@ static void test_session_run(void **state)
                           .privilege = 15, .pty = true};
     struct mio m = {.in = "terminal length 0\nshow privilege\nexit\nshow running-config\n"};
     m.inlen = strlen(m.in);
-    struct scp_io io = {.ctx = &m, .read = mio_read, .write = mio_write};
+    struct chan_io io = {.ctx = &m, .read = mio_read, .write = mio_write};
     assert_int_equal(cli_session_run(&env, &io), 0);
     assert_string_equal(m.out, "R1#terminal length 0\r\nR1#show privilege\r\n"
                                "Current privilege level is 15\r\nR1#exit\r\n");

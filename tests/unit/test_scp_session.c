@@ -89,7 +89,7 @@ struct t {
     struct mio *m;
     struct trace *tr;
     struct stats *stats;
-    struct scp_session_ctx ctx;
+    struct chan_ctx ctx;
 };
 
 static int setup(void **state)
@@ -100,7 +100,7 @@ static int setup(void **state)
     t->tr = trace_new(256);
     trace_set(t->tr, true);
     t->stats = stats_new(t->f->st);
-    t->ctx = (struct scp_session_ctx){.ifs = t->f->ifs, .store = t->f->st, .stats = t->stats,
+    t->ctx = (struct chan_ctx){.ifs = t->f->ifs, .store = t->f->st, .stats = t->stats,
                                       .trace = t->tr, .sid = 7, .user = "tiger",
                                       .peer = "127.0.0.1:5555", .privilege = 15};
     *state = t;
@@ -124,7 +124,7 @@ static int run(struct t *t, const char *cmdline)
 {
     struct scp_cmd cmd;
     struct scpd_err err = {0};
-    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write,
+    struct chan_io io = {.ctx = t->m, .read = mio_read, .write = mio_write,
                         .write_err = mio_write_err};
     if (scp_cmd_parse(cmdline, &cmd, &err) < 0)
         fail_msg("%s: %s", cmdline, err.msg);
@@ -572,7 +572,7 @@ static void test_cmd_parse(void **state)
 static void test_refusal(void **state)
 {
     struct t *t = *state;
-    struct scp_io io = {.ctx = t->m, .read = mio_read, .write = mio_write};
+    struct chan_io io = {.ctx = t->m, .read = mio_read, .write = mio_write};
     assert_int_equal(scp_send_refusal(&io, "privilege level 15 required\n(you have 1)"), 0);
     assert_string_equal(t->m->out, "\x01scp: privilege level 15 required?(you have 1)\n");
 }

@@ -69,9 +69,9 @@ struct t {
     struct fx *f;
     struct trace *tr;
     struct stats *stats;
-    struct scp_session_ctx ctx;
+    struct chan_ctx ctx;
     struct chan server;
-    struct scp_io io;
+    struct chan_io io;
     int cfd; /* the client's end */
     pthread_t th;
     int rc;
@@ -93,7 +93,7 @@ static void start(struct t *t)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     t->server.fd = sv[0];
     t->cfd = sv[1];
-    t->io = (struct scp_io){
+    t->io = (struct chan_io){
         .ctx = &t->server, .read = ch_read, .write = ch_write, .write_err = ch_write_err};
     assert_int_equal(pthread_create(&t->th, NULL, server_main, t), 0);
     t->running = true;
@@ -118,7 +118,7 @@ static int setup(void **state)
     t->tr = trace_new(1024);
     trace_set(t->tr, true);
     t->stats = stats_new(t->f->st);
-    t->ctx = (struct scp_session_ctx){.ifs = t->f->ifs,
+    t->ctx = (struct chan_ctx){.ifs = t->f->ifs,
                                       .store = t->f->st,
                                       .stats = t->stats,
                                       .trace = t->tr,

@@ -1,7 +1,7 @@
-/* api_internal: what the files of the HTTP side share (api.c, api_routes.c, api_native.c,
- * api_ops.c, api_auth.c and the observability handlers api_obs*.c).
+/* api_req: a request as a handler sees it and the response it fills, shared by every file of the
+ * HTTP door (api.c, the router, the handlers, authentication, the guard).
  *
- * A request goes through one path in api.c: match a row of the route table (api_routes.c) ->
+ * A request goes through one path in api.c: match a row of the route table (api_route.c) ->
  * 405 with Allow if the method is not in the row -> authenticate (api_auth.c) if the row needs a
  * privilege -> 403 if too low -> parse the JSON body if the row asks for it (400/415) -> call the
  * handler. A handler reads the request and fills a struct api_resp through the helpers below; it
@@ -11,24 +11,26 @@
  *
  * Ownership: the request and everything in it belong to api.c and live until the response is sent;
  * a handler passes ownership of json_t / text it gives to the resp helpers. */
-#ifndef SCPD_API_INTERNAL_H
-#define SCPD_API_INTERNAL_H
+#ifndef SCPD_API_REQ_H
+#define SCPD_API_REQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "base/scpd_err.h"
 #include "base/lim.h"
+#include "base/scpd_err.h"
 
 struct scpd;
-struct api;
 struct store_snap;
-struct cfg;
+struct store_who;
+struct api_tokens;
 
 /* ---- methods ---------------------------------------------------------------------------------- */
 enum api_method {
@@ -59,7 +61,7 @@ struct api_kv {
 
 /* A request as a handler sees it. */
 struct api_req {
-    struct api *api;
+    struct api_shared *shared;    /* the server's state every request shares */
     struct scpd *d;
     uint64_t id;                   /* connection serial, for logs */
     struct MHD_Connection *conn;   /* for streaming only; handlers use the accessors below */
@@ -156,107 +158,30 @@ void api_resp_snap_headers(struct api_resp *resp, const struct store_snap *snap)
 int api_check_preconditions(const struct api_req *r, const struct store_snap *snap,
                             uint64_t *expect_version, struct api_resp *resp);
 
-/* ---- the route table -------------------------------------------------------------------------- */
-typedef int (*api_handler_fn)(struct api_req *r, struct api_resp *resp);
+/* Empties a response's body (for a caller that ran a handler into a scratch response). */
+void api_resp_clear(struct api_resp *resp);
 
-enum api_route_flags {
-    API_F_PREFIX = 1 << 0,     /* the pattern matches its own path and every path below it */
-    API_F_JSON_BODY = 1 << 1,  /* writes need a JSON body (415 on other types, 400 on bad JSON) */
-    API_F_DATA_ROOT = 1 << 2,  /* GET of the row is part of GET /restconf/data (top-level member) */
-    API_F_METRICS = 1 << 3,    /* GET needs no login when scpd runs with --metrics-public */
-    /* content= (RFC 8040 section 4.8.1) for rows whose data is all of one kind, applied by api.c
-     * to the handler's answer: content=config empties a row of state data (config false), and
-     * content=nonconfig a row of configuration. Rows of mixed data filter in their handler. */
-    API_F_NONCONFIG = 1 << 4,
-    API_F_CONFIG = 1 << 5,
+/* ---- what requests share (owned by api.c, one per server) ------------------------------------- */
+
+struct api_shared {
+    struct api_tokens *tokens;     /* bearer tokens (api_auth.c; thread-safe) */
+    unsigned sse_clients;          /* atomic: event-stream slots taken (api_sse_reserve) */
+    pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
-
-/* Query parameters a row accepts (its `query`): names separated by spaces; API_Q_ANY accepts
- * anything (static files); NULL accepts none. api.c refuses, before the handler runs, a name not
- * listed, a name given twice (RFC 8040 section 4.8: MUST NOT appear more than once) and a content=
- * other than config, nonconfig or all, each with a 400 naming the parameter. */
-#define API_Q_ANY "*"
-#define API_Q_DATA "depth fields content with-defaults"
-
-/* A row: pattern is a path of literal segments ("/restconf/data/scpd:scp-state"); a segment "*"
- * matches any one segment; with API_F_PREFIX the handler gets the rest (api_rest*). Matching uses
- * the most specific row (most literal segments). A list key segment "name=value" matches a pattern
- * segment "name=*". priv_read applies to GET/HEAD, priv_write to the other methods. */
-struct api_route {
-    const char *pattern;
-    unsigned methods;          /* enum api_method bits */
-    api_handler_fn handler;
-    int priv_read;
-    int priv_write;
-    unsigned flags;
-    const char *query;         /* accepted query parameters (see API_Q_ANY above) */
-};
-
-/* The table (api_routes.c), terminated by a row with pattern NULL. */
-extern const struct api_route api_routes[];
-
-/* ---- handlers of the other api files (referenced by api_routes.c) ---------------------------- */
-/* api.c: discovery */
-int api_h_host_meta(struct api_req *r, struct api_resp *resp);
-int api_h_restconf_root(struct api_req *r, struct api_resp *resp);
-int api_h_yang_library_version(struct api_req *r, struct api_resp *resp);
-int api_h_data_root(struct api_req *r, struct api_resp *resp);
-/* ietf-yang-library:modules-state (RFC 7895): the modules this server implements. */
-int api_h_modules_state(struct api_req *r, struct api_resp *resp);
-/* {"capability": [URI, ...]}: the RFC 8040 section 9.1.1 capabilities (for restconf-state). */
-json_t *api_capabilities_json(void);
-
-/* api_native.c: /restconf/data/Cisco-IOS-XE-native:native[/...] and the datastores */
-int api_h_native(struct api_req *r, struct api_resp *resp);
-int api_h_ds_running(struct api_req *r, struct api_resp *resp);
-int api_h_ds_startup(struct api_req *r, struct api_resp *resp);
-int api_h_ds_operational(struct api_req *r, struct api_resp *resp);
-/* The native subtree of cfg as RFC 7951 JSON ({"Cisco-IOS-XE-native:native":{...}} content).
- * with_defaults: include default values. Caller owns the result. */
-json_t *api_native_json(const struct cfg *c, bool with_defaults);
-/* The translation alone: a {"Cisco-IOS-XE-native:native": {...}} document -> config text for
- * cfg_apply_text(replace) (caller frees), or NULL with the reason in why. No store involved. */
-char *api_native_text(const char *json, size_t len, char *why, size_t cap);
-
-/* api_ops.c: operations */
-int api_h_operations(struct api_req *r, struct api_resp *resp);
-int api_h_save_config(struct api_req *r, struct api_resp *resp);
-int api_h_apply_config(struct api_req *r, struct api_resp *resp);
-int api_h_show(struct api_req *r, struct api_resp *resp);
-int api_h_audit_log(struct api_req *r, struct api_resp *resp);
-
-/* api_fs.c: scpd:file-systems (sizes, used and free bytes of bootflash:, nvram:, system:) */
-int api_h_file_systems(struct api_req *r, struct api_resp *resp);
-
-/* api_auth.c: bearer tokens */
-int api_h_login(struct api_req *r, struct api_resp *resp);
-int api_h_logout(struct api_req *r, struct api_resp *resp);
-
-/* Authenticates r from its Authorization header (Basic through aaa_login_password with door
- * "http", or Bearer token). On success fills r->authed/user/privilege and returns 0; otherwise
- * fills resp (401 with WWW-Authenticate, or 429 for a blocked source) and returns -1. */
-int api_auth_request(struct api_req *r, struct api_resp *resp);
-
-/* Token table (owned by struct api; thread-safe). */
-struct api_tokens;
-struct api_tokens *api_tokens_new(void);
-void api_tokens_free(struct api_tokens *t);
-struct api_tokens *api_get_tokens(struct api *a);
 
 /* Event-stream slots: api_sse_reserve() takes one of LIM_HTTP_SSE_CLIENTS (false if all are
  * taken; the check and the increment are one compare-and-swap, so simultaneous subscribers cannot
  * overshoot), api_sse_release() gives it back. */
-bool api_sse_reserve(struct api *a);
-void api_sse_release(struct api *a);
+bool api_sse_reserve(struct api_shared *sh);
+void api_sse_release(struct api_shared *sh);
 
 /* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
  * racing (a conflict with another door is still possible and handled by retrying). */
-void api_write_lock(struct api *a);
-void api_write_unlock(struct api *a);
+void api_write_lock(struct api_shared *sh);
+void api_write_unlock(struct api_shared *sh);
 
 /* ---- misc ------------------------------------------------------------------------------------- */
 /* Who a write is by, for store_commit's audit row (valid while r lives). */
-struct store_who;
 void api_who(const struct api_req *r, struct store_who *who);
 /* RFC 7231 IMF-fixdate of t into buf (at least 30 bytes). */
 void api_http_date(time_t t, char *buf, size_t cap);
@@ -266,24 +191,5 @@ void api_http_date(time_t t, char *buf, size_t cap);
  * cannot be formatted. */
 void api_peer_format(const struct sockaddr *sa, char *peer, size_t peer_cap, char *addr,
                      size_t addr_cap);
-
-/* ---- connection deadlines (api_guard.c) -------------------------------------------------------
- * LIM_HTTP_HEADER_SECS for a request line and headers, LIM_HTTP_BODY_SECS for a body, whatever the
- * client's pace; a connection past its deadline is shut down and logged. Thread-safe. */
-struct api_guard;
-struct api_guard *api_guard_start(struct scpd_err *err);
-/* After every MHD daemon using g has stopped. NULL is a no-op. */
-void api_guard_stop(struct api_guard *g);
-/* MHD_OPTION_NOTIFY_CONNECTION callback, with g as its closure. */
-void api_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                      enum MHD_ConnectionNotificationCode toe);
-/* MHD_OPTION_URI_LOG_CALLBACK, with g as its closure: the request line was read. Returns NULL
- * (the request's context, which the access handler creates). */
-void *api_guard_request_line(void *cls, const char *uri, struct MHD_Connection *conn);
-/* Progress of the request on conn: the access handler's first call, its final call, and
- * MHD_OPTION_NOTIFY_COMPLETED (the next request's headers are then awaited). */
-void api_guard_headers_done(struct api_guard *g, struct MHD_Connection *conn);
-void api_guard_body_done(struct api_guard *g, struct MHD_Connection *conn);
-void api_guard_request_done(struct api_guard *g, struct MHD_Connection *conn);
 
 #endif
