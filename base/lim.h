@@ -100,8 +100,10 @@
  * even if its notification is lost; an unreachable server is retried after a backoff doubling
  * from MIN to MAX, so an outage costs at most MAX after the server is back. */
 /* --fs-dir shared by instances: a temporary upload file untouched this long is a crash's
- * leftover (an upload in flight writes far more often; a stalled one is timed out sooner). */
-#define LIM_IFS_TMP_STALE_SECS    600
+ * leftover (an upload in flight writes far more often; a silent session is cut at
+ * LIM_SSH_IDLE_SECS, half of it). The running instances look for such files this often. */
+#define LIM_IFS_TMP_STALE_SECS    1200
+#define LIM_IFS_REAP_SECS         60
 #define LIM_PG_POLL_MS            500
 #define LIM_PG_BACKOFF_MIN_MS     250
 #define LIM_PG_BACKOFF_MAX_MS     2000

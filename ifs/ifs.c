@@ -39,6 +39,7 @@
 #include <linux/openat2.h>
 #endif
 
+#include "base/clock.h"
 #include "store/store.h"
 
 #define IFS_WALK_DEPTH 64   /* directory depth visited by the space and cleanup walks */
@@ -283,7 +284,9 @@ struct open_walk {
 /* The walk of ifs_open: removes the temporary upload files a crash left behind and adds up the
  * sizes of the others (the used bytes of the space accounting). In a directory shared by
  * instances a temporary file may be another instance's upload in flight: only one untouched for
- * LIM_IFS_TMP_STALE_SECS is a leftover (an upload in flight writes, or is timed out, sooner). */
+ * LIM_IFS_TMP_STALE_SECS is a leftover (an upload in flight writes, or is timed out, sooner).
+ * The instances that keep running reap such leftovers too (reap_stale), so the upload files of an
+ * instance killed mid-transfer do not wait for a restart. */
 static void open_walk(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
     struct open_walk *w = arg;
@@ -291,6 +294,25 @@ static void open_walk(void *arg, int dirfd, const char *name, const struct stat 
         w->used += (uint64_t)sb->st_size;
     else if (!w->shared || w->now - sb->st_mtime > LIM_IFS_TMP_STALE_SECS)
         unlinkat(dirfd, name, 0);
+}
+
+/* With a shared directory: at most every LIM_IFS_REAP_SECS, on the thread of an upload that
+ * starts, removes the stale temporary files of every disk file system (those of an instance that
+ * was killed). One walk at a time: the first thread past the deadline moves it. */
+static void reap_stale(struct ifs *fs)
+{
+    static const enum ifs_fs disks[] = {IFS_FS_BOOTFLASH, IFS_FS_NVRAM};
+    int64_t now = clock_mono_ms(), due = __atomic_load_n(&fs->next_reap_ms, __ATOMIC_RELAXED);
+    if (!fs->shared || now < due ||
+        !__atomic_compare_exchange_n(&fs->next_reap_ms, &due, now + LIM_IFS_REAP_SECS * 1000,
+                                     false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
+        struct open_walk w = {.shared = true, .now = time(NULL)};
+        int dup = reopen_root(fs, disks[i]);
+        if (dup >= 0)
+            walk_files(dup, 0, open_walk, &w);
+    }
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -324,6 +346,8 @@ struct ifs *ifs_open_at(const char *fs_dir, bool shared, struct store *st, struc
         return NULL;
     }
     fs->st = st;
+    fs->shared = shared;
+    fs->next_reap_ms = clock_mono_ms() + LIM_IFS_REAP_SECS * 1000;
     ifs_acct_init(fs);
     for (int i = 0; i < IFS_FS_COUNT; i++)
         fs->rootfd[i] = -1;
@@ -917,6 +941,8 @@ struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint
     w->mode = mode;
     w->grow = size == IFS_SIZE_UNKNOWN;
     copy_who(w, who);
+    if (p->kind == IFS_K_DISK)
+        reap_stale(fs);
     if (p->kind != IFS_K_DISK && w->grow) {
         w->limit = LIM_CONFIG_FILE_BYTES;
         if (!(w->buf = malloc(1))) {   /* the commit's terminating NUL */

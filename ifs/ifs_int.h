@@ -24,6 +24,8 @@ struct ifs {
     struct store *st;
     int rootfd[IFS_FS_COUNT];          /* -1 for file systems without a backing directory */
     struct ifs_acct acct[IFS_FS_COUNT];
+    bool shared;          /* --fs-dir shared by instances: stale temporary files are reaped */
+    int64_t next_reap_ms; /* __atomic; monotonic time of the next reaping walk */
 };
 
 const char *ifs_fs_name(enum ifs_fs fs);

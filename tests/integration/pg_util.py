@@ -114,7 +114,8 @@ class HAProxy:
     def __init__(self, backends, workdir):
         self.ssh_port, self.http_port = free_port(), free_port()
         lines = ["global", "  maxconn 4096",
-                 "defaults", "  mode tcp", "  timeout connect 5s",
+                 "defaults", "  mode tcp", "  timeout connect 5s", "  retries 3",
+                 "  option redispatch",
                  "  timeout client 120s", "  timeout server 120s"]
         for name, port, key in (("ssh", self.ssh_port, "ssh_port"),
                                 ("http", self.http_port, "http_port")):

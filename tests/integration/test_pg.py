@@ -12,8 +12,8 @@ import pytest
 import requests
 
 import pg_util
-from clients import download, run_scp, run_ssh, upload
-from conftest import LOCAL_AUTH
+from clients import download, remote, run_ssh, start_scp, upload
+from conftest import LOCAL_AUTH, Daemon
 
 NATIVE = "/restconf/data/Cisco-IOS-XE-native:native"
 YJ = "application/yang-data+json"
@@ -46,16 +46,21 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(pg, start_daemon, workdir, request):
+def cluster(pg, workdir, request):
     db = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:40]
     uri = pg.create_db(db)
     fs_dir = os.path.join(workdir, "shared-fs")
     args = ["--store", uri, "--fs-dir", fs_dir]
-    a = start_daemon(config=LOCAL_AUTH, args=args, name="a")
-    b = start_daemon(config=LOCAL_AUTH, args=args, name="b")
+    a = Daemon(os.path.join(workdir, "a"), config=LOCAL_AUTH, args=args)
+    b = Daemon(os.path.join(workdir, "b"), config=LOCAL_AUTH, args=args)
     hp = pg_util.HAProxy([a, b], workdir)
-    yield Cluster(a, b, hp, fs_dir)
+    c = Cluster(a, b, hp, fs_dir)
+    c.args = args
+    yield c
     hp.stop()
+    for d in (c.a, c.b):   # a test may have replaced one (killed and restarted)
+        rc = d.stop()
+        assert rc == 0, "scpd exited %s; log:\n%s" % (rc, d.log())
 
 
 def version(s):
@@ -221,3 +226,58 @@ def test_database_outage(cluster, pg, workdir):
     print("writes recovered %.2f s after PostgreSQL came back" % took)
     wait_for(lambda: version(sb) == v0 + 1)
     assert "unreachable" in a.log() and "reachable again" in a.log()
+
+
+def test_kill9_during_uploads_loses_nothing_acknowledged(cluster, workdir):
+    a, b = cluster.a, cluster.b
+    boot = os.path.join(cluster.fs_dir, "bootflash")
+    digests = {}
+
+    def make(name, size):
+        p = os.path.join(workdir, name)
+        data = os.urandom(size)
+        with open(p, "wb") as f:
+            f.write(data)
+        digests[name] = hashlib.sha256(data).hexdigest()
+        return p
+
+    # acknowledged by A before it dies
+    for i in range(3):
+        r = upload(a.ssh_port, make("done%d.bin" % i, 100000), "bootflash:done%d.bin" % i)
+        assert r.returncode == 0, r.stderr
+    # in flight on A when it dies: 4 MiB at 1 MB/s (scp -l is in Kbit/s)
+    slow = [start_scp(a.ssh_port, [make("slow%d.bin" % i, 4 << 20),
+                                   remote("bootflash:slow%d.bin" % i)], extra=("-l", "8000"))
+            for i in range(4)]
+
+    def temps():
+        return [n for n in os.listdir(boot) if n.startswith(".scpd-tmp.")]
+
+    wait_for(lambda: len(temps()) >= 4)
+    a.proc.kill()
+    a.proc.wait()
+    for p in slow:
+        p.communicate(timeout=60)
+        assert p.returncode != 0   # none of them was acknowledged
+    # through HAProxy the service goes on (B, redispatched from the dead A)
+    for i in range(4):
+        r = upload(cluster.hp.ssh_port, make("after%d.bin" % i, 50000), "bootflash:after%d.bin" % i)
+        assert r.returncode == 0, r.stderr
+    # every acknowledged upload is whole; no upload of the dead A left a visible (partial) file
+    listed = set(os.listdir(boot)) - set(temps())
+    assert listed == {n for n in digests if not n.startswith("slow")}, sorted(listed)
+    for n in listed:
+        with open(os.path.join(boot, n), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == digests[n], n
+    sb = cluster.http(b)
+    names = sb.get(sb.base + "/restconf/data/scpd:file-systems").text
+    assert ".scpd-tmp." not in names
+    # A's temporary files are leftovers; once stale they are reaped (here: by A's restart)
+    left = temps()
+    assert left
+    old = time.time() - 3600
+    for n in left:
+        os.utime(os.path.join(boot, n), (old, old))
+    assert a.stop() == -9
+    cluster.a = Daemon(a.data_dir, config=LOCAL_AUTH, args=cluster.args)
+    assert temps() == []
