@@ -1,10 +1,10 @@
 # scpd: a plain GNU Makefile. Objects in build/, sanitized objects in build/asan/.
-# Every .c under base/ store/ ifs/ services/ daemon/ api/ is part of the daemon; daemon/main.c holds main().
+# Every .c under base/ store/ ifs/ services/ model/ daemon/ api/ is part of the daemon; daemon/main.c holds main().
 # One include root (-I.): every include names its room, "base/log.h", "store/store.h".
 # Unit tests: tests/unit/test_NAME.c, one cmocka program each, linked against the library.
 
 CC       ?= cc
-PKGS     := libssh libmicrohttpd jansson openssl sqlite3 libpq
+PKGS     := libssh libmicrohttpd jansson openssl sqlite3 libyang libxml-2.0 libpq
 PY       := /usr/bin/python3
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -21,25 +21,29 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 $(ASAN_FLAGS)
 
-SRC      := $(sort $(wildcard base/*.c store/*.c ifs/*.c services/*.c daemon/*.c api/*.c))
+SRC      := $(sort $(wildcard base/*.c store/*.c ifs/*.c services/*.c model/*.c daemon/*.c api/*.c))
+# The served YANG modules, embedded (model/model_yang.c builds the one libyang context from them).
+YANG     := $(sort $(wildcard api/yang/*.yang))
+GEN      := build/gen/model_yang_data.c
 LIBSRC   := $(filter-out daemon/main.c,$(SRC))
-OBJ      := $(LIBSRC:%.c=build/obj/%.o)
-AOBJ     := $(LIBSRC:%.c=build/asan/obj/%.o)
+OBJ      := $(LIBSRC:%.c=build/obj/%.o) build/obj/gen/model_yang_data.o
+AOBJ     := $(LIBSRC:%.c=build/asan/obj/%.o) build/asan/obj/gen/model_yang_data.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT     := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps run test check-layers test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-cfg bench-trace clean format
+.PHONY: all deps run test check-layers check-style test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-wan bench-cfg bench-trace clean
 all: build/scpd
 
 # ---- dependencies (Debian packages; idempotent, quick when present) --------------------------
 DEB_PKGS := build-essential clang pkg-config libssh-dev libmicrohttpd-dev libjansson-dev \
-            libssl-dev libsqlite3-dev libcmocka-dev libclang-rt-14-dev sqlite3 \
+            libssl-dev libsqlite3-dev libcmocka-dev libyang2-dev libxml2-dev libclang-rt-14-dev sqlite3 \
             openssh-client openssh-server putty-tools curl \
             python3 python3-pytest python3-paramiko python3-scp python3-requests python3-netmiko \
-            ansible libyang2-tools prometheus wrk hyperfine chromium nodejs procps psmisc \
+            python3-pexpect python3-ncclient ansible libyang2-tools prometheus wrk hyperfine chromium nodejs procps \
+            psmisc libauthen-tacacsplus-perl freeradius \
             libpq-dev postgresql haproxy
 deps:
 	@sh tests/tools/deps.sh $(DEB_PKGS)
@@ -55,6 +59,22 @@ build/libscpd.a: $(OBJ)
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN): model/embed_yang.py $(YANG)
+	@mkdir -p $(@D)
+	$(PY) model/embed_yang.py $@ $(YANG)
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/asan/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 build/tests/%: tests/unit/%.c build/libscpd.a
 	@mkdir -p $(@D)
@@ -84,7 +104,7 @@ build/asan/tests/%: tests/unit/%.c build/asan/libscpd.a
 
 # Fuzz targets: the library built once with clang's fuzzer instrumentation, each target linked to it.
 FUZZ_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-FOBJ := $(LIBSRC:%.c=build/fuzz/obj/%.o)
+FOBJ := $(LIBSRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/model_yang_data.o
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
@@ -107,6 +127,7 @@ run: deps build/scpd
 # make test: deps, build, unit + integration tests, then the same under ASan+UBSan, then fuzz smoke.
 test: deps
 	$(MAKE) check-layers
+	$(MAKE) check-style
 	$(MAKE) check-docs
 	$(MAKE) check-build
 	$(MAKE) all $(UNIT)
@@ -128,6 +149,12 @@ check-layers:
 check-docs:
 	@$(PY) tests/tools/check_docs.py
 	@$(PY) tests/tools/check_docs.py --self-test
+
+# Style: 100 columns, spaces, no trailing blanks in every tracked .c/.h (README.md, "Style"),
+# and a proof that the check catches a planted long line.
+check-style:
+	@$(PY) tests/tools/check_style.py
+	@$(PY) tests/tools/check_style.py --self-test
 
 # clang sees every file with the same -Werror flags (syntax and warnings only; gcc builds the binary).
 check-build: build/clang-check
@@ -181,6 +208,15 @@ bench-trace: deps build/scpd build/noobs/scpd
 bench: deps build/scpd
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
+# make bench-wan: the same A/B through bench/wan_relay (a delay and bandwidth-cap relay) at 25, 50
+# and 100 ms RTT (bench/README.md). BENCH_WAN_ARGS='--size-mib 128' for a shorter run.
+BENCH_WAN_ARGS ?=
+bench-wan: deps build/scpd build/bench/wan_relay
+	$(PY) bench/bench_wan.py --relay build/bench/wan_relay $(BENCH_WAN_ARGS)
+build/bench/wan_relay: bench/wan_relay.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
 # make bench-cfg: parse/render of a 10,000-user configuration and the cost of one type-9 hash.
 bench-cfg: build/bench/cfg_bench
 	./build/bench/cfg_bench
@@ -191,5 +227,3 @@ build/bench/cfg_bench: bench/cfg_bench.c build/libscpd.a
 clean:
 	rm -rf build
 
-format:
-	clang-format -i base/*.[ch] services/*.[ch] daemon/*.[ch] ifs/*.[ch] store/*.[ch] api/*.[ch] tests/unit/*.[ch]

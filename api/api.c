@@ -71,7 +71,7 @@ struct api_conn {
     char *path_copy;
 };
 
-/* ---- small helpers ---------------------------------------------------------------------------- */
+/* ---- small helpers --------------------------------------------------------------------------- */
 
 /* Percent-decodes s into a new string; NULL on a malformed escape or an encoded NUL. */
 static char *pct_decode(const char *s, size_t n)
@@ -230,7 +230,7 @@ static void dispatch(struct api *a, struct api_conn *c, struct api_resp *resp)
     api_route_call(rt, r, resp);
 }
 
-/* ---- libmicrohttpd glue ----------------------------------------------------------------------- */
+/* ---- libmicrohttpd glue ---------------------------------------------------------------------- */
 
 static size_t no_unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
@@ -523,7 +523,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     return send_resp(c, &resp);
 }
 
-/* ---- start / stop ----------------------------------------------------------------------------- */
+/* ---- start / stop ---------------------------------------------------------------------------- */
 
 /* Reads a small file (PEM) into a NUL-terminated buffer. */
 static char *read_pem(const char *path, struct scpd_err *err)

@@ -1,6 +1,7 @@
 /* api: the HTTP side (libmicrohttpd + jansson): RESTCONF resources and operations, event streams,
  * /metrics and the static dashboard, on every --http-listen address. Started and stopped by main.
- * Handlers read store snapshots and change the config only through store_commit/store_apply_text. */
+ * Handlers read store snapshots and change the config only through store_commit/store_apply_text.
+ */
 #ifndef SCPD_API_H
 #define SCPD_API_H
 

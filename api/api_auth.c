@@ -8,7 +8,9 @@
  * compares with CRYPTO_memcmp. A token lives LIM_TOKEN_TTL_SECS; the table holds at most LIM_TOKENS
  * (the oldest is dropped first). The privilege of a request is read from the running config at the
  * time of the request, so lowering a user's privilege or deleting the user takes effect at once,
- * for tokens too. */
+ * for tokens too. A token is bound to the account, not to the name: it keeps the account generation
+ * of its user (aaa_account_gen, derived from the stored secret hash) and dies when the user is
+ * deleted, re-created or given a new password or secret. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +23,14 @@
 #include <openssl/sha.h>
 
 #include "services/aaa.h"
+#include "services/aaa_grant.h"
+#include "store/store.h"
 #include "api/api_auth.h"
 #include "base/b64.h"
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "services/sessions.h"
 
 #define TOKEN_BYTES 32
 
@@ -34,6 +39,7 @@ struct token {
     char user[LIM_AUTH_USER_LEN + 1];
     time_t expires;      /* 0: free slot */
     uint64_t serial;     /* issue order: which of a user's tokens is the oldest */
+    uint64_t account;    /* aaa_account_gen of the user at issue (0: not a local user) */
 };
 
 struct api_tokens {
@@ -94,7 +100,8 @@ static struct token *token_slot(struct api_tokens *t, const char *user, time_t n
 }
 
 /* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). */
-static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t cap)
+static int token_issue(struct api_tokens *t, const char *user, uint64_t account, char *hex,
+                       size_t cap)
 {
     unsigned char raw[TOKEN_BYTES];
     time_t now = time(NULL);
@@ -111,6 +118,7 @@ static int token_issue(struct api_tokens *t, const char *user, char *hex, size_t
     snprintf(slot->user, sizeof slot->user, "%s", user);
     slot->expires = now + LIM_TOKEN_TTL_SECS;
     slot->serial = ++t->next_serial;
+    slot->account = account;
     pthread_mutex_unlock(&t->mu);
     return 0;
 }
@@ -133,13 +141,16 @@ static struct token *token_find(struct api_tokens *t, const char *tok, time_t no
     return hit;
 }
 
-/* Finds a live token; copies its user. 0 if found. */
-static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap)
+/* Finds a live token; copies its user and account generation. 0 if found. */
+static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap,
+                       uint64_t *account)
 {
     pthread_mutex_lock(&t->mu);
     struct token *k = token_find(t, tok, time(NULL));
-    if (k != NULL)
+    if (k != NULL) {
         snprintf(user, cap, "%s", k->user);
+        *account = k->account;
+    }
     pthread_mutex_unlock(&t->mu);
     return k != NULL ? 0 : -1;
 }
@@ -153,7 +164,7 @@ static void token_revoke(struct api_tokens *t, const char *tok)
     pthread_mutex_unlock(&t->mu);
 }
 
-/* ---- the Authorization header ----------------------------------------------------------------- */
+/* ---- the Authorization header ---------------------------------------------------------------- */
 
 static int unauthorized(struct api_req *r, struct api_resp *resp, const char *why)
 {
@@ -242,21 +253,46 @@ static int auth_basic(struct api_req *r, struct api_resp *resp, const char *b64)
     r->authed = true;
     r->via_token = false;
     r->privilege = aaa_privilege(d->aaa, user);
+    /* a user known only to a TACACS+ server: its level is what exec authorization grants */
+    if (r->privilege == 0 && aaa_privilege_known(d->aaa, user) == false &&
+        aaa_authorize_exec(d->aaa, &ar, &r->privilege, &err) != 0)
+        r->privilege = 0;
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
+}
+
+/* The account generation of user in the running config (0: no such local user). */
+static uint64_t account_now(struct scpd *d, const char *user)
+{
+    const struct store_snap *snap = d->store != NULL ? store_snapshot(d->store) : NULL;
+    if (snap == NULL)
+        return 0;
+    uint64_t g = aaa_account_gen(snap->cfg, user);
+    store_snap_release(snap);
+    return g;
 }
 
 static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok)
 {
     struct scpd *d = r->d;
     char user[LIM_AUTH_USER_LEN + 1];
+    uint64_t account = 0;
 
-    if (token_check(r->shared->tokens, tok, user, sizeof user) < 0)
+    if (token_check(r->shared->tokens, tok, user, sizeof user, &account) < 0)
         return unauthorized(r, resp, "invalid or expired bearer token: log in again with "
                             "POST /restconf/operations/scpd:login");
+    if (account_now(d, user) != account) {
+        struct log_ctx lc = {.sid = r->id, .user = user, .peer = r->peer};
+        log_notice(&lc, "http: bearer token refused: the account of %s changed", user);
+        return unauthorized(r, resp, "bearer token revoked: the account it was issued to was "
+                            "deleted, re-created or given a new secret; log in again with "
+                            "POST /restconf/operations/scpd:login");
+    }
     snprintf(r->user, sizeof r->user, "%s", user);
     r->authed = true;
     r->via_token = true;
     r->privilege = d->aaa != NULL ? aaa_privilege(d->aaa, user) : 0;
+    sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 
@@ -292,7 +328,7 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
 
-/* ---- operations ------------------------------------------------------------------------------- */
+/* ---- operations ------------------------------------------------------------------------------ */
 
 /* POST /restconf/operations/scpd:login with Basic credentials -> a bearer token. */
 int api_h_login(struct api_req *r, struct api_resp *resp)
@@ -302,7 +338,7 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
     if (r->via_token)
         return api_error(resp, 403, "protocol", "access-denied", NULL,
                          "scpd:login needs Basic credentials, not a bearer token");
-    if (token_issue(r->shared->tokens, r->user, hex, sizeof hex) < 0)
+    if (token_issue(r->shared->tokens, r->user, account_now(r->d, r->user), hex, sizeof hex) < 0)
         return api_error(resp, 500, "application", "operation-failed", NULL,
                          "cannot create a token (random source failed)");
     struct log_ctx lc = {.sid = r->id, .user = r->user, .peer = r->peer};

@@ -10,7 +10,7 @@
 
 #include "api/api_handlers.h"
 
-/* ---- discovery handlers ------------------------------------------------------------------------ */
+/* ---- discovery handlers ---------------------------------------------------------------------- */
 
 /* RFC 6415 host-meta in XRD form pointing at the RESTCONF root (RFC 8040 section 3.1). */
 static const char host_meta_xrd[] =

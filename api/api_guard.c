@@ -12,9 +12,9 @@
  * MHD_OPTION_URI_LOG_CALLBACK (request line read), the access handler's first call (headers
  * complete) and final call (body complete), and MHD_OPTION_NOTIFY_COMPLETED (response done). A
  * connection that sent nothing of a request (a browser's spare connection, an idle kept-alive one)
- * is closed at the same deadline, but logged at info level, not as a slow client. A connection past its deadline gets
- * shutdown(SHUT_RDWR): MHD's thread for it sees end of file and closes it the normal way, so no
- * MHD state is touched from here.
+ * is closed at the same deadline, but logged at info level, not as a slow client. A connection past
+ * its deadline gets shutdown(SHUT_RDWR): MHD's thread for it sees end of file and closes it the
+ * normal way, so no MHD state is touched from here.
  *
  * Why shutting down a descriptor number from another thread is safe: the watchdog touches a
  * connection's fd only under the table mutex and only while its entry is in the table; the entry

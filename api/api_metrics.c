@@ -10,7 +10,9 @@
 
 #include "api/api_obs.h"
 #include "ifs/ifs.h"
+#include "base/lim.h"
 #include "base/scpd.h"
+#include "services/aaa.h"
 #include "services/stats.h"
 #include "store/store.h"
 #include "services/trace.h"
@@ -124,6 +126,54 @@ static const struct api_metric api_metrics[] = {
     GA("scpd_fs_free_bytes", NULL, "fs=\"nvram\"", m_fs_free, IFS_FS_NVRAM),
 };
 
+/* Per AAA server (TACACS+/RADIUS): one sample per server of the state aaa keeps, labelled
+ * protocol and server. */
+struct api_aaa_metric {
+    const char *family, *type, *help;
+    uint64_t (*fn)(const struct aaa_server_state *s);
+};
+static uint64_t a_requests(const struct aaa_server_state *s) { return s->requests; }
+static uint64_t a_accepts(const struct aaa_server_state *s) { return s->accepts; }
+static uint64_t a_rejects(const struct aaa_server_state *s) { return s->rejects; }
+static uint64_t a_timeouts(const struct aaa_server_state *s) { return s->timeouts; }
+static uint64_t a_errors(const struct aaa_server_state *s) { return s->errors; }
+static uint64_t a_skipped(const struct aaa_server_state *s) { return s->skipped; }
+static uint64_t a_rtt(const struct aaa_server_state *s) { return (uint64_t)s->rtt_ms; }
+static uint64_t a_dead(const struct aaa_server_state *s) { return s->dead ? 1 : 0; }
+
+static const struct api_aaa_metric api_aaa_metrics[] = {
+    {"scpd_aaa_server_requests_total", "counter", "Requests sent to an AAA server since start.",
+     a_requests},
+    {"scpd_aaa_server_accepts_total", "counter", "Requests an AAA server accepted (pass).",
+     a_accepts},
+    {"scpd_aaa_server_rejects_total", "counter", "Requests an AAA server rejected (fail).",
+     a_rejects},
+    {"scpd_aaa_server_timeouts_total", "counter", "Requests an AAA server did not answer in time.",
+     a_timeouts},
+    {"scpd_aaa_server_errors_total", "counter", "Requests that failed otherwise (refused, "
+     "reset, undecodable reply: wrong key).", a_errors},
+    {"scpd_aaa_server_skipped_total", "counter", "Requests not sent because the server was dead.",
+     a_skipped},
+    {"scpd_aaa_server_rtt_milliseconds", "gauge", "Round-trip time of the last answered request.",
+     a_rtt},
+    {"scpd_aaa_server_dead", "gauge", "1 while the server is skipped for its deadtime.", a_dead},
+};
+
+static void api_aaa_metrics_write(FILE *f, struct scpd *d)
+{
+    struct aaa_server_state st[LIM_CFG_AAA_SERVERS];
+    int n = d->aaa ? aaa_servers_state(d->aaa, st, LIM_CFG_AAA_SERVERS) : 0;
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < sizeof api_aaa_metrics / sizeof api_aaa_metrics[0]; i++) {
+        const struct api_aaa_metric *m = &api_aaa_metrics[i];
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->family, m->help, m->family, m->type);
+        for (int k = 0; k < n; k++)   /* names are config names: [A-Za-z0-9._@+-], no quoting */
+            fprintf(f, "%s{protocol=\"%s\",server=\"%s\"} %" PRIu64 "\n", m->family,
+                    st[k].proto, st[k].name, m->fn(&st[k]));
+    }
+}
+
 int api_h_metrics(struct api_req *r, struct api_resp *resp)
 {
     char *buf = NULL;
@@ -147,6 +197,7 @@ int api_h_metrics(struct api_req *r, struct api_resp *resp)
         else
             fprintf(f, "%s %" PRIu64 "\n", m->family, v);
     }
+    api_aaa_metrics_write(f, r->d);
     if (fclose(f) != 0 || !buf) {
         free(buf);
         return api_error(resp, 500, "application", "operation-failed", r->path,

@@ -1,15 +1,13 @@
-/* api_native: /restconf/data/Cisco-IOS-XE-native:native and its subpaths, and the datastores.
- *
- * The JSON side is Cisco's IOS XE native model (Cisco-IOS-XE-native.yang with the aaa subtree of
- * Cisco-IOS-XE-aaa.yang), restricted to what scpd configures. One schema table (nn_* below)
- * describes that subset; it drives input validation (types, unknown members, duplicate keys),
- * path resolution, output qualification (RFC 7951 module prefixes) and the translation to config
- * lines. There is no second model: every request is
- *     running cfg -> JSON tree -> edit the tree (PUT/PATCH/POST/DELETE of RFC 8040)
- *                 -> config text -> cfg_apply_text(replace) -> store_commit(If-Match version)
- * so the config language's one parser validates every value (ranges, names, secrets are hashed
- * there) and a request is one commit, all or nothing. A GET never sees anything but hashes: the
- * tree is built from the model, which holds only hashes. */
+/* api_native: /restconf/data/Cisco-IOS-XE-native:native and its subpaths, and the datastores:
+ * the RFC 8040 resource handlers (path walk, GET with depth/fields/with-defaults, PUT, PATCH,
+ * POST, DELETE, ETags and preconditions). The data and its translation are model/model_native's,
+ * shared with NETCONF: the schema is the YANG the server serves, loaded into libyang, so there is
+ * no second model. Every request is
+ *     running cfg -> canonical tree -> edit the tree (PUT/PATCH/POST/DELETE of RFC 8040)
+ *                 -> model_native_cfg (config text, the config language's parser)
+ *                 -> store_commit(If-Match version)
+ * so a request is one commit, all or nothing. A GET never sees anything but hashes: the tree is
+ * built from the model, which holds only hashes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,126 +15,20 @@
 
 #include "api/api_handlers.h"
 #include "api/api_route.h"
-#include "store/cfg.h"
 #include "base/lim.h"
 #include "base/scpd.h"
+#include "model/model_native.h"
 #include "services/stats.h"
+#include "store/cfg.h"
 #include "store/store.h"
 
+#include <libyang/libyang.h>
 #include <openssl/sha.h>
 
-#define MOD_NATIVE "Cisco-IOS-XE-native"
+#define MOD_NATIVE MODEL_NATIVE
 #define API_WRITE_RETRIES 8   /* recomputations of a write that lost a race (no If-Match) */
-#define MOD_AAA "Cisco-IOS-XE-aaa"
 
-/* ---- the schema subset ------------------------------------------------------------------------ */
-
-enum nk { NK_CONT, NK_LIST, NK_STR, NK_INT, NK_EMPTY, NK_ENUM };
-
-struct nnode {
-    const char *name;
-    const char *module;              /* NULL: the parent's */
-    enum nk kind;
-    long min, max;                   /* NK_INT: the YANG type's range; NK_STR: max length */
-    const char *const *enums;        /* NK_ENUM */
-    const struct nnode *kids;        /* NK_CONT / NK_LIST: terminated by name NULL */
-    const char *key;                 /* NK_LIST */
-    bool spaces;                     /* NK_STR: may contain spaces (comments) */
-};
-
-#define LEAF_STR(n, len) {n, NULL, NK_STR, 1, len, NULL, NULL, NULL, false}
-#define LEAF_INT(n, lo, hi) {n, NULL, NK_INT, lo, hi, NULL, NULL, NULL, false}
-#define LEAF_EMPTY(n) {n, NULL, NK_EMPTY, 0, 0, NULL, NULL, NULL, false}
-#define LEAF_ENUM(n, e) {n, NULL, NK_ENUM, 0, 0, e, NULL, NULL, false}
-#define CONT(n, k) {n, NULL, NK_CONT, 0, 0, NULL, k, NULL, false}
-#define LIST(n, k, key) {n, NULL, NK_LIST, 0, 0, NULL, k, key, false}
-#define END {NULL, NULL, 0, 0, 0, NULL, NULL, NULL, false}
-
-static const char *const enc_password[] = {"0", "7", NULL};
-static const char *const enc_secret[] = {"0", "5", "8", "9", NULL};
-
-static const struct nnode nn_password[] = {
-    LEAF_ENUM("encryption", enc_password), LEAF_STR("password", LIM_PASSWORD_LEN), END};
-static const struct nnode nn_secret[] = {
-    LEAF_ENUM("encryption", enc_secret), LEAF_STR("secret", 159), END};
-static const struct nnode nn_username[] = {
-    LEAF_STR("name", CFG_NAME_MAX - 1), LEAF_INT("privilege", 0, 255),
-    CONT("password", nn_password), CONT("secret", nn_secret), END};
-
-/* one method of a list: a1..a4 hold exactly one of these */
-static const struct nnode nn_authn_method[] = {
-    LEAF_EMPTY("local"), LEAF_EMPTY("none"), LEAF_STR("group", CFG_NAME_MAX - 1), END};
-static const struct nnode nn_authz_method[] = {
-    LEAF_EMPTY("local"), LEAF_EMPTY("none"), LEAF_EMPTY("if-authenticated"),
-    LEAF_STR("group", CFG_NAME_MAX - 1), END};
-static const struct nnode nn_login_list[] = {
-    LEAF_STR("name", CFG_NAME_MAX - 1), CONT("a1", nn_authn_method), CONT("a2", nn_authn_method),
-    CONT("a3", nn_authn_method), CONT("a4", nn_authn_method), END};
-static const struct nnode nn_exec_list[] = {
-    LEAF_STR("name", CFG_NAME_MAX - 1), CONT("a1", nn_authz_method), CONT("a2", nn_authz_method),
-    CONT("a3", nn_authz_method), CONT("a4", nn_authz_method), END};
-static const struct nnode nn_authentication[] = {LIST("login", nn_login_list, "name"), END};
-static const struct nnode nn_authorization[] = {LIST("exec", nn_exec_list, "name"), END};
-static const struct nnode nn_aaa[] = {
-    {"new-model", MOD_AAA, NK_EMPTY, 0, 0, NULL, NULL, NULL, false},
-    {"authentication", MOD_AAA, NK_CONT, 0, 0, NULL, nn_authentication, NULL, false},
-    {"authorization", MOD_AAA, NK_CONT, 0, 0, NULL, nn_authorization, NULL, false},
-    END};
-
-static const struct nnode nn_key_hash[] = {
-    LEAF_STR("key-type", 31), LEAF_STR("key-hash-value", 63),
-    {"comment", NULL, NK_STR, 1, 127, NULL, NULL, NULL, true}, END};
-static const struct nnode nn_pk_user[] = {
-    LEAF_STR("name", CFG_NAME_MAX - 1), LIST("key-hash", nn_key_hash, "key-hash-value"), END};
-static const struct nnode nn_pubkey_chain[] = {LIST("username", nn_pk_user, "name"), END};
-static const struct nnode nn_ssh[] = {
-    LEAF_INT("time-out", 0, 65535), LEAF_INT("authentication-retries", 0, 255),
-    LEAF_INT("version", 0, 255), CONT("pubkey-chain", nn_pubkey_chain), END};
-static const struct nnode nn_scp_server[] = {LEAF_EMPTY("enable"), END};
-static const struct nnode nn_scp[] = {CONT("server", nn_scp_server), END};
-static const struct nnode nn_ip[] = {CONT("ssh", nn_ssh), CONT("scp", nn_scp), END};
-static const struct nnode nn_block_for[] = {
-    LEAF_INT("seconds", 0, 65535), LEAF_INT("attempts", 0, 65535), LEAF_INT("within", 0, 65535),
-    END};
-static const struct nnode nn_login[] = {CONT("block-for", nn_block_for), END};
-static const struct nnode nn_native_kids[] = {
-    LEAF_STR("hostname", CFG_NAME_MAX - 1), LIST("username", nn_username, "name"),
-    CONT("aaa", nn_aaa), CONT("ip", nn_ip), CONT("login", nn_login), END};
-static const struct nnode nn_native = {"native", MOD_NATIVE, NK_CONT, 0, 0, NULL,
-                                       nn_native_kids, NULL, false};
-
-static const char *mod_of(const struct nnode *n, const char *parent_mod)
-{
-    return n->module ? n->module : parent_mod;
-}
-
-static const struct nnode *kid_find(const struct nnode *parent, const char *name, size_t len)
-{
-    for (const struct nnode *k = parent->kids; k != NULL && k->name != NULL; k++)
-        if (strlen(k->name) == len && memcmp(k->name, name, len) == 0)
-            return k;
-    return NULL;
-}
-
-/* Splits "mod:name" -> kid of parent; checks the module when given. */
-static const struct nnode *kid_lookup(const struct nnode *parent, const char *parent_mod,
-                                      const char *qname)
-{
-    const char *colon = strchr(qname, ':');
-    const char *name = colon ? colon + 1 : qname;
-    const struct nnode *k = kid_find(parent, name, strlen(name));
-
-    if (k == NULL)
-        return NULL;
-    if (colon != NULL) {
-        const char *m = mod_of(k, parent_mod);
-        if (strlen(m) != (size_t)(colon - qname) || memcmp(m, qname, (size_t)(colon - qname)))
-            return NULL;
-    }
-    return k;
-}
-
-/* ---- errors of a request ---------------------------------------------------------------------- */
+/* ---- errors of a request --------------------------------------------------------------------- */
 
 struct nerr {
     int status;
@@ -166,325 +58,30 @@ static int nerr_send(struct api_resp *resp, const struct nerr *e)
                      e->path[0] ? e->path : NULL, "%s", e->msg);
 }
 
-/* ---- input validation: JSON -> canonical tree (unqualified names) ---------------------------- */
-
-static int norm(const struct nnode *n, const char *mod, json_t *in, json_t **out, char *path,
-                size_t pcap, struct nerr *e);
-
-static void path_push(char *path, size_t cap, const char *seg, size_t *saved)
+/* A model error as a 400 of the request. */
+static int nerr_model(struct nerr *e, const struct model_err *me)
 {
-    *saved = strlen(path);
-    size_t len = *saved;
-    snprintf(path + len, cap - len, "/%s", seg);
+    e->status = 400;
+    e->tag = me->tag;
+    snprintf(e->path, sizeof e->path, "%s", me->path);
+    snprintf(e->msg, sizeof e->msg, "%s", me->msg);
+    if (strcmp(me->tag, "too-big") == 0)
+        e->status = 413;
+    else if (strcmp(me->tag, "operation-failed") == 0)
+        e->status = 500;
+    return -1;
 }
 
-static bool str_ok(const struct nnode *n, const char *s, const char **why)
+/* model_norm with the request's error */
+static int norm(const struct lysc_node *n, json_t *in, json_t **out, char *path, size_t pcap,
+                struct nerr *e)
 {
-    size_t len = strlen(s);
+    struct model_err me;
 
-    if (len < (size_t)n->min) {
-        *why = "must not be empty";
-        return false;
-    }
-    if (len > (size_t)n->max) {
-        *why = "too long";
-        return false;
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            *why = "contains a control character";
-            return false;
-        }
-        if (*p == ' ' && !n->spaces) {
-            *why = "contains a space";
-            return false;
-        }
-    }
-    return true;
-}
-
-static int norm_container(const struct nnode *n, const char *mod, json_t *in, json_t **out,
-                          char *path, size_t pcap, struct nerr *e)
-{
-    const char *k;
-    json_t *v;
-    json_t *o;
-
-    if (!json_is_object(in)) {
-        snprintf(e->path, sizeof e->path, "%s", path);
-        return nerr_set(e, 400, "invalid-value", "%s must be a JSON object", path);
-    }
-    o = json_object();
-    json_object_foreach(in, k, v) {
-        const struct nnode *kid = kid_lookup(n, mod, k);
-        size_t saved;
-        path_push(path, pcap, k, &saved);
-        if (kid == NULL) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            nerr_set(e, 400, "unknown-element", "unknown element %s in %s", k,
-                     saved ? "this container" : "the body");
-            json_decref(o);
-            return -1;
-        }
-        if (json_object_get(o, kid->name) != NULL) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            nerr_set(e, 400, "invalid-value", "element %s given twice", kid->name);
-            json_decref(o);
-            return -1;
-        }
-        json_t *nv = NULL;
-        if (norm(kid, mod_of(kid, mod), v, &nv, path, pcap, e) < 0) {
-            json_decref(o);
-            return -1;
-        }
-        json_object_set_new(o, kid->name, nv);
-        path[saved] = '\0';
-    }
-    *out = o;
+    memset(&me, 0, sizeof me);
+    if (model_norm(n, in, out, path, pcap, &me) < 0)
+        return nerr_model(e, &me);
     return 0;
-}
-
-static int norm(const struct nnode *n, const char *mod, json_t *in, json_t **out, char *path,
-                size_t pcap, struct nerr *e)
-{
-    const char *why = NULL;
-
-    switch (n->kind) {
-    case NK_CONT:
-        return norm_container(n, mod, in, out, path, pcap, e);
-    case NK_LIST: {
-        if (!json_is_array(in)) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value", "%s is a list: give a JSON array", path);
-        }
-        json_t *arr = json_array();
-        size_t i;
-        json_t *v;
-        json_array_foreach(in, i, v) {
-            json_t *ne = NULL;
-            if (norm_container(n, mod, v, &ne, path, pcap, e) < 0) {
-                json_decref(arr);
-                return -1;
-            }
-            json_t *key = json_object_get(ne, n->key);
-            if (!json_is_string(key)) {
-                json_decref(ne);
-                json_decref(arr);
-                snprintf(e->path, sizeof e->path, "%s", path);
-                return nerr_set(e, 400, "missing-element", "an entry of %s lacks its key %s",
-                                path, n->key);
-            }
-            size_t j;
-            json_t *prev;
-            json_array_foreach(arr, j, prev) {
-                if (strcmp(json_string_value(json_object_get(prev, n->key)),
-                           json_string_value(key)) == 0) {
-                    snprintf(e->path, sizeof e->path, "%s", path);
-                    nerr_set(e, 400, "invalid-value", "duplicate entry %s=%s in %s", n->key,
-                             json_string_value(key), path);
-                    json_decref(ne);
-                    json_decref(arr);
-                    return -1;
-                }
-            }
-            json_array_append_new(arr, ne);
-        }
-        *out = arr;
-        return 0;
-    }
-    case NK_STR:
-        if (!json_is_string(in)) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value", "%s must be a string", path);
-        }
-        if (!str_ok(n, json_string_value(in), &why)) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value", "%s: value %s", path, why);
-        }
-        *out = json_incref(in);
-        return 0;
-    case NK_INT:
-        if (!json_is_integer(in)) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value", "%s must be an integer", path);
-        }
-        if (json_integer_value(in) < n->min || json_integer_value(in) > n->max) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value", "%s: %lld is out of range %ld-%ld", path,
-                            (long long)json_integer_value(in), n->min, n->max);
-        }
-        *out = json_incref(in);
-        return 0;
-    case NK_EMPTY:
-        if (!json_is_array(in) || json_array_size(in) != 1 ||
-            !json_is_null(json_array_get(in, 0))) {
-            snprintf(e->path, sizeof e->path, "%s", path);
-            return nerr_set(e, 400, "invalid-value",
-                            "%s is an empty leaf: its only value is [null]", path);
-        }
-        *out = json_pack("[n]");
-        return 0;
-    case NK_ENUM:
-        if (json_is_string(in)) {
-            for (const char *const *p = n->enums; *p; p++)
-                if (strcmp(*p, json_string_value(in)) == 0) {
-                    *out = json_incref(in);
-                    return 0;
-                }
-        }
-        snprintf(e->path, sizeof e->path, "%s", path);
-        return nerr_set(e, 400, "invalid-value", "%s must be one of the strings %s%s%s%s%s%s%s",
-                        path, n->enums[0], n->enums[1] ? ", " : "",
-                        n->enums[1] ? n->enums[1] : "", n->enums[1] && n->enums[2] ? ", " : "",
-                        n->enums[1] && n->enums[2] ? n->enums[2] : "",
-                        n->enums[1] && n->enums[2] && n->enums[3] ? ", " : "",
-                        n->enums[1] && n->enums[2] && n->enums[3] ? n->enums[3] : "");
-    }
-    return nerr_set(e, 500, "operation-failed", "schema error");
-}
-
-/* ---- cfg -> canonical tree -------------------------------------------------------------------- */
-
-static json_t *method_json(const struct cfg_method *m)
-{
-    switch (m->kind) {
-    case CFG_M_LOCAL:
-        return json_pack("{s:[n]}", "local");
-    case CFG_M_NONE:
-        return json_pack("{s:[n]}", "none");
-    case CFG_M_IF_AUTHENTICATED:
-        return json_pack("{s:[n]}", "if-authenticated");
-    case CFG_M_GROUP:
-        return json_pack("{s:s}", "group", m->group);
-    }
-    return json_object();
-}
-
-static json_t *mlists_json(const struct cfg_mlist *l, size_t n)
-{
-    static const char *const slot[] = {"a1", "a2", "a3", "a4"};
-    json_t *arr = json_array();
-
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_pack("{s:s}", "name", l[i].name);
-        for (int j = 0; j < l[i].n && j < 4; j++)
-            json_object_set_new(e, slot[j], method_json(&l[i].m[j]));
-        json_array_append_new(arr, e);
-    }
-    return arr;
-}
-
-static json_t *cfg_tree(const struct cfg *c, bool defaults)
-{
-    json_t *root = json_object();
-
-    if (defaults || strcmp(c->hostname, CFG_DEFAULT_HOSTNAME) != 0)
-        json_object_set_new(root, "hostname", json_string(c->hostname));
-    if (c->n_users > 0) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < c->n_users; i++) {
-            const struct cfg_user *u = &c->users[i];
-            json_t *e = json_pack("{s:s,s:i}", "name", u->name, "privilege", u->privilege);
-            if (u->secret_type != CFG_SECRET_NONE) {
-                char enc[4];
-                snprintf(enc, sizeof enc, "%d", (int)u->secret_type);
-                json_object_set_new(e, "secret",
-                                    json_pack("{s:s,s:s}", "encryption", enc, "secret", u->secret));
-            }
-            json_array_append_new(arr, e);
-        }
-        json_object_set_new(root, "username", arr);
-    }
-    json_t *aaa = json_object();
-    if (c->aaa_new_model)
-        json_object_set_new(aaa, "new-model", json_pack("[n]"));
-    if (c->n_authn > 0)
-        json_object_set_new(aaa, "authentication",
-                            json_pack("{s:o}", "login", mlists_json(c->authn, c->n_authn)));
-    if (c->n_authz > 0)
-        json_object_set_new(aaa, "authorization",
-                            json_pack("{s:o}", "exec", mlists_json(c->authz, c->n_authz)));
-    if (json_object_size(aaa) > 0)
-        json_object_set_new(root, "aaa", aaa);
-    else
-        json_decref(aaa);
-
-    json_t *ip = json_object();
-    json_t *ssh = json_object();
-    if (defaults || c->ssh_timeout != CFG_DEFAULT_SSH_TIMEOUT)
-        json_object_set_new(ssh, "time-out", json_integer(c->ssh_timeout));
-    if (defaults || c->ssh_retries != CFG_DEFAULT_SSH_RETRIES)
-        json_object_set_new(ssh, "authentication-retries", json_integer(c->ssh_retries));
-    if (defaults)
-        json_object_set_new(ssh, "version", json_integer(c->ssh_version));
-    if (c->n_pkusers > 0) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < c->n_pkusers; i++) {
-            const struct cfg_pkuser *pu = &c->pkusers[i];
-            json_t *keys = json_array();
-            for (int j = 0; j < pu->nkeys; j++) {
-                json_t *k = json_pack("{s:s,s:s}", "key-type", pu->keys[j].type,
-                                      "key-hash-value", pu->keys[j].hash);
-                if (pu->keys[j].comment[0])
-                    json_object_set_new(k, "comment", json_string(pu->keys[j].comment));
-                json_array_append_new(keys, k);
-            }
-            json_array_append_new(arr, json_pack("{s:s,s:o}", "name", pu->name, "key-hash", keys));
-        }
-        json_object_set_new(ssh, "pubkey-chain", json_pack("{s:o}", "username", arr));
-    }
-    if (json_object_size(ssh) > 0)
-        json_object_set_new(ip, "ssh", ssh);
-    else
-        json_decref(ssh);
-    if (c->scp_enable)
-        json_object_set_new(ip, "scp", json_pack("{s:{s:[n]}}", "server", "enable"));
-    if (json_object_size(ip) > 0)
-        json_object_set_new(root, "ip", ip);
-    else
-        json_decref(ip);
-    if (c->block_secs > 0)
-        json_object_set_new(root, "login",
-                            json_pack("{s:{s:i,s:i,s:i}}", "block-for", "seconds", c->block_secs,
-                                      "attempts", c->block_attempts, "within", c->block_within));
-    return root;
-}
-
-/* ---- canonical tree -> config text ------------------------------------------------------------ */
-
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p != NULL && (size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (np == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -492,197 +89,26 @@ static const char *jstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-static void methods_text(struct sbuf *b, json_t *entry)
+/* "mod:name" or "name" -> child of parent */
+static const struct lysc_node *kid_lookup(const struct lysc_node *parent, const char *qname)
 {
-    static const char *const slot[] = {"a1", "a2", "a3", "a4"};
+    const char *colon = strchr(qname, ':');
 
-    for (int i = 0; i < 4; i++) {
-        json_t *m = json_object_get(entry, slot[i]);
-        if (m == NULL)
-            continue;
-        /* a1..a4 hold one choice each (IOS: the method list in order) */
-        if (json_object_get(m, "local"))
-            sb_printf(b, " local");
-        if (json_object_get(m, "none"))
-            sb_printf(b, " none");
-        if (json_object_get(m, "if-authenticated"))
-            sb_printf(b, " if-authenticated");
-        if (jstr(m, "group"))
-            sb_printf(b, " group %s", jstr(m, "group"));
-    }
+    if (colon == NULL)
+        return model_child(parent, NULL, 0, qname, strlen(qname));
+    return model_child(parent, qname, (size_t)(colon - qname), colon + 1, strlen(colon + 1));
 }
 
-static char *tree_text(json_t *root, size_t *len)
+static const struct lysc_node *kid_find(const struct lysc_node *parent, const char *name,
+                                        size_t len)
 {
-    struct sbuf b = {0};
-    json_t *v, *e;
-    size_t i;
-
-    if (jstr(root, "hostname"))
-        sb_printf(&b, "hostname %s\n", jstr(root, "hostname"));
-    json_t *aaa = json_object_get(root, "aaa");
-    if (json_object_get(aaa, "new-model"))
-        sb_printf(&b, "aaa new-model\n");
-    v = json_object_get(json_object_get(aaa, "authentication"), "login");
-    json_array_foreach(v, i, e) {
-        sb_printf(&b, "aaa authentication login %s", jstr(e, "name"));
-        methods_text(&b, e);
-        sb_printf(&b, "\n");
-    }
-    v = json_object_get(json_object_get(aaa, "authorization"), "exec");
-    json_array_foreach(v, i, e) {
-        sb_printf(&b, "aaa authorization exec %s", jstr(e, "name"));
-        methods_text(&b, e);
-        sb_printf(&b, "\n");
-    }
-    v = json_object_get(root, "username");
-    json_array_foreach(v, i, e) {
-        json_t *pw = json_object_get(e, "password");
-        json_t *sec = json_object_get(e, "secret");
-        json_t *priv = json_object_get(e, "privilege");
-        bool cred = (pw != NULL && jstr(pw, "password")) || (sec != NULL && jstr(sec, "secret"));
-        sb_printf(&b, "username %s", jstr(e, "name"));
-        /* `username NAME` alone is not a command: a user with neither password nor secret is
-         * said with its privilege, the default one when the entry has none (DELETE of it) */
-        if (priv != NULL)
-            sb_printf(&b, " privilege %lld", (long long)json_integer_value(priv));
-        else if (!cred)
-            sb_printf(&b, " privilege %d", CFG_DEFAULT_PRIVILEGE);
-        /* a password given now wins over the stored secret it replaces */
-        if (pw != NULL && jstr(pw, "password"))
-            sb_printf(&b, " password %s %s", jstr(pw, "encryption") ? jstr(pw, "encryption") : "0",
-                      jstr(pw, "password"));
-        else if (sec != NULL && jstr(sec, "secret"))
-            sb_printf(&b, " secret %s %s", jstr(sec, "encryption") ? jstr(sec, "encryption") : "0",
-                      jstr(sec, "secret"));
-        sb_printf(&b, "\n");
-    }
-    json_t *ip = json_object_get(root, "ip");
-    json_t *ssh = json_object_get(ip, "ssh");
-    if ((v = json_object_get(ssh, "version")) != NULL)
-        sb_printf(&b, "ip ssh version %lld\n", (long long)json_integer_value(v));
-    if ((v = json_object_get(ssh, "time-out")) != NULL)
-        sb_printf(&b, "ip ssh time-out %lld\n", (long long)json_integer_value(v));
-    if ((v = json_object_get(ssh, "authentication-retries")) != NULL)
-        sb_printf(&b, "ip ssh authentication-retries %lld\n", (long long)json_integer_value(v));
-    v = json_object_get(json_object_get(ssh, "pubkey-chain"), "username");
-    if (json_array_size(v) > 0) {
-        sb_printf(&b, "ip ssh pubkey-chain\n");
-        json_array_foreach(v, i, e) {
-            size_t j;
-            json_t *k;
-            sb_printf(&b, " username %s\n", jstr(e, "name"));
-            json_array_foreach(json_object_get(e, "key-hash"), j, k) {
-                sb_printf(&b, "  key-hash %s %s%s%s\n", jstr(k, "key-type") ? jstr(k, "key-type")
-                                                                           : "ssh-rsa",
-                          jstr(k, "key-hash-value"), jstr(k, "comment") ? " " : "",
-                          jstr(k, "comment") ? jstr(k, "comment") : "");
-            }
-            sb_printf(&b, "  exit\n");
-        }
-        sb_printf(&b, " exit\n");
-    }
-    if (json_object_get(json_object_get(json_object_get(ip, "scp"), "server"), "enable"))
-        sb_printf(&b, "ip scp server enable\n");
-    json_t *bf = json_object_get(json_object_get(root, "login"), "block-for");
-    if (bf != NULL && json_object_size(bf) > 0) {
-        sb_printf(&b, "login block-for %lld attempts %lld within %lld\n",
-                  (long long)json_integer_value(json_object_get(bf, "seconds")),
-                  (long long)json_integer_value(json_object_get(bf, "attempts")),
-                  (long long)json_integer_value(json_object_get(bf, "within")));
-    }
-    sb_printf(&b, "end\n");
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    *len = b.len;
-    return b.p;
+    return model_child(parent, NULL, 0, name, len);
 }
 
-/* Checks what the text form cannot say: a key-hash without its value, a block-for without its
- * three numbers, a method slot with more than one method. */
-static int tree_check(json_t *root, struct nerr *e)
-{
-    json_t *bf = json_object_get(json_object_get(root, "login"), "block-for");
-    static const char *const lists[][2] = {{"authentication", "login"}, {"authorization", "exec"}};
-
-    if (bf != NULL && json_object_size(bf) > 0 &&
-        (!json_object_get(bf, "seconds") || !json_object_get(bf, "attempts") ||
-         !json_object_get(bf, "within"))) {
-        snprintf(e->path, sizeof e->path, "/login/block-for");
-        return nerr_set(e, 400, "missing-element",
-                        "login block-for needs seconds, attempts and within");
-    }
-    for (size_t l = 0; l < 2; l++) {
-        json_t *arr = json_object_get(
-            json_object_get(json_object_get(root, "aaa"), lists[l][0]), lists[l][1]);
-        size_t i;
-        json_t *ent;
-        json_array_foreach(arr, i, ent) {
-            const char *k;
-            json_t *m;
-            int nm = 0;
-            json_object_foreach(ent, k, m) {
-                if (strcmp(k, "name") == 0)
-                    continue;
-                nm++;
-                if (json_object_size(m) != 1) {
-                    snprintf(e->path, sizeof e->path, "/aaa/%s/%s=%s/%s", lists[l][0],
-                             lists[l][1], jstr(ent, "name"), k);
-                    return nerr_set(e, 400, "invalid-value",
-                                    "method slot %s needs exactly one method", k);
-                }
-            }
-            if (nm == 0) {
-                snprintf(e->path, sizeof e->path, "/aaa/%s/%s=%s", lists[l][0], lists[l][1],
-                         jstr(ent, "name"));
-                return nerr_set(e, 400, "missing-element", "method list %s has no method (a1)",
-                                jstr(ent, "name"));
-            }
-        }
-    }
-    return 0;
-}
-
-/* ---- qualified output (RFC 7951 section 4) ---------------------------------------------------- */
-
-static json_t *qualify(const struct nnode *n, const char *mod, json_t *v)
-{
-    if (n->kind == NK_CONT && json_is_object(v)) {
-        json_t *o = json_object();
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c) {
-            const struct nnode *kid = kid_find(n, k, strlen(k));
-            if (kid == NULL)
-                continue;
-            const char *km = mod_of(kid, mod);
-            char name[128];
-            if (strcmp(km, mod) != 0)
-                snprintf(name, sizeof name, "%s:%s", km, k);
-            else
-                snprintf(name, sizeof name, "%s", k);
-            json_object_set_new(o, name, qualify(kid, km, c));
-        }
-        return o;
-    }
-    if (n->kind == NK_LIST && json_is_array(v)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *e;
-        struct nnode entry = *n;
-        entry.kind = NK_CONT;
-        json_array_foreach(v, i, e) json_array_append_new(a, qualify(&entry, mod, e));
-        return a;
-    }
-    return json_incref(v);
-}
-
-/* ---- paths ------------------------------------------------------------------------------------ */
+/* ---- paths ----------------------------------------------------------------------------------- */
 
 struct step {
-    const struct nnode *n;
+    const struct lysc_node *n;
     const char *mod;
     char *key;          /* list entry key (decoded), NULL for the whole list */
 };
@@ -703,8 +129,7 @@ static void npath_free(struct npath *p)
 /* Resolves the request's path tail (after .../native) into schema steps. */
 static int resolve(const struct api_req *r, struct npath *p, struct nerr *e)
 {
-    const struct nnode *cur = &nn_native;
-    const char *mod = MOD_NATIVE;
+    const struct lysc_node *cur = model_native_root();
 
     p->n = 0;
     for (int i = 0; i < api_rest_count(r); i++) {
@@ -713,19 +138,20 @@ static int resolve(const struct api_req *r, struct npath *p, struct nerr *e)
         char qname[128];
         size_t nlen = eq ? (size_t)(eq - seg) : strlen(seg);
         bool in_entry = p->n > 0 && p->s[p->n - 1].key != NULL;
-        if (nlen >= sizeof qname || p->n >= MAX_STEPS || (cur->kind != NK_CONT && !in_entry))
+        if (nlen >= sizeof qname || p->n >= MAX_STEPS ||
+            (model_kind(cur) != MODEL_CONT && !in_entry))
             goto unknown;
         memcpy(qname, seg, nlen);
         qname[nlen] = '\0';
-        const struct nnode *kid = kid_lookup(cur, mod, qname);
+        const struct lysc_node *kid = kid_lookup(cur, qname);
         if (kid == NULL)
             goto unknown;
         struct step *st = &p->s[p->n++];
         st->n = kid;
-        st->mod = mod_of(kid, mod);
+        st->mod = model_module(kid);
         st->key = NULL;
         if (eq != NULL) {
-            if (kid->kind != NK_LIST || eq[1] == '\0' || strchr(eq + 1, ',') != NULL) {
+            if (model_kind(kid) != MODEL_LIST || eq[1] == '\0' || strchr(eq + 1, ',') != NULL) {
                 snprintf(e->path, sizeof e->path, "%s", r->path);
                 return nerr_set(e, 400, "invalid-value",
                                 "%s: a key is given only for a list (one key: name)", seg);
@@ -733,16 +159,14 @@ static int resolve(const struct api_req *r, struct npath *p, struct nerr *e)
             st->key = strdup(eq + 1);
             /* below a list entry the children are the entry's */
             cur = kid;
-            mod = st->mod;
             continue;
         }
-        if (kid->kind == NK_LIST && i + 1 < api_rest_count(r)) {
+        if (model_kind(kid) == MODEL_LIST && i + 1 < api_rest_count(r)) {
             snprintf(e->path, sizeof e->path, "%s", r->path);
             return nerr_set(e, 400, "invalid-value", "%s is a list: name an entry with %s=KEY",
                             qname, qname);
         }
         cur = kid;
-        mod = st->mod;
     }
     return 0;
 unknown:
@@ -750,24 +174,9 @@ unknown:
     return nerr_set(e, 404, "invalid-value", "no such resource: %s", r->path);
 }
 
-static json_t *list_entry(json_t *arr, const char *key, const char *kv, size_t *idx)
-{
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(arr, i, e) {
-        if (jstr(e, key) && strcmp(jstr(e, key), kv) == 0) {
-            if (idx)
-                *idx = i;
-            return e;
-        }
-    }
-    return NULL;
-}
-
 /* POST of list entries: appends val's entries to parent's list n (made if missing); an entry
  * whose key exists already is a 409 whose error-path is at=KEY. */
-static int list_add_new(json_t *parent, const struct nnode *n, json_t *val, const char *at,
+static int list_add_new(json_t *parent, const struct lysc_node *n, json_t *val, const char *at,
                         struct nerr *e)
 {
     json_t *arr = parent != NULL ? json_object_get(parent, n->name) : NULL;
@@ -781,8 +190,8 @@ static int list_add_new(json_t *parent, const struct nnode *n, json_t *val, cons
         json_object_set_new(parent, n->name, arr);
     }
     json_array_foreach(val, i, ent) {
-        const char *key = jstr(ent, n->key);
-        if (list_entry(arr, n->key, key, NULL) != NULL) {
+        const char *key = jstr(ent, model_key(n));
+        if (model_list_entry(arr, model_key(n), key, NULL) != NULL) {
             snprintf(e->path, sizeof e->path, "%s=%s", at, key);
             return nerr_set(e, 409, "data-exists", "%s %s already exists", n->name, key);
         }
@@ -799,72 +208,22 @@ static json_t *tree_at(json_t *root, const struct npath *p, int upto, bool creat
     for (int i = 0; i < upto && cur != NULL; i++) {
         const struct step *st = &p->s[i];
         json_t *next = json_object_get(cur, st->n->name);
-        if (next == NULL && create && st->n->kind == NK_CONT) {
+        if (next == NULL && create && model_kind(st->n) == MODEL_CONT) {
             next = json_object();
             json_object_set_new(cur, st->n->name, next);
         }
-        if (next == NULL && create && st->n->kind == NK_LIST) {
+        if (next == NULL && create && model_kind(st->n) == MODEL_LIST) {
             next = json_array();
             json_object_set_new(cur, st->n->name, next);
         }
         if (st->key != NULL)
-            next = list_entry(next, st->n->key, st->key, NULL);
+            next = model_list_entry(next, model_key(st->n), st->key, NULL);
         cur = next;
     }
     return cur;
 }
 
-/* Removes empty containers and lists so "exists" means "has content" (non-presence containers). */
-static void prune(json_t *v)
-{
-    const char *k;
-    json_t *c;
-    void *tmp;
-
-    if (json_is_object(v)) {
-        json_object_foreach_safe(v, tmp, k, c) {
-            prune(c);
-            if ((json_is_object(c) && json_object_size(c) == 0) ||
-                (json_is_array(c) && json_array_size(c) == 0))
-                json_object_del(v, k);
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_array_foreach(v, i, c) prune(c);
-    }
-}
-
-/* RFC 7386-like merge following the schema: containers merge member-wise, lists merge by key,
- * leaves are replaced. */
-static void merge(const struct nnode *n, json_t *dst, json_t *src)
-{
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(src, k, v) {
-        const struct nnode *kid = kid_find(n, k, strlen(k));
-        json_t *d = json_object_get(dst, k);
-        if (kid == NULL)
-            continue;
-        if (kid->kind == NK_CONT && json_is_object(d)) {
-            merge(kid, d, v);
-        } else if (kid->kind == NK_LIST && json_is_array(d)) {
-            size_t i;
-            json_t *e;
-            json_array_foreach(v, i, e) {
-                json_t *old = list_entry(d, kid->key, jstr(e, kid->key), NULL);
-                if (old != NULL)
-                    merge(kid, old, e);
-                else
-                    json_array_append(d, e);
-            }
-        } else {
-            json_object_set(dst, k, v);
-        }
-    }
-}
-
-/* ---- query parameters on output --------------------------------------------------------------- */
+/* ---- query parameters on output -------------------------------------------------------------- */
 
 static int query_depth(const struct api_req *r, int *depth, struct nerr *e)
 {
@@ -904,24 +263,25 @@ static void apply_depth(json_t *v, int level, int depth)
 
 /* fields=a;b/c(d;e) (RFC 8040 section 4.8.3): keeps the named descendants of the target (and
  * list keys). Names may carry module prefixes. */
-static json_t *select_fields(const struct nnode *n, json_t *v, const char *fields, struct nerr *e);
+static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields,
+                             struct nerr *e);
 
 /* What the fields selection of node n starts from for its value v: an empty object, or for a list
  * one entry per element holding only its key (so the selected members land in the right entry). */
-static json_t *fields_skeleton(const struct nnode *n, json_t *v)
+static json_t *fields_skeleton(const struct lysc_node *n, json_t *v)
 {
     if (!json_is_array(v))
         return json_object();
     json_t *out = json_array();
     size_t i;
     json_t *ent;
-    json_array_foreach(v, i, ent)
-        json_array_append_new(out, n->key ? json_pack("{s:O}", n->key, json_object_get(ent, n->key))
-                                          : json_object());
+    json_array_foreach(v, i, ent) json_array_append_new(
+        out, model_key(n) ? json_pack("{s:O}", model_key(n), json_object_get(ent, model_key(n)))
+                          : json_object());
     return out;
 }
 
-static int keep_path(const struct nnode *n, json_t *src, json_t *dst, const char *path,
+static int keep_path(const struct lysc_node *n, json_t *src, json_t *dst, const char *path,
                      struct nerr *e)
 {
     const char *slash = strchr(path, '/');
@@ -940,7 +300,7 @@ static int keep_path(const struct nnode *n, json_t *src, json_t *dst, const char
         }
         return 0;
     }
-    const struct nnode *kid = kid_find(n, name, nlen);
+    const struct lysc_node *kid = kid_find(n, name, nlen);
     if (kid == NULL || !json_is_object(src)) {
         char buf[128];
         snprintf(buf, sizeof buf, "%.*s", (int)len, path);
@@ -1006,7 +366,8 @@ static int fields_expand(const char *expr, size_t *pos, const char *prefix, size
     }
 }
 
-static json_t *select_fields(const struct nnode *n, json_t *v, const char *fields, struct nerr *e)
+static json_t *select_fields(const struct lysc_node *n, json_t *v, const char *fields,
+                             struct nerr *e)
 {
     char flat[LIM_API_FIELDS_LEN * 4];
     struct fields_out fo = {.buf = flat, .cap = sizeof flat};
@@ -1060,15 +421,14 @@ static bool query_config(const struct api_req *r)
     return c == NULL || strcmp(c, "nonconfig") != 0;
 }
 
-/* ---- GET -------------------------------------------------------------------------------------- */
+/* ---- GET ------------------------------------------------------------------------------------- */
 
 /* The target's value as sent (qualified, fields and depth applied), or NULL with e filled. */
 static json_t *get_view(const struct cfg *c, const struct api_req *r, const struct npath *p,
                         bool defaults, bool config, int depth, struct nerr *e)
 {
-    json_t *root = cfg_tree(c, defaults);
-    const struct nnode *n = p->n ? p->s[p->n - 1].n : &nn_native;
-    const char *mod = p->n ? p->s[p->n - 1].mod : MOD_NATIVE;
+    json_t *root = model_native_tree(c, defaults);
+    const struct lysc_node *n = p->n ? p->s[p->n - 1].n : model_native_root();
     json_t *v = p->n ? tree_at(root, p, p->n, false) : root;
     if (v == NULL || (json_is_object(v) && json_object_size(v) == 0 && p->n > 0) ||
         (json_is_array(v) && json_array_size(v) == 0)) {
@@ -1086,20 +446,17 @@ static json_t *get_view(const struct cfg *c, const struct api_req *r, const stru
     }
     if (!config) {
         json_decref(v);
-        v = n->kind == NK_LIST ? json_array() : json_object();
+        v = model_kind(n) == MODEL_LIST ? json_array() : json_object();
     }
     const char *fields = api_query(r, "fields");
     if (fields != NULL) {
-        struct nnode entry = *n;
-        if (n->kind == NK_LIST)
-            entry.kind = NK_CONT;
-        json_t *f = select_fields(&entry, v, fields, e);
+        json_t *f = select_fields(n, v, fields, e);
         json_decref(v);
         if (f == NULL)
             return NULL;
         v = f;
     }
-    json_t *q = qualify(n, mod, v);
+    json_t *q = model_qualify(n, v);
     json_decref(v);
     if (depth > 0)
         apply_depth(q, 1, depth);
@@ -1152,7 +509,7 @@ static json_t *get_tree(const struct cfg *c, const struct api_req *r, const stru
     json_t *q = get_view(c, r, p, defaults, config, depth, e);
     if (q == NULL)
         return NULL;
-    const struct nnode *n = p->n ? p->s[p->n - 1].n : &nn_native;
+    const struct lysc_node *n = p->n ? p->s[p->n - 1].n : model_native_root();
     const char *mod = p->n ? p->s[p->n - 1].mod : MOD_NATIVE;
     char name[128];
     snprintf(name, sizeof name, "%s:%s", mod, n->name);
@@ -1171,10 +528,10 @@ static json_t *get_tree(const struct cfg *c, const struct api_req *r, const stru
     return *member_out;
 }
 
-/* ---- writes ----------------------------------------------------------------------------------- */
+/* ---- writes ---------------------------------------------------------------------------------- */
 
 /* The body of PUT/PATCH at a target: {"[mod:]name": value} -> normalized value. */
-static json_t *body_value(const struct api_req *r, const struct step *st, const struct nnode *n,
+static json_t *body_value(const struct api_req *r, const struct step *st, const struct lysc_node *n,
                           const char *mod, struct nerr *e)
 {
     const char *k;
@@ -1193,8 +550,8 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
     json_object_foreach(r->json, k, v) {
         const char *colon = strchr(k, ':');
         const char *name = colon ? colon + 1 : k;
-        if (strcmp(name, n->name) != 0 ||
-            (colon && (strlen(mod) != (size_t)(colon - k) || memcmp(mod, k, (size_t)(colon - k))))) {
+        if (strcmp(name, n->name) != 0 || (colon && (strlen(mod) != (size_t)(colon - k) ||
+                                                     memcmp(mod, k, (size_t)(colon - k))))) {
             snprintf(e->path, sizeof e->path, "/%s", k);
             nerr_set(e, 400, "unknown-element",
                      "the body member is %s, but the target resource is %s:%s", k, mod, n->name);
@@ -1202,7 +559,7 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
         }
         snprintf(path, sizeof path, "/%s:%s", mod, n->name);
         json_t *out = NULL;
-        if (norm(n, mod, v, &out, path, sizeof path, e) < 0)
+        if (norm(n, v, &out, path, sizeof path, e) < 0)
             return NULL;
         if (st != NULL && st->key != NULL) {
             /* a list entry: [ {entry} ] with the key of the URI */
@@ -1213,11 +570,11 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
             }
             json_t *ent = json_incref(json_array_get(out, 0));
             json_decref(out);
-            if (strcmp(jstr(ent, n->key), st->key) != 0) {
+            if (strcmp(jstr(ent, model_key(n)), st->key) != 0) {
                 json_decref(ent);
-                snprintf(e->path, sizeof e->path, "/%s:%s/%s", mod, n->name, n->key);
-                nerr_set(e, 400, "invalid-value", "the key %s in the body differs from the URI (%s)",
-                         n->key, st->key);
+                snprintf(e->path, sizeof e->path, "/%s:%s/%s", mod, n->name, model_key(n));
+                nerr_set(e, 400, "invalid-value",
+                         "the key %s in the body differs from the URI (%s)", model_key(n), st->key);
                 return NULL;
             }
             return ent;
@@ -1229,45 +586,18 @@ static json_t *body_value(const struct api_req *r, const struct step *st, const 
 
 /* Commits root as the new running config; fills resp on error. */
 static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
-                       uint64_t expect, struct nerr *e)
+                       const struct cfg *base, uint64_t expect, struct nerr *e)
 {
     struct store *st = r->d->store;
-    struct cfg_errors *errs = NULL;
+    struct model_err me;
     struct scpd_err err;
     struct store_who who;
-    size_t len = 0;
-    char *text;
-    int rc = -1;
+    struct cfg *next;
 
-    prune(root);
-    if (tree_check(root, e) < 0)
-        return -1;
-    text = tree_text(root, &len);
-    if (text == NULL)
-        return nerr_set(e, 500, "operation-failed", "out of memory");
-    /* the text this JSON became is bounded as any config text (cfg_apply_text takes any length) */
-    if (len > LIM_CONFIG_FILE_BYTES) {
-        explicit_bzero(text, len);
-        free(text);
-        return nerr_set(e, 413, "too-big", "the configuration is %zu bytes as config text, larger "
-                        "than the limit of %u bytes", len, (unsigned)LIM_CONFIG_FILE_BYTES);
-    }
-    errs = calloc(1, sizeof *errs);
-    if (errs == NULL) {
-        explicit_bzero(text, len);
-        free(text);
-        return nerr_set(e, 500, "operation-failed", "out of memory");
-    }
-    struct cfg *next = cfg_apply_text(NULL, text, len, CFG_REPLACE, errs);
-    if (next == NULL) {
-        /* the parser's reason, naming the config line the JSON became (secrets masked there) */
-        if (errs->n > 0)
-            nerr_set(e, 400, "invalid-value", "%s (in \"%s\")", errs->e[0].reason,
-                     errs->e[0].text);
-        else
-            nerr_set(e, 400, "invalid-value", "invalid configuration");
-        goto out;
-    }
+    memset(&me, 0, sizeof me);
+    next = model_native_cfg(root, base, &me);
+    if (next == NULL)
+        return nerr_model(e, &me);
     api_who(r, &who);
     uint64_t newv = 0;
     scpd_err_clear(&err);
@@ -1278,18 +608,13 @@ static int commit_tree(struct api_req *r, struct api_resp *resp, json_t *root,
         e->tag = m->tag;
         snprintf(e->msg, sizeof e->msg, "%s", err.msg[0] ? err.msg : "internal error");
         cfg_free(next);
-        goto out;
+        return -1;
     }
     cfg_free(next);
     const struct store_snap *snap = store_snapshot(st);
     api_resp_snap_headers(resp, snap);
     store_snap_release(snap);
-    rc = 0;
-out:
-    free(errs);
-    explicit_bzero(text, len);   /* clear passwords of username entries became password 0 lines */
-    free(text);
-    return rc;
+    return 0;
 }
 
 static int native_write(struct api_req *r, struct api_resp *resp, const struct store_snap *snap,
@@ -1297,7 +622,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
 {
     uint64_t expect;
     const struct step *last = p->n ? &p->s[p->n - 1] : NULL;
-    const struct nnode *n = last ? last->n : &nn_native;
+    const struct lysc_node *n = last ? last->n : model_native_root();
     const char *mod = last ? last->mod : MOD_NATIVE;
     int status = 204;
     json_t *root = NULL, *val = NULL;
@@ -1305,7 +630,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
 
     if (api_check_preconditions(r, snap, &expect, resp) < 0)
         return 1;  /* resp filled */
-    root = cfg_tree(snap->cfg, false);
+    root = model_native_tree(snap->cfg, false);
 
     if (r->method == API_DELETE) {
         if (p->n == 0) {
@@ -1325,7 +650,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
         }
         if (last->key != NULL) {
             size_t idx;
-            list_entry(json_object_get(parent, n->name), n->key, last->key, &idx);
+            model_list_entry(json_object_get(parent, n->name), model_key(n), last->key, &idx);
             json_array_remove(json_object_get(parent, n->name), idx);
         } else {
             json_object_del(parent, n->name);
@@ -1339,7 +664,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                 json_decref(root);
                 root = json_incref(val);
             } else {
-                merge(&nn_native, root, val);
+                model_merge(model_native_root(), root, val);
             }
         } else {
             json_t *parent = tree_at(root, p, p->n - 1, true);
@@ -1367,21 +692,19 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                     json_object_set_new(parent, n->name, arr);
                 }
                 size_t idx;
-                json_t *old = list_entry(arr, n->key, last->key, &idx);
+                json_t *old = model_list_entry(arr, model_key(n), last->key, &idx);
                 if (r->method == API_PATCH && old != NULL) {
-                    struct nnode entry = *n;
-                    entry.kind = NK_CONT;
-                    merge(&entry, old, val);
+                    model_merge(n, old, val);
                 } else if (old != NULL) {
                     json_array_set(arr, idx, val);
                 } else {
                     json_array_append(arr, val);
                 }
-            } else if (r->method == API_PATCH && cur != NULL && n->kind == NK_CONT) {
-                merge(n, cur, val);
-            } else if (r->method == API_PATCH && cur != NULL && n->kind == NK_LIST) {
+            } else if (r->method == API_PATCH && cur != NULL && model_kind(n) == MODEL_CONT) {
+                model_merge(n, cur, val);
+            } else if (r->method == API_PATCH && cur != NULL && model_kind(n) == MODEL_LIST) {
                 json_t *wrap = json_pack("{s:O}", n->name, val);
-                merge(p->n > 1 ? p->s[p->n - 2].n : &nn_native, parent, wrap);
+                model_merge(p->n > 1 ? p->s[p->n - 2].n : model_native_root(), parent, wrap);
                 json_decref(wrap);
             } else {
                 json_object_set(parent, n->name, val);
@@ -1402,7 +725,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
         char path[256];
         snprintf(path, sizeof path, "%s", "");
         if (last != NULL && strcmp(kname, n->name) == 0 &&
-            !(n->kind == NK_LIST && last->key == NULL)) {
+            !(model_kind(n) == MODEL_LIST && last->key == NULL)) {
             /* the body names the target itself (what ansible's restconf_config sends after a
              * 404): create exactly that resource, 409 if it exists */
             val = body_value(r, last, n, mod, e);
@@ -1436,7 +759,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
             nerr_set(e, 400, "invalid-value",
                      "POST creates a child resource; a %s entry has no child lists", n->name);
             goto out;
-        } else if (n->kind == NK_LIST) {
+        } else if (model_kind(n) == MODEL_LIST) {
             val = body_value(r, NULL, n, mod, e);
             if (val == NULL)
                 goto out;
@@ -1444,19 +767,20 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                 goto out;
             if (json_array_size(val) == 1) {
                 char loc[512];
-                snprintf(loc, sizeof loc, "%s=%s", r->path, jstr(json_array_get(val, 0), n->key));
+                snprintf(loc, sizeof loc, "%s=%s", r->path,
+                         jstr(json_array_get(val, 0), model_key(n)));
                 api_resp_header(resp, "Location", loc);
             }
         } else {
-            const struct nnode *kid = kid_lookup(n, mod, k);
+            const struct lysc_node *kid = kid_lookup(n, k);
             if (kid == NULL) {
                 snprintf(e->path, sizeof e->path, "/%s", k);
                 nerr_set(e, 400, "unknown-element", "unknown element %s in %s", k, r->path);
                 goto out;
             }
-            const char *kmod = mod_of(kid, mod);
+            const char *kmod = model_module(kid);
             snprintf(path, sizeof path, "/%s:%s", kmod, kid->name);
-            if (norm(kid, kmod, bv, &val, path, sizeof path, e) < 0)
+            if (norm(kid, bv, &val, path, sizeof path, e) < 0)
                 goto out;
             json_t *target = p->n ? tree_at(root, p, p->n, true) : root;
             if (target == NULL) {
@@ -1465,7 +789,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
                 goto out;
             }
             json_t *cur = json_object_get(target, kid->name);
-            if (kid->kind == NK_LIST) {
+            if (model_kind(kid) == MODEL_LIST) {
                 char at[sizeof e->path];
                 snprintf(at, sizeof at, "%s/%s", r->path, kid->name);
                 if (list_add_new(target, kid, val, at, e) < 0)
@@ -1485,7 +809,7 @@ static int native_write(struct api_req *r, struct api_resp *resp, const struct s
         }
         status = 201;
     }
-    if (commit_tree(r, resp, root, expect, e) < 0)
+    if (commit_tree(r, resp, root, snap->cfg, expect, e) < 0)
         goto out;
     api_no_content(resp);
     resp->status = status;
@@ -1496,18 +820,16 @@ out:
     return rc;
 }
 
-/* ---- the translation alone (unit tests, fuzzing) ---------------------------------------------- */
+/* ---- the translation alone (unit tests, fuzzing) --------------------------------------------- */
 
 char *api_native_text(const char *json, size_t len, char *why, size_t cap)
 {
     json_error_t je;
-    struct nerr e;
     char path[256] = "";
     json_t *in = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je), *tree = NULL;
     char *text = NULL;
     size_t tlen;
 
-    memset(&e, 0, sizeof e);
     if (in == NULL) {
         snprintf(why, cap, "malformed JSON: %s", je.text);
         return NULL;
@@ -1517,26 +839,28 @@ char *api_native_text(const char *json, size_t len, char *why, size_t cap)
         snprintf(why, cap, "want {\"%s:native\": {...}}", MOD_NATIVE);
         goto out;
     }
-    if (norm(&nn_native, MOD_NATIVE, body, &tree, path, sizeof path, &e) < 0 ||
-        (prune(tree), tree_check(tree, &e)) < 0) {
-        snprintf(why, cap, "%s", e.msg);
+    struct model_err me;
+    memset(&me, 0, sizeof me);
+    if (model_norm(model_native_root(), body, &tree, path, sizeof path, &me) < 0) {
+        snprintf(why, cap, "%s", me.msg);
         goto out;
     }
-    text = tree_text(tree, &tlen);
+    model_prune(tree);
+    text = model_native_text(tree, &tlen, &me);
     if (text == NULL)
-        snprintf(why, cap, "out of memory");
+        snprintf(why, cap, "%s", me.msg);
 out:
     json_decref(tree);
     json_decref(in);
     return text;
 }
 
-/* ---- handlers --------------------------------------------------------------------------------- */
+/* ---- handlers -------------------------------------------------------------------------------- */
 
 json_t *api_native_json(const struct cfg *c, bool with_defaults)
 {
-    json_t *t = cfg_tree(c, with_defaults);
-    json_t *q = qualify(&nn_native, MOD_NATIVE, t);
+    json_t *t = model_native_tree(c, with_defaults);
+    json_t *q = model_qualify(model_native_root(), t);
 
     json_decref(t);
     return q;

@@ -35,7 +35,7 @@ int api_h_metrics(struct api_req *r, struct api_resp *resp);         /* /metrics
 /* api_web.c: the dashboard's static files at / */
 int api_h_web(struct api_req *r, struct api_resp *resp);
 
-/* ---- shared JSON forms (api_state.c) ---------------------------------------------------------- */
+/* ---- shared JSON forms (api_state.c) --------------------------------------------------------- */
 /* RFC 7951: 64-bit integers are JSON strings. */
 json_t *api_obs_u64(uint64_t v);
 /* yang:date-and-time of unix milliseconds, UTC: "2026-11-24T10:15:02.123Z" (cap >= 32). */

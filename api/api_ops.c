@@ -1,6 +1,7 @@
 /* api_ops: RESTCONF operations (RFC 8040 section 3.6) on configuration text and the datastores,
  * and the audit log.
  *   cisco-ia:save-config   running -> startup (store_save_config), as Cisco's cisco-ia model
+ *   Cisco-IOS-XE-rpc:reload running <- startup (store_reload): a router's reload, minus the reboot
  *   scpd:apply-config      config text, merge or replace, optional dry run (store_apply_text)
  *   scpd:show              the text the CLI prints (cfg_render with its header)
  *   scpd:audit-log         who changed what (store_audit_query)
@@ -19,7 +20,8 @@
 
 /* What GET /restconf/operations lists (RFC 8040 section 3.3.2). */
 static const char *const op_names[] = {
-    "cisco-ia:save-config", "scpd:apply-config", "scpd:show", "scpd:login", "scpd:logout", NULL,
+    "cisco-ia:save-config", "Cisco-IOS-XE-rpc:reload", "scpd:apply-config", "scpd:show",
+    "scpd:login", "scpd:logout", "Cisco-IOS-XE-rpc:copy", "Cisco-IOS-XE-rpc:delete", NULL,
 };
 
 int api_h_operations(struct api_req *r, struct api_resp *resp)
@@ -89,6 +91,28 @@ int api_h_save_config(struct api_req *r, struct api_resp *resp)
     return api_json(resp, 200,
                     json_pack("{s:{s:s}}", "cisco-ia:output", "result",
                               "Save running-config successful"));
+}
+
+/* POST /restconf/operations/Cisco-IOS-XE-rpc:reload: the running config becomes the saved
+ * startup config again (the way back from a bad change that was not saved). IOS XE's input
+ * leaves (force, reason) are accepted and change nothing: nothing reboots here. */
+int api_h_reload(struct api_req *r, struct api_resp *resp)
+{
+    static const char *const known[] = {"force", "reason", NULL};
+    struct store_who who;
+    struct scpd_err err;
+    json_t *in = op_input(r, "Cisco-IOS-XE-rpc", known, resp);
+
+    if (in == NULL)
+        return 0;
+    json_decref(in);
+    api_who(r, &who);
+    scpd_err_clear(&err);
+    if (store_reload(r->d->store, &who, &err) < 0)
+        return api_error_from(resp, &err, NULL);
+    return api_json(resp, 200,
+                    json_pack("{s:{s:s}}", "Cisco-IOS-XE-rpc:output", "result",
+                              "Reload complete: running-config is the startup-config"));
 }
 
 static int json_error_list(struct api_resp *resp, const struct cfg_errors *errs)
@@ -187,12 +211,14 @@ int api_h_apply_config(struct api_req *r, struct api_resp *resp)
         goto out;
     }
     const struct store_snap *snap = store_snapshot(r->d->store);
-    char ver[32];
+    char ver[32], why[256];
     snprintf(ver, sizeof ver, "%llu", (unsigned long long)snap->version);
-    api_json(resp, 200,
-             json_pack("{s:{s:s,s:s,s:b,s:b}}", "scpd:output", "diff", diff ? diff : "",
-                       "version", ver, "changed", diff != NULL && diff[0] != '\0', "dry-run",
-                       dry));
+    json_t *out = json_pack("{s:s,s:s,s:b,s:b}", "diff", diff ? diff : "", "version", ver,
+                            "changed", diff != NULL && diff[0] != '\0', "dry-run", dry);
+    /* a change that can lock every SSH login out is taken, as IOS takes it, but said so */
+    if (!dry && cfg_login_warning(snap->cfg, why, sizeof why) != NULL)
+        json_object_set_new(out, "warning", json_string(why));
+    api_json(resp, 200, json_pack("{s:o}", "scpd:output", out));
     api_resp_snap_headers(resp, snap);
     store_snap_release(snap);
 out:
@@ -272,7 +298,7 @@ int api_h_show(struct api_req *r, struct api_resp *resp)
                      "command must be running-config, running-config-all or startup-config");
 }
 
-/* ---- audit log -------------------------------------------------------------------------------- */
+/* ---- audit log ------------------------------------------------------------------------------- */
 
 static void iso_time(int64_t t, char *buf, size_t cap)
 {
@@ -312,8 +338,8 @@ static int parse_int_param(const struct api_req *r, const char *name, long long 
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi) {
-        api_error(resp, 400, "protocol", "invalid-value", NULL, "query parameter %s must be %lld-%lld",
-                  name, lo, hi);
+        api_error(resp, 400, "protocol", "invalid-value", NULL,
+                  "query parameter %s must be %lld-%lld", name, lo, hi);
         return -1;
     }
     *out = x;

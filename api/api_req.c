@@ -20,7 +20,7 @@ void api_http_date(time_t t, char *buf, size_t cap)
         buf[0] = '\0';
 }
 
-/* ---- request accessors ------------------------------------------------------------------------ */
+/* ---- request accessors ----------------------------------------------------------------------- */
 
 const char *api_query(const struct api_req *r, const char *name)
 {
@@ -54,9 +54,10 @@ void api_who(const struct api_req *r, struct store_who *who)
     who->user = r->user;
     who->source = "api";
     who->peer = r->peer;
+    who->session = 0;   /* HTTP has no sessions: it never holds the datastore lock */
 }
 
-/* ---- response helpers ------------------------------------------------------------------------- */
+/* ---- response helpers ------------------------------------------------------------------------ */
 
 void api_resp_clear(struct api_resp *resp)
 {
@@ -210,6 +211,7 @@ const struct api_errmap *api_errmap(enum scpd_errcode code)
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
         {SCPD_E_UNAVAILABLE, 503, "application", "resource-denied"},
+        {SCPD_E_LOCKED, 409, "protocol", "lock-denied"},   /* RFC 8040 section 7 */
     };
     static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",
                                              "operation-failed"};

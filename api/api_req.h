@@ -32,7 +32,7 @@ struct store_snap;
 struct store_who;
 struct api_tokens;
 
-/* ---- methods ---------------------------------------------------------------------------------- */
+/* ---- methods --------------------------------------------------------------------------------- */
 enum api_method {
     API_GET = 1 << 0,
     API_HEAD = 1 << 1,     /* served as GET without a body; implied by API_GET in a row */
@@ -49,7 +49,7 @@ enum api_method {
 #define API_PRIV_READ  1     /* any authenticated user (privilege 1-15): operational state */
 #define API_PRIV_ADMIN 15    /* configuration: read and write */
 
-/* ---- limits of a request (bounds in base/lim.h; these are per-request array sizes) -------------- */
+/* ---- limits of a request (bounds in base/lim.h; these are per-request array sizes) ----------- */
 #define API_MAX_SEGS   16    /* path segments; deeper paths are 404 */
 #define API_MAX_QUERY  16    /* query parameters; more is 400 */
 #define API_MAX_RESP_HEADERS 8
@@ -71,7 +71,7 @@ struct api_req {
     const char *path;              /* the path as received (percent-encoded, no query) */
     int nsegs;                     /* path split at '/', each segment percent-decoded */
     char *segs[API_MAX_SEGS];
-    int seg0;                      /* first segment after the row's fixed prefix (rest = segs[seg0..]) */
+    int seg0; /* first segment after the row's fixed prefix (rest = segs[seg0..]) */
     int nquery;
     struct api_kv query[API_MAX_QUERY];
 
@@ -95,7 +95,7 @@ const char *api_header(const struct api_req *r, const char *name); /* case-insen
 int api_rest_count(const struct api_req *r);
 const char *api_rest(const struct api_req *r, int i);
 
-/* ---- responses -------------------------------------------------------------------------------- */
+/* ---- responses ------------------------------------------------------------------------------- */
 struct api_resp {
     int status;                    /* 0 until set */
     json_t *json;                  /* owned; sent as application/yang-data+json (pretty) */
@@ -127,10 +127,10 @@ int api_resp_stream(struct api_resp *resp, const char *ctype, MHD_ContentReaderC
                     void *cls, MHD_ContentReaderFreeCallback free_cb);
 
 /* RFC 8040 section 7 error body {"ietf-restconf:errors":{"error":[{...}]}}.
- * type: "transport" | "rpc" | "protocol" | "application"; tag: "invalid-value", "malformed-message",
- * "unknown-element", "access-denied", "data-exists", "data-missing", "operation-not-supported",
- * "operation-failed", "lock-denied", "in-use", "too-big", ... path: the error-path or NULL.
- * Replaces whatever body resp had. Returns 0. */
+ * type: "transport" | "rpc" | "protocol" | "application"; tag: "invalid-value",
+ * "malformed-message", "unknown-element", "access-denied", "data-exists", "data-missing",
+ * "operation-not-supported", "operation-failed", "lock-denied", "in-use", "too-big", ... path: the
+ * error-path or NULL. Replaces whatever body resp had. Returns 0. */
 int api_error(struct api_resp *resp, int status, const char *type, const char *tag,
               const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Maps a scpd_err (code -> status/tag) to an error body: INVALID 400, NOTFOUND 404, EXISTS 409,
@@ -161,7 +161,7 @@ int api_check_preconditions(const struct api_req *r, const struct store_snap *sn
 /* Empties a response's body (for a caller that ran a handler into a scratch response). */
 void api_resp_clear(struct api_resp *resp);
 
-/* ---- what requests share (owned by api.c, one per server) ------------------------------------- */
+/* ---- what requests share (owned by api.c, one per server) ------------------------------------ */
 
 struct api_shared {
     struct api_tokens *tokens;     /* bearer tokens (api_auth.c; thread-safe) */
@@ -180,7 +180,7 @@ void api_sse_release(struct api_shared *sh);
 void api_write_lock(struct api_shared *sh);
 void api_write_unlock(struct api_shared *sh);
 
-/* ---- misc ------------------------------------------------------------------------------------- */
+/* ---- misc ------------------------------------------------------------------------------------ */
 /* Who a write is by, for store_commit's audit row (valid while r lives). */
 void api_who(const struct api_req *r, struct store_who *who);
 /* RFC 7231 IMF-fixdate of t into buf (at least 30 bytes). */

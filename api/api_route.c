@@ -156,7 +156,8 @@ static bool word_in(const char *list, const char *name)
 
 /* The query parameter rules of every row (RFC 8040 section 4.8): each at most once, only those
  * the row lists, content= one of its three values. Fills a 400 and returns -1 on a breach. */
-int api_route_query_check(const struct api_route *rt, const struct api_req *r, struct api_resp *resp)
+int api_route_query_check(const struct api_route *rt, const struct api_req *r,
+                          struct api_resp *resp)
 {
     for (int i = 0; i < r->nquery; i++) {
         const char *name = r->query[i].name;

@@ -6,7 +6,7 @@
 
 #include "api/api_req.h"
 
-/* ---- the route table -------------------------------------------------------------------------- */
+/* ---- the route table ------------------------------------------------------------------------- */
 typedef int (*api_handler_fn)(struct api_req *r, struct api_resp *resp);
 
 enum api_route_flags {

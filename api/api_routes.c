@@ -2,9 +2,9 @@
  * handler, privilege to read, privilege to write, flags); api.c matches the most specific row.
  * Adding a resource is adding a row here and a handler in its own file (api_obs*.c for the
  * observability resources). The last column lists the query parameters the row accepts: api.c
- * refuses others, and repeated ones, before the handler runs. Privileges (docs/api.md): 15 for configuration and every write,
- * 1 for operational state and metrics, none for host-meta and the dashboard's static files (and
- * for /metrics with --metrics-public). */
+ * refuses others, and repeated ones, before the handler runs. Privileges (docs/api.md): 15 for
+ * configuration and every write, 1 for operational state and metrics, none for host-meta and the
+ * dashboard's static files (and for /metrics with --metrics-public). */
 #include "api/api_auth.h"
 #include "api/api_handlers.h"
 #include "api/api_route.h"
@@ -39,9 +39,16 @@ const struct api_route api_routes[] = {
     {"/restconf/operations", API_GET, api_h_operations, R, A, 0, NULL},
     {"/restconf/operations/cisco-ia:save-config", API_POST, api_h_save_config, A, A,
      API_F_JSON_BODY, NULL},
+    {"/restconf/operations/Cisco-IOS-XE-rpc:reload", API_POST, api_h_reload, A, A,
+     API_F_JSON_BODY, NULL},
     {"/restconf/operations/scpd:apply-config", API_POST, api_h_apply_config, A, A,
      API_F_JSON_BODY, NULL},
     {"/restconf/operations/scpd:show", API_POST, api_h_show, A, A, API_F_JSON_BODY, NULL},
+    /* IOS XE's file RPCs (api_copy.c) */
+    {"/restconf/operations/Cisco-IOS-XE-rpc:copy", API_POST, api_h_rpc_copy, A, A,
+     API_F_JSON_BODY, NULL},
+    {"/restconf/operations/Cisco-IOS-XE-rpc:delete", API_POST, api_h_rpc_delete, A, A,
+     API_F_JSON_BODY, NULL},
 
     /* bearer tokens for the dashboard */
     {"/restconf/operations/scpd:login", API_POST, api_h_login, R, R, 0, NULL},
@@ -54,6 +61,8 @@ const struct api_route api_routes[] = {
      API_F_NONCONFIG, "content user result direction since limit"},
     {"/restconf/data/scpd:debug", API_GET, api_h_debug, R, A, API_F_DATA_ROOT, "content"},
     {"/restconf/data/scpd:file-systems", API_GET, api_h_file_systems, R, A,
+     API_F_DATA_ROOT | API_F_NONCONFIG, "content"},
+    {"/restconf/data/scpd:aaa-servers", API_GET, api_h_aaa_servers, R, A,
      API_F_DATA_ROOT | API_F_NONCONFIG, "content"},
     {"/restconf/data/scpd:debug/scp", API_GET | API_PUT, api_h_debug_scp, R, A,
      API_F_JSON_BODY | API_F_CONFIG, "content"},

@@ -26,7 +26,7 @@
 #define API_OBS_DEBUG_TRACES 100     /* newest trace events shown inside GET scpd:debug */
 #define API_OBS_XFER_MAX (LIM_SESSIONS_TOTAL * LIM_CHANNELS_PER_SESSION)
 
-/* ---- shared JSON forms ------------------------------------------------------------------------ */
+/* ---- shared JSON forms ----------------------------------------------------------------------- */
 
 json_t *api_obs_u64(uint64_t v)
 {
@@ -61,7 +61,7 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     json_object_set_new(o, "session-id", api_obs_u64(v->sid));
     json_object_set_new(o, "user", api_json_text(v->user));
     json_object_set_new(o, "peer", api_json_text(v->peer));
-    json_object_set_new(o, "direction", json_string(v->upload ? "in" : "out"));
+    json_object_set_new(o, "direction", json_string(v->direction));
     json_object_set_new(o, "path", api_json_text(v->path));
     json_object_set_new(o, "bytes", api_obs_u64(v->bytes));
     json_object_set_new(o, "size", api_obs_u64(v->size));
@@ -69,7 +69,8 @@ json_t *api_obs_xfer_json(const struct stats_xfer_view *v)
     uint64_t rate = v->rate_bps > 0 ? (uint64_t)v->rate_bps : 0;
     json_object_set_new(o, "rate", api_obs_u64(rate));
     if (rate > 0 && v->size > v->bytes)
-        json_object_set_new(o, "eta", json_integer((json_int_t)((v->size - v->bytes + rate - 1) / rate)));
+        json_object_set_new(o, "eta",
+                            json_integer((json_int_t)((v->size - v->bytes + rate - 1) / rate)));
     return o;
 }
 
@@ -106,7 +107,7 @@ json_t *api_obs_trace_json(const struct trace_event *ev)
     return o;
 }
 
-/* ---- scp-state -------------------------------------------------------------------------------- */
+/* ---- scp-state ------------------------------------------------------------------------------- */
 
 static json_t *api_obs_counters(struct scpd *d)
 {
@@ -165,7 +166,7 @@ static int api_obs_history_filter(const struct api_req *r, struct store_xfer_fil
                                   struct api_resp *resp)
 {
     static const char *const results[] = {"ok", "failed", "aborted", "refused", NULL};
-    static const char *const directions[] = {"in", "out", NULL};
+    static const char *const directions[] = {"in", "out", "pull", "push", NULL};
     static const struct {
         const char *name;
         const char *const *allowed;
@@ -269,7 +270,7 @@ int api_h_scp_history(struct api_req *r, struct api_resp *resp)
     return api_json(resp, 200, json_pack("{s:o}", "scpd:transfers", hist));
 }
 
-/* ---- debug ip scp ----------------------------------------------------------------------------- */
+/* ---- debug ip scp ---------------------------------------------------------------------------- */
 
 /* Trace events after since, oldest first, at most limit, as a JSON list. */
 static json_t *api_obs_traces(struct trace *t, uint64_t since, size_t limit)
@@ -281,7 +282,8 @@ static json_t *api_obs_traces(struct trace *t, uint64_t since, size_t limit)
         return list;
     size_t total = 0, n;
     while (total < limit &&
-           (n = trace_read(t, since, ev, limit - total < BATCH ? limit - total : BATCH, NULL)) > 0) {
+           (n = trace_read(t, since, ev, limit - total < BATCH ? limit - total : BATCH, NULL)) >
+               0) {
         for (size_t i = 0; i < n; i++)
             json_array_append_new(list, api_obs_trace_json(&ev[i]));
         since = ev[n - 1].seq;
@@ -350,7 +352,8 @@ int api_h_debug_traces(struct api_req *r, struct api_resp *resp)
         limit = (size_t)v;
     }
     struct trace *t = r->d->trace;
-    json_t *out = json_pack("{s:{s:o,s:o}}", "scpd:traces", "dropped",
-                            api_obs_u64(trace_dropped(t)), "trace", api_obs_traces(t, since, limit));
+    json_t *out =
+        json_pack("{s:{s:o,s:o}}", "scpd:traces", "dropped", api_obs_u64(trace_dropped(t)), "trace",
+                  api_obs_traces(t, since, limit));
     return api_json(resp, 200, out);
 }

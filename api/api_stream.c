@@ -63,7 +63,7 @@ struct api_sse {
     void *ev;               /* API_SSE_BATCH records of def->esz */
 };
 
-/* ---- the streams ------------------------------------------------------------------------------ */
+/* ---- the streams ----------------------------------------------------------------------------- */
 
 static int sse_sub_trace(struct api_sse *s, const uint64_t *since)
 {
@@ -143,7 +143,7 @@ static const struct api_stream_def api_streams[] = {
 };
 #define API_NSTREAMS (sizeof api_streams / sizeof api_streams[0])
 
-/* ---- discovery (RFC 8040 section 6.2, ietf-restconf-monitoring) ------------------------------- */
+/* ---- discovery (RFC 8040 section 6.2, ietf-restconf-monitoring) ------------------------------ */
 
 static json_t *api_stream_entry(struct api_req *r, const struct api_stream_def *def)
 {
@@ -212,7 +212,7 @@ missing:
                      r->path);
 }
 
-/* ---- the event-stream response ---------------------------------------------------------------- */
+/* ---- the event-stream response --------------------------------------------------------------- */
 
 static int api_sse_put(struct api_sse *s, const char *text, size_t n)
 {
@@ -231,7 +231,8 @@ static int api_sse_put(struct api_sse *s, const char *text, size_t n)
     return 0;
 }
 
-static int api_sse_putf(struct api_sse *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int api_sse_putf(struct api_sse *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int api_sse_putf(struct api_sse *s, const char *fmt, ...)
 {
     char buf[256];

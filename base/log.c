@@ -1,9 +1,13 @@
 /* log: formats one event per line into a stack buffer and writes it with one write(2), so lines
- * from concurrent threads never interleave. Control characters from peers are escaped. */
+ * from concurrent threads never interleave. Control characters from peers are escaped. Each line
+ * also goes into the `logging buffered` ring (a byte ring under a mutex, held for one memcpy). */
 #include "base/log.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -12,6 +16,98 @@
 #include "base/scpd_err.h"
 
 static enum log_level log_level_min = LOG_LVL_INFO;
+
+/* The `logging buffered` ring: the byte ring holds whole lines, except that the oldest one may
+ * have been cut by a wrap (a dump starts after the first line end then). */
+static struct {
+    pthread_mutex_t mu;
+    char *buf;
+    size_t cap, head, len;     /* head: where the oldest byte is */
+    uint64_t logged, dropped;
+    bool cut;                  /* the oldest line lost its beginning */
+} log_ring = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void log_ring_put(const char *line, size_t n)
+{
+    pthread_mutex_lock(&log_ring.mu);
+    if (log_ring.cap > 0) {
+        if (n > log_ring.cap) {
+            line += n - log_ring.cap;
+            n = log_ring.cap;
+        }
+        size_t tail = (log_ring.head + log_ring.len) % log_ring.cap;
+        size_t first = n < log_ring.cap - tail ? n : log_ring.cap - tail;
+        memcpy(log_ring.buf + tail, line, first);
+        memcpy(log_ring.buf, line + first, n - first);
+        if (log_ring.len + n > log_ring.cap) {
+            size_t over = log_ring.len + n - log_ring.cap;
+            log_ring.head = (log_ring.head + over) % log_ring.cap;
+            log_ring.len = log_ring.cap;
+            log_ring.cut = true;
+            log_ring.dropped++;   /* at least one line: an estimate, as IOS's counter */
+        } else {
+            log_ring.len += n;
+        }
+        log_ring.logged++;
+    }
+    pthread_mutex_unlock(&log_ring.mu);
+}
+
+void log_buffer_size(size_t bytes)
+{
+    pthread_mutex_lock(&log_ring.mu);
+    if (bytes != log_ring.cap) {
+        char *nb = bytes ? malloc(bytes) : NULL;
+        size_t keep = 0;
+        if (nb || bytes == 0) {
+            keep = log_ring.len < bytes ? log_ring.len : bytes;   /* the newest bytes */
+            for (size_t i = 0; i < keep; i++)
+                nb[i] = log_ring.buf[(log_ring.head + log_ring.len - keep + i) % log_ring.cap];
+            if (keep < log_ring.len)
+                log_ring.cut = true;
+            free(log_ring.buf);
+            log_ring.buf = nb;
+            log_ring.cap = bytes;
+            log_ring.head = 0;
+            log_ring.len = keep;
+        }
+    }
+    pthread_mutex_unlock(&log_ring.mu);
+}
+
+char *log_buffer_dump(size_t *len, size_t *size, uint64_t *logged, uint64_t *dropped)
+{
+    pthread_mutex_lock(&log_ring.mu);
+    char *out = log_ring.cap ? malloc(log_ring.len + 1) : NULL;
+    size_t n = 0;
+    if (out) {
+        for (size_t i = 0; i < log_ring.len; i++)
+            out[i] = log_ring.buf[(log_ring.head + i) % log_ring.cap];
+        n = log_ring.len;
+        if (log_ring.cut) {   /* drop the partial oldest line */
+            char *nl = memchr(out, '\n', n);
+            size_t skip = nl ? (size_t)(nl - out) + 1 : n;
+            memmove(out, out + skip, n - skip);
+            n -= skip;
+        }
+        out[n] = '\0';
+    }
+    *len = n;
+    *size = log_ring.cap;
+    *logged = log_ring.logged;
+    *dropped = log_ring.dropped;
+    pthread_mutex_unlock(&log_ring.mu);
+    return out;
+}
+
+void log_buffer_clear(void)
+{
+    pthread_mutex_lock(&log_ring.mu);
+    log_ring.head = log_ring.len = 0;
+    log_ring.logged = log_ring.dropped = 0;
+    log_ring.cut = false;
+    pthread_mutex_unlock(&log_ring.mu);
+}
 
 static const char *const log_names[] = {"debug", "info", "notice", "warn", "error"};
 
@@ -80,6 +176,7 @@ void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...
     line[pos++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, pos);
     (void)w;
+    log_ring_put(line, pos);
 }
 
 int scpd_err_set(struct scpd_err *err, enum scpd_errcode code, const char *fmt, ...)

@@ -33,7 +33,8 @@ uint64_t ring_dropped(struct ring *r);
  * after Last-Event-ID); those no longer in the ring count as lost. NULL when out of memory. */
 struct ring_sub *ring_subscribe(struct ring *r, size_t queue_size, const uint64_t *since);
 /* Takes up to max queued records into out; *lost (if not NULL) gets how many records this
- * subscriber lost since the previous call. Waits up to timeout_ms for the first one (0: no wait). */
+ * subscriber lost since the previous call. Waits up to timeout_ms for the first one (0: no wait).
+ */
 size_t ring_sub_take(struct ring_sub *s, void *out, size_t max, uint64_t *lost, int timeout_ms);
 void ring_unsubscribe(struct ring_sub *s);   /* NULL is a no-op */
 size_t ring_subscribers(struct ring *r);

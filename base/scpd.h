@@ -15,8 +15,10 @@ struct ifs;
 struct aaa;
 struct trace;
 struct stats;
+struct sessions;
 struct ssh_server;
 struct api;
+struct console;
 
 struct scpd_opts {
     const char *data_dir;                       /* default "./var" */
@@ -45,8 +47,12 @@ struct scpd {
     struct aaa *aaa;
     struct trace *trace;
     struct stats *stats;
+    struct sessions *sessions;   /* who is logged in (show users) */
     struct ssh_server *ssh;
     struct api *api;
+    struct console *console;   /* DATA-DIR/console.sock: the CLI without AAA (console.h) */
+    char client_key[4096];   /* the Ed25519 host key file: also the device's own identity for
+                              * copies to remote hosts (copy scp://...); "" when unknown */
     int stopping;   /* set by the main thread at stop (sigwait: no signal handler); other
                      * threads read it with __atomic_load_n */
 };

@@ -1,6 +1,7 @@
 /* err: the error record every module fills on failure.
  * Functions return 0 / a pointer on success and -1 / NULL on failure with *err filled by
- * scpd_err_set(); the message is for a user to act on (it may reach an SCP client or an API body). */
+ * scpd_err_set(); the message is for a user to act on (it may reach an SCP client or an API body).
+ */
 #ifndef SCPD_ERR_H
 #define SCPD_ERR_H
 
@@ -18,6 +19,7 @@ enum scpd_errcode {
     SCPD_E_NOMEM,
     SCPD_E_INTERNAL,
     SCPD_E_UNAVAILABLE, /* a shared resource (the PostgreSQL store) cannot be reached now */
+    SCPD_E_LOCKED,      /* the running datastore is locked by another session (NETCONF lock) */
 };
 
 struct scpd_err {

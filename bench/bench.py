@@ -43,6 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCPD_BIN = os.environ.get("SCPD_BIN", os.path.join(ROOT, "build", "scpd"))
 SCPD_CFG = os.path.join(ROOT, "examples", "local-auth.cfg")
+SCPD_EXTRA_ARGS = []   # bench_wan.py: --log-level debug for the window trace
 SSHD_BIN = "/usr/sbin/sshd"
 BENCH_USER = "scpdbench"
 SCPD_USER, SCPD_PASSWORD = "tiger", "lab"
@@ -279,7 +280,7 @@ class Scpd(Server):
     def start(self):
         self.proc = subprocess.Popen(
             [SCPD_BIN, "--data-dir", self.data, "--startup-config", self.cfg,
-             "--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
+             "--ssh-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"] + SCPD_EXTRA_ARGS,
             stdout=subprocess.PIPE, stderr=self.errlog)
         self.cgroup.add(self.proc.pid)
         fd, buf, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + 30
@@ -382,6 +383,7 @@ AllowTcpForwarding no
 AllowAgentForwarding no
 PermitUserEnvironment no
 PermitUserRC no
+Subsystem sftp /usr/lib/openssh/sftp-server
 """
 
 

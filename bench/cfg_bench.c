@@ -57,7 +57,8 @@ static char *make_text(int users, size_t *len)
         return NULL;
     o += (size_t)snprintf(t + o, cap - o, "hostname bench\naaa new-model\n");
     for (int i = 0; i < 4; i++) {
-        o += (size_t)snprintf(t + o, cap - o, "aaa authentication login L%d group tacacs+ local\n", i);
+        o += (size_t)snprintf(t + o, cap - o, "aaa authentication login L%d group tacacs+ local\n",
+                              i);
         o += (size_t)snprintf(t + o, cap - o, "aaa authorization exec L%d group radius local\n", i);
     }
     /* users in reverse order, so the sort has work to do */
@@ -108,9 +109,9 @@ int main(int argc, char **argv)
         free(out);
     }
     /* diff against the same configuration with one user changed and one removed */
-    struct cfg *d = cfg_apply_text(c, "no username user000005\nusername user000007 privilege 3\n",
-                                   strlen("no username user000005\nusername user000007 privilege 3\n"),
-                                   CFG_MERGE, &errs);
+    struct cfg *d = cfg_apply_text(
+        c, "no username user000005\nusername user000007 privilege 3\n",
+        strlen("no username user000005\nusername user000007 privilege 3\n"), CFG_MERGE, &errs);
     for (int r = 0; r < runs && d != NULL; r++) {
         double t0 = now();
         free(cfg_diff(c, d));

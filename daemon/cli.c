@@ -8,16 +8,20 @@
  * every other control byte are dropped. A line longer than LIM_CLI_LINE_LEN is not truncated into
  * a different command: it is refused as a whole when it ends.
  *
- * Commands. One table (cli_cmds.c; the file commands in cli_fs.c): keywords, argument kind, privilege, handler, help texts. The parser matches
- * each word as a case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh
- * run`, `write mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret
- * marker under the word. Commands above the user's privilege are not in the parse at all, as in IOS
- * (a level-1 user's `dir` is "Invalid input"); the log line says that privilege was the reason.
- * Output follows IOS's formats where a script parses them (`dir`: "Directory of",
- * index/permissions/size/date/name columns, "N bytes total (M bytes free)"; `verify /md5`: "verify
- * /md5 (FS:/path) = HEX"). Every path goes through ifs_resolve(), every config read through the
- * running-config/startup-config virtual files, every save through store_save_config(): the CLI is
- * one more door onto the same parts, not a second way through.
+ * Configuration mode (`configure terminal`) is cli_config.c: in it, lines go to the config
+ * language's own parser; `do` comes back here.
+ *
+ * Commands. One table (cli_cmds.c; the file commands in cli_fs.c, administration in cli_admin.c):
+ * keywords, argument kind, privilege, handler, help texts. The parser matches each word as a
+ * case-insensitive prefix of the keywords still possible (IOS abbreviations: `sh run`, `write
+ * mem`); a prefix that fits several is ambiguous, one that fits none gets IOS's caret marker under
+ * the word. Commands above the user's privilege are not in the parse at all, as in IOS (a level-1
+ * user's `dir` is "Invalid input"); the log line says that privilege was the reason. Output follows
+ * IOS's formats where a script parses them (`dir`: "Directory of", index/permissions/size/date/name
+ * columns, "N bytes total (M bytes free)"; `verify /md5`: "verify /md5 (FS:/path) = HEX"). Every
+ * path goes through ifs_resolve(), every config read through the running-config/startup-config
+ * virtual files, every save through store_save_config(): the CLI is one more door onto the same
+ * parts, not a second way through.
  *
  * Output modifiers. `COMMAND | include|exclude|begin|section|count REGEX` (IOS's, abbreviable like
  * keywords) filters the command's output after it ran: the command's part is parsed alone, so its
@@ -34,7 +38,10 @@
 
 #include <regex.h>
 
+#include <openssl/crypto.h>
+
 #include "base/lim.h"
+#include "daemon/chan.h"
 #include "base/log.h"
 #include "daemon/cli_int.h"
 #include "store/cfg.h"
@@ -112,9 +119,20 @@ void cli_hostname(struct cli *c, char *buf, size_t cap)
 static void prompt(struct cli *c)
 {
     char host[CFG_NAME_MAX];
+    if (c->cfgt != NULL && cfg_term_prompt(c->cfgt) == NULL) {
+        c->prompt_len = 0;   /* the text lines of a banner: no prompt (IOS) */
+        return;
+    }
     cli_hostname(c, host, sizeof(host));
     size_t n = strlen(host);
     cli_out_raw(c, host, n);
+    if (c->cfgt != NULL) {   /* R1(config-line)# */
+        const char *m = cfg_term_prompt(c->cfgt);
+        cli_out_raw(c, "(", 1);
+        cli_out_raw(c, m, strlen(m));
+        cli_out_raw(c, ")", 1);
+        n += strlen(m) + 2;
+    }
     cli_out_raw(c, c->privilege > 1 ? "#" : ">", 1);
     c->prompt_len = n + 1;
 }
@@ -255,6 +273,17 @@ static struct parse parse_args(struct parse r, const struct cli_word *w, size_t 
     const struct cli_word *a = &w[r.argw];
     size_t allowed = r.cmd->arg == ARG_NONE ? 0 : 1;
     arg[0] = '\0';
+    if (r.cmd->arg == ARG_REST) {   /* the words as typed, from the first to the last */
+        size_t n = left ? (size_t)(w[nw - 1].s + w[nw - 1].len - a->s) : 0;
+        if (n >= cap) {
+            r.res = P_INVALID;
+            r.col = a->col;
+            return r;
+        }
+        memcpy(arg, left ? a->s : "", n);
+        arg[n] = '\0';
+        return r;
+    }
     if (left > allowed) {
         r.res = P_INVALID;
         r.col = a[allowed].col;
@@ -305,7 +334,7 @@ static struct parse parse_line(const char *line, size_t len, int privilege, char
 
 /* IOS's marker under column col of the line (in an exec request, with the line above it: no
  * echo put it on the screen). */
-static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+void cli_invalid_at(struct cli *c, const char *line, size_t len, size_t col, const char *why)
 {
     if (c->exec) {
         cli_out_text(c, line, len);
@@ -313,12 +342,20 @@ static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
     }
     for (size_t i = 0; i < col; i++)
         cli_out_raw(c, " ", 1);
-    cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+    if (why != NULL && why[0] != '\0')
+        cli_out_fmt(c, "^\n%% Invalid input detected at '^' marker: %s\n\n", why);
+    else
+        cli_out_str(c, "^\n% Invalid input detected at '^' marker.\n\n");
+}
+
+static void invalid_at(struct cli *c, const char *line, size_t len, size_t col)
+{
+    cli_invalid_at(c, line, len, col, NULL);
 }
 
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset);
 
-/* ---- output modifiers (| include ...) ---------------------------------------------------------- */
+/* ---- output modifiers (| include ...) -------------------------------------------------------- */
 
 enum filt_kind { F_INCLUDE, F_EXCLUDE, F_BEGIN, F_SECTION, F_COUNT };
 
@@ -487,15 +524,63 @@ static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
         cli_out_fmt(c, "Number of lines which match regexp = %lu\n", count);
 }
 
+static void log_form(const char *line, size_t len, char *out, size_t cap);
+
+static void log_rejected(struct cli *c, const char *line, size_t len)
+{
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line, len, shown, sizeof(shown));
+    log_info(&c->lc, "cli: rejected: %s", shown);
+}
+
+/* Authorization follows the account: before each command the account is re-checked (cheap
+ * while the config does not change). A changed level applies at once, with a word to the user;
+ * a deleted or re-keyed account ends the session with the reason. 0, or -1 (the session ends). */
+static int recheck(struct cli *c)
+{
+    const struct chan_authz *a = c->env.authz;
+    char why[256];
+    int level = c->granted;
+    if (a == NULL)
+        return 0;
+    if (a->check(a->arg, &level, why, sizeof(why)) != 0) {
+        log_notice(&c->lc, "cli: session ended: %s", why);
+        cli_out_fmt(c, "%% %s\n", why);
+        c->ended = true;
+        return -1;
+    }
+    if (level != c->granted) {
+        log_notice(&c->lc, "cli: privilege level %d -> %d (the account changed)", c->granted,
+                   level);
+        cli_out_fmt(c, "%% Your privilege level is now %d (username %s privilege %d)\n", level,
+                    c->env.user ? c->env.user : "?", level);
+        c->granted = level;
+        c->privilege = level < 0 ? 0 : level > 15 ? 15 : level;
+    }
+    return 0;
+}
+
 /* Runs one line (already free of control characters). Returns 0, or 1 when refused/failed. */
 static int run_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
+{
+    size_t blank = 0;
+    while (blank < len && line[blank] == ' ')
+        blank++;
+    if (blank < len && recheck(c) < 0)
+        return 1;
+    if (c->cfgt != NULL)
+        return cli_config_line(c, line, len, caret_offset);
+    return cli_exec_line(c, line, len, caret_offset);
+}
+
+int cli_exec_line(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
     const char *bar = memchr(line, '|', len);
     if (bar != NULL) {
         struct cli_filter f;
         size_t at = (size_t)(bar - line), from;
         if (filter_parse(c, line, len, at, caret_offset, &f) != 0) {
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         size_t k = 0;
@@ -504,7 +589,7 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
         if (k == at) {   /* a modifier with no command before it */
             regfree(&f.re);
             invalid_at(c, line, len, caret_offset + at);
-            log_info(&c->lc, "cli: rejected: %.*s", (int)len, line);
+            log_rejected(c, line, len);
             return 1;
         }
         from = c->out_len;
@@ -517,6 +602,34 @@ static int run_line(struct cli *c, const char *line, size_t len, size_t caret_of
     return run_command(c, line, len, caret_offset);
 }
 
+/* The line as it may be logged: a password in a URL (`copy scp://user:PASSWORD@host/f ...`)
+ * becomes "*****". */
+static void log_form(const char *line, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        if (i + 3 <= len && memcmp(line + i, "://", 3) == 0) {
+            size_t a = i + 3, end = a, at = 0, colon = 0;
+            while (end < len && line[end] != '/' && line[end] != ' ')
+                end++;
+            for (size_t k = a; k < end; k++)
+                if (line[k] == '@')
+                    at = k;
+            for (size_t k = a; at && k < at && !colon; k++)
+                if (line[k] == ':')
+                    colon = k;
+            if (colon) {
+                int n = snprintf(out + o, cap - o, "%.*s*****", (int)(colon + 1 - i), line + i);
+                o = n > 0 && (size_t)n < cap - o ? o + (size_t)n : cap - 1;
+                i = at;
+                continue;
+            }
+        }
+        out[o++] = line[i++];
+    }
+    out[o] = '\0';
+}
+
 /* Runs one command (no output modifier). Returns 0, or 1 when refused/failed. */
 static int run_command(struct cli *c, const char *line, size_t len, size_t caret_offset)
 {
@@ -527,19 +640,25 @@ static int run_command(struct cli *c, const char *line, size_t len, size_t caret
         lead++;
     if (lead == len)
         return 0;
+    char shown[LIM_CLI_LINE_LEN + 16];
+    log_form(line + lead, len - lead, shown, sizeof(shown));
     struct parse r = parse_line(line, len, c->privilege, arg, sizeof(arg), &num);
     if (r.res == P_OK) {
-        log_info(&c->lc, "cli: %.*s", (int)(len - lead), line + lead);
-        return r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        log_info(&c->lc, "cli: %s", shown);
+        int rc = r.cmd->run(c, r.cmd, arg[0] ? arg : NULL, num);
+        explicit_bzero(arg, sizeof(arg));
+        if (r.cmd->privilege >= 15 && c->env.on_command != NULL)
+            c->env.on_command(c->env.on_command_arg, shown, r.cmd->privilege);
+        return rc;
     }
     /* Why it failed, for the admin reading the log: the command exists at a higher level. */
     char arg2[LIM_CLI_LINE_LEN + 1];
     struct parse all = parse_line(line, len, 15, arg2, sizeof(arg2), &num);
     if (all.res == P_OK && all.cmd->privilege > c->privilege)
-        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %.*s",
-                   c->privilege, all.cmd->privilege, (int)(len - lead), line + lead);
+        log_notice(&c->lc, "cli: refused (privilege %d, the command needs %d): %s",
+                   c->privilege, all.cmd->privilege, shown);
     else
-        log_info(&c->lc, "cli: rejected: %.*s", (int)(len - lead), line + lead);
+        log_info(&c->lc, "cli: rejected: %s", shown);
     switch (r.res) {
     case P_INVALID:
         invalid_at(c, line, len, caret_offset + r.col);
@@ -572,8 +691,9 @@ static void help_args(struct cli *c, const struct cli_cmd *cmd, size_t args, boo
     size_t allowed = cmd->arg == ARG_NONE ? 0 : 1;
     if (cmd->arg == ARG_NUM)
         snprintf(form, sizeof(form), "<%ld-%ld>", cmd->min, cmd->max);
-    bool arg = args < allowed || (partial && args == allowed && allowed > 0);
-    bool cr = !partial && (args >= allowed || cmd->arg == ARG_PATH_OPT);
+    bool rest = cmd->arg == ARG_REST;
+    bool arg = rest || args < allowed || (partial && args == allowed && allowed > 0);
+    bool cr = !partial && (rest || args >= allowed || cmd->arg == ARG_PATH_OPT);
     if (arg)
         help_line(c, form, cmd->arg_help, strlen(form) > 4 ? strlen(form) : 4);
     if (cr)
@@ -617,6 +737,14 @@ static size_t help_keywords(struct cli *c, const bool *cand, size_t k, const str
  * the user's level are not shown, as they are not accepted. */
 static void help(struct cli *c)
 {
+    if (c->cfgt != NULL) {
+        cli_out_str(c, c->env.pty ? "?\n" : "\n");
+        cli_config_help(c);
+        cli_out_str(c, "\n");
+        prompt(c);
+        cli_out_raw(c, c->line, c->len);
+        return;
+    }
     struct cli_word w[LIM_CLI_WORDS];
     bool too_many, cand[CLI_MAX_CMDS];
     size_t nw = split_words(c->line, c->len, w, LIM_CLI_WORDS, &too_many);
@@ -653,27 +781,111 @@ static void help(struct cli *c)
 
 /* ---- line discipline ------------------------------------------------------------------------- */
 
+/* Gives the pending question its answer. Returns what the answer's handler returned. */
+static int answer(struct cli *c, const char *text)
+{
+    struct cli_question q = c->ask;
+    memset(&c->ask, 0, sizeof(c->ask));
+    return q.fn(c, q.arg, text);
+}
+
+/* What comes after a line ran: the question asked meanwhile, nothing while an operation runs
+ * (cli_poll shows the prompt at its end), or the prompt. */
+static void next_prompt(struct cli *c)
+{
+    if (c->ended || c->op.arg)
+        return;
+    if (c->ask.fn) {
+        cli_out_str(c, c->ask.prompt);
+        return;
+    }
+    prompt(c);
+}
+
 static void end_of_line(struct cli *c)
 {
     if (c->env.pty)
         cli_out_raw(c, "\r\n", 2);
-    if (c->overflow) {
+    if (c->pw_tries > 0) {
+        cli_enable_password(c, c->overflow ? "" : c->line, c->overflow ? 0 : c->len);
+        OPENSSL_cleanse(c->line, sizeof c->line);
+        c->len = 0;
+        c->overflow = false;
+        if (c->pw_tries == 0)
+            prompt(c);
+        return;
+    }
+    if (c->confirm_reload) {
+        cli_reload_answer(c, c->line, c->overflow ? 0 : c->len);
+    } else if (c->overflow) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        if (c->ask.fn) {   /* an answer that long is no answer: the question is dropped */
+            if (c->ask.drop)
+                c->ask.drop(c->ask.arg);
+            memset(&c->ask, 0, sizeof(c->ask));
+        }
+    } else if (c->ask.fn) {
+        c->line[c->len] = '\0';
+        answer(c, c->line);
+        explicit_bzero(c->line, sizeof(c->line));   /* a password was here */
     } else {
         run_line(c, c->line, c->len, c->prompt_len);
     }
     c->len = 0;
     c->overflow = false;
-    if (!c->ended)
-        prompt(c);
+    if (c->pw_tries == 0 && !c->confirm_reload)
+        next_prompt(c);
+}
+
+void cli_async_begin(struct cli *c)
+{
+    if (!c->op.arg)
+        cli_out_str(c, "\n");
+}
+
+void cli_async_end(struct cli *c)
+{
+    if (c->op.arg || c->ended)
+        return;
+    next_prompt(c);
+    if (!(c->ask.fn && c->ask.secret))
+        cli_out_raw(c, c->line, c->len);
+}
+
+/* ^C: a question is abandoned, a running operation cancelled, a half-typed line dropped. */
+static void interrupt(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        if (c->exec) {
+            c->exec_status = 1;
+            c->ended = true;
+        }
+        next_prompt(c);
+        return;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
+    explicit_bzero(c->line, sizeof(c->line));
+    c->len = 0;
+    c->overflow = false;
+    if (c->env.pty)
+        cli_out_raw(c, "^C\r\n", 4);
+    next_prompt(c);
 }
 
 static void erase(struct cli *c, size_t n)
 {
     for (size_t i = 0; i < n && c->len > 0; i++) {
         c->len--;
-        if (c->env.pty)
+        if (c->env.pty && c->pw_tries == 0 && !(c->ask.fn && c->ask.secret))
             cli_out_raw(c, "\b \b", 3);
     }
 }
@@ -682,6 +894,12 @@ static void feed_byte(struct cli *c, unsigned char b)
 {
     bool was_cr = c->after_cr;
     c->after_cr = false;
+    if (b == 0x03 || b == 0x1e) {   /* ^C, and IOS's escape sequence Ctrl-^ */
+        interrupt(c);
+        return;
+    }
+    if (c->op.arg)
+        return;   /* typed while an operation runs: IOS holds it; here it is dropped */
     /* ESC [ ... final or ESC O x (arrow and function keys): dropped whole */
     if (c->esc == ESC_START) {
         c->esc = (b == '[' || b == 'O') ? ESC_CSI : ESC_NONE;
@@ -711,7 +929,22 @@ static void feed_byte(struct cli *c, unsigned char b)
     case 0x1b:
         c->esc = ESC_START;
         return;
-    case '?':   /* IOS: always help, never part of a command */
+    case 0x1a:   /* ^Z: IOS runs the line typed so far, then leaves configuration mode */
+        if (c->cfgt != NULL) {
+            if (c->env.pty)
+                cli_out_raw(c, "^Z\r\n", 4);
+            if (c->len > 0 && !c->overflow)
+                run_line(c, c->line, c->len, c->prompt_len);
+            c->len = 0;
+            c->overflow = false;
+            if (c->cfgt != NULL)
+                cli_config_end(c);
+            prompt(c);
+        }
+        return;
+    case '?':   /* IOS: always help, never part of a command (but of a password) */
+        if (c->pw_tries > 0 || c->ask.fn)
+            break;
         help(c);
         return;
     default:
@@ -726,7 +959,7 @@ static void feed_byte(struct cli *c, unsigned char b)
         return;
     }
     c->line[c->len++] = (char)b;
-    if (c->env.pty)
+    if (c->env.pty && c->pw_tries == 0 && !(c->ask.fn && c->ask.secret))   /* not echoed */
         cli_out_raw(c, (const char *)&b, 1);
 }
 
@@ -739,6 +972,7 @@ struct cli *cli_new(const struct cli_env *env)
         return NULL;
     c->env = *env;
     c->privilege = env->privilege < 0 ? 0 : env->privilege > 15 ? 15 : env->privilege;
+    c->granted = env->privilege;
     c->term_length = 24;   /* IOS vty defaults */
     c->term_width = 80;
     c->lc.sid = env->sid;
@@ -751,12 +985,28 @@ void cli_free(struct cli *c)
 {
     if (!c)
         return;
+    cfg_term_free(c->cfgt);
+    cli_abort(c);
+    cli_monitor_stop(c);
     free(c->out);
+    explicit_bzero(c->line, sizeof(c->line));
     free(c);
 }
 
 int cli_start(struct cli *c)
 {
+    /* banner motd: the session's first lines, as IOS shows them after a login */
+    const struct store_snap *snap = c->env.store ? store_snapshot(c->env.store) : NULL;
+    if (snap != NULL) {
+        const char *b = snap->cfg->banner_motd;
+        b += b[0] == '\n';
+        if (b[0] != '\0') {
+            cli_out_str(c, b);
+            if (b[strlen(b) - 1] != '\n')
+                cli_out_str(c, "\n");
+        }
+        store_snap_release(snap);
+    }
     prompt(c);
     return c->oom ? -1 : CLI_MORE;
 }
@@ -768,13 +1018,19 @@ int cli_feed(struct cli *c, const void *buf, size_t len)
         feed_byte(c, p[i]);
     if (c->oom)
         return -1;
-    return c->ended ? CLI_END : CLI_MORE;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
 }
 
 int cli_eof(struct cli *c)
 {
+    if (c->op.arg || c->ask.fn) {   /* the peer left mid-question or mid-copy */
+        cli_abort(c);
+        c->ended = true;
+        return c->oom ? -1 : CLI_END;
+    }
     if (!c->ended && c->overflow)
-        cli_out_str(c, "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "\n% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
     else if (!c->ended && c->len > 0) {
         if (c->env.pty)
             cli_out_raw(c, "\r\n", 2);
@@ -790,7 +1046,8 @@ int cli_exec(struct cli *c, const char *line)
     int rc;
     if (len > LIM_CLI_LINE_LEN) {
         log_notice(&c->lc, "cli: line over %d characters refused", LIM_CLI_LINE_LEN);
-        cli_out_str(c, "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
+        cli_out_str(c,
+                    "% Command line too long (limit " LIM_STR(LIM_CLI_LINE_LEN) " characters)\n");
         rc = 1;
     } else {
         /* the same filter as typed input: nothing but printable ASCII reaches the parser */
@@ -801,9 +1058,100 @@ int cli_exec(struct cli *c, const char *line)
         clean[n] = '\0';
         c->exec = true;
         rc = run_line(c, clean, n, 0);
+        while (c->ask.fn && !c->oom)   /* no one to answer: the defaults */
+            rc = answer(c, "");
     }
+    c->exec_status = rc;
+    if (c->op.arg && !c->oom)
+        return CLI_BUSY;
     c->ended = true;
     return c->oom ? -1 : rc;
+}
+
+int cli_exec_status(const struct cli *c)
+{
+    return c->exec_status;
+}
+
+/* ---- questions and long operations ----------------------------------------------------------- */
+
+void cli_ask(struct cli *c, const char *question, bool secret, cli_answer_fn fn, void *arg,
+             void (*drop)(void *arg))
+{
+    c->ask.fn = fn;
+    c->ask.arg = arg;
+    c->ask.drop = drop;
+    c->ask.secret = secret;
+    snprintf(c->ask.prompt, sizeof(c->ask.prompt), "%s", question);
+}
+
+bool cli_confirmed(const char *a)
+{
+    while (*a == ' ')
+        a++;
+    size_t n = strlen(a);
+    while (n > 0 && a[n - 1] == ' ')
+        n--;
+    return n == 0 || (n <= 3 && strncasecmp(a, "yes", n) == 0);
+}
+
+size_t cli_split(char *s, char **words, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(s, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (n == max)
+            return max + 1;
+        words[n++] = w;
+    }
+    return n;
+}
+
+void cli_run_op(struct cli *c, int (*step)(struct cli *c, void *arg),
+                void (*cancel)(struct cli *c, void *arg), void *arg)
+{
+    c->op.step = step;
+    c->op.cancel = cancel;
+    c->op.arg = arg;
+}
+
+bool cli_wants_poll(const struct cli *c)
+{
+    return c->op.arg != NULL || c->monitor != NULL;
+}
+
+int cli_poll(struct cli *c)
+{
+    if (c->monitor)
+        cli_monitor_drain(c);
+    if (c->op.arg) {
+        int rc = c->op.step(c, c->op.arg);
+        if (rc != CLI_OP_MORE) {
+            memset(&c->op, 0, sizeof(c->op));
+            c->exec_status = rc;
+            if (c->exec)
+                c->ended = true;
+            next_prompt(c);
+        }
+    }
+    if (c->oom)
+        return -1;
+    return c->ended ? CLI_END : c->op.arg ? CLI_BUSY : CLI_MORE;
+}
+
+void cli_abort(struct cli *c)
+{
+    if (c->op.arg) {
+        struct cli_op op = c->op;
+        memset(&c->op, 0, sizeof(c->op));
+        op.cancel(c, op.arg);
+        c->exec_status = 1;
+    }
+    if (c->ask.fn) {
+        if (c->ask.drop)
+            c->ask.drop(c->ask.arg);
+        memset(&c->ask, 0, sizeof(c->ask));
+    }
 }
 
 const char *cli_out(const struct cli *c, size_t *len)

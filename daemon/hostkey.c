@@ -8,12 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libssh/libssh.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -89,11 +94,11 @@ fail:
 }
 
 /* The private key text of a new key (caller frees with free()). */
-static char *hostkey_new_text(int t, struct scpd_err *err)
+static char *hostkey_new_text(int t, int bits, struct scpd_err *err)
 {
     ssh_key key = NULL;
     char *priv = NULL, *out = NULL;
-    if (ssh_pki_generate(hostkeys[t].type, hostkeys[t].bits, &key) != SSH_OK) {
+    if (ssh_pki_generate(hostkeys[t].type, bits, &key) != SSH_OK) {
         scpd_err_set(err, SCPD_E_INTERNAL, "cannot generate the %s host key", hostkeys[t].what);
         goto out;
     }
@@ -189,7 +194,7 @@ static int hostkey_shared(const char *dir, const char *path, int t, struct store
         goto out;
     }
     if (!have) {
-        mine = local ? strdup(local) : hostkey_new_text(t, err);
+        mine = local ? strdup(local) : hostkey_new_text(t, hostkeys[t].bits, err);
         if (!mine || !(have = store_secret_init(st, name, mine, err)))
             goto out;
         if (!local && created && strcmp(have, mine) == 0)
@@ -242,7 +247,7 @@ int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct 
             log_info(NULL, "using %s host key %s", hostkeys[t].what, path);
             continue;
         }
-        char *priv = hostkey_new_text(t, err);
+        char *priv = hostkey_new_text(t, hostkeys[t].bits, err);
         int rc = priv ? hostkey_write(dir, path, t, priv, err) : -1;
         free_secret(priv);
         if (rc != 0)
@@ -252,4 +257,98 @@ int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct 
             (*created)++;
     }
     return 0;
+}
+
+int hostkey_regenerate_rsa(const char *data_dir, int bits, struct scpd_err *err)
+{
+    char dir[4096], path[4096];
+    int n = snprintf(dir, sizeof(dir), "%s/keys", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", data_dir);
+    if (bits < 2048 || bits > 4096)
+        return scpd_err_set(err, SCPD_E_INVALID, "modulus %d refused: 2048 to 4096 bits (OpenSSH "
+                            "clients refuse RSA keys under 2048)", bits);
+    if (hostkey_path(data_dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
+        return -1;
+    char *priv = hostkey_new_text(HOSTKEY_RSA, bits, err);
+    int rc = priv ? hostkey_write(dir, path, HOSTKEY_RSA, priv, err) : -1;
+    free_secret(priv);
+    if (rc != 0)
+        return -1;
+    log_notice(NULL, "RSA host key replaced: %d bits (%s)", bits, path);
+    return 0;
+}
+
+/* The SSH wire form of an RSA public key (RFC 4253 6.6: string "ssh-rsa", mpint e, mpint n). */
+static const unsigned char *wire_take(const unsigned char *p, const unsigned char *end,
+                                      const unsigned char **s, size_t *len)
+{
+    if (end - p < 4)
+        return NULL;
+    size_t l = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if ((size_t)(end - p - 4) < l)
+        return NULL;
+    *s = p + 4;
+    *len = l;
+    return p + 4 + l;
+}
+
+int hostkey_rsa_public_der(const char *data_dir, unsigned char **der, size_t *len, int *bits,
+                           time_t *generated, struct scpd_err *err)
+{
+    char path[4096];
+    ssh_key key = NULL;
+    char *b64 = NULL;
+    unsigned char *blob = NULL;
+    int bl = -1;
+    BIGNUM *e = NULL, *nn = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pk = NULL;
+    struct stat sb;
+    int rc = -1;
+    *der = NULL;
+    if (hostkey_path(data_dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
+        return -1;
+    if (stat(path, &sb) != 0 || ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != 0 ||
+        ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
+        (blob = malloc(strlen(b64))) == NULL ||
+        (bl = b64_decode(b64, strlen(b64), blob, strlen(b64))) < 0) {
+        scpd_err_set(err, SCPD_E_IO, "cannot read the RSA host key %s", path);
+        goto out;
+    }
+    const unsigned char *p = blob, *end = blob + bl, *s;
+    size_t sl;
+    if ((p = wire_take(p, end, &s, &sl)) == NULL || (p = wire_take(p, end, &s, &sl)) == NULL ||
+        (e = BN_bin2bn(s, (int)sl, NULL)) == NULL || (p = wire_take(p, end, &s, &sl)) == NULL ||
+        (nn = BN_bin2bn(s, (int)sl, NULL)) == NULL || (bld = OSSL_PARAM_BLD_new()) == NULL ||
+        !OSSL_PARAM_BLD_push_BN(bld, "n", nn) || !OSSL_PARAM_BLD_push_BN(bld, "e", e) ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+        EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot convert the RSA host key");
+        goto out;
+    }
+    int dl = i2d_PUBKEY(pk, der);
+    if (dl <= 0) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot encode the RSA host key");
+        goto out;
+    }
+    *len = (size_t)dl;
+    *bits = EVP_PKEY_get_bits(pk);
+    *generated = sb.st_mtime;
+    rc = 0;
+out:
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(e);
+    BN_free(nn);
+    free(blob);
+    ssh_string_free_char(b64);
+    ssh_key_free(key);
+    return rc;
 }

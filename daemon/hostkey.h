@@ -6,6 +6,7 @@
 #define SCPD_HOSTKEY_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "base/scpd_err.h"
 
@@ -24,5 +25,15 @@ int hostkey_path(const char *data_dir, enum hostkey_type t, char *buf, size_t ca
  * every instance presents the same host identity. 0 or -1. */
 struct store;
 int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct scpd_err *err);
+
+/* `crypto key generate rsa [modulus BITS]`: replaces the RSA host key (and its .pub) atomically
+ * with a new one of bits (2048-4096). The SSH door loads it with ssh_server_reload_hostkeys().
+ * 0 or -1. */
+int hostkey_regenerate_rsa(const char *data_dir, int bits, struct scpd_err *err);
+
+/* `show crypto key mypubkey rsa`: the RSA host key's public half as DER SubjectPublicKeyInfo
+ * (caller frees *der), its size in bits and when its file was written. 0 or -1. */
+int hostkey_rsa_public_der(const char *data_dir, unsigned char **der, size_t *len, int *bits,
+                           time_t *generated, struct scpd_err *err);
 
 #endif

@@ -24,13 +24,18 @@
 #include "api/api.h"
 #include "store/cfg.h"
 #include "base/scpd_err.h"
+#include "daemon/console.h"
 #include "daemon/hostkey.h"
+#include "daemon/nc_proto.h"
 #include "ifs/ifs.h"
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "model/model_yang.h"
 #include "daemon/ssh_server.h"
+#include "services/sessions.h"
 #include "services/stats.h"
+#include "store/secret.h"
 #include "store/store.h"
 #include "services/trace.h"
 
@@ -39,6 +44,8 @@ enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 struct main_args {
     struct scpd_opts o;
+    const char *netconf_listen[SCPD_MAX_LISTEN];   /* appended to o.ssh_listen */
+    int n_netconf_listen;
     const char *check_config;
     enum log_level log_level;
     int help, version;
@@ -88,6 +95,12 @@ static int set_fs_dir(struct main_args *a, const char *v, struct scpd_err *err)
 static int set_ssh(struct main_args *a, const char *v, struct scpd_err *err)
 {
     return arg_listen(v, a->o.ssh_listen, &a->o.n_ssh_listen, "--ssh-listen", err);
+}
+/* --netconf-listen: another listener of the one SSH server (IOS's port 830), for NETCONF clients
+ * that connect there; it serves every subsystem as --ssh-listen does. */
+static int set_netconf(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    return arg_listen(v, a->netconf_listen, &a->n_netconf_listen, "--netconf-listen", err);
 }
 static int set_http(struct main_args *a, const char *v, struct scpd_err *err)
 {
@@ -204,6 +217,8 @@ static const struct main_opt {
      "the file systems' directory (bootflash/, nvram/); may be\n"
      "                               shared by instances (default DIR/fs)"},
     {"ssh-listen", "HOST:PORT", set_ssh, "SSH address, repeatable (default 127.0.0.1:2222)"},
+    {"netconf-listen", "HOST:PORT", set_netconf,
+     "SSH address for NETCONF clients (IOS: port 830), repeatable"},
     {"http-listen", "HOST:PORT", set_http, "HTTP address, repeatable (default 127.0.0.1:8080)"},
     {"startup-config", "FILE", set_startup, "configuration loaded on first start only"},
     {"tls-cert", "FILE", set_cert, "serve HTTPS with this certificate (needs --tls-key)"},
@@ -225,12 +240,13 @@ static const struct main_opt {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: scpd [--data-dir DIR] [--store URI] [--fs-dir DIR] "
-               "[--ssh-listen HOST:PORT]... "
-               "[--http-listen HOST:PORT]...\n"
+               "[--ssh-listen HOST:PORT]...\n"
+               "            [--netconf-listen HOST:PORT]... [--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
                "            [--fs-size NAME=SIZE]... [--metrics-public]\n"
                "       scpd --check-config FILE\n"
+               "       scpd console [--data-dir DIR]   (the CLI at privilege 15, no AAA)\n"
                "       scpd --help | --version\n\n");
     for (size_t i = 0; i < N_MAIN_OPTS; i++) {
         char left[64];
@@ -273,6 +289,14 @@ static int parse_args(int argc, char **argv, struct main_args *a, struct scpd_er
         a->o.data_dir = "./var";
     if (a->o.n_ssh_listen == 0)
         a->o.ssh_listen[a->o.n_ssh_listen++] = "127.0.0.1:2222";
+    for (int i = 0; i < a->n_netconf_listen; i++) {
+        if (a->o.n_ssh_listen >= SCPD_MAX_LISTEN) {
+            scpd_err_set(err, SCPD_E_LIMIT, "--ssh-listen and --netconf-listen: at most %d "
+                         "addresses together", SCPD_MAX_LISTEN);
+            return EXIT_USAGE;
+        }
+        a->o.ssh_listen[a->o.n_ssh_listen++] = a->netconf_listen[i];
+    }
     if (a->o.n_http_listen == 0)
         a->o.http_listen[a->o.n_http_listen++] = "127.0.0.1:8080";
     return 0;
@@ -419,6 +443,13 @@ static int open_store(struct scpd *d)
     } else if (!exists) {
         log_info(NULL, "no --startup-config: using the built-in default (nothing remote enabled)");
     }
+    /* the YANG model both management doors use: a broken model is a broken build, said at once */
+    if (model_init(&err) != 0) {
+        log_err(NULL, "%s", err.msg);
+        cfg_free(initial);
+        return EXIT_FAILURE;
+    }
+    nc_proto_init();
     bool created = false;
     d->store = store_open(target, initial, &created, &err);
     cfg_free(initial);
@@ -429,12 +460,46 @@ static int open_store(struct scpd *d)
     return EXIT_VALID;
 }
 
+/* A shared store holds one master key (the instance that created its content put it): this
+ * instance adopts it, so type-6 keys stored by any instance decrypt on every one. */
+static int master_key_shared(struct scpd *d, struct scpd_err *err)
+{
+    char mine[SECRET_MASTER_TEXT];
+    if (secret_master_export(mine, sizeof mine) != 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "no master key loaded");
+    char *have = store_secret_init(d->store, STORE_SECRET_MASTER, mine, err);
+    int rc = have ? 0 : -1;
+    if (have && strcmp(have, mine) != 0) {
+        rc = secret_master_adopt(d->opts.data_dir, have, err);
+        if (rc == 0)
+            log_notice(NULL, "master key: %s/master.key replaced by the shared store's",
+                       d->opts.data_dir);
+    }
+    if (have) {
+        explicit_bzero(have, strlen(have));
+        free(have);
+    }
+    explicit_bzero(mine, sizeof mine);
+    return rc;
+}
+
 /* ---- services and doors ---------------------------------------------------------------------- */
+
+/* `logging buffered SIZE` follows the running configuration (the log buffer is base/'s). */
+static void log_buffer_follow(void *arg, const struct store_snap *snap)
+{
+    log_buffer_size((size_t)snap->cfg->log_buffer);
+}
 
 /* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
 {
+    const struct store_snap *snap = store_snapshot(d->store);
+    log_buffer_follow(NULL, snap);
+    store_snap_release(snap);
+    if (store_listen(d->store, log_buffer_follow, NULL) < 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "logging buffered: no room for a listener");
     d->ifs = d->opts.fs_dir ? ifs_open_at(d->opts.fs_dir, true, d->store, err)
                             : ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
@@ -454,9 +519,18 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     if (!d->stats)
         return scpd_err_set(err, SCPD_E_NOMEM, "statistics: cannot start the sampler thread");
 
+    d->sessions = sessions_new();
+    if (!d->sessions)
+        return scpd_err_set(err, SCPD_E_NOMEM, "sessions: out of memory");
+
     d->aaa = aaa_new(d->store, d->stats, d->trace);
     if (!d->aaa)
         return scpd_err_set(err, SCPD_E_NOMEM, "aaa: out of memory");
+
+    /* before the doors: once their ports are printed, the way back exists too */
+    d->console = console_start(d, err);
+    if (!d->console)
+        return -1;
 
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
@@ -472,6 +546,9 @@ static int services_start(struct scpd *d, struct scpd_err *err)
 /* Stops in the reverse order of services_start; each stop accepts NULL. */
 static void services_stop(struct scpd *d)
 {
+    console_stop(d->console);
+    d->console = NULL;
+
     api_stop(d->api);
     d->api = NULL;
 
@@ -483,6 +560,9 @@ static void services_stop(struct scpd *d)
 
     stats_free(d->stats);
     d->stats = NULL;
+
+    sessions_free(d->sessions);
+    d->sessions = NULL;
 
     trace_free(d->trace);
     d->trace = NULL;
@@ -510,8 +590,17 @@ static int run(struct scpd *d)
         log_err(NULL, "%s", err.msg);
         return EXIT_INVALID;
     }
+    /* before any config is parsed: server keys are encrypted under it as they are read */
+    if (secret_master_init(d->opts.data_dir, &err) != 0) {
+        log_err(NULL, "master key: %s", err.msg);
+        return EXIT_INVALID;
+    }
     if (open_store(d) != EXIT_VALID)
         return EXIT_INVALID;
+    if (store_is_shared(d->store) && master_key_shared(d, &err) != 0) {
+        log_err(NULL, "master key: %s", err.msg);
+        goto out;
+    }
     int nkeys = 0;
     /* a shared store holds the host keys, so every instance presents the same identity */
     if (hostkey_ensure(d->opts.data_dir, store_is_shared(d->store) ? d->store : NULL, &nkeys,
@@ -519,6 +608,9 @@ static int run(struct scpd *d)
         log_err(NULL, "host keys: %s", err.msg);
         goto out;
     }
+    if (hostkey_path(d->opts.data_dir, HOSTKEY_ED25519, d->client_key, sizeof(d->client_key),
+                     &err) != 0)
+        d->client_key[0] = '\0';
     if (services_start(d, &err) != 0) {
         log_err(NULL, "start failed: %s", err.msg);
         goto out;
@@ -548,6 +640,8 @@ int main(int argc, char **argv)
     struct scpd_err err = {0};
     memset(&a, 0, sizeof(a));
     a.log_level = LOG_LVL_INFO;
+    if (argc > 1 && strcmp(argv[1], "console") == 0)   /* the client of the console line */
+        return console_client(argc - 1, argv + 1);
     if (parse_args(argc, argv, &a, &err) != 0) {
         fprintf(stderr, "scpd: %s\n", err.msg);
         usage(stderr);

@@ -254,6 +254,19 @@ static int send_record(struct sess *s, const char *rec, int n)
     return send_raw(s, rec, (size_t)n);
 }
 
+/* Authorization follows the account: each file and directory is re-checked (ctx->authz). A user
+ * no longer allowed gets a fatal error line with the reason and the session ends. true: go on. */
+static bool still_allowed(struct sess *s)
+{
+    const struct chan_authz *a = s->ctx->authz;
+    char why[256];
+    int level = s->ctx->privilege;
+    if (a == NULL || a->check(a->arg, &level, why, sizeof(why)) == 0)
+        return true;
+    send_error(s, 2, "%s", why);
+    return false;
+}
+
 /* ---- receiving ------------------------------------------------------------------------------ */
 
 /* Next protocol event into s->ev. Returns 1, 0 at EOF, -1 on a read error. */
@@ -394,6 +407,8 @@ static void sink_file(struct sess *s, struct sink *k)
     struct store_who who = {.user = s->ctx->user, .source = "scp", .peer = s->ctx->peer};
     TRACE(s, true, "recv %s", s->ev.record);
     k->wpath.name[0] = '\0';
+    if (!still_allowed(s))
+        return;
     if (sink_dest(s, k, s->ev.name, s->proto.depth, &k->wpath, &err) == 0)
         k->w = ifs_write_open(s->ctx->ifs, &k->wpath, s->ev.size, s->ev.mode, &who, &err);
     if (!k->w) {
@@ -478,6 +493,8 @@ static void sink_dir(struct sess *s, struct sink *k)
 {
     struct scpd_err err = {0};
     int depth = s->proto.depth;     /* already increased for this D */
+    if (!still_allowed(s))
+        return;
     struct dirlevel *lvl = &k->stack[depth];
     TRACE(s, true, "recv %s", s->ev.record);
     if (depth == 1 && !k->target_dir && k->target.kind == IFS_K_DISK)
@@ -661,6 +678,10 @@ static void source_file(struct sess *s, const struct ifs_path *p, const char *na
     struct ifs_stat st;
     struct ifs_reader *rd = ifs_read_open(s->ctx->ifs, p, &st, &err);
     uint64_t sent = 0;
+    if (rd && !still_allowed(s)) {
+        ifs_read_close(rd);
+        return;
+    }
     if (!rd) {
         xfer_refused(s, false, p->name, 0, &err);
         send_error(s, 1, "%s", err.msg);
@@ -720,6 +741,8 @@ static void source_dir(struct sess *s, const struct ifs_path *p, const struct if
     struct ifs_dirent *ents = NULL;
     size_t n = 0;
     char rec[8];
+    if (!still_allowed(s))
+        return;
     if (depth >= LIM_SCP_DEPTH) {
         send_error(s, 1, "%s: directories nested deeper than %d levels", p->name, LIM_SCP_DEPTH);
         return;

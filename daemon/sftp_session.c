@@ -1055,6 +1055,25 @@ static void violation(struct sess *s, const char *msg)
     s->dead = true;
 }
 
+/* Authorization follows the account: each request is re-checked (ctx->authz, cheap while the
+ * config does not change). A user no longer allowed gets the reason in a PERMISSION_DENIED
+ * status (sftp and paramiko print it) and the session ends: open uploads are discarded. */
+static bool still_allowed(struct sess *s, const struct sftp_req *q)
+{
+    const struct chan_authz *a = s->ctx->authz;
+    char why[256];
+    int level = s->ctx->privilege;
+    if (a == NULL || a->check(a->arg, &level, why, sizeof(why)) == 0)
+        return true;
+    TRACE(s, true, "recv %s refused: %s", sftp_proto_type_name(q->type), why);
+    log_notice(&s->lc, "sftp: %s", why);
+    status(s, q->id, SFTP_FX_PERMISSION_DENIED, why);
+    snprintf(s->lasterr, sizeof(s->lasterr), "%s", why);
+    flush(s);   /* the reason reaches the client before the session ends */
+    s->dead = true;
+    return false;
+}
+
 static void handle_packet(struct sess *s, const uint8_t *pkt, size_t len)
 {
     struct sftp_req q;
@@ -1067,6 +1086,8 @@ static void handle_packet(struct sess *s, const uint8_t *pkt, size_t len)
             violation(s, s->inited ? "second INIT" : "the first packet is not INIT");
         return;
     }
+    if (r == 0 && !still_allowed(s, &q))
+        return;
     if (r < 0) {
         TRACE(s, true, "recv %s <bad> %s", sftp_proto_type_name(q.type), err.msg);
         status(s, q.id, err.code == SCPD_E_LIMIT ? SFTP_FX_FAILURE : SFTP_FX_BAD_MESSAGE, err.msg);

@@ -44,12 +44,16 @@
 #include "base/log.h"
 #include "base/scpd.h"
 #include "daemon/ssh_session.h"
+#include "daemon/ssh_window.h"
 #include "services/stats.h"
+#include "store/cfg.h"
+#include "store/store.h"
 
 #define SSH_LISTEN_BACKLOG 512
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
-#define SSH_WAIT_TURN_SECS 120     /* a waiting connection's longest wait: the longest
-                                    * ip ssh time-out (its own negotiation deadline runs meanwhile) */
+#define SSH_WAIT_TURN_SECS                                                                         \
+    120 /* a waiting connection's longest wait: the longest                                        \
+         * ip ssh time-out (its own negotiation deadline runs meanwhile) */
 
 /* Algorithms: modern only (docs/scp.md "SSH"). The client's preference order picks among these. */
 #define SSH_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
@@ -87,6 +91,7 @@ struct ssh_server {
     int nlive, npending, nwaiting;
     uint64_t next_sid;
     int stopping, aborting;    /* read without the mutex by sessions: __atomic */
+    struct ssh_win_budget window_budget;   /* receive windows of all sessions (ssh_window.h) */
 };
 
 /* Unauthenticated sessions of a source (server mutex held). */
@@ -128,6 +133,11 @@ static int ssh_srv_wait_turn(struct ssh_server *s, struct ssh_conn *c, struct sc
 }
 
 /* ---- services for ssh_session.c ----------------------------------------------------------- */
+
+struct ssh_win_budget *ssh_srv_window_budget(struct ssh_server *s)
+{
+    return &s->window_budget;
+}
 
 bool ssh_srv_stopping(const struct ssh_server *s)
 {
@@ -349,8 +359,30 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
     c->fd = fd;
     ssh_srv_format_peer(&ss, c->peer_addr, sizeof(c->peer_addr), c->peer, sizeof(c->peer));
     ssh_srv_format_source(&ss, c->source, sizeof(c->source));
-    const char *why = ssh_srv_admit(s, c);
     struct log_ctx lc = {.peer = c->peer};
+    /* line vty: access-class and transport input, before any byte of SSH (IOS refuses the TCP
+     * connection of a source the access-class denies) */
+    const char *why = NULL;
+    const struct store_snap *snap = s->d->store ? store_snapshot(s->d->store) : NULL;
+    bool admitted = snap == NULL || cfg_vty_admits(snap->cfg, c->peer_addr, &why);
+    if (!admitted) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "%s%s%s", why,
+                 snap->cfg->vty.access_class[0] && strstr(why, "access-class") ? " " : "",
+                 strstr(why, "access-class") ? snap->cfg->vty.access_class : "");
+        log_warn(&lc, "ssh connection refused: %s", reason);
+        if (s->d->stats) {
+            stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
+            stats_security(s->d->stats, "connection-refused", "ssh", NULL, c->peer, reason);
+        }
+        store_snap_release(snap);
+        close(fd);
+        free(c);
+        return;
+    }
+    if (snap != NULL)
+        store_snap_release(snap);
+    why = ssh_srv_admit(s, c);
     if (why) {
         log_warn(&lc, "ssh connection refused: %s", why);
         if (s->d->stats)
@@ -560,6 +592,7 @@ struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err)
     }
     s->d = d;
     s->stop_pipe[0] = s->stop_pipe[1] = -1;
+    s->window_budget.cap = LIM_SSH_WINDOW_TOTAL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->bind_mu, NULL);
     /* deadlines on the monotonic clock: a wall-clock step neither cuts nor stretches a wait */
@@ -644,4 +677,20 @@ void ssh_server_stop(struct ssh_server *s)
     ssh_srv_reap(s);
     ssh_srv_free(s);
     ssh_finalize();
+}
+
+int ssh_server_reload_hostkeys(struct ssh_server *s, struct scpd_err *err)
+{
+    const char *dir = s->d->opts.data_dir ? s->d->opts.data_dir : "./var";
+    char path[4096];
+    int rc = 0;
+    if (hostkey_path(dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
+        return -1;
+    /* under the bind's lock: ssh_bind_accept_fd copies the keys into each new session */
+    pthread_mutex_lock(&s->bind_mu);
+    if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_HOSTKEY, path) != SSH_OK)
+        rc = scpd_err_set(err, SCPD_E_INVALID, "SSH host key %s cannot be loaded: %s", path,
+                          ssh_get_error(s->bind));
+    pthread_mutex_unlock(&s->bind_mu);
+    return rc;
 }

@@ -18,4 +18,8 @@ struct ssh_server *ssh_server_start(struct scpd *d, struct scpd_err *err);
  * rest, joins every thread and frees everything. */
 void ssh_server_stop(struct ssh_server *s);   /* NULL is a no-op */
 
+/* Loads the host key files again (after `crypto key generate rsa`): the next connections use
+ * them; sessions already running keep theirs. 0 or -1. */
+int ssh_server_reload_hostkeys(struct ssh_server *s, struct scpd_err *err);
+
 #endif

@@ -16,6 +16,7 @@
 
 struct scpd;
 struct ssh_server;
+struct ssh_win_budget;
 
 struct ssh_conn {
     struct ssh_server *srv;
@@ -35,13 +36,15 @@ struct ssh_conn {
 /* The session thread's body: serves c to the end, then hands it back with ssh_srv_conn_done(). */
 void ssh_sess_main(struct ssh_conn *c);
 
-/* ---- services of ssh_server.c to the session threads ------------------------------------------ */
+/* ---- services of ssh_server.c to the session threads ----------------------------------------- */
 /* Makes a libssh server session over a duplicate of c->fd with the host keys and algorithms of
  * the server; a waiting connection (see LIM_PENDING_PER_SOURCE) first waits for its turn, unread.
  * libssh closes its duplicate whenever it likes (it does on a peer's EOF or error); c->fd stays
  * open, and names this connection's socket, until the session closes it (ssh_srv_conn_closing
  * first). NULL on failure (c->fd still open). */
 ssh_session ssh_srv_new_session(struct ssh_server *s, struct ssh_conn *c, struct scpd_err *err);
+/* The budget of what all sessions' channels may hold unread (LIM_SSH_WINDOW_TOTAL). */
+struct ssh_win_budget *ssh_srv_window_budget(struct ssh_server *s);
 /* Stop requested: sessions that are not transferring end now. */
 bool ssh_srv_stopping(const struct ssh_server *s);
 /* Grace period over: transfers end too. */

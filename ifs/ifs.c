@@ -296,6 +296,21 @@ static void open_walk(void *arg, int dirfd, const char *name, const struct stat 
         unlinkat(dirfd, name, 0);
 }
 
+static void used_walk_fn(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) != 0)
+        *(uint64_t *)arg += (uint64_t)sb->st_size;
+}
+
+uint64_t ifs_used_walk(struct ifs *fs, enum ifs_fs which)
+{
+    uint64_t used = 0;
+    int dup = reopen_root(fs, which);
+    if (dup >= 0)
+        walk_files(dup, 0, used_walk_fn, &used);
+    return used;
+}
+
 /* With a shared directory: at most every LIM_IFS_REAP_SECS, on the thread of an upload that
  * starts, removes the stale temporary files of every disk file system (those of an instance that
  * was killed). One walk at a time: the first thread past the deadline moves it. */
@@ -871,6 +886,15 @@ static uint64_t replaced_size(struct ifs *fs, const struct ifs_path *p)
     return size;
 }
 
+/* The space of a shared file system could not be reserved (the store is unreachable). */
+static int space_unavailable(const struct ifs_path *p, const struct scpd_err *why,
+                             struct scpd_err *err)
+{
+    return scpd_err_set(err, why->code, "%%Error copying %s (the space of %s: is shared by the "
+                        "instances and cannot be reserved now: %s)", p->name, ifs_fs_name(p->fs),
+                        why->msg);
+}
+
 static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
 {
     const struct ifs_path *p = &w->path;
@@ -880,7 +904,10 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
     if (is_root(p))
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
     /* a known size is reserved whole now; an unknown one as it grows (writer_need) */
-    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail) < 0) {
+    struct scpd_err why = {0};
+    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail, &why) < 0) {
+        if (why.code != SCPD_E_OK)
+            return space_unavailable(p, &why, err);
         /* uploads are atomic: the old file stays whole until the new one is complete, so its
          * space is not free during the upload; say so, or the admin cannot see why */
         uint64_t old = replaced_size(w->fs, p);
@@ -1057,12 +1084,22 @@ static int writer_need(struct ifs_writer *w, uint64_t end, struct scpd_err *err)
         return end > LIM_CONFIG_FILE_BYTES ? limit_error(w, err) : 0;
     if (end <= w->resv)
         return 0;
-    if (ifs_acct_reserve(w->fs, w->path.fs, end - w->resv, &avail) < 0) {
-        w->limit = w->resv + avail;
-        return limit_error(w, err);
+    uint64_t ahead = ifs_acct_ahead(w->fs, w->path.fs);
+    uint64_t want = end > UINT64_MAX - ahead ? end : end + ahead;
+    struct scpd_err why = {0};
+    if (ifs_acct_reserve(w->fs, w->path.fs, want - w->resv, &avail, &why) == 0) {
+        w->resv = want;
+        return 0;
     }
-    w->resv = end;
-    return 0;
+    if (why.code == SCPD_E_OK && want != end &&
+        ifs_acct_reserve(w->fs, w->path.fs, end - w->resv, &avail, &why) == 0) {
+        w->resv = end;
+        return 0;
+    }
+    if (why.code != SCPD_E_OK)
+        return space_unavailable(&w->path, &why, err);
+    w->limit = w->resv + avail;
+    return limit_error(w, err);
 }
 
 /* The temporary file of an upload of unknown size is w->end bytes now; a shrink gives back the
@@ -1073,12 +1110,15 @@ static void writer_settle_end(struct ifs_writer *w)
         return;
     ifs_acct_written(w->fs, w->path.fs, w->disk, w->end);
     w->disk = w->end;
-    if (w->resv > w->end && w->oldfd < 0) {
+    /* what was reserved ahead (a shared store) stays: the next writes need it */
+    uint64_t ahead = ifs_acct_ahead(w->fs, w->path.fs);
+    uint64_t keep = w->end > UINT64_MAX - ahead ? w->end : w->end + ahead;
+    if (w->resv > keep && w->oldfd < 0) {
         struct ifs_acct *a = &w->fs->acct[w->path.fs];
         pthread_mutex_lock(&a->mu);
-        ifs_acct_settle(a, 0, 0, w->resv - w->end, 0);
+        ifs_acct_settle(a, 0, 0, w->resv - keep, 0);
         pthread_mutex_unlock(&a->mu);
-        w->resv = w->end;
+        w->resv = keep;
     }
 }
 

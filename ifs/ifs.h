@@ -112,7 +112,8 @@ int ifs_child(const struct ifs_path *dir, const char *name, struct ifs_path *out
 const char *ifs_basename(const struct ifs_path *p);
 
 /* ---- access ------------------------------------------------------------------------------- */
-/* Fills st. SCPD_E_NOTFOUND when missing; symlinks and special files are refused (SCPD_E_DENIED). */
+/* Fills st. SCPD_E_NOTFOUND when missing; symlinks and special files are refused (SCPD_E_DENIED).
+ */
 int ifs_stat(struct ifs *fs, const struct ifs_path *p, struct ifs_stat *st, struct scpd_err *err);
 
 /* Entries of a directory, sorted by name, without symlinks, special files and temporary files.

@@ -96,7 +96,8 @@ static int ifs_check_component(const char *whole, const char *c, size_t len,
         if (ch == '/')
             return path_error(err, SCPD_E_INVALID, whole, "'/' in a file name");
     }
-    if (len >= sizeof(IFS_TMP_PREFIX) - 1 && memcmp(c, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+    if (len >= sizeof(IFS_TMP_PREFIX) - 1 &&
+        memcmp(c, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
         return path_error(err, SCPD_E_DENIED, whole, "names starting with " IFS_TMP_PREFIX
                                                      " are reserved");
     return 0;

@@ -16,7 +16,18 @@
  * failures (at most LIM_BLOCK_FAIL_TIMES, sampled beyond), and N failures within any W seconds
  * start the quiet period, however the failures fall relative to the first one. When the table is
  * full the least recently touched entry that is not blocking is reused, so an attacker cycling
- * addresses cannot lift a block. */
+ * addresses cannot lift a block.
+ *
+ * Network AAA. `group tacacs+` (every TACACS+ server, in the config's order), `group radius` and
+ * `group NAME` (an `aaa group server` block) walk their servers one by one (aaa_group_run): a
+ * server that answers decides (accept or reject, never the next server); one that is refused,
+ * times out or answers something undecodable is skipped, and when it has a deadtime (the group's
+ * `deadtime`, `radius-server deadtime` for RADIUS) it is marked dead and not asked again until the
+ * deadtime has passed, so one dead server does not add its timeout to every login. The group is
+ * unavailable (the next method is tried) only when no server answered. The exchanges run on the
+ * caller's thread (the session's own); `mu` guards the per-server state and is never held across
+ * network I/O. Each exchange is bounded by the server's timeout, itself capped at `ip ssh
+ * time-out`. Server keys are decrypted (type 6) only for the exchange and cleansed after. */
 #include "services/aaa.h"
 
 #include <pthread.h>
@@ -35,7 +46,12 @@
 #include "store/secret.h"
 #include "services/stats.h"
 #include "store/store.h"
+#include "services/radius.h"
+#include "services/radius_proto.h"
+#include "services/tacacs.h"
 #include "services/trace.h"
+
+#include <openssl/crypto.h>
 
 #define AAA_ADDR_LEN 64
 
@@ -52,6 +68,12 @@ struct aaa {
     struct trace *trace;
     pthread_mutex_t mu;
     struct aaa_block *blocks;  /* LIM_BLOCK_SOURCES entries */
+    struct tacacs *tac;
+    struct aaa_server_state srv[LIM_CFG_AAA_SERVERS];   /* under mu; name "" = free */
+    struct aaa_rad_priv *rad_priv;   /* under mu: LIM_AAA_RADIUS_SESSIONS entries */
+    uint32_t task_id;          /* __atomic: accounting task ids */
+    struct cfg *last_cfg;      /* under mu: the config of the last commit (commands accounting) */
+    uint64_t last_version;     /* under mu: its version */
     char dummy_hash[160];      /* type 9 hash of a random string: timing cover for unknown users */
 };
 
@@ -65,7 +87,9 @@ struct aaa_call {
     const struct aaa_req *req;
     const char *password;     /* login only */
     int privilege;            /* authorization: the level granted */
-    char why[256];            /* reason of a FAIL / UNAVAILABLE, for logs and refusals */
+    const struct cfg_method *method;   /* the method being run (its group name) */
+    char used[CFG_NAME_MAX + 80];      /* group methods: "group G, server S" that decided */
+    char why[512];            /* reason of a FAIL / UNAVAILABLE, for logs and refusals */
 };
 
 static void aaa_release(const struct store_snap *snap)
@@ -133,12 +157,324 @@ static enum aaa_mres aaa_login_none(struct aaa_call *c)
     return AAA_M_OK;
 }
 
-/* No TACACS+/RADIUS server can be configured in this release: the method is always unavailable,
- * exactly what IOS does when no server of the group answers. */
-static enum aaa_mres aaa_group_unavailable(struct aaa_call *c)
+/* ---- network AAA: server groups ------------------------------------------------------------- */
+
+enum aaa_op { AAA_OP_LOGIN, AAA_OP_AUTHZ, AAA_OP_ACCT };
+
+/* The state of (proto, name), made on first use; an entry of a server no longer configured is
+ * reused when the table is full. Under mu. */
+static struct aaa_server_state *aaa_srv_state(struct aaa *a, const struct cfg *cfg,
+                                              const struct cfg_aaa_server *s)
 {
-    snprintf(c->why, sizeof(c->why), "no server configured for the group");
+    struct aaa_server_state *free_e = NULL;
+    const char *proto = s->proto == CFG_AAA_TACACS ? "tacacs+" : "radius";
+    for (int i = 0; i < LIM_CFG_AAA_SERVERS; i++) {
+        struct aaa_server_state *e = &a->srv[i];
+        if (e->name[0] && strcmp(e->name, s->name) == 0 && strcmp(e->proto, proto) == 0)
+            return e;
+        if (free_e == NULL && (e->name[0] == '\0' ||
+                               !cfg_server_find(cfg, strcmp(e->proto, "tacacs+") == 0
+                                                         ? CFG_AAA_TACACS : CFG_AAA_RADIUS,
+                                                e->name)))
+            free_e = e;
+    }
+    if (free_e == NULL)
+        free_e = &a->srv[0];
+    memset(free_e, 0, sizeof(*free_e));
+    snprintf(free_e->name, sizeof(free_e->name), "%s", s->name);
+    snprintf(free_e->proto, sizeof(free_e->proto), "%s", proto);
+    return free_e;
+}
+
+/* The servers of group method `group` in the order they are asked, and the deadtime (minutes) of
+ * the group. */
+static int aaa_group_servers(const struct cfg *cfg, const char *group,
+                             const struct cfg_aaa_server **out, int *deadtime)
+{
+    int n = 0;
+    *deadtime = 0;
+    if (strcmp(group, "tacacs+") == 0 || strcmp(group, "radius") == 0) {
+        enum cfg_aaa_proto p = group[0] == 't' ? CFG_AAA_TACACS : CFG_AAA_RADIUS;
+        if (p == CFG_AAA_RADIUS)
+            *deadtime = cfg->rad_deadtime;
+        for (size_t i = 0; i < cfg->n_servers && n < LIM_CFG_AAA_SERVERS; i++)
+            if (cfg->servers[i].proto == p)
+                out[n++] = &cfg->servers[i];
+        return n;
+    }
+    const struct cfg_aaa_group *g = cfg_group_find(cfg, group);
+    if (g == NULL)
+        return -1;
+    *deadtime = g->deadtime ? g->deadtime : g->proto == CFG_AAA_RADIUS ? cfg->rad_deadtime : 0;
+    for (int i = 0; i < g->n && n < LIM_CFG_AAA_SERVERS; i++) {
+        const struct cfg_aaa_server *s = cfg_server_find(cfg, g->proto, g->server[i]);
+        if (s != NULL)
+            out[n++] = s;
+    }
+    return n;
+}
+
+/* What one exchange needs beyond the call: the accounting record (TACACS+ attribute-value
+ * pairs, and the same as fields for RADIUS). */
+struct aaa_exchange {
+    enum aaa_op op;
+    uint8_t acct_flags;
+    const char *const *args;
+    int nargs;
+    const struct aaa_acct *acct;
+    uint64_t bytes_in, bytes_out;
+};
+
+/* RADIUS authorizes in its Access-Accept: the level it gave a login is kept for the exec
+ * authorizations of the same session (door, sid, user), the least recently used entry reused. */
+struct aaa_rad_priv {
+    char door[8];
+    uint64_t sid;
+    char user[LIM_AUTH_USER_LEN + 1];
+    int priv;
+    int64_t used_ms;          /* 0 = free */
+};
+
+static void aaa_rad_priv_put(struct aaa *a, const struct aaa_req *req, int priv)
+{
+    const char *door = req->door ? req->door : "ssh";
+    struct aaa_rad_priv *victim = NULL;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < LIM_AAA_RADIUS_SESSIONS; i++) {
+        struct aaa_rad_priv *e = &a->rad_priv[i];
+        if (e->used_ms && e->sid == req->sid && strcmp(e->door, door) == 0 &&
+            strcmp(e->user, req->user) == 0) {
+            victim = e;
+            break;
+        }
+        if (victim == NULL || e->used_ms < victim->used_ms)
+            victim = e;
+    }
+    snprintf(victim->door, sizeof(victim->door), "%s", door);
+    snprintf(victim->user, sizeof(victim->user), "%s", req->user);
+    victim->sid = req->sid;
+    victim->priv = priv;
+    victim->used_ms = clock_mono_ms();
+    pthread_mutex_unlock(&a->mu);
+}
+
+static int aaa_rad_priv_get(struct aaa *a, const struct aaa_req *req)
+{
+    const char *door = req->door ? req->door : "ssh";
+    int priv = -1;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < LIM_AAA_RADIUS_SESSIONS; i++) {
+        struct aaa_rad_priv *e = &a->rad_priv[i];
+        if (e->used_ms && e->sid == req->sid && strcmp(e->door, door) == 0 &&
+            req->user != NULL && strcmp(e->user, req->user) == 0) {
+            priv = e->priv;
+            e->used_ms = clock_mono_ms();
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+    return priv;
+}
+
+/* One RADIUS exchange (login or accounting) with s, key already decrypted. */
+static void aaa_radius_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
+                           const struct aaa_exchange *x, const char *key, int timeout,
+                           struct tacacs_result *r)
+{
+    struct radius_target tg = {.name = s->name, .addr = s->addr, .secret = key,
+                               .timeout_ms = timeout * 1000, .retransmit = s->retransmit};
+    const char *peer = c->req->peer_addr ? c->req->peer_addr : "";
+    if (x->op == AAA_OP_LOGIN) {
+        tg.port = s->port;
+        radius_authen(&tg, c->req->user, c->password ? c->password : "", peer, r);
+        return;
+    }
+    char sid[32];
+    snprintf(sid, sizeof(sid), "%08X", x->acct->task_id);
+    struct radius_req q = {.user = c->req->user, .calling_station = peer, .session_id = sid,
+                           .status = x->acct_flags == TACPLUS_ACCT_START ? RADIUS_ACCT_START
+                                                                        : RADIUS_ACCT_STOP};
+    if (q.status == RADIUS_ACCT_STOP) {
+        /* 32-bit counters (RFC 2866 5.3); Acct-*-Gigawords are not sent */
+        q.session_time = (uint32_t)((clock_mono_ms() - x->acct->start_ms) / 1000);
+        q.in_octets = (uint32_t)x->bytes_in;
+        q.out_octets = (uint32_t)x->bytes_out;
+    }
+    tg.port = s->acct_port;
+    radius_acct(&tg, &q, r);
+}
+
+/* One exchange with server s. */
+static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
+                           const struct aaa_exchange *x, struct tacacs_result *r)
+{
+    char key[SECRET6_PLAIN_MAX + 1] = "";
+    memset(r, 0, sizeof(*r));
+    r->outcome = TACACS_DOWN;
+    if (s->key[0] != '\0' && secret_decrypt6(s->key, key, sizeof(key)) != 0) {
+        snprintf(r->why, sizeof(r->why), "its key 6 does not decrypt under this device's master "
+                 "key (enter it again as key 0)");
+        return;
+    }
+    int timeout = s->timeout > 0 ? s->timeout : CFG_AAA_TIMEOUT;
+    if (c->cfg->ssh_timeout > 0 && timeout > c->cfg->ssh_timeout)
+        timeout = c->cfg->ssh_timeout;   /* ip ssh time-out bounds a login */
+    if (s->proto == CFG_AAA_RADIUS) {
+        aaa_radius_ask(c, s, x, key, timeout, r);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
+    struct tacacs_target tg = {.name = s->name, .addr = s->addr, .port = s->port, .key = key,
+                               .timeout_ms = timeout * 1000, .single = s->single};
+    struct tacplus_who w = {.user = c->req->user, .port = c->req->door ? c->req->door : "ssh",
+                            .rem_addr = c->req->peer_addr ? c->req->peer_addr : "",
+                            .priv_lvl = (uint8_t)(c->privilege > 0 ? c->privilege : 1)};
+    static const char *const shell[] = {"service=shell", "cmd*"};
+    switch (x->op) {
+    case AAA_OP_LOGIN:
+        tacacs_authen(c->a->tac, &tg, &w, c->password ? c->password : "", r);
+        break;
+    case AAA_OP_AUTHZ:
+        tacacs_author(c->a->tac, &tg, &w, shell, 2, r);
+        break;
+    case AAA_OP_ACCT:
+        tacacs_acct(c->a->tac, &tg, &w, x->acct_flags, x->args, x->nargs, r);
+        break;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+}
+
+/* Counts the outcome of an exchange with s; marks it dead or alive. Logs and reports the
+ * transitions. */
+static void aaa_server_outcome(struct aaa_call *c, const struct cfg_aaa_server *s, int deadtime,
+                               const struct tacacs_result *r)
+{
+    struct aaa *a = c->a;
+    int64_t now = clock_mono_ms();
+    bool died = false, revived = false;
+    pthread_mutex_lock(&a->mu);
+    struct aaa_server_state *e = aaa_srv_state(a, c->cfg, s);
+    e->requests++;
+    if (r->outcome == TACACS_DOWN) {
+        if (r->timed_out)
+            e->timeouts++;
+        else
+            e->errors++;
+        if (deadtime > 0 && !e->dead) {
+            e->dead = died = true;
+            e->dead_until_ms = now + (int64_t)deadtime * 60000;
+        }
+    } else {
+        if (r->outcome == TACACS_PASS)
+            e->accepts++;
+        else
+            e->rejects++;
+        e->rtt_ms = r->rtt_ms;
+        e->rtt_sum_ms += r->rtt_ms;
+        e->answers++;
+        if (e->dead)
+            revived = true;
+        e->dead = false;
+        e->dead_until_ms = 0;
+    }
+    pthread_mutex_unlock(&a->mu);
+    struct log_ctx lc = aaa_logctx(c->req);
+    const char *proto = s->proto == CFG_AAA_TACACS ? "tacacs" : "radius";
+    if (r->outcome == TACACS_DOWN)
+        log_warn(&lc, "%s server %s (%s port %d): %s", proto, s->name, s->addr, s->port, r->why);
+    if (died || revived) {
+        char why[512];
+        if (died)
+            snprintf(why, sizeof(why), "%s server %s is dead for %d min: %s", proto, s->name,
+                     deadtime, r->why);
+        else
+            snprintf(why, sizeof(why), "%s server %s is alive again", proto, s->name);
+        log_warn(&lc, "%s", why);
+        stats_security(a->stats, died ? "aaa-server-dead" : "aaa-server-alive",
+                       c->req->door ? c->req->door : "ssh", c->req->user, c->req->peer, why);
+    }
+}
+
+/* True (and skipped) while s is dead; a server whose deadtime has passed is asked again. */
+static bool aaa_server_skip(struct aaa_call *c, const struct cfg_aaa_server *s)
+{
+    struct aaa *a = c->a;
+    bool skip = false;
+    pthread_mutex_lock(&a->mu);
+    struct aaa_server_state *e = aaa_srv_state(a, c->cfg, s);
+    if (e->dead && e->dead_until_ms > clock_mono_ms()) {
+        skip = true;
+        e->skipped++;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return skip;
+}
+
+/* Walks the servers of the group named by method m (IOS order and semantics, see the head). */
+static enum aaa_mres aaa_group_run(struct aaa_call *c, const char *group,
+                                   const struct aaa_exchange *x)
+{
+    const struct cfg_aaa_server *srv[LIM_CFG_AAA_SERVERS];
+    int deadtime, n = aaa_group_servers(c->cfg, group, srv, &deadtime), asked = 0, dead = 0;
+    if (n < 0) {
+        snprintf(c->why, sizeof(c->why), "no server group %s (aaa group server)", group);
+        return AAA_M_UNAVAILABLE;
+    }
+    if (n == 0) {
+        snprintf(c->why, sizeof(c->why), "no server configured for group %s", group);
+        return AAA_M_UNAVAILABLE;
+    }
+    struct tacacs_result r = {0};
+    if (srv[0]->proto == CFG_AAA_RADIUS && x->op == AAA_OP_AUTHZ) {
+        int priv = aaa_rad_priv_get(c->a, c->req);
+        if (priv < 0) {
+            snprintf(c->why, sizeof(c->why), "group %s: no RADIUS login in this session to take "
+                     "the privilege from", group);
+            return AAA_M_UNAVAILABLE;
+        }
+        snprintf(c->used, sizeof(c->used), "group %s, from the Access-Accept", group);
+        c->privilege = priv;
+        return AAA_M_OK;
+    }
+    for (int i = 0; i < n; i++) {
+        if (aaa_server_skip(c, srv[i])) {
+            dead++;
+            continue;
+        }
+        asked++;
+        aaa_server_ask(c, srv[i], x, &r);
+        aaa_server_outcome(c, srv[i], deadtime, &r);
+        if (r.outcome == TACACS_DOWN)
+            continue;
+        snprintf(c->used, sizeof(c->used), "group %s, server %s", group, srv[i]->name);
+        if (r.outcome == TACACS_FAIL) {
+            snprintf(c->why, sizeof(c->why), "%s: %s", srv[i]->name, r.why);
+            return AAA_M_FAIL;
+        }
+        if (x->op == AAA_OP_AUTHZ)
+            c->privilege = r.priv_lvl >= 0 ? r.priv_lvl : CFG_DEFAULT_PRIVILEGE;
+        if (x->op == AAA_OP_LOGIN && srv[i]->proto == CFG_AAA_RADIUS)
+            aaa_rad_priv_put(c->a, c->req, r.priv_lvl >= 0 ? r.priv_lvl : CFG_DEFAULT_PRIVILEGE);
+        return AAA_M_OK;
+    }
+    if (asked == 0)
+        snprintf(c->why, sizeof(c->why), "every server of group %s is dead (deadtime)", group);
+    else
+        snprintf(c->why, sizeof(c->why), "no server of group %s answered%s (last: %s)", group,
+                 dead ? ", the others are dead" : "", r.why);
     return AAA_M_UNAVAILABLE;
+}
+
+static enum aaa_mres aaa_group_login(struct aaa_call *c)
+{
+    struct aaa_exchange x = {.op = AAA_OP_LOGIN};
+    return aaa_group_run(c, c->method->group, &x);
+}
+
+static enum aaa_mres aaa_group_authz(struct aaa_call *c)
+{
+    struct aaa_exchange x = {.op = AAA_OP_AUTHZ};
+    return aaa_group_run(c, c->method->group, &x);
 }
 
 static enum aaa_mres aaa_authz_local(struct aaa_call *c)
@@ -172,7 +508,7 @@ static const struct aaa_method aaa_methods[] = {
     {CFG_M_LOCAL, "local", aaa_login_local, aaa_authz_local},
     {CFG_M_NONE, "none", aaa_login_none, aaa_authz_grant},
     {CFG_M_IF_AUTHENTICATED, "if-authenticated", NULL, aaa_authz_grant},
-    {CFG_M_GROUP, "group", aaa_group_unavailable, aaa_group_unavailable},
+    {CFG_M_GROUP, "group", aaa_group_login, aaa_group_authz},
 };
 
 static const struct aaa_method *aaa_method_find(enum cfg_method_kind kind)
@@ -200,6 +536,8 @@ static enum aaa_mres aaa_walk(struct aaa_call *c, const struct cfg_mlist *list, 
         if (fn == NULL)
             continue;   /* not meaningful in this kind of list: as if absent */
         *used = m;
+        c->method = &list->m[i];
+        c->used[0] = '\0';
         r = fn(c);
         if (r != AAA_M_UNAVAILABLE)
             break;
@@ -340,6 +678,86 @@ bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left)
     return true;
 }
 
+/* ---- command accounting ---------------------------------------------------------------------- */
+
+bool aaa_acct_command(struct aaa *a, const struct aaa_req *req, int privilege, const char *cmd)
+{
+    bool ok = true;
+    const struct store_snap *snap = store_snapshot(a->st);
+    if (snap == NULL)
+        return false;
+    const struct cfg *cfg = snap->cfg;
+    const struct cfg_acct *list = cfg->aaa_new_model && privilege == 15
+                                      ? cfg_acct_find(cfg, CFG_ACCT_COMMANDS15, "default")
+                                      : NULL;
+    if (list != NULL) {
+        struct aaa_acct ac = {.task_id = __atomic_add_fetch(&a->task_id, 1, __ATOMIC_RELAXED),
+                              .privilege = privilege, .start_ms = clock_mono_ms()};
+        char task[32], line[LIM_CFG_LINE_LEN + 8], now[40];
+        snprintf(task, sizeof(task), "task_id=%u", ac.task_id);
+        snprintf(now, sizeof(now), "stop_time=%lld", (long long)time(NULL));
+        snprintf(line, sizeof(line), "cmd=%s", cmd);
+        const char *args[] = {task, now, "timezone=UTC", "service=shell", "priv-lvl=15", line};
+        struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .privilege = privilege};
+        struct aaa_exchange x = {.op = AAA_OP_ACCT, .acct_flags = TACPLUS_ACCT_STOP,
+                                 .args = args, .nargs = 6, .acct = &ac};
+        enum aaa_mres r = AAA_M_UNAVAILABLE;
+        struct log_ctx lc = aaa_logctx(req);
+        for (int i = 0; i < list->n && r == AAA_M_UNAVAILABLE; i++) {
+            const struct cfg_aaa_server *srv[LIM_CFG_AAA_SERVERS];
+            int dt, n = aaa_group_servers(cfg, list->m[i].group, srv, &dt);
+            if (n > 0 && srv[0]->proto != CFG_AAA_TACACS)
+                continue;   /* RADIUS: no command accounting */
+            r = aaa_group_run(&c, list->m[i].group, &x);
+        }
+        ok = r == AAA_M_OK;
+        if (!ok)
+            log_warn(&lc, "command accounting task_id=%u not recorded: %s", ac.task_id,
+                     c.why[0] ? c.why : "no TACACS+ group in the list");
+    }
+    aaa_release(snap);
+    return ok;
+}
+
+/* A commit (any door): one command record per changed line of the rendering, when the commands
+ * list is configured. The config of the last commit is kept (a clone, under mu) only while the
+ * list exists, so the list costs nothing when absent; the commit that adds it is not recorded. */
+static void aaa_on_commit(void *arg, const struct store_snap *snap)
+{
+    struct aaa *a = arg;
+    const struct cfg *cfg = snap->cfg;
+    bool on = cfg->aaa_new_model && cfg_acct_find(cfg, CFG_ACCT_COMMANDS15, "default") != NULL;
+    struct cfg *mine = on ? cfg_clone(cfg) : NULL, *prev = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (snap->version > a->last_version) {   /* concurrent commits may arrive out of order */
+        a->last_version = snap->version;
+        prev = a->last_cfg;
+        a->last_cfg = mine;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&a->mu);
+    char *diff = on && prev ? cfg_diff(prev, cfg) : NULL;
+    struct aaa_req req = {.door = "config", .user = snap->changed_by, .peer = "",
+                          .peer_addr = ""};
+    for (char *l = diff; l != NULL && *l;) {
+        char *e = strchr(l, '\n'), cmd[LIM_CFG_LINE_LEN + 4];
+        if (e != NULL)
+            *e = '\0';
+        if ((l[0] == '+' || l[0] == '-') && l[1] == ' ' && l[2] != '!') {
+            snprintf(cmd, sizeof(cmd), "%s%s", l[0] == '-' ? "no " : "",
+                     l + 2 + strspn(l + 2, " "));
+            /* the first unrecorded line ends the walk: an unreachable server costs one timeout
+             * per commit, not one per changed line */
+            if (!aaa_acct_command(a, &req, 15, cmd))
+                break;
+        }
+        l = e ? e + 1 : l + strlen(l);
+    }
+    free(diff);
+    cfg_free(prev);
+    cfg_free(mine);
+}
+
 /* ---- entry points -------------------------------------------------------------------------- */
 
 struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
@@ -348,21 +766,39 @@ struct aaa *aaa_new(struct store *st, struct stats *stats, struct trace *trace)
     if (a == NULL)
         return NULL;
     a->blocks = calloc(LIM_BLOCK_SOURCES, sizeof(*a->blocks));
+    a->rad_priv = calloc(LIM_AAA_RADIUS_SESSIONS, sizeof(*a->rad_priv));
     unsigned char rnd[24];
     char plain[sizeof(rnd) * 2 + 1];
-    if (a->blocks == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
+    if (a->blocks == NULL || a->rad_priv == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
         goto fail;
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(plain + 2 * i, 3, "%02x", rnd[i]);
     if (secret_hash9(plain, a->dummy_hash, sizeof(a->dummy_hash)) != 0)
         goto fail;
+    if ((a->tac = tacacs_new()) == NULL)
+        goto fail;
     if (pthread_mutex_init(&a->mu, NULL) != 0)
         goto fail;
+    if (st != NULL) {
+        const struct store_snap *s0 = store_snapshot(st);
+        if (s0 != NULL) {
+            a->last_version = s0->version;
+            a->last_cfg = cfg_clone(s0->cfg);
+        }
+        aaa_release(s0);
+        if (store_listen(st, aaa_on_commit, a) != 0) {
+            cfg_free(a->last_cfg);
+            pthread_mutex_destroy(&a->mu);
+            goto fail;
+        }
+    }
     a->st = st;
     a->stats = stats;
     a->trace = trace;
     return a;
 fail:
+    tacacs_free(a->tac);
+    free(a->rad_priv);
     free(a->blocks);
     free(a);
     return NULL;
@@ -373,6 +809,9 @@ void aaa_free(struct aaa *a)
     if (a == NULL)
         return;
     pthread_mutex_destroy(&a->mu);
+    cfg_free(a->last_cfg);
+    tacacs_free(a->tac);
+    free(a->rad_priv);
     free(a->blocks);
     free(a);
 }
@@ -440,7 +879,7 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
     }
     const struct cfg *cfg = snap->cfg;
     enum aaa_result res;
-    char why[256];
+    char why[512], how_buf[CFG_NAME_MAX + 100];
     const char *how = "password";
     if (blocked) {
         snprintf(why, sizeof(why), "logins from %s are blocked for %d more seconds "
@@ -454,16 +893,72 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
         res = AAA_FAIL;
     } else {
         struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .password = password};
-        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, "default") : NULL;
-        const struct aaa_method *used;
-        enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
-        how = used ? used->name : "password";
-        snprintf(why, sizeof(why), "%s", c.why);
-        res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        /* SSH logins use the list of `line vty` (login authentication LIST), else default */
+        bool vty = req->door == NULL || strcmp(req->door, "ssh") == 0;
+        const char *name = vty && cfg->vty.login_list[0] ? cfg->vty.login_list : "default";
+        const struct cfg_mlist *list = cfg->aaa_new_model ? cfg_authn_find(cfg, name) : NULL;
+        if (list == NULL && cfg->aaa_new_model && strcmp(name, "default") != 0) {
+            aaa_spend_verify(a, password);
+            snprintf(why, sizeof(why), "login authentication list %s (line vty) is not defined",
+                     name);
+            res = AAA_ERROR;
+        } else {
+            const struct aaa_method *used;
+            enum aaa_mres r = aaa_walk(&c, list ? list : &aaa_local_only, false, &used);
+            snprintf(how_buf, sizeof(how_buf), "%s",
+                     c.used[0] ? c.used
+                     : used    ? used->name
+                               : "password");
+            how = how_buf;
+            snprintf(why, sizeof(why), "%s", c.why);
+            res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+        }
     }
     res = aaa_login_done(a, cfg, req, how, res, why, err);
     aaa_release(snap);
     return res;
+}
+
+enum aaa_result aaa_enable(struct aaa *a, const struct aaa_req *req, const char *password,
+                           struct scpd_err *err)
+{
+    int blocked;
+    const struct store_snap *snap = aaa_begin(a, req, &blocked);
+    if (snap == NULL) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "enable failed: configuration unavailable");
+        return AAA_ERROR;
+    }
+    const struct cfg *cfg = snap->cfg;
+    enum aaa_result res = AAA_FAIL;
+    char why[256] = "wrong enable secret";
+    if (blocked) {
+        snprintf(why, sizeof(why), "logins from %s are blocked for %d more seconds "
+                 "(login block-for)", req->peer_addr, blocked);
+        res = AAA_BLOCKED;
+    } else if (cfg->enable_type == CFG_SECRET_NONE) {
+        snprintf(why, sizeof(why), "no enable secret is configured");
+        res = AAA_ERROR;
+    } else if (password == NULL || strlen(password) > LIM_PASSWORD_LEN) {
+        aaa_spend_verify(a, "");
+    } else {
+        int r = secret_verify((int)cfg->enable_type, cfg->enable_secret, password);
+        if (r == 1)
+            res = AAA_OK;
+        else if (r < 0)
+            snprintf(why, sizeof(why), "stored enable secret is malformed");
+    }
+    res = aaa_login_done(a, cfg, req, "enable", res, why, err);
+    aaa_release(snap);
+    return res;
+}
+
+bool aaa_enable_configured(struct aaa *a)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    bool on = snap != NULL && snap->cfg->enable_type != CFG_SECRET_NONE;
+    if (snap != NULL)
+        aaa_release(snap);
+    return on;
 }
 
 /* The key-hash entries of user that equal md5_hex (upper-case hex; compared without case since
@@ -538,8 +1033,8 @@ int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
         if (r == AAA_M_OK) {
             *privilege = c.privilege;
             rc = 0;
-            log_info(&lc, "exec authorized (%s), privilege %d", used ? used->name : "?",
-                     c.privilege);
+            log_info(&lc, "exec authorized (%s), privilege %d",
+                     c.used[0] ? c.used : used ? used->name : "?", c.privilege);
         } else if (r == AAA_M_FAIL) {
             scpd_err_set(&e, SCPD_E_DENIED, "authorization failed: %s", c.why);
         } else {
@@ -559,6 +1054,14 @@ int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
     return rc;
 }
 
+bool aaa_privilege_known(struct aaa *a, const char *user)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    bool known = snap != NULL && user != NULL && cfg_user_find(snap->cfg, user) != NULL;
+    aaa_release(snap);
+    return known;
+}
+
 int aaa_privilege(struct aaa *a, const char *user)
 {
     const struct store_snap *snap = store_snapshot(a->st);
@@ -570,4 +1073,90 @@ int aaa_privilege(struct aaa *a, const char *user)
     int p = u ? u->privilege : 0;
     aaa_release(snap);
     return p;
+}
+
+/* ---- network AAA: state and accounting ------------------------------------------------------- */
+
+int aaa_servers_state(struct aaa *a, struct aaa_server_state *out, int cap)
+{
+    int n = 0;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < LIM_CFG_AAA_SERVERS && n < cap; i++)
+        if (a->srv[i].name[0] != '\0') {
+            out[n] = a->srv[i];
+            if (out[n].dead && out[n].dead_until_ms <= clock_mono_ms())
+                out[n].dead = false;   /* its deadtime is over: it will be asked again */
+            n++;
+        }
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
+/* Sends one record through the exec accounting list: to the first server of each group that
+ * answers, the next group only when one is unavailable (as logins). */
+static void aaa_acct_send(struct aaa *a, const struct aaa_req *req, struct aaa_acct *ac,
+                          uint8_t flags, const char *const *args, int nargs, uint64_t bytes_in,
+                          uint64_t bytes_out)
+{
+    const struct store_snap *snap = store_snapshot(a->st);
+    if (snap == NULL)
+        return;
+    const struct cfg_acct *list = snap->cfg->aaa_new_model
+                                      ? cfg_acct_find(snap->cfg, CFG_ACCT_EXEC, "default")
+                                      : NULL;
+    struct log_ctx lc = aaa_logctx(req);
+    if (list != NULL && !(flags == TACPLUS_ACCT_START && list->stop_only)) {
+        struct aaa_call c = {.a = a, .cfg = snap->cfg, .req = req, .privilege = ac->privilege};
+        struct aaa_exchange x = {.op = AAA_OP_ACCT, .acct_flags = flags, .args = args,
+                                 .nargs = nargs, .acct = ac, .bytes_in = bytes_in,
+                                 .bytes_out = bytes_out};
+        enum aaa_mres r = AAA_M_UNAVAILABLE;
+        for (int i = 0; i < list->n && r == AAA_M_UNAVAILABLE; i++)
+            r = aaa_group_run(&c, list->m[i].group, &x);
+        if (r == AAA_M_OK)
+            log_info(&lc, "accounting %s record task_id=%u sent (%s)",
+                     flags == TACPLUS_ACCT_START ? "start" : "stop", ac->task_id, c.used);
+        else
+            log_warn(&lc, "accounting %s record task_id=%u not recorded: %s",
+                     flags == TACPLUS_ACCT_START ? "start" : "stop", ac->task_id, c.why);
+    }
+    aaa_release(snap);
+}
+
+void aaa_acct_start(struct aaa *a, const struct aaa_req *req, const char *protocol,
+                    int privilege, struct aaa_acct *ac)
+{
+    memset(ac, 0, sizeof(*ac));
+    ac->on = true;
+    ac->task_id = __atomic_add_fetch(&a->task_id, 1, __ATOMIC_RELAXED);
+    ac->start_ms = clock_mono_ms();
+    ac->start_time = (int64_t)time(NULL);
+    ac->privilege = privilege;
+    snprintf(ac->protocol, sizeof(ac->protocol), "%s", protocol);
+    char task[32], start[40], proto[24];
+    snprintf(task, sizeof(task), "task_id=%u", ac->task_id);
+    snprintf(start, sizeof(start), "start_time=%lld", (long long)ac->start_time);
+    snprintf(proto, sizeof(proto), "protocol=%s", ac->protocol);
+    const char *args[] = {task, start, "timezone=UTC", "service=shell", proto};
+    aaa_acct_send(a, req, ac, TACPLUS_ACCT_START, args, 5, 0, 0);
+}
+
+void aaa_acct_stop(struct aaa *a, const struct aaa_req *req, struct aaa_acct *ac,
+                   uint64_t bytes_in, uint64_t bytes_out)
+{
+    if (!ac->on)
+        return;
+    ac->on = false;
+    char task[32], start[40], stop[40], proto[24], el[40], bin[40], bout[40];
+    snprintf(task, sizeof(task), "task_id=%u", ac->task_id);
+    snprintf(start, sizeof(start), "start_time=%lld", (long long)ac->start_time);
+    snprintf(stop, sizeof(stop), "stop_time=%lld", (long long)time(NULL));
+    snprintf(proto, sizeof(proto), "protocol=%s", ac->protocol);
+    snprintf(el, sizeof(el), "elapsed_time=%lld",
+             (long long)((clock_mono_ms() - ac->start_ms) / 1000));
+    snprintf(bin, sizeof(bin), "bytes_in=%llu", (unsigned long long)bytes_in);
+    snprintf(bout, sizeof(bout), "bytes_out=%llu", (unsigned long long)bytes_out);
+    const char *args[] = {task, start, stop, "timezone=UTC", "service=shell", proto, el, bin,
+                          bout};
+    aaa_acct_send(a, req, ac, TACPLUS_ACCT_STOP, args, 9, bytes_in, bytes_out);
 }

@@ -1,8 +1,8 @@
 /* aaa: the one AAA entry point for SSH and HTTP logins (docs/config.md "AAA").
  * Authentication walks the login method list of the running config (the `default` list for SSH
  * and HTTP); authorization runs `aaa authorization exec`; `login block-for` is tracked per source
- * address. Method lists are data: `local` and `none` work now, `group tacacs+/radius` report the
- * method unavailable (no server configured) so the next method is tried, as IOS does.
+ * address. Method lists are data: `local`, `none`, `group tacacs+` and `group NAME` (TACACS+
+ * servers, services/tacacs.h); `aaa accounting exec` sends start/stop records per channel.
  * Thread-safe. Reads the config from the store snapshot current at the time of each call, so a
  * config change applies to the next login without a restart. */
 #ifndef SCPD_AAA_H
@@ -68,8 +68,55 @@ bool aaa_check_blocked(struct aaa *a, const struct aaa_req *req, int *secs_left)
 int aaa_authorize_exec(struct aaa *a, const struct aaa_req *req, int *privilege,
                        struct scpd_err *err);
 
+/* `enable` at the EXEC: password against `enable secret`. Counted, logged, blocked and reported
+ * exactly as a failed login (the same counters, login block-for, security events). AAA_ERROR
+ * when no enable secret is configured (err says so). */
+enum aaa_result aaa_enable(struct aaa *a, const struct aaa_req *req, const char *password,
+                           struct scpd_err *err);
+/* True when `enable secret` is configured. */
+bool aaa_enable_configured(struct aaa *a);
+
 /* Privilege of a user from the local database (0 if unknown). Used by the HTTP door. */
 int aaa_privilege(struct aaa *a, const char *user);
+/* True if user is in the local database. */
+bool aaa_privilege_known(struct aaa *a, const char *user);
+
+/* Per-server state of network AAA (TACACS+/RADIUS), for the API, /metrics and the CLI. */
+struct aaa_server_state {
+    char proto[8];               /* "tacacs+" or "radius"; name "" = unused entry */
+    char name[64];
+    uint64_t requests, accepts, rejects, timeouts, errors, skipped, answers;
+    int64_t rtt_ms, rtt_sum_ms;  /* last and total round-trip of the answered requests */
+    bool dead;
+    int64_t dead_until_ms;       /* monotonic */
+};
+/* Copies the state of at most cap servers into out; returns how many. */
+int aaa_servers_state(struct aaa *a, struct aaa_server_state *out, int cap);
+
+/* Accounting of one EXEC session (a channel running scp, sftp or the shell), by the list
+ * `aaa accounting exec default`. start sends the START record (not for stop-only) and fills acct;
+ * stop sends the STOP record with elapsed_time, bytes_in, bytes_out. Without the list both do
+ * nothing. Run on the caller's thread; a dead or slow server costs at most its timeout. */
+struct aaa_acct {
+    bool on;
+    uint32_t task_id;
+    int64_t start_ms;            /* monotonic */
+    int64_t start_time;          /* wall clock, seconds */
+    char protocol[8];            /* scp, sftp, shell */
+    int privilege;
+};
+void aaa_acct_start(struct aaa *a, const struct aaa_req *req, const char *protocol,
+                    int privilege, struct aaa_acct *acct);
+void aaa_acct_stop(struct aaa *a, const struct aaa_req *req, struct aaa_acct *acct,
+                   uint64_t bytes_in, uint64_t bytes_out);
+
+/* `aaa accounting commands 15 default ...`: one STOP record (TACACS+ servers; RADIUS has no
+ * command accounting) per command, with cmd=COMMAND and priv-lvl. The CLI calls it for each
+ * level-15 command it runs; aaa itself (a store listener registered by aaa_new, so free aaa only
+ * after the doors have stopped) for each configuration change of any door, one record per changed
+ * line (`no LINE` for a removed one). Nothing without the list. false when the record could not
+ * be sent (no server of the list answered). */
+bool aaa_acct_command(struct aaa *a, const struct aaa_req *req, int privilege, const char *cmd);
 
 /* The sliding window of `login block-for ... attempts N within W` for one source: a pure value
  * (no clock, no lock), used by aaa under its mutex and by unit tests with their own times.

@@ -1,7 +1,8 @@
-/* stats: the statistics service (see stats_int.h for its files). Counters are a plain array updated with relaxed atomic adds (a counter read by the API
- * may be a few increments behind; nothing depends on cross-counter consistency). Live transfers
- * sit in a list under one mutex that only begin/end and the sampler take; the per-packet path
- * (stats_xfer_progress, inline in the header) touches nothing but the transfer's own byte count.
+/* stats: the statistics service (see stats_int.h for its files). Counters are a plain array updated
+ * with relaxed atomic adds (a counter read by the API may be a few increments behind; nothing
+ * depends on cross-counter consistency). Live transfers sit in a list under one mutex that only
+ * begin/end and the sampler take; the per-packet path (stats_xfer_progress, inline in the header)
+ * touches nothing but the transfer's own byte count.
  *
  * A sampler thread wakes every STATS_TICK_MS (and at once on begin/end): it computes each live
  * transfer's rate, moves its new bytes into STATS_BYTES_IN/OUT, and publishes "start",
@@ -88,6 +89,8 @@ struct stats *stats_new(struct store *st)
         if (!s->rings[i])
             goto fail;
     }
+    if (stats_remote_start(s) != 0)
+        goto fail;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -101,6 +104,7 @@ struct stats *stats_new(struct store *st)
     }
     return s;
 fail:
+    stats_remote_stop(s);
     for (int i = 0; i < STATS_STREAM_MAX; i++)
         ring_free(s->rings[i]);
     free(s);
@@ -116,6 +120,7 @@ void stats_free(struct stats *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);   /* its last pass writes the pending history */
+    stats_remote_stop(s);
     while (s->live) {
         struct stats_xfer *x = s->live;
         s->live = x->next;

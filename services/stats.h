@@ -1,7 +1,7 @@
 /* stats: counters since start, live transfers with progress, the hand-off of finished transfers
- * to the store's history, and the event fan-out of the `transfers` and `security` streams. The per-packet path is stats_xfer_progress(): one relaxed
- * atomic add on the transfer's own counter, no lock. Starting and ending a transfer take a short
- * mutex (list membership). Thread-safe. */
+ * to the store's history, and the event fan-out of the `transfers` and `security` streams. The
+ * per-packet path is stats_xfer_progress(): one relaxed atomic add on the transfer's own counter,
+ * no lock. Starting and ending a transfer take a short mutex (list membership). Thread-safe. */
 #ifndef SCPD_STATS_H
 #define SCPD_STATS_H
 
@@ -53,6 +53,12 @@ struct stats_xfer;
 struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *user,
                                     const char *peer, bool upload, const char *path,
                                     uint64_t size);
+/* The same for a copy the device itself starts (copy scp://...): direction "pull" (into the
+ * device, counted as an upload) or "push", in the history instead of "in"/"out"; peer is the
+ * remote host. */
+struct stats_xfer *stats_xfer_begin_dir(struct stats *s, uint64_t sid, const char *user,
+                                        const char *peer, bool upload, const char *path,
+                                        uint64_t size, const char *direction);
 static inline void stats_xfer_progress(struct stats_xfer *x, uint64_t n);
 /* Ends a transfer: moves it to the history (store) and the counters. result "ok"/"failed"/...
  * ("ok" counts as STATS_XFER_*_OK, anything else as *_FAILED). STATS_BYTES_IN/OUT are kept here
@@ -63,6 +69,7 @@ struct stats_xfer_view {
     uint64_t id, sid;
     char user[64], peer[64], path[LIM_PATH_LEN];
     bool upload;
+    char direction[8];        /* "in", "out"; "pull", "push" for copies the device started */
     uint64_t bytes, size;
     int64_t start_ms;
     double rate_bps;          /* bytes per second over the last interval */

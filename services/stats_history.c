@@ -16,7 +16,7 @@ void stats_history(struct stats *s, struct stats_xfer *x)
     memset(&row, 0, sizeof(row));
     snprintf(row.user, sizeof(row.user), "%s", x->v.user);
     snprintf(row.peer, sizeof(row.peer), "%s", x->v.peer);
-    snprintf(row.direction, sizeof(row.direction), "%s", x->v.upload ? "in" : "out");
+    snprintf(row.direction, sizeof(row.direction), "%s", x->v.direction);
     snprintf(row.path, sizeof(row.path), "%s", x->v.path);
     row.bytes = x->v.bytes;
     row.size = x->v.size;

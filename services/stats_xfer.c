@@ -14,9 +14,18 @@ struct stats_xfer *stats_xfer_begin(struct stats *s, uint64_t sid, const char *u
                                     const char *peer, bool upload, const char *path,
                                     uint64_t size)
 {
+    return stats_xfer_begin_dir(s, sid, user, peer, upload, path, size, NULL);
+}
+
+struct stats_xfer *stats_xfer_begin_dir(struct stats *s, uint64_t sid, const char *user,
+                                        const char *peer, bool upload, const char *path,
+                                        uint64_t size, const char *direction)
+{
     struct stats_xfer *x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
+    snprintf(x->v.direction, sizeof(x->v.direction), "%s",
+             direction ? direction : upload ? "in" : "out");
     x->v.sid = sid;
     snprintf(x->v.user, sizeof(x->v.user), "%s", user ? user : "");
     snprintf(x->v.peer, sizeof(x->v.peer), "%s", peer ? peer : "");
@@ -128,8 +137,9 @@ struct stats_batch {
     bool oom;
 };
 
-static void stats_batch_add(struct stats_batch *b, const char *kind, const struct stats_xfer_view *v,
-                            const char *result, const char *error, int64_t now)
+static void stats_batch_add(struct stats_batch *b, const char *kind,
+                            const struct stats_xfer_view *v, const char *result, const char *error,
+                            int64_t now)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 16;
@@ -181,9 +191,8 @@ static void stats_sample(struct stats *s, struct stats_batch *b, int64_t now, in
     }
 }
 
-
-static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_listener *ls, int nls,
-                          int64_t mono)
+static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_listener *ls,
+                          int nls, int64_t mono)
 {
     bool progress_due[STATS_LISTENERS];
     for (int i = 0; i < nls; i++)
@@ -191,6 +200,7 @@ static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_l
     for (size_t i = 0; i < b->n; i++) {
         struct stats_event *e = &b->ev[i];
         ring_push(s->rings[STATS_STREAM_TRANSFERS], e);
+        stats_remote_publish(s, STATS_STREAM_TRANSFERS, e);
         bool progress = strcmp(e->kind, "progress") == 0;
         for (int j = 0; j < nls; j++)
             if (!progress || progress_due[j])

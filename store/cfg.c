@@ -9,6 +9,7 @@
  */
 #include "store/cfg.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,11 +108,18 @@ static void cfg_reset(struct cfg *c)
     free(c->authz);
     free(c->users);
     free(c->pkusers);
+    free(c->servers);
+    free(c->groups);
+    free(c->acct);
     memset(c, 0, sizeof *c);
     snprintf(c->hostname, sizeof c->hostname, "%s", CFG_DEFAULT_HOSTNAME);
     c->ssh_version = 2;
     c->ssh_timeout = CFG_DEFAULT_SSH_TIMEOUT;
     c->ssh_retries = CFG_DEFAULT_SSH_RETRIES;
+    c->vty.last = -1;
+    c->vty.exec_timeout = CFG_DEFAULT_EXEC_TIMEOUT;
+    c->log_buffer = CFG_DEFAULT_LOG_BUFFER;
+    c->ssh_lifetime = CFG_DEFAULT_SSH_LIFETIME;
 }
 
 struct cfg *cfg_new_default(void)
@@ -130,6 +138,9 @@ void cfg_free(struct cfg *c)
     free(c->authz);
     free(c->users);
     free(c->pkusers);
+    free(c->servers);
+    free(c->groups);
+    free(c->acct);
     free(c);
 }
 
@@ -158,6 +169,9 @@ struct cfg *cfg_clone(const struct cfg *c)
     d->authz = dup_array(c->authz, c->n_authz, sizeof *c->authz, &fail);
     d->users = dup_array(c->users, c->n_users, sizeof *c->users, &fail);
     d->pkusers = dup_array(c->pkusers, c->n_pkusers, sizeof *c->pkusers, &fail);
+    d->servers = dup_array(c->servers, c->n_servers, sizeof *c->servers, &fail);
+    d->groups = dup_array(c->groups, c->n_groups, sizeof *c->groups, &fail);
+    d->acct = dup_array(c->acct, c->n_acct, sizeof *c->acct, &fail);
     if (fail) {
         cfg_free(d);
         return NULL;
@@ -198,16 +212,110 @@ bool cfg_pkuser_equal(const struct cfg_pkuser *a, const struct cfg_pkuser *b)
     return true;
 }
 
+bool cfg_vty_equal(const struct cfg_vty *a, const struct cfg_vty *b)
+{
+    return a->first == b->first && a->last == b->last &&
+           strcmp(a->login_list, b->login_list) == 0 && a->exec_timeout == b->exec_timeout &&
+           a->transport == b->transport && strcmp(a->access_class, b->access_class) == 0;
+}
+
+bool cfg_acl_equal(const struct cfg_acl *a, const struct cfg_acl *b)
+{
+    if (strcmp(a->name, b->name) != 0 || a->n != b->n)
+        return false;
+    for (int i = 0; i < a->n; i++)
+        if (a->e[i].permit != b->e[i].permit || a->e[i].addr != b->e[i].addr ||
+            a->e[i].wild != b->e[i].wild)
+            return false;
+    return true;
+}
+
+bool cfg_acls_equal(const struct cfg *a, const struct cfg *b)
+{
+    if (a->n_acls != b->n_acls)
+        return false;
+    for (int i = 0; i < a->n_acls; i++)
+        if (!cfg_acl_equal(&a->acls[i], &b->acls[i]))
+            return false;
+    return true;
+}
+
+const char *cfg_login_warning(const struct cfg *c, char *buf, size_t cap)
+{
+    if (!c->aaa_new_model)
+        return NULL;
+    const char *name = c->vty.login_list[0] ? c->vty.login_list : "default";
+    const struct cfg_mlist *l = cfg_authn_find(c, name);
+    if (l == NULL) {
+        if (strcmp(name, "default") == 0)
+            return NULL;   /* no default list: the local database */
+        snprintf(buf, cap, "login authentication list %s (line vty) is not defined: SSH logins "
+                 "will fail", name);
+        return buf;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->m[i].kind != CFG_M_GROUP)
+            return NULL;
+    snprintf(buf, cap, "every method of login list %s is a server group: when no server "
+             "answers, SSH logins fail (add `local` last; `scpd console` is the way back)", name);
+    return buf;
+}
+
+const struct cfg_acl *cfg_acl_find(const struct cfg *c, const char *name)
+{
+    for (int i = 0; c != NULL && name != NULL && i < c->n_acls; i++)
+        if (strcmp(c->acls[i].name, name) == 0)
+            return &c->acls[i];
+    return NULL;
+}
+
+bool cfg_acl_permits(const struct cfg_acl *acl, uint32_t addr)
+{
+    for (int i = 0; i < acl->n; i++)
+        if ((addr & ~acl->e[i].wild) == acl->e[i].addr)
+            return acl->e[i].permit;
+    return false;
+}
+
+bool cfg_vty_admits(const struct cfg *c, const char *addr, const char **why)
+{
+    const struct cfg_vty *v = &c->vty;
+    if (v->transport != 0 && !(v->transport & (CFG_TI_SSH | CFG_TI_ALL))) {
+        *why = "line vty: transport input does not allow ssh";
+        return false;
+    }
+    const struct cfg_acl *acl = v->access_class[0] ? cfg_acl_find(c, v->access_class) : NULL;
+    if (acl == NULL)
+        return true;
+    if (strncmp(addr, "::ffff:", 7) == 0)
+        addr += 7;
+    struct in_addr in;
+    if (inet_pton(AF_INET, addr, &in) != 1)
+        return true;
+    if (cfg_acl_permits(acl, ntohl(in.s_addr)))
+        return true;
+    *why = "line vty: access-class denies this source";
+    return false;
+}
+
 bool cfg_equal(const struct cfg *a, const struct cfg *b)
 {
     if (a == NULL || b == NULL)
         return a == b;
     if (strcmp(a->hostname, b->hostname) != 0 || a->aaa_new_model != b->aaa_new_model ||
-        a->ssh_version != b->ssh_version || a->ssh_timeout != b->ssh_timeout ||
-        a->ssh_retries != b->ssh_retries || a->scp_enable != b->scp_enable ||
+        a->ssh_version != b->ssh_version || a->ssh_version_set != b->ssh_version_set ||
+        a->ssh_timeout != b->ssh_timeout || a->ssh_retries != b->ssh_retries ||
+        a->ssh_lifetime != b->ssh_lifetime || a->scp_enable != b->scp_enable ||
         a->block_secs != b->block_secs || a->block_attempts != b->block_attempts ||
-        a->block_within != b->block_within || a->n_authn != b->n_authn ||
-        a->n_authz != b->n_authz || a->n_users != b->n_users || a->n_pkusers != b->n_pkusers)
+        a->block_within != b->block_within || a->enable_type != b->enable_type ||
+        strcmp(a->enable_secret, b->enable_secret) != 0 ||
+        a->password_encryption != b->password_encryption ||
+        strcmp(a->domain_name, b->domain_name) != 0 || !cfg_vty_equal(&a->vty, &b->vty) ||
+        a->n_acls != b->n_acls || strcmp(a->banner_motd, b->banner_motd) != 0 ||
+        strcmp(a->banner_login, b->banner_login) != 0 ||
+        a->file_prompt_quiet != b->file_prompt_quiet || a->log_buffer != b->log_buffer ||
+        a->n_authn != b->n_authn || a->n_authz != b->n_authz || a->n_users != b->n_users ||
+        a->n_pkusers != b->n_pkusers)
         return false;
     for (size_t i = 0; i < a->n_authn; i++)
         if (!cfg_mlist_equal(&a->authn[i], &b->authn[i]))
@@ -221,7 +329,7 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     for (size_t i = 0; i < a->n_pkusers; i++)
         if (!cfg_pkuser_equal(&a->pkusers[i], &b->pkusers[i]))
             return false;
-    return true;
+    return cfg_aaa_equal(a, b) && cfg_acls_equal(a, b);
 }
 
 /* ---- sorting and lookups --------------------------------------------------------------------- */
@@ -259,9 +367,23 @@ const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name)
 
 const struct cfg_pkuser *cfg_pkuser_find(const struct cfg *c, const char *name)
 {
-    if (c == NULL || name == NULL || c->n_pkusers == 0)
+    if (c == NULL || name == NULL || c->n_pkusers == 0 || strchr(name, ':') != NULL)
         return NULL;
     return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+const struct cfg_pkuser *cfg_pkserver_find(const struct cfg *c, const char *host)
+{
+    char name[CFG_NAME_MAX];
+    if (c == NULL || host == NULL || c->n_pkusers == 0 ||
+        snprintf(name, sizeof name, CFG_PKSERVER_PREFIX "%s", host) >= (int)sizeof name)
+        return NULL;
+    return bsearch(name, c->pkusers, c->n_pkusers, sizeof *c->pkusers, by_name);
+}
+
+bool cfg_pkuser_is_server(const struct cfg_pkuser *u)
+{
+    return strncmp(u->name, CFG_PKSERVER_PREFIX, sizeof(CFG_PKSERVER_PREFIX) - 1) == 0;
 }
 
 const struct cfg_mlist *cfg_authn_find(const struct cfg *c, const char *name)

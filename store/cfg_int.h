@@ -36,7 +36,26 @@ struct cfg_line {
 
 /* Parser modes: where a line is interpreted. A line that is not a command of the current
  * sub-mode is retried in the parent mode (IOS's implicit exit), so indentation is cosmetic. */
-enum cfg_pmode { CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING };
+enum cfg_pmode {
+    CFG_PM_TOP = 0, CFG_PM_PKCHAIN, CFG_PM_PKUSER, CFG_PM_KEYSTRING,
+    CFG_PM_LINE,     /* line vty A B */
+    CFG_PM_NACL,     /* ip access-list standard NAME */
+    CFG_PM_BANNER,   /* the text lines of banner motd|login DELIM ... DELIM */
+    CFG_PM_TACACS,   /* tacacs server NAME */
+    CFG_PM_RADIUS,   /* radius server NAME */
+    CFG_PM_SGROUP,   /* aaa group server tacacs+|radius NAME */
+};
+
+/* The sub-modes as a tree, for the parser (implicit exit to the parent) and for configuration mode
+ * at a terminal (its prompt `HOST(config-line)#` and `exit`). A new block adds its mode here and
+ * its rows to the command table; nothing else needs to know it (cfg_cmds.c). */
+struct cfg_mode_info {
+    enum cfg_pmode mode;
+    enum cfg_pmode parent;
+    const char *prompt;         /* "config", "config-pubkey-chain", ... */
+};
+extern const struct cfg_mode_info cfg_modes[];
+extern const size_t cfg_nmodes;
 
 struct cfg_work; /* the config being built, with indexes (cfg_parse.c) */
 
@@ -46,12 +65,18 @@ struct cfg_pctx {
     struct cfg *c;              /* == the work's config */
     enum cfg_pmode mode;        /* current mode; apply functions may change it */
     struct cfg_buf ks;          /* base64 of the key-string being entered */
+    char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME, tacacs
+                                   server NAME, ...) */
+    struct cfg_buf banner;      /* CFG_PM_BANNER: the text so far */
+    char bdelim[3];             /* its delimiter: one character, or "^C" */
+    bool blogin;                /* banner login (else motd) */
     int err_col;                /* set by cfg_fail */
     char err_reason[256];
 };
 
 /* Records an error at token column col; returns -1. */
-int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* One row of the command table. kw are the fixed leading keywords (exact, no abbreviations);
  * apply gets the line and the index of the first argument after the keywords; no is the `no` form
@@ -70,6 +95,10 @@ struct cfg_cmd {
 extern const struct cfg_cmd cfg_cmds[];
 extern const size_t cfg_ncmds;
 
+/* Banner mode: one raw line of banner text (cfg_cmds.c); at the delimiter the banner is set and
+ * the mode returns to the top. */
+int cfg_banner_data(struct cfg_pctx *p, const char *raw);
+
 /* Key-string mode: base64 data lines collected until `exit` (cfg_cmds.c). */
 int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);
 int cfg_keystring_end(struct cfg_pctx *p, int col);
@@ -84,6 +113,48 @@ void cfg_work_pkuser_set_cur(struct cfg_pctx *p, const char *name);
 void cfg_work_pkuser_del(struct cfg_pctx *p, const char *name);
 void cfg_work_pkuser_clear(struct cfg_pctx *p);
 
+/* Network AAA rows (cfg_aaa.c): apply, no and render functions of its table rows. */
+int cfg_aaa_tacacs(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_tacacs_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_radius(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_radius_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_address(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_address_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_port(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_port_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_key(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_key_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_timeout(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_timeout_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_retransmit(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_retransmit_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_single(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_srv_single_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_group(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_group_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_grp_server(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_grp_server_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_grp_deadtime(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_grp_deadtime_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_dead_criteria(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_dead_criteria_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_rad_deadtime(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_rad_deadtime_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_acct(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_aaa_acct_no(struct cfg_pctx *p, const struct cfg_line *l, int i);
+void cfg_aaa_tacacs_render(struct cfg_buf *b, const struct cfg *c, bool all);
+void cfg_aaa_radius_render(struct cfg_buf *b, const struct cfg *c, bool all);
+void cfg_aaa_group_render(struct cfg_buf *b, const struct cfg *c, bool all);
+void cfg_aaa_acct_render(struct cfg_buf *b, const struct cfg *c, bool all);
+void cfg_aaa_radglobal_render(struct cfg_buf *b, const struct cfg *c, bool all);
+/* The argument helpers of cfg_cmds.c, for the row files beside it: word i must exist (else
+ * "incomplete command: WHAT expected"), no word from i on, word t a number lo-hi, word t a safe
+ * name, word t equals w. Each returns 0 or cfg_fail's -1 (is_word: a bool). */
+int cfg_arg_need(struct cfg_pctx *p, const struct cfg_line *l, int i, const char *what);
+int cfg_arg_end(struct cfg_pctx *p, const struct cfg_line *l, int i);
+int cfg_arg_num(struct cfg_pctx *p, const struct cfg_tok *t, int lo, int hi, int *out);
+int cfg_arg_name(struct cfg_pctx *p, const struct cfg_tok *t, const char *what);
+bool cfg_arg_is(const struct cfg_tok *t, const char *w);
 /* Model helpers (cfg.c). */
 void cfg_sort_users(struct cfg *c);
 void cfg_sort_pkusers(struct cfg *c);

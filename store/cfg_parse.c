@@ -1,6 +1,6 @@
-/* cfg_parse: applying configuration text. One pass over the lines builds the new config on a private
- * working copy while collecting every error; the copy is returned only if no line failed, so a bad
- * file changes nothing (unlike IOS, which applies line by line).
+/* cfg_parse: applying configuration text. One pass over the lines builds the new config on a
+ * private working copy while collecting every error; the copy is returned only if no line failed,
+ * so a bad file changes nothing (unlike IOS, which applies line by line).
  *
  * Each line is split into words and matched against the command table (cfg_cmds.c) in the current
  * mode; a line that no command of a sub-mode accepts is retried in the parent mode, as IOS exits a
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -303,7 +304,8 @@ static bool word_is(const char *s, size_t n, const char *w)
 }
 
 /* Copies the line for an error report: control characters become '?', tabs spaces, and whatever
- * follows `password` / `secret` (other than a type 5/8/9 hash) becomes "*****", so a plaintext
+ * follows `password` / `secret` (other than a type 5/8/9 hash) / `key` (a server key, after its
+ * type 0/6/7 if any) becomes "*****", so a plaintext
  * password is never echoed; a marker inside the masked part moves to its start. */
 static void mask_line(const char *raw, char *out, size_t cap, int *col)
 {
@@ -327,11 +329,18 @@ static void mask_line(const char *raw, char *out, size_t cap, int *col)
     }
     for (int k = 0; k + 1 < nw && mask_at == SIZE_MAX; k++) {
         bool pw = word_is(w[k], wl[k], "password"), sec = word_is(w[k], wl[k], "secret");
-        if (!pw && !sec)
+        bool key = word_is(w[k], wl[k], "key");
+        if (!pw && !sec && !key)
             continue;
         const char *t = w[k + 1];
         size_t tl = wl[k + 1];
         bool more = k + 2 < nw;
+        if (key) {
+            bool typed = more && (word_is(t, tl, "0") || word_is(t, tl, "6") ||
+                                  word_is(t, tl, "7"));
+            mask_at = (size_t)((typed ? w[k + 2] : t) - raw);
+            continue;
+        }
         if (sec && more && (word_is(t, tl, "5") || word_is(t, tl, "8") || word_is(t, tl, "9")))
             continue; /* a hash: shown as rendered */
         if (more && (word_is(t, tl, "0") || (pw && word_is(t, tl, "7"))))
@@ -452,9 +461,17 @@ static int kw_count(const struct cfg_cmd *cmd)
     return k;
 }
 
+static const struct cfg_mode_info *mode_info(enum cfg_pmode m)
+{
+    for (size_t i = 0; i < cfg_nmodes; i++)
+        if (cfg_modes[i].mode == m)
+            return &cfg_modes[i];
+    return &cfg_modes[0];
+}
+
 static enum cfg_pmode parent_mode(enum cfg_pmode m)
 {
-    return m == CFG_PM_PKUSER ? CFG_PM_PKCHAIN : CFG_PM_TOP;
+    return mode_info(m)->parent;
 }
 
 /* Interprets one command line in mode p->mode or its parents. 0, or -1 with p->err_* set: the
@@ -578,6 +595,14 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         }
         memcpy(l->buf, s, n);
         l->buf[n] = '\0';
+        if (p.mode == CFG_PM_BANNER) {   /* text lines, as they are */
+            if (cfg_banner_data(&p, l->raw) != 0) {
+                add_error(errs, lineno, l->raw, p.err_col, p.err_reason);
+                nerr++;
+                p.mode = CFG_PM_TOP;
+            }
+            continue;
+        }
         int col = 0;
         const char *why = NULL;
         if (tokenize(l, n, &col, &why) != 0) {
@@ -637,11 +662,16 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
         if (dispatch(&p, l) != 0) {
             add_error(errs, lineno, l->raw, p.err_col, p.err_reason);
             nerr++;
-        } else if (p.mode == CFG_PM_KEYSTRING) {
-            ks_line = lineno;
+        } else if (p.mode == CFG_PM_KEYSTRING || p.mode == CFG_PM_BANNER) {
+            ks_line = lineno;   /* where an unended key-string or banner is reported */
             ks_bad = false;
             snprintf(ks_raw, sizeof ks_raw, "%s", l->raw);
         }
+    }
+    if (p.mode == CFG_PM_BANNER) {
+        add_error(errs, ks_line, ks_raw, (int)strspn(ks_raw, " \t") + 1,
+                  "banner not ended by its delimiter");
+        nerr++;
     }
     if (p.mode == CFG_PM_KEYSTRING && !ks_bad) {
         add_error(errs, ks_line, ks_raw, (int)strspn(ks_raw, " \t") + 1,
@@ -651,6 +681,7 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     }
     free(l);
     free(p.ks.p);
+    free(p.banner.p);
     sort_errors(errs);
     if (nerr > 0) {
         work_fini(&w);
@@ -662,4 +693,266 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     work_finish(&w);
     work_fini(&w);
     return c;
+}
+
+/* ---- configuration mode at a terminal: one line at a time ----------------------------------- */
+
+/* What survives between lines: the parse context (mode, the block being configured, the text of
+ * a key-string or a banner being typed) and the pubkey-chain user. Each line runs on a fresh copy
+ * of the running config it is given, so a line that fails leaves nothing behind, and one that
+ * works is one commit. */
+struct cfg_term {
+    struct cfg_pctx p;          /* .w and .c are set for the time of one line only */
+    char cur_pk[CFG_NAME_MAX];
+};
+
+struct cfg_term *cfg_term_new(void)
+{
+    struct cfg_term *t = calloc(1, sizeof *t);
+    if (t != NULL)
+        t->p.mode = CFG_PM_TOP;
+    return t;
+}
+
+void cfg_term_free(struct cfg_term *t)
+{
+    if (t == NULL)
+        return;
+    free(t->p.ks.p);
+    free(t->p.banner.p);
+    free(t);
+}
+
+const char *cfg_term_prompt(const struct cfg_term *t)
+{
+    return mode_info(t->p.mode)->prompt;
+}
+
+const char *cfg_term_banner_delim(const struct cfg_term *t)
+{
+    return t->p.mode == CFG_PM_BANNER ? t->p.bdelim : NULL;
+}
+
+void cfg_term_reset(struct cfg_term *t)
+{
+    t->p.mode = CFG_PM_TOP;
+    t->cur_pk[0] = '\0';
+    t->p.block[0] = '\0';
+    t->p.ks.len = 0;
+    t->p.banner.len = 0;
+}
+
+static bool kw_prefix(const struct cfg_tok *t, const char *kw)
+{
+    return t->len <= strlen(kw) && strncasecmp(t->s, kw, t->len) == 0;
+}
+
+/* IOS's unique abbreviations of the table's keywords (`usern`, `ip ssh time 60`, `aaa new`): the
+ * leading words of l are replaced by the keywords they abbreviate, level by level among the rows
+ * of mode m (as the EXEC parser narrows its table). A word that is a keyword exactly wins; one
+ * that abbreviates two keywords is ambiguous (-1, *col its column); one that abbreviates none is
+ * left for dispatch() to report. Returns how many words were keywords of m's rows (0: none). */
+static int expand_in(enum cfg_pmode m, struct cfg_line *l, int from, int *col)
+{
+    bool cand[512];
+    size_t nc = cfg_ncmds < 512 ? cfg_ncmds : 512;
+    int k = 0;
+    for (size_t i = 0; i < nc; i++)
+        cand[i] = cfg_cmds[i].mode == m;
+    for (; k < 4 && from + k < l->n; k++) {
+        const char *exact = NULL, *pick = NULL;
+        bool several = false;
+        struct cfg_tok *t = &l->t[from + k];
+        for (size_t i = 0; i < nc; i++) {
+            const char *kw = cand[i] ? cfg_cmds[i].kw[k] : NULL;
+            if (kw == NULL || !kw_prefix(t, kw))
+                continue;
+            if (t->len == strlen(kw))
+                exact = kw;
+            else if (pick != NULL && strcmp(pick, kw) != 0)
+                several = true;
+            else
+                pick = kw;
+        }
+        if (exact != NULL)
+            pick = exact;
+        else if (several) {
+            *col = t->col;
+            return -1;
+        }
+        if (pick == NULL)
+            break;
+        t->s = pick;
+        t->len = strlen(pick);
+        for (size_t i = 0; i < nc; i++)
+            if (cand[i] && (cfg_cmds[i].kw[k] == NULL || strcmp(cfg_cmds[i].kw[k], pick) != 0))
+                cand[i] = false;
+    }
+    return k;
+}
+
+/* Expands in the current mode, else in its parents (the implicit exit). 0, or -1 ambiguous. */
+static int expand(enum cfg_pmode m, struct cfg_line *l, int *col)
+{
+    int from = l->n > 0 && tok_is(&l->t[0], "no") ? 1 : 0;
+    for (;; m = parent_mode(m)) {
+        int k = expand_in(m, l, from, col);
+        if (k != 0)
+            return k < 0 ? -1 : 0;
+        if (m == CFG_PM_TOP)
+            return 0;
+    }
+}
+
+static enum cfg_term_res term_error(struct cfg_error *err, const char *raw, int col,
+                                    const char *reason)
+{
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->line = 1;
+        err->column = col < 1 ? 1 : col;
+        mask_line(raw, err->text, sizeof err->text, &err->column);
+        snprintf(err->reason, sizeof err->reason, "%s", reason);
+    }
+    return CFG_TERM_INVALID;
+}
+
+enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, const char *line,
+                                size_t len, struct cfg **next, struct cfg_error *err)
+{
+    struct cfg_line *l = malloc(sizeof *l);
+    struct cfg_pctx *p = &t->p;
+    struct cfg_work w;
+    struct cfg *c = NULL;
+    enum cfg_term_res res = CFG_TERM_OK;
+    int col = 0, rc;
+    const char *why = NULL;
+    bool banner_open = p->mode == CFG_PM_BANNER;
+
+    *next = NULL;
+    if (l == NULL)
+        return term_error(err, "", 1, "out of memory");
+    if (len > LIM_CFG_LINE_LEN) {
+        snprintf(l->raw, sizeof l->raw, "%.*s", LIM_CFG_LINE_LEN, line);
+        res = term_error(err, l->raw, LIM_CFG_LINE_LEN, "line too long");
+        goto out;
+    }
+    memcpy(l->raw, line, len);
+    l->raw[len] = '\0';
+    memcpy(l->buf, line, len);
+    l->buf[len] = '\0';
+    if (!banner_open && tokenize(l, len, &col, &why) != 0) {
+        res = term_error(err, l->raw, col, why);
+        goto out;
+    }
+    if (!banner_open && (l->n == 0 || l->t[0].s[0] == '!'))
+        goto out;
+    bool at_exit = !banner_open && l->n == 1 && strcasecmp(l->t[0].s, "exit") == 0;
+    if (p->mode == CFG_PM_KEYSTRING && !at_exit) {
+        if (cfg_keystring_data(p, l) != 0)
+            res = term_error(err, l->raw, p->err_col, p->err_reason);
+        goto out;
+    }
+    if (at_exit && p->mode != CFG_PM_KEYSTRING) {
+        if (p->mode == CFG_PM_TOP)
+            res = CFG_TERM_EXIT;
+        else
+            p->mode = parent_mode(p->mode);
+        goto out;
+    }
+    if (!at_exit && !banner_open && expand(p->mode, l, &col) != 0) {
+        res = CFG_TERM_AMBIGUOUS;
+        goto out;
+    }
+    if ((c = cfg_clone(base)) == NULL || work_init(&w, c) != 0) {
+        if (c != NULL)
+            work_fini(&w);
+        res = term_error(err, l->raw, 1, "out of memory");
+        goto out;
+    }
+    enum cfg_pmode start = p->mode;
+    p->w = &w;
+    p->c = c;
+    snprintf(w.cur_pk, sizeof w.cur_pk, "%s", t->cur_pk);
+    rc = at_exit ? cfg_keystring_end(p, 1) : banner_open ? cfg_banner_data(p, l->raw)
+                                                         : dispatch(p, l);
+    if (at_exit)
+        p->ks.len = 0;
+    p->w = NULL;
+    p->c = NULL;
+    if (rc != 0) {
+        /* a bad key is reported on the `exit` that ends it and dropped; a bad banner line
+         * drops the banner being typed */
+        res = term_error(err, l->raw, at_exit || banner_open ? 1 : p->err_col, p->err_reason);
+        p->mode = at_exit ? CFG_PM_PKUSER : banner_open ? CFG_PM_TOP : start;
+        p->banner.len = 0;
+        work_fini(&w);
+        goto out;
+    }
+    snprintf(t->cur_pk, sizeof t->cur_pk, "%s", w.cur_pk);
+    work_finish(&w);
+    work_fini(&w);
+    /* a banner's first line or its text lines change nothing until the closing delimiter */
+    if (p->mode != CFG_PM_BANNER) {
+        *next = c;
+        c = NULL;
+    }
+out:
+    if (c != NULL) {
+        for (size_t i = 0; i < c->n_users; i++)
+            OPENSSL_cleanse(c->users[i].secret, sizeof c->users[i].secret);
+        cfg_free(c);
+    }
+    OPENSSL_cleanse(l, sizeof *l);
+    free(l);
+    return res;
+}
+
+void cfg_term_help(const struct cfg_term *t, const char *line, size_t len,
+                   void (*fn)(void *arg, const char *word, const char *help), void *arg)
+{
+    struct cfg_line *l = malloc(sizeof *l);
+    int col = 0;
+    const char *why = NULL;
+    if (l == NULL)
+        return;
+    if (len > LIM_CFG_LINE_LEN)
+        len = LIM_CFG_LINE_LEN;
+    memcpy(l->buf, line, len);
+    l->buf[len] = '\0';
+    if (tokenize(l, len, &col, &why) != 0) {
+        free(l);
+        return;
+    }
+    bool partial = len > 0 && line[len - 1] != ' ';
+    int from = l->n > 0 && tok_is(&l->t[0], "no") && !(partial && l->n == 1) ? 1 : 0;
+    int full = partial ? l->n - 1 : l->n;
+    const char *seen[512];
+    size_t nseen = 0;
+    for (size_t i = 0; i < cfg_ncmds; i++) {
+        const struct cfg_cmd *cmd = &cfg_cmds[i];
+        int need = kw_count(cmd), k = from;
+        if (cmd->mode != t->p.mode || (from == 1 && cmd->no == NULL))
+            continue;
+        while (k < full && k - from < need && kw_prefix(&l->t[k], cmd->kw[k - from]))
+            k++;
+        if (k < full && k - from < need)
+            continue;
+        const char *help = cmd->help + strspn(cmd->help, " ");
+        if (k - from >= need) {
+            fn(arg, NULL, help); /* the keywords are typed: the command's form */
+            continue;
+        }
+        const char *kw = cmd->kw[k - from];
+        if (partial && k == full && !kw_prefix(&l->t[full], kw))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < nseen && !dup; j++)
+            dup = strcmp(seen[j], kw) == 0;
+        if (dup || nseen == sizeof seen / sizeof seen[0])
+            continue;
+        seen[nseen++] = kw;
+        fn(arg, kw, help);
+    }
+    free(l);
 }

@@ -12,12 +12,22 @@
  */
 #include "store/secret.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include "base/b64.h"
+#include "base/scpd_err.h"
 
 static const char cisco_b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -205,7 +215,8 @@ static int md5crypt(const char *pw, const char *salt, size_t sl, char *out, size
             goto out;
         if ((i % 7) && pl && EVP_DigestUpdate(c1, pw, pl) != 1)
             goto out;
-        if ((i & 1) ? EVP_DigestUpdate(c1, fin, 16) != 1 : (pl && EVP_DigestUpdate(c1, pw, pl) != 1))
+        if ((i & 1) ? EVP_DigestUpdate(c1, fin, 16) != 1
+                    : (pl && EVP_DigestUpdate(c1, pw, pl) != 1))
             goto out;
         if (EVP_DigestFinal_ex(c1, fin, NULL) != 1)
             goto out;
@@ -288,4 +299,186 @@ int secret_decode7(const char *enc, char *out, size_t cap)
     }
     out[m] = '\0';
     return 0;
+}
+
+/* ---- type 6: AES-256-GCM under the master key ------------------------------------------------ */
+
+#define T6_NONCE 12
+#define T6_TAG 16
+
+static unsigned char master_key[32];
+static pthread_once_t master_once = PTHREAD_ONCE_INIT;
+static int master_loaded;   /* __atomic: 1 once DIR/master.key is in master_key */
+
+/* Before secret_master_init (offline checks, unit tests): a key for this process only. */
+static void master_ephemeral(void)
+{
+    if (!__atomic_load_n(&master_loaded, __ATOMIC_ACQUIRE) &&
+        RAND_bytes(master_key, sizeof master_key) != 1)
+        memset(master_key, 0x5a, sizeof master_key); /* never used for anything that persists */
+}
+
+int secret_master_init(const char *dir, struct scpd_err *err)
+{
+    char path[4096];
+    unsigned char key[32];
+    int n = snprintf(path, sizeof path, "%s/master.key", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT) {
+        /* first start: 32 random bytes, owner-only, created exclusively */
+        if (RAND_bytes(key, sizeof key) != 1)
+            return scpd_err_set(err, SCPD_E_INTERNAL, "cannot make the master key: no randomness");
+        int wfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (wfd < 0)
+            return scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", path, strerror(errno));
+        ssize_t w = write(wfd, key, sizeof key);
+        int syn = fsync(wfd);
+        close(wfd);
+        OPENSSL_cleanse(key, sizeof key);
+        if (w != (ssize_t)sizeof key || syn != 0) {
+            unlink(path);
+            return scpd_err_set(err, SCPD_E_IO, "cannot write %s", path);
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+    if (fd < 0)
+        return scpd_err_set(err, SCPD_E_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    ssize_t r = -1;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 32)
+        r = read(fd, key, sizeof key);
+    close(fd);
+    if (r != (ssize_t)sizeof key)
+        return scpd_err_set(err, SCPD_E_IO, "%s is not a 32-byte master key", path);
+    if ((sb.st_mode & 077) != 0)
+        return scpd_err_set(err, SCPD_E_DENIED, "%s must be readable by its owner only "
+                            "(chmod 600)", path);
+    pthread_once(&master_once, master_ephemeral);
+    memcpy(master_key, key, sizeof key);
+    OPENSSL_cleanse(key, sizeof key);
+    __atomic_store_n(&master_loaded, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int secret_master_export(char *out, size_t cap)
+{
+    if (!__atomic_load_n(&master_loaded, __ATOMIC_ACQUIRE) || cap < SECRET_MASTER_TEXT)
+        return -1;
+    return EVP_EncodeBlock((unsigned char *)out, master_key, sizeof master_key) ==
+                   SECRET_MASTER_TEXT - 1
+               ? 0
+               : -1;
+}
+
+int secret_master_adopt(const char *dir, const char *b64, struct scpd_err *err)
+{
+    char path[4096], tmp[4200];
+    unsigned char key[33];
+    size_t n = strlen(b64);
+    int rc = -1;
+    if (n != SECRET_MASTER_TEXT - 1 || b64_decode(b64, n, key, sizeof key) != 32)
+        return scpd_err_set(err, SCPD_E_IO, "the shared store's master key is malformed");
+    int a = snprintf(path, sizeof path, "%s/master.key", dir);
+    int b = snprintf(tmp, sizeof tmp, "%s/master.key.new", dir);
+    if (a < 0 || (size_t)a >= sizeof path || b < 0 || (size_t)b >= sizeof tmp) {
+        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        goto out;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    ssize_t w = write(fd, key, 32);
+    int syn = fsync(fd);
+    close(fd);
+    if (w != 32 || syn != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        scpd_err_set(err, SCPD_E_IO, "cannot write %s", path);
+        goto out;
+    }
+    pthread_once(&master_once, master_ephemeral);
+    memcpy(master_key, key, 32);
+    __atomic_store_n(&master_loaded, 1, __ATOMIC_RELEASE);
+    rc = 0;
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+/* GCM seal (enc) or open (!enc) of in into out; tag is written or checked. 0 or -1. */
+static int t6_gcm(bool enc, const unsigned char *nonce, const unsigned char *in, int n,
+                  unsigned char *out, unsigned char *tag)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0, ok = 0;
+    pthread_once(&master_once, master_ephemeral);
+    if (ctx != NULL &&
+        EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc ? 1 : 0) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, T6_NONCE, NULL) == 1 &&
+        EVP_CipherInit_ex(ctx, NULL, NULL, master_key, nonce, enc ? 1 : 0) == 1 &&
+        EVP_CipherUpdate(ctx, out, &len, in, n) == 1 &&
+        (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, T6_TAG, tag) == 1) &&
+        EVP_CipherFinal_ex(ctx, out + len, &fin) == 1 &&
+        (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, T6_TAG, tag) == 1))
+        ok = 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+int secret_encrypt6(const char *plain, char *out, size_t cap)
+{
+    unsigned char buf[T6_NONCE + SECRET6_PLAIN_MAX + T6_TAG];
+    size_t n = strlen(plain);
+    int rc = -1;
+    if (n == 0 || n > SECRET6_PLAIN_MAX || cap < 4 * ((T6_NONCE + n + T6_TAG + 2) / 3) + 1)
+        return -1;
+    if (RAND_bytes(buf, T6_NONCE) == 1 &&
+        t6_gcm(true, buf, (const unsigned char *)plain, (int)n, buf + T6_NONCE,
+               buf + T6_NONCE + n) == 0 &&
+        EVP_EncodeBlock((unsigned char *)out, buf, (int)(T6_NONCE + n + T6_TAG)) > 0)
+        rc = 0;
+    OPENSSL_cleanse(buf, sizeof buf);
+    return rc;
+}
+
+/* The decoded bytes of a type-6 string into buf; their count or -1. */
+static int t6_decode(const char *enc, unsigned char *buf, size_t cap)
+{
+    size_t n = strlen(enc);
+    if (n < 4 || n % 4 != 0 || n >= SECRET6_TEXT_MAX)
+        return -1;
+    int dl = b64_decode(enc, n, buf, cap);
+    if (dl < T6_NONCE + T6_TAG + 1)
+        return -1;
+    return dl;
+}
+
+int secret_check6(const char *enc)
+{
+    unsigned char buf[SECRET6_TEXT_MAX];
+    return t6_decode(enc, buf, sizeof buf) < 0 ? -1 : 0;
+}
+
+int secret_decrypt6(const char *enc, char *out, size_t cap)
+{
+    unsigned char buf[SECRET6_TEXT_MAX];
+    int dl = t6_decode(enc, buf, sizeof buf);
+    if (dl < 0)
+        return -1;
+    size_t n = (size_t)dl - T6_NONCE - T6_TAG;
+    if (n + 1 > cap)
+        return -1;
+    int rc = t6_gcm(false, buf, buf + T6_NONCE, (int)n, (unsigned char *)out,
+                    buf + T6_NONCE + n);
+    if (rc == 0 && memchr(out, '\0', n) != NULL)
+        rc = -1;
+    if (rc == 0)
+        out[n] = '\0';
+    else
+        OPENSSL_cleanse(out, cap);
+    return rc;
 }

@@ -34,7 +34,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "base/log.h"
+#include "store/secret.h"
 
 struct store_snap_impl {
     struct store_snap pub; /* first: a struct store_snap * is a struct store_snap_impl * */
@@ -89,6 +92,11 @@ const char *const store_sql[ST__COUNT] = {
     [ST_SECRET_GET] = "SELECT value FROM secret WHERE name = $1",
     [ST_SECRET_INIT] = "INSERT INTO secret(name, value) VALUES ($1, $2)"
                        " ON CONFLICT(name) DO NOTHING",
+    [ST_ACL_DEL_ALL] = "DELETE FROM acl",
+    [ST_ACL_PUT] = "INSERT INTO acl(name) VALUES ($1)",
+    [ST_ACE_PUT] = "INSERT INTO ace(acl, pos, permit, addr, wildcard) VALUES ($1, $2, $3, $4, $5)",
+    [ST_ACL_ALL] = "SELECT a.name, e.permit, e.addr, e.wildcard FROM acl a"
+                   " LEFT JOIN ace e ON e.acl = a.name ORDER BY a.name, e.pos",
 };
 
 /* ---- the running datastore as rows: global settings ----------------------------------------- */
@@ -99,16 +107,34 @@ static const struct setting {
     const char *name;
     enum set_type type;
     size_t off;
+    size_t cap; /* SET_STR: the field's size (0: CFG_NAME_MAX) */
 } settings[] = {
-    {"hostname", SET_STR, offsetof(struct cfg, hostname)},
-    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model)},
-    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version)},
-    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout)},
-    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries)},
-    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable)},
-    {"block_secs", SET_INT, offsetof(struct cfg, block_secs)},
-    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts)},
-    {"block_within", SET_INT, offsetof(struct cfg, block_within)},
+    {"hostname", SET_STR, offsetof(struct cfg, hostname), 0},
+    {"aaa_new_model", SET_BOOL, offsetof(struct cfg, aaa_new_model), 0},
+    {"ssh_version", SET_INT, offsetof(struct cfg, ssh_version), 0},
+    {"ssh_timeout", SET_INT, offsetof(struct cfg, ssh_timeout), 0},
+    {"ssh_retries", SET_INT, offsetof(struct cfg, ssh_retries), 0},
+    {"scp_enable", SET_BOOL, offsetof(struct cfg, scp_enable), 0},
+    {"block_secs", SET_INT, offsetof(struct cfg, block_secs), 0},
+    {"block_attempts", SET_INT, offsetof(struct cfg, block_attempts), 0},
+    {"block_within", SET_INT, offsetof(struct cfg, block_within), 0},
+    {"ssh_version_set", SET_BOOL, offsetof(struct cfg, ssh_version_set), 0},
+    {"enable_type", SET_INT, offsetof(struct cfg, enable_type), 0},
+    {"enable_secret", SET_STR, offsetof(struct cfg, enable_secret),
+     sizeof(((struct cfg *)0)->enable_secret)},
+    {"password_encryption", SET_BOOL, offsetof(struct cfg, password_encryption), 0},
+    {"domain_name", SET_STR, offsetof(struct cfg, domain_name), 0},
+    {"vty_first", SET_INT, offsetof(struct cfg, vty.first), 0},
+    {"vty_last", SET_INT, offsetof(struct cfg, vty.last), 0},
+    {"vty_login_list", SET_STR, offsetof(struct cfg, vty.login_list), 0},
+    {"vty_exec_timeout", SET_INT, offsetof(struct cfg, vty.exec_timeout), 0},
+    {"vty_transport", SET_INT, offsetof(struct cfg, vty.transport), 0},
+    {"vty_access_class", SET_STR, offsetof(struct cfg, vty.access_class), 0},
+    {"banner_motd", SET_STR, offsetof(struct cfg, banner_motd), LIM_CFG_BANNER_LEN + 1},
+    {"banner_login", SET_STR, offsetof(struct cfg, banner_login), LIM_CFG_BANNER_LEN + 1},
+    {"file_prompt_quiet", SET_BOOL, offsetof(struct cfg, file_prompt_quiet), 0},
+    {"log_buffer", SET_INT, offsetof(struct cfg, log_buffer), 0},
+    {"ssh_lifetime", SET_INT, offsetof(struct cfg, ssh_lifetime), 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -150,7 +176,7 @@ static void setting_load(const struct setting *s, struct cfg *c, const struct st
     char *p = (char *)c + s->off;
     switch (s->type) {
     case SET_STR:
-        snprintf(p, CFG_NAME_MAX, "%s", store_col_text(row, 1));
+        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s", store_col_text(row, 1));
         break;
     case SET_INT:
         *(int *)p = (int)store_col_int(row, 1);
@@ -161,8 +187,7 @@ static void setting_load(const struct setting *s, struct cfg *c, const struct st
     }
 }
 
-/* ---- method lists ------------------------------------------------------------------------------
- */
+/* ---- method lists ---------------------------------------------------------------------------- */
 
 /* Methods are stored by name, not by enum value, so reordering the enum never changes the data. */
 static const struct {
@@ -350,6 +375,98 @@ static int rowset_write(struct store *st, const struct rowset *r, const struct c
     return 0;
 }
 
+/* The network-AAA part (servers, server groups, accounting lists: cfg_aaa.c) is one setting row,
+ * AAA_NET_SETTING, holding its canonical rendering (server keys only as type 6): a few blocks that
+ * change together, and the config language already says all of it. */
+#define AAA_NET_SETTING "aaa_net"
+
+static int aaa_net_put(struct store *st, const struct cfg *c, struct scpd_err *err)
+{
+    char *text = cfg_aaa_render(c);
+    if (text == NULL)
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory (AAA servers)");
+    int rc = store_exec(st, ST_SET_PUT, (struct store_val[]){SV_TEXT(AAA_NET_SETTING),
+                                                            SV_TEXT(text)}, 2, err);
+    free(text);
+    return rc;
+}
+
+/* Moves the network-AAA part of the stored text into c (whose own part is empty). */
+static int aaa_net_load(struct cfg *c, const char *text, struct scpd_err *err)
+{
+    struct cfg_errors errs;
+    struct cfg *n = cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, &errs);
+    if (n == NULL)
+        return scpd_err_set(err, SCPD_E_IO, "store: the stored AAA servers do not parse "
+                            "(line %d: %s)", errs.n ? errs.e[0].line : 0,
+                            errs.n ? errs.e[0].reason : "?");
+    c->n_servers = n->n_servers, c->servers = n->servers;
+    c->n_groups = n->n_groups, c->groups = n->groups;
+    c->n_acct = n->n_acct, c->acct = n->acct;
+    c->rad_dead_time = n->rad_dead_time, c->rad_dead_tries = n->rad_dead_tries;
+    c->rad_deadtime = n->rad_deadtime;
+    n->servers = NULL, n->groups = NULL, n->acct = NULL;
+    n->n_servers = n->n_groups = n->n_acct = 0;
+    cfg_free(n);
+    return 0;
+}
+
+/* ---- access lists: rewritten whole when they differ (a few short lists) --------------------- */
+
+static int acls_put(struct store *st, const struct cfg *c, struct scpd_err *err)
+{
+    if (store_exec(st, ST_ACL_DEL_ALL, NULL, 0, err) != 0)
+        return -1;
+    for (int k = 0; k < c->n_acls; k++) {
+        const struct cfg_acl *a = &c->acls[k];
+        if (store_exec(st, ST_ACL_PUT, &SV_TEXT(a->name), 1, err) != 0)
+            return -1;
+        for (int j = 0; j < a->n; j++) {
+            struct store_val v[5] = {SV_TEXT(a->name), SV_INT(j), SV_INT(a->e[j].permit ? 1 : 0),
+                                     SV_INT(a->e[j].addr), SV_INT(a->e[j].wild)};
+            if (store_exec(st, ST_ACE_PUT, v, 5, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+struct acl_load {
+    struct cfg *c;
+    struct cfg_acl *a;
+};
+
+static int load_acl_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    struct acl_load *al = arg;
+    struct cfg *c = al->c;
+    const char *name = store_col_text(row, 0);
+    if (al->a == NULL || strcmp(al->a->name, name) != 0) {
+        if (c->n_acls >= LIM_CFG_ACLS)
+            return scpd_err_set(err, SCPD_E_IO, "store: too many access lists");
+        al->a = &c->acls[c->n_acls++];
+        memset(al->a, 0, sizeof *al->a);
+        snprintf(al->a->name, sizeof al->a->name, "%s", name);
+    }
+    struct cfg_acl *a = al->a;
+    if (store_col_null(row, 1))
+        return 0; /* a list without entries */
+    if (a->n >= LIM_CFG_ACES)
+        return scpd_err_set(err, SCPD_E_IO, "store: too many entries in access list %s", name);
+    a->e[a->n].permit = store_col_int(row, 1) != 0;
+    a->e[a->n].addr = (uint32_t)store_col_int(row, 2);
+    a->e[a->n].wild = (uint32_t)store_col_int(row, 3);
+    a->n++;
+    return 0;
+}
+
+static int load_acls(struct store *st, struct cfg *c, struct scpd_err *err)
+{
+    struct acl_load al = {.c = c};
+    c->n_acls = 0;
+    return store_query(st, ST_ACL_ALL, NULL, NULL, 0, load_acl_row, &al, err);
+}
+
 /* Writes the difference between from (the rows in the database) and to; all_settings writes
  * every global setting (a new database holds none). Inside the caller's transaction. */
 static int store_write_running(struct store *st, const struct cfg *from, const struct cfg *to,
@@ -365,11 +482,14 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
     for (size_t i = 0; i < N_ROWSETS; i++)
         if (rowset_write(st, &rowsets[i], from, to, err) != 0)
             return -1;
+    if ((all_settings || !cfg_aaa_equal(from, to)) && aaa_net_put(st, to, err) != 0)
+        return -1;
+    if (!cfg_acls_equal(from, to) && acls_put(st, to, err) != 0)
+        return -1;
     return 0;
 }
 
-/* ---- loading the running datastore ------------------------------------------------------------
- */
+/* ---- loading the running datastore ----------------------------------------------------------- */
 
 /* A growable array for loading rows. */
 struct grow {
@@ -392,15 +512,24 @@ static void *grow_add(struct grow *g)
     return e;
 }
 
+struct settings_load {
+    struct cfg *c;
+    char *aaa_net; /* the AAA_NET_SETTING row's text (caller frees) */
+};
+
 static int load_setting_row(void *arg, const struct store_row *row, struct scpd_err *err)
 {
+    struct settings_load *sl = arg;
     const char *name = store_col_text(row, 0);
     size_t i = 0;
     while (i < N_SETTINGS && strcmp(settings[i].name, name) != 0)
         i++;
     if (i < N_SETTINGS)
-        setting_load(&settings[i], arg, row);
-    else
+        setting_load(&settings[i], sl->c, row);
+    else if (strcmp(name, AAA_NET_SETTING) == 0 && sl->aaa_net == NULL) {
+        if ((sl->aaa_net = strdup(store_col_text(row, 1))) == NULL)
+            return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    } else
         log_warn(NULL, "store: ignoring unknown setting '%s' (written by a newer scpd?)", name);
     return 0;
 }
@@ -473,6 +602,8 @@ static int load_pkey_row(void *arg, const struct store_row *row, struct scpd_err
 static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
 {
     struct cfg *def = cfg_new_default(), *out = NULL;
+    char *aaa_net = NULL;
+    struct cfg tmp = {0};
     struct grow lists[N_MLKINDS];
     struct grow users = {.elem = sizeof(struct cfg_user)};
     struct grow pk = {.elem = sizeof(struct cfg_pkuser)};
@@ -482,11 +613,15 @@ static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
         goto out;
     }
-    struct cfg tmp = *def;
+    tmp = *def;
     struct pk_load pkl = {.g = &pk};
-    if (store_query(st, ST_SET_ALL, NULL, NULL, 0, load_setting_row, &tmp, err) != 0 ||
+    struct settings_load sl = {.c = &tmp};
+    int rc = store_query(st, ST_SET_ALL, NULL, NULL, 0, load_setting_row, &sl, err);
+    aaa_net = sl.aaa_net;
+    if (rc != 0 || load_acls(st, &tmp, err) != 0 ||
         store_query(st, ST_USER_ALL, NULL, NULL, 0, load_user_row, &users, err) != 0 ||
-        store_query(st, ST_PKEY_ALL, NULL, NULL, 0, load_pkey_row, &pkl, err) != 0)
+        store_query(st, ST_PKEY_ALL, NULL, NULL, 0, load_pkey_row, &pkl, err) != 0 ||
+        (aaa_net != NULL && aaa_net_load(&tmp, aaa_net, err) != 0))
         goto out;
     for (size_t i = 0; i < N_MLKINDS; i++) {
         struct mlist_load ml = {.k = &mlkinds[i], .g = &lists[i]};
@@ -507,12 +642,15 @@ out:
         free(lists[i].p);
     free(users.p);
     free(pk.p);
+    free(tmp.servers);   /* the network-AAA arrays are aaa_net_load's, copied by cfg_clone */
+    free(tmp.groups);
+    free(tmp.acct);
+    free(aaa_net);
     cfg_free(def);
     return out;
 }
 
-/* ---- helpers ----------------------------------------------------------------------------------
- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 int store_exec(struct store *st, enum store_stmt id, const struct store_val *v, int n,
                struct scpd_err *err)
@@ -557,7 +695,7 @@ static void store_rollback(struct store *st)
 }
 
 /* The audit sources of store_who; anything else is a programming error caught early. */
-static const char *const who_sources[] = {"boot", "scp", "sftp", "api", "cli"};
+static const char *const who_sources[] = {"boot", "scp", "sftp", "api", "cli", "netconf"};
 
 static int who_check(const struct store_who *who, struct scpd_err *err)
 {
@@ -685,8 +823,7 @@ int store_listen(struct store *st, store_listener_fn fn, void *arg)
     return rc;
 }
 
-/* ---- open / create / load ---------------------------------------------------------------------
- */
+/* ---- open / create / load ------------------------------------------------------------------- */
 
 struct meta {
     bool found;
@@ -742,6 +879,17 @@ static int store_init_content(struct store *st, const struct cfg *initial, struc
     /* The tables are empty (an earlier first start that crashed rolled back), so writing the
      * difference from the defaults plus every setting is exact. */
     struct store_val mv[3] = {SV_INT(1), SV_INT(now), SV_TEXT("")};
+    /* A shared store: the initial config's type-6 keys were made under this instance's master
+     * key, so that key becomes every instance's in the same transaction (store_secret_init). */
+    char mk[SECRET_MASTER_TEXT];
+    if (st->be->shared && secret_master_export(mk, sizeof mk) == 0 &&
+        store_exec(st, ST_SECRET_INIT, (struct store_val[]){SV_TEXT(STORE_SECRET_MASTER),
+                                                            SV_TEXT(mk)}, 2, err) != 0) {
+        OPENSSL_cleanse(mk, sizeof mk);
+        store_rollback(st);
+        goto out;
+    }
+    OPENSSL_cleanse(mk, sizeof mk);
     if (store_write_running(st, def, copy, true, err) != 0 ||
         store_exec(st, ST_META_INIT, mv, 3, err) != 0 || startup_put(st, text, now, err) != 0 ||
         store_audit_add(st, &boot, now, 1, "running", diff, err) != 0 || store_end(st, err) != 0) {
@@ -837,6 +985,7 @@ struct store *store_open(const char *target, const struct cfg *initial, bool *cr
     pthread_mutex_init(&st->db_lock, NULL);
     pthread_mutex_init(&st->snap_lock, NULL);
     pthread_mutex_init(&st->lsn_lock, NULL);
+    pthread_mutex_init(&st->evl_lock, NULL);
     st->be = backend_of(target);
     if (created)
         *created = false;
@@ -882,6 +1031,64 @@ bool store_is_shared(const struct store *st)
     return st->be->shared;
 }
 
+int64_t store_instance(const struct store *st)
+{
+    return st->instance;
+}
+
+int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
+                    uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                    struct scpd_err *err)
+{
+    if (!st->be->space_set)
+        return 0;
+    pthread_mutex_lock(&st->db_lock);
+    int rc = st->be->space_set(st, fs, total, limit, check, grow, used, arg, avail, err);
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+void store_event_publish(struct store *st, const char *stream, const char *text)
+{
+    if (st->be->publish)
+        st->be->publish(st, stream, text);
+}
+
+int store_event_listen(struct store *st, store_event_fn fn, void *arg)
+{
+    int rc = -1;
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS && rc < 0; i++)
+        if (!st->evl[i].fn) {
+            st->evl[i].fn = fn;
+            st->evl[i].arg = arg;
+            rc = i;
+        }
+    pthread_mutex_unlock(&st->evl_lock);
+    return rc;
+}
+
+void store_event_unlisten(struct store *st, store_event_fn fn, void *arg)
+{
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS; i++)
+        if (st->evl[i].fn == fn && st->evl[i].arg == arg)
+            st->evl[i].fn = NULL;
+    pthread_mutex_unlock(&st->evl_lock);
+}
+
+/* Under evl_lock, so that an unlisten waits for a call in progress (the listeners only push to a
+ * ring: they never block). */
+void store_event_deliver(struct store *st, int64_t instance, const char *stream,
+                         const char *text)
+{
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS; i++)
+        if (st->evl[i].fn)
+            st->evl[i].fn(st->evl[i].arg, instance, stream, text);
+    pthread_mutex_unlock(&st->evl_lock);
+}
+
 void store_close(struct store *st)
 {
     if (!st)
@@ -892,6 +1099,7 @@ void store_close(struct store *st)
     pthread_mutex_destroy(&st->db_lock);
     pthread_mutex_destroy(&st->snap_lock);
     pthread_mutex_destroy(&st->lsn_lock);
+    pthread_mutex_destroy(&st->evl_lock);
     free(st);
 }
 
@@ -971,6 +1179,11 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
     /* Only writers replace cur, and they hold db_lock: cur is stable here without snap_lock. */
     struct store_snap_impl *cur = st->cur;
     uint64_t v = cur->pub.version;
+    if (st->ds_lock_sid != 0 && st->ds_lock_sid != who->session) {
+        scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                     st->ds_lock_holder);
+        goto unlock;
+    }
     if (expect_version && expect_version != v) {
         scpd_err_set(err, SCPD_E_CONFLICT,
                      "configuration changed meanwhile: version is %llu, expected %llu",
@@ -1029,9 +1242,13 @@ unlock:
     if (lost_race)
         conflict_after_refresh(st, v, err);
     if (s) {
-        log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
-                 "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
+        struct log_ctx lc = {.user = who_user(who), .peer = who->peer};
+        char why[256];
+        log_info(&lc, "store: committed version %llu (source %s)", (unsigned long long)(v + 1),
                  who->source);
+        /* not refused (IOS takes such a line too), but never silent: every door's commit */
+        if (cfg_login_warning(s->pub.cfg, why, sizeof why) != NULL)
+            log_warn(&lc, "store: version %llu: %s", (unsigned long long)(v + 1), why);
         notify(st, &s->pub);
         store_snap_release(&s->pub);
     }
@@ -1048,6 +1265,45 @@ static int store_text_size_check(size_t len, struct scpd_err *err)
     return scpd_err_set(err, SCPD_E_LIMIT, "configuration text of %zu bytes is larger than the "
                         "limit of %u bytes; nothing was changed", len,
                         (unsigned)LIM_CONFIG_FILE_BYTES);
+}
+
+int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->db_lock);
+    if (st->ds_lock_sid == sid) {
+        rc = scpd_err_set(err, SCPD_E_EXISTS, "this session holds the lock already");
+    } else if (st->ds_lock_sid != 0) {
+        rc = scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                          st->ds_lock_holder);
+    } else {
+        st->ds_lock_sid = sid;
+        snprintf(st->ds_lock_holder, sizeof st->ds_lock_holder, "%s", holder);
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->db_lock);
+    if (st->ds_lock_sid != sid)
+        rc = scpd_err_set(err, SCPD_E_DENIED, "this session does not hold the lock");
+    else
+        st->ds_lock_sid = 0;
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+void store_ds_unlock_session(struct store *st, uint64_t sid)
+{
+    pthread_mutex_lock(&st->db_lock);
+    if (sid != 0 && st->ds_lock_sid == sid)
+        st->ds_lock_sid = 0;
+    pthread_mutex_unlock(&st->db_lock);
 }
 
 int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mode mode,
@@ -1213,5 +1469,36 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
     const struct store_snap *snap = store_snapshot(st);
     int rc = startup_store(st, snap->cfg, who, err);
     store_snap_release(snap);
+    return rc;
+}
+
+int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err)
+{
+    struct cfg_errors *errs = NULL;
+    if (who_check(who, err) != 0)
+        return -1;
+    char *text = store_startup_get(st, NULL, err);
+    if (text == NULL)
+        return -1;
+    int rc = -1;
+    struct cfg *c = NULL;
+    if ((errs = malloc(sizeof *errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+    if ((c = cfg_apply_text(NULL, text, strlen(text), CFG_REPLACE, errs)) == NULL) {
+        scpd_err_set(err, SCPD_E_INVALID, "reload: startup-config is not valid (%d errors); "
+                     "running-config left as it is", errs->total);
+        goto out;
+    }
+    rc = store_commit(st, c, 0, who, NULL, err);
+    if (rc == 0)
+        log_notice(&(struct log_ctx){.user = who_user(who), .peer = who->peer},
+                   "store: reload: running-config is the startup-config again (source %s)",
+                   who->source);
+out:
+    cfg_free(c);
+    free(errs);
+    free(text);
     return rc;
 }

@@ -20,13 +20,15 @@ struct store;
 
 #define STORE_MAX_LISTENERS 32 /* store_listen() registrations (one per module) */
 
-/* Who made a change (audit log). source: "boot", "scp", "sftp", "api" or "cli" (required; any
- * other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every function taking a
- * who needs one (not NULL). */
+/* Who made a change (audit log). source: "boot", "scp", "sftp", "api", "cli" or "netconf"
+ * (required; any other value is refused with SCPD_E_INTERNAL); user and peer may be NULL. Every
+ * function taking a who needs one (not NULL). */
 struct store_who {
     const char *user;
     const char *source;
     const char *peer;
+    uint64_t session;   /* the writer's session id (0: none); a commit while another session
+                         * holds the datastore lock is refused (SCPD_E_LOCKED) */
 };
 
 /* An immutable snapshot of the running datastore at one version. */
@@ -76,8 +78,18 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
                      bool dry_run, uint64_t expect_version, const struct store_who *who,
                      struct cfg_errors *errs, char **diff, struct scpd_err *err);
 
-/* ---- startup datastore (text) -----------------------------------------------------------------
- */
+/* ---- the running datastore's lock (RFC 6241 section 7.5) ------------------------------------
+ * Held by one session (a NETCONF <lock>); while it is held every commit of another session, from
+ * any door (RESTCONF, CLI, SCP, SFTP), fails with SCPD_E_LOCKED naming the holder. */
+/* Takes the lock for session sid (holder: words naming it). SCPD_E_LOCKED when another session
+ * holds it, naming that one; SCPD_E_EXISTS when sid holds it already. */
+int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err);
+/* Releases sid's lock; SCPD_E_DENIED when sid does not hold it. */
+int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err);
+/* Releases the lock if sid holds it (the session ended); no error. */
+void store_ds_unlock_session(struct store *st, uint64_t sid);
+
+/* ---- startup datastore (text) ---------------------------------------------------------------- */
 /* Copy of the startup config text (caller frees). *saved_at may be NULL. */
 char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err);
 /* Validates text as a whole config (errs on failure) and stores it as the startup config.
@@ -87,10 +99,16 @@ int store_startup_set(struct store *st, const char *text, size_t len, const stru
 /* copy running-config startup-config: renders the running config into the startup datastore. */
 int store_save_config(struct store *st, const struct store_who *who, struct scpd_err *err);
 
+/* reload: makes the running config the saved startup config again (a router's reload), one
+ * commit audited with who. An unreadable or invalid startup text fails and changes nothing. */
+int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err);
+
 /* ---- shared secrets ---------------------------------------------------------------------------
  * Values every instance of a shared store must agree on, set once and never replaced: the SSH
  * host keys ("hostkey/<file>", daemon/hostkey.c) and the master key protecting stored secrets
- * ("master-key": the hook for type-6 keys; base64 text). Values are text. */
+ * (STORE_SECRET_MASTER: the key of type-6 secrets, store/secret.h; base64 text, put by the instance
+ * that creates the content, in that transaction). Values are text. */
+#define STORE_SECRET_MASTER "master-key"
 /* The value of name (caller frees), or NULL with SCPD_E_NOTFOUND (or another error). */
 char *store_secret_get(struct store *st, const char *name, struct scpd_err *err);
 /* Sets name to value unless it has one; returns the value that holds now (value, or the one an
@@ -98,8 +116,35 @@ char *store_secret_get(struct store *st, const char *name, struct scpd_err *err)
 char *store_secret_init(struct store *st, const char *name, const char *value,
                         struct scpd_err *err);
 
-/* ---- listeners --------------------------------------------------------------------------------
- */
+/* ---- several instances on one shared store -------------------------------------------------
+ * With a store of one process (sqlite) these do nothing and say so: store_instance is 0,
+ * store_space_set succeeds without a check, events go nowhere. */
+/* This instance's number in the shared store (1, 2, ...: given at open, never reused). */
+int64_t store_instance(const struct store *st);
+
+/* Space reservations of uploads held in the database, so uploads through different instances
+ * cannot together exceed a file system's size. The instance's reservations on fs become total.
+ * With check (total grew), that happens only if used() (the bytes the files of fs hold now, read
+ * with the reservations of every instance locked) + the reservations of the other live instances
+ * + total <= limit; otherwise -1 with SCPD_E_LIMIT and *avail the bytes that were free for
+ * this instance's growth. A decrease (check false) never fails for want of space. SCPD_E_UNAVAILABLE
+ * when the database cannot be reached (a decrease is then written later by the heartbeat). */
+typedef int (*store_used_fn)(void *arg, uint64_t *used);
+int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
+                    uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                    struct scpd_err *err);
+
+/* Events of the streams (transfers, security) carried to the other instances: publish never
+ * blocks (queued, sent by the store's watcher, dropped when LIM_PG_EVENT_QUEUE are waiting);
+ * listeners are called on the watcher thread with the events of the other instances only.
+ * stream: a short word; text: at most LIM_PG_EVENT_BYTES - 64 bytes (longer is dropped). */
+void store_event_publish(struct store *st, const char *stream, const char *text);
+typedef void (*store_event_fn)(void *arg, int64_t instance, const char *stream, const char *text);
+int store_event_listen(struct store *st, store_event_fn fn, void *arg);
+/* Removes the listener (fn, arg); when it returns, fn is not running and will not be called. */
+void store_event_unlisten(struct store *st, store_event_fn fn, void *arg);
+
+/* ---- listeners ------------------------------------------------------------------------------- */
 /* Called after each commit, outside the store's locks, on the committing thread (for a commit of
  * another instance of a shared store: on the store's watcher thread). The snapshot is
  * valid during the call only (take store_snapshot() to keep one). A listener may call any store
@@ -108,8 +153,7 @@ char *store_secret_init(struct store *st, const char *name, const char *value,
 typedef void (*store_listener_fn)(void *arg, const struct store_snap *snap);
 int store_listen(struct store *st, store_listener_fn fn, void *arg);
 
-/* ---- audit log --------------------------------------------------------------------------------
- */
+/* ---- audit log ------------------------------------------------------------------------------- */
 struct store_audit {
     int64_t id;
     int64_t time; /* unix seconds */
@@ -125,13 +169,13 @@ typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err);
 
-/* ---- transfer history -------------------------------------------------------------------------
- */
+/* ---- transfer history ------------------------------------------------------------------------ */
 struct store_xfer {
     int64_t id; /* set by store_history_add */
     char user[CFG_NAME_MAX];
     char peer[64];
-    char direction[8];       /* "in" (upload to the device) or "out" (download) */
+    char direction[8];       /* "in" (upload to the device) or "out" (download); "pull" and
+                              * "push" for copies the device started (copy scp://...) */
     char path[LIM_PATH_LEN]; /* IFS path */
     uint64_t bytes;
     uint64_t size;            /* announced size */

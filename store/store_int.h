@@ -44,6 +44,10 @@ enum store_stmt {
     ST_PKEY_ALL,
     ST_SECRET_GET,
     ST_SECRET_INIT,
+    ST_ACL_DEL_ALL,
+    ST_ACL_PUT,
+    ST_ACE_PUT,
+    ST_ACL_ALL,
     ST__COUNT,
     ST_DYNAMIC = -1 /* the SQL is given with the call (built at run time) */
 };
@@ -96,6 +100,12 @@ struct store_backend {
     int (*announce)(struct store *st, uint64_t version, struct scpd_err *err);
     /* After the first load, without db_lock: start following other instances (NULL: none). */
     int (*watch)(struct store *st, struct scpd_err *err);
+    /* store_space_set, with db_lock held (NULL: one process, nothing to share) */
+    int (*space_set)(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
+                     uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                     struct scpd_err *err);
+    /* store_event_publish, without db_lock (NULL: nobody to tell) */
+    void (*publish)(struct store *st, const char *stream, const char *text);
 };
 
 extern const struct store_backend store_sqlite_backend;
@@ -114,6 +124,15 @@ struct store {
         void *arg;
     } listeners[STORE_MAX_LISTENERS];
     char where[4096];            /* what errors name: the sqlite file or the PostgreSQL host */
+    int64_t instance;            /* this instance's number in a shared store; 0: not shared */
+    pthread_mutex_t evl_lock;    /* evl, and every call of an event listener */
+    struct {
+        store_event_fn fn;
+        void *arg;
+    } evl[STORE_MAX_LISTENERS];
+    uint64_t ds_lock_sid;        /* the session holding the running datastore's lock (NETCONF
+                                  * <lock>), 0: none; under db_lock */
+    char ds_lock_holder[128];    /* "netconf session 7 (admin from 127.0.0.1:5555)" */
 };
 
 /* Helpers of the core for store_log.c, called with db_lock held. */
@@ -127,6 +146,10 @@ bool store_col_null(const struct store_row *r, int col);
 /* Inserts one audit row (inside the caller's transaction) and trims the log. */
 int store_audit_add(struct store *st, const struct store_who *who, int64_t when, uint64_t version,
                     const char *target, const char *diff, struct scpd_err *err);
+
+/* For the backends' watchers: an event of another instance to the event listeners. */
+void store_event_deliver(struct store *st, int64_t instance, const char *stream,
+                         const char *text);
 
 /* For the backends' watchers: reloads the running datastore if the database holds a newer
  * version than memory, and tells the listeners as a local commit does. Takes db_lock. */

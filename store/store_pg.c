@@ -21,6 +21,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@
 #include "base/log.h"
 
 #define PG_CHANNEL "scpd_config"
+#define PG_EVENTS "scpd_events" /* payload: "INSTANCE STREAM TEXT" */
+#define PG_RESV_FS 8            /* file systems with reservations (bootflash, nvram, ...) */
 #define PG_LOCK_KEY "7362706400" /* advisory lock of migrations and first content ("scpd") */
 
 struct pg {
@@ -45,6 +48,20 @@ struct pg {
     pthread_t watcher;
     bool watching;
     int stop; /* __atomic */
+    /* this instance's reservation total per file system, as last written (or to be written:
+     * dirty) to fs_resv; resv_mu also orders the writes of the core and of the heartbeat */
+    pthread_mutex_t resv_mu;
+    struct pg_resv {
+        char fs[24];
+        uint64_t total;
+        bool dirty;
+    } resv[PG_RESV_FS];
+    /* events to NOTIFY, sent by the watcher (woken through wake[1]) */
+    pthread_mutex_t evq_mu;
+    char *evq[LIM_PG_EVENT_QUEUE];
+    size_t evq_head, evq_n;
+    uint64_t ev_dropped;
+    int wake[2];
 };
 
 static struct pg *pg_of(struct store *st)
@@ -327,6 +344,20 @@ static const char *const migrations[] = {
     "  error TEXT NOT NULL);"
     "CREATE INDEX history_end ON history(end_ms);"
     "CREATE TABLE secret(name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2: standard access lists, and copies the device starts in the history (sqlite's 2, 3) */
+    "CREATE TABLE acl(name TEXT COLLATE \"C\" PRIMARY KEY);"
+    "CREATE TABLE ace(acl TEXT COLLATE \"C\" NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
+    "  addr BIGINT NOT NULL, wildcard BIGINT NOT NULL, PRIMARY KEY (acl, pos));"
+    "ALTER TABLE history DROP CONSTRAINT history_direction_check;"
+    "ALTER TABLE history ADD CONSTRAINT history_direction_check"
+    "  CHECK (direction IN ('in', 'out', 'pull', 'push'));",
+    /* 3: the live instances (heartbeat) and the space reservations of their uploads */
+    "CREATE TABLE instance(id BIGSERIAL PRIMARY KEY, seen TIMESTAMPTZ NOT NULL DEFAULT now(),"
+    "  started TIMESTAMPTZ NOT NULL DEFAULT now());"
+    "CREATE TABLE fs_space(fs TEXT PRIMARY KEY);"
+    "CREATE TABLE fs_resv(instance BIGINT NOT NULL REFERENCES instance(id) ON DELETE CASCADE,"
+    "  fs TEXT NOT NULL, bytes BIGINT NOT NULL CHECK (bytes >= 0), PRIMARY KEY (instance, fs));",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -371,6 +402,217 @@ fail:
     return -1;
 }
 
+/* ---- space reservations ---------------------------------------------------------------------- */
+
+static struct pg_resv *resv_slot(struct pg *p, const char *fs)
+{
+    for (int i = 0; i < PG_RESV_FS; i++)
+        if (strcmp(p->resv[i].fs, fs) == 0)
+            return &p->resv[i];
+    for (int i = 0; i < PG_RESV_FS; i++)
+        if (!p->resv[i].fs[0]) {
+            snprintf(p->resv[i].fs, sizeof(p->resv[i].fs), "%s", fs);
+            return &p->resv[i];
+        }
+    return NULL;
+}
+
+static int int_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    *(int64_t *)arg = pg_col_int(row, 0);
+    return 0;
+}
+
+/* With db_lock held (the core's connection). The fs_space row lock serializes the checks of
+ * every instance on one file system; inside it (READ COMMITTED: each statement sees what the
+ * others committed before it) the files are counted and the others' reservations summed. An
+ * upload's commit renames its file before it lowers its reservation, so a check in between
+ * counts it twice (never zero times). */
+static int pg_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit,
+                        bool check, uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                        struct scpd_err *err)
+{
+    struct pg *p = pg_of(st);
+    char inst[24], tot[24], dead[24];
+    snprintf(inst, sizeof(inst), "%lld", (long long)st->instance);
+    snprintf(tot, sizeof(tot), "%llu", (unsigned long long)total);
+    snprintf(dead, sizeof(dead), "%.3f", LIM_PG_DEAD_MS / 1000.0);
+    pthread_mutex_lock(&p->resv_mu);
+    struct pg_resv *r = resv_slot(p, fs);
+    int rc = -1;
+    if (!r) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "store: too many file systems with reservations");
+        goto out;
+    }
+    if (pg_begin(st, STORE_TX_WRITE, err) != 0)
+        goto fail;
+    if (check) {
+        int64_t others = 0;
+        uint64_t u = 0;
+        struct store_val v2[2] = {SV_TEXT(fs), SV_TEXT(inst)};
+        struct store_val vd[2] = {SV_TEXT(inst), SV_TEXT(dead)};
+        if (pg_exec(st, ST_DYNAMIC, "INSERT INTO fs_space(fs) VALUES ($1) ON CONFLICT DO NOTHING",
+                    &SV_TEXT(fs), 1, NULL, err) != 0 ||
+            pg_exec(st, ST_DYNAMIC, "SELECT fs FROM fs_space WHERE fs = $1 FOR UPDATE",
+                    &SV_TEXT(fs), 1, NULL, err) != 0 ||
+            /* the reaping: a dead instance's reservations go with it (ON DELETE CASCADE) */
+            pg_exec(st, ST_DYNAMIC, "DELETE FROM instance WHERE id <> $1"
+                    " AND seen < now() - make_interval(secs => $2::float8)", vd, 2, NULL,
+                    err) != 0 ||
+            pg_query(st, ST_DYNAMIC, "SELECT coalesce(sum(bytes), 0) FROM fs_resv"
+                     " WHERE fs = $1 AND instance <> $2", v2, 2, int_row, &others, err) != 0)
+            goto fail;
+        if (used(arg, &u) != 0) {
+            scpd_err_set(err, SCPD_E_IO, "cannot add up the files of %s:", fs);
+            goto fail;
+        }
+        uint64_t base = u + (uint64_t)others + (total - grow);
+        if (avail)
+            *avail = limit > base ? limit - base : 0;
+        if (base + grow > limit) {
+            scpd_err_set(err, SCPD_E_LIMIT, "not enough space on %s:", fs);
+            goto fail;
+        }
+    }
+    struct store_val v3[3] = {SV_TEXT(inst), SV_TEXT(fs), SV_TEXT(tot)};
+    if (pg_exec(st, ST_DYNAMIC, "INSERT INTO instance(id) VALUES ($1)"
+                " ON CONFLICT (id) DO UPDATE SET seen = now()", &SV_TEXT(inst), 1, NULL,
+                err) != 0 ||
+        pg_exec(st, ST_DYNAMIC, "INSERT INTO fs_resv(instance, fs, bytes) VALUES ($1, $2, $3)"
+                " ON CONFLICT (instance, fs) DO UPDATE SET bytes = excluded.bytes", v3, 3, NULL,
+                err) != 0 ||
+        pg_commit(st, err) != 0)
+        goto fail;
+    r->total = total;
+    r->dirty = false;
+    rc = 0;
+    goto out;
+fail:
+    pg_rollback(st);
+    if (!check) { /* a decrease is true whatever the database says: the heartbeat writes it */
+        r->total = total;
+        r->dirty = true;
+    }
+out:
+    pthread_mutex_unlock(&p->resv_mu);
+    return rc;
+}
+
+/* The watcher's heartbeat on its connection w: this instance is alive; if it had been taken for
+ * dead (its rows reaped) or a decrease could not be written, its totals are written again.
+ * false if the connection failed. */
+static bool pg_heartbeat(struct store *st, PGconn *w)
+{
+    struct pg *p = pg_of(st);
+    char inst[24];
+    snprintf(inst, sizeof(inst), "%lld", (long long)st->instance);
+    const char *v1[1] = {inst};
+    PGresult *r = PQexecParams(w, "INSERT INTO instance(id) VALUES ($1) ON CONFLICT (id)"
+                               " DO UPDATE SET seen = now() RETURNING (xmax = 0)",
+                               1, NULL, v1, NULL, NULL, 0);
+    bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    bool reborn = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!ok)
+        return PQstatus(w) == CONNECTION_OK;
+    if (reborn)
+        log_warn(NULL, "store: this instance (%s) had been taken for dead by the others "
+                 "(no heartbeat for %d ms); its reservations are written again", inst,
+                 LIM_PG_DEAD_MS);
+    pthread_mutex_lock(&p->resv_mu);
+    for (int i = 0; i < PG_RESV_FS && ok; i++) {
+        struct pg_resv *s = &p->resv[i];
+        if (!s->fs[0] || (!reborn && !s->dirty))
+            continue;
+        char tot[24];
+        snprintf(tot, sizeof(tot), "%llu", (unsigned long long)s->total);
+        const char *v3[3] = {inst, s->fs, tot};
+        r = PQexecParams(w, "INSERT INTO fs_resv(instance, fs, bytes) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (instance, fs) DO UPDATE SET bytes = excluded.bytes",
+                         3, NULL, v3, NULL, NULL, 0);
+        ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (ok)
+            s->dirty = false;
+        PQclear(r);
+    }
+    pthread_mutex_unlock(&p->resv_mu);
+    return ok || PQstatus(w) == CONNECTION_OK;
+}
+
+/* ---- events of the streams ------------------------------------------------------------------- */
+
+static void pg_publish(struct store *st, const char *stream, const char *text)
+{
+    struct pg *p = pg_of(st);
+    size_t n = strlen(stream) + strlen(text) + 32;
+    if (n > LIM_PG_EVENT_BYTES)
+        return;
+    char *m = malloc(n);
+    if (!m)
+        return;
+    snprintf(m, n, "%lld %s %s", (long long)st->instance, stream, text);
+    pthread_mutex_lock(&p->evq_mu);
+    if (p->evq_n == LIM_PG_EVENT_QUEUE) {
+        p->ev_dropped++;
+        free(m);
+        m = NULL;
+    } else {
+        p->evq[(p->evq_head + p->evq_n++) % LIM_PG_EVENT_QUEUE] = m;
+    }
+    pthread_mutex_unlock(&p->evq_mu);
+    if (m && write(p->wake[1], "", 1) < 0) {
+        /* the pipe is full: the watcher is awake anyway */
+    }
+}
+
+/* Sends the queued events on w; false if the connection failed (the rest stay queued). */
+static bool pg_send_events(struct store *st, PGconn *w)
+{
+    struct pg *p = pg_of(st);
+    char buf[64];
+    while (read(p->wake[0], buf, sizeof(buf)) > 0)
+        ;
+    for (;;) {
+        pthread_mutex_lock(&p->evq_mu);
+        char *m = p->evq_n ? p->evq[p->evq_head] : NULL;
+        uint64_t dropped = p->ev_dropped;
+        p->ev_dropped = 0;
+        pthread_mutex_unlock(&p->evq_mu);
+        if (dropped)
+            log_warn(NULL, "store: %llu stream events not carried to the other instances "
+                     "(queue full)", (unsigned long long)dropped);
+        if (!m)
+            return true;
+        const char *v[1] = {m};
+        PGresult *r = PQexecParams(w, "SELECT pg_notify('" PG_EVENTS "', $1)", 1, NULL, v, NULL,
+                                   NULL, 0);
+        bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+        if (!ok && PQstatus(w) != CONNECTION_OK)
+            return false;
+        pthread_mutex_lock(&p->evq_mu);
+        p->evq_head = (p->evq_head + 1) % LIM_PG_EVENT_QUEUE;
+        p->evq_n--;
+        pthread_mutex_unlock(&p->evq_mu);
+        free(m);
+    }
+}
+
+/* An event notification of another instance, to the store's event listeners. */
+static void pg_event_in(struct store *st, const char *payload)
+{
+    char *end = NULL;
+    long long inst = strtoll(payload, &end, 10);
+    if (!end || *end != ' ' || inst == st->instance)
+        return;
+    const char *stream = end + 1, *sp = strchr(stream, ' ');
+    if (!sp || sp - stream >= 32)
+        return;
+    char name[32];
+    snprintf(name, sizeof(name), "%.*s", (int)(sp - stream), stream);
+    store_event_deliver(st, inst, name, sp + 1);
+}
+
 /* ---- the watcher ----------------------------------------------------------------------------- */
 
 /* The version in the database, -1 if the connection failed. */
@@ -389,7 +631,7 @@ static void *pg_watch_main(void *arg)
     struct store *st = arg;
     struct pg *p = pg_of(st);
     PGconn *w = NULL;
-    int64_t retry_at = 0, last_check = 0;
+    int64_t retry_at = 0, last_check = 0, next_beat = 0;
     int backoff = LIM_PG_BACKOFF_MIN_MS;
     char why[256];
     while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
@@ -400,7 +642,7 @@ static void *pg_watch_main(void *arg)
                 continue;
             }
             w = pg_connect(p->uri, why, sizeof(why));
-            PGresult *r = w ? PQexec(w, "LISTEN " PG_CHANNEL) : NULL;
+            PGresult *r = w ? PQexec(w, "LISTEN " PG_CHANNEL "; LISTEN " PG_EVENTS) : NULL;
             bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
             PQclear(r);
             if (!ok) {
@@ -415,17 +657,30 @@ static void *pg_watch_main(void *arg)
             backoff = LIM_PG_BACKOFF_MIN_MS;
             last_check = 0; /* notifications may have been missed while away */
         }
-        struct pollfd pfd = {.fd = PQsocket(w), .events = POLLIN};
-        poll(&pfd, 1, 200);
+        struct pollfd pfd[2] = {{.fd = PQsocket(w), .events = POLLIN},
+                                {.fd = p->wake[0], .events = POLLIN}};
+        poll(pfd, 2, 200);
         bool got = false;
-        if (PQconsumeInput(w) == 0) {
+        now = clock_mono_ms();
+        if (now >= next_beat) {
+            next_beat = now + LIM_PG_HEARTBEAT_MS;
+            if (!pg_heartbeat(st, w)) {
+                PQfinish(w);
+                w = NULL;
+                continue;
+            }
+        }
+        if (!pg_send_events(st, w) || PQconsumeInput(w) == 0) {
             PQfinish(w);
             w = NULL;
             continue;
         }
         PGnotify *n;
         while ((n = PQnotifies(w)) != NULL) {
-            got = true;
+            if (strcmp(n->relname, PG_EVENTS) == 0)
+                pg_event_in(st, n->extra);
+            else
+                got = true;
             PQfreemem(n);
         }
         now = clock_mono_ms();
@@ -470,12 +725,25 @@ static int pg_open(struct store *st, const char *uri, struct scpd_err *err)
     }
     st->bd = p;
     p->backoff_ms = LIM_PG_BACKOFF_MIN_MS;
+    pthread_mutex_init(&p->resv_mu, NULL);
+    pthread_mutex_init(&p->evq_mu, NULL);
+    p->wake[0] = p->wake[1] = -1;
+    if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "store: cannot make a pipe: %s",
+                            strerror(errno));
     pg_where(st->where, sizeof(st->where), uri);
     char why[256];
     if (!(p->conn = pg_connect(uri, why, sizeof(why))))
         return scpd_err_set(err, SCPD_E_UNAVAILABLE, "store: cannot connect to %s: %s",
                             st->where, why);
-    return pg_migrate(st, err);
+    int64_t id = 0;
+    if (pg_migrate(st, err) != 0 ||
+        pg_query(st, ST_DYNAMIC, "INSERT INTO instance DEFAULT VALUES RETURNING id", NULL, 0,
+                 int_row, &id, err) != 0)
+        return -1;
+    st->instance = id;
+    log_info(NULL, "store: this is instance %lld of %s", (long long)id, st->where);
+    return 0;
 }
 
 static void pg_close(struct store *st)
@@ -487,7 +755,24 @@ static void pg_close(struct store *st)
         __atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
         pthread_join(p->watcher, NULL);
     }
+    if (st->instance > 0 && p->conn && PQstatus(p->conn) == CONNECTION_OK) {
+        /* a clean stop: its reservations go now, not after LIM_PG_DEAD_MS */
+        char inst[24];
+        snprintf(inst, sizeof(inst), "%lld", (long long)st->instance);
+        const char *v[1] = {inst};
+        pg_rollback(st);
+        PQclear(PQexecParams(p->conn, "DELETE FROM instance WHERE id = $1", 1, NULL, v, NULL,
+                             NULL, 0));
+    }
     PQfinish(p->conn);
+    for (size_t i = 0; i < p->evq_n; i++)
+        free(p->evq[(p->evq_head + i) % LIM_PG_EVENT_QUEUE]);
+    if (p->wake[0] >= 0)
+        close(p->wake[0]);
+    if (p->wake[1] >= 0)
+        close(p->wake[1]);
+    pthread_mutex_destroy(&p->resv_mu);
+    pthread_mutex_destroy(&p->evq_mu);
     free(p->uri);
     free(p);
     st->bd = NULL;
@@ -537,4 +822,6 @@ const struct store_backend store_pg_backend = {
     .col_null = pg_col_null,
     .announce = pg_announce,
     .watch = pg_watch,
+    .space_set = pg_space_set,
+    .publish = pg_publish,
 };

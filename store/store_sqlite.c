@@ -54,7 +54,23 @@ static const char *const migrations[] = {
     "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
     "  error TEXT NOT NULL);"
     "CREATE INDEX history_end ON history(end_ms);",
-    /* 2: shared secrets (store_secret_*) */
+    /* 2: standard access lists (ip access-list standard NAME) */
+    "CREATE TABLE acl(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TABLE ace(acl TEXT NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
+    "  addr INTEGER NOT NULL, wildcard INTEGER NOT NULL, PRIMARY KEY (acl, pos)) WITHOUT ROWID;",
+    /* 3: copies the device starts (issue 12): direction 'pull' and 'push' in the history */
+    "CREATE TABLE history2(id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'pull', 'push')),"
+    "  path TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
+    "  error TEXT NOT NULL);"
+    "INSERT INTO history2 SELECT * FROM history;"
+    "DROP TABLE history;"
+    "ALTER TABLE history2 RENAME TO history;"
+    "CREATE INDEX history_end ON history(end_ms);",
+    /* 4: shared secrets (store_secret_*) */
     "CREATE TABLE secret(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,6 +1,7 @@
 /* Fuzz target of the configuration parser: any bytes through cfg_apply_text (replace onto the
  * defaults and merge onto a populated base). Accepted text must round-trip: parse(render(c)) == c
- * and render is stable; rejected text must leave the base unchanged and format its errors. */
+ * and render is stable; rejected text must leave the base unchanged and format its errors. The
+ * same bytes then go line by line through cfg_term_line (configuration mode at a terminal). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@ static struct cfg *base_cfg(void)
         "hostname R1\naaa new-model\naaa authentication login default local\n"
         "username tiger privilege 15 secret 9 "
         "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6\n"
-        "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-rsa 2AE2B4F52DFE7B6F5C43734862CB7DC9\n"
+        "ip ssh pubkey-chain\n username tiger\n  key-hash ssh-rsa "
+        "2AE2B4F52DFE7B6F5C43734862CB7DC9\n"
         "ip scp server enable\n";
     return cfg_apply_text(NULL, base, sizeof base - 1, CFG_REPLACE, NULL);
 }
@@ -61,6 +63,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(d);
         cfg_free(c);
     }
+    /* the same bytes typed line by line in configuration mode: every accepted line yields a
+     * config that round-trips; the base is never touched */
+    struct cfg_term *t = cfg_term_new();
+    struct cfg *cur = cfg_clone(base);
+    for (size_t pos = 0; t != NULL && cur != NULL && pos < size;) {
+        const char *nl = memchr(text + pos, '\n', size - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : size - pos;
+        struct cfg *next = NULL;
+        struct cfg_error e;
+        enum cfg_term_res r = cfg_term_line(t, cur, text + pos, n, &next, &e);
+        if (r != CFG_TERM_OK && next != NULL)
+            abort();
+        if (next != NULL) {
+            check_roundtrip(next);
+            cfg_free(cur);
+            cur = next;
+        }
+        if (r == CFG_TERM_EXIT)
+            cfg_term_reset(t);
+        pos += n + (nl ? 1 : 0);
+    }
+    if (!cfg_equal(base, copy))
+        abort();
+    cfg_free(cur);
+    cfg_term_free(t);
     cfg_free(base);
     cfg_free(copy);
     return 0;

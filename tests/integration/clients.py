@@ -5,6 +5,8 @@ paramiko + scp.py, and a raw SCP protocol channel (paramiko exec) for what no we
 sends. Every function returns what the user would see (exit code, stdout, stderr).
 """
 import hashlib
+import re
+import time
 import os
 import socket
 import subprocess
@@ -198,3 +200,39 @@ def ok(r):
     """r (a CompletedProcess) succeeded; the client's output in the failure message."""
     assert r.returncode == 0, "client failed (%s):\n%s%s" % (r.returncode, r.stdout, r.stderr)
     return r
+
+
+# ---- a terminal user (paramiko invoke_shell: a pty, as netmiko and PuTTY request) ---------------
+
+class Shell:
+    def __init__(self, port, user=USER):
+        self.client = paramiko_client(port, user=user)
+        self.ch = self.client.invoke_shell()
+        self.ch.settimeout(30)
+        self.buf = b""
+
+    def until(self, pattern, timeout=30):
+        """Reads until pattern (bytes regex) is in what arrived since the last call."""
+        deadline = time.time() + timeout
+        while not re.search(pattern, self.buf):
+            assert time.time() < deadline, "no %r in %r" % (pattern, self.buf)
+            try:
+                chunk = self.ch.recv(65536)
+            except socket.timeout:
+                raise AssertionError("no %r in %r" % (pattern, self.buf))
+            assert chunk, "channel closed; got %r" % self.buf
+            self.buf += chunk
+        out, self.buf = self.buf, b""
+        return out.decode()
+
+    def cmd(self, line, prompt=rb"R1[#>]$"):
+        self.ch.send(line + "\r")
+        return self.until(prompt)
+
+    def ask(self, line, question):
+        """Sends line and reads up to IOS's question (a regex of its end, e.g. rb"\\? $")."""
+        self.ch.send(line + "\r")
+        return self.until(question)
+
+    def close(self):
+        self.client.close()

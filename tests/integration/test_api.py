@@ -314,6 +314,8 @@ def test_post_user_hashes_and_logs_in(api, daemon):
     assert "s3cret-pw" not in api.show()
     for dirpath, _, files in os.walk(daemon.data_dir):
         for f in files:
+            if not os.path.isfile(os.path.join(dirpath, f)):
+                continue   # console.sock
             with open(os.path.join(dirpath, f), "rb") as fh:
                 assert b"s3cret-pw" not in fh.read()
     # the new user logs in at once (HTTP door; SSH in test_api_scp.py)
@@ -607,7 +609,7 @@ def test_tokens_and_privilege(start_daemon):
     assert requests.get(api.url(NATIVE), headers=opb).status_code == 200
     # deleting the user ends its token's rights
     assert api.send("DELETE", NATIVE + "/username=op").status_code == 204
-    assert requests.get(api.url(NATIVE), headers=opb).status_code == 403
+    assert requests.get(api.url(NATIVE), headers=opb).status_code == 401   # bound to the account
     # logout revokes
     assert requests.post(api.url(OPS + "/scpd:logout"), headers=bearer).status_code == 204
     r = requests.get(api.url(NATIVE), headers=bearer)

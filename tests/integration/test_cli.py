@@ -34,6 +34,7 @@ def d(start_daemon):
 def test_netmiko_file_transfer(d, workdir):
     """One netmiko session: every branch of file_transfer that a cisco_ios device takes."""
     from netmiko import ConnectHandler, file_transfer
+    cwd = os.getcwd()   # restored: a later test's tools must not run in a removed directory
     conn = ConnectHandler(device_type="cisco_ios", host=clients.HOST, port=d.ssh_port,
                           username=clients.USER, password=clients.PASSWORD)
     try:
@@ -96,6 +97,7 @@ def test_netmiko_file_transfer(d, workdir):
         assert "[OK]" in out
     finally:
         conn.disconnect()
+        os.chdir(cwd)
     log = d.log()
     for cmd in ("cli: terminal length 0", "cli: terminal width 511", "cli: dir bootflash:/img.bin",
                 "cli: verify /md5 bootflash:/img.bin", "cli: write mem"):
@@ -105,30 +107,7 @@ def test_netmiko_file_transfer(d, workdir):
 
 # ---- a terminal user (paramiko invoke_shell: a pty, as netmiko and PuTTY request) ---------------
 
-class Shell:
-    def __init__(self, port, user=clients.USER):
-        self.client = clients.paramiko_client(port, user=user)
-        self.ch = self.client.invoke_shell()
-        self.ch.settimeout(30)
-        self.buf = b""
-
-    def until(self, pattern, timeout=30):
-        """Reads until pattern (bytes regex) is in what arrived since the last call."""
-        deadline = time.time() + timeout
-        while not re.search(pattern, self.buf):
-            assert time.time() < deadline, "no %r in %r" % (pattern, self.buf)
-            chunk = self.ch.recv(65536)
-            assert chunk, "channel closed; got %r" % self.buf
-            self.buf += chunk
-        out, self.buf = self.buf, b""
-        return out.decode()
-
-    def cmd(self, line, prompt=rb"R1[#>]$"):
-        self.ch.send(line + "\r")
-        return self.until(prompt)
-
-    def close(self):
-        self.client.close()
+Shell = clients.Shell   # moved to clients.py (test_copy.py and test_debug_cli.py use it)
 
 
 def test_shell_prompt_echo_and_marker(d):
@@ -209,9 +188,11 @@ def test_copy_running_startup(d, workdir):
     sh = Shell(d.ssh_port)
     try:
         sh.until(rb"R1#$")
-        out = sh.cmd("copy running-config startup-config")
-        assert out == ("copy running-config startup-config\r\nBuilding configuration...\r\n"
-                       "[OK]\r\nR1#")
+        out = sh.ask("copy running-config startup-config", rb"\? $")
+        assert out == ("copy running-config startup-config\r\n"
+                       "Destination filename [startup-config]? ")
+        out = sh.cmd("")
+        assert out == "\r\nBuilding configuration...\r\n[OK]\r\nR1#"
         assert "Using " in sh.cmd("show startup-config")
     finally:
         sh.close()

@@ -14,6 +14,7 @@ import requests
 import pg_util
 from clients import download, remote, run_ssh, start_scp, upload
 from conftest import LOCAL_AUTH, Daemon
+from obs_util import SSE
 
 NATIVE = "/restconf/data/Cisco-IOS-XE-native:native"
 YJ = "application/yang-data+json"
@@ -51,11 +52,15 @@ def cluster(pg, workdir, request):
     uri = pg.create_db(db)
     fs_dir = os.path.join(workdir, "shared-fs")
     args = ["--store", uri, "--fs-dir", fs_dir]
+    marker = request.node.get_closest_marker("fs_size")
+    if marker:
+        args += ["--fs-size", "bootflash=%d" % marker.args[0]]
     a = Daemon(os.path.join(workdir, "a"), config=LOCAL_AUTH, args=args)
     b = Daemon(os.path.join(workdir, "b"), config=LOCAL_AUTH, args=args)
     hp = pg_util.HAProxy([a, b], workdir)
     c = Cluster(a, b, hp, fs_dir)
     c.args = args
+    c.db = db
     yield c
     hp.stop()
     for d in (c.a, c.b):   # a test may have replaced one (killed and restarted)
@@ -281,3 +286,59 @@ def test_kill9_during_uploads_loses_nothing_acknowledged(cluster, workdir):
     assert a.stop() == -9
     cluster.a = Daemon(a.data_dir, config=LOCAL_AUTH, args=cluster.args)
     assert temps() == []
+
+
+@pytest.mark.fs_size(6 << 20)
+def test_space_reservations_shared_and_reaped(cluster, pg, workdir):
+    """--fs-size holds for the instances together: an upload in flight on A keeps its space
+    reserved in the database, so B refuses what would overfill bootflash:; once A is killed its
+    reservation is reaped (no heartbeat for LIM_PG_DEAD_MS) and B's upload fits."""
+    a, b = cluster.a, cluster.b
+    big = os.path.join(workdir, "big.bin")
+    with open(big, "wb") as f:
+        f.write(os.urandom(4 << 20))
+    boot = os.path.join(cluster.fs_dir, "bootflash")
+    slow = start_scp(a.ssh_port, [big, remote("bootflash:slow.bin")], extra=("-l", "4000"))
+    wait_for(lambda: any(n.startswith(".scpd-tmp.") for n in os.listdir(boot)))
+    rows = pg.psql("SELECT count(*) FROM fs_resv WHERE bytes > 0", db=cluster.db).stdout
+    assert int(rows) == 1
+    r = upload(b.ssh_port, big, "bootflash:other.bin")
+    assert r.returncode != 0
+    assert "not enough space" in r.stdout + r.stderr
+    a.proc.kill()
+    a.proc.wait()
+    slow.communicate(timeout=60)
+
+    def fits():
+        return upload(b.ssh_port, big, "bootflash:other.bin").returncode == 0
+
+    took = wait_for(fits, deadline=40, step=1)
+    print("a killed instance's reservation was reaped after %.1f s" % took)
+    left = pg.psql("SELECT count(*) FROM fs_resv r JOIN instance i ON i.id = r.instance"
+                   " WHERE r.bytes > 0", db=cluster.db).stdout
+    assert int(left) == 0
+    assert a.stop() == -9
+    cluster.a = Daemon(a.data_dir, config=LOCAL_AUTH, args=cluster.args)
+
+
+def test_streams_carry_the_events_of_every_instance(cluster, workdir):
+    a, b = cluster.a, cluster.b
+    sub = SSE(b, "transfers")
+    sec = SSE(b, "security")
+    assert sub.status == 200 and sec.status == 200
+    try:
+        src = os.path.join(workdir, "ev.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(5000))
+        r = upload(a.ssh_port, src, "bootflash:on-a.bin")
+        assert r.returncode == 0, r.stderr
+        sub.wait(lambda n: "scpd:transfer-event" in n and
+                 n["scpd:transfer-event"].get("kind") == "end" and
+                 "on-a.bin" in str(n["scpd:transfer-event"]), what="A's transfer on B's stream")
+        r = upload(a.ssh_port, src, "bootflash:x.bin", password="wrong", timeout=30)
+        assert r.returncode != 0
+        sec.wait(lambda n: "scpd:security-event" in n and
+                 n["scpd:security-event"]["kind"] == "login-failed", what="A's failed login")
+    finally:
+        sub.close()
+        sec.close()

@@ -6,6 +6,7 @@ Rooms and their ranks, lowest first; a file may include its own room and rooms o
   1 store/     the store, the configuration language, secrets
   2 ifs/       the IOS File System (it reads the running configuration from the store)
   3 services/  what both doors share: AAA, traces, statistics and events
+  3 model/     what both doors share: the YANG model (libyang) and its translation to config
   4 daemon/    the SSH door: transport, SCP, SFTP, CLI      } doors: neither includes the other
   4 api/       the HTTP door: RESTCONF, streams, metrics     }
   5 daemon/main.c  the program: wires every room together
@@ -18,7 +19,7 @@ import os
 import re
 import sys
 
-RANK = {'base': 0, 'store': 1, 'ifs': 2, 'services': 3, 'daemon': 4, 'api': 4}
+RANK = {'base': 0, 'store': 1, 'ifs': 2, 'services': 3, 'model': 3, 'daemon': 4, 'api': 4}
 TOP = {'daemon/main.c': 5}
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -35,6 +35,100 @@ static char *render(const struct cfg *c)
     return r;
 }
 
+/* ---- configuration mode at a terminal (cfg_term) --------------------------------------------- */
+
+/* Types one line onto *cur; returns the result and replaces *cur when the line changed it. */
+static enum cfg_term_res type(struct cfg_term *t, struct cfg **cur, const char *line,
+                              struct cfg_error *e)
+{
+    struct cfg *next = NULL;
+    enum cfg_term_res r = cfg_term_line(t, *cur, line, strlen(line), &next, e);
+    if (next != NULL) {
+        cfg_free(*cur);
+        *cur = next;
+    }
+    return r;
+}
+
+static void test_term_modes_abbreviations_errors(void **state)
+{
+    (void)state;
+    struct cfg_term *t = cfg_term_new();
+    struct cfg *c = cfg_new_default();
+    struct cfg_error e;
+    assert_string_equal(cfg_term_prompt(t), "config");
+    assert_int_equal(type(t, &c, "hostn R2", &e), CFG_TERM_OK);   /* abbreviation */
+    assert_string_equal(c->hostname, "R2");
+    assert_int_equal(type(t, &c, "ip ssh a 2", &e), CFG_TERM_OK);
+    assert_int_equal(c->ssh_retries, 2);
+    assert_int_equal(type(t, &c, "ip ssh", &e), CFG_TERM_INVALID);
+    assert_int_equal(type(t, &c, "ip s", &e), CFG_TERM_AMBIGUOUS);    /* ssh, scp */
+    /* a bad line: column and reason, nothing changed */
+    struct cfg *before = cfg_clone(c);
+    assert_int_equal(type(t, &c, "ip ssh time-out 500", &e), CFG_TERM_INVALID);
+    assert_int_equal(e.column, 17);
+    assert_string_equal(e.reason, "value out of range 1-120");
+    assert_true(cfg_equal(before, c));
+    /* a password on a refused line is masked in the error */
+    assert_int_equal(type(t, &c, "username x privilege 99 password 0 hunter2", &e),
+                     CFG_TERM_INVALID);
+    assert_null(strstr(e.text, "hunter2"));
+    /* sub-modes, exit, implicit exit */
+    assert_int_equal(type(t, &c, "line vty 0 4", &e), CFG_TERM_OK);
+    assert_string_equal(cfg_term_prompt(t), "config-line");
+    assert_int_equal(type(t, &c, "exec 5 30", &e), CFG_TERM_OK);
+    assert_int_equal(c->vty.exec_timeout, 330);
+    assert_int_equal(type(t, &c, "ip access-list standard MGMT", &e), CFG_TERM_OK);
+    assert_string_equal(cfg_term_prompt(t), "config-std-nacl");
+    assert_int_equal(type(t, &c, "permit 10.1.1.9 0.0.0.255", &e), CFG_TERM_OK);
+    assert_int_equal(c->acls[0].e[0].addr, 0x0a010100);
+    assert_int_equal(type(t, &c, "no permit 10.1.1.0 0.0.0.255", &e), CFG_TERM_OK);
+    assert_int_equal(c->acls[0].n, 0);
+    assert_int_equal(type(t, &c, "exit", &e), CFG_TERM_OK);
+    assert_string_equal(cfg_term_prompt(t), "config");
+    assert_int_equal(type(t, &c, "exit", &e), CFG_TERM_EXIT);
+    /* a banner over lines: no change until its delimiter */
+    cfg_term_reset(t);
+    assert_int_equal(type(t, &c, "banner motd #", &e), CFG_TERM_OK);
+    assert_null(cfg_term_prompt(t));
+    assert_string_equal(cfg_term_banner_delim(t), "#");
+    assert_int_equal(type(t, &c, "Hello", &e), CFG_TERM_OK);
+    assert_string_equal(c->banner_motd, "");
+    assert_int_equal(type(t, &c, "there# ignored", &e), CFG_TERM_OK);
+    assert_string_equal(c->banner_motd, "\nHello\nthere");
+    assert_string_equal(cfg_term_prompt(t), "config");
+    cfg_free(before);
+    cfg_free(c);
+    cfg_term_free(t);
+}
+
+static void test_term_enable_secret_and_keystring(void **state)
+{
+    (void)state;
+    struct cfg_term *t = cfg_term_new();
+    struct cfg *c = cfg_new_default();
+    struct cfg_error e;
+    assert_int_equal(type(t, &c, "enable secret 0 s3cret", &e), CFG_TERM_OK);
+    assert_int_equal(c->enable_type, CFG_SECRET_9);
+    assert_int_equal(secret_verify(9, c->enable_secret, "s3cret"), 1);
+    assert_int_equal(type(t, &c, "ip ssh pubkey-chain", &e), CFG_TERM_OK);
+    assert_int_equal(type(t, &c, "username tiger", &e), CFG_TERM_OK);
+    assert_string_equal(cfg_term_prompt(t), "config-pubkey-key");
+    assert_int_equal(type(t, &c, "key-string", &e), CFG_TERM_OK);
+    assert_string_equal(cfg_term_prompt(t), "config-pubkey");
+    /* ssh-ed25519 public key blob, in two pieces */
+    assert_int_equal(type(t, &c, "AAAAC3NzaC1lZDI1NTE5AAAAIGX3", &e), CFG_TERM_OK);
+    assert_int_equal(c->n_pkusers, 1);
+    assert_int_equal(c->pkusers[0].nkeys, 0);
+    assert_int_equal(type(t, &c, "qWr3n4Hj0g7JvYF0kM3xL6mLrVhF2b3kQw0QkN1o", &e), CFG_TERM_OK);
+    assert_int_equal(type(t, &c, "exit", &e), CFG_TERM_OK);
+    assert_int_equal(c->pkusers[0].nkeys, 1);
+    assert_string_equal(c->pkusers[0].keys[0].type, "ssh-ed25519");
+    assert_string_equal(cfg_term_prompt(t), "config-pubkey-key");
+    cfg_free(c);
+    cfg_term_free(t);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -47,15 +141,20 @@ static void test_defaults(void **state)
     assert_int_equal(c->ssh_timeout, 120);
     assert_int_equal(c->ssh_retries, 3);
     assert_int_equal(c->block_secs, 0);
+    assert_false(c->file_prompt_quiet);
+    assert_int_equal(c->log_buffer, CFG_DEFAULT_LOG_BUFFER);
     assert_int_equal(c->n_users, 0);
     char *r = render(c);
     assert_string_equal(r, "!\nhostname scpd\n!\nend\n");
     free(r);
     struct cfg_render_opts all = {.all = true};
     r = cfg_render(c, &all, NULL);
-    assert_string_equal(r, "!\nhostname scpd\n!\nno aaa new-model\n!\nip ssh version 2\n"
-                           "ip ssh time-out 120\nip ssh authentication-retries 3\n"
-                           "no ip scp server enable\n!\nend\n");
+    assert_string_equal(r,
+                        "!\nno service password-encryption\nhostname scpd\n!\nno aaa new-model\n!\n"
+                        "ip ssh time-out 120\nip ssh authentication-retries 3\n"
+                        "ip ssh session-lifetime 86400\n"
+                        "no ip scp server enable\n!\nfile prompt alert\n"
+                        "logging buffered 65536\n!\nend\n");
     free(r);
     struct cfg *e = apply(NULL, "", CFG_REPLACE);
     assert_true(cfg_equal(c, e));
@@ -300,7 +399,8 @@ static void test_clone_equal_lookup(void **state)
     char text[64 * 200];
     size_t o = 0;
     for (int i = 199; i >= 0; i--)
-        o += (size_t)snprintf(text + o, sizeof text - o, "username u%03d privilege %d\n", i, i % 16);
+        o +=
+            (size_t)snprintf(text + o, sizeof text - o, "username u%03d privilege %d\n", i, i % 16);
     struct cfg *c = apply(NULL, text, CFG_REPLACE);
     assert_int_equal(c->n_users, 200);
     for (size_t i = 1; i < c->n_users; i++)
@@ -439,6 +539,8 @@ int main(void)
         cmocka_unit_test(test_keystring_padding),
         cmocka_unit_test(test_user_limit),
         cmocka_unit_test(test_roundtrip_with_header_and_all),
+        cmocka_unit_test(test_term_modes_abbreviations_errors),
+        cmocka_unit_test(test_term_enable_secret_and_keystring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  *                               the header and in the "all" view.
  *   tests/config/bad/NAME.cfg   must be rejected; cfg_errors_format() must equal NAME.err.
  * In .out files the word "$9$*" stands for any well-formed type-9 hash, since plaintext passwords
- * are hashed with a random salt. Set CFG_CORPUS_SHOW=1 to print what a failing case produced. */
+ * are hashed with a random salt, and "$6$*" for any type-6 server key (encrypted with a random
+ * nonce). Set CFG_CORPUS_SHOW=1 to print what a failing case produced. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,18 +46,19 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-/* Compares a rendering with the expected text, "$9$*" matching one type-9 hash. */
+/* Compares a rendering with the expected text, "$9$*" matching one type-9 hash, "$6$*" one
+ * type-6 key. */
 static bool matches(const char *got, const char *want)
 {
     while (*want) {
-        if (strncmp(want, "$9$*", 4) == 0) {
+        if (strncmp(want, "$9$*", 4) == 0 || strncmp(want, "$6$*", 4) == 0) {
             size_t hl = strcspn(got, " \n");
-            char h[160];
+            char h[240];
             if (hl >= sizeof h)
                 return false;
             memcpy(h, got, hl);
             h[hl] = '\0';
-            if (secret_check_format(9, h) != 0)
+            if (want[1] == '9' ? secret_check_format(9, h) != 0 : secret_check6(h) != 0)
                 return false;
             got += hl;
             want += 4;
@@ -90,8 +92,8 @@ static char names[512][256];
 
 static void check_roundtrip(const char *name, const struct cfg *c, bool header, bool all)
 {
-    struct cfg_render_opts o = {.header = header, .all = all, .last_change = header ? 1795774502 : 0,
-                                .last_user = "tiger"};
+    struct cfg_render_opts o = {
+        .header = header, .all = all, .last_change = header ? 1795774502 : 0, .last_user = "tiger"};
     struct cfg_errors errs;
     size_t len;
     char *r1 = cfg_render(c, &o, &len);

@@ -200,8 +200,8 @@ static void test_help(void **state)
     const char *o = feed(c, "?", false, NULL);
     assert_true(matches(o, "^\\?\r$"));
     assert_true(matches(o, "^Exec commands:\r$"));
-    assert_true(matches(o, "^  dir       List files on a filesystem\r$"));
-    assert_true(matches(o, "^  write     Write running configuration to memory\r$"));
+    assert_true(matches(o, "^  dir        List files on a filesystem\r$"));
+    assert_true(matches(o, "^  write      Write running configuration to memory\r$"));
     assert_true(matches(o, "\r\nR1#$"));
     /* after a keyword: the next keywords; the line is kept and shown again */
     o = feed(c, "sh ?", false, NULL);
@@ -365,7 +365,17 @@ static void test_config_commands(void **state)
     o = feed(c, "write mem\n", false, NULL);
     assert_string_equal(o, "Building configuration...\n[OK]\nR1#");
     o = feed(c, "copy running-config startup-config\n", false, NULL);
-    assert_string_equal(o, "Building configuration...\n[OK]\nR1#");
+    assert_string_equal(o, "Destination filename [startup-config]? ");
+    int rc = CLI_MORE;
+    o = feed(c, "\n", false, &rc);
+    assert_int_equal(rc, CLI_BUSY);   /* the copy is an operation, run by cli_poll */
+    assert_string_equal(o, "Building configuration...\n");
+    cli_out_clear(c);
+    assert_int_equal(cli_poll(c), CLI_MORE);
+    size_t len;
+    o = cli_out(c, &len);
+    assert_int_equal(len, strlen("[OK]\nR1#"));
+    assert_memory_equal(o, "[OK]\nR1#", len);
     o = feed(c, "show startup-config\n", false, NULL);
     assert_true(matches(o, "^Using [0-9]+ out of [0-9]+ bytes$"));
     assert_true(matches(o, "^hostname R1$"));
@@ -499,7 +509,8 @@ static void test_output_modifiers(void **state)
     /* a pty's CRLF line ends are kept on the lines shown */
     c = mk(f, 15, true);
     o = feed(c, "show privilege | include level\r", false, NULL);
-    assert_string_equal(o, "show privilege | include level\r\nCurrent privilege level is 15\r\nR1#");
+    assert_string_equal(o,
+                        "show privilege | include level\r\nCurrent privilege level is 15\r\nR1#");
     cli_free(c);
 }
 

@@ -1,8 +1,9 @@
 /* Unit tests of ifs/: the resolver as a table of good and bad paths, file access beneath the root
  * (symlink escapes refused at every position), atomic uploads (commit, abort, nothing left
  * behind, crash leftovers removed at open), the size limit and the space accounting (used bytes
- * after replace/unlink/rename, reservations of concurrent uploads), listings, and the virtual config
- * files on a real store (merge, replace, invalid config refused with the store unchanged). */
+ * after replace/unlink/rename, reservations of concurrent uploads), listings, and the virtual
+ * config files on a real store (merge, replace, invalid config refused with the store unchanged).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,8 +228,8 @@ static void test_upload_commit_abort(void **state)
     p = P("bootflash:big");
     w = ifs_write_open(f->ifs, &p, sizeof(big), 0600, NULL, &err);
     for (size_t off = 0; off < sizeof(big); off += 1000)
-        assert_int_equal(ifs_write(w, big + off, sizeof(big) - off < 1000 ? sizeof(big) - off : 1000,
-                                   &err), 0);
+        assert_int_equal(
+            ifs_write(w, big + off, sizeof(big) - off < 1000 ? sizeof(big) - off : 1000, &err), 0);
     assert_int_equal(ifs_write_commit(w, NULL, NULL, &err), 0);
     s = fx_get(f, "big");
     assert_memory_equal(s, big, sizeof(big));
@@ -373,7 +374,10 @@ static void test_size_limit(void **state)
     assert_non_null(strstr(err.msg, "not enough space"));
     assert_int_equal(fx_temps(f), 0);
     /* nvram has its own size */
-    assert_int_equal(upload(f, "nvram:x", "0123456789012345678901234567890123456789012345678901234567890123456789", &err), 0);
+    assert_int_equal(
+        upload(f, "nvram:x",
+               "0123456789012345678901234567890123456789012345678901234567890123456789", &err),
+        0);
     assert_int_equal(ifs_set_limit(f->ifs, "running-config", 1, &err), -1);
     assert_int_equal(ifs_set_limit(f->ifs, "bootflash", 0, &err), 0);
     struct ifs_writer *w = ifs_write_open(f->ifs, &p, 61, 0644, NULL, &err);

@@ -312,7 +312,8 @@ static void test_oversize_upload(void **state)
     puts_(t->m, "C0644 5000 big.bin\nC0644 2 ok.bin\nok");
     put(t->m, "", 1);
     assert_int_equal(run(t, "scp -t bootflash:"), 1);
-    assert_memory_equal(t->m->out, "\0\x01scp: %Error copying bootflash:big.bin (not enough space", 57);
+    assert_memory_equal(t->m->out, "\0\x01scp: %Error copying bootflash:big.bin (not enough space",
+                        57);
     char *s = fx_get(t->f, "ok.bin");
     assert_string_equal(s, "ok");
     free(s);

@@ -245,7 +245,8 @@ static void test_security_events(void **state)
     struct stats *s = stats_new(NULL);
     struct ring *r = stats_stream(s, STATS_STREAM_SECURITY);
     stats_security(s, "login-failed", "ssh", "tiger", "127.0.0.1:4000", "bad password");
-    stats_security(s, "login-blocked", "http", NULL, "127.0.0.1:4001", "login block-for: 3 failures");
+    stats_security(s, "login-blocked", "http", NULL, "127.0.0.1:4001",
+                   "login block-for: 3 failures");
     stats_security(NULL, "ignored", NULL, NULL, NULL, NULL);
     struct stats_event ev[4];
     size_t n = ring_read(r, 0, ev, 4, NULL);

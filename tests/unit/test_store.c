@@ -541,6 +541,43 @@ static void test_apply_text_and_audit(void **state)
     assert_non_null(strstr(b.diff, "+ ip scp server enable"));
 }
 
+/* The running datastore's lock (NETCONF <lock>): while session 7 holds it, every other writer's
+ * commit is refused naming the holder and the store is unchanged; the holder commits; the lock
+ * goes with unlock or the session's end. */
+static void test_datastore_lock(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    struct cfg_errors errs;
+    struct store_who nc7 = {.user = "a", .source = "netconf", .peer = "1.2.3.4:5", .session = 7};
+    struct store_who nc8 = {.user = "b", .source = "netconf", .peer = "1.2.3.4:6", .session = 8};
+    const char *t1 = "hostname L1\n", *t2 = "hostname L2\n";
+
+    f->st = open_ok(f, NULL, NULL);
+    assert_int_equal(store_ds_lock(f->st, 7, "NETCONF session 7 (a from 1.2.3.4:5)", &err), 0);
+    assert_int_equal(store_ds_lock(f->st, 8, "NETCONF session 8", &err), -1);
+    assert_int_equal(err.code, SCPD_E_LOCKED);
+    assert_non_null(strstr(err.msg, "NETCONF session 7 (a from 1.2.3.4:5)"));
+    uint64_t v = store_version(f->st);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), -1);
+    assert_int_equal(err.code, SCPD_E_LOCKED);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &nc8, &errs,
+                                      NULL, &err), -1);
+    assert_int_equal(store_version(f->st), v);
+    assert_int_equal(store_apply_text(f->st, t1, strlen(t1), CFG_MERGE, false, 0, &nc7, &errs,
+                                      NULL, &err), 0);
+    assert_int_equal(store_ds_unlock(f->st, 8, &err), -1);   /* not the holder */
+    assert_int_equal(store_ds_unlock(f->st, 7, &err), 0);
+    assert_int_equal(store_ds_lock(f->st, 8, "NETCONF session 8", &err), 0);
+    store_ds_unlock_session(f->st, 7);   /* not its lock: nothing happens */
+    assert_int_equal(store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), -1);
+    store_ds_unlock_session(f->st, 8);   /* session 8 ended */
+    assert_int_equal(store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 0, &WHO_API, &errs,
+                                      NULL, &err), 0);
+}
+
 /* The audit log keeps the newest LIM_AUDIT_ROWS rows: the commit that adds one trims the oldest. */
 static void test_audit_bounded(void **state)
 {
@@ -605,7 +642,9 @@ static void test_no_plaintext_at_rest(void **state)
     struct scpd_err err = {0};
     struct cfg_errors errs;
     const char *t = "username tiger privilege 15 password 0 Plain-Pw-Alpha\n"
-                    "username lion secret 0 Plain-Pw-Beta\n";
+                    "username lion secret 0 Plain-Pw-Beta\n"
+                    "tacacs server T1\n address ipv4 127.0.0.1\n key 0 Plain-Key-Delta\n"
+                    "radius server R1\n address ipv4 127.0.0.1\n key 7 0822455D0A16\n";
     assert_int_equal(
         store_apply_text(f->st, t, strlen(t), CFG_MERGE, false, 0, &WHO_API, &errs, NULL, &err), 0);
     struct store_who cli = {.user = "admin", .source = "cli"};
@@ -615,7 +654,8 @@ static void test_no_plaintext_at_rest(void **state)
     store_close(f->st);
     f->st = NULL;
     static const char *const files[] = {"scpd.db", "scpd.db-wal"};
-    static const char *const secrets[] = {"Plain-Pw-Alpha", "Plain-Pw-Beta", "Plain-Pw-Gamma"};
+    static const char *const secrets[] = {"Plain-Pw-Alpha", "Plain-Pw-Beta", "Plain-Pw-Gamma",
+                                          "Plain-Key-Delta", "cisco"};
     int seen = 0;
     for (size_t i = 0; i < 2; i++) {
         char p[300];
@@ -630,12 +670,50 @@ static void test_no_plaintext_at_rest(void **state)
         char *buf = malloc((size_t)n + 1);
         assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
         fclose(fp);
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
             assert_null(memmem(buf, (size_t)n, secrets[k], strlen(secrets[k])));
         assert_non_null(memmem(buf, (size_t)n, "$9$", 3));
         free(buf);
     }
     assert_true(seen >= 1);
+}
+
+/* The network-AAA part (servers, groups, accounting) survives a restart unchanged. */
+static void test_aaa_servers_persist(void **state)
+{
+    struct fx *f = *state;
+    f->st = open_ok(f, NULL, NULL);
+    struct scpd_err err = {0};
+    struct cfg_errors errs;
+    const char *t = "aaa new-model\naaa group server tacacs+ TAC\n server name T1\n deadtime 3\n"
+                    "aaa accounting exec default start-stop group TAC\n"
+                    "tacacs server T1\n address ipv6 ::1\n key Kk1\n port 4949\n"
+                    "radius-server deadtime 2\n";
+    assert_int_equal(
+        store_apply_text(f->st, t, strlen(t), CFG_MERGE, false, 0, &WHO_API, &errs, NULL, &err), 0);
+    const struct store_snap *s1 = store_snapshot(f->st);
+    struct cfg *before = cfg_clone(s1->cfg);
+    store_snap_release(s1);
+    assert_int_equal(before->n_servers, 1);
+    store_close(f->st);
+    f->st = open_ok(f, NULL, NULL);
+    const struct store_snap *s2 = store_snapshot(f->st);
+    assert_true(cfg_equal(before, s2->cfg));
+    assert_int_equal(s2->cfg->groups[0].deadtime, 3);
+    assert_int_equal(s2->cfg->servers[0].port, 4949);
+    store_snap_release(s2);
+    /* a removal is written too */
+    const char *t2 = "no tacacs server T1\n";
+    assert_int_equal(
+        store_apply_text(f->st, t2, strlen(t2), CFG_MERGE, false, 0, &WHO_API, &errs, NULL, &err),
+        0);
+    store_close(f->st);
+    f->st = open_ok(f, NULL, NULL);
+    const struct store_snap *s3 = store_snapshot(f->st);
+    assert_int_equal(s3->cfg->n_servers, 0);
+    assert_int_equal(s3->cfg->n_groups, 1);
+    store_snap_release(s3);
+    cfg_free(before);
 }
 
 /* ---- transfer history ------------------------------------------------------------------------ */
@@ -828,8 +906,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_bounded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_config_text_size_limit, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_aaa_servers_persist, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_history_filters_and_bounds, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_readers_during_commits, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_datastore_lock, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,8 @@ static void test_format_ios_style(void **state)
     snprintf(ev.text, sizeof(ev.text), "recv C0644 1048576 image.bin");
     char buf[256];
     assert_int_equal(trace_format(&ev, buf, sizeof(buf)), 0);
-    assert_string_equal(buf, "Nov 24 10:15:02.123: SCP: [22 <- 127.0.0.1:50412] recv C0644 1048576 image.bin");
+    assert_string_equal(
+        buf, "Nov 24 10:15:02.123: SCP: [22 <- 127.0.0.1:50412] recv C0644 1048576 image.bin");
     ev.dir_in = false;
     snprintf(ev.text, sizeof(ev.text), "send <OK>");
     ev.time_ms += 1;
