@@ -20,8 +20,9 @@ void stats_remote_publish(struct stats *s, enum stats_stream which, const struct
     if (!s || !s->store || store_instance(s->store) <= 0)
         return;
     const struct stats_xfer_view *x = &e->xfer;
-    json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s}", "k", e->kind, "t", (json_int_t)e->time_ms,
-                          "r", e->result, "u", e->user, "p", e->peer, "d", e->door, "x", e->detail);
+    json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s}", "k", e->kind, "t",
+                          (json_int_t)e->time_ms, "r", e->result, "u", e->user, "p", e->peer,
+                          "d", e->door, "x", e->detail);
     if (o && which == STATS_STREAM_TRANSFERS) {
         json_t *v = json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:I,s:f,s:I}",
                               "id", (json_int_t)x->id, "sid", (json_int_t)x->sid, "u", x->user,

@@ -127,8 +127,9 @@ int64_t store_instance(const struct store *st);
  * With check (total grew), that happens only if used() (the bytes the files of fs hold now, read
  * with the reservations of every instance locked) + the reservations of the other live instances
  * + total <= limit; otherwise -1 with SCPD_E_LIMIT and *avail the bytes that were free for
- * this instance's growth. A decrease (check false) never fails for want of space. SCPD_E_UNAVAILABLE
- * when the database cannot be reached (a decrease is then written later by the heartbeat). */
+ * this instance's growth. A decrease (check false) never fails for want of space.
+ * SCPD_E_UNAVAILABLE when the database cannot be reached (a decrease is then written later by
+ * the heartbeat). */
 typedef int (*store_used_fn)(void *arg, uint64_t *used);
 int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
                     uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,

@@ -195,8 +195,8 @@ int store_history_query(struct store *st, const struct store_xfer_filter *f, sto
         f = &none;
     char sql[512];
     size_t pos = (size_t)snprintf(sql, sizeof(sql),
-                                  "SELECT id, \"user\", peer, direction, path, bytes, size, start_ms,"
-                                  " end_ms, result, error FROM history WHERE ");
+                                  "SELECT id, \"user\", peer, direction, path, bytes, size,"
+                                  " start_ms, end_ms, result, error FROM history WHERE ");
     int np = 0;
     for (size_t i = 0; i < N_HIST_FILTERS; i++) {
         if (!hist_filter_set(f, i, NULL, NULL))
