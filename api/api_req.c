@@ -210,6 +210,7 @@ const struct api_errmap *api_errmap(enum scpd_errcode code)
         {SCPD_E_DENIED, 403, "protocol", "access-denied"},
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
+        {SCPD_E_UNAVAILABLE, 503, "application", "resource-denied"},
         {SCPD_E_LOCKED, 409, "protocol", "lock-denied"},   /* RFC 8040 section 7 */
     };
     static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",

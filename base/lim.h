@@ -153,6 +153,31 @@
 #define LIM_HISTORY_ROWS          10000 /* transfer history rows kept in sqlite */
 #define LIM_HISTORY_DAYS          30
 #define LIM_AUDIT_ROWS            10000
+/* --fs-dir shared by instances: a temporary upload file untouched this long is a crash's
+ * leftover (an upload in flight writes far more often; a silent session is cut at
+ * LIM_SSH_IDLE_SECS, half of it). The running instances look for such files this often. */
+#define LIM_IFS_TMP_STALE_SECS    1200
+#define LIM_IFS_REAP_SECS         60
+/* Reservations held in a shared store (--fs-size with --store postgresql://): an upload of
+ * unknown size (SFTP) reserves this much ahead of its end, so it asks the store once per 4 MiB,
+ * not once per write (it falls back to exactly what it needs when that much is not free). */
+#define LIM_IFS_RESV_AHEAD        (4u << 20)
+/* PostgreSQL store (store_pg.c): a commit of another instance is loaded within LIM_PG_POLL_MS
+ * even if its notification is lost; an unreachable server is retried after a backoff doubling
+ * from MIN to MAX, so an outage costs at most MAX after the server is back. */
+#define LIM_PG_POLL_MS            500
+#define LIM_PG_BACKOFF_MIN_MS     250
+#define LIM_PG_BACKOFF_MAX_MS     2000
+/* Each instance says it is alive every LIM_PG_HEARTBEAT_MS; one silent for LIM_PG_DEAD_MS (a
+ * kill -9, a lost host) is dead and the others drop its space reservations. Ten heartbeats: a
+ * busy server or a short network hiccup is not a death. */
+#define LIM_PG_HEARTBEAT_MS       1000
+#define LIM_PG_DEAD_MS            10000
+/* Transfer and security events carried to the other instances (NOTIFY scpd_events): queued
+ * this many at most while the database is slow or away (then dropped, counted in the log), each
+ * at most this long (PostgreSQL's NOTIFY payload limit is 8000 bytes). */
+#define LIM_PG_EVENT_QUEUE        1024
+#define LIM_PG_EVENT_BYTES        2048
 
 /* ---- login block-for ------------------------------------------------------------------------- */
 #define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */
