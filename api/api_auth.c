@@ -334,8 +334,19 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
     if (strncasecmp(h, "Basic ", 6) == 0)
         return auth_basic(r, resp, h + 6);
     const char *tok = bearer_token(h);
-    if (tok != NULL)
-        return auth_bearer(r, resp, tok);
+    if (tok != NULL) {
+        /* blanks after the token are trimmed, as around Basic credentials; a value too long for a
+         * token is cut to one byte more than a token, which token_check refuses by its length */
+        char buf[2 * TOKEN_BYTES + 2];
+        size_t n = strlen(tok);
+        while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof buf)
+            n = sizeof buf - 1;
+        memcpy(buf, tok, n);
+        buf[n] = '\0';
+        return auth_bearer(r, resp, buf);
+    }
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
 

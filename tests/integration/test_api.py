@@ -613,6 +613,10 @@ def test_tokens_and_privilege(start_daemon):
     assert len(tok) == 64 and out["privilege"] == 15 and out["expires-in"] == 3600
     bearer = {"Authorization": "Bearer " + tok}
     assert requests.get(api.url(NATIVE), headers=bearer).status_code == 200
+    # blanks after the token are trimmed as after Basic credentials; more than blanks is refused
+    for tail, code in (("  ", 200), ("\t ", 200), (" x", 401), ("0", 401)):
+        h = {"Authorization": "Bearer " + tok + tail}
+        assert requests.get(api.url(NATIVE), headers=h).status_code == code, repr(tail)
     # a token cannot mint tokens; no cookies are ever set
     r = requests.post(api.url(OPS + "/scpd:login"), headers=bearer)
     assert r.status_code == 403 and "Set-Cookie" not in r.headers
