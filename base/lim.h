@@ -140,6 +140,9 @@
                                          * largest (LIM_HTTP_BODY_BYTES) at >= 35 KB/s. An event
                                          * stream's response has no deadline */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
+#define LIM_HTTP_SSE_PER_USER     16    /* event-stream subscribers of one user: a quarter of
+                                         * LIM_HTTP_SSE_CLIENTS, so one account (from any number
+                                         * of addresses) cannot hold every slot */
 #define LIM_API_FIELDS_LEN        512   /* a fields= query value, and each path it expands to */
 #define LIM_API_FIELDS_DEPTH 8 /* nesting of '(' in fields= (the native tree is shallower) */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
