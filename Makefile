@@ -4,7 +4,7 @@
 # Unit tests: tests/unit/test_NAME.c, one cmocka program each, linked against the library.
 
 CC       ?= cc
-PKGS     := libssh libmicrohttpd jansson openssl sqlite3 libyang libxml-2.0
+PKGS     := libssh libmicrohttpd jansson openssl sqlite3 libyang libxml-2.0 libpq
 PY       := /usr/bin/python3
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -43,7 +43,8 @@ DEB_PKGS := build-essential clang pkg-config libssh-dev libmicrohttpd-dev libjan
             openssh-client openssh-server putty-tools curl \
             python3 python3-pytest python3-paramiko python3-scp python3-requests python3-netmiko \
             python3-pexpect python3-ncclient ansible libyang2-tools prometheus wrk hyperfine chromium nodejs procps \
-            psmisc libauthen-tacacsplus-perl freeradius
+            psmisc libauthen-tacacsplus-perl freeradius \
+            libpq-dev postgresql haproxy
 deps:
 	@sh tests/tools/deps.sh $(DEB_PKGS)
 

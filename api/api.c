@@ -664,6 +664,7 @@ struct api *api_start(struct scpd *d, struct scpd_err *err)
     }
     a->d = d;
     pthread_mutex_init(&a->sh.write_mu, NULL);
+    pthread_mutex_init(&a->sh.sse_mu, NULL);
     a->sh.tokens = api_tokens_new();
     if (a->sh.tokens == NULL) {
         scpd_err_set(err, SCPD_E_NOMEM, "out of memory starting the HTTP API");
@@ -716,5 +717,6 @@ void api_stop(struct api *a)
         OPENSSL_cleanse(a->tls_key, strlen(a->tls_key));
     free(a->tls_key);
     pthread_mutex_destroy(&a->sh.write_mu);
+    pthread_mutex_destroy(&a->sh.sse_mu);
     free(a);
 }

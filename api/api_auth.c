@@ -40,6 +40,8 @@ struct token {
     time_t expires;      /* 0: free slot */
     uint64_t serial;     /* issue order: which of a user's tokens is the oldest */
     uint64_t account;    /* aaa_account_gen of the user at issue (0: not a local user) */
+    int privilege;       /* the level the login's authorization gave (a user of a TACACS+ or
+                          * RADIUS server only: the local database has no level for it) */
 };
 
 struct api_tokens {
@@ -100,8 +102,8 @@ static struct token *token_slot(struct api_tokens *t, const char *user, time_t n
 }
 
 /* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). */
-static int token_issue(struct api_tokens *t, const char *user, uint64_t account, char *hex,
-                       size_t cap)
+static int token_issue(struct api_tokens *t, const char *user, uint64_t account, int privilege,
+                       char *hex, size_t cap)
 {
     unsigned char raw[TOKEN_BYTES];
     time_t now = time(NULL);
@@ -119,6 +121,7 @@ static int token_issue(struct api_tokens *t, const char *user, uint64_t account,
     slot->expires = now + LIM_TOKEN_TTL_SECS;
     slot->serial = ++t->next_serial;
     slot->account = account;
+    slot->privilege = privilege;
     pthread_mutex_unlock(&t->mu);
     return 0;
 }
@@ -141,15 +144,16 @@ static struct token *token_find(struct api_tokens *t, const char *tok, time_t no
     return hit;
 }
 
-/* Finds a live token; copies its user and account generation. 0 if found. */
+/* Finds a live token; copies its user, account generation and privilege. 0 if found. */
 static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap,
-                       uint64_t *account)
+                       uint64_t *account, int *privilege)
 {
     pthread_mutex_lock(&t->mu);
     struct token *k = token_find(t, tok, time(NULL));
     if (k != NULL) {
         snprintf(user, cap, "%s", k->user);
         *account = k->account;
+        *privilege = k->privilege;
     }
     pthread_mutex_unlock(&t->mu);
     return k != NULL ? 0 : -1;
@@ -277,8 +281,9 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     struct scpd *d = r->d;
     char user[LIM_AUTH_USER_LEN + 1];
     uint64_t account = 0;
+    int priv = 0;
 
-    if (token_check(r->shared->tokens, tok, user, sizeof user, &account) < 0)
+    if (token_check(r->shared->tokens, tok, user, sizeof user, &account, &priv) < 0)
         return unauthorized(r, resp, "invalid or expired bearer token: log in again with "
                             "POST /restconf/operations/scpd:login");
     if (account_now(d, user) != account) {
@@ -291,7 +296,13 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     snprintf(r->user, sizeof r->user, "%s", user);
     r->authed = true;
     r->via_token = true;
-    r->privilege = d->aaa != NULL ? aaa_privilege(d->aaa, user) : 0;
+    /* a local user's level is read now (a lowered privilege applies at once); a user known only
+     * to a TACACS+/RADIUS server keeps what the server's authorization gave at the token's login
+     * (asking the server again on every request would put its round trip on each of them) */
+    if (d->aaa != NULL && aaa_privilege_known(d->aaa, user))
+        r->privilege = aaa_privilege(d->aaa, user);
+    else
+        r->privilege = d->aaa != NULL ? priv : 0;
     sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
@@ -323,8 +334,19 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
     if (strncasecmp(h, "Basic ", 6) == 0)
         return auth_basic(r, resp, h + 6);
     const char *tok = bearer_token(h);
-    if (tok != NULL)
-        return auth_bearer(r, resp, tok);
+    if (tok != NULL) {
+        /* blanks after the token are trimmed, as around Basic credentials; a value too long for a
+         * token is cut to one byte more than a token, which token_check refuses by its length */
+        char buf[2 * TOKEN_BYTES + 2];
+        size_t n = strlen(tok);
+        while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof buf)
+            n = sizeof buf - 1;
+        memcpy(buf, tok, n);
+        buf[n] = '\0';
+        return auth_bearer(r, resp, buf);
+    }
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
 
@@ -338,7 +360,8 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
     if (r->via_token)
         return api_error(resp, 403, "protocol", "access-denied", NULL,
                          "scpd:login needs Basic credentials, not a bearer token");
-    if (token_issue(r->shared->tokens, r->user, account_now(r->d, r->user), hex, sizeof hex) < 0)
+    if (token_issue(r->shared->tokens, r->user, account_now(r->d, r->user), r->privilege, hex,
+                    sizeof hex) < 0)
         return api_error(resp, 500, "application", "operation-failed", NULL,
                          "cannot create a token (random source failed)");
     struct log_ctx lc = {.sid = r->id, .user = r->user, .peer = r->peer};

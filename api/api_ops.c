@@ -318,10 +318,15 @@ static int audit_row(void *arg, const struct store_audit *a)
     iso_time(a->time, t, sizeof t);
     snprintf(id, sizeof id, "%lld", (long long)a->id);
     snprintf(ver, sizeof ver, "%llu", (unsigned long long)a->version);
+    /* secrets hidden here as well: rows written before diffs hid them hold hashes */
+    char *diff = cfg_hide(a->diff);
+    if (diff == NULL)
+        return 1;
     /* the user is whoever logged in, which `aaa authentication login ... none` does not check */
     json_t *e = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}", "id", id, "time", t, "user",
                           api_json_text(a->user), "source", a->source, "peer", a->peer, "version",
-                          ver, "target", a->target, "diff", a->diff ? a->diff : "");
+                          ver, "target", a->target, "diff", diff);
+    free(diff);
     if (e != NULL)
         json_array_append_new(arr, e);
     return 0;
@@ -346,11 +351,12 @@ static int parse_int_param(const struct api_req *r, const char *name, long long 
     return 0;
 }
 
-/* GET /restconf/data/scpd:audit-log?since=ID&limit=N (oldest first; api.c refuses other
- * parameters). */
+/* GET /restconf/data/scpd:audit-log?since=ID&limit=N, oldest first (api.c refuses other
+ * parameters): without since the newest N entries (a tail, as `show archive log config`), with
+ * since the first N after entry ID (pages forward: the next since is the last id shown). */
 int api_h_audit_log(struct api_req *r, struct api_resp *resp)
 {
-    long long since = 0, limit = 0;
+    long long since = -1, limit = 0;
     struct scpd_err err;
 
     if (parse_int_param(r, "since", 0, INT64_MAX, &since, resp) < 0 ||

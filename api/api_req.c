@@ -210,6 +210,7 @@ const struct api_errmap *api_errmap(enum scpd_errcode code)
         {SCPD_E_DENIED, 403, "protocol", "access-denied"},
         {SCPD_E_LIMIT, 413, "application", "too-big"},
         {SCPD_E_CONFLICT, 412, "protocol", "operation-failed"},
+        {SCPD_E_UNAVAILABLE, 503, "application", "resource-denied"},
         {SCPD_E_LOCKED, 409, "protocol", "lock-denied"},   /* RFC 8040 section 7 */
     };
     static const struct api_errmap other = {SCPD_E_INTERNAL, 500, "application",
@@ -337,20 +338,47 @@ void api_peer_format(const struct sockaddr *sa, char *peer, size_t peer_cap, cha
     snprintf(peer, peer_cap, strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s", h, serv);
 }
 
-bool api_sse_reserve(struct api_shared *sh)
+int api_sse_reserve(struct api_shared *sh, const char *user)
 {
-    unsigned n = __atomic_load_n(&sh->sse_clients, __ATOMIC_RELAXED);
-    do {
-        if (n >= LIM_HTTP_SSE_CLIENTS)
-            return false;
-    } while (!__atomic_compare_exchange_n(&sh->sse_clients, &n, n + 1, true, __ATOMIC_ACQ_REL,
-                                          __ATOMIC_RELAXED));
-    return true;
+    int rc = 0;
+    pthread_mutex_lock(&sh->sse_mu);
+    size_t row = LIM_HTTP_SSE_CLIENTS, free_row = LIM_HTTP_SSE_CLIENTS;
+    for (size_t i = 0; i < LIM_HTTP_SSE_CLIENTS; i++) {
+        if (sh->sse_users[i].n == 0) {
+            if (free_row == LIM_HTTP_SSE_CLIENTS)
+                free_row = i;
+        } else if (strcmp(sh->sse_users[i].user, user) == 0) {
+            row = i;
+        }
+    }
+    if (sh->sse_clients >= LIM_HTTP_SSE_CLIENTS) {
+        rc = API_SSE_FULL;
+    } else if (row < LIM_HTTP_SSE_CLIENTS && sh->sse_users[row].n >= LIM_HTTP_SSE_PER_USER) {
+        rc = API_SSE_USER_FULL;
+    } else {
+        /* fewer slots taken than rows, so a user without a row finds a free one */
+        if (row == LIM_HTTP_SSE_CLIENTS) {
+            row = free_row;
+            snprintf(sh->sse_users[row].user, sizeof sh->sse_users[row].user, "%s", user);
+        }
+        sh->sse_users[row].n++;
+        sh->sse_clients++;
+    }
+    pthread_mutex_unlock(&sh->sse_mu);
+    return rc;
 }
 
-void api_sse_release(struct api_shared *sh)
+void api_sse_release(struct api_shared *sh, const char *user)
 {
-    __atomic_fetch_sub(&sh->sse_clients, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_lock(&sh->sse_mu);
+    for (size_t i = 0; i < LIM_HTTP_SSE_CLIENTS; i++) {
+        if (sh->sse_users[i].n > 0 && strcmp(sh->sse_users[i].user, user) == 0) {
+            sh->sse_users[i].n--;
+            sh->sse_clients--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sh->sse_mu);
 }
 
 void api_write_lock(struct api_shared *sh)

@@ -165,15 +165,22 @@ void api_resp_clear(struct api_resp *resp);
 
 struct api_shared {
     struct api_tokens *tokens;     /* bearer tokens (api_auth.c; thread-safe) */
-    unsigned sse_clients;          /* atomic: event-stream slots taken (api_sse_reserve) */
+    pthread_mutex_t sse_mu;        /* guards the event-stream slots below */
+    unsigned sse_clients;          /* event-stream slots taken (api_sse_reserve) */
+    struct {
+        char user[LIM_AUTH_USER_LEN + 1];
+        unsigned n;                /* 0: a free row */
+    } sse_users[LIM_HTTP_SSE_CLIENTS]; /* the slots each user holds */
     pthread_mutex_t write_mu;      /* API writes of the native tree, one at a time */
 };
 
-/* Event-stream slots: api_sse_reserve() takes one of LIM_HTTP_SSE_CLIENTS (false if all are
- * taken; the check and the increment are one compare-and-swap, so simultaneous subscribers cannot
- * overshoot), api_sse_release() gives it back. */
-bool api_sse_reserve(struct api_shared *sh);
-void api_sse_release(struct api_shared *sh);
+/* Event-stream slots: api_sse_reserve() takes one of LIM_HTTP_SSE_CLIENTS for user, at most
+ * LIM_HTTP_SSE_PER_USER of them per user (the checks and the count are one step under sse_mu, so
+ * simultaneous subscribers cannot overshoot): 0, or API_SSE_FULL / API_SSE_USER_FULL.
+ * api_sse_release() gives the user's slot back. */
+enum { API_SSE_FULL = 1, API_SSE_USER_FULL = 2 };
+int api_sse_reserve(struct api_shared *sh, const char *user);
+void api_sse_release(struct api_shared *sh, const char *user);
 
 /* Serializes the read-modify-commit of API writes, so concurrent API clients queue instead of
  * racing (a conflict with another door is still possible and handled by retrying). */

@@ -54,6 +54,7 @@ struct api_stream_def {
 struct api_sse {
     struct scpd *d;
     struct api_shared *shared; /* holds one event-stream slot, given back by api_sse_free */
+    char user[LIM_AUTH_USER_LEN + 1]; /* whose slot it is */
     const struct api_stream_def *def;
     struct trace_sub *ts;
     struct ring_sub *rs;
@@ -306,7 +307,7 @@ static void api_sse_free(void *cls)
     trace_unsubscribe(s->ts);
     ring_unsubscribe(s->rs);
     if (s->shared)
-        api_sse_release(s->shared);
+        api_sse_release(s->shared, s->user);
     free(s->ev);
     free(s->out);
     free(s);
@@ -338,16 +339,22 @@ int api_h_stream(struct api_req *r, struct api_resp *resp)
         since = strtoull(last, &end, 10);
         resume = isdigit((unsigned char)last[0]) && *end == '\0';
     }
-    if (!api_sse_reserve(r->shared))
+    int full = api_sse_reserve(r->shared, r->user);
+    if (full == API_SSE_USER_FULL)
+        return api_error(resp, 429, "application", "resource-denied", r->path,
+                         "too many event-stream subscribers for user %s (at most %d per user); "
+                         "close one and retry", r->user, LIM_HTTP_SSE_PER_USER);
+    if (full != 0)
         return api_error(resp, 503, "application", "resource-denied", r->path,
                          "too many event-stream subscribers (at most %d); close one and retry",
                          LIM_HTTP_SSE_CLIENTS);
     struct api_sse *s = calloc(1, sizeof(*s));
     if (!s) {
-        api_sse_release(r->shared);
+        api_sse_release(r->shared, r->user);
         goto oom;
     }
     s->shared = r->shared;
+    snprintf(s->user, sizeof s->user, "%s", r->user);
     if (!(s->ev = malloc(API_SSE_BATCH * def->esz)))
         goto oom;
     s->d = r->d;

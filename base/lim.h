@@ -99,6 +99,9 @@
 #define LIM_AAA_RADIUS_SESSIONS   256   /* sessions whose RADIUS Access-Accept level is kept
                                          * for their exec authorizations (least recent reused:
                                          * LIM_SESSIONS_TOTAL SSH sessions fit) */
+#define LIM_TACACS_PROMPTS        4     /* TACACS+ prompts after the password passed to one
+                                         * keyboard-interactive login (a one-time password needs
+                                         * one; a server asking on and on is refused) */
 #define LIM_CFG_GROUPS            32    /* aaa group server blocks */
 #define LIM_CFG_ERRORS            100   /* errors reported for one file; the rest are counted */
 #define LIM_CFG_ACLS              16    /* ip access-list standard NAME (for access-class: a few) */
@@ -137,6 +140,9 @@
                                          * largest (LIM_HTTP_BODY_BYTES) at >= 35 KB/s. An event
                                          * stream's response has no deadline */
 #define LIM_HTTP_SSE_CLIENTS      64    /* event-stream subscribers */
+#define LIM_HTTP_SSE_PER_USER     16    /* event-stream subscribers of one user: a quarter of
+                                         * LIM_HTTP_SSE_CLIENTS, so one account (from any number
+                                         * of addresses) cannot hold every slot */
 #define LIM_API_FIELDS_LEN        512   /* a fields= query value, and each path it expands to */
 #define LIM_API_FIELDS_DEPTH 8 /* nesting of '(' in fields= (the native tree is shallower) */
 #define LIM_TOKEN_TTL_SECS        3600  /* bearer tokens of the dashboard */
@@ -150,6 +156,31 @@
 #define LIM_HISTORY_ROWS          10000 /* transfer history rows kept in sqlite */
 #define LIM_HISTORY_DAYS          30
 #define LIM_AUDIT_ROWS            10000
+/* --fs-dir shared by instances: a temporary upload file untouched this long is a crash's
+ * leftover (an upload in flight writes far more often; a silent session is cut at
+ * LIM_SSH_IDLE_SECS, half of it). The running instances look for such files this often. */
+#define LIM_IFS_TMP_STALE_SECS    1200
+#define LIM_IFS_REAP_SECS         60
+/* Reservations held in a shared store (--fs-size with --store postgresql://): an upload of
+ * unknown size (SFTP) reserves this much ahead of its end, so it asks the store once per 4 MiB,
+ * not once per write (it falls back to exactly what it needs when that much is not free). */
+#define LIM_IFS_RESV_AHEAD        (4u << 20)
+/* PostgreSQL store (store_pg.c): a commit of another instance is loaded within LIM_PG_POLL_MS
+ * even if its notification is lost; an unreachable server is retried after a backoff doubling
+ * from MIN to MAX, so an outage costs at most MAX after the server is back. */
+#define LIM_PG_POLL_MS            500
+#define LIM_PG_BACKOFF_MIN_MS     250
+#define LIM_PG_BACKOFF_MAX_MS     2000
+/* Each instance says it is alive every LIM_PG_HEARTBEAT_MS; one silent for LIM_PG_DEAD_MS (a
+ * kill -9, a lost host) is dead and the others drop its space reservations. Ten heartbeats: a
+ * busy server or a short network hiccup is not a death. */
+#define LIM_PG_HEARTBEAT_MS       1000
+#define LIM_PG_DEAD_MS            10000
+/* Transfer and security events carried to the other instances (NOTIFY scpd_events): queued
+ * this many at most while the database is slow or away (then dropped, counted in the log), each
+ * at most this long (PostgreSQL's NOTIFY payload limit is 8000 bytes). */
+#define LIM_PG_EVENT_QUEUE        1024
+#define LIM_PG_EVENT_BYTES        2048
 
 /* ---- login block-for ------------------------------------------------------------------------- */
 #define LIM_BLOCK_SOURCES         4096  /* source addresses tracked for block-for */

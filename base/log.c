@@ -1,6 +1,7 @@
 /* log: formats one event per line into a stack buffer and writes it with one write(2), so lines
- * from concurrent threads never interleave. Control characters from peers are escaped. Each line
- * also goes into the `logging buffered` ring (a byte ring under a mutex, held for one memcpy). */
+ * from concurrent threads never interleave. Control characters (C0, DEL, C1) and invalid UTF-8 are
+ * escaped. Each line also goes into the `logging buffered` ring (a byte ring under a mutex, held
+ * for one memcpy). */
 #include "base/log.h"
 
 #include <pthread.h>
@@ -128,11 +129,57 @@ int log_parse_level(const char *name, enum log_level *out)
     return -1;
 }
 
-/* Appends s to buf at *pos, replacing control characters by '?' (peer-supplied text). */
-static void log_put(char *buf, size_t cap, size_t *pos, const char *s)
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), or 0 when the byte at s does not start one. */
+static size_t utf8_len(const unsigned char *s)
 {
-    for (; *s && *pos + 1 < cap; s++)
-        buf[(*pos)++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;   /* the range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* Appends s to buf at *pos with what a peer could use to forge or hide lines escaped: C0 controls,
+ * DEL and every byte that is not valid UTF-8 become \xHH, the C1 controls U+0080..U+009F (which
+ * some terminals obey, e.g. U+009B as CSI) become \u00HH, and a backslash becomes \x5c, so an
+ * escape in a line was always made here. An escape is written whole or not at all, and one byte
+ * is always left for the line's newline. */
+static void log_put(char *buf, size_t cap, size_t *pos, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        char esc[8];
+        size_t n = utf8_len(s), elen = 0;
+        if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\u00%02x", s[1]);
+        else if (n == 0 && (*s < 0x20 || *s >= 0x7f || *s == '\\'))
+            elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *s);
+        const char *out = elen ? esc : (const char *)s;
+        size_t olen = elen ? elen : (n ? n : 1);
+        if (*pos + olen + 2 > cap)   /* room for the line's '\n' and a '\0' */
+            break;
+        memcpy(buf + *pos, out, olen);
+        *pos += olen;
+        s += n ? n : 1;
+    }
     buf[*pos] = '\0';
 }
 
@@ -171,8 +218,6 @@ void log_msg(enum log_level lvl, const struct log_ctx *ctx, const char *fmt, ...
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     log_put(line, sizeof(line), &pos, msg);
-    if (pos + 1 >= sizeof(line))
-        pos = sizeof(line) - 2;
     line[pos++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, pos);
     (void)w;

@@ -22,6 +22,10 @@ struct console;
 
 struct scpd_opts {
     const char *data_dir;                       /* default "./var" */
+    const char *store;                          /* --store postgresql://...; NULL: sqlite in
+                                                 * data_dir */
+    const char *fs_dir;                         /* --fs-dir: the file systems' directory;
+                                                 * NULL: data_dir/fs */
     const char *ssh_listen[SCPD_MAX_LISTEN];    /* "HOST:PORT", "[::1]:PORT" */
     int n_ssh_listen;
     const char *http_listen[SCPD_MAX_LISTEN];

@@ -18,6 +18,7 @@ enum scpd_errcode {
     SCPD_E_IO,          /* file system or sqlite failure */
     SCPD_E_NOMEM,
     SCPD_E_INTERNAL,
+    SCPD_E_UNAVAILABLE, /* a shared resource (the PostgreSQL store) cannot be reached now */
     SCPD_E_LOCKED,      /* the running datastore is locked by another session (NETCONF lock) */
 };
 

@@ -8,7 +8,7 @@
  * that changes something, audited as source "cli" with the user and the peer, seen by the next
  * login at once. A line that is refused prints the marker and changes nothing. Lines are never
  * logged as typed (a password may be on them): the log has the masked text of a refused line,
- * the audit log the diff (secrets as hashes). */
+ * the audit log the diff (secrets <hidden>). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,7 @@
 
 #include "base/b64.h"
 #include "base/log.h"
+#include "store/store.h"
 
 static const struct {
     const char *file;
@@ -92,20 +93,42 @@ fail:
     return -1;
 }
 
-static int hostkey_generate(const char *dir, const char *path, int t, int bits,
-                            struct scpd_err *err)
+/* The private key text of a new key (caller frees with free()). */
+static char *hostkey_new_text(int t, int bits, struct scpd_err *err)
 {
     ssh_key key = NULL;
-    char *priv = NULL, *pub = NULL, *publine = NULL;
-    char pubpath[4200];
-    int rc = -1;
+    char *priv = NULL, *out = NULL;
     if (ssh_pki_generate(hostkeys[t].type, bits, &key) != SSH_OK) {
         scpd_err_set(err, SCPD_E_INTERNAL, "cannot generate the %s host key", hostkeys[t].what);
         goto out;
     }
-    if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK ||
-        ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK) {
+    if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK) {
         scpd_err_set(err, SCPD_E_INTERNAL, "cannot export the %s host key", hostkeys[t].what);
+        goto out;
+    }
+    if (!(out = strdup(priv)))
+        scpd_err_set(err, SCPD_E_NOMEM, "out of memory");
+out:
+    if (priv) {
+        explicit_bzero(priv, strlen(priv));
+        ssh_string_free_char(priv);
+    }
+    ssh_key_free(key);
+    return out;
+}
+
+/* Writes the key files of the private key text priv: path.pub first, then path (the marker that
+ * the key is complete). */
+static int hostkey_write(const char *dir, const char *path, int t, const char *priv,
+                         struct scpd_err *err)
+{
+    ssh_key key = NULL;
+    char *pub = NULL, *publine = NULL;
+    char pubpath[4200];
+    int rc = -1;
+    if (ssh_pki_import_privkey_base64(priv, NULL, NULL, NULL, &key) != SSH_OK ||
+        ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK) {
+        scpd_err_set(err, SCPD_E_INTERNAL, "cannot read the %s host key", hostkeys[t].what);
         goto out;
     }
     size_t plen = strlen(pub) + 64;
@@ -124,17 +147,75 @@ static int hostkey_generate(const char *dir, const char *path, int t, int bits,
         goto out;
     rc = 0;
 out:
-    if (priv) {
-        explicit_bzero(priv, strlen(priv));
-        ssh_string_free_char(priv);
-    }
     ssh_string_free_char(pub);
     free(publine);
     ssh_key_free(key);
     return rc;
 }
 
-int hostkey_ensure(const char *data_dir, int *created, struct scpd_err *err)
+/* The contents of a local key file (at most 64 KiB), NULL if unreadable. */
+static char *read_key_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536 + 1);
+    size_t n = buf ? fread(buf, 1, 65536, f) : 0;
+    fclose(f);
+    if (buf && (n == 0 || n == 65536)) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void free_secret(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+/* A shared store: the store's key is the key. The first instance puts its own (the local file of
+ * an earlier single-instance start, else a new one); instances starting together agree through
+ * store_secret_init, which keeps the first. The local files are a cache libssh loads. */
+static int hostkey_shared(const char *dir, const char *path, int t, struct store *st,
+                          int *created, struct scpd_err *err)
+{
+    char name[96];
+    snprintf(name, sizeof(name), "hostkey/%s", hostkeys[t].file);
+    struct scpd_err gerr = {0};
+    char *have = store_secret_get(st, name, &gerr), *local = read_key_file(path), *mine = NULL;
+    int rc = -1;
+    if (!have && gerr.code != SCPD_E_NOTFOUND) {
+        if (err)
+            *err = gerr;
+        goto out;
+    }
+    if (!have) {
+        mine = local ? strdup(local) : hostkey_new_text(t, hostkeys[t].bits, err);
+        if (!mine || !(have = store_secret_init(st, name, mine, err)))
+            goto out;
+        if (!local && created && strcmp(have, mine) == 0)
+            (*created)++;
+    }
+    if (!local || strcmp(local, have) != 0) {
+        if (hostkey_write(dir, path, t, have, err) != 0)
+            goto out;
+        log_info(NULL, "%s host key %s written from the shared store", hostkeys[t].what, path);
+    } else {
+        log_info(NULL, "using %s host key %s (the shared store's)", hostkeys[t].what, path);
+    }
+    rc = 0;
+out:
+    free_secret(have);
+    free_secret(local);
+    free_secret(mine);
+    return rc;
+}
+
+int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct scpd_err *err)
 {
     char dir[4096], path[4096];
     int n = snprintf(dir, sizeof(dir), "%s/keys", data_dir);
@@ -154,12 +235,22 @@ int hostkey_ensure(const char *data_dir, int *created, struct scpd_err *err)
             if (sb.st_mode & 077)
                 log_warn(NULL, "host key %s is readable by others (mode %03o)", path,
                          (unsigned)(sb.st_mode & 0777));
+        } else if (errno != ENOENT) {
+            return scpd_err_set(err, SCPD_E_IO, "cannot stat %s: %s", path, strerror(errno));
+        }
+        if (st) {
+            if (hostkey_shared(dir, path, t, st, created, err) != 0)
+                return -1;
+            continue;
+        }
+        if (lstat(path, &sb) == 0) {
             log_info(NULL, "using %s host key %s", hostkeys[t].what, path);
             continue;
         }
-        if (errno != ENOENT)
-            return scpd_err_set(err, SCPD_E_IO, "cannot stat %s: %s", path, strerror(errno));
-        if (hostkey_generate(dir, path, t, hostkeys[t].bits, err) != 0)
+        char *priv = hostkey_new_text(t, hostkeys[t].bits, err);
+        int rc = priv ? hostkey_write(dir, path, t, priv, err) : -1;
+        free_secret(priv);
+        if (rc != 0)
             return -1;
         log_info(NULL, "generated %s host key %s", hostkeys[t].what, path);
         if (created)
@@ -179,7 +270,10 @@ int hostkey_regenerate_rsa(const char *data_dir, int bits, struct scpd_err *err)
                             "clients refuse RSA keys under 2048)", bits);
     if (hostkey_path(data_dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
         return -1;
-    if (hostkey_generate(dir, path, HOSTKEY_RSA, bits, err) != 0)
+    char *priv = hostkey_new_text(HOSTKEY_RSA, bits, err);
+    int rc = priv ? hostkey_write(dir, path, HOSTKEY_RSA, priv, err) : -1;
+    free_secret(priv);
+    if (rc != 0)
         return -1;
     log_notice(NULL, "RSA host key replaced: %d bits (%s)", bits, path);
     return 0;

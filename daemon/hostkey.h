@@ -20,8 +20,11 @@ int hostkey_path(const char *data_dir, enum hostkey_type t, char *buf, size_t ca
 
 /* Creates DIR/keys (0700) and every missing key (written to a temporary file, fsync'ed, renamed;
  * a .pub file beside it). Existing keys are left untouched. *created (if not NULL) gets the number
- * of keys generated. 0 or -1. */
-int hostkey_ensure(const char *data_dir, int *created, struct scpd_err *err);
+ * of keys generated. With a shared store (st not NULL) the keys are the store's secrets
+ * "hostkey/<file>" (the first instance puts its own), and the files are their local copies, so
+ * every instance presents the same host identity. 0 or -1. */
+struct store;
+int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct scpd_err *err);
 
 /* `crypto key generate rsa [modulus BITS]`: replaces the RSA host key (and its .pub) atomically
  * with a new one of bits (2048-4096). The SSH door loads it with ssh_server_reload_hostkeys().

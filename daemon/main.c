@@ -77,6 +77,21 @@ static int set_data_dir(struct main_args *a, const char *v, struct scpd_err *err
     a->o.data_dir = v;
     return 0;
 }
+static int set_store(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    if (strncmp(v, "postgresql://", 13) != 0 && strncmp(v, "postgres://", 11) != 0)
+        return scpd_err_set(err, SCPD_E_INVALID,
+                            "--store: expected a PostgreSQL URI postgresql://USER@HOST:PORT/DB, "
+                            "got '%s' (without --store the store is sqlite in --data-dir)",
+                            v);
+    a->o.store = v;
+    return 0;
+}
+static int set_fs_dir(struct main_args *a, const char *v, struct scpd_err *err)
+{
+    a->o.fs_dir = v;
+    return 0;
+}
 static int set_ssh(struct main_args *a, const char *v, struct scpd_err *err)
 {
     return arg_listen(v, a->o.ssh_listen, &a->o.n_ssh_listen, "--ssh-listen", err);
@@ -194,6 +209,13 @@ static const struct main_opt {
     const char *help;
 } main_opts[] = {
     {"data-dir", "DIR", set_data_dir, "data directory (default ./var)"},
+    {"store", "URI", set_store,
+     "keep the store in PostgreSQL (postgresql://USER@HOST:PORT/DB),\n"
+     "                               shared by every instance given the same URI\n"
+     "                               (default: sqlite in DIR/scpd.db)"},
+    {"fs-dir", "DIR", set_fs_dir,
+     "the file systems' directory (bootflash/, nvram/); may be\n"
+     "                               shared by instances (default DIR/fs)"},
     {"ssh-listen", "HOST:PORT", set_ssh, "SSH address, repeatable (default 127.0.0.1:2222)"},
     {"netconf-listen", "HOST:PORT", set_netconf,
      "SSH address for NETCONF clients (IOS: port 830), repeatable"},
@@ -217,8 +239,9 @@ static const struct main_opt {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: scpd [--data-dir DIR] [--ssh-listen HOST:PORT]... "
-               "[--netconf-listen HOST:PORT]... [--http-listen HOST:PORT]...\n"
+    fprintf(f, "usage: scpd [--data-dir DIR] [--store URI] [--fs-dir DIR] "
+               "[--ssh-listen HOST:PORT]...\n"
+               "            [--netconf-listen HOST:PORT]... [--http-listen HOST:PORT]...\n"
                "            [--startup-config FILE] [--tls-cert FILE --tls-key FILE] "
                "[--log-level LEVEL]\n"
                "            [--fs-size NAME=SIZE]... [--metrics-public]\n"
@@ -392,12 +415,14 @@ static int open_store(struct scpd *d)
     struct scpd_err err = {0};
     char db[PATH_MAX];
     struct cfg *initial = NULL;
-    int n = snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
+    const char *target = d->opts.store ? d->opts.store : d->opts.data_dir;
+    int n = d->opts.store ? snprintf(db, sizeof(db), "the PostgreSQL store")
+                          : snprintf(db, sizeof(db), "%s/scpd.db", d->opts.data_dir);
     if (n < 0 || (size_t)n >= sizeof(db)) {
         log_err(NULL, "data directory path too long: %s", d->opts.data_dir);
         return EXIT_INVALID;
     }
-    int exists = store_initialized(d->opts.data_dir, &err);
+    int exists = store_initialized(target, &err);
     if (exists < 0) {
         log_err(NULL, "%s", err.msg);
         return EXIT_INVALID;
@@ -426,13 +451,36 @@ static int open_store(struct scpd *d)
     }
     nc_proto_init();
     bool created = false;
-    d->store = store_open(d->opts.data_dir, initial, &created, &err);
+    d->store = store_open(target, initial, &created, &err);
     cfg_free(initial);
     if (!d->store) {
         log_err(NULL, "%s", err.msg);
         return EXIT_INVALID;
     }
     return EXIT_VALID;
+}
+
+/* A shared store holds one master key (the instance that created its content put it): this
+ * instance adopts it, so type-6 keys stored by any instance decrypt on every one. */
+static int master_key_shared(struct scpd *d, struct scpd_err *err)
+{
+    char mine[SECRET_MASTER_TEXT];
+    if (secret_master_export(mine, sizeof mine) != 0)
+        return scpd_err_set(err, SCPD_E_INTERNAL, "no master key loaded");
+    char *have = store_secret_init(d->store, STORE_SECRET_MASTER, mine, err);
+    int rc = have ? 0 : -1;
+    if (have && strcmp(have, mine) != 0) {
+        rc = secret_master_adopt(d->opts.data_dir, have, err);
+        if (rc == 0)
+            log_notice(NULL, "master key: %s/master.key replaced by the shared store's",
+                       d->opts.data_dir);
+    }
+    if (have) {
+        explicit_bzero(have, strlen(have));
+        free(have);
+    }
+    explicit_bzero(mine, sizeof mine);
+    return rc;
 }
 
 /* ---- services and doors ---------------------------------------------------------------------- */
@@ -452,7 +500,8 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     store_snap_release(snap);
     if (store_listen(d->store, log_buffer_follow, NULL) < 0)
         return scpd_err_set(err, SCPD_E_INTERNAL, "logging buffered: no room for a listener");
-    d->ifs = ifs_open(d->opts.data_dir, d->store, err);
+    d->ifs = d->opts.fs_dir ? ifs_open_at(d->opts.fs_dir, true, d->store, err)
+                            : ifs_open(d->opts.data_dir, d->store, err);
     if (!d->ifs)
         return -1;
     for (int i = 0; i < d->opts.n_fs_size; i++) {
@@ -548,8 +597,14 @@ static int run(struct scpd *d)
     }
     if (open_store(d) != EXIT_VALID)
         return EXIT_INVALID;
+    if (store_is_shared(d->store) && master_key_shared(d, &err) != 0) {
+        log_err(NULL, "master key: %s", err.msg);
+        goto out;
+    }
     int nkeys = 0;
-    if (hostkey_ensure(d->opts.data_dir, &nkeys, &err) != 0) {
+    /* a shared store holds the host keys, so every instance presents the same identity */
+    if (hostkey_ensure(d->opts.data_dir, store_is_shared(d->store) ? d->store : NULL, &nkeys,
+                       &err) != 0) {
         log_err(NULL, "host keys: %s", err.msg);
         goto out;
     }

@@ -640,15 +640,19 @@ static const char *send_name(const struct ifs_path *p)
     return b[0] ? b : (p->fs == IFS_FS_NVRAM ? "nvram" : "bootflash");
 }
 
-/* The name of the top-level C record. OpenSSH's scp (since 8.0) refuses a file whose name is not
- * the last '/'-component of the path it asked for ("filename does not match request"), and for
- * "bootflash:x" that component is the whole string: so without -r (when it checks) the name is
+/* The name of the top-level C record: the file's own name, without file system or directories
+ * ("x" for "bootflash:x", "g.txt" for "flash:sub/g.txt"), which is what a client may create
+ * locally (a ':' is no file name on Windows). One exception: OpenSSH's scp (since 8.0, see its
+ * scp.c sink()) refuses a file whose name is not the last '/'-component of the path it asked for
+ * ("filename does not match request"), and for "bootflash:x" that component is the whole string:
+ * so for a client that checks (cmd->name_checked) and without -r (when it checks) the name is
  * taken from the request as the client wrote it. */
 static const char *request_name(const struct sess *s, const struct ifs_path *p)
 {
     const char *slash = strrchr(s->cmd->path, '/');
     const char *b = slash ? slash + 1 : s->cmd->path;
-    if (!s->cmd->recursive && scp_proto_check_name(b, strlen(b), NULL, 0) == 0)
+    if (s->cmd->name_checked && !s->cmd->recursive &&
+        scp_proto_check_name(b, strlen(b), NULL, 0) == 0)
         return b;
     return send_name(p);
 }

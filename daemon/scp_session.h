@@ -29,6 +29,10 @@ struct scp_cmd {
     bool target_dir;  /* -d: the target must be a directory */
     bool verbose;     /* -v */
     char path[LIM_PATH_LEN];  /* unquoted */
+    /* Not from the command line: set by the caller when the client checks the name of a
+     * top-level C record against the last '/'-component of its request (OpenSSH's scp since 8.0,
+     * without -r or -T: "filename does not match request"); see scp_session.c, request_name. */
+    bool name_checked;
 };
 
 /* Parses "scp -t -- 'bootflash:a b'" (shell-style quoting as OpenSSH, PuTTY and curl send it).

@@ -789,26 +789,56 @@ static int dirent_cmp(const void *a, const void *b)
     return strcmp(((const struct ifs_dirent *)a)->name, ((const struct ifs_dirent *)b)->name);
 }
 
-/* The home "/" also shows the virtual files that live there (/running-config, /startup-config). */
-static int add_root_virtuals(struct sess *s, struct handle *h)
+/* Puts name into the listing h of SFTP directory dir when dir/name is what IFS path ifs names (in
+ * "/" but not in "/bootflash", where "bootflash" is an ordinary name), with its attributes; an
+ * entry of that name read from the directory gives way, as the name resolves to what is added. */
+static int add_entry(struct sess *s, struct handle *h, const char *dir, const char *name,
+                     const char *ifs)
 {
-    static const char *const names[] = {"running-config", "startup-config"};
-    size_t n = sizeof(names) / sizeof(names[0]);
-    struct ifs_dirent *v = realloc(h->ents, (h->n + n) * sizeof(*v));
+    char joined[LIM_PATH_LEN + 40];
+    struct ifs_path p, want;
+    struct scpd_err e = {0};
+    int r = snprintf(joined, sizeof(joined), "%s/%s", dir, name);
+    if (r < 0 || (size_t)r >= sizeof(joined) || sftp_proto_path(joined, &p, &e) < 0 ||
+        ifs_resolve(ifs, &want, &e) < 0 || p.kind != want.kind || strcmp(p.name, want.name) != 0)
+        return 0;
+    struct ifs_dirent *v = realloc(h->ents, (h->n + 1) * sizeof(*v));
     if (!v)
         return -1;
     h->ents = v;
-    for (size_t i = 0; i < n; i++) {
-        struct ifs_path p;
+    size_t k;
+    for (k = 0; k < h->n && strcmp(v[k].name, name) != 0; k++)
+        ;
+    if (ifs_stat(s->ctx->ifs, &p, &v[k].st, &e) < 0)
+        return 0;   /* no store: not shown */
+    snprintf(v[k].name, sizeof(v[k].name), "%s", name);
+    if (k == h->n)
+        h->n++;
+    return 0;
+}
+
+/* The home "/" also shows what its first names reach (docs/scp.md, SFTP paths): the virtual
+ * files that live there (/running-config, /startup-config) and, as directories, the disk file
+ * systems under each of their names (/bootflash, /flash, /nvram), so a client that browses from
+ * "/" finds them. */
+static int add_root_virtuals(struct sess *s, struct handle *h, const char *dir)
+{
+    static const char *const names[] = {"running-config", "startup-config"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (add_entry(s, h, dir, names[i], names[i]) < 0)
+            return -1;
+    for (int fs = 0; fs < IFS_FS_COUNT; fs++) {
+        struct ifs_fs_info in;
         struct scpd_err e = {0};
-        size_t k;
-        for (k = 0; k < h->n && strcmp(v[k].name, names[i]) != 0; k++)
-            ;
-        if (ifs_resolve(names[i], &p, &e) < 0 || ifs_stat(s->ctx->ifs, &p, &v[k].st, &e) < 0)
-            continue; /* no store: not shown */
-        snprintf(v[k].name, sizeof(v[k].name), "%s", names[i]);
-        if (k == h->n)
-            h->n++;
+        if (ifs_info(s->ctx->ifs, (enum ifs_fs)fs, &in, &e) < 0 || !in.sized)
+            continue;   /* virtual files only (system:): not a directory to browse */
+        for (size_t i = 0; i < sizeof(in.prefixes) / sizeof(in.prefixes[0]) && in.prefixes[i];
+             i++) {
+            char ifs[40];
+            snprintf(ifs, sizeof(ifs), "%s:", in.prefixes[i]);
+            if (add_entry(s, h, dir, in.prefixes[i], ifs) < 0)
+                return -1;
+        }
     }
     qsort(h->ents, h->n, sizeof(*h->ents), dirent_cmp);
     return 0;
@@ -836,7 +866,10 @@ static void do_opendir(struct sess *s, const struct sftp_req *q)
     h->n = n;
     h->st.dir = true;
     h->st.mode = 0755;
-    if (p.fs == IFS_FS_BOOTFLASH && p.rel[0] == '\0' && add_root_virtuals(s, h) < 0) {
+    char dir[LIM_PATH_LEN];
+    if (p.fs == IFS_FS_BOOTFLASH && p.rel[0] == '\0' &&
+        (sftp_proto_cstr(&q->path, dir, sizeof(dir), &err) < 0 ||
+         add_root_virtuals(s, h, dir) < 0)) {
         handle_free(s, h, NULL);
         statusf(s, q->id, SFTP_FX_FAILURE, "%%Error: out of memory");
         return;

@@ -111,6 +111,7 @@ struct ssh_sess {
     bool banner_sent;                      /* banner login went out (ssh_send_banner) */
     char user[LIM_AUTH_USER_LEN + 1];      /* the authenticated user */
     char kbd_user[LIM_AUTH_USER_LEN + 1];  /* user of a keyboard-interactive exchange */
+    struct aaa_conv *kbd_conv;             /* its TACACS+ dialogue waiting for an answer */
     int failures;
     int retries;                           /* ip ssh authentication-retries at connect */
     int timeout;                           /* ip ssh time-out at connect */
@@ -195,8 +196,10 @@ static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
 
 static struct aaa_req ssh_aaa_req(const struct ssh_sess *ss, const char *user)
 {
+    /* before the login, every AAA round trip is bounded by what is left of ip ssh time-out */
     struct aaa_req r = {.door = "ssh", .user = user, .peer_addr = ss->c->peer_addr,
-                        .peer = ss->c->peer, .sid = ss->c->sid};
+                        .peer = ss->c->peer, .sid = ss->c->sid,
+                        .deadline_ms = ss->authenticated ? 0 : ss->deadline_ms};
     return r;
 }
 
@@ -345,10 +348,6 @@ static int ssh_cb_auth_pubkey(ssh_session s, const char *user, struct ssh_key_st
     return ssh_auth_outcome(ss, user, res, &err);
 }
 
-/* Keyboard-interactive: one "Password:" prompt, answered through the login list. libssh hands
- * both halves of the exchange here; the response carries no user name (ssh_message_auth_user()
- * is NULL on it), so the user of the request is kept. Returns 0 when handled, 1 for libssh's
- * default reply (failure with the list of methods). */
 /* banner login: SSH_MSG_USERAUTH_BANNER (RFC 4252 5.4), once, at the first authentication
  * request, as IOS shows it before the password prompt. */
 static void ssh_send_banner(struct ssh_sess *ss)
@@ -371,6 +370,12 @@ static void ssh_send_banner(struct ssh_sess *ss)
     store_snap_release(snap);
 }
 
+/* Keyboard-interactive: a "Password:" prompt, answered through the login list; a TACACS+
+ * server that asks more after the password (a one-time password) has each prompt of its passed
+ * on as one more INFO_REQUEST, echoed as the server says (GETDATA yes, GETPASS no), until it
+ * decides. libssh hands both halves of the exchange here; the response carries no user name
+ * (ssh_message_auth_user() is NULL on it), so the user of the request is kept. Returns 0 when
+ * handled, 1 for libssh's default reply (failure with the list of methods). */
 static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
 {
     struct ssh_sess *ss = arg;
@@ -386,6 +391,8 @@ static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
         if (!ssh_user_ok(user))
             return 1;
         snprintf(ss->kbd_user, sizeof(ss->kbd_user), "%s", user);
+        aaa_conv_free(ss->kbd_conv);   /* a new request abandons a dialogue halfway */
+        ss->kbd_conv = NULL;
         const char *prompts[] = {"Password: "};
         char echo[] = {0};
         if (ssh_message_auth_interactive_request(msg, "", "", 1, prompts, echo) != SSH_OK)
@@ -398,7 +405,19 @@ static int ssh_cb_message(ssh_session s, ssh_message msg, void *arg)
                              ? ssh_userauth_kbdint_getanswer(s, 0) : NULL;
     struct scpd_err err = {0};
     struct aaa_req req = ssh_aaa_req(ss, ss->kbd_user);
-    enum aaa_result res = aaa_login_password(ss->c->d->aaa, &req, answer ? answer : "", &err);
+    struct aaa_prompt p = {0};
+    enum aaa_result res = aaa_login_kbdint(ss->c->d->aaa, &req, answer ? answer : "",
+                                           &ss->kbd_conv, &p, &err);
+    if (res == AAA_CONTINUE) {
+        const char *prompts[] = {p.text};
+        char echo[] = {p.echo};
+        if (ssh_message_auth_interactive_request(msg, "", "", 1, prompts, echo) == SSH_OK)
+            return 0;
+        aaa_conv_free(ss->kbd_conv);
+        ss->kbd_conv = NULL;
+        res = AAA_ERROR;
+        scpd_err_set(&err, SCPD_E_INTERNAL, "cannot send the server's prompt");
+    }
     char user[sizeof(ss->kbd_user)];
     snprintf(user, sizeof(user), "%s", ss->kbd_user);
     ss->kbd_user[0] = '\0';
@@ -1101,6 +1120,10 @@ static void ssh_serve_exec(struct ssh_chan *c)
         ssh_refuse_scp(c, &io, STATS_REFUSED_OTHER, err.msg);
         return;
     }
+    pthread_mutex_lock(&ss->mu);
+    const char *banner = ssh_get_clientbanner(ss->s);   /* "SSH-2.0-OpenSSH_9.2p1 Debian..." */
+    cmd.name_checked = banner && strncmp(banner, "SSH-2.0-OpenSSH_", 16) == 0;
+    pthread_mutex_unlock(&ss->mu);
     enum stats_counter ctr;
     int privilege = 0;
     if (ssh_authorize_copy(c, &privilege, &ctr, msg, sizeof(msg)) < 0) {
@@ -1362,6 +1385,8 @@ static void ssh_close_gracefully(struct ssh_sess *ss)
     }
     if (ev)
         ssh_event_free(ev);
+    aaa_conv_free(ss->kbd_conv);   /* a dialogue the client left halfway */
+    ss->kbd_conv = NULL;
     int keep = conn->fd;
     ssh_disconnect(ss->s);   /* closes libssh's duplicate */
     ssh_free(ss->s);

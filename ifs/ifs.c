@@ -32,15 +32,16 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef SYS_openat2
 #include <linux/openat2.h>
 #endif
 
+#include "base/clock.h"
+#include "base/log.h"
 #include "store/store.h"
-
-#define IFS_WALK_DEPTH 64   /* directory depth visited by the space and cleanup walks */
 
 struct ifs_reader {
     int fd;            /* disk file, or -1 for generated text in mem */
@@ -244,19 +245,46 @@ static void hold_close(int fd)
 
 /* ---- open, free, space ---------------------------------------------------------------------- */
 
-/* Calls fn for every regular file below fd, never following a symlink, at most IFS_WALK_DEPTH
- * levels down (consumes fd). */
+/* Calls fn for every regular file below fd, at any depth, never following a symlink (consumes
+ * fd). Iterative: an explicit stack holds one open directory stream per level (its descriptor and
+ * libc's buffer, nothing per entry), and each level is opened with openat from its parent's
+ * descriptor, so neither the C stack nor the length of a path bounds the depth. A directory that
+ * cannot be opened (out of descriptors, say) is skipped with a warning, as its files cannot be
+ * reached; the rest of the walk goes on. */
 typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
 
-static void walk_files(int fd, int depth, walk_fn fn, void *arg)
+static void walk_files(int fd, walk_fn fn, void *arg)
 {
-    DIR *d = fdopendir(fd);
-    struct dirent *de;
-    if (!d) {
-        close(fd);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
+    DIR **stack = NULL;
+    size_t depth = 0, cap = 0, skipped = 0;
+    for (;;) {
+        if (fd >= 0 && depth == cap) {   /* grow the stack before the push */
+            size_t ncap = cap ? 2 * cap : 16;
+            DIR **grown = realloc(stack, ncap * sizeof(*stack));
+            if (grown) {
+                stack = grown;
+                cap = ncap;
+            }
+        }
+        if (fd >= 0) {   /* push the directory just opened */
+            DIR *d = depth < cap ? fdopendir(fd) : NULL;
+            if (d) {
+                stack[depth++] = d;
+            } else {
+                close(fd);
+                skipped++;
+            }
+            fd = -1;
+        }
+        if (depth == 0)
+            break;
+        DIR *d = stack[depth - 1];
+        struct dirent *de = readdir(d);
+        if (!de) {
+            closedir(d);
+            depth--;
+            continue;
+        }
         struct stat sb;
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
@@ -264,23 +292,71 @@ static void walk_files(int fd, int depth, walk_fn fn, void *arg)
             continue;
         if (S_ISREG(sb.st_mode)) {
             fn(arg, dirfd(d), de->d_name, &sb);
-        } else if (S_ISDIR(sb.st_mode) && depth < IFS_WALK_DEPTH) {
-            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                walk_files(sub, depth + 1, fn, arg);
+        } else if (S_ISDIR(sb.st_mode)) {
+            fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                skipped++;
         }
     }
-    closedir(d);
+    free(stack);
+    if (skipped)
+        log_msg(LOG_LVL_WARN, NULL, "file system walk: %zu directories could not be opened; "
+                "the files below them are not counted in the used space", skipped);
 }
 
+struct open_walk {
+    uint64_t used;
+    bool shared;
+    time_t now;
+};
+
 /* The walk of ifs_open: removes the temporary upload files a crash left behind and adds up the
- * sizes of the others (the used bytes of the space accounting). */
+ * sizes of the others (the used bytes of the space accounting). In a directory shared by
+ * instances a temporary file may be another instance's upload in flight: only one untouched for
+ * LIM_IFS_TMP_STALE_SECS is a leftover (an upload in flight writes, or is timed out, sooner).
+ * The instances that keep running reap such leftovers too (reap_stale), so the upload files of an
+ * instance killed mid-transfer do not wait for a restart. */
 static void open_walk(void *arg, int dirfd, const char *name, const struct stat *sb)
 {
-    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) == 0)
+    struct open_walk *w = arg;
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) != 0)
+        w->used += (uint64_t)sb->st_size;
+    else if (!w->shared || w->now - sb->st_mtime > LIM_IFS_TMP_STALE_SECS)
         unlinkat(dirfd, name, 0);
-    else
+}
+
+static void used_walk_fn(void *arg, int dirfd, const char *name, const struct stat *sb)
+{
+    if (strncmp(name, IFS_TMP_PREFIX, sizeof(IFS_TMP_PREFIX) - 1) != 0)
         *(uint64_t *)arg += (uint64_t)sb->st_size;
+}
+
+uint64_t ifs_used_walk(struct ifs *fs, enum ifs_fs which)
+{
+    uint64_t used = 0;
+    int dup = reopen_root(fs, which);
+    if (dup >= 0)
+        walk_files(dup, used_walk_fn, &used);
+    return used;
+}
+
+/* With a shared directory: at most every LIM_IFS_REAP_SECS, on the thread of an upload that
+ * starts, removes the stale temporary files of every disk file system (those of an instance that
+ * was killed). One walk at a time: the first thread past the deadline moves it. */
+static void reap_stale(struct ifs *fs)
+{
+    static const enum ifs_fs disks[] = {IFS_FS_BOOTFLASH, IFS_FS_NVRAM};
+    int64_t now = clock_mono_ms(), due = __atomic_load_n(&fs->next_reap_ms, __ATOMIC_RELAXED);
+    if (!fs->shared || now < due ||
+        !__atomic_compare_exchange_n(&fs->next_reap_ms, &due, now + LIM_IFS_REAP_SECS * 1000,
+                                     false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
+        struct open_walk w = {.shared = true, .now = time(NULL)};
+        int dup = reopen_root(fs, disks[i]);
+        if (dup >= 0)
+            walk_files(dup, open_walk, &w);
+    }
 }
 
 static int mkdir_open(const char *path, struct scpd_err *err)
@@ -295,6 +371,17 @@ static int mkdir_open(const char *path, struct scpd_err *err)
 
 struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err)
 {
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        return NULL;
+    }
+    return ifs_open_at(path, false, st, err);
+}
+
+struct ifs *ifs_open_at(const char *fs_dir, bool shared, struct store *st, struct scpd_err *err)
+{
     static const enum ifs_fs disks[] = {IFS_FS_BOOTFLASH, IFS_FS_NVRAM};
     char path[4096];
     struct ifs *fs = calloc(1, sizeof(*fs));
@@ -303,30 +390,29 @@ struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *er
         return NULL;
     }
     fs->st = st;
+    fs->shared = shared;
+    fs->next_reap_ms = clock_mono_ms() + LIM_IFS_REAP_SECS * 1000;
     ifs_acct_init(fs);
     for (int i = 0; i < IFS_FS_COUNT; i++)
         fs->rootfd[i] = -1;
-    int n = snprintf(path, sizeof(path), "%s/fs", data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
-        goto fail;
-    }
-    int top = mkdir_open(path, err);
+    int top = mkdir_open(fs_dir, err);
     if (top < 0)
         goto fail;
     close(top);
     for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
-        n = snprintf(path, sizeof(path), "%s/fs/%s", data_dir, ifs_fs_name(disks[i]));
+        int n = snprintf(path, sizeof(path), "%s/%s", fs_dir, ifs_fs_name(disks[i]));
         if (n < 0 || (size_t)n >= sizeof(path)) {
-            scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+            scpd_err_set(err, SCPD_E_INVALID, "file system directory path too long");
             goto fail;
         }
         fs->rootfd[disks[i]] = mkdir_open(path, err);
         if (fs->rootfd[disks[i]] < 0)
             goto fail;
         int dup = reopen_root(fs, disks[i]);
+        struct open_walk w = {.shared = shared, .now = time(NULL)};
         if (dup >= 0)
-            walk_files(dup, 0, open_walk, &fs->acct[disks[i]].used);
+            walk_files(dup, open_walk, &w);
+        fs->acct[disks[i]].used = w.used;
     }
     return fs;
 fail:
@@ -829,6 +915,15 @@ static uint64_t replaced_size(struct ifs *fs, const struct ifs_path *p)
     return size;
 }
 
+/* The space of a shared file system could not be reserved (the store is unreachable). */
+static int space_unavailable(const struct ifs_path *p, const struct scpd_err *why,
+                             struct scpd_err *err)
+{
+    return scpd_err_set(err, why->code, "%%Error copying %s (the space of %s: is shared by the "
+                        "instances and cannot be reserved now: %s)", p->name, ifs_fs_name(p->fs),
+                        why->msg);
+}
+
 static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
 {
     const struct ifs_path *p = &w->path;
@@ -838,7 +933,10 @@ static int open_disk_writer(struct ifs_writer *w, struct scpd_err *err)
     if (is_root(p))
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (is a directory)", p->name);
     /* a known size is reserved whole now; an unknown one as it grows (writer_need) */
-    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail) < 0) {
+    struct scpd_err why = {0};
+    if (ifs_acct_reserve(w->fs, p->fs, w->grow ? 0 : w->size, &avail, &why) < 0) {
+        if (why.code != SCPD_E_OK)
+            return space_unavailable(p, &why, err);
         /* uploads are atomic: the old file stays whole until the new one is complete, so its
          * space is not free during the upload; say so, or the admin cannot see why */
         uint64_t old = replaced_size(w->fs, p);
@@ -899,6 +997,8 @@ struct ifs_writer *ifs_write_open(struct ifs *fs, const struct ifs_path *p, uint
     w->mode = mode;
     w->grow = size == IFS_SIZE_UNKNOWN;
     copy_who(w, who);
+    if (p->kind == IFS_K_DISK)
+        reap_stale(fs);
     if (p->kind != IFS_K_DISK && w->grow) {
         w->limit = LIM_CONFIG_FILE_BYTES;
         if (!(w->buf = malloc(1))) {   /* the commit's terminating NUL */
@@ -1013,12 +1113,22 @@ static int writer_need(struct ifs_writer *w, uint64_t end, struct scpd_err *err)
         return end > LIM_CONFIG_FILE_BYTES ? limit_error(w, err) : 0;
     if (end <= w->resv)
         return 0;
-    if (ifs_acct_reserve(w->fs, w->path.fs, end - w->resv, &avail) < 0) {
-        w->limit = w->resv + avail;
-        return limit_error(w, err);
+    uint64_t ahead = ifs_acct_ahead(w->fs, w->path.fs);
+    uint64_t want = end > UINT64_MAX - ahead ? end : end + ahead;
+    struct scpd_err why = {0};
+    if (ifs_acct_reserve(w->fs, w->path.fs, want - w->resv, &avail, &why) == 0) {
+        w->resv = want;
+        return 0;
     }
-    w->resv = end;
-    return 0;
+    if (why.code == SCPD_E_OK && want != end &&
+        ifs_acct_reserve(w->fs, w->path.fs, end - w->resv, &avail, &why) == 0) {
+        w->resv = end;
+        return 0;
+    }
+    if (why.code != SCPD_E_OK)
+        return space_unavailable(&w->path, &why, err);
+    w->limit = w->resv + avail;
+    return limit_error(w, err);
 }
 
 /* The temporary file of an upload of unknown size is w->end bytes now; a shrink gives back the
@@ -1029,12 +1139,15 @@ static void writer_settle_end(struct ifs_writer *w)
         return;
     ifs_acct_written(w->fs, w->path.fs, w->disk, w->end);
     w->disk = w->end;
-    if (w->resv > w->end && w->oldfd < 0) {
+    /* what was reserved ahead (a shared store) stays: the next writes need it */
+    uint64_t ahead = ifs_acct_ahead(w->fs, w->path.fs);
+    uint64_t keep = w->end > UINT64_MAX - ahead ? w->end : w->end + ahead;
+    if (w->resv > keep && w->oldfd < 0) {
         struct ifs_acct *a = &w->fs->acct[w->path.fs];
         pthread_mutex_lock(&a->mu);
-        ifs_acct_settle(a, 0, 0, w->resv - w->end, 0);
+        ifs_acct_settle(a, 0, 0, w->resv - keep, 0);
         pthread_mutex_unlock(&a->mu);
-        w->resv = w->end;
+        w->resv = keep;
     }
 }
 

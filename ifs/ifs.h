@@ -63,6 +63,11 @@ struct ifs_dirent {
  * and removes temporary files left by a crash. st serves the virtual files (NULL: they fail).
  * Free with ifs_free() (NULL is a no-op). */
 struct ifs *ifs_open(const char *data_dir, struct store *st, struct scpd_err *err);
+/* The same on fs_dir itself (fs_dir/bootflash, fs_dir/nvram; --fs-dir). shared: other instances
+ * use the directory too, so only temporary files untouched for LIM_IFS_TMP_STALE_SECS are
+ * removed. Uploads stay atomic there: each writes its own temporary file (random name, O_EXCL)
+ * beside the target and renames it over the target at the end. */
+struct ifs *ifs_open_at(const char *fs_dir, bool shared, struct store *st, struct scpd_err *err);
 void ifs_free(struct ifs *fs);
 
 /* The disk file system a name stands for ("bootflash", "flash", "nvram", with or without the

@@ -14,6 +14,8 @@
 /* The space accounting of one disk file system (ifs_space.c). Every field under mu. */
 struct ifs_acct {
     pthread_mutex_t mu;
+    struct ifs *fs;      /* back: the ifs and which file system this is (set by ifs_acct_init) */
+    enum ifs_fs which;
     uint64_t limit;      /* the size set by ifs_set_limit; 0: none */
     uint64_t used;       /* sum of the sizes of the files below the root */
     uint64_t reserved;   /* promised to uploads in flight (what their temporary files may reach) */
@@ -24,6 +26,8 @@ struct ifs {
     struct store *st;
     int rootfd[IFS_FS_COUNT];          /* -1 for file systems without a backing directory */
     struct ifs_acct acct[IFS_FS_COUNT];
+    bool shared;          /* --fs-dir shared by instances: stale temporary files are reaped */
+    int64_t next_reap_ms; /* __atomic; monotonic time of the next reaping walk */
 };
 
 const char *ifs_fs_name(enum ifs_fs fs);
@@ -46,7 +50,15 @@ void ifs_acct_init(struct ifs *fs);
 void ifs_acct_destroy(struct ifs *fs);
 /* Reserves bytes more for an upload on which, if they fit in the free space (see ifs_space);
  * -1 when they do not, *avail (may be NULL) the bytes that were free either way. */
-int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t *avail);
+int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t *avail,
+                     struct scpd_err *why);
+/* With a shared --fs-dir, a size set and a shared store, the reservations are held in the store
+ * too (store_space_set: the instances' uploads together stay within the size); then -1 may also
+ * mean that the store cannot be reached, with why set (SCPD_E_UNAVAILABLE). The growth an upload
+ * of unknown size reserves ahead of its end then (one store round trip per that much): */
+uint64_t ifs_acct_ahead(struct ifs *fs, enum ifs_fs which);
+/* The bytes the files of which hold now (a walk of its directory, temporary files excluded). */
+uint64_t ifs_used_walk(struct ifs *fs, enum ifs_fs which);
 /* An upload's temporary file went from `from` to `to` bytes (statvfs sees them now). */
 void ifs_acct_written(struct ifs *fs, enum ifs_fs which, uint64_t from, uint64_t to);
 /* With acct[which].mu held: used += add - sub (never below 0), and an upload's reservation resv

@@ -27,6 +27,9 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "base/lim.h"
+#include "store/store.h"
+
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
     return a > b ? a - b : 0;
@@ -34,8 +37,33 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 
 void ifs_acct_init(struct ifs *fs)
 {
-    for (int i = 0; i < IFS_FS_COUNT; i++)
+    for (int i = 0; i < IFS_FS_COUNT; i++) {
         pthread_mutex_init(&fs->acct[i].mu, NULL);
+        fs->acct[i].fs = fs;
+        fs->acct[i].which = (enum ifs_fs)i;
+    }
+}
+
+/* The reservations of a are held in the store too (see ifs_int.h). With a->mu held. */
+static bool acct_shared(const struct ifs_acct *a)
+{
+    return a->fs->shared && a->limit && a->fs->st && store_instance(a->fs->st) > 0;
+}
+
+uint64_t ifs_acct_ahead(struct ifs *fs, enum ifs_fs which)
+{
+    struct ifs_acct *a = &fs->acct[which];
+    pthread_mutex_lock(&a->mu);
+    bool sh = acct_shared(a);
+    pthread_mutex_unlock(&a->mu);
+    return sh ? LIM_IFS_RESV_AHEAD : 0;
+}
+
+static int used_walk(void *arg, uint64_t *used)
+{
+    struct ifs_acct *a = arg;
+    *used = ifs_used_walk(a->fs, a->which);
+    return 0;
 }
 
 void ifs_acct_destroy(struct ifs *fs)
@@ -67,15 +95,31 @@ static uint64_t avail_locked(const struct ifs_acct *a, uint64_t disk_free, uint6
     return avail;
 }
 
-int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t *avail)
+int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t *avail,
+                     struct scpd_err *why)
 {
     struct ifs_acct *a = &fs->acct[which];
     uint64_t disk_free;
     pthread_mutex_lock(&a->mu);
     /* inside the lock: a reservation between the statvfs and the check would be missed */
     disk_space(fs, which, &disk_free);
-    uint64_t left = avail_locked(a, disk_free, NULL);
+    bool sh = acct_shared(a);
+    /* shared: the size is the store's to check (this instance's `used` misses the others' files) */
+    uint64_t left = sh ? sub0(disk_free, sub0(a->reserved, a->written))
+                       : avail_locked(a, disk_free, NULL);
     int r = bytes <= left ? 0 : -1;
+    if (r == 0 && sh && bytes > 0) {
+        uint64_t sa = left;
+        struct scpd_err e = {0};
+        if (store_space_set(fs->st, ifs_fs_name(which), a->reserved + bytes, a->limit, true, bytes,
+                            used_walk, a, &sa, &e) != 0) {
+            r = -1;
+            if (e.code != SCPD_E_LIMIT && why)
+                *why = e;
+        }
+        if (sa < left)
+            left = sa;
+    }
     if (r == 0)
         a->reserved += bytes;
     pthread_mutex_unlock(&a->mu);
@@ -99,6 +143,11 @@ void ifs_acct_settle(struct ifs_acct *a, uint64_t add, uint64_t sub, uint64_t re
     a->used = sub0(a->used + add, sub);
     a->reserved -= resv;
     a->written -= disk;
+    /* after the rename of a commit: a check in between counts the file twice, never zero times;
+     * a failure is written later by the store's heartbeat */
+    if (resv && acct_shared(a))
+        store_space_set(a->fs->st, ifs_fs_name(a->which), a->reserved, 0, false, 0, NULL, NULL,
+                        NULL, NULL);
 }
 
 int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scpd_err *err)
@@ -129,7 +178,11 @@ int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct 
     struct ifs_acct *a = &fs->acct[which];
     uint64_t disk_free;
     out->sized = true;
+    /* a shared directory: the other instances' files count too */
+    uint64_t walked = fs->shared ? ifs_used_walk(fs, which) : 0;
     pthread_mutex_lock(&a->mu);
+    if (fs->shared)
+        a->used = walked;
     disk_space(fs, which, &disk_free);
     out->free = avail_locked(a, disk_free, &out->size);
     out->size_set = a->limit != 0;

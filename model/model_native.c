@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,32 @@ static int norm_list(const struct lysc_node *n, json_t *in, json_t **out, char *
     return 0;
 }
 
+/* libyang quotes a value it refuses (`string "X" length is not allowed`): for a leaf holding a
+ * secret (named as the config language's secret words) the quoted part becomes <hidden>. */
+static void hide_quoted(char *msg, size_t cap, const char *leaf)
+{
+    char *a = strchr(msg, '"'), *b = strrchr(msg, '"');
+    if (leaf == NULL || !cfg_secret_word(leaf) || a == NULL || b == a)
+        return;
+    char tail[256];
+    snprintf(tail, sizeof tail, "%s", b);
+    snprintf(a + 1, cap - (size_t)(a + 1 - msg), "<hidden>%s", tail);
+}
+
+/* The last node name of a libyang data path (".../password[...]" -> "password") into buf. */
+static const char *path_leaf(const char *path, char *buf, size_t cap)
+{
+    const char *p = path ? strrchr(path, '/') : NULL;
+    if (p == NULL)
+        return NULL;
+    p++;
+    const char *colon = strchr(p, ':');
+    if (colon != NULL && (strchr(p, '[') == NULL || colon < strchr(p, '[')))
+        p = colon + 1;
+    snprintf(buf, cap, "%.*s", (int)strcspn(p, "["), p);
+    return buf;
+}
+
 /* A leaf: the JSON type RFC 7951 gives its YANG type, then libyang's check of the value. */
 static int norm_leaf(const struct lysc_node *n, json_t *in, json_t **out, const char *path,
                      struct model_err *e)
@@ -223,7 +250,9 @@ static int norm_leaf(const struct lysc_node *n, json_t *in, json_t **out, const 
     if (lyd_value_validate(ctx, n, s, strlen(s), NULL, NULL, NULL) != LY_SUCCESS) {
         const char *why = ly_errmsg(ctx);
         snprintf(e->path, sizeof e->path, "%s", path);
-        return merr_set(e, "invalid-value", "%s: %s", path, why ? why : "invalid value");
+        merr_set(e, "invalid-value", "%s: %s", path, why ? why : "invalid value");
+        hide_quoted(e->msg, sizeof e->msg, n->name);
+        return -1;
     }
     *out = json_incref(in);
     return 0;
@@ -283,6 +312,128 @@ static json_t *mlists_json(const struct cfg_mlist *l, size_t n)
     return arr;
 }
 
+/* ---- network AAA: cfg <-> tree, driven by the tables below ----------------------------------- */
+
+/* The numeric leaves of a server: JSON member = config word, its field, default, protocols. */
+#define NA_TAC 1u
+#define NA_RAD 2u
+static const struct na_leaf {
+    const char *name;
+    size_t off;
+    int def;
+    unsigned protos;
+} na_leaves[] = {
+    {"port", offsetof(struct cfg_aaa_server, port), CFG_TACACS_PORT, NA_TAC},
+    {"timeout", offsetof(struct cfg_aaa_server, timeout), CFG_AAA_TIMEOUT, NA_TAC | NA_RAD},
+    {"retransmit", offsetof(struct cfg_aaa_server, retransmit), CFG_RADIUS_RETRANSMIT, NA_RAD},
+};
+/* Both server kinds: JSON member under native, config keyword, protocol. */
+static const struct na_kind {
+    const char *json, *word;
+    enum cfg_aaa_proto proto;
+    unsigned bit;
+} na_kinds[] = {{"tacacs", "tacacs", CFG_AAA_TACACS, NA_TAC},
+                {"radius", "radius", CFG_AAA_RADIUS, NA_RAD}};
+/* Both group kinds: JSON list under aaa/group/server (IOS XE's names), config word. */
+static const struct na_kind na_groups[] = {{"tacacsplus", "tacacs+", CFG_AAA_TACACS, NA_TAC},
+                                           {"radius", "radius", CFG_AAA_RADIUS, NA_RAD}};
+static const char *const na_acct[] = {[CFG_ACCT_EXEC] = "exec", [CFG_ACCT_COMMANDS15] = "commands"};
+static const char *const na_slot[] = {"a1", "a2", "a3", "a4"};
+
+static json_t *na_server_json(const struct cfg_aaa_server *s, unsigned bit, bool defaults)
+{
+    json_t *e = json_pack("{s:s}", "name", s->name);
+
+    if (s->addr[0]) {
+        json_t *a = json_pack("{s:s}", s->v6 ? "ipv6" : "ipv4", s->addr);
+        if (bit == NA_RAD) {
+            json_object_set_new(a, "auth-port", json_integer(s->port));
+            json_object_set_new(a, "acct-port", json_integer(s->acct_port));
+        }
+        json_object_set_new(e, "address", a);
+    }
+    /* the stored key is type 6 text already: never anything else goes out */
+    if (s->key[0])
+        json_object_set_new(e, "key", json_pack("{s:s,s:s}", "encryption", "6", "key", s->key));
+    for (size_t k = 0; k < sizeof na_leaves / sizeof *na_leaves; k++) {
+        int v = *(const int *)(const void *)((const char *)s + na_leaves[k].off);
+        if ((na_leaves[k].protos & bit) && (defaults || v != na_leaves[k].def))
+            json_object_set_new(e, na_leaves[k].name, json_integer(v));
+    }
+    if (s->single)
+        json_object_set_new(e, "single-connection", json_pack("[n]"));
+    return e;
+}
+
+static void set_or_drop(json_t *parent, const char *k, json_t *v)
+{
+    if (json_object_size(v) > 0)
+        json_object_set_new(parent, k, v);
+    else
+        json_decref(v);
+}
+
+/* Adds the network-AAA members: aaa/group, aaa/accounting, tacacs, radius, radius-server. */
+static void na_json(const struct cfg *c, json_t *aaa, json_t *root, bool defaults)
+{
+    for (size_t k = 0; k < 2; k++) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < c->n_servers; i++)
+            if (c->servers[i].proto == na_kinds[k].proto)
+                json_array_append_new(arr, na_server_json(&c->servers[i], na_kinds[k].bit,
+                                                          defaults));
+        if (json_array_size(arr) > 0)
+            json_object_set_new(root, na_kinds[k].json, json_pack("{s:o}", "server", arr));
+        else
+            json_decref(arr);
+    }
+    json_t *gs = json_object();
+    for (size_t i = 0; i < c->n_groups; i++) {
+        const struct cfg_aaa_group *g = &c->groups[i];
+        const char *kind = na_groups[g->proto == CFG_AAA_RADIUS].json;
+        json_t *arr = json_object_get(gs, kind), *names = json_array();
+        if (arr == NULL)
+            json_object_set_new(gs, kind, arr = json_array());
+        for (int j = 0; j < g->n; j++)
+            json_array_append_new(names, json_pack("{s:s}", "name", g->server[j]));
+        json_t *e = json_pack("{s:s}", "name", g->name);
+        if (json_array_size(names) > 0)
+            json_object_set_new(e, "server", json_pack("{s:o}", "name", names));
+        else
+            json_decref(names);
+        if (g->deadtime)
+            json_object_set_new(e, "deadtime", json_integer(g->deadtime));
+        json_array_append_new(arr, e);
+    }
+    if (json_object_size(gs) > 0)
+        json_object_set_new(aaa, "group", json_pack("{s:o}", "server", gs));
+    else
+        json_decref(gs);
+    json_t *acct = json_object();
+    for (size_t i = 0; i < c->n_acct; i++) {
+        const struct cfg_acct *l = &c->acct[i];
+        json_t *arr = json_object_get(acct, na_acct[l->kind]);
+        if (arr == NULL)
+            json_object_set_new(acct, na_acct[l->kind], arr = json_array());
+        json_t *e = json_pack("{s:s,s:s}", "name", l->name, "action-type",
+                              l->stop_only ? "stop-only" : "start-stop");
+        for (int j = 0; j < l->n && j < 4; j++)
+            json_object_set_new(e, na_slot[j], json_pack("{s:s}", "group", l->m[j].group));
+        json_array_append_new(arr, e);
+    }
+    set_or_drop(aaa, "accounting", acct);
+    json_t *rs = json_object();
+    json_t *dc = json_object();
+    if (c->rad_dead_time)
+        json_object_set_new(dc, "time", json_integer(c->rad_dead_time));
+    if (c->rad_dead_tries)
+        json_object_set_new(dc, "tries", json_integer(c->rad_dead_tries));
+    set_or_drop(rs, "dead-criteria", dc);
+    if (c->rad_deadtime)
+        json_object_set_new(rs, "deadtime", json_integer(c->rad_deadtime));
+    set_or_drop(root, "radius-server", rs);
+}
+
 static json_t *native_tree(const struct cfg *c, bool defaults)
 {
     json_t *root = json_object();
@@ -313,6 +464,7 @@ static json_t *native_tree(const struct cfg *c, bool defaults)
     if (c->n_authz > 0)
         json_object_set_new(aaa, "authorization",
                             json_pack("{s:o}", "exec", mlists_json(c->authz, c->n_authz)));
+    na_json(c, aaa, root, defaults);
     if (json_object_size(aaa) > 0)
         json_object_set_new(root, "aaa", aaa);
     else
@@ -426,6 +578,76 @@ static void methods_text(struct sbuf *b, json_t *entry)
     }
 }
 
+/* The network-AAA lines of the tree (the inverse of na_json). */
+static void na_text(struct sbuf *b, json_t *root)
+{
+    json_t *aaa = json_object_get(root, "aaa"), *v, *e, *m;
+    size_t i, j;
+
+    for (size_t k = 0; k < 2; k++) {
+        v = json_object_get(json_object_get(json_object_get(aaa, "group"), "server"),
+                            na_groups[k].json);
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "aaa group server %s %s\n", na_groups[k].word, jstr(e, "name"));
+            json_array_foreach(json_object_get(json_object_get(e, "server"), "name"), j, m)
+                sb_printf(b, " server name %s\n", jstr(m, "name"));
+            if ((m = json_object_get(e, "deadtime")) != NULL)
+                sb_printf(b, " deadtime %lld\n", (long long)json_integer_value(m));
+            sb_printf(b, " exit\n");
+        }
+    }
+    for (int kind = CFG_ACCT_EXEC; kind <= CFG_ACCT_COMMANDS15; kind++) {
+        v = json_object_get(json_object_get(aaa, "accounting"), na_acct[kind]);
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "aaa accounting %s %s %s", kind == CFG_ACCT_EXEC ? "exec" : "commands 15",
+                      jstr(e, "name"),
+                      jstr(e, "action-type") ? jstr(e, "action-type") : "start-stop");
+            for (j = 0; j < 4; j++)
+                if (jstr(json_object_get(e, na_slot[j]), "group"))
+                    sb_printf(b, " group %s", jstr(json_object_get(e, na_slot[j]), "group"));
+            sb_printf(b, "\n");
+        }
+    }
+    for (size_t k = 0; k < 2; k++) {
+        v = json_object_get(json_object_get(root, na_kinds[k].json), "server");
+        json_array_foreach(v, i, e) {
+            sb_printf(b, "%s server %s\n", na_kinds[k].word, jstr(e, "name"));
+            json_t *a = json_object_get(e, "address");
+            const char *fam = jstr(a, "ipv6") ? "ipv6" : "ipv4";
+            if (jstr(a, fam)) {
+                sb_printf(b, " address %s %s", fam, jstr(a, fam));
+                if ((m = json_object_get(a, "auth-port")) != NULL)
+                    sb_printf(b, " auth-port %lld", (long long)json_integer_value(m));
+                if ((m = json_object_get(a, "acct-port")) != NULL)
+                    sb_printf(b, " acct-port %lld", (long long)json_integer_value(m));
+                sb_printf(b, "\n");
+            }
+            json_t *key = json_object_get(e, "key");
+            if (jstr(key, "key"))
+                sb_printf(b, " key %s %s\n", jstr(key, "encryption") ? jstr(key, "encryption")
+                                                                     : "0", jstr(key, "key"));
+            for (size_t l = 0; l < sizeof na_leaves / sizeof *na_leaves; l++)
+                if ((m = json_object_get(e, na_leaves[l].name)) != NULL)
+                    sb_printf(b, " %s %lld\n", na_leaves[l].name,
+                              (long long)json_integer_value(m));
+            if (json_object_get(e, "single-connection"))
+                sb_printf(b, " single-connection\n");
+            sb_printf(b, " exit\n");
+        }
+    }
+    json_t *rs = json_object_get(root, "radius-server"), *dc = json_object_get(rs, "dead-criteria");
+    if (json_object_size(dc) > 0) {
+        sb_printf(b, "radius-server dead-criteria");
+        if ((m = json_object_get(dc, "time")) != NULL)
+            sb_printf(b, " time %lld", (long long)json_integer_value(m));
+        if ((m = json_object_get(dc, "tries")) != NULL)
+            sb_printf(b, " tries %lld", (long long)json_integer_value(m));
+        sb_printf(b, "\n");
+    }
+    if ((m = json_object_get(rs, "deadtime")) != NULL)
+        sb_printf(b, "radius-server deadtime %lld\n", (long long)json_integer_value(m));
+}
+
 static char *tree_text(json_t *root, size_t *len)
 {
     struct sbuf b = {0};
@@ -505,6 +727,7 @@ static char *tree_text(json_t *root, size_t *len)
                   (long long)json_integer_value(json_object_get(bf, "attempts")),
                   (long long)json_integer_value(json_object_get(bf, "within")));
     }
+    na_text(&b, root);
     sb_printf(&b, "end\n");
     if (b.oom) {
         free(b.p);
@@ -527,6 +750,18 @@ static int tree_check(json_t *root, struct model_err *e)
         snprintf(e->path, sizeof e->path, "/login/block-for");
         return merr_set(e, "missing-element",
                         "login block-for needs seconds, attempts and within");
+    }
+    for (size_t k = 0; k < 2; k++) {
+        json_t *arr = json_object_get(json_object_get(root, na_kinds[k].json), "server"), *ent;
+        size_t i;
+        json_array_foreach(arr, i, ent) {
+            json_t *a = json_object_get(ent, "address");
+            if (jstr(a, "ipv4") && jstr(a, "ipv6")) {
+                snprintf(e->path, sizeof e->path, "/%s/server=%s/address", na_kinds[k].json,
+                         jstr(ent, "name"));
+                return merr_set(e, "invalid-value", "a server has one address: ipv4 or ipv6");
+            }
+        }
     }
     for (size_t l = 0; l < 2; l++) {
         json_t *arr = json_object_get(
@@ -578,7 +813,9 @@ static const char *const model_owned[] = {
     "hostname ", "username ", "aaa new-model", "aaa authentication login ",
     "aaa authorization exec ", "ip ssh version ", "ip ssh time-out ",
     "ip ssh authentication-retries ", "ip ssh pubkey-chain", "ip scp server enable",
-    "login block-for ", "end",
+    "login block-for ", "tacacs server ", "radius server ", "aaa group server ",
+    "aaa accounting exec ", "aaa accounting commands ", "radius-server dead-criteria",
+    "radius-server deadtime ", "end",
 };
 
 static bool owned(const char *line, size_t len)
@@ -672,7 +909,7 @@ struct cfg *model_native_cfg(json_t *root, const struct cfg *base, struct model_
         merr_set(e, "operation-failed", "out of memory");
         goto out;
     }
-    next = cfg_apply_text(NULL, text, len, CFG_REPLACE, errs);
+    next = cfg_apply_text(base, text, len, CFG_REPLACE, errs);   /* base: same secrets kept */
     if (next == NULL) {
         /* the parser's reason, naming the config line the data became (secrets masked there) */
         if (errs->n > 0)
@@ -805,7 +1042,10 @@ static int ly_fail(struct model_err *e, const char *tag)
                                  strstr(msg, "not implemented") || strstr(msg, "No module")))
             tag = "unknown-element";
     }
-    return merr_set(e, tag, "%s", msg ? msg : "invalid data");
+    char leaf[64];
+    merr_set(e, tag, "%s", msg ? msg : "invalid data");
+    hide_quoted(e->msg, sizeof e->msg, path_leaf(path, leaf, sizeof leaf));
+    return -1;
 }
 
 int model_native_lyd(json_t *root, struct lyd_node **tree, struct model_err *e)

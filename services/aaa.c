@@ -78,7 +78,7 @@ struct aaa {
 };
 
 /* What one method says about one request. */
-enum aaa_mres { AAA_M_OK, AAA_M_FAIL, AAA_M_UNAVAILABLE };
+enum aaa_mres { AAA_M_OK, AAA_M_FAIL, AAA_M_UNAVAILABLE, AAA_M_PROMPT };
 
 /* The state a method needs: the config of this login and the request. */
 struct aaa_call {
@@ -90,7 +90,42 @@ struct aaa_call {
     const struct cfg_method *method;   /* the method being run (its group name) */
     char used[CFG_NAME_MAX + 80];      /* group methods: "group G, server S" that decided */
     char why[512];            /* reason of a FAIL / UNAVAILABLE, for logs and refusals */
+    struct tacacs_conv **conv;         /* login: non-NULL when the user can answer prompts */
+    struct aaa_prompt *prompt;         /* AAA_M_PROMPT: the server's prompt */
+    const struct cfg_aaa_server *conv_srv;   /* AAA_M_PROMPT: the server asking */
 };
+
+/* A keyboard-interactive login waiting for the answer to a TACACS+ server's prompt. */
+struct aaa_conv {
+    struct tacacs_conv *tc;
+    char server[CFG_NAME_MAX];
+    char how[CFG_NAME_MAX + 100];
+};
+
+void aaa_conv_free(struct aaa_conv *cv)
+{
+    if (cv == NULL)
+        return;
+    tacacs_conv_free(cv->tc);
+    free(cv);
+}
+
+/* The time one round trip with s may take: the server's timeout, within what is left of the
+ * login (req->deadline_ms), or within ip ssh time-out when the door gave no deadline. 0: the
+ * login's time has run out. */
+static int aaa_timeout_ms(const struct cfg *cfg, const struct aaa_req *req,
+                          const struct cfg_aaa_server *s)
+{
+    int64_t ms = (int64_t)(s != NULL && s->timeout > 0 ? s->timeout : CFG_AAA_TIMEOUT) * 1000;
+    if (req->deadline_ms > 0) {
+        int64_t left = req->deadline_ms - clock_mono_ms();
+        if (left < ms)
+            ms = left > 0 ? left : 0;
+    } else if (cfg->ssh_timeout > 0 && ms > (int64_t)cfg->ssh_timeout * 1000) {
+        ms = (int64_t)cfg->ssh_timeout * 1000;   /* ip ssh time-out bounds a login */
+    }
+    return (int)ms;
+}
 
 static void aaa_release(const struct store_snap *snap)
 {
@@ -278,11 +313,12 @@ static int aaa_rad_priv_get(struct aaa *a, const struct aaa_req *req)
 
 /* One RADIUS exchange (login or accounting) with s, key already decrypted. */
 static void aaa_radius_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
-                           const struct aaa_exchange *x, const char *key, int timeout,
+                           const struct aaa_exchange *x, const char *key, int timeout_ms,
                            struct tacacs_result *r)
 {
     struct radius_target tg = {.name = s->name, .addr = s->addr, .secret = key,
-                               .timeout_ms = timeout * 1000, .retransmit = s->retransmit};
+                               .timeout_ms = timeout_ms, .retransmit = s->retransmit,
+                               .deadline_ms = c->req->deadline_ms};
     const char *peer = c->req->peer_addr ? c->req->peer_addr : "";
     if (x->op == AAA_OP_LOGIN) {
         tg.port = s->port;
@@ -316,23 +352,31 @@ static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
                  "key (enter it again as key 0)");
         return;
     }
-    int timeout = s->timeout > 0 ? s->timeout : CFG_AAA_TIMEOUT;
-    if (c->cfg->ssh_timeout > 0 && timeout > c->cfg->ssh_timeout)
-        timeout = c->cfg->ssh_timeout;   /* ip ssh time-out bounds a login */
+    int timeout = aaa_timeout_ms(c->cfg, c->req, s);
+    if (timeout <= 0) {
+        r->timed_out = true;
+        snprintf(r->why, sizeof(r->why), "not asked: the login's time (ip ssh time-out %d s) has "
+                 "run out", c->cfg->ssh_timeout);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
     if (s->proto == CFG_AAA_RADIUS) {
         aaa_radius_ask(c, s, x, key, timeout, r);
         OPENSSL_cleanse(key, sizeof(key));
         return;
     }
     struct tacacs_target tg = {.name = s->name, .addr = s->addr, .port = s->port, .key = key,
-                               .timeout_ms = timeout * 1000, .single = s->single};
+                               .timeout_ms = timeout, .single = s->single};
     struct tacplus_who w = {.user = c->req->user, .port = c->req->door ? c->req->door : "ssh",
                             .rem_addr = c->req->peer_addr ? c->req->peer_addr : "",
                             .priv_lvl = (uint8_t)(c->privilege > 0 ? c->privilege : 1)};
     static const char *const shell[] = {"service=shell", "cmd*"};
     switch (x->op) {
     case AAA_OP_LOGIN:
-        tacacs_authen(c->a->tac, &tg, &w, c->password ? c->password : "", r);
+        if (c->conv != NULL)
+            tacacs_authen_conv(c->a->tac, &tg, &w, c->password ? c->password : "", r, c->conv);
+        else
+            tacacs_authen(c->a->tac, &tg, &w, c->password ? c->password : "", r);
         break;
     case AAA_OP_AUTHZ:
         tacacs_author(c->a->tac, &tg, &w, shell, 2, r);
@@ -367,8 +411,8 @@ static void aaa_server_outcome(struct aaa_call *c, const struct cfg_aaa_server *
     } else {
         if (r->outcome == TACACS_PASS)
             e->accepts++;
-        else
-            e->rejects++;
+        else if (r->outcome == TACACS_FAIL)
+            e->rejects++;           /* a prompt is neither: the answer decides */
         e->rtt_ms = r->rtt_ms;
         e->rtt_sum_ms += r->rtt_ms;
         e->answers++;
@@ -447,6 +491,12 @@ static enum aaa_mres aaa_group_run(struct aaa_call *c, const char *group,
         if (r.outcome == TACACS_DOWN)
             continue;
         snprintf(c->used, sizeof(c->used), "group %s, server %s", group, srv[i]->name);
+        if (r.outcome == TACACS_PROMPT) {
+            snprintf(c->prompt->text, sizeof(c->prompt->text), "%s", r.prompt);
+            c->prompt->echo = r.echo;
+            c->conv_srv = srv[i];
+            return AAA_M_PROMPT;
+        }
         if (r.outcome == TACACS_FAIL) {
             snprintf(c->why, sizeof(c->why), "%s: %s", srv[i]->name, r.why);
             return AAA_M_FAIL;
@@ -850,6 +900,8 @@ static enum aaa_result aaa_login_done(struct aaa *a, const struct cfg *cfg,
         aaa_security(a, "login-blocked", req, why);
         scpd_err_set(err, SCPD_E_DENIED, "%s", why);
         break;
+    case AAA_CONTINUE:   /* not an outcome: aaa_login_kbdint returns it before this */
+        break;
     }
     if (a->trace && trace_on(a->trace))
         trace_emit(a->trace, req->sid, req->peer, true, "%s login %s user %s (%s)%s%s", door,
@@ -868,8 +920,11 @@ static const struct store_snap *aaa_begin(struct aaa *a, const struct aaa_req *r
     return snap;
 }
 
-enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, const char *password,
-                                   struct scpd_err *err)
+/* A login with a password through the list; with conv, a TACACS+ prompt after the password
+ * ends it as AAA_CONTINUE (the dialogue in *conv, nothing counted yet). */
+static enum aaa_result aaa_login_run(struct aaa *a, const struct aaa_req *req,
+                                     const char *password, struct aaa_conv **conv,
+                                     struct aaa_prompt *prompt, struct scpd_err *err)
 {
     int blocked;
     const struct store_snap *snap = aaa_begin(a, req, &blocked);
@@ -892,7 +947,9 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
         snprintf(why, sizeof(why), "user name or password too long or empty");
         res = AAA_FAIL;
     } else {
-        struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .password = password};
+        struct tacacs_conv *tc = NULL;
+        struct aaa_call c = {.a = a, .cfg = cfg, .req = req, .password = password,
+                             .conv = conv != NULL ? &tc : NULL, .prompt = prompt};
         /* SSH logins use the list of `line vty` (login authentication LIST), else default */
         bool vty = req->door == NULL || strcmp(req->door, "ssh") == 0;
         const char *name = vty && cfg->vty.login_list[0] ? cfg->vty.login_list : "default";
@@ -912,9 +969,80 @@ enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, con
             how = how_buf;
             snprintf(why, sizeof(why), "%s", c.why);
             res = r == AAA_M_OK ? AAA_OK : r == AAA_M_FAIL ? AAA_FAIL : AAA_ERROR;
+            if (r == AAA_M_PROMPT) {
+                *conv = calloc(1, sizeof(**conv));
+                if (*conv != NULL) {
+                    (*conv)->tc = tc;
+                    snprintf((*conv)->server, sizeof((*conv)->server), "%s", c.conv_srv->name);
+                    snprintf((*conv)->how, sizeof((*conv)->how), "%s", how);
+                    aaa_release(snap);
+                    return AAA_CONTINUE;
+                }
+                tacacs_conv_free(tc);
+                snprintf(why, sizeof(why), "out of memory");
+            }
         }
     }
     res = aaa_login_done(a, cfg, req, how, res, why, err);
+    aaa_release(snap);
+    return res;
+}
+
+enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, const char *password,
+                                   struct scpd_err *err)
+{
+    return aaa_login_run(a, req, password, NULL, NULL, err);
+}
+
+enum aaa_result aaa_login_kbdint(struct aaa *a, const struct aaa_req *req, const char *answer,
+                                 struct aaa_conv **conv, struct aaa_prompt *p,
+                                 struct scpd_err *err)
+{
+    struct aaa_conv *cv = *conv;
+    if (cv == NULL)
+        return aaa_login_run(a, req, answer, conv, p, err);
+    *conv = NULL;
+    /* login block-for was checked when the login started (its password) */
+    const struct store_snap *snap = store_snapshot(a->st);
+    if (snap == NULL) {
+        aaa_conv_free(cv);
+        scpd_err_set(err, SCPD_E_INTERNAL, "authentication failed: configuration unavailable");
+        return AAA_ERROR;
+    }
+    const struct cfg *cfg = snap->cfg;
+    const struct cfg_aaa_server *s = cfg_server_find(cfg, CFG_AAA_TACACS, cv->server);
+    struct tacacs_result r = {0};
+    struct tacacs_conv *next = NULL;
+    char why[512];
+    enum aaa_result res;
+    int timeout = aaa_timeout_ms(cfg, req, s);
+    if (answer == NULL || strlen(answer) > LIM_PASSWORD_LEN) {
+        snprintf(why, sizeof(why), "answer too long");
+        res = AAA_FAIL;
+    } else if (timeout <= 0) {
+        snprintf(why, sizeof(why), "the login's time (ip ssh time-out %d s) has run out",
+                 cfg->ssh_timeout);
+        res = AAA_ERROR;
+    } else {
+        tacacs_authen_next(cv->tc, answer, timeout, &r, &next);
+        if (s != NULL) {
+            struct aaa_call c = {.a = a, .cfg = cfg, .req = req};
+            aaa_server_outcome(&c, s, 0, &r);
+        }
+        if (r.outcome == TACACS_PROMPT && next != NULL) {
+            tacacs_conv_free(cv->tc);
+            cv->tc = next;
+            snprintf(p->text, sizeof(p->text), "%s", r.prompt);
+            p->echo = r.echo;
+            *conv = cv;
+            aaa_release(snap);
+            return AAA_CONTINUE;
+        }
+        snprintf(why, sizeof(why), "%s: %s", cv->server, r.why);
+        res = r.outcome == TACACS_PASS ? AAA_OK : r.outcome == TACACS_FAIL ? AAA_FAIL : AAA_ERROR;
+    }
+    res = aaa_login_done(a, cfg, req, cv->how, res, why, err);
+    aaa_conv_free(cv);
     aaa_release(snap);
     return res;
 }

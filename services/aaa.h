@@ -28,6 +28,7 @@ enum aaa_result {
     AAA_FAIL,        /* wrong user or password / key */
     AAA_BLOCKED,     /* the source address is in a login block-for quiet period */
     AAA_ERROR,       /* every method unavailable */
+    AAA_CONTINUE,    /* aaa_login_kbdint: the server asks the user something more */
 };
 
 /* Where the login comes from: "ssh" or "http". peer_addr is the address without the port. */
@@ -37,6 +38,9 @@ struct aaa_req {
     const char *peer_addr;
     const char *peer;        /* "addr:port" for logs */
     uint64_t sid;
+    int64_t deadline_ms;     /* monotonic end of the whole login (SSH: `ip ssh time-out` from the
+                              * connection's start), bounding every server round trip; 0: none
+                              * (each round trip is then bounded by ip ssh time-out alone) */
 };
 
 /* Password (or keyboard-interactive answer) through the login list. Counts failures towards
@@ -44,6 +48,22 @@ struct aaa_req {
  * failure, block and refusal while blocked is a security event (stats_security). */
 enum aaa_result aaa_login_password(struct aaa *a, const struct aaa_req *req, const char *password,
                                    struct scpd_err *err);
+
+/* Keyboard-interactive: as aaa_login_password, the first answer being the password, but a
+ * TACACS+ server's further prompt (a one-time password after the password) is passed on: the
+ * result is AAA_CONTINUE with the server's prompt in *p and the dialogue in *conv; the next call,
+ * with *conv as it was left, sends the user's answer to the same server. *conv is NULL again when
+ * the result is final; a login abandoned halfway frees it with aaa_conv_free. A continued
+ * dialogue is the decided method: the server's FAIL is a failed login, its silence AAA_ERROR. */
+struct aaa_conv;
+struct aaa_prompt {
+    char text[256];
+    bool echo;
+};
+enum aaa_result aaa_login_kbdint(struct aaa *a, const struct aaa_req *req, const char *answer,
+                                 struct aaa_conv **conv, struct aaa_prompt *p,
+                                 struct scpd_err *err);
+void aaa_conv_free(struct aaa_conv *cv);   /* NULL is a no-op */
 
 /* Public key: key_type as in the key-hash ("ssh-rsa", "ssh-ed25519"), md5_hex the upper-case hex
  * MD5 of the key blob. Only keys of `ip ssh pubkey-chain` for that user match. */

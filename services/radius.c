@@ -60,13 +60,17 @@ static int rad_exchange(const struct radius_target *tg, const uint8_t *req, size
     if (fd < 0)
         return -1;
     bool refused = false;
-    for (int attempt = 0; attempt <= tg->retransmit && rc != 0; attempt++) {
+    for (int attempt = 0; attempt <= tg->retransmit && rc != 0 &&
+                          (tg->deadline_ms <= 0 || clock_mono_ms() < tg->deadline_ms);
+         attempt++) {
         if (send(fd, req, n, 0) != (ssize_t)n) {
             refused = errno == ECONNREFUSED;
             if (!refused)
                 break;
         }
         int64_t deadline = clock_mono_ms() + tg->timeout_ms;
+        if (tg->deadline_ms > 0 && deadline > tg->deadline_ms)
+            deadline = tg->deadline_ms;
         for (;;) {
             int64_t left = deadline - clock_mono_ms();
             if (left <= 0)

@@ -17,6 +17,8 @@ struct radius_target {
     const char *secret;         /* plaintext (decrypted by the caller) */
     int timeout_ms;             /* per attempt */
     int retransmit;             /* attempts after the first */
+    int64_t deadline_ms;        /* monotonic end of the whole request, retransmissions
+                                 * included (the login's `ip ssh time-out`); 0: none */
 };
 
 /* PAP login: Access-Accept is PASS (priv_lvl from Cisco-AVPair shell:priv-lvl or Service-Type),

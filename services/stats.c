@@ -89,6 +89,8 @@ struct stats *stats_new(struct store *st)
         if (!s->rings[i])
             goto fail;
     }
+    if (stats_remote_start(s) != 0)
+        goto fail;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -102,6 +104,7 @@ struct stats *stats_new(struct store *st)
     }
     return s;
 fail:
+    stats_remote_stop(s);
     for (int i = 0; i < STATS_STREAM_MAX; i++)
         ring_free(s->rings[i]);
     free(s);
@@ -117,6 +120,7 @@ void stats_free(struct stats *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);   /* its last pass writes the pending history */
+    stats_remote_stop(s);
     while (s->live) {
         struct stats_xfer *x = s->live;
         s->live = x->next;

@@ -63,6 +63,12 @@ static inline int64_t stats_clock_ms(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The events of the other instances of a shared store (stats_remote.c): start (before the
+ * first transfer) and stop (before the rings go); publish sends one event of this instance. */
+int stats_remote_start(struct stats *s);
+void stats_remote_stop(struct stats *s);
+void stats_remote_publish(struct stats *s, enum stats_stream which, const struct stats_event *e);
+
 /* The sampler thread (stats_xfer.c), started by stats_new() with s as its argument. */
 void *stats_thread(void *arg);
 /* Writes the history row of a finished transfer (stats_history.c); on the sampler thread. */

@@ -20,5 +20,6 @@ void stats_security(struct stats *s, const char *kind, const char *door, const c
     snprintf(ev.peer, sizeof(ev.peer), "%s", peer ? peer : "");
     snprintf(ev.detail, sizeof(ev.detail), "%s", reason ? reason : "");
     ring_push(s->rings[STATS_STREAM_SECURITY], &ev);
+    stats_remote_publish(s, STATS_STREAM_SECURITY, &ev);
 }
 

@@ -200,6 +200,7 @@ static void stats_deliver(struct stats *s, struct stats_batch *b, struct stats_l
     for (size_t i = 0; i < b->n; i++) {
         struct stats_event *e = &b->ev[i];
         ring_push(s->rings[STATS_STREAM_TRANSFERS], e);
+        stats_remote_publish(s, STATS_STREAM_TRANSFERS, e);
         bool progress = strcmp(e->kind, "progress") == 0;
         for (int j = 0; j < nls; j++)
             if (!progress || progress_due[j])

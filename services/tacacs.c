@@ -311,22 +311,68 @@ static void tx_run(struct tacacs *t, const struct tacacs_target *tg, struct taca
 struct authen_arg {
     const struct tacplus_who *w;
     const char *password;
+    struct tacacs_conv **conv;       /* non-NULL: a further prompt suspends the dialogue here */
 };
 
-static int authen_body(struct tx *x, void *argp)
+/* A login dialogue suspended at a server's prompt: the connection and what the next CONTINUE
+ * needs. The strings the target points to are copies (cleansed at the end). */
+struct tacacs_conv {
+    int fd;
+    uint32_t sid;
+    uint8_t seq;                     /* of the next CONTINUE */
+    int prompts;                     /* prompts passed on so far */
+    struct tacacs_target tg;
+    char name[64], addr[48], key[256], user[256];
+    struct tacplus_who w;
+};
+
+static struct tacacs_conv *conv_new(struct tx *x, const struct tacplus_who *w, uint8_t seq)
 {
-    struct authen_arg *a = argp;
+    struct tacacs_conv *cv = calloc(1, sizeof *cv);
+    if (cv == NULL)
+        return NULL;
+    cv->fd = x->fd;
+    cv->sid = x->sid;
+    cv->seq = seq;
+    cv->tg = *x->tg;
+    snprintf(cv->name, sizeof cv->name, "%s", x->tg->name ? x->tg->name : "");
+    snprintf(cv->addr, sizeof cv->addr, "%s", x->tg->addr ? x->tg->addr : "");
+    snprintf(cv->key, sizeof cv->key, "%s", x->tg->key ? x->tg->key : "");
+    snprintf(cv->user, sizeof cv->user, "%s", w->user ? w->user : "");
+    cv->tg.name = cv->name;
+    cv->tg.addr = cv->addr;
+    cv->tg.key = cv->key;
+    cv->tg.single = false;           /* the connection ends with the dialogue */
+    cv->w = *w;
+    cv->w.user = cv->user;
+    cv->w.port = "";                 /* only the START carries them */
+    cv->w.rem_addr = "";
+    return cv;
+}
+
+void tacacs_conv_free(struct tacacs_conv *cv)
+{
+    if (cv == NULL)
+        return;
+    if (cv->fd >= 0)
+        close(cv->fd);
+    OPENSSL_cleanse(cv, sizeof *cv);
+    free(cv);
+}
+
+/* The dialogue from the request in pkt (n bytes, sequence number seq) on: sends it, reads the
+ * reply, answers GETUSER with the user and the first GETPASS/GETDATA with the password. A further
+ * prompt (a one-time password after the password) is handed to the caller when it can pass it on
+ * (a->conv), else it fails the login. */
+static int authen_dialogue(struct tx *x, struct authen_arg *a, uint8_t *pkt, int n, uint8_t seq,
+                           bool pass_sent)
+{
     const char *key = x->tg->key;
-    uint8_t pkt[TACACS_PKT_MAX], *rep = NULL;
+    uint8_t *rep = NULL;
     size_t rn;
     struct tacplus_authen_reply ar;
-    int n = tacplus_authen_start(pkt, sizeof pkt, x->sid, tx_flags(x), key,
-                                 TACPLUS_AUTHEN_TYPE_ASCII, a->w, NULL, 0);
-    uint8_t seq = 1;
-    bool pass_sent = false;
-    if (n < 0)
-        return tx_down(x, false, "%s", "request too long");
-    /* a bounded dialogue: START, then at most a few CONTINUEs (user, password) */
+
+    /* a bounded dialogue: at most a few CONTINUEs (user, password) per call */
     for (int round = 0; round < 4; round++) {
         if (tx_send(x, pkt, (size_t)n) != 0 || tx_recv(x, &rep, &rn) != 0)
             return -1;
@@ -351,36 +397,99 @@ static int authen_body(struct tx *x, void *argp)
             break;
         case TACPLUS_AUTHEN_GETPASS:
         case TACPLUS_AUTHEN_GETDATA:
-            /* the password answers the first prompt; a second one (a one-time password) cannot be
-             * answered by a password login */
-            if (pass_sent) {
-                x->r->outcome = TACACS_FAIL;
-                snprintf(x->r->why, sizeof x->r->why, "the server asked for more than a "
-                         "password%s%s", ar.server_msg[0] ? ": " : "", ar.server_msg);
+            if (!pass_sent) {
+                answer = a->password;   /* the password answers the first prompt */
+                pass_sent = true;
+                break;
+            }
+            if (a->conv != NULL) {
+                /* a further prompt goes to the user: GETPASS never echoes, GETDATA unless the
+                 * server set NOECHO (RFC 8907 section 5.4.2.1) */
+                *a->conv = conv_new(x, a->w, (uint8_t)(seq + 2));
+                if (*a->conv == NULL)
+                    return tx_down(x, false, "%s", "out of memory");
+                x->fd = -1;             /* kept open by the conversation */
+                x->r->outcome = TACACS_PROMPT;
+                x->r->echo = ar.status == TACPLUS_AUTHEN_GETDATA &&
+                             !(ar.flags & TACPLUS_REPLY_NOECHO);
+                snprintf(x->r->prompt, sizeof x->r->prompt, "%s",
+                         ar.server_msg[0] ? ar.server_msg : "Response: ");
                 return 0;
             }
-            answer = a->password;
-            pass_sent = true;
-            break;
+            x->r->outcome = TACACS_FAIL;
+            snprintf(x->r->why, sizeof x->r->why, "the server asked for more than a password "
+                     "(a password login cannot answer%s%.150s: log in with keyboard-interactive)",
+                     ar.server_msg[0] ? " " : "", ar.server_msg);
+            return 0;
         default:
             return tx_down(x, false, "server answered %s", ar.status == TACPLUS_AUTHEN_ERROR
                                                                 ? "ERROR" : "FOLLOW/RESTART");
         }
         seq = (uint8_t)(seq + 2);
-        n = tacplus_authen_continue(pkt, sizeof pkt, x->sid, seq, tx_flags(x), key, answer,
+        n = tacplus_authen_continue(pkt, TACACS_PKT_MAX, x->sid, seq, tx_flags(x), key, answer,
                                     strlen(answer), false);
         if (n < 0)
             return tx_down(x, false, "%s", "answer too long");
     }
-    OPENSSL_cleanse(pkt, sizeof pkt);
     return tx_down(x, false, "%s", "too many prompts from the server");
+}
+
+static int authen_body(struct tx *x, void *argp)
+{
+    struct authen_arg *a = argp;
+    uint8_t pkt[TACACS_PKT_MAX];
+    int n = tacplus_authen_start(pkt, sizeof pkt, x->sid, tx_flags(x), x->tg->key,
+                                 TACPLUS_AUTHEN_TYPE_ASCII, a->w, NULL, 0);
+    if (n < 0)
+        return tx_down(x, false, "%s", "request too long");
+    int rc = authen_dialogue(x, a, pkt, n, 1, false);
+    OPENSSL_cleanse(pkt, sizeof pkt);
+    return rc;
 }
 
 void tacacs_authen(struct tacacs *t, const struct tacacs_target *tg, const struct tacplus_who *w,
                    const char *password, struct tacacs_result *r)
 {
-    struct authen_arg a = {w, password};
+    struct authen_arg a = {w, password, NULL};
     tx_run(t, tg, r, authen_body, &a);
+}
+
+void tacacs_authen_conv(struct tacacs *t, const struct tacacs_target *tg,
+                        const struct tacplus_who *w, const char *password,
+                        struct tacacs_result *r, struct tacacs_conv **conv)
+{
+    struct authen_arg a = {w, password, conv};
+    *conv = NULL;
+    tx_run(t, tg, r, authen_body, &a);
+}
+
+void tacacs_authen_next(struct tacacs_conv *cv, const char *answer, int timeout_ms,
+                        struct tacacs_result *r, struct tacacs_conv **next)
+{
+    int64_t t0 = clock_mono_ms();
+    struct tx x = {.tg = &cv->tg, .r = r, .deadline = t0 + timeout_ms, .fd = cv->fd,
+                   .sid = cv->sid};
+    struct authen_arg a = {&cv->w, "", next};
+    uint8_t pkt[TACACS_PKT_MAX];
+
+    memset(r, 0, sizeof *r);
+    r->priv_lvl = -1;
+    *next = NULL;
+    cv->fd = -1;                     /* x owns it now */
+    if (cv->prompts + 1 >= LIM_TACACS_PROMPTS)
+        a.conv = NULL;               /* enough prompts: a further one fails the login */
+    int n = tacplus_authen_continue(pkt, sizeof pkt, cv->sid, cv->seq, 0, cv->key, answer,
+                                    strlen(answer), false);
+    if (n < 0)
+        tx_down(&x, false, "%s", "answer too long");
+    else
+        authen_dialogue(&x, &a, pkt, n, cv->seq, true);
+    OPENSSL_cleanse(pkt, sizeof pkt);
+    if (*next != NULL)
+        (*next)->prompts = cv->prompts + 1;
+    if (x.fd >= 0)
+        close(x.fd);
+    r->rtt_ms = clock_mono_ms() - t0;
 }
 
 struct req_arg {

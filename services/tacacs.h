@@ -30,6 +30,7 @@ enum tacacs_outcome {
     TACACS_PASS,             /* authenticated / authorized / record accepted */
     TACACS_FAIL,             /* the server said no */
     TACACS_DOWN,             /* no answer: refused, timed out, broken or undecodable reply */
+    TACACS_PROMPT,           /* authentication waits for the user's answer to .prompt */
 };
 
 struct tacacs_result {
@@ -38,12 +39,26 @@ struct tacacs_result {
     int priv_lvl;            /* authorization: the server's priv-lvl, -1 if it sent none */
     int64_t rtt_ms;          /* time of the exchange */
     char why[320];           /* reason of FAIL / DOWN (server message or transport error) */
+    char prompt[256];        /* PROMPT: the server's prompt (GETDATA/GETPASS server_msg) */
+    bool echo;               /* PROMPT: the answer may be shown as typed (GETDATA without NOECHO) */
 };
 
 /* ASCII login (RFC 8907 section 5.4.2.1): START with the user, the password answers GETPASS
  * (and GETDATA), the user GETUSER. */
 void tacacs_authen(struct tacacs *t, const struct tacacs_target *tg, const struct tacplus_who *w,
                    const char *password, struct tacacs_result *r);
+/* The same, for a client that can ask its user: a prompt after the password's (a one-time
+ * password) ends the call with outcome TACACS_PROMPT, the prompt in r, and the dialogue kept in
+ * *conv (connection open); anything else leaves *conv NULL. */
+struct tacacs_conv;
+void tacacs_authen_conv(struct tacacs *t, const struct tacacs_target *tg,
+                        const struct tacplus_who *w, const char *password,
+                        struct tacacs_result *r, struct tacacs_conv **conv);
+/* Sends answer to the prompt of cv and reads on, bounded by timeout_ms; *next as above (at most
+ * LIM_TACACS_PROMPTS prompts in one login). cv is spent: free it with tacacs_conv_free. */
+void tacacs_authen_next(struct tacacs_conv *cv, const char *answer, int timeout_ms,
+                        struct tacacs_result *r, struct tacacs_conv **next);
+void tacacs_conv_free(struct tacacs_conv *cv);   /* closes its connection; NULL is a no-op */
 /* Authorization REQUEST with args ("service=shell", "cmd*"); PASS_ADD/PASS_REPL is PASS with
  * priv_lvl from the reply's priv-lvl; FAIL is FAIL; ERROR and FOLLOW are DOWN. */
 void tacacs_author(struct tacacs *t, const struct tacacs_target *tg, const struct tacplus_who *w,

@@ -535,13 +535,13 @@ char *cfg_diff(const struct cfg *from, const struct cfg *to)
             i++, j++;
         } else if (ca != NULL && (cb == NULL || ca->left[1] == 0 || cb->left[0] != 0)) {
             cfg_buf_add(&out, "- ", 2);
-            cfg_buf_add(&out, a[i].s, a[i].n);
+            cfg_hide_add(&out, a[i].s, a[i].n);
             cfg_buf_add(&out, "\n", 1);
             ca->left[0]--;
             i++;
         } else {
             cfg_buf_add(&out, "+ ", 2);
-            cfg_buf_add(&out, b[j].s, b[j].n);
+            cfg_hide_add(&out, b[j].s, b[j].n);
             cfg_buf_add(&out, "\n", 1);
             cb->left[1]--;
             j++;

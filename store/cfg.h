@@ -187,7 +187,7 @@ bool cfg_vty_admits(const struct cfg *c, const char *addr, const char **why);
 struct cfg_error {
     int line;                      /* 1-based line number in the input */
     int column;                    /* 1-based column of the '^' marker */
-    char text[LIM_CFG_LINE_LEN];   /* the offending line as given (secrets masked) */
+    char text[LIM_CFG_LINE_LEN];   /* the offending line as given (secrets "<hidden>") */
     char reason[256];              /* "value out of range 1-120" */
 };
 
@@ -221,12 +221,16 @@ bool cfg_acls_equal(const struct cfg *a, const struct cfg *b);
 /* ---- applying text --------------------------------------------------------------------------- */
 enum cfg_mode {
     CFG_MERGE,    /* lines act as if typed in configuration mode, onto base */
-    CFG_REPLACE,  /* the result is exactly the text, onto defaults (base ignored) */
+    CFG_REPLACE,  /* the result is exactly the text, onto defaults (base only for secrets) */
 };
 
 /* Validates the whole text, then applies it. Returns a new config, or NULL when any line is invalid
  * (errs filled; nothing applied). errs may be NULL. Accepts the rendered form verbatim (the
- * "Building configuration...", "Current configuration : N bytes" header and comments). */
+ * "Building configuration...", "Current configuration : N bytes" header and comments).
+ * In both modes a plaintext password, secret or server key that verifies against what base stores
+ * for the same user (a type-9 hash, the type a plaintext becomes), the enable secret or the same
+ * server keeps base's stored form: setting the same password again is no change (no new version,
+ * no new salt, the account's sessions and tokens stay). */
 struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len, enum cfg_mode mode,
                            struct cfg_errors *errs);
 
@@ -252,6 +256,8 @@ enum cfg_term_res {
     CFG_TERM_AMBIGUOUS,  /* a keyword abbreviation fits several commands */
     CFG_TERM_EXIT,       /* `exit` at the top: configuration mode ends */
 };
+/* base is the running config; a plaintext secret equal to the stored one keeps it (as
+ * cfg_apply_text). */
 enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, const char *line,
                                 size_t len, struct cfg **next, struct cfg_error *err);
 /* `?`: calls fn once per keyword that may come next in the current mode (word: the keyword, help:
@@ -273,8 +279,20 @@ char *cfg_render(const struct cfg *c, const struct cfg_render_opts *opts, size_t
 
 /* Line diff of the canonical renderings: "+ line\n" for added, "- line\n" for removed, "" if equal.
  * Order-preserving, linear time (near-minimal on canonical renderings). NULL stands for the
- * built-in default. Secrets appear only as their hashes. Caller frees; NULL if out of memory. */
+ * built-in default. Secrets are hidden (cfg_hide): a changed secret shows as its line removed and
+ * added. Caller frees; NULL if out of memory. */
 char *cfg_diff(const struct cfg *from, const struct cfg *to);
+
+/* Config text (lines, or a diff's "+ "/"- " lines) with every secret value shown as "<hidden>",
+ * as IOS's `archive log config hidekeys`: `username x secret 9 <hidden>`, ` key 6 <hidden>`.
+ * For every message, log line, history entry, stream event and audit entry that carries config
+ * text (show running-config keeps the hashes). NULL text: "". Caller frees; NULL if out of
+ * memory. */
+char *cfg_hide(const char *text);
+
+/* Whether word names a secret value in the configuration language (`password`, `secret`, `key`):
+ * the data models' leaves of the same names hold secrets too. */
+bool cfg_secret_word(const char *word);
 
 /* ---- lookup (binary search on the sorted arrays) --------------------------------------------- */
 const struct cfg_user *cfg_user_find(const struct cfg *c, const char *name);

@@ -214,6 +214,23 @@ int cfg_aaa_srv_port_no(struct cfg_pctx *p, const struct cfg_line *l, int i)
     return 0;
 }
 
+/* Whether the server of the config the change is made to (p->ref) stores plain as its key; then
+ * s gets that stored text. */
+static bool key_kept(struct cfg_pctx *p, struct cfg_aaa_server *s, const char *plain)
+{
+    const struct cfg_aaa_server *old = p->ref ? cfg_server_find(p->ref, s->proto, s->name) : NULL;
+    char was[SECRET6_PLAIN_MAX + 1];
+    bool same = false;
+    if (old == NULL || old->key[0] == '\0' || secret_decrypt6(old->key, was, sizeof was) != 0)
+        return false;
+    size_t n = strlen(plain);
+    same = strlen(was) == n && CRYPTO_memcmp(was, plain, n) == 0;
+    OPENSSL_cleanse(was, sizeof was);
+    if (same)
+        snprintf(s->key, sizeof s->key, "%s", old->key);
+    return same;
+}
+
 /* `key [0|6|7] KEY`: one word. 0 (or no type) and 7 are plaintext to the daemon and become type
  * 6 here; a type-6 text is kept as given when it has the form (it may come from a device with
  * another master key: that shows at use, in the log, not as a config error). */
@@ -250,6 +267,8 @@ int cfg_aaa_srv_key(struct cfg_pctx *p, const struct cfg_line *l, int i)
     }
     if (plain[0] == '\0' || strlen(plain) > SECRET6_PLAIN_MAX)
         cfg_fail(p, t->col, "key empty or too long (at most %d characters)", SECRET6_PLAIN_MAX);
+    else if (key_kept(p, s, plain))
+        rc = 0;   /* the same key again: its stored text, not a new nonce (no change) */
     else if (secret_encrypt6(plain, enc, sizeof enc) != 0)
         cfg_fail(p, t->col, "cannot encrypt the key");
     else

@@ -135,14 +135,16 @@ static void hostname_render(struct cfg_buf *b, const struct cfg *c, bool all)
 /* ---- enable secret, service password-encryption ---------------------------------------------- */
 
 static int parse_secret(struct cfg_pctx *p, const struct cfg_line *l, int i, int *type,
-                        char *out, size_t cap);
+                        char *out, size_t cap, const char *keep);
 
 /* `enable secret [0|5|8|9] S`: kept as a hash like a user's secret (plaintext becomes type 9). */
 static int enable_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
 {
     char secret[sizeof p->c->enable_secret];
     int type = 0;
-    if (parse_secret(p, l, i - 1, &type, secret, sizeof secret) != 0)
+    const char *keep = p->ref && p->ref->enable_type == CFG_SECRET_9 ? p->ref->enable_secret
+                                                                      : NULL;
+    if (parse_secret(p, l, i - 1, &type, secret, sizeof secret, keep) != 0)
         return -1;
     p->c->enable_type = (enum cfg_secret_type)type;
     snprintf(p->c->enable_secret, sizeof p->c->enable_secret, "%s", secret);
@@ -350,9 +352,12 @@ static size_t rest_of_line(const struct cfg_line *l, int i, const char **s)
     return n;
 }
 
-/* `password [0|7] PW` or `secret [0|5|8|9] SECRET` from word i; plaintext is hashed to type 9. */
+/* `password [0|7] PW` or `secret [0|5|8|9] SECRET` from word i; plaintext is hashed to type 9,
+ * unless it verifies against keep (the stored type-9 hash of the same account in the config the
+ * change is made to, or NULL): then keep is the result, so the same password written again is no
+ * change. Only type 9 is kept, the type a plaintext becomes: a type 5 hash is renewed. */
 static int parse_secret(struct cfg_pctx *p, const struct cfg_line *l, int i, int *type,
-                        char *out, size_t cap)
+                        char *out, size_t cap, const char *keep)
 {
     bool pw = is(&l->t[i], "password");
     char plain[LIM_PASSWORD_LEN];
@@ -392,7 +397,10 @@ static int parse_secret(struct cfg_pctx *p, const struct cfg_line *l, int i, int
         memcpy(plain, s, n);
         plain[n] = '\0';
     }
-    if (secret_hash9(plain, out, cap) != 0)
+    if (keep != NULL && keep[0] != '\0' && strlen(keep) < cap &&
+        secret_verify(9, keep, plain) == 1)
+        rc = 0, *type = 9, snprintf(out, cap, "%s", keep);
+    else if (secret_hash9(plain, out, cap) != 0)
         cfg_fail(p, t->col, "cannot hash the %s", pw ? "password" : "secret");
     else
         rc = 0, *type = 9;
@@ -417,7 +425,9 @@ static int username_apply(struct cfg_pctx *p, const struct cfg_line *l, int i)
             return cfg_fail(p, l->end_col, "incomplete command: privilege, password or secret "
                                            "expected");
     } else if (is(&l->t[i], "password") || is(&l->t[i], "secret")) {
-        if (parse_secret(p, l, i, &type, secret, sizeof secret) != 0)
+        const struct cfg_user *old = p->ref ? cfg_user_find(p->ref, name->s) : NULL;
+        const char *keep = old && old->secret_type == CFG_SECRET_9 ? old->secret : NULL;
+        if (parse_secret(p, l, i, &type, secret, sizeof secret, keep) != 0)
             return -1;
     } else {
         return cfg_fail(p, l->t[i].col, priv < 0 ? "privilege, password or secret expected"
@@ -1450,6 +1460,14 @@ const struct cfg_cmd cfg_cmds[] = {
      "logging buffered [4096-4194304]"},
 };
 const size_t cfg_ncmds = sizeof cfg_cmds / sizeof cfg_cmds[0];
+
+/* The rows above with a secret argument (as typed: `username x secret 9 <hidden>`). */
+const struct cfg_secret cfg_secrets[] = {
+    {{"username"}, {"password", "secret"}, 2},   /* after the user name */
+    {{"enable", "secret"}, {"secret"}, 1},
+    {{"key"}, {"key"}, 0},                       /* tacacs server / radius server */
+};
+const size_t cfg_nsecrets = sizeof cfg_secrets / sizeof cfg_secrets[0];
 
 /* IOS's prompts of these sub-modes (configuration mode at a terminal: `R1(config-pubkey-key)#`). */
 const struct cfg_mode_info cfg_modes[] = {

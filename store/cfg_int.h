@@ -63,6 +63,9 @@ struct cfg_work; /* the config being built, with indexes (cfg_parse.c) */
 struct cfg_pctx {
     struct cfg_work *w;
     struct cfg *c;              /* == the work's config */
+    const struct cfg *ref;      /* the config the change is made to (NULL: none): a plaintext
+                                   secret that verifies against its stored form there keeps that
+                                   form, so writing the same password again is no change */
     enum cfg_pmode mode;        /* current mode; apply functions may change it */
     struct cfg_buf ks;          /* base64 of the key-string being entered */
     char block[CFG_NAME_MAX];   /* name of the block being configured (ip access-list NAME, tacacs
@@ -95,6 +98,17 @@ struct cfg_cmd {
 extern const struct cfg_cmd cfg_cmds[];
 extern const size_t cfg_ncmds;
 
+/* The commands of the table that carry a secret (kw: the row's keywords) and the words whose value
+ * is one (`password`, `secret`, `key`), looked for from word `at` of the line (0: the first
+ * keyword) on: hidden in every message (cfg_hide.c). A row with a secret argument adds one here. */
+struct cfg_secret {
+    const char *kw[4];
+    const char *words[2];
+    int at;
+};
+extern const struct cfg_secret cfg_secrets[];
+extern const size_t cfg_nsecrets;
+
 /* Banner mode: one raw line of banner text (cfg_cmds.c); at the delimiter the banner is set and
  * the mode returns to the top. */
 int cfg_banner_data(struct cfg_pctx *p, const char *raw);
@@ -102,6 +116,17 @@ int cfg_banner_data(struct cfg_pctx *p, const char *raw);
 /* Key-string mode: base64 data lines collected until `exit` (cfg_cmds.c). */
 int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);
 int cfg_keystring_end(struct cfg_pctx *p, int col);
+
+/* ---- secrets in messages (cfg_hide.c) -------------------------------------------------------- */
+/* Offset in s[0..n) from which a config line's secret value runs (to the end of the line), or
+ * SIZE_MAX (n for none also). err_col > 0: a line as typed and refused with the marker there (its
+ * words may be abbreviated or unknown: hidden more eagerly); 0: a rendered line. */
+size_t cfg_hide_at(const char *s, size_t n, int err_col);
+/* Appends s[0..n) (one line, no newline) with its secret shown as "<hidden>". */
+void cfg_hide_add(struct cfg_buf *b, const char *s, size_t n);
+/* A refused line for an error report: controls as '?', tabs as blanks, the secret "<hidden>"; a
+ * marker column *col inside the hidden part moves to its start. */
+void cfg_hide_typed(const char *raw, char *out, size_t cap, int *col);
 
 /* Working-set operations the commands use (cfg_parse.c): find or create by name. NULL + error
  * reason when a limit is hit. Pointers stay valid only until the next *_get call. */

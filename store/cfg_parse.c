@@ -298,71 +298,6 @@ int cfg_fail(struct cfg_pctx *p, int col, const char *fmt, ...)
     return -1;
 }
 
-static bool word_is(const char *s, size_t n, const char *w)
-{
-    return strlen(w) == n && strncmp(s, w, n) == 0;
-}
-
-/* Copies the line for an error report: control characters become '?', tabs spaces, and whatever
- * follows `password` / `secret` (other than a type 5/8/9 hash) / `key` (a server key, after its
- * type 0/6/7 if any) becomes "*****", so a plaintext
- * password is never echoed; a marker inside the masked part moves to its start. */
-static void mask_line(const char *raw, char *out, size_t cap, int *col)
-{
-    size_t n = strlen(raw), mask_at = SIZE_MAX;
-    /* every word of the line, not only the first CFG_MAX_TOKENS: a line rejected for having
-     * too many words must not echo a password that follows them */
-    enum { MAXW = LIM_CFG_LINE_LEN / 2 + 1 };
-    const char *w[MAXW];
-    size_t wl[MAXW];
-    int nw = 0;
-    for (size_t i = 0; i < n && nw < MAXW;) {
-        while (i < n && (raw[i] == ' ' || raw[i] == '\t'))
-            i++;
-        if (i >= n)
-            break;
-        w[nw] = raw + i;
-        while (i < n && raw[i] != ' ' && raw[i] != '\t')
-            i++;
-        wl[nw] = (size_t)(raw + i - w[nw]);
-        nw++;
-    }
-    for (int k = 0; k + 1 < nw && mask_at == SIZE_MAX; k++) {
-        bool pw = word_is(w[k], wl[k], "password"), sec = word_is(w[k], wl[k], "secret");
-        bool key = word_is(w[k], wl[k], "key");
-        if (!pw && !sec && !key)
-            continue;
-        const char *t = w[k + 1];
-        size_t tl = wl[k + 1];
-        bool more = k + 2 < nw;
-        if (key) {
-            bool typed = more && (word_is(t, tl, "0") || word_is(t, tl, "6") ||
-                                  word_is(t, tl, "7"));
-            mask_at = (size_t)((typed ? w[k + 2] : t) - raw);
-            continue;
-        }
-        if (sec && more && (word_is(t, tl, "5") || word_is(t, tl, "8") || word_is(t, tl, "9")))
-            continue; /* a hash: shown as rendered */
-        if (more && (word_is(t, tl, "0") || (pw && word_is(t, tl, "7"))))
-            mask_at = (size_t)(w[k + 2] - raw);
-        else
-            mask_at = (size_t)(t - raw);
-    }
-    size_t keep = mask_at < n ? mask_at : n;
-    if (keep > cap - 1)
-        keep = cap - 1;
-    for (size_t i = 0; i < keep; i++) {
-        unsigned char ch = (unsigned char)raw[i];
-        out[i] = ch == '\t' ? ' ' : (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
-    }
-    out[keep] = '\0';
-    if (mask_at < n) {
-        snprintf(out + keep, cap - keep, "*****");
-        if (*col > (int)mask_at + 1)
-            *col = (int)mask_at + 1;
-    }
-}
-
 static void add_error(struct cfg_errors *errs, int lineno, const char *raw, int col,
                       const char *reason)
 {
@@ -374,7 +309,7 @@ static void add_error(struct cfg_errors *errs, int lineno, const char *raw, int 
     struct cfg_error *e = &errs->e[errs->n++];
     e->line = lineno;
     e->column = col < 1 ? 1 : col;
-    mask_line(raw, e->text, sizeof e->text, &e->column);
+    cfg_hide_typed(raw, e->text, sizeof e->text, &e->column);
     snprintf(e->reason, sizeof e->reason, "%s", reason);
 }
 
@@ -568,6 +503,7 @@ struct cfg *cfg_apply_text(const struct cfg *base, const char *text, size_t len,
     }
     p.w = &w;
     p.c = c;
+    p.ref = base;
     p.mode = CFG_PM_TOP;
     if (text == NULL)
         len = 0;
@@ -811,7 +747,7 @@ static enum cfg_term_res term_error(struct cfg_error *err, const char *raw, int 
         memset(err, 0, sizeof *err);
         err->line = 1;
         err->column = col < 1 ? 1 : col;
-        mask_line(raw, err->text, sizeof err->text, &err->column);
+        cfg_hide_typed(raw, err->text, sizeof err->text, &err->column);
         snprintf(err->reason, sizeof err->reason, "%s", reason);
     }
     return CFG_TERM_INVALID;
@@ -873,6 +809,7 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
     enum cfg_pmode start = p->mode;
     p->w = &w;
     p->c = c;
+    p->ref = base;
     snprintf(w.cur_pk, sizeof w.cur_pk, "%s", t->cur_pk);
     rc = at_exit ? cfg_keystring_end(p, 1) : banner_open ? cfg_banner_data(p, l->raw)
                                                          : dispatch(p, l);
@@ -880,6 +817,7 @@ enum cfg_term_res cfg_term_line(struct cfg_term *t, const struct cfg *base, cons
         p->ks.len = 0;
     p->w = NULL;
     p->c = NULL;
+    p->ref = NULL;
     if (rc != 0) {
         /* a bad key is reported on the `exit` that ends it and dropped; a bad banner line
          * drops the banner being typed */

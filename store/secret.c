@@ -362,6 +362,53 @@ int secret_master_init(const char *dir, struct scpd_err *err)
     return 0;
 }
 
+int secret_master_export(char *out, size_t cap)
+{
+    if (!__atomic_load_n(&master_loaded, __ATOMIC_ACQUIRE) || cap < SECRET_MASTER_TEXT)
+        return -1;
+    return EVP_EncodeBlock((unsigned char *)out, master_key, sizeof master_key) ==
+                   SECRET_MASTER_TEXT - 1
+               ? 0
+               : -1;
+}
+
+int secret_master_adopt(const char *dir, const char *b64, struct scpd_err *err)
+{
+    char path[4096], tmp[4200];
+    unsigned char key[33];
+    size_t n = strlen(b64);
+    int rc = -1;
+    if (n != SECRET_MASTER_TEXT - 1 || b64_decode(b64, n, key, sizeof key) != 32)
+        return scpd_err_set(err, SCPD_E_IO, "the shared store's master key is malformed");
+    int a = snprintf(path, sizeof path, "%s/master.key", dir);
+    int b = snprintf(tmp, sizeof tmp, "%s/master.key.new", dir);
+    if (a < 0 || (size_t)a >= sizeof path || b < 0 || (size_t)b >= sizeof tmp) {
+        scpd_err_set(err, SCPD_E_INVALID, "data directory path too long");
+        goto out;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        scpd_err_set(err, SCPD_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    ssize_t w = write(fd, key, 32);
+    int syn = fsync(fd);
+    close(fd);
+    if (w != 32 || syn != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        scpd_err_set(err, SCPD_E_IO, "cannot write %s", path);
+        goto out;
+    }
+    pthread_once(&master_once, master_ephemeral);
+    memcpy(master_key, key, 32);
+    __atomic_store_n(&master_loaded, 1, __ATOMIC_RELEASE);
+    rc = 0;
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
 /* GCM seal (enc) or open (!enc) of in into out; tag is written or checked. 0 or -1. */
 static int t6_gcm(bool enc, const unsigned char *nonce, const unsigned char *in, int n,
                   unsigned char *out, unsigned char *tag)

@@ -33,6 +33,13 @@ int secret_encrypt6(const char *plain, char *out, size_t cap);
 /* Decrypts a type-6 string into out (NUL-terminated; the caller cleanses it). 0, or -1 when it is
  * malformed or was made under another master key. */
 int secret_decrypt6(const char *enc, char *out, size_t cap);
+/* A shared store (several instances) holds one master key for all: the first instance's.
+ * secret_master_export writes the loaded key as base64 (SECRET_MASTER_TEXT bytes with the NUL;
+ * -1 before secret_master_init); secret_master_adopt makes the base64 key b64 this instance's,
+ * replacing DIR/master.key (0600, atomically). */
+#define SECRET_MASTER_TEXT 45
+int secret_master_export(char *out, size_t cap);
+int secret_master_adopt(const char *dir, const char *b64, struct scpd_err *err);
 /* 0 if enc has the form of a type-6 string (it may still fail to decrypt here). */
 int secret_check6(const char *enc);
 

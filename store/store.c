@@ -1,22 +1,26 @@
-/* store: the sqlite store behind both doors.
+/* store: the configuration store behind both doors, independent of the database that holds it.
  *
- * Design. DIR/scpd.db is opened once with one connection (WAL, synchronous=FULL, foreign keys,
- * busy timeout). Its schema is the ordered list `migrations` below: PRAGMA user_version says how
- * many have run, and each runs in its own transaction together with the user_version bump, so a
- * crash during a migration leaves the previous schema.
+ * Design. The database is reached through a backend (store_int.h): sqlite in DIR/scpd.db, the
+ * embedded default, or PostgreSQL shared by several scpd instances (docs/postgresql.md). Each
+ * backend creates and migrates its own versioned schema; the core writes SQL once.
  *
  * The running datastore is kept as structured rows (setting, mlist, users, pkuser/pkey), described
  * by tables here (`settings`, `methods`, `rowsets`) rather than by code per field. A commit writes
  * only the difference between the current snapshot and the next config (a merge walk over the
  * sorted user and pubkey arrays), the meta row (version, time, user) and the audit row, all inside
- * one BEGIN IMMEDIATE ... COMMIT; any sqlite error rolls the whole transaction back and leaves the
- * in-memory snapshot untouched. So the version in memory always equals the version on disk.
- * The audit row's insert trims the audit log to LIM_AUDIT_ROWS in the same transaction.
+ * one transaction; any error rolls the whole transaction back and leaves the in-memory snapshot
+ * untouched. The meta row is written first and conditionally (UPDATE ... WHERE version = the
+ * version the snapshot has): that row lock serializes the commits of every instance on one
+ * database, and a commit based on an older version changes nothing and fails with
+ * SCPD_E_CONFLICT (the API's 412) instead of overwriting a newer one. Because the version matched,
+ * the rows in the database are the rows of the snapshot, so the difference is exact.
  *
- * Readers never touch sqlite: the running config lives in memory as an immutable, reference-
+ * Readers never touch the database: the running config lives in memory as an immutable, reference-
  * counted snapshot. `snap_lock` is held only to read or swap the pointer and count a reference,
- * never during I/O, so a reader never waits for a writer's transaction. Writers are serialized by
- * `db_lock`. Listeners are called after both locks are released, on the committing thread.
+ * never during I/O, so a reader never waits for a writer's transaction (and logins keep working
+ * from the last snapshot while a shared database is unreachable). Writers are serialized by
+ * `db_lock`. Listeners are called after both locks are released: on the committing thread for a
+ * local commit, on the backend's watcher thread for a commit of another instance (store_refresh).
  *
  * The startup datastore is config text, always the canonical rendering of a validated config, so
  * plaintext passwords given in a file never reach the database (they are hashed by cfg on input).
@@ -28,12 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "base/log.h"
+#include "store/secret.h"
 
 struct store_snap_impl {
     struct store_snap pub; /* first: a struct store_snap * is a struct store_snap_impl * */
@@ -41,85 +45,60 @@ struct store_snap_impl {
     int refs; /* __atomic */
 };
 
-/* ---- schema ---------------------------------------------------------------------------------- */
+static int store_begin(struct store *st, enum store_tx tx, struct scpd_err *err);
+static int store_end(struct store *st, struct scpd_err *err);
+static void store_rollback(struct store *st);
 
-/* Forward migrations, in order. Entry i brings the schema from user_version i to i+1. Never edit
- * a published entry: append a new one. */
-static const char *const migrations[] = {
-    /* 1: the first schema */
-    "CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,"
-    "  changed_at INTEGER NOT NULL, changed_by TEXT NOT NULL);"
-    "CREATE TABLE setting(name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE mlist(kind TEXT NOT NULL CHECK (kind IN ('authn', 'authz')),"
-    "  name TEXT NOT NULL, pos INTEGER NOT NULL, method TEXT NOT NULL, grp TEXT NOT NULL,"
-    "  PRIMARY KEY (kind, name, pos)) WITHOUT ROWID;"
-    "CREATE TABLE users(name TEXT PRIMARY KEY,"
-    "  privilege INTEGER NOT NULL CHECK (privilege BETWEEN 0 AND 15),"
-    "  secret_type INTEGER NOT NULL CHECK (secret_type IN (0, 5, 8, 9)),"
-    "  secret TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE pkuser(name TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE pkey(user TEXT NOT NULL REFERENCES pkuser(name) ON DELETE CASCADE,"
-    "  pos INTEGER NOT NULL, type TEXT NOT NULL, hash TEXT NOT NULL, comment TEXT NOT NULL,"
-    "  PRIMARY KEY (user, pos)) WITHOUT ROWID;"
-    "CREATE TABLE startup(id INTEGER PRIMARY KEY CHECK (id = 1), text TEXT NOT NULL,"
-    "  saved_at INTEGER NOT NULL);"
-    "CREATE TABLE audit(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
-    "  user TEXT NOT NULL, source TEXT NOT NULL, peer TEXT NOT NULL, version INTEGER NOT NULL,"
-    "  target TEXT NOT NULL CHECK (target IN ('running', 'startup')), diff TEXT NOT NULL);"
-    "CREATE TABLE history(id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
-    "  peer TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
-    "  path TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,"
-    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
-    "  error TEXT NOT NULL);"
-    "CREATE INDEX history_end ON history(end_ms);",
-    /* 2: standard access lists (ip access-list standard NAME) */
-    "CREATE TABLE acl(name TEXT PRIMARY KEY) WITHOUT ROWID;"
-    "CREATE TABLE ace(acl TEXT NOT NULL REFERENCES acl(name) ON DELETE CASCADE,"
-    "  pos INTEGER NOT NULL, permit INTEGER NOT NULL CHECK (permit IN (0, 1)),"
-    "  addr INTEGER NOT NULL, wildcard INTEGER NOT NULL, PRIMARY KEY (acl, pos)) WITHOUT ROWID;",
-    /* 3: copies the device starts (issue 12): direction 'pull' and 'push' in the history */
-    "CREATE TABLE history2(id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
-    "  peer TEXT NOT NULL,"
-    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'pull', 'push')),"
-    "  path TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,"
-    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, result TEXT NOT NULL,"
-    "  error TEXT NOT NULL);"
-    "INSERT INTO history2 SELECT * FROM history;"
-    "DROP TABLE history;"
-    "ALTER TABLE history2 RENAME TO history;"
-    "CREATE INDEX history_end ON history(end_ms);",
-};
-#define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+/* ---- the statements -------------------------------------------------------------------------- */
 
-static const char *const stmt_sql[ST__COUNT] = {
-    [ST_SET_PUT] = "INSERT INTO setting(name, value) VALUES (?1, ?2)"
+const char *const store_sql[ST__COUNT] = {
+    [ST_SET_PUT] = "INSERT INTO setting(name, value) VALUES ($1, $2)"
                    " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-    [ST_MLIST_DEL_KIND] = "DELETE FROM mlist WHERE kind = ?1",
-    [ST_MLIST_PUT] = "INSERT INTO mlist(kind, name, pos, method, grp) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_USER_DEL] = "DELETE FROM users WHERE name = ?1",
+    [ST_MLIST_DEL_KIND] = "DELETE FROM mlist WHERE kind = $1",
+    [ST_MLIST_PUT] = "INSERT INTO mlist(kind, name, pos, method, grp) VALUES ($1, $2, $3, $4, $5)",
+    [ST_USER_DEL] = "DELETE FROM users WHERE name = $1",
     [ST_USER_PUT] =
-        "INSERT INTO users(name, privilege, secret_type, secret) VALUES (?1, ?2, ?3, ?4)",
-    [ST_PKUSER_DEL] = "DELETE FROM pkuser WHERE name = ?1",
-    [ST_PKUSER_PUT] = "INSERT INTO pkuser(name) VALUES (?1)",
-    [ST_PKEY_PUT] = "INSERT INTO pkey(user, pos, type, hash, comment) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_META_PUT] = "INSERT INTO meta(id, version, changed_at, changed_by) VALUES (1, ?1, ?2, ?3)"
-                    " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
-                    " changed_at = excluded.changed_at, changed_by = excluded.changed_by",
-    [ST_AUDIT_PUT] = "INSERT INTO audit(time, user, source, peer, version, target, diff)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO users(name, privilege, secret_type, secret) VALUES ($1, $2, $3, $4)",
+    [ST_PKUSER_DEL] = "DELETE FROM pkuser WHERE name = $1",
+    [ST_PKUSER_PUT] = "INSERT INTO pkuser(name) VALUES ($1)",
+    [ST_PKEY_PUT] =
+        "INSERT INTO pkey(\"user\", pos, type, hash, comment) VALUES ($1, $2, $3, $4, $5)",
+    [ST_META_GET] = "SELECT version, changed_at, changed_by FROM meta WHERE id = 1",
+    [ST_META_INIT] = "INSERT INTO meta(id, version, changed_at, changed_by) VALUES (1, $1, $2, $3)",
+    [ST_META_CAS] = "UPDATE meta SET version = $1, changed_at = $2, changed_by = $3"
+                    " WHERE id = 1 AND version = $4",
+    [ST_META_LOCK] = "UPDATE meta SET version = version WHERE id = 1",
+    [ST_AUDIT_PUT] = "INSERT INTO audit(\"time\", \"user\", source, peer, version, target, diff)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [ST_STARTUP_GET] = "SELECT text, saved_at FROM startup WHERE id = 1",
-    [ST_STARTUP_PUT] = "INSERT INTO startup(id, text, saved_at) VALUES (1, ?1, ?2)"
+    [ST_STARTUP_PUT] = "INSERT INTO startup(id, text, saved_at) VALUES (1, $1, $2)"
                        " ON CONFLICT(id) DO UPDATE SET text = excluded.text,"
                        " saved_at = excluded.saved_at",
-    [ST_HIST_PUT] = "INSERT INTO history(user, peer, direction, path, bytes, size, start_ms,"
-                    " end_ms, result, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_HIST_PUT] = "INSERT INTO history(\"user\", peer, direction, path, bytes, size, start_ms,"
+                    " end_ms, result, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                    " RETURNING id",
     [ST_HIST_TRIM_ROWS] = "DELETE FROM history WHERE id <="
-                          " (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-    [ST_HIST_TRIM_AGE] = "DELETE FROM history WHERE end_ms < ?1",
+                          " (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET $1)",
+    [ST_HIST_TRIM_AGE] = "DELETE FROM history WHERE end_ms < $1",
     [ST_AUDIT_TRIM] = "DELETE FROM audit WHERE id <="
-                      " (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-    [ST_AUDIT_GET] = "SELECT id, time, user, source, peer, version, target, diff FROM audit"
-                     " WHERE id > ?1 ORDER BY id LIMIT ?2",
+                      " (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET $1)",
+    [ST_AUDIT_GET] = "SELECT id, \"time\", \"user\", source, peer, version, target, diff FROM audit"
+                     " WHERE id > $1 ORDER BY id LIMIT $2",
+    [ST_AUDIT_NEWEST] = "SELECT * FROM (SELECT id, \"time\", \"user\", source, peer, version,"
+                        " target, diff FROM audit ORDER BY id DESC LIMIT $1) AS newest ORDER BY id",
+    [ST_SET_ALL] = "SELECT name, value FROM setting",
+    [ST_MLIST_ALL] = "SELECT name, method, grp FROM mlist WHERE kind = $1 ORDER BY name, pos",
+    [ST_USER_ALL] = "SELECT name, privilege, secret_type, secret FROM users ORDER BY name",
+    [ST_PKEY_ALL] = "SELECT p.name, k.type, k.hash, k.comment FROM pkuser p"
+                    " LEFT JOIN pkey k ON k.\"user\" = p.name ORDER BY p.name, k.pos",
+    [ST_SECRET_GET] = "SELECT value FROM secret WHERE name = $1",
+    [ST_SECRET_INIT] = "INSERT INTO secret(name, value) VALUES ($1, $2)"
+                       " ON CONFLICT(name) DO NOTHING",
+    [ST_ACL_DEL_ALL] = "DELETE FROM acl",
+    [ST_ACL_PUT] = "INSERT INTO acl(name) VALUES ($1)",
+    [ST_ACE_PUT] = "INSERT INTO ace(acl, pos, permit, addr, wildcard) VALUES ($1, $2, $3, $4, $5)",
+    [ST_ACL_ALL] = "SELECT a.name, e.permit, e.addr, e.wildcard FROM acl a"
+                   " LEFT JOIN ace e ON e.acl = a.name ORDER BY a.name, e.pos",
 };
 
 /* ---- the running datastore as rows: global settings ----------------------------------------- */
@@ -175,38 +154,37 @@ static bool setting_same(const struct setting *s, const struct cfg *a, const str
     return false;
 }
 
-static int setting_put(struct store *st, const struct setting *s, const struct cfg *c)
+static int setting_put(struct store *st, const struct setting *s, const struct cfg *c,
+                       struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_SET_PUT);
     const char *p = (const char *)c + s->off;
-    sqlite3_bind_text(q, 1, s->name, -1, SQLITE_STATIC);
+    struct store_val v[2] = {SV_TEXT(s->name), SV_INT(0)};
     switch (s->type) {
     case SET_STR:
-        sqlite3_bind_text(q, 2, p, -1, SQLITE_STATIC);
+        v[1] = SV_TEXT(p);
         break;
     case SET_INT:
-        sqlite3_bind_int(q, 2, *(const int *)p);
+        v[1] = SV_INT(*(const int *)p);
         break;
     case SET_BOOL:
-        sqlite3_bind_int(q, 2, *(const bool *)p ? 1 : 0);
+        v[1] = SV_INT(*(const bool *)p ? 1 : 0);
         break;
     }
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    return store_exec(st, ST_SET_PUT, v, 2, err);
 }
 
-static void setting_load(const struct setting *s, struct cfg *c, sqlite3_stmt *row)
+static void setting_load(const struct setting *s, struct cfg *c, const struct store_row *row)
 {
     char *p = (char *)c + s->off;
     switch (s->type) {
     case SET_STR:
-        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s",
-                 (const char *)sqlite3_column_text(row, 1));
+        snprintf(p, s->cap ? s->cap : CFG_NAME_MAX, "%s", store_col_text(row, 1));
         break;
     case SET_INT:
-        *(int *)p = sqlite3_column_int(row, 1);
+        *(int *)p = (int)store_col_int(row, 1);
         break;
     case SET_BOOL:
-        *(bool *)p = sqlite3_column_int(row, 1) != 0;
+        *(bool *)p = store_col_int(row, 1) != 0;
         break;
     }
 }
@@ -267,11 +245,10 @@ static bool mlkind_same(const struct mlkind *k, const struct cfg *a, const struc
 }
 
 /* Method lists are few and short: a changed kind is rewritten whole. */
-static int mlkind_put(struct store *st, const struct mlkind *k, const struct cfg *c)
+static int mlkind_put(struct store *st, const struct mlkind *k, const struct cfg *c,
+                      struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_MLIST_DEL_KIND);
-    sqlite3_bind_text(q, 1, k->kind, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
+    if (store_exec(st, ST_MLIST_DEL_KIND, &SV_TEXT(k->kind), 1, err) != 0)
         return -1;
     size_t n = CFG_CFIELD(c, k->n_off, size_t);
     const struct cfg_mlist *l = CFG_CFIELD(c, k->arr_off, struct cfg_mlist *);
@@ -279,15 +256,12 @@ static int mlkind_put(struct store *st, const struct mlkind *k, const struct cfg
         for (int j = 0; j < l[i].n; j++) {
             const char *mname = method_name(l[i].m[j].kind);
             if (!mname)
-                return -1;
-            q = store_stmt(st, ST_MLIST_PUT);
-            sqlite3_bind_text(q, 1, k->kind, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 2, l[i].name, -1, SQLITE_STATIC);
-            sqlite3_bind_int(q, 3, j);
-            sqlite3_bind_text(q, 4, mname, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 5, l[i].m[j].kind == CFG_M_GROUP ? l[i].m[j].group : "", -1,
-                              SQLITE_STATIC);
-            if (sqlite3_step(q) != SQLITE_DONE)
+                return scpd_err_set(err, SCPD_E_INTERNAL, "store: unknown method in list %s",
+                                    l[i].name);
+            struct store_val v[5] = {
+                SV_TEXT(k->kind), SV_TEXT(l[i].name), SV_INT(j), SV_TEXT(mname),
+                SV_TEXT(l[i].m[j].kind == CFG_M_GROUP ? l[i].m[j].group : "")};
+            if (store_exec(st, ST_MLIST_PUT, v, 5, err) != 0)
                 return -1;
         }
     }
@@ -301,22 +275,17 @@ static bool user_same(const void *a, const void *b)
     return cfg_user_equal(a, b);
 }
 
-static int user_del(struct store *st, const void *row)
+static int user_del(struct store *st, const void *row, struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_USER_DEL);
-    sqlite3_bind_text(q, 1, ((const struct cfg_user *)row)->name, -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    return store_exec(st, ST_USER_DEL, &SV_TEXT(((const struct cfg_user *)row)->name), 1, err);
 }
 
-static int user_put(struct store *st, const void *row)
+static int user_put(struct store *st, const void *row, struct scpd_err *err)
 {
     const struct cfg_user *u = row;
-    sqlite3_stmt *q = store_stmt(st, ST_USER_PUT);
-    sqlite3_bind_text(q, 1, u->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 2, u->privilege);
-    sqlite3_bind_int(q, 3, (int)u->secret_type);
-    sqlite3_bind_text(q, 4, u->secret, -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    struct store_val v[4] = {SV_TEXT(u->name), SV_INT(u->privilege), SV_INT(u->secret_type),
+                             SV_TEXT(u->secret)};
+    return store_exec(st, ST_USER_PUT, v, 4, err);
 }
 
 static bool pkuser_same(const void *a, const void *b)
@@ -324,28 +293,22 @@ static bool pkuser_same(const void *a, const void *b)
     return cfg_pkuser_equal(a, b);
 }
 
-static int pkuser_del(struct store *st, const void *row)
+static int pkuser_del(struct store *st, const void *row, struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_PKUSER_DEL); /* its keys go by ON DELETE CASCADE */
-    sqlite3_bind_text(q, 1, ((const struct cfg_pkuser *)row)->name, -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    /* its keys go by ON DELETE CASCADE */
+    return store_exec(st, ST_PKUSER_DEL, &SV_TEXT(((const struct cfg_pkuser *)row)->name), 1,
+                      err);
 }
 
-static int pkuser_put(struct store *st, const void *row)
+static int pkuser_put(struct store *st, const void *row, struct scpd_err *err)
 {
     const struct cfg_pkuser *p = row;
-    sqlite3_stmt *q = store_stmt(st, ST_PKUSER_PUT);
-    sqlite3_bind_text(q, 1, p->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
+    if (store_exec(st, ST_PKUSER_PUT, &SV_TEXT(p->name), 1, err) != 0)
         return -1;
     for (int i = 0; i < p->nkeys; i++) {
-        q = store_stmt(st, ST_PKEY_PUT);
-        sqlite3_bind_text(q, 1, p->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(q, 2, i);
-        sqlite3_bind_text(q, 3, p->keys[i].type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 4, p->keys[i].hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 5, p->keys[i].comment, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) != SQLITE_DONE)
+        struct store_val v[5] = {SV_TEXT(p->name), SV_INT(i), SV_TEXT(p->keys[i].type),
+                                 SV_TEXT(p->keys[i].hash), SV_TEXT(p->keys[i].comment)};
+        if (store_exec(st, ST_PKEY_PUT, v, 5, err) != 0)
             return -1;
     }
     return 0;
@@ -356,8 +319,8 @@ static const struct rowset {
     const char *what;
     size_t n_off, arr_off, elem;
     bool (*same)(const void *a, const void *b);
-    int (*del)(struct store *st, const void *row);
-    int (*put)(struct store *st, const void *row);
+    int (*del)(struct store *st, const void *row, struct scpd_err *err);
+    int (*put)(struct store *st, const void *row, struct scpd_err *err);
 } rowsets[] = {
     {"users", offsetof(struct cfg, n_users), offsetof(struct cfg, users), sizeof(struct cfg_user),
      user_same, user_del, user_put},
@@ -397,19 +360,19 @@ static int rowset_write(struct store *st, const struct rowset *r, const struct c
         int cmp = !a ? 1 : !b ? -1 : strcmp(a, b);
         int rc = 0;
         if (cmp < 0) {
-            rc = r->del(st, a);
+            rc = r->del(st, a, err);
             i++;
         } else if (cmp > 0) {
-            rc = r->put(st, b);
+            rc = r->put(st, b, err);
             j++;
         } else {
             if (!r->same(a, b))
-                rc = (r->del(st, a) == 0 && r->put(st, b) == 0) ? 0 : -1;
+                rc = (r->del(st, a, err) == 0 && r->put(st, b, err) == 0) ? 0 : -1;
             i++;
             j++;
         }
         if (rc != 0)
-            return store_sql_err(st, err, r->what);
+            return -1;
     }
     return 0;
 }
@@ -419,15 +382,13 @@ static int rowset_write(struct store *st, const struct rowset *r, const struct c
  * change together, and the config language already says all of it. */
 #define AAA_NET_SETTING "aaa_net"
 
-static int aaa_net_put(struct store *st, const struct cfg *c)
+static int aaa_net_put(struct store *st, const struct cfg *c, struct scpd_err *err)
 {
     char *text = cfg_aaa_render(c);
     if (text == NULL)
-        return -1;
-    sqlite3_stmt *q = store_stmt(st, ST_SET_PUT);
-    sqlite3_bind_text(q, 1, AAA_NET_SETTING, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory (AAA servers)");
+    int rc = store_exec(st, ST_SET_PUT, (struct store_val[]){SV_TEXT(AAA_NET_SETTING),
+                                                            SV_TEXT(text)}, 2, err);
     free(text);
     return rc;
 }
@@ -454,76 +415,58 @@ static int aaa_net_load(struct cfg *c, const char *text, struct scpd_err *err)
 
 /* ---- access lists: rewritten whole when they differ (a few short lists) --------------------- */
 
-static int acls_put(struct store *st, const struct cfg *c)
+static int acls_put(struct store *st, const struct cfg *c, struct scpd_err *err)
 {
-    sqlite3_stmt *qa = NULL, *qe = NULL;
-    int rc = -1;
-    if (sqlite3_exec(st->db, "DELETE FROM acl", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "INSERT INTO acl(name) VALUES (?1)", -1, &qa, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(st->db, "INSERT INTO ace(acl, pos, permit, addr, wildcard)"
-                                   " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &qe, NULL) != SQLITE_OK)
-        goto out;
+    if (store_exec(st, ST_ACL_DEL_ALL, NULL, 0, err) != 0)
+        return -1;
     for (int k = 0; k < c->n_acls; k++) {
         const struct cfg_acl *a = &c->acls[k];
-        sqlite3_reset(qa);
-        sqlite3_bind_text(qa, 1, a->name, -1, SQLITE_STATIC);
-        if (sqlite3_step(qa) != SQLITE_DONE)
-            goto out;
+        if (store_exec(st, ST_ACL_PUT, &SV_TEXT(a->name), 1, err) != 0)
+            return -1;
         for (int j = 0; j < a->n; j++) {
-            sqlite3_reset(qe);
-            sqlite3_bind_text(qe, 1, a->name, -1, SQLITE_STATIC);
-            sqlite3_bind_int(qe, 2, j);
-            sqlite3_bind_int(qe, 3, a->e[j].permit ? 1 : 0);
-            sqlite3_bind_int64(qe, 4, a->e[j].addr);
-            sqlite3_bind_int64(qe, 5, a->e[j].wild);
-            if (sqlite3_step(qe) != SQLITE_DONE)
-                goto out;
+            struct store_val v[5] = {SV_TEXT(a->name), SV_INT(j), SV_INT(a->e[j].permit ? 1 : 0),
+                                     SV_INT(a->e[j].addr), SV_INT(a->e[j].wild)};
+            if (store_exec(st, ST_ACE_PUT, v, 5, err) != 0)
+                return -1;
         }
     }
-    rc = 0;
-out:
-    sqlite3_finalize(qa);
-    sqlite3_finalize(qe);
-    return rc;
+    return 0;
+}
+
+struct acl_load {
+    struct cfg *c;
+    struct cfg_acl *a;
+};
+
+static int load_acl_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    struct acl_load *al = arg;
+    struct cfg *c = al->c;
+    const char *name = store_col_text(row, 0);
+    if (al->a == NULL || strcmp(al->a->name, name) != 0) {
+        if (c->n_acls >= LIM_CFG_ACLS)
+            return scpd_err_set(err, SCPD_E_IO, "store: too many access lists");
+        al->a = &c->acls[c->n_acls++];
+        memset(al->a, 0, sizeof *al->a);
+        snprintf(al->a->name, sizeof al->a->name, "%s", name);
+    }
+    struct cfg_acl *a = al->a;
+    if (store_col_null(row, 1))
+        return 0; /* a list without entries */
+    if (a->n >= LIM_CFG_ACES)
+        return scpd_err_set(err, SCPD_E_IO, "store: too many entries in access list %s", name);
+    a->e[a->n].permit = store_col_int(row, 1) != 0;
+    a->e[a->n].addr = (uint32_t)store_col_int(row, 2);
+    a->e[a->n].wild = (uint32_t)store_col_int(row, 3);
+    a->n++;
+    return 0;
 }
 
 static int load_acls(struct store *st, struct cfg *c, struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT a.name, e.permit, e.addr, e.wildcard FROM acl a"
-                           " LEFT JOIN ace e ON e.acl = a.name ORDER BY a.name, e.pos",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "loading access lists");
-    int rc;
-    struct cfg_acl *a = NULL;
+    struct acl_load al = {.c = c};
     c->n_acls = 0;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 0);
-        if (a == NULL || strcmp(a->name, name) != 0) {
-            if (c->n_acls >= LIM_CFG_ACLS) {
-                sqlite3_finalize(q);
-                return scpd_err_set(err, SCPD_E_IO, "store: too many access lists");
-            }
-            a = &c->acls[c->n_acls++];
-            memset(a, 0, sizeof *a);
-            snprintf(a->name, sizeof a->name, "%s", name);
-        }
-        if (sqlite3_column_type(q, 1) == SQLITE_NULL)
-            continue;
-        if (a->n >= LIM_CFG_ACES) {
-            sqlite3_finalize(q);
-            return scpd_err_set(err, SCPD_E_IO, "store: too many entries in access list %s",
-                                name);
-        }
-        a->e[a->n].permit = sqlite3_column_int(q, 1) != 0;
-        a->e[a->n].addr = (uint32_t)sqlite3_column_int64(q, 2);
-        a->e[a->n].wild = (uint32_t)sqlite3_column_int64(q, 3);
-        a->n++;
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading access lists");
+    return store_query(st, ST_ACL_ALL, NULL, NULL, 0, load_acl_row, &al, err);
 }
 
 /* Writes the difference between from (the rows in the database) and to; all_settings writes
@@ -533,18 +476,18 @@ static int store_write_running(struct store *st, const struct cfg *from, const s
 {
     for (size_t i = 0; i < N_SETTINGS; i++)
         if ((all_settings || !setting_same(&settings[i], from, to)) &&
-            setting_put(st, &settings[i], to) != 0)
-            return store_sql_err(st, err, "settings");
+            setting_put(st, &settings[i], to, err) != 0)
+            return -1;
     for (size_t i = 0; i < N_MLKINDS; i++)
-        if (!mlkind_same(&mlkinds[i], from, to) && mlkind_put(st, &mlkinds[i], to) != 0)
-            return store_sql_err(st, err, "method lists");
+        if (!mlkind_same(&mlkinds[i], from, to) && mlkind_put(st, &mlkinds[i], to, err) != 0)
+            return -1;
     for (size_t i = 0; i < N_ROWSETS; i++)
         if (rowset_write(st, &rowsets[i], from, to, err) != 0)
             return -1;
-    if ((all_settings || !cfg_aaa_equal(from, to)) && aaa_net_put(st, to) != 0)
-        return store_sql_err(st, err, "AAA servers");
-    if (!cfg_acls_equal(from, to) && acls_put(st, to) != 0)
-        return store_sql_err(st, err, "access lists");
+    if ((all_settings || !cfg_aaa_equal(from, to)) && aaa_net_put(st, to, err) != 0)
+        return -1;
+    if (!cfg_acls_equal(from, to) && acls_put(st, to, err) != 0)
+        return -1;
     return 0;
 }
 
@@ -571,121 +514,93 @@ static void *grow_add(struct grow *g)
     return e;
 }
 
-static int load_settings(struct store *st, struct cfg *c, char **aaa_net, struct scpd_err *err)
-{
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM setting", -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "loading settings");
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 0);
-        size_t i = 0;
-        while (i < N_SETTINGS && strcmp(settings[i].name, name) != 0)
-            i++;
-        if (i < N_SETTINGS)
-            setting_load(&settings[i], c, q);
-        else if (strcmp(name, AAA_NET_SETTING) == 0 && *aaa_net == NULL)
-            *aaa_net = strdup((const char *)sqlite3_column_text(q, 1));
-        else
-            log_warn(NULL, "store: ignoring unknown setting '%s' (written by a newer scpd?)", name);
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading settings");
-}
+struct settings_load {
+    struct cfg *c;
+    char *aaa_net; /* the AAA_NET_SETTING row's text (caller frees) */
+};
 
-static int load_mlists(struct store *st, const struct mlkind *k, struct grow *g,
-                       struct scpd_err *err)
+static int load_setting_row(void *arg, const struct store_row *row, struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT name, method, grp FROM mlist WHERE kind = ?1 ORDER BY name, pos",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "loading method lists");
-    sqlite3_bind_text(q, 1, k->kind, -1, SQLITE_STATIC);
-    int rc;
-    struct cfg_mlist *l = NULL;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 0);
-        int mk = method_kind((const char *)sqlite3_column_text(q, 1));
-        if (!l || strcmp(l->name, name) != 0) {
-            if (!(l = grow_add(g))) {
-                sqlite3_finalize(q);
-                return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-            }
-            snprintf(l->name, sizeof(l->name), "%s", name);
-        }
-        if (mk < 0 || l->n >= LIM_CFG_METHODS) {
-            sqlite3_finalize(q);
-            return scpd_err_set(err, SCPD_E_IO, "store: bad method in list %s %s", k->kind, name);
-        }
-        l->m[l->n].kind = (enum cfg_method_kind)mk;
-        snprintf(l->m[l->n].group, sizeof(l->m[l->n].group), "%s",
-                 (const char *)sqlite3_column_text(q, 2));
-        l->n++;
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading method lists");
-}
-
-static int load_users(struct store *st, struct grow *g, struct scpd_err *err)
-{
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT name, privilege, secret_type, secret FROM users ORDER BY name",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "loading users");
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        struct cfg_user *u = grow_add(g);
-        if (!u) {
-            sqlite3_finalize(q);
+    struct settings_load *sl = arg;
+    const char *name = store_col_text(row, 0);
+    size_t i = 0;
+    while (i < N_SETTINGS && strcmp(settings[i].name, name) != 0)
+        i++;
+    if (i < N_SETTINGS)
+        setting_load(&settings[i], sl->c, row);
+    else if (strcmp(name, AAA_NET_SETTING) == 0 && sl->aaa_net == NULL) {
+        if ((sl->aaa_net = strdup(store_col_text(row, 1))) == NULL)
             return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-        }
-        snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(q, 0));
-        u->privilege = sqlite3_column_int(q, 1);
-        u->secret_type = (enum cfg_secret_type)sqlite3_column_int(q, 2);
-        snprintf(u->secret, sizeof(u->secret), "%s", (const char *)sqlite3_column_text(q, 3));
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading users");
+    } else
+        log_warn(NULL, "store: ignoring unknown setting '%s' (written by a newer scpd?)", name);
+    return 0;
 }
 
-static int load_pkusers(struct store *st, struct grow *g, struct scpd_err *err)
+struct mlist_load {
+    const struct mlkind *k;
+    struct grow *g;
+    struct cfg_mlist *l;
+};
+
+static int load_mlist_row(void *arg, const struct store_row *row, struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT p.name, k.type, k.hash, k.comment FROM pkuser p"
-                           " LEFT JOIN pkey k ON k.user = p.name ORDER BY p.name, k.pos",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "loading public keys");
-    int rc;
-    struct cfg_pkuser *p = NULL;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 0);
-        if (!p || strcmp(p->name, name) != 0) {
-            if (!(p = grow_add(g))) {
-                sqlite3_finalize(q);
-                return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-            }
-            snprintf(p->name, sizeof(p->name), "%s", name);
-        }
-        if (sqlite3_column_type(q, 1) == SQLITE_NULL)
-            continue; /* a pubkey user without keys */
-        if (p->nkeys >= LIM_CFG_KEYS_PER_USER) {
-            sqlite3_finalize(q);
-            return scpd_err_set(err, SCPD_E_IO, "store: too many keys for %s", name);
-        }
-        struct cfg_key *k = &p->keys[p->nkeys++];
-        snprintf(k->type, sizeof(k->type), "%s", (const char *)sqlite3_column_text(q, 1));
-        snprintf(k->hash, sizeof(k->hash), "%s", (const char *)sqlite3_column_text(q, 2));
-        snprintf(k->comment, sizeof(k->comment), "%s", (const char *)sqlite3_column_text(q, 3));
+    struct mlist_load *m = arg;
+    const char *name = store_col_text(row, 0);
+    int mk = method_kind(store_col_text(row, 1));
+    if (!m->l || strcmp(m->l->name, name) != 0) {
+        if (!(m->l = grow_add(m->g)))
+            return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        snprintf(m->l->name, sizeof(m->l->name), "%s", name);
     }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : store_sql_err(st, err, "loading public keys");
+    if (mk < 0 || m->l->n >= LIM_CFG_METHODS)
+        return scpd_err_set(err, SCPD_E_IO, "store: bad method in list %s %s", m->k->kind, name);
+    m->l->m[m->l->n].kind = (enum cfg_method_kind)mk;
+    snprintf(m->l->m[m->l->n].group, sizeof(m->l->m[m->l->n].group), "%s",
+             store_col_text(row, 2));
+    m->l->n++;
+    return 0;
 }
 
-/* Builds the running config from the rows. The arrays are assembled here and handed to
- * cfg_clone(), so the result is allocated the way cfg_free() expects. */
+static int load_user_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    struct cfg_user *u = grow_add(arg);
+    if (!u)
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    snprintf(u->name, sizeof(u->name), "%s", store_col_text(row, 0));
+    u->privilege = (int)store_col_int(row, 1);
+    u->secret_type = (enum cfg_secret_type)store_col_int(row, 2);
+    snprintf(u->secret, sizeof(u->secret), "%s", store_col_text(row, 3));
+    return 0;
+}
+
+struct pk_load {
+    struct grow *g;
+    struct cfg_pkuser *p;
+};
+
+static int load_pkey_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    struct pk_load *m = arg;
+    const char *name = store_col_text(row, 0);
+    if (!m->p || strcmp(m->p->name, name) != 0) {
+        if (!(m->p = grow_add(m->g)))
+            return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        snprintf(m->p->name, sizeof(m->p->name), "%s", name);
+    }
+    if (store_col_null(row, 1))
+        return 0; /* a pubkey user without keys */
+    if (m->p->nkeys >= LIM_CFG_KEYS_PER_USER)
+        return scpd_err_set(err, SCPD_E_IO, "store: too many keys for %s", name);
+    struct cfg_key *k = &m->p->keys[m->p->nkeys++];
+    snprintf(k->type, sizeof(k->type), "%s", store_col_text(row, 1));
+    snprintf(k->hash, sizeof(k->hash), "%s", store_col_text(row, 2));
+    snprintf(k->comment, sizeof(k->comment), "%s", store_col_text(row, 3));
+    return 0;
+}
+
+/* Builds the running config from the rows (inside the caller's read transaction). The arrays are
+ * assembled here and handed to cfg_clone(), so the result is allocated the way cfg_free()
+ * expects. */
 static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
 {
     struct cfg *def = cfg_new_default(), *out = NULL;
@@ -701,12 +616,19 @@ static struct cfg *store_load_running(struct store *st, struct scpd_err *err)
         goto out;
     }
     tmp = *def;
-    if (load_settings(st, &tmp, &aaa_net, err) != 0 || load_acls(st, &tmp, err) != 0 ||
-        load_users(st, &users, err) != 0 || load_pkusers(st, &pk, err) != 0 ||
+    struct pk_load pkl = {.g = &pk};
+    struct settings_load sl = {.c = &tmp};
+    int rc = store_query(st, ST_SET_ALL, NULL, NULL, 0, load_setting_row, &sl, err);
+    aaa_net = sl.aaa_net;
+    if (rc != 0 || load_acls(st, &tmp, err) != 0 ||
+        store_query(st, ST_USER_ALL, NULL, NULL, 0, load_user_row, &users, err) != 0 ||
+        store_query(st, ST_PKEY_ALL, NULL, NULL, 0, load_pkey_row, &pkl, err) != 0 ||
         (aaa_net != NULL && aaa_net_load(&tmp, aaa_net, err) != 0))
         goto out;
     for (size_t i = 0; i < N_MLKINDS; i++) {
-        if (load_mlists(st, &mlkinds[i], &lists[i], err) != 0)
+        struct mlist_load ml = {.k = &mlkinds[i], .g = &lists[i]};
+        if (store_query(st, ST_MLIST_ALL, NULL, &SV_TEXT(mlkinds[i].kind), 1, load_mlist_row, &ml,
+                        err) != 0)
             goto out;
         CFG_FIELD(&tmp, mlkinds[i].n_off, size_t) = lists[i].n;
         CFG_FIELD(&tmp, mlkinds[i].arr_off, struct cfg_mlist *) = lists[i].p;
@@ -732,51 +654,46 @@ out:
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-sqlite3_stmt *store_stmt(struct store *st, enum store_stmt which)
+int store_exec(struct store *st, enum store_stmt id, const struct store_val *v, int n,
+               struct scpd_err *err)
 {
-    sqlite3_stmt *q = st->stmt[which];
-    sqlite3_reset(q);
-    sqlite3_clear_bindings(q);
-    return q;
+    return st->be->exec(st, id, NULL, v, n, NULL, err);
 }
 
-int store_sql_err(struct store *st, struct scpd_err *err, const char *what)
+int store_query(struct store *st, enum store_stmt id, const char *sql, const struct store_val *v,
+                int n, store_row_fn fn, void *arg, struct scpd_err *err)
 {
-    int code = sqlite3_extended_errcode(st->db);
-    enum scpd_errcode ec = (code & 0xff) == SQLITE_BUSY    ? SCPD_E_CONFLICT
-                           : (code & 0xff) == SQLITE_NOMEM ? SCPD_E_NOMEM
-                           : (code & 0xff) == SQLITE_FULL  ? SCPD_E_LIMIT
-                                                           : SCPD_E_IO;
-    return scpd_err_set(err, ec, "store: %s: %s (%s)", what, sqlite3_errmsg(st->db), st->path);
+    return st->be->query(st, id, sql, v, n, fn, arg, err);
 }
 
-static int store_exec(struct store *st, const char *sql, struct scpd_err *err)
+const char *store_col_text(const struct store_row *r, int col)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-        return 0;
-    scpd_err_set(err, SCPD_E_IO, "store: %s: %s (%s)", sql, msg ? msg : "error", st->path);
-    sqlite3_free(msg);
-    return -1;
+    return r->st->be->col_text(r, col);
 }
 
-static int store_begin(struct store *st, struct scpd_err *err)
+int64_t store_col_int(const struct store_row *r, int col)
 {
-    return store_exec(st, "BEGIN IMMEDIATE", err);
+    return r->st->be->col_int(r, col);
+}
+
+bool store_col_null(const struct store_row *r, int col)
+{
+    return r->st->be->col_null(r, col);
+}
+
+static int store_begin(struct store *st, enum store_tx tx, struct scpd_err *err)
+{
+    return st->be->begin(st, tx, err);
 }
 
 static int store_end(struct store *st, struct scpd_err *err)
 {
-    if (store_exec(st, "COMMIT", err) == 0)
-        return 0;
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
+    return st->be->commit(st, err);
 }
 
 static void store_rollback(struct store *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->be->rollback(st);
 }
 
 /* The audit sources of store_who; anything else is a programming error caught early. */
@@ -799,39 +716,21 @@ static const char *who_user(const struct store_who *who)
 int store_audit_add(struct store *st, const struct store_who *who, int64_t when, uint64_t version,
                     const char *target, const char *diff, struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_AUDIT_PUT);
-    sqlite3_bind_int64(q, 1, when);
-    sqlite3_bind_text(q, 2, who_user(who), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, who->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, who->peer ? who->peer : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)version);
-    sqlite3_bind_text(q, 6, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 7, diff ? diff : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        return store_sql_err(st, err, "audit log");
+    struct store_val v[7] = {SV_INT(when),        SV_TEXT(who_user(who)),
+                             SV_TEXT(who->source), SV_TEXT(who->peer ? who->peer : ""),
+                             SV_INT(version),     SV_TEXT(target),
+                             SV_TEXT(diff ? diff : "")};
+    if (store_exec(st, ST_AUDIT_PUT, v, 7, err) != 0)
+        return -1;
     /* Bounded in the same transaction as the change: the oldest rows beyond LIM_AUDIT_ROWS go
      * (an index walk on the primary key; usually one row). */
-    q = store_stmt(st, ST_AUDIT_TRIM);
-    sqlite3_bind_int(q, 1, LIM_AUDIT_ROWS);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "audit log trim");
-}
-
-static int meta_put(struct store *st, uint64_t version, int64_t when, const char *user,
-                    struct scpd_err *err)
-{
-    sqlite3_stmt *q = store_stmt(st, ST_META_PUT);
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)version);
-    sqlite3_bind_int64(q, 2, when);
-    sqlite3_bind_text(q, 3, user, -1, SQLITE_STATIC);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "meta");
+    return store_exec(st, ST_AUDIT_TRIM, &SV_INT(LIM_AUDIT_ROWS), 1, err);
 }
 
 static int startup_put(struct store *st, const char *text, int64_t when, struct scpd_err *err)
 {
-    sqlite3_stmt *q = store_stmt(st, ST_STARTUP_PUT);
-    sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, when);
-    return sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, err, "startup-config");
+    struct store_val v[2] = {SV_TEXT(text), SV_INT(when)};
+    return store_exec(st, ST_STARTUP_PUT, v, 2, err);
 }
 
 /* The canonical text kept in the startup datastore. */
@@ -926,79 +825,75 @@ int store_listen(struct store *st, store_listener_fn fn, void *arg)
     return rc;
 }
 
-/* ---- open / create / migrate ----------------------------------------------------------------- */
+/* ---- open / create / load ------------------------------------------------------------------- */
 
-static int store_migrate(struct store *st, struct scpd_err *err)
+struct meta {
+    bool found;
+    uint64_t version;
+    time_t at;
+    char by[CFG_NAME_MAX];
+};
+
+static int meta_row(void *arg, const struct store_row *row, struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    int have = -1;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        have = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    if (have < 0)
-        return store_sql_err(st, err, "reading the schema version");
-    if (have > STORE_SCHEMA_VERSION)
-        return scpd_err_set(err, SCPD_E_IO,
-                            "store: %s has schema version %d, newer than this scpd knows (%d); "
-                            "use a newer scpd or another --data-dir",
-                            st->path, have, STORE_SCHEMA_VERSION);
-    for (int v = have; v < STORE_SCHEMA_VERSION; v++) {
-        char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-        if (store_begin(st, err) != 0)
-            return -1;
-        if (store_exec(st, migrations[v], err) != 0 || store_exec(st, bump, err) != 0 ||
-            store_end(st, err) != 0) {
-            store_rollback(st);
-            return -1;
-        }
-        log_info(NULL, "store: schema migrated to version %d", v + 1);
-    }
-    return 0;
+    struct meta *m = arg;
+    m->found = true;
+    m->version = (uint64_t)store_col_int(row, 0);
+    m->at = (time_t)store_col_int(row, 1);
+    snprintf(m->by, sizeof(m->by), "%s", store_col_text(row, 2));
+    return 1;
 }
 
-/* Reads the meta row: 1 if present (fills out params), 0 if absent, -1 on error. */
-static int meta_get(struct store *st, uint64_t *version, time_t *at, char *by, size_t bycap,
-                    struct scpd_err *err)
+/* Reads the meta row (m->found false if absent). 0 or -1. */
+static int meta_get(struct store *st, struct meta *m, struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(st->db, "SELECT version, changed_at, changed_by FROM meta WHERE id = 1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "reading meta");
-    int rc = sqlite3_step(q), found = 0;
-    if (rc == SQLITE_ROW) {
-        *version = (uint64_t)sqlite3_column_int64(q, 0);
-        *at = (time_t)sqlite3_column_int64(q, 1);
-        snprintf(by, bycap, "%s", (const char *)sqlite3_column_text(q, 2));
-        found = 1;
-    }
-    sqlite3_finalize(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_sql_err(st, err, "reading meta");
-    return found;
+    memset(m, 0, sizeof(*m));
+    return store_query(st, ST_META_GET, NULL, NULL, 0, meta_row, m, err) < 0 ? -1 : 0;
 }
 
 /* First start: the running and startup datastores from initial, version 1, one transaction.
- * A crash before COMMIT leaves no meta row, so the next open does this again. */
+ * A crash before COMMIT leaves no meta row, so the next open does this again. Returns 1 when
+ * another instance created the content first (nothing written here), 0 when created, -1. */
 static int store_init_content(struct store *st, const struct cfg *initial, struct scpd_err *err)
 {
     static const struct store_who boot = {.user = "", .source = "boot", .peer = ""};
     struct cfg *def = cfg_new_default(), *copy = initial ? cfg_clone(initial) : cfg_new_default();
     char *diff = NULL, *text = NULL;
     struct store_snap_impl *s = NULL;
+    struct meta m;
     int rc = -1;
     time_t now = time(NULL);
     if (!def || !copy || !(diff = cfg_diff(def, copy)) || !(text = startup_render(copy))) {
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
         goto out;
     }
-    if (store_begin(st, err) != 0)
+    if (store_begin(st, STORE_TX_INIT, err) != 0)
         goto out;
+    if (meta_get(st, &m, err) != 0) {
+        store_rollback(st);
+        goto out;
+    }
+    if (m.found) { /* another instance of a shared store was first */
+        store_rollback(st);
+        rc = 1;
+        goto out;
+    }
     /* The tables are empty (an earlier first start that crashed rolled back), so writing the
      * difference from the defaults plus every setting is exact. */
-    if (store_write_running(st, def, copy, true, err) != 0 || meta_put(st, 1, now, "", err) != 0 ||
-        startup_put(st, text, now, err) != 0 ||
+    struct store_val mv[3] = {SV_INT(1), SV_INT(now), SV_TEXT("")};
+    /* A shared store: the initial config's type-6 keys were made under this instance's master
+     * key, so that key becomes every instance's in the same transaction (store_secret_init). */
+    char mk[SECRET_MASTER_TEXT];
+    if (st->be->shared && secret_master_export(mk, sizeof mk) == 0 &&
+        store_exec(st, ST_SECRET_INIT, (struct store_val[]){SV_TEXT(STORE_SECRET_MASTER),
+                                                            SV_TEXT(mk)}, 2, err) != 0) {
+        OPENSSL_cleanse(mk, sizeof mk);
+        store_rollback(st);
+        goto out;
+    }
+    OPENSSL_cleanse(mk, sizeof mk);
+    if (store_write_running(st, def, copy, true, err) != 0 ||
+        store_exec(st, ST_META_INIT, mv, 3, err) != 0 || startup_put(st, text, now, err) != 0 ||
         store_audit_add(st, &boot, now, 1, "running", diff, err) != 0 || store_end(st, err) != 0) {
         store_rollback(st);
         goto out;
@@ -1018,44 +913,70 @@ out:
     return rc;
 }
 
-static int store_load(struct store *st, struct scpd_err *err)
+/* Loads meta and the running datastore in one read transaction into a new snapshot; NULL with
+ * *absent set when the database holds no content yet. Called with db_lock held. */
+static struct store_snap_impl *store_load_snap(struct store *st, bool *absent,
+                                               struct scpd_err *err)
 {
-    uint64_t version = 0;
-    time_t at = 0;
-    char by[CFG_NAME_MAX] = "";
-    if (meta_get(st, &version, &at, by, sizeof(by), err) != 1)
-        return -1;
-    struct cfg *c = store_load_running(st, err);
-    if (!c)
-        return -1;
-    struct store_snap_impl *s = snap_new(c, version, at, by);
-    if (!s) {
-        cfg_free(c);
-        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    struct meta m;
+    struct cfg *c = NULL;
+    struct store_snap_impl *s = NULL;
+    if (absent)
+        *absent = false;
+    if (store_begin(st, STORE_TX_READ, err) != 0)
+        return NULL;
+    if (meta_get(st, &m, err) != 0)
+        goto out;
+    if (!m.found) {
+        if (absent)
+            *absent = true;
+        scpd_err_set(err, SCPD_E_NOTFOUND, "store: the database holds no configuration");
+        goto out;
     }
-    snap_swap(st, s);
-    return 0;
+    if (!(c = store_load_running(st, err)))
+        goto out;
+    if (!(s = snap_new(c, m.version, m.at, m.by))) {
+        cfg_free(c);
+        scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        goto out;
+    }
+out:
+    store_rollback(st); /* a read: nothing to keep */
+    return s;
 }
 
-/* Two processes on one data directory would each trust their own snapshot and write deltas
- * against it, so the second is refused. flock() dies with its process (kill -9 included). */
-static int store_lock(struct store *st, const char *dir, struct scpd_err *err)
+int store_refresh(struct store *st, struct scpd_err *err)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof(path), "%s/scpd.lock", dir);
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
-    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (st->lock_fd < 0)
-        return scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path, strerror(errno));
-    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return scpd_err_set(err, errno == EWOULDBLOCK ? SCPD_E_CONFLICT : SCPD_E_IO,
-                            "store: %s is in use by another scpd (lock %s: %s)", dir, path,
-                            strerror(errno));
-    return 0;
+    pthread_mutex_lock(&st->db_lock);
+    struct store_snap_impl *s = store_load_snap(st, NULL, err);
+    if (s && s->pub.version <= st->cur->pub.version) {
+        store_snap_release(&s->pub); /* nothing newer (or a local commit got there first) */
+        s = NULL;
+    } else if (s) {
+        __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED); /* ours, for the listeners */
+        snap_swap(st, s);
+    }
+    int rc = s || err == NULL || err->code == SCPD_E_OK ? 0 : -1;
+    pthread_mutex_unlock(&st->db_lock);
+    if (s) {
+        log_info(&(struct log_ctx){.user = s->pub.changed_by},
+                 "store: version %llu committed by another instance is live here",
+                 (unsigned long long)s->pub.version);
+        notify(st, &s->pub);
+        store_snap_release(&s->pub);
+    }
+    return rc;
 }
 
-struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
+/* "postgresql://..." or "postgres://..." (libpq's URIs) name a PostgreSQL store. */
+static const struct store_backend *backend_of(const char *target)
+{
+    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0)
+        return &store_pg_backend;
+    return &store_sqlite_backend;
+}
+
+struct store *store_open(const char *target, const struct cfg *initial, bool *created,
                          struct scpd_err *err)
 {
     struct store *st = calloc(1, sizeof(*st));
@@ -1066,134 +987,196 @@ struct store *store_open(const char *dir, const struct cfg *initial, bool *creat
     pthread_mutex_init(&st->db_lock, NULL);
     pthread_mutex_init(&st->snap_lock, NULL);
     pthread_mutex_init(&st->lsn_lock, NULL);
-    st->lock_fd = -1;
+    pthread_mutex_init(&st->evl_lock, NULL);
+    st->be = backend_of(target);
     if (created)
         *created = false;
-    if (store_lock(st, dir, err) != 0)
+    if (st->be->open(st, target, err) != 0)
         goto fail;
-    int n = snprintf(st->path, sizeof(st->path), "%s/scpd.db", dir);
-    if (n < 0 || (size_t)n >= sizeof(st->path)) {
-        scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
-        goto fail;
-    }
-    if (sqlite3_open_v2(st->path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
-        scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", st->path,
-                     st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_busy_timeout(st->db, 5000);
-    sqlite3_extended_result_codes(st->db, 1);
-    /* WAL: readers of other connections (sqlite3 CLI, backups) never block the daemon.
-     * synchronous=FULL: a commit is on disk when store_commit returns, even across power loss. */
-    if (store_exec(st, "PRAGMA journal_mode = WAL", err) != 0 ||
-        store_exec(st, "PRAGMA synchronous = FULL", err) != 0 ||
-        store_exec(st, "PRAGMA foreign_keys = ON", err) != 0 ||
-        store_exec(st, "PRAGMA secure_delete = ON", err) != 0 || store_migrate(st, err) != 0)
-        goto fail;
-    for (int i = 0; i < ST__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK) {
-            store_sql_err(st, err, "preparing statements");
-            goto fail;
-        }
-    }
-    uint64_t v;
-    time_t at;
-    char by[CFG_NAME_MAX];
-    int have = meta_get(st, &v, &at, by, sizeof(by), err);
-    if (have < 0)
-        goto fail;
-    if (have == 0) {
-        if (store_init_content(st, initial, err) != 0)
-            goto fail;
-        if (created)
+    for (int attempt = 0; attempt < 2 && !st->cur; attempt++) {
+        bool absent = false;
+        pthread_mutex_lock(&st->db_lock);
+        struct store_snap_impl *s = store_load_snap(st, &absent, err);
+        int rc = 0;
+        if (s)
+            snap_swap(st, s);
+        else if (absent && (rc = store_init_content(st, initial, err)) == 0 && created)
             *created = true;
-        log_info(NULL, "store: created %s (version 1)", st->path);
-    } else {
-        if (store_load(st, err) != 0)
+        pthread_mutex_unlock(&st->db_lock);
+        if ((!s && !absent) || rc < 0)
             goto fail;
-        log_info(NULL, "store: opened %s (version %llu)", st->path,
-                 (unsigned long long)st->cur->pub.version);
+        if (rc == 0 && !s)
+            log_info(NULL, "store: created %s (version 1)", st->where);
     }
+    if (!st->cur) {
+        scpd_err_set(err, SCPD_E_IO, "store: %s holds no configuration after creating it",
+                     st->where);
+        goto fail;
+    }
+    log_info(NULL, "store: opened %s (%s, version %llu)", st->where, st->be->name,
+             (unsigned long long)st->cur->pub.version);
+    if (st->be->watch && st->be->watch(st, err) != 0)
+        goto fail;
     return st;
 fail:
     store_close(st);
     return NULL;
 }
 
-int store_initialized(const char *dir, struct scpd_err *err)
+int store_initialized(const char *target, struct scpd_err *err)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof(path), "%s/scpd.db", dir);
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return scpd_err_set(err, SCPD_E_INVALID, "store: data directory path too long");
-    if (access(path, F_OK) != 0)
+    return backend_of(target)->initialized(target, err);
+}
+
+bool store_is_shared(const struct store *st)
+{
+    return st->be->shared;
+}
+
+int64_t store_instance(const struct store *st)
+{
+    return st->instance;
+}
+
+int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
+                    uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                    struct scpd_err *err)
+{
+    if (!st->be->space_set)
         return 0;
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    int rc = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        scpd_err_set(err, SCPD_E_IO, "store: cannot open %s: %s", path,
-                     db ? sqlite3_errmsg(db) : "out of memory");
-        goto out;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    /* No meta table (an empty or unmigrated file) is the same as no meta row. */
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'", -1, &q,
-                           NULL) != SQLITE_OK ||
-        sqlite3_step(q) != SQLITE_ROW) {
-        scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path, sqlite3_errmsg(db));
-        goto out;
-    }
-    rc = sqlite3_column_int(q, 0) > 0;
-    sqlite3_finalize(q);
-    q = NULL;
-    if (rc == 1) {
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM meta", -1, &q, NULL) != SQLITE_OK ||
-            sqlite3_step(q) != SQLITE_ROW) {
-            rc =
-                scpd_err_set(err, SCPD_E_IO, "store: cannot read %s: %s", path, sqlite3_errmsg(db));
-            goto out;
-        }
-        rc = sqlite3_column_int(q, 0) > 0;
-    }
-out:
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    pthread_mutex_lock(&st->db_lock);
+    int rc = st->be->space_set(st, fs, total, limit, check, grow, used, arg, avail, err);
+    pthread_mutex_unlock(&st->db_lock);
     return rc;
+}
+
+void store_event_publish(struct store *st, const char *stream, const char *text)
+{
+    if (st->be->publish)
+        st->be->publish(st, stream, text);
+}
+
+int store_event_listen(struct store *st, store_event_fn fn, void *arg)
+{
+    int rc = -1;
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS && rc < 0; i++)
+        if (!st->evl[i].fn) {
+            st->evl[i].fn = fn;
+            st->evl[i].arg = arg;
+            rc = i;
+        }
+    pthread_mutex_unlock(&st->evl_lock);
+    return rc;
+}
+
+void store_event_unlisten(struct store *st, store_event_fn fn, void *arg)
+{
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS; i++)
+        if (st->evl[i].fn == fn && st->evl[i].arg == arg)
+            st->evl[i].fn = NULL;
+    pthread_mutex_unlock(&st->evl_lock);
+}
+
+/* Under evl_lock, so that an unlisten waits for a call in progress (the listeners only push to a
+ * ring: they never block). */
+void store_event_deliver(struct store *st, int64_t instance, const char *stream,
+                         const char *text)
+{
+    pthread_mutex_lock(&st->evl_lock);
+    for (int i = 0; i < STORE_MAX_LISTENERS; i++)
+        if (st->evl[i].fn)
+            st->evl[i].fn(st->evl[i].arg, instance, stream, text);
+    pthread_mutex_unlock(&st->evl_lock);
 }
 
 void store_close(struct store *st)
 {
     if (!st)
         return;
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
-    if (st->db)
-        sqlite3_close(st->db);
+    st->be->close(st); /* the watcher first: it may be refreshing */
     if (st->cur)
         store_snap_release(&st->cur->pub);
-    if (st->lock_fd >= 0)
-        close(st->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&st->db_lock);
     pthread_mutex_destroy(&st->snap_lock);
     pthread_mutex_destroy(&st->lsn_lock);
+    pthread_mutex_destroy(&st->evl_lock);
     free(st);
 }
 
+/* ---- shared secrets ------------------------------------------------------------------------- */
+
+static int secret_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    char **out = arg;
+    if (!(*out = strdup(store_col_text(row, 0))))
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    return 1;
+}
+
+char *store_secret_get(struct store *st, const char *name, struct scpd_err *err)
+{
+    char *out = NULL;
+    pthread_mutex_lock(&st->db_lock);
+    int rc = store_query(st, ST_SECRET_GET, NULL, &SV_TEXT(name), 1, secret_row, &out, err);
+    pthread_mutex_unlock(&st->db_lock);
+    if (rc < 0) {
+        free(out);
+        return NULL;
+    }
+    if (!out)
+        scpd_err_set(err, SCPD_E_NOTFOUND, "store: no secret '%s'", name);
+    return out;
+}
+
+char *store_secret_init(struct store *st, const char *name, const char *value,
+                        struct scpd_err *err)
+{
+    char *out = NULL;
+    struct store_val v[2] = {SV_TEXT(name), SV_TEXT(value)};
+    pthread_mutex_lock(&st->db_lock);
+    if (store_begin(st, STORE_TX_WRITE, err) == 0) {
+        if (store_exec(st, ST_SECRET_INIT, v, 2, err) != 0 ||
+            store_query(st, ST_SECRET_GET, NULL, &SV_TEXT(name), 1, secret_row, &out, err) < 0 ||
+            store_end(st, err) != 0) {
+            store_rollback(st);
+            free(out);
+            out = NULL;
+        } else if (!out) {
+            scpd_err_set(err, SCPD_E_IO, "store: secret '%s' vanished after it was written", name);
+        }
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    return out;
+}
+
 /* ---- commit ---------------------------------------------------------------------------------- */
+
+/* The commit of another instance made ours stale: follow it, so the caller's next try (or the
+ * client's next request) starts from the new version. */
+static int conflict_after_refresh(struct store *st, uint64_t base, struct scpd_err *err)
+{
+    store_refresh(st, NULL);
+    return scpd_err_set(err, SCPD_E_CONFLICT,
+                        "configuration changed meanwhile (committed by another instance): version "
+                        "is %llu, expected %llu",
+                        (unsigned long long)store_version(st), (unsigned long long)base);
+}
 
 int store_commit(struct store *st, const struct cfg *next, uint64_t expect_version,
                  const struct store_who *who, uint64_t *new_version, struct scpd_err *err)
 {
     if (who_check(who, err) != 0)
         return -1;
+    /* A client may know a version this instance has not loaded yet (it read it from another). */
+    if (st->be->shared && expect_version > store_version(st))
+        store_refresh(st, NULL);
     struct cfg *copy = NULL;
     char *diff = NULL;
     struct store_snap_impl *s = NULL;
     int rc = -1;
+    bool lost_race = false;
     pthread_mutex_lock(&st->db_lock);
     /* Only writers replace cur, and they hold db_lock: cur is stable here without snap_lock. */
     struct store_snap_impl *cur = st->cur;
@@ -1220,12 +1203,24 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
         goto unlock;
     }
-    if (store_begin(st, err) != 0)
+    if (store_begin(st, STORE_TX_WRITE, err) != 0)
         goto unlock;
+    /* The conditional write first: it takes the meta row's lock, so the rows written after it are
+     * written against exactly the version of the snapshot (see the head of this file). */
+    struct store_val mv[4] = {SV_INT(v + 1), SV_INT(now), SV_TEXT(who_user(who)), SV_INT(v)};
+    int64_t changed = 0;
+    if (st->be->exec(st, ST_META_CAS, NULL, mv, 4, &changed, err) != 0) {
+        store_rollback(st);
+        goto unlock;
+    }
+    if (changed != 1) {
+        store_rollback(st);
+        lost_race = true;
+        goto unlock;
+    }
     if (store_write_running(st, cur->own, copy, false, err) != 0 ||
-        meta_put(st, v + 1, now, who_user(who), err) != 0 ||
         store_audit_add(st, who, now, v + 1, "running", diff, err) != 0 ||
-        store_end(st, err) != 0) {
+        (st->be->announce && st->be->announce(st, v + 1, err) != 0) || store_end(st, err) != 0) {
         store_rollback(st);
         goto unlock;
     }
@@ -1233,7 +1228,9 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
      * database is ahead of memory, so reload it rather than serve a stale version. */
     if (!(s = snap_new(copy, v + 1, now, who_user(who)))) {
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory after commit; reloading");
-        store_load(st, NULL);
+        struct store_snap_impl *re = store_load_snap(st, NULL, NULL);
+        if (re)
+            snap_swap(st, re);
         goto unlock;
     }
     copy = NULL;
@@ -1244,6 +1241,8 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
     rc = 0;
 unlock:
     pthread_mutex_unlock(&st->db_lock);
+    if (lost_race)
+        conflict_after_refresh(st, v, err);
     if (s) {
         struct log_ctx lc = {.user = who_user(who), .peer = who->peer};
         char why[256];
@@ -1259,7 +1258,6 @@ unlock:
     free(diff);
     return rc;
 }
-
 /* cfg_apply_text() takes any length: the text doors of the store bound it here, once for every
  * caller (SCP/SFTP copies through ifs, the API's apply-config), with LIM_CONFIG_FILE_BYTES. */
 static int store_text_size_check(size_t len, struct scpd_err *err)
@@ -1358,25 +1356,32 @@ int store_apply_text(struct store *st, const char *text, size_t len, enum cfg_mo
 
 /* ---- startup datastore ---------------------------------------------------------------------- */
 
+struct startup_out {
+    char *text;
+    time_t *saved_at;
+};
+
+static int startup_row(void *arg, const struct store_row *row, struct scpd_err *err)
+{
+    struct startup_out *o = arg;
+    if (!(o->text = strdup(store_col_text(row, 0))))
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    if (o->saved_at)
+        *o->saved_at = (time_t)store_col_int(row, 1);
+    return 1;
+}
+
 /* Reads the startup text; the caller holds db_lock. */
 static char *startup_read(struct store *st, time_t *saved_at, struct scpd_err *err)
 {
-    char *out = NULL;
-    sqlite3_stmt *q = store_stmt(st, ST_STARTUP_GET);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        out = strdup((const char *)sqlite3_column_text(q, 0));
-        if (saved_at)
-            *saved_at = (time_t)sqlite3_column_int64(q, 1);
-        if (!out)
-            scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-    } else if (rc == SQLITE_DONE) {
-        scpd_err_set(err, SCPD_E_NOTFOUND, "startup-config is not present");
-    } else {
-        store_sql_err(st, err, "reading startup-config");
+    struct startup_out o = {.saved_at = saved_at};
+    if (store_query(st, ST_STARTUP_GET, NULL, NULL, 0, startup_row, &o, err) < 0) {
+        free(o.text);
+        return NULL;
     }
-    sqlite3_reset(q);
-    return out;
+    if (!o.text)
+        scpd_err_set(err, SCPD_E_NOTFOUND, "startup-config is not present");
+    return o.text;
 }
 
 char *store_startup_get(struct store *st, time_t *saved_at, struct scpd_err *err)
@@ -1398,23 +1403,37 @@ static int startup_store(struct store *st, const struct cfg *c, const struct sto
     if (!text)
         return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
     time_t now = time(NULL);
-    /* The previous text is read under the same lock as the write, so the audited diff is
-     * against exactly what this change replaces. */
+    /* The previous text is read in the same transaction as the write, after taking the meta
+     * row's lock (which every writer of every instance takes), so the audited diff is against
+     * exactly what this change replaces. */
     pthread_mutex_lock(&st->db_lock);
-    old = startup_read(st, NULL, NULL);
+    if (store_begin(st, STORE_TX_WRITE, err) != 0)
+        goto unlock;
+    if (store_exec(st, ST_META_LOCK, NULL, 0, err) != 0)
+        goto rollback;
+    struct scpd_err rerr = {0};
+    old = startup_read(st, NULL, &rerr);
+    if (!old && rerr.code != SCPD_E_NOTFOUND) {
+        if (err)
+            *err = rerr;
+        goto rollback;
+    }
     if (old)
         oldc = cfg_apply_text(c, old, strlen(old), CFG_REPLACE, NULL);
     if (!oldc)
         oldc = cfg_new_default();
     if (!oldc || !(diff = cfg_diff(oldc, c))) {
         scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-    } else if (store_begin(st, err) == 0) {
-        if (startup_put(st, text, now, err) != 0 ||
-            store_audit_add(st, who, now, 0, "startup", diff, err) != 0 || store_end(st, err) != 0)
-            store_rollback(st);
-        else
-            rc = 0;
+        goto rollback;
     }
+    if (startup_put(st, text, now, err) == 0 &&
+        store_audit_add(st, who, now, 0, "startup", diff, err) == 0 && store_end(st, err) == 0) {
+        rc = 0;
+        goto unlock;
+    }
+rollback:
+    store_rollback(st);
+unlock:
     pthread_mutex_unlock(&st->db_lock);
     if (rc == 0)
         log_info(&(struct log_ctx){.user = who_user(who), .peer = who->peer},

@@ -1,6 +1,7 @@
-/* store: the sqlite store in DIR/scpd.db (WAL, foreign keys, schema version in user_version with
- * forward migrations): the running datastore (structured rows), the startup datastore (config
- * text), the audit log and the transfer history.
+/* store: the configuration store, in sqlite (DIR/scpd.db, the embedded default) or in PostgreSQL
+ * shared by several scpd instances (docs/postgresql.md); each creates and migrates its own
+ * versioned schema: the running datastore (structured rows), the startup datastore (config text),
+ * the audit log, the transfer history and the shared secrets (host keys, master key).
  * Readers take an immutable, reference-counted snapshot of the running config and never wait for a
  * writer. Every change goes through store_commit(): one transaction, all or nothing; the version
  * increments by one per commit; the audit log gets the diff; listeners are told afterwards.
@@ -38,16 +39,20 @@ struct store_snap {
     char changed_by[CFG_NAME_MAX]; /* user of that commit ("" at boot) */
 };
 
-/* Opens or creates DIR/scpd.db. On a new database the running and startup datastores are loaded
- * from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
- * One process per data directory: a second store_open() of DIR while one is open fails with
- * SCPD_E_CONFLICT (flock on DIR/scpd.lock). */
-struct store *store_open(const char *dir, const struct cfg *initial, bool *created,
+/* Opens or creates the store at target: a directory DIR (sqlite in DIR/scpd.db) or a libpq URI
+ * "postgresql://..." (PostgreSQL). On a new database the running and startup datastores are
+ * loaded from initial (NULL: cfg_new_default()), audited as source "boot". *created tells which.
+ * sqlite: one process per data directory: a second store_open() of DIR while one is open fails
+ * with SCPD_E_CONFLICT (flock on DIR/scpd.lock). PostgreSQL: any number of instances; commits of
+ * the others become live here within a second (listeners are told, on the watcher thread). */
+struct store *store_open(const char *target, const struct cfg *initial, bool *created,
                          struct scpd_err *err);
-/* 1 if DIR/scpd.db holds a datastore (this is a later start), 0 if not (no file, or a first start
+/* 1 if target holds a datastore (this is a later start), 0 if not (no file, or a first start
  * that stopped before its first commit: store_open() will create the content), -1 on error.
- * Opens the file read-only and changes nothing. */
-int store_initialized(const char *dir, struct scpd_err *err);
+ * Changes nothing. */
+int store_initialized(const char *target, struct scpd_err *err);
+/* True if other processes share the database (PostgreSQL). */
+bool store_is_shared(const struct store *st);
 void store_close(struct store *st); /* NULL is a no-op; snapshots must be released first */
 
 /* Snapshot of the current running config; release with store_snap_release(). Never blocks on a
@@ -58,6 +63,8 @@ uint64_t store_version(struct store *st);
 
 /* The one commit function: makes next the running config in one transaction. If expect_version is
  * not 0 and differs from the current version, fails with SCPD_E_CONFLICT and changes nothing.
+ * The database checks the version too (a conditional write): a commit of another instance in
+ * between is SCPD_E_CONFLICT, never a lost update. An unreachable database: SCPD_E_UNAVAILABLE.
  * A commit that changes nothing succeeds without a new version. *new_version (if not NULL) gets
  * the resulting version. The store copies next; the caller keeps ownership. */
 int store_commit(struct store *st, const struct cfg *next, uint64_t expect_version,
@@ -96,8 +103,51 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
  * commit audited with who. An unreadable or invalid startup text fails and changes nothing. */
 int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err);
 
+/* ---- shared secrets ---------------------------------------------------------------------------
+ * Values every instance of a shared store must agree on, set once and never replaced: the SSH
+ * host keys ("hostkey/<file>", daemon/hostkey.c) and the master key protecting stored secrets
+ * (STORE_SECRET_MASTER: the key of type-6 secrets, store/secret.h; base64 text, put by the instance
+ * that creates the content, in that transaction). Values are text. */
+#define STORE_SECRET_MASTER "master-key"
+/* The value of name (caller frees), or NULL with SCPD_E_NOTFOUND (or another error). */
+char *store_secret_get(struct store *st, const char *name, struct scpd_err *err);
+/* Sets name to value unless it has one; returns the value that holds now (value, or the one an
+ * earlier or concurrent instance set first). Caller frees. */
+char *store_secret_init(struct store *st, const char *name, const char *value,
+                        struct scpd_err *err);
+
+/* ---- several instances on one shared store -------------------------------------------------
+ * With a store of one process (sqlite) these do nothing and say so: store_instance is 0,
+ * store_space_set succeeds without a check, events go nowhere. */
+/* This instance's number in the shared store (1, 2, ...: given at open, never reused). */
+int64_t store_instance(const struct store *st);
+
+/* Space reservations of uploads held in the database, so uploads through different instances
+ * cannot together exceed a file system's size. The instance's reservations on fs become total.
+ * With check (total grew), that happens only if used() (the bytes the files of fs hold now, read
+ * with the reservations of every instance locked) + the reservations of the other live instances
+ * + total <= limit; otherwise -1 with SCPD_E_LIMIT and *avail the bytes that were free for
+ * this instance's growth. A decrease (check false) never fails for want of space.
+ * SCPD_E_UNAVAILABLE when the database cannot be reached (a decrease is then written later by
+ * the heartbeat). */
+typedef int (*store_used_fn)(void *arg, uint64_t *used);
+int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t limit, bool check,
+                    uint64_t grow, store_used_fn used, void *arg, uint64_t *avail,
+                    struct scpd_err *err);
+
+/* Events of the streams (transfers, security) carried to the other instances: publish never
+ * blocks (queued, sent by the store's watcher, dropped when LIM_PG_EVENT_QUEUE are waiting);
+ * listeners are called on the watcher thread with the events of the other instances only.
+ * stream: a short word; text: at most LIM_PG_EVENT_BYTES - 64 bytes (longer is dropped). */
+void store_event_publish(struct store *st, const char *stream, const char *text);
+typedef void (*store_event_fn)(void *arg, int64_t instance, const char *stream, const char *text);
+int store_event_listen(struct store *st, store_event_fn fn, void *arg);
+/* Removes the listener (fn, arg); when it returns, fn is not running and will not be called. */
+void store_event_unlisten(struct store *st, store_event_fn fn, void *arg);
+
 /* ---- listeners ------------------------------------------------------------------------------- */
-/* Called after each commit, outside the store's locks, on the committing thread. The snapshot is
+/* Called after each commit, outside the store's locks, on the committing thread (for a commit of
+ * another instance of a shared store: on the store's watcher thread). The snapshot is
  * valid during the call only (take store_snapshot() to keep one). A listener may call any store
  * function. Under concurrent commits listeners may see versions out of order: compare
  * snap->version. At most STORE_MAX_LISTENERS; -1 when full. */
@@ -116,7 +166,8 @@ struct store_audit {
     char *diff;       /* config lines, "+ ..." / "- ..." */
 };
 typedef int (*store_audit_fn)(void *arg, const struct store_audit *row); /* non-zero stops */
-/* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS). */
+/* Rows with id > since_id, oldest first, at most limit (0: LIM_AUDIT_ROWS): the first page after
+ * since_id. since_id < 0: the newest limit rows instead (still oldest first). */
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err);
 

@@ -11,104 +11,90 @@
 
 #include "store/store_int.h"
 
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *q, int col)
+static void copy_col(char *dst, size_t cap, const struct store_row *q, int col)
 {
-    const unsigned char *t = sqlite3_column_text(q, col);
-    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+    snprintf(dst, cap, "%s", store_col_text(q, col));
 }
 
 /* ---- audit log ------------------------------------------------------------------------------- */
+
+struct audit_rows {
+    struct store_audit *rows;
+    size_t n, cap;
+};
+
+static int audit_row(void *arg, const struct store_row *q, struct scpd_err *err)
+{
+    struct audit_rows *r = arg;
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 16;
+        struct store_audit *p = realloc(r->rows, ncap * sizeof(*r->rows));
+        if (!p)
+            return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+        r->rows = p;
+        r->cap = ncap;
+    }
+    struct store_audit *a = &r->rows[r->n];
+    memset(a, 0, sizeof(*a));
+    a->id = store_col_int(q, 0);
+    a->time = store_col_int(q, 1);
+    copy_col(a->user, sizeof(a->user), q, 2);
+    copy_col(a->source, sizeof(a->source), q, 3);
+    copy_col(a->peer, sizeof(a->peer), q, 4);
+    a->version = (uint64_t)store_col_int(q, 5);
+    copy_col(a->target, sizeof(a->target), q, 6);
+    if (!(a->diff = strdup(store_col_text(q, 7))))
+        return scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
+    r->n++;
+    return 0;
+}
 
 int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit_fn fn, void *arg,
                       struct scpd_err *err)
 {
     if (limit <= 0 || limit > LIM_AUDIT_ROWS)
         limit = LIM_AUDIT_ROWS;
-    struct store_audit *rows = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
+    struct audit_rows r = {0};
+    struct store_val v[2] = {SV_INT(since_id), SV_INT(limit)};
     pthread_mutex_lock(&st->db_lock);
-    sqlite3_stmt *q = store_stmt(st, ST_AUDIT_GET);
-    sqlite3_bind_int64(q, 1, since_id);
-    sqlite3_bind_int(q, 2, limit);
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct store_audit *p = realloc(rows, ncap * sizeof(*rows));
-            if (!p) {
-                rc = scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-                break;
-            }
-            rows = p;
-            cap = ncap;
-        }
-        struct store_audit *a = &rows[n];
-        memset(a, 0, sizeof(*a));
-        a->id = sqlite3_column_int64(q, 0);
-        a->time = sqlite3_column_int64(q, 1);
-        copy_col(a->user, sizeof(a->user), q, 2);
-        copy_col(a->source, sizeof(a->source), q, 3);
-        copy_col(a->peer, sizeof(a->peer), q, 4);
-        a->version = (uint64_t)sqlite3_column_int64(q, 5);
-        copy_col(a->target, sizeof(a->target), q, 6);
-        const unsigned char *d = sqlite3_column_text(q, 7);
-        if (!(a->diff = strdup(d ? (const char *)d : ""))) {
-            rc = scpd_err_set(err, SCPD_E_NOMEM, "store: out of memory");
-            break;
-        }
-        n++;
-    }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = store_sql_err(st, err, "reading the audit log");
-    sqlite3_reset(q);
+    int rc = (since_id < 0 ? store_query(st, ST_AUDIT_NEWEST, NULL, v + 1, 1, audit_row, &r, err)
+                           : store_query(st, ST_AUDIT_GET, NULL, v, 2, audit_row, &r, err)) < 0
+                 ? -1
+                 : 0;
     pthread_mutex_unlock(&st->db_lock);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0 && fn(arg, &rows[i]) != 0)
+    for (size_t i = 0; i < r.n; i++) {
+        if (rc == 0 && fn(arg, &r.rows[i]) != 0)
             rc = 1; /* stopped by the callback: not an error, but deliver nothing more */
-        free(rows[i].diff);
+        free(r.rows[i].diff);
     }
-    free(rows);
+    free(r.rows);
     return rc < 0 ? -1 : 0;
 }
 
 /* ---- transfer history ------------------------------------------------------------------------ */
 
+static int hist_id_row(void *arg, const struct store_row *q, struct scpd_err *err)
+{
+    *(int64_t *)arg = store_col_int(q, 0);
+    return 1;
+}
+
 int store_history_add(struct store *st, struct store_xfer *x, struct scpd_err *err)
 {
     int rc = -1;
-    int64_t cutoff = x->end_ms - (int64_t)LIM_HISTORY_DAYS * 86400 * 1000;
+    int64_t cutoff = x->end_ms - (int64_t)LIM_HISTORY_DAYS * 86400 * 1000, id = 0;
+    struct store_val v[10] = {SV_TEXT(x->user),      SV_TEXT(x->peer),   SV_TEXT(x->direction),
+                              SV_TEXT(x->path),      SV_INT(x->bytes),   SV_INT(x->size),
+                              SV_INT(x->start_ms),   SV_INT(x->end_ms),  SV_TEXT(x->result),
+                              SV_TEXT(x->error)};
     pthread_mutex_lock(&st->db_lock);
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        store_sql_err(st, err, "transfer history");
+    if (st->be->begin(st, STORE_TX_WRITE, err) != 0)
         goto out;
-    }
-    sqlite3_stmt *q = store_stmt(st, ST_HIST_PUT);
-    sqlite3_bind_text(q, 1, x->user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, x->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, x->direction, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, x->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)x->bytes);
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)x->size);
-    sqlite3_bind_int64(q, 7, x->start_ms);
-    sqlite3_bind_int64(q, 8, x->end_ms);
-    sqlite3_bind_text(q, 9, x->result, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 10, x->error, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(q) == SQLITE_DONE;
-    int64_t id = sqlite3_last_insert_rowid(st->db);
-    if (ok) {
-        q = store_stmt(st, ST_HIST_TRIM_ROWS);
-        sqlite3_bind_int(q, 1, LIM_HISTORY_ROWS);
-        ok = sqlite3_step(q) == SQLITE_DONE;
-    }
-    if (ok) {
-        q = store_stmt(st, ST_HIST_TRIM_AGE);
-        sqlite3_bind_int64(q, 1, cutoff);
-        ok = sqlite3_step(q) == SQLITE_DONE;
-    }
-    if (!ok || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        store_sql_err(st, err, "transfer history");
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (store_query(st, ST_HIST_PUT, NULL, v, 10, hist_id_row, &id, err) < 0 ||
+        store_exec(st, ST_HIST_TRIM_ROWS, &SV_INT(LIM_HISTORY_ROWS), 1, err) != 0 ||
+        store_exec(st, ST_HIST_TRIM_AGE, &SV_INT(cutoff), 1, err) != 0 ||
+        st->be->commit(st, err) != 0) {
+        st->be->rollback(st);
         goto out;
     }
     x->id = id;
@@ -125,10 +111,10 @@ static const struct {
     size_t off;
     enum hf_type type;
 } hist_filters[] = {
-    {"end_ms >= ?", offsetof(struct store_xfer_filter, since_ms), HF_MS},
-    {"user = ?", offsetof(struct store_xfer_filter, user), HF_STR},
-    {"result = ?", offsetof(struct store_xfer_filter, result), HF_STR},
-    {"direction = ?", offsetof(struct store_xfer_filter, direction), HF_STR},
+    {"end_ms >= ", offsetof(struct store_xfer_filter, since_ms), HF_MS},
+    {"\"user\" = ", offsetof(struct store_xfer_filter, user), HF_STR},
+    {"result = ", offsetof(struct store_xfer_filter, result), HF_STR},
+    {"direction = ", offsetof(struct store_xfer_filter, direction), HF_STR},
 };
 #define N_HIST_FILTERS (sizeof(hist_filters) / sizeof(hist_filters[0]))
 #define STORE_HIST_PAGE 64 /* history rows read per lock hold (see store_history_query) */
@@ -152,46 +138,51 @@ static bool hist_filter_set(const struct store_xfer_filter *f, size_t i, const c
     return s != NULL;
 }
 
+struct hist_rows {
+    struct store_xfer *rows;
+    size_t n, max;
+};
+
+static int hist_row(void *arg, const struct store_row *q, struct scpd_err *err)
+{
+    struct hist_rows *h = arg;
+    if (h->n >= h->max)
+        return 1;
+    struct store_xfer *x = &h->rows[h->n++];
+    x->id = store_col_int(q, 0);
+    copy_col(x->user, sizeof(x->user), q, 1);
+    copy_col(x->peer, sizeof(x->peer), q, 2);
+    copy_col(x->direction, sizeof(x->direction), q, 3);
+    copy_col(x->path, sizeof(x->path), q, 4);
+    x->bytes = (uint64_t)store_col_int(q, 5);
+    x->size = (uint64_t)store_col_int(q, 6);
+    x->start_ms = store_col_int(q, 7);
+    x->end_ms = store_col_int(q, 8);
+    copy_col(x->result, sizeof(x->result), q, 9);
+    copy_col(x->error, sizeof(x->error), q, 10);
+    return 0;
+}
+
 /* Reads up to max rows with id < before (newest first) into rows; *n gets the count. Called with
  * the database lock held. */
 static int hist_page(struct store *st, const char *sql, const struct store_xfer_filter *f,
                      int64_t before, int max, struct store_xfer *rows, size_t *n,
                      struct scpd_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    int rc = 0, s, b = 1;
-    *n = 0;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return store_sql_err(st, err, "reading the transfer history");
+    struct store_val v[N_HIST_FILTERS + 2];
+    int b = 0;
     for (size_t i = 0; i < N_HIST_FILTERS; i++) {
         const char *str;
         int64_t ms;
         if (!hist_filter_set(f, i, &str, &ms))
             continue;
-        if (hist_filters[i].type == HF_MS)
-            sqlite3_bind_int64(q, b++, ms);
-        else
-            sqlite3_bind_text(q, b++, str, -1, SQLITE_STATIC);
+        v[b++] = hist_filters[i].type == HF_MS ? SV_INT(ms) : SV_TEXT(str);
     }
-    sqlite3_bind_int64(q, b++, before);
-    sqlite3_bind_int(q, b, max);
-    while ((s = sqlite3_step(q)) == SQLITE_ROW && *n < (size_t)max) {
-        struct store_xfer *x = &rows[(*n)++];
-        x->id = sqlite3_column_int64(q, 0);
-        copy_col(x->user, sizeof(x->user), q, 1);
-        copy_col(x->peer, sizeof(x->peer), q, 2);
-        copy_col(x->direction, sizeof(x->direction), q, 3);
-        copy_col(x->path, sizeof(x->path), q, 4);
-        x->bytes = (uint64_t)sqlite3_column_int64(q, 5);
-        x->size = (uint64_t)sqlite3_column_int64(q, 6);
-        x->start_ms = sqlite3_column_int64(q, 7);
-        x->end_ms = sqlite3_column_int64(q, 8);
-        copy_col(x->result, sizeof(x->result), q, 9);
-        copy_col(x->error, sizeof(x->error), q, 10);
-    }
-    if (s != SQLITE_DONE && s != SQLITE_ROW)
-        rc = store_sql_err(st, err, "reading the transfer history");
-    sqlite3_finalize(q);
+    v[b++] = SV_INT(before);
+    v[b++] = SV_INT(max);
+    struct hist_rows h = {.rows = rows, .max = (size_t)max};
+    int rc = store_query(st, ST_DYNAMIC, sql, v, b, hist_row, &h, err) < 0 ? -1 : 0;
+    *n = h.n;
     return rc;
 }
 
@@ -207,14 +198,16 @@ int store_history_query(struct store *st, const struct store_xfer_filter *f, sto
         f = &none;
     char sql[512];
     size_t pos = (size_t)snprintf(sql, sizeof(sql),
-                                  "SELECT id, user, peer, direction, path, bytes, size, start_ms,"
-                                  " end_ms, result, error FROM history WHERE ");
+                                  "SELECT id, \"user\", peer, direction, path, bytes, size,"
+                                  " start_ms, end_ms, result, error FROM history WHERE ");
+    int np = 0;
     for (size_t i = 0; i < N_HIST_FILTERS; i++) {
-        if (hist_filter_set(f, i, NULL, NULL))
-            pos += (size_t)snprintf(sql + pos, sizeof(sql) - pos, "%s AND ",
-                                    hist_filters[i].clause);
+        if (!hist_filter_set(f, i, NULL, NULL))
+            continue;
+        pos += (size_t)snprintf(sql + pos, sizeof(sql) - pos, "%s$%d AND ",
+                                hist_filters[i].clause, ++np);
     }
-    snprintf(sql + pos, sizeof(sql) - pos, "id < ? ORDER BY id DESC LIMIT ?");
+    snprintf(sql + pos, sizeof(sql) - pos, "id < $%d ORDER BY id DESC LIMIT $%d", np + 1, np + 2);
     int left = f->limit <= 0 ? 100 : f->limit > LIM_HISTORY_ROWS ? LIM_HISTORY_ROWS : f->limit;
 
     struct store_xfer *rows = calloc(STORE_HIST_PAGE, sizeof(*rows));

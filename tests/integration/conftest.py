@@ -33,6 +33,7 @@ ip scp server enable
 def pytest_configure(config):
     config.addinivalue_line("markers", "nosan: too slow or meaningless under ASan; plain run only")
     config.addinivalue_line("markers", "slow: long test")
+    config.addinivalue_line("markers", "fs_size(BYTES): test_pg cluster with --fs-size bootflash=BYTES")
     # netmiko 2.4 (Debian) imports telnetlib, which Python 3.11 deprecates: not ours to fix
     config.addinivalue_line("filterwarnings",
                             "ignore:'telnetlib' is deprecated:DeprecationWarning")

@@ -495,7 +495,7 @@ def test_apply_config_merge_replace_dry_run(api):
                  {"scpd:input": {"config": "hostname MERGED\nusername dave privilege 2 password 0 pw-d\n"}})
     assert r.status_code == 200
     assert int(r.json()["scpd:output"]["version"]) == v + 1
-    assert "username dave privilege 2 secret 9 $9$" in r.json()["scpd:output"]["diff"]
+    assert "username dave privilege 2 secret 9 <hidden>" in r.json()["scpd:output"]["diff"]
     assert "pw-d" not in r.text
     lines = config_lines(api.show())
     assert "hostname MERGED" in lines and "ip scp server enable" in lines
@@ -539,6 +539,30 @@ def test_audit_log_records_api_changes(api):
     since = log[-2]["id"]
     tail = api.get("/restconf/data/scpd:audit-log?since=%s" % since).json()["scpd:audit-log"]["entry"]
     assert [e["id"] for e in tail] == [last["id"]]
+
+
+def test_audit_log_limit_is_the_newest_and_since_pages_forward(api):
+    """limit=N alone is the tail (the newest N, oldest first); since=ID&limit=N pages forward
+    from ID, and paging from since=0 visits every entry once, in order."""
+    for i in range(5):
+        r = api.send("PUT", NATIVE + "/hostname", {"Cisco-IOS-XE-native:hostname": "P%d" % i})
+        assert r.status_code in (201, 204), r.text
+    url = "/restconf/data/scpd:audit-log"
+    every = api.get(url).json()["scpd:audit-log"]["entry"]
+    ids = [int(e["id"]) for e in every]
+    assert ids == sorted(ids) and len(ids) >= 6
+    newest = api.get(url + "?limit=2").json()["scpd:audit-log"]["entry"]
+    assert [int(e["id"]) for e in newest] == ids[-2:]
+    assert "+ hostname P4" in newest[-1]["diff"]
+    seen, since = [], 0
+    while True:
+        page = api.get(url + "?since=%d&limit=2" % since).json()["scpd:audit-log"]["entry"]
+        if not page:
+            break
+        assert len(page) <= 2
+        seen += [int(e["id"]) for e in page]
+        since = seen[-1]
+    assert seen == ids
 
 
 def test_yanglint_validates_scpd_json(api, workdir):
@@ -589,6 +613,10 @@ def test_tokens_and_privilege(start_daemon):
     assert len(tok) == 64 and out["privilege"] == 15 and out["expires-in"] == 3600
     bearer = {"Authorization": "Bearer " + tok}
     assert requests.get(api.url(NATIVE), headers=bearer).status_code == 200
+    # blanks after the token are trimmed as after Basic credentials; more than blanks is refused
+    for tail, code in (("  ", 200), ("\t ", 200), (" x", 401), ("0", 401)):
+        h = {"Authorization": "Bearer " + tok + tail}
+        assert requests.get(api.url(NATIVE), headers=h).status_code == code, repr(tail)
     # a token cannot mint tokens; no cookies are ever set
     r = requests.post(api.url(OPS + "/scpd:login"), headers=bearer)
     assert r.status_code == 403 and "Set-Cookie" not in r.headers

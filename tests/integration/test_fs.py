@@ -132,3 +132,36 @@ def test_replacing_a_file_over_half_the_size_says_why(start_daemon, workdir):
         c.close()
     assert clients.upload(d.ssh_port, src2, "bootflash:img.bin").returncode == 0
     assert sha256(os.path.join(d.bootflash, "img.bin")) == sha256(src2)
+
+
+def test_start_up_walk_counts_and_cleans_any_depth(start_daemon, workdir):
+    """A tree 100 directories deep (deeper than the 64 levels the walk once stopped at), made
+    through SFTP, with a file at the bottom and a temporary file a crash left there: after a
+    restart the file counts in `used`, the leftover is gone, and the size is enforced with it."""
+    d = start_daemon(args=["--fs-size", "bootflash=1M"])
+    deep = "/".join(["d"] * 100)
+    c = clients.paramiko_client(d.ssh_port)
+    sftp = c.open_sftp()
+    path = "/bootflash"
+    for part in deep.split("/"):
+        path += "/" + part
+        sftp.mkdir(path)
+    with sftp.open(path + "/deep.bin", "wb") as f:
+        f.write(b"x" * (600 * KiB))
+    sftp.close()
+    c.close()
+    assert d.stop() == 0
+    bottom = os.path.join(d.bootflash, *deep.split("/"))
+    leftover = os.path.join(bottom, ".scpd-tmp.crashed")
+    with open(leftover, "wb") as f:
+        f.write(b"y" * (300 * KiB))
+
+    d = start_daemon(args=["--fs-size", "bootflash=1M"])
+    assert not os.path.exists(leftover)
+    assert os.path.getsize(os.path.join(bottom, "deep.bin")) == 600 * KiB
+    boot = file_systems(Api(d))["bootflash"]
+    assert int(boot["used"]) == 600 * KiB and int(boot["free"]) == MiB - 600 * KiB
+    src = make_file(os.path.join(workdir, "more.bin"), 500 * KiB, seed=5)
+    r = clients.upload(d.ssh_port, src, "bootflash:more.bin")
+    assert r.returncode != 0
+    assert "not enough space: 512000 bytes needed, 434176 free on bootflash:" in r.stderr, r.stderr

@@ -13,6 +13,7 @@ import time
 import pytest
 
 import clients
+from conftest import LOCAL_AUTH
 from obs_util import SSE, Api, make_file, metric, remote, scp, slow_upload, wait_for
 
 IOS_LINE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: SCP: \[\d+ (<-|->) "
@@ -276,20 +277,20 @@ def test_streams_are_discoverable(daemon):
     assert idle.snapshot() == []
 
 
-def test_simultaneous_subscribers_stop_at_the_limit(daemon):
-    # LIM_HTTP_SSE_CLIENTS (64) streams at most, however many ask at the same moment: 80 clients
-    # from eight loopback sources (LIM_HTTP_PER_SOURCE is 16) subscribe at once; 64 get a stream,
-    # the others an RFC 8040 error body, and a slot given back can be taken again.
-    limit, extra = 64, 16
-    auth = "Basic " + base64.b64encode(b"tiger:lab").decode()
-    go = threading.Barrier(limit + extra)
+SSE_USERS = LOCAL_AUTH + "".join("username sse%d privilege 1 password 0 pw%d\n" % (i, i)
+                                  for i in range(8))
+
+
+def _subscribe_all(port, who):
+    """Subscribes at once (who: [(user, password, source)]); returns [(status, body)], conns."""
+    go = threading.Barrier(len(who))
     results, conns, lock = [], [], threading.Lock()
 
-    def subscribe(i):
-        c = http.client.HTTPConnection("127.0.0.1", daemon.http_port, timeout=60,
-                                       source_address=("127.0.0.%d" % (2 + i % 8), 0))
+    def subscribe(user, pw, src):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(src, 0))
         c.connect()
         go.wait()
+        auth = "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
         c.request("GET", "/restconf/streams/security", headers={"Authorization": auth})
         r = c.getresponse()
         body = r.read() if r.status != 200 else b""
@@ -297,11 +298,24 @@ def test_simultaneous_subscribers_stop_at_the_limit(daemon):
             results.append((r.status, body))
             conns.append(c)
 
-    threads = [threading.Thread(target=subscribe, args=(i,)) for i in range(limit + extra)]
+    threads = [threading.Thread(target=subscribe, args=w) for w in who]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return results, conns
+
+
+def test_simultaneous_subscribers_stop_at_the_limit(start_daemon):
+    # LIM_HTTP_SSE_CLIENTS (64) streams at most, however many ask at the same moment: 80 clients
+    # of eight users from eight loopback sources (LIM_HTTP_PER_SOURCE is 16; ten per user stays
+    # under LIM_HTTP_SSE_PER_USER) subscribe at once; 64 get a stream, the others an RFC 8040
+    # error body, and a slot given back can be taken again.
+    daemon = start_daemon(config=SSE_USERS)
+    limit, extra = 64, 16
+    who = [("sse%d" % (i % 8), "pw%d" % (i % 8), "127.0.0.%d" % (2 + i % 8))
+           for i in range(limit + extra)]
+    results, conns = _subscribe_all(daemon.http_port, who)
     statuses = sorted(s for s, _ in results)
     assert statuses == [200] * limit + [503] * extra, statuses
     for status, body in results:
@@ -314,6 +328,25 @@ def test_simultaneous_subscribers_stop_at_the_limit(daemon):
     # the daemon notices closed streams at their next keep-alive and gives their slots back
     wait_for(lambda: SSE(daemon, "security").status == 200, timeout=60, interval=1,
              what="a free event-stream slot")
+
+
+def test_one_user_cannot_hold_every_stream_slot(start_daemon):
+    # A privilege-1 user from four addresses asks for 20 streams at once: it gets
+    # LIM_HTTP_SSE_PER_USER (16), the others a 429 saying why; another user still gets one.
+    daemon = start_daemon(config=SSE_USERS)
+    who = [("sse0", "pw0", "127.0.0.%d" % (2 + i % 4)) for i in range(20)]
+    results, conns = _subscribe_all(daemon.http_port, who)
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [200] * 16 + [429] * 4, statuses
+    for status, body in results:
+        if status == 429:
+            err = json.loads(body)["ietf-restconf:errors"]["error"][0]
+            assert err["error-tag"] == "resource-denied"
+            assert "for user sse0 (at most 16 per user)" in err["error-message"]
+    other, oconns = _subscribe_all(daemon.http_port, [("sse1", "pw1", "127.0.0.9")])
+    assert [s for s, _ in other] == [200]
+    for c in conns + oconns:
+        c.close()
 
 
 def test_last_event_id_resumes_from_the_ring(daemon, workdir):

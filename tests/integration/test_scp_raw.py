@@ -243,15 +243,43 @@ def test_raw_upload_and_download_round_trip(d):
                    b"T1600000000 0 1600000000 0\nC0640 5 a.txt\nhello\x00E\n")
 
 
+@pytest.mark.parametrize("path,name", [
+    ("bootflash:f.txt", b"f.txt"),
+    ("flash:f.txt", b"f.txt"),
+    ("bootflash:sub/g.txt", b"g.txt"),
+    ("bootflash:running-config", b"running-config"),   # the disk file of that name
+    ("running-config", b"running-config"),
+    ("system:running-config", b"running-config"),
+])
+def test_download_record_name_is_the_basename(d, path, name):
+    """A client other than OpenSSH's scp (here paramiko) gets the file's own name in the C record,
+    without file system or directories: what it may create locally (no ':' on Windows)."""
+    os.mkdir(os.path.join(d.bootflash, "sub"))
+    for rel in ("f.txt", "sub/g.txt", "running-config"):
+        with open(os.path.join(d.bootflash, rel), "w") as f:
+            f.write("content of %s\n" % rel)
+    c, ch = session(d, "scp -f " + path)
+    ch.sendall(b"\x00")
+    rec = b""
+    while not rec.endswith(b"\n"):
+        b = ch.recv(1)
+        assert b, rec
+        rec += b
+    assert rec.startswith(b"C0") and rec.split(b" ", 2)[2] == name + b"\n", rec
+    c.close()
+
+
 @pytest.mark.parametrize("path,local_name", [
     ("bootflash:f.txt", "bootflash:f.txt"),   # OpenSSH names the copy after the whole request
     ("bootflash:/f.txt", "f.txt"),
     ("flash:sub/g.txt", "g.txt"),
+    ("bootflash:sub/g.txt", "g.txt"),
     ("running-config", "running-config"),
 ])
 def test_openssh_download_name_check(d, workdir, path, local_name):
-    """OpenSSH's scp refuses a file whose name is not the one it asked for ("filename does not
-    match request", the CVE-2019-6111 check): every path form must pass it."""
+    """OpenSSH's scp -O refuses a file whose name is not the one it asked for ("filename does not
+    match request", the CVE-2019-6111 check, its scp.c sink()): every path form must pass it, so
+    OpenSSH alone gets the last '/'-component of its request ("bootflash:f.txt") as the name."""
     os.mkdir(os.path.join(d.bootflash, "sub"))
     for rel in ("f.txt", "sub/g.txt"):
         with open(os.path.join(d.bootflash, rel), "w") as f:

@@ -4,6 +4,7 @@ Transfers are checked end to end with SHA-256; refusals must print their reason;
 must fail and leave everything as it was."""
 import os
 import signal
+import stat
 import subprocess
 
 import pytest
@@ -280,6 +281,40 @@ def test_curl_sftp(d, workdir):
 
 
 # ---- paramiko ----------------------------------------------------------------------------------
+
+def test_root_lists_the_file_systems(d, workdir):
+    """`ls /` shows the file systems a user can cd into (/bootflash, /flash, /nvram) as
+    directories beside the configurations, in OpenSSH sftp and in paramiko; inside /bootflash they
+    are not repeated (there they would be ordinary names)."""
+    os.mkdir(os.path.join(d.bootflash, "sub"))
+    with open(os.path.join(d.nvram, "n.txt"), "w") as f:
+        f.write("nv")
+    r = ok(sftp_batch(d.ssh_port, workdir, ["ls -l /", "cd /nvram", "pwd", "ls", "cd /flash",
+                                            "ls", "ls /bootflash"]))
+    lines = r.stdout.splitlines()
+    listing = lines[lines.index("sftp> ls -l /") + 1:lines.index("sftp> cd /nvram")]
+    names = {ln.split()[-1]: ln for ln in listing}
+    for fs in ("bootflash", "flash", "nvram"):
+        assert names[fs].startswith("d"), listing
+    assert "running-config" in names and "startup-config" in names and "sub" in names
+    after = "\n".join(lines[lines.index("sftp> cd /nvram"):])
+    assert "n.txt" in after and "Remote working directory: /nvram:" in after
+    inner = lines[lines.index("sftp> ls /bootflash") + 1:]
+    assert not any(ln.rstrip().endswith(("/nvram", "/flash", "/bootflash")) for ln in inner), inner
+
+    c = clients.paramiko_client(d.ssh_port)
+    try:
+        s = c.open_sftp()
+        attrs = {a.filename: a for a in s.listdir_attr("/")}
+        for fs in ("bootflash", "flash", "nvram"):
+            assert stat.S_ISDIR(attrs[fs].st_mode), attrs
+        assert "n.txt" in s.listdir("/nvram") and "nvram" not in s.listdir("/nvram")
+        assert "sub" in s.listdir("/flash")
+        assert "nvram" not in s.listdir("/bootflash")
+        s.close()
+    finally:
+        c.close()
+
 
 def test_paramiko_sftp(d, workdir):
     src = make_file(os.path.join(workdir, "p.bin"), MiB + 3, seed=7)

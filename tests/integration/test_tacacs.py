@@ -30,7 +30,7 @@ with open(os.path.join(HERE, "..", "..", "examples", "network-auth.cfg")) as f:
 class TacServer:
     """tacacs_server.py on 127.0.0.1, a free port; .acct() and .events() read its logs."""
 
-    def __init__(self, workdir, name, users=(), key=KEY, blackhole=False):
+    def __init__(self, workdir, name, users=(), key=KEY, blackhole=False, otp=(), delay=0):
         self.acct_path = os.path.join(workdir, name + "-acct.log")
         self.events_path = os.path.join(workdir, name + "-events.log")
         cmd = ["/usr/bin/python3", SERVER, "--key", key, "--acct-log", self.acct_path,
@@ -39,6 +39,10 @@ class TacServer:
             cmd += ["--user", u]
         if blackhole:
             cmd.append("--blackhole")
+        for o in otp:
+            cmd += ["--otp", o]
+        if delay:
+            cmd += ["--delay", str(delay)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("listening on "), line
@@ -313,6 +317,92 @@ def test_api_tacacs_server_key_is_type6(start_daemon):
     assert KEY not in d.log()
 
 
+NATIVE_AAA = ("aaa group server tacacs+ TAC\n server name T9\n deadtime 5\n"
+              "aaa accounting exec default start-stop group TAC\n"
+              "aaa accounting commands 15 default stop-only group TAC\n"
+              "radius-server dead-criteria time 5 tries 3\nradius-server deadtime 2\n")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:ncclient")
+def test_native_model_holds_the_servers_both_doors(start_daemon):
+    """The servers, groups, accounting lists and radius-server lines are in the YANG model:
+    RESTCONF PATCH adds a server with a plaintext key, GET shows it as type 6 only, a PUT of what
+    GET gave changes nothing, and NETCONF get-config / edit-config see and change the same nodes;
+    a PUT without them removes them (the model owns them now)."""
+    import requests
+    from ncclient import manager
+    d = start_daemon()
+    auth = ("tiger", "lab")
+    h = {"Content-Type": "application/yang-data+json"}
+    base = "http://127.0.0.1:%d/restconf/data/Cisco-IOS-XE-native:native" % d.http_port
+    r = requests.post("http://127.0.0.1:%d/restconf/operations/scpd:apply-config" % d.http_port,
+                      json={"scpd:input": {"config": NATIVE_AAA}}, auth=auth)
+    assert r.status_code == 200, r.text
+    body = {"Cisco-IOS-XE-aaa:tacacs": {"server": [
+        {"name": "T9", "address": {"ipv4": "192.0.2.9"}, "key": {"encryption": "0", "key": KEY},
+         "timeout": 3, "single-connection": [None]}]},
+        "Cisco-IOS-XE-aaa:radius": {"server": [
+            {"name": "R9", "address": {"ipv4": "192.0.2.10", "auth-port": 1645,
+                                       "acct-port": 1646},
+             "key": {"encryption": "0", "key": KEY + "r"}, "retransmit": 2}]}}
+    r = requests.patch(base, json={"Cisco-IOS-XE-native:native": body}, headers=h, auth=auth)
+    assert r.status_code in (200, 204), r.text
+    r = requests.get(base + "/Cisco-IOS-XE-aaa:tacacs", auth=auth)
+    assert r.status_code == 200, r.text
+    srv = r.json()["Cisco-IOS-XE-aaa:tacacs"]["server"][0]
+    assert srv["name"] == "T9" and srv["timeout"] == 3 and srv["key"]["encryption"] == "6"
+    assert srv["single-connection"] == [None] and KEY not in r.text
+    r = requests.get(base, auth=auth)
+    assert r.status_code == 200 and KEY not in r.text
+    tree = r.json()
+    aaa = tree["Cisco-IOS-XE-native:native"]["aaa"]
+    assert aaa["Cisco-IOS-XE-aaa:group"]["server"]["tacacsplus"][0] == {
+        "name": "TAC", "server": {"name": [{"name": "T9"}]}, "deadtime": 5}
+    acct = aaa["Cisco-IOS-XE-aaa:accounting"]
+    assert acct["exec"][0] == {"name": "default", "action-type": "start-stop",
+                               "a1": {"group": "TAC"}}
+    assert acct["commands"][0]["action-type"] == "stop-only"
+    rs = tree["Cisco-IOS-XE-native:native"]["Cisco-IOS-XE-aaa:radius-server"]
+    assert rs == {"dead-criteria": {"time": 5, "tries": 3}, "deadtime": 2}
+    rad = tree["Cisco-IOS-XE-native:native"]["Cisco-IOS-XE-aaa:radius"]["server"][0]
+    assert rad["address"] == {"ipv4": "192.0.2.10", "auth-port": 1645, "acct-port": 1646}
+    before = run_ssh(d.ssh_port, "show running-config").stdout
+    assert "tacacs server T9\n address ipv4 192.0.2.9\n key 6 " in before
+    # a PUT of what GET gave (type-6 keys) changes nothing
+    r = requests.put(base, json=tree, headers=h, auth=auth)
+    assert r.status_code in (200, 204), r.text
+    assert run_ssh(d.ssh_port, "show running-config").stdout == before
+    # NETCONF sees the same nodes and edits them
+    with manager.connect(host="127.0.0.1", port=d.ssh_port, username="tiger", password="lab",
+                         hostkey_verify=False, allow_agent=False, look_for_keys=False,
+                         timeout=30) as m:
+        data = m.get_config("running").data_xml
+        assert "<name>T9</name>" in data and "<tacacsplus>" in data and KEY not in data
+        assert "<encryption>6</encryption>" in data and "<dead-criteria>" in data
+        m.edit_config(target="running", config=(
+            '<config><native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native">'
+            '<tacacs xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-aaa"><server><name>T9</name>'
+            '<port>4949</port></server></tacacs>'
+            '<radius-server xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-aaa">'
+            '<deadtime>7</deadtime></radius-server></native></config>'))
+    after = run_ssh(d.ssh_port, "show running-config").stdout
+    assert " port 4949\n" in after and "radius-server deadtime 7\n" in after
+    assert "key 6 " in after and KEY not in after
+    # replaced without them, they are gone: the model owns these lines
+    del tree["Cisco-IOS-XE-native:native"]["Cisco-IOS-XE-aaa:tacacs"]
+    del tree["Cisco-IOS-XE-native:native"]["aaa"]["Cisco-IOS-XE-aaa:group"]
+    del tree["Cisco-IOS-XE-native:native"]["aaa"]["Cisco-IOS-XE-aaa:accounting"]
+    r = requests.put(base, json=tree, headers=h, auth=auth)
+    assert r.status_code in (200, 204), r.text
+    gone = run_ssh(d.ssh_port, "show running-config").stdout
+    assert "tacacs server" not in gone and "aaa group server" not in gone
+    assert "radius server R9" in gone
+    audit = requests.get("http://127.0.0.1:%d/restconf/data/scpd:audit-log" % d.http_port,
+                         auth=auth)
+    assert "tacacs server T9" in audit.text and KEY not in audit.text
+    assert KEY not in d.log()
+
+
 def test_single_connection_reuses_one_tcp_connection(start_daemon, tac, tmp_path):
     """single-connection: the server agrees (its first reply has the flag) and every later
     exchange (authentication, authorization, accounting of three uploads) uses the same TCP
@@ -400,3 +490,111 @@ def test_command_accounting(start_daemon, tac):
     recorded = [a["cmd"] for a in s.acct()]
     assert "no hostname scpd" in recorded
     assert "show privilege" not in recorded
+
+
+# ---- keyboard-interactive prompts, the login's deadline, the API's privilege ---------------------
+
+def kbdint_login(port, user, answers, seen):
+    """A paramiko keyboard-interactive login answering each INFO_REQUEST with the next answer;
+    seen gets the prompts with their echo flags. The transport, authenticated or not."""
+    import paramiko
+    t = paramiko.Transport(("127.0.0.1", port))
+    t.connect()
+
+    def handler(title, instructions, prompts):
+        seen.append([(p, bool(e)) for p, e in prompts])
+        return [answers[len(seen) - 1] for _ in prompts]
+    try:
+        t.auth_interactive(user, handler)
+    except paramiko.AuthenticationException:
+        pass
+    return t
+
+
+def test_keyboard_interactive_one_time_password(start_daemon, tac):
+    """A TACACS+ server asking a one-time password after the password: its GETDATA "OTP: "
+    reaches the SSH client as a second keyboard-interactive prompt, echoed (GETDATA), after the
+    hidden "Password: "; the right code logs in and runs a command, a wrong one is refused, and
+    a password login (which cannot answer) is refused with a log line saying why. A server that
+    asks only for the password still takes both password and keyboard-interactive logins."""
+    s = tac(users=["otpuser:Pw-O:15", "plain:Pw-P:15"], otp=["otpuser:424242"])
+    d = start_daemon(config=NETWORK_AUTH + tacacs_lines("TAC1", s.port))
+    seen = []
+    t = kbdint_login(d.ssh_port, "otpuser", ["Pw-O", "424242"], seen)
+    try:
+        assert t.is_authenticated(), d.log()
+        assert seen == [[("Password: ", False)], [("OTP: ", True)]]
+        ch = t.open_session()
+        ch.exec_command("show privilege")
+        out = ch.makefile().read().decode()
+        assert "15" in out, out
+    finally:
+        t.close()
+    assert [e["ok"] for e in s.events("otp")] == [True]
+    seen = []
+    t = kbdint_login(d.ssh_port, "otpuser", ["Pw-O", "000000"], seen)
+    assert not t.is_authenticated() and len(seen) >= 2
+    t.close()
+    assert [e["ok"] for e in s.events("otp")] == [True, False]
+    r = run_ssh(d.ssh_port, "show privilege", user="otpuser", password="Pw-O",
+                extra=["-o", "PreferredAuthentications=password"])
+    assert r.returncode != 0
+    assert "the server asked for more than a password" in d.log()
+    seen = []
+    t = kbdint_login(d.ssh_port, "plain", ["Pw-P"], seen)
+    assert t.is_authenticated() and seen == [[("Password: ", False)]]
+    t.close()
+    assert run_ssh(d.ssh_port, "show privilege", user="plain", password="Pw-P").returncode == 0
+    assert "424242" not in d.log() and "Pw-O" not in d.log()
+
+
+def test_ssh_time_out_bounds_the_whole_login(start_daemon, tac):
+    """ip ssh time-out 3 bounds the login, not each round trip: three silent servers (timeout 2
+    each) in turn; the first spends 2 s of the 3, the second what is left, and the third is not
+    asked at all (were each exchange bounded alone, it would be, at 4 s). The session ends with
+    the timeout."""
+    import paramiko
+    servers = [tac("t%d" % i, blackhole=True) for i in (1, 2, 3)]
+    lines = "".join(tacacs_lines("T%d" % i, s.port, timeout=2) for i, s in enumerate(servers, 1))
+    d = start_daemon(config=NETWORK_AUTH + lines + "ip ssh time-out 3\n")
+    t = paramiko.Transport(("127.0.0.1", d.ssh_port))
+    t.connect()
+    try:
+        t.auth_password("slow", "Pw-S")
+    except (paramiko.SSHException, EOFError, OSError):
+        pass
+    finally:
+        t.close()
+    wait_for(lambda: "Authentication timed out (ip ssh time-out 3)" in d.log() or None)
+    assert len(servers[0].events("connection")) == 1
+    assert servers[2].events("connection") == [], d.log()
+    assert "T3" in d.log() and "the login's time (ip ssh time-out 3 s) has run out" in d.log()
+
+
+def test_api_privilege_from_the_server(start_daemon, tac):
+    """HTTP Basic and bearer tokens of users known only to the TACACS+ server carry the level its
+    authorization gave: 15 may change the configuration, 1 may not."""
+    import requests
+    s = tac(users=["boss:Pw-15:15", "viewer:Pw-1:1"])
+    d = start_daemon(config=NETWORK_AUTH + tacacs_lines("TAC1", s.port))
+    base = "http://127.0.0.1:%d/restconf" % d.http_port
+    h = {"Content-Type": "application/yang-data+json"}
+
+    def patch(name, **kw):
+        return requests.patch(base + "/data/Cisco-IOS-XE-native:native",
+                              json={"Cisco-IOS-XE-native:native": {"hostname": name}},
+                              headers=dict(h, **kw.pop("headers", {})), timeout=30, **kw)
+    for user, pw, level in (("boss", "Pw-15", 15), ("viewer", "Pw-1", 1)):
+        r = requests.post(base + "/operations/scpd:login", auth=(user, pw), timeout=30)
+        assert r.status_code == 200, r.text
+        out = r.json()["scpd:output"]
+        assert out["privilege"] == level
+        bearer = {"Authorization": "Bearer " + out["token"]}
+        rb = patch("R%d" % level, headers=bearer)
+        rp = patch("P%d" % level, auth=(user, pw))
+        if level == 15:
+            assert rb.status_code in (200, 204) and rp.status_code in (200, 204), rb.text + rp.text
+        else:
+            assert rb.status_code == 403 and rp.status_code == 403, rb.text + rp.text
+    assert "hostname P15" in run_ssh(d.ssh_port, "show running-config", user="boss",
+                                     password="Pw-15").stdout

@@ -5,11 +5,14 @@ GETPASS, and PAP), authorization (service=shell answered with the user's priv-lv
 independent client, Debian's Authen::TacacsPlus (tests/integration/test_tacacs.py).
 
     tacacs_server.py --key KEY --user NAME:PASSWORD:PRIV [--user ...] --acct-log FILE
-                     [--events FILE] [--blackhole]
+                     [--events FILE] [--blackhole] [--otp NAME:CODE] [--delay SECONDS]
 
 Listens on 127.0.0.1, port chosen by the system; prints "listening on PORT" and flushes.
 --blackhole accepts connections and never answers (a server that times out). Every connection and
 every request is one JSON line in --events, so tests count what reached the server.
+--otp NAME:CODE makes the ASCII login of NAME a one-time-password server's: after the right
+password it asks GETDATA "OTP: " (echo on) and passes only when the answer is CODE.
+--delay SECONDS waits that long before each authentication reply (a slow server).
 """
 import argparse
 import hashlib
@@ -19,10 +22,11 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 
 AUTHEN, AUTHOR, ACCT = 1, 2, 3
 FLAG_UNENCRYPTED, FLAG_SINGLE = 0x01, 0x04
-PASS, FAIL, GETUSER, GETPASS, ERROR = 0x01, 0x02, 0x04, 0x05, 0x07
+PASS, FAIL, GETDATA, GETUSER, GETPASS, ERROR = 0x01, 0x02, 0x03, 0x04, 0x05, 0x07
 AUTHOR_PASS_ADD, AUTHOR_FAIL = 0x01, 0x10
 ACCT_SUCCESS = 0x01
 
@@ -167,6 +171,16 @@ class Handler(socketserver.BaseRequestHandler):
                 pending[sid] = msg
                 send_packet(sock, hdr, authen_reply(GETPASS, b"Password: ", 1), key, single)
                 return
+            if isinstance(user, tuple):   # the answer to the OTP prompt
+                ok = msg == ARGS.otp[user[1]]
+                log_event(ARGS.events, {"event": "otp", "user": user[1], "ok": ok})
+                self.authen_done(sock, hdr, key, single, user[1], ok)
+                return
+            if user in ARGS.otp and check_user(user, msg):
+                pending[sid] = ("otp", user)
+                self.delay()
+                send_packet(sock, hdr, authen_reply(GETDATA, b"OTP: ", 0), key, single)
+                return
             self.authen_done(sock, hdr, key, single, user, check_user(user, msg))
         elif hdr["type"] == AUTHOR:
             meth, priv, atype, svc, ul, pl, rl, n = struct.unpack("!8B", body[:8])
@@ -202,8 +216,13 @@ class Handler(socketserver.BaseRequestHandler):
             log_event(ARGS.events, {"event": "acct", "user": rec["user"], "flags": rec["flags"]})
             send_packet(sock, hdr, struct.pack("!HHB", 0, 0, ACCT_SUCCESS), key, single)
 
+    def delay(self):
+        if ARGS.delay:
+            time.sleep(ARGS.delay)
+
     def authen_done(self, sock, hdr, key, single, user, ok):
         log_event(ARGS.events, {"event": "authen", "user": user, "ok": ok})
+        self.delay()
         send_packet(sock, hdr, authen_reply(PASS if ok else FAIL,
                                             b"" if ok else b"bad credentials"), key, single)
 
@@ -222,7 +241,10 @@ def main():
     ap.add_argument("--events")
     ap.add_argument("--blackhole", action="store_true")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--otp", action="append", default=[])
+    ap.add_argument("--delay", type=float, default=0)
     ARGS = ap.parse_args()
+    ARGS.otp = dict(o.split(":", 1) for o in ARGS.otp)
     ARGS.users = {}
     for u in ARGS.user:
         name, pw, priv = u.split(":", 2)

@@ -30,7 +30,17 @@ static const char reference[] =
     "  key-hash ssh-rsa 2AE2B4F52DFE7B6F5C43734862CB7DC9 tiger@laptop\n"
     "ip scp server enable\n"
     "login block-for 120 attempts 3 within 60\n"
-    ;
+    "aaa group server tacacs+ TAC\n server name T1\n server name T2\n deadtime 5\n"
+    "aaa group server radius RAD\n server name R1\n"
+    "aaa accounting exec default start-stop group TAC group tacacs+\n"
+    "aaa accounting commands 15 default stop-only group TAC\n"
+    "tacacs server T1\n address ipv4 127.0.0.1\n key 0 k1\n port 4949\n timeout 2\n"
+    " single-connection\n"
+    "tacacs server T2\n address ipv6 ::1\n"
+    "radius server R1\n address ipv4 10.0.0.1 auth-port 1645 acct-port 1646\n key 7 0822455D0A16\n"
+    " retransmit 2\n"
+    "radius-server dead-criteria time 5 tries 3\n"
+    "radius-server deadtime 1\n";
 
 static struct cfg *parse(const char *text)
 {
@@ -56,6 +66,9 @@ static void test_round_trip(void **state)
         if (defaults)
             c2->ssh_version_set = c->ssh_version_set;
         assert_true(cfg_equal(c, c2));
+        /* keys go out as type 6 only */
+        assert_non_null(strstr(s, "\"encryption\": \"6\""));
+        assert_null(strstr(s, "k1\""));
         cfg_free(c2);
         free(text);
         free(s);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store/cfg.h"
+#include "store/cfg_int.h"
 #include "store/secret.h"
 
 static const char H9[] = "$9$2MJBozw/9R3UsU$2lFhcKvpghcyw8deP25GOfyZaagyUOGBymkryvOdfo6";
@@ -313,7 +314,7 @@ static void test_plaintext_never_kept(void **state)
         char *f = cfg_errors_format(&errs);
         if (strstr(f, "Sup3rSecret") != NULL)
             fail_msg("plaintext echoed for case %zu:\n%s", i, f);
-        assert_non_null(strstr(f, "*****"));
+        assert_non_null(strstr(f, "<hidden>"));
         free(f);
     }
 }
@@ -382,12 +383,19 @@ static void test_diff(void **state)
     assert_string_equal(d, "- hostname scpd\n+ hostname R1\n+ username a privilege 2\n"
                            "+ username c privilege 2\n+ !\n");
     free(d);
-    /* a diff never carries plaintext: only hashes are in the model */
+    /* a diff never carries a secret, not even its hash (IOS's archive log config hidekeys) */
     struct cfg *s = apply(a, "username z secret 0 Sup3rSecret\n", CFG_MERGE);
     d = cfg_diff(a, s);
     assert_null(strstr(d, "Sup3rSecret"));
-    assert_non_null(strstr(d, "+ username z secret 9 $9$"));
+    assert_string_equal(d, "+ username z secret 9 <hidden>\n");
     free(d);
+    /* a new secret of the same user is a change: its line goes and comes back */
+    struct cfg *s2 = apply(s, "username z secret 0 Other\nenable secret 0 En\n", CFG_MERGE);
+    d = cfg_diff(s, s2);
+    assert_string_equal(d, "+ enable secret 9 <hidden>\n- username z secret 9 <hidden>\n"
+                           "+ username z secret 9 <hidden>\n");
+    free(d);
+    cfg_free(s2);
     cfg_free(a);
     cfg_free(b);
     cfg_free(s);
@@ -522,6 +530,61 @@ static void test_roundtrip_with_header_and_all(void **state)
     cfg_free(c);
 }
 
+/* Issue 15: secrets hidden in every message; the same plaintext again keeps the stored hash. */
+static void test_hide_and_same_secret(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"username x secret 9 NotAHash", "username x secret 9 <hidden>"},
+        {"+ username key privilege 15 secret 9 $9$a$b",
+         "+ username key privilege 15 secret 9 <hidden>"},
+        {"- enable secret 5 $1$abcd$x", "- enable secret 5 <hidden>"},
+        {" key 6 QUJDREVG", " key 6 <hidden>"},
+        {"aaa authentication login key local", "aaa authentication login key local"},
+        {"hostname password", "hostname password"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *h = cfg_hide(cases[i][0]);
+        assert_string_equal(h, cases[i][1]);
+        free(h);
+    }
+    char *h = cfg_hide("hostname R1\n+ username a password 0 pw words\n");
+    assert_string_equal(h, "hostname R1\n+ username a password 0 <hidden>\n");
+    free(h);
+    /* every row of cfg_secrets names a command of the table */
+    for (size_t r = 0; r < cfg_nsecrets; r++) {
+        bool found = false;
+        for (size_t k = 0; k < cfg_ncmds && !found; k++)
+            found = cfg_cmds[k].kw[0] && strcmp(cfg_cmds[k].kw[0], cfg_secrets[r].kw[0]) == 0;
+        assert_true(found);
+    }
+    /* a mistyped secret word on a refused line: what follows is hidden */
+    struct cfg_errors errs;
+    const char *bad = "username x privilege 15 passwrd 0 Sup3rSecret\n";
+    assert_null(cfg_apply_text(NULL, bad, strlen(bad), CFG_MERGE, &errs));
+    assert_null(strstr(errs.e[0].text, "Sup3rSecret"));
+
+    /* the same password again keeps the stored hash, in both modes; another one does not */
+    struct cfg *a = apply(NULL, "username u privilege 2 password 0 pw1\nenable secret 0 en1\n",
+                          CFG_REPLACE);
+    const char *same = "username u privilege 2 secret 0 pw1\nenable secret en1\n";
+    struct cfg *m = cfg_apply_text(a, same, strlen(same), CFG_MERGE, NULL);
+    struct cfg *r = cfg_apply_text(a, same, strlen(same), CFG_REPLACE, NULL);
+    assert_non_null(m);
+    assert_non_null(r);
+    assert_true(cfg_equal(a, m));
+    assert_true(cfg_equal(a, r));
+    const char *other = "username u password 0 pw2\n";
+    struct cfg *o = cfg_apply_text(a, other, strlen(other), CFG_MERGE, NULL);
+    assert_string_not_equal(cfg_user_find(o, "u")->secret, cfg_user_find(a, "u")->secret);
+    assert_int_equal(secret_verify(9, cfg_user_find(o, "u")->secret, "pw2"), 1);
+    cfg_free(a);
+    cfg_free(m);
+    cfg_free(r);
+    cfg_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_plaintext_never_kept),
         cmocka_unit_test(test_pubkey_key_string),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_hide_and_same_secret),
         cmocka_unit_test(test_clone_equal_lookup),
         cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_keystring_limit),

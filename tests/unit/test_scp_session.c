@@ -119,8 +119,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs "scp ARGS" with the scripted input; returns the exit status. */
-static int run(struct t *t, const char *cmdline)
+/* Runs "scp ARGS" with the scripted input; returns the exit status. name_checked: the client
+ * checks the record name against its request (OpenSSH's scp), as ssh_session tells from the
+ * client's banner. */
+static int run_client(struct t *t, const char *cmdline, bool name_checked)
 {
     struct scp_cmd cmd;
     struct scpd_err err = {0};
@@ -128,8 +130,14 @@ static int run(struct t *t, const char *cmdline)
                         .write_err = mio_write_err};
     if (scp_cmd_parse(cmdline, &cmd, &err) < 0)
         fail_msg("%s: %s", cmdline, err.msg);
+    cmd.name_checked = name_checked;
     t->ctx.ifs = t->f->ifs;
     return scp_session_run(&t->ctx, &cmd, &io);
+}
+
+static int run(struct t *t, const char *cmdline)
+{
+    return run_client(t, cmdline, false);
 }
 
 static bool trace_has(struct t *t, const char *text)
@@ -456,10 +464,25 @@ static void test_download_file(void **state)
     const char want[] = "C0644 6 cfg.txt\nabcdef";
     assert_int_equal(t->m->outlen, sizeof(want));   /* + the \0 after the data */
     assert_memory_equal(t->m->out, want, sizeof(want));
-    /* the name is the last '/'-component of the request, as OpenSSH's scp checks it */
+    /* the name is the file's own, without the file system or directories */
+    static const char *const reqs[] = {"scp -f bootflash:cfg.txt", "scp -f flash:cfg.txt",
+                                       "scp -f cfg.txt", "scp -f bootflash:/./cfg.txt"};
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        t->m->inlen = t->m->inoff = t->m->outlen = 0;
+        put(t->m, "\0\0\0", 3);
+        assert_int_equal(run(t, reqs[i]), 0);
+        assert_memory_equal(t->m->out, "C0644 6 cfg.txt\n", 16);
+    }
     t->m->inlen = t->m->inoff = t->m->outlen = 0;
     put(t->m, "\0\0\0", 3);
-    assert_int_equal(run(t, "scp -f bootflash:cfg.txt"), 0);
+    assert_int_equal(run(t, "scp -f running-config"), 0);
+    assert_int_equal(memcmp(t->m->out, "C0644 ", 6), 0);
+    assert_non_null(strstr(t->m->out, " running-config\n"));
+    /* a client that checks the name gets the last '/'-component of its request, as OpenSSH's
+     * scp checks it ("filename does not match request") */
+    t->m->inlen = t->m->inoff = t->m->outlen = 0;
+    put(t->m, "\0\0\0", 3);
+    assert_int_equal(run_client(t, "scp -f bootflash:cfg.txt", true), 0);
     assert_memory_equal(t->m->out, "C0644 6 bootflash:cfg.txt\n", 26);
     assert_true(trace_has(t, "send C0644 6 cfg.txt"));
     assert_true(trace_has(t, "recv <OK>"));

@@ -850,7 +850,8 @@ static void test_listing_and_dirs(void **state)
     assert_int_equal(st.code, SFTP_FX_FAILURE);
     assert_non_null(strstr(st.msg, "exists"));
     list_dir(t, "/", names, sizeof(names), first);
-    assert_string_equal(names, "a.txt b.txt running-config startup-config sub");
+    assert_string_equal(names,
+                        "a.txt b.txt bootflash flash nvram running-config startup-config sub");
     assert_non_null(strstr(first, "-rw-"));
     assert_non_null(strstr(first, " 1 "));
     assert_non_null(strstr(first, " a.txt"));

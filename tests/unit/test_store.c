@@ -188,6 +188,31 @@ static void test_create_and_reopen(void **state)
     sqlite3_close(db);
 }
 
+/* Shared secrets: set once, the first value wins, kept across a reopen; sqlite is not shared. */
+static void test_secrets_first_wins(void **state)
+{
+    struct fx *f = *state;
+    struct scpd_err err = {0};
+    f->st = open_ok(f, NULL, NULL);
+    assert_false(store_is_shared(f->st));
+    assert_null(store_secret_get(f->st, "master-key", &err));
+    assert_int_equal(err.code, SCPD_E_NOTFOUND);
+    char *v = store_secret_init(f->st, "master-key", "first", &err);
+    assert_non_null(v);
+    assert_string_equal(v, "first");
+    free(v);
+    v = store_secret_init(f->st, "master-key", "second", &err);
+    assert_string_equal(v, "first");
+    free(v);
+    reopen(f);
+    v = store_secret_get(f->st, "master-key", &err);
+    assert_non_null(v);
+    assert_string_equal(v, "first");
+    free(v);
+    /* secrets are not configuration: no version, no audit row */
+    assert_int_equal(store_version(f->st), 1);
+}
+
 static void test_migrate_empty_and_refuse_newer(void **state)
 {
     struct fx *f = *state;
@@ -514,6 +539,15 @@ static void test_apply_text_and_audit(void **state)
     assert_string_equal(b.last.user, "tiger");
     assert_int_equal(b.last.version, 2);
     assert_non_null(strstr(b.diff, "+ ip scp server enable"));
+    /* since_id < 0: the newest limit rows, oldest first */
+    struct audit_rows c;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_audit_query(f->st, -1, 2, audit_cb, &c, &err), 0);
+    assert_string_equal(c.sources, "cli/startup/0 cli/startup/0 ");
+    assert_non_null(strstr(c.diff, "+ hostname StartMe"));
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_audit_query(f->st, -1, 0, audit_cb, &c, &err), 0);
+    assert_int_equal(c.n, 4);
 }
 
 /* The running datastore's lock (NETCONF <lock>): while session 7 holds it, every other writer's
@@ -871,6 +905,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_reopen, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_empty_and_refuse_newer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_first_wins, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_initial_config, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_commit_snapshot_listener, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_expect_version_conflict, fx_setup, fx_teardown),
