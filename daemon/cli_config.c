@@ -110,7 +110,10 @@ int cli_config_line(struct cli *c, const char *line, size_t len, size_t caret_of
         return config_apply(c, line, len, caret_offset);
     if (i == len)
         return 0;
-    if (word_is(line + i, w - i, "end") && strspn(line + w, " ") == len - w) {
+    size_t rest = w;   /* the line is not NUL-terminated: count its blanks within len */
+    while (rest < len && line[rest] == ' ')
+        rest++;
+    if (word_is(line + i, w - i, "end") && rest == len) {
         cli_config_end(c);
         return 0;
     }
@@ -155,8 +158,11 @@ static void help_one(void *arg, const char *word, const char *help)
 void cli_config_help(struct cli *c)
 {
     struct help_acc h = {.c = c};
-    bool empty = strspn(c->line, " ") >= c->len;
-    if (c->len >= 2 && strncasecmp(c->line + strspn(c->line, " "), "do ", 3) == 0) {
+    size_t lead = 0;   /* the line is not NUL-terminated: stay within len */
+    while (lead < c->len && c->line[lead] == ' ')
+        lead++;
+    bool empty = lead >= c->len;
+    if (c->len - lead >= 3 && strncasecmp(c->line + lead, "do ", 3) == 0) {
         cli_out_str(c, "  LINE  Exec Command\n");
         return;
     }

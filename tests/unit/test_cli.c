@@ -387,6 +387,20 @@ static void test_config_commands(void **state)
     cli_free(c);
 }
 
+/* `end` after a longer line whose fourth character is a blank (the line buffer keeps the old
+ * line's tail past the new length): it leaves configuration mode, as any `end` does. */
+static void test_config_end_after_a_longer_line(void **state)
+{
+    struct fx *f = *state;
+    struct cli *c = mk(f, 15, false);
+    const char *o = feed(c, "configure terminal\ntacacs server T1\nkey 0 sekret\n", false, NULL);
+    assert_null(strstr(o, "Invalid"));
+    o = feed(c, "end\n", false, NULL);
+    assert_null(strstr(o, "Invalid"));
+    assert_string_equal(o, "R1#");
+    cli_free(c);
+}
+
 static void test_exit_and_eof(void **state)
 {
     struct fx *f = *state;
@@ -602,6 +616,7 @@ int main(void)
         T(test_dir_format),
         T(test_verify_md5),
         T(test_config_commands),
+        T(test_config_end_after_a_longer_line),
         T(test_exit_and_eof),
         T(test_exec),
         T(test_output_modifiers),
