@@ -676,6 +676,12 @@ int64_t store_col_int(const struct store_row *r, int col)
     return r->st->be->col_int(r, col);
 }
 
+int store_row_int(void *arg, const struct store_row *r, struct scpd_err *err)
+{
+    *(int64_t *)arg = store_col_int(r, 0);
+    return 0;
+}
+
 bool store_col_null(const struct store_row *r, int col)
 {
     return r->st->be->col_null(r, col);

@@ -143,6 +143,8 @@ int store_query(struct store *st, enum store_stmt id, const char *sql, const str
                 int n, store_row_fn fn, void *arg, struct scpd_err *err);
 const char *store_col_text(const struct store_row *r, int col);
 int64_t store_col_int(const struct store_row *r, int col);
+/* A row callback for queries of one integer: stores column 0 into *(int64_t *)arg. */
+int store_row_int(void *arg, const struct store_row *r, struct scpd_err *err);
 bool store_col_null(const struct store_row *r, int col);
 /* Inserts one audit row (inside the caller's transaction) and trims the log. */
 int store_audit_add(struct store *st, const struct store_who *who, int64_t when, uint64_t version,

@@ -73,12 +73,6 @@ int store_audit_query(struct store *st, int64_t since_id, int limit, store_audit
 
 /* ---- transfer history ------------------------------------------------------------------------ */
 
-static int hist_id_row(void *arg, const struct store_row *q, struct scpd_err *err)
-{
-    *(int64_t *)arg = store_col_int(q, 0);
-    return 1;
-}
-
 int store_history_add(struct store *st, struct store_xfer *x, struct scpd_err *err)
 {
     int rc = -1;
@@ -90,7 +84,7 @@ int store_history_add(struct store *st, struct store_xfer *x, struct scpd_err *e
     pthread_mutex_lock(&st->db_lock);
     if (st->be->begin(st, STORE_TX_WRITE, err) != 0)
         goto out;
-    if (store_query(st, ST_HIST_PUT, NULL, v, 10, hist_id_row, &id, err) < 0 ||
+    if (store_query(st, ST_HIST_PUT, NULL, v, 10, store_row_int, &id, err) < 0 ||
         store_exec(st, ST_HIST_TRIM_ROWS, &SV_INT(LIM_HISTORY_ROWS), 1, err) != 0 ||
         store_exec(st, ST_HIST_TRIM_AGE, &SV_INT(cutoff), 1, err) != 0 ||
         st->be->commit(st, err) != 0) {

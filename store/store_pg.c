@@ -361,12 +361,6 @@ static const char *const migrations[] = {
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static int version_row(void *arg, const struct store_row *row, struct scpd_err *err)
-{
-    *(int64_t *)arg = store_col_int(row, 0);
-    return 1;
-}
-
 static int pg_migrate(struct store *st, struct scpd_err *err)
 {
     int64_t have = -1;
@@ -377,7 +371,7 @@ static int pg_migrate(struct store *st, struct scpd_err *err)
         pg_simple(st, "INSERT INTO scpd_schema(id, version) VALUES (1, 0)"
                       " ON CONFLICT(id) DO NOTHING", err) != 0 ||
         pg_query(st, ST_DYNAMIC, "SELECT version FROM scpd_schema WHERE id = 1", NULL, 0,
-                 version_row, &have, err) < 0)
+                 store_row_int, &have, err) < 0)
         goto fail;
     if (have > PG_SCHEMA_VERSION) {
         scpd_err_set(err, SCPD_E_IO,
@@ -417,12 +411,6 @@ static struct pg_resv *resv_slot(struct pg *p, const char *fs)
     return NULL;
 }
 
-static int int_row(void *arg, const struct store_row *row, struct scpd_err *err)
-{
-    *(int64_t *)arg = pg_col_int(row, 0);
-    return 0;
-}
-
 /* With db_lock held (the core's connection). The fs_space row lock serializes the checks of
  * every instance on one file system; inside it (READ COMMITTED: each statement sees what the
  * others committed before it) the files are counted and the others' reservations summed. An
@@ -460,7 +448,8 @@ static int pg_space_set(struct store *st, const char *fs, uint64_t total, uint64
                     " AND seen < now() - make_interval(secs => $2::float8)", vd, 2, NULL,
                     err) != 0 ||
             pg_query(st, ST_DYNAMIC, "SELECT coalesce(sum(bytes), 0) FROM fs_resv"
-                     " WHERE fs = $1 AND instance <> $2", v2, 2, int_row, &others, err) != 0)
+                     " WHERE fs = $1 AND instance <> $2", v2, 2, store_row_int, &others,
+                     err) != 0)
             goto fail;
         if (used(arg, &u) != 0) {
             scpd_err_set(err, SCPD_E_IO, "cannot add up the files of %s:", fs);
@@ -739,7 +728,7 @@ static int pg_open(struct store *st, const char *uri, struct scpd_err *err)
     int64_t id = 0;
     if (pg_migrate(st, err) != 0 ||
         pg_query(st, ST_DYNAMIC, "INSERT INTO instance DEFAULT VALUES RETURNING id", NULL, 0,
-                 int_row, &id, err) != 0)
+                 store_row_int, &id, err) != 0)
         return -1;
     st->instance = id;
     log_info(NULL, "store: this is instance %lld of %s", (long long)id, st->where);
