@@ -534,11 +534,13 @@ static void pg_publish(struct store *st, const char *stream, const char *text)
 {
     struct pg *p = pg_of(st);
     size_t n = strlen(stream) + strlen(text) + 32;
-    if (n > LIM_PG_EVENT_BYTES)
+    char *m = n <= LIM_PG_EVENT_BYTES ? malloc(n) : NULL;
+    if (!m) {   /* too long for a notification, or no memory: counted, as a full queue is */
+        pthread_mutex_lock(&p->evq_mu);
+        p->ev_dropped++;
+        pthread_mutex_unlock(&p->evq_mu);
         return;
-    char *m = malloc(n);
-    if (!m)
-        return;
+    }
     snprintf(m, n, "%lld %s %s", (long long)st->instance, stream, text);
     pthread_mutex_lock(&p->evq_mu);
     if (p->evq_n == LIM_PG_EVENT_QUEUE) {
@@ -554,24 +556,27 @@ static void pg_publish(struct store *st, const char *stream, const char *text)
     }
 }
 
-/* Sends the queued events on w; false if the connection failed (the rest stay queued). */
+/* Sends the events queued when it starts on w (those queued meanwhile wait for the watcher's
+ * next pass, so a steady stream of events cannot keep it from its heartbeat and its poll);
+ * false if the connection failed (the rest stay queued). */
 static bool pg_send_events(struct store *st, PGconn *w)
 {
     struct pg *p = pg_of(st);
     char buf[64];
     while (read(p->wake[0], buf, sizeof(buf)) > 0)
         ;
-    for (;;) {
+    pthread_mutex_lock(&p->evq_mu);
+    size_t batch = p->evq_n;
+    uint64_t dropped = p->ev_dropped;
+    p->ev_dropped = 0;
+    pthread_mutex_unlock(&p->evq_mu);
+    if (dropped)
+        log_warn(NULL, "store: %llu stream events not carried to the other instances "
+                 "(queue full or event too long)", (unsigned long long)dropped);
+    for (; batch > 0; batch--) {
         pthread_mutex_lock(&p->evq_mu);
-        char *m = p->evq_n ? p->evq[p->evq_head] : NULL;
-        uint64_t dropped = p->ev_dropped;
-        p->ev_dropped = 0;
+        char *m = p->evq[p->evq_head];
         pthread_mutex_unlock(&p->evq_mu);
-        if (dropped)
-            log_warn(NULL, "store: %llu stream events not carried to the other instances "
-                     "(queue full)", (unsigned long long)dropped);
-        if (!m)
-            return true;
         const char *v[1] = {m};
         PGresult *r = PQexecParams(w, "SELECT pg_notify('" PG_EVENTS "', $1)", 1, NULL, v, NULL,
                                    NULL, 0);
@@ -585,6 +590,7 @@ static bool pg_send_events(struct store *st, PGconn *w)
         pthread_mutex_unlock(&p->evq_mu);
         free(m);
     }
+    return true;
 }
 
 /* An event notification of another instance, to the store's event listeners. */
