@@ -30,7 +30,7 @@ static void display_name(struct cli *c, const struct ifs_path *p, char *buf, siz
 {
     struct ifs_fs_info in;
     struct scpd_err e = {0};
-    const char *fsname = ifs_info(c->env.ifs, p->fs, &in, &e) == 0 ? in.name : "";
+    const char *fsname = ifs_describe(c->env.ifs, p->fs, &in, &e) == 0 ? in.name : "";
     snprintf(buf, cap, "%s:/%s", fsname, p->kind == IFS_K_DISK ? p->rel : p->name);
 }
 

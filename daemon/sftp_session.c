@@ -830,7 +830,7 @@ static int add_root_virtuals(struct sess *s, struct handle *h, const char *dir)
     for (int fs = 0; fs < IFS_FS_COUNT; fs++) {
         struct ifs_fs_info in;
         struct scpd_err e = {0};
-        if (ifs_info(s->ctx->ifs, (enum ifs_fs)fs, &in, &e) < 0 || !in.sized)
+        if (ifs_describe(s->ctx->ifs, (enum ifs_fs)fs, &in, &e) < 0 || !in.sized)
             continue;   /* virtual files only (system:): not a directory to browse */
         for (size_t i = 0; i < sizeof(in.prefixes) / sizeof(in.prefixes[0]) && in.prefixes[i];
              i++) {

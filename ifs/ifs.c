@@ -250,10 +250,10 @@ static void hold_close(int fd)
  * libc's buffer, nothing per entry), and each level is opened with openat from its parent's
  * descriptor, so neither the C stack nor the length of a path bounds the depth. A directory that
  * cannot be opened (out of descriptors, say) is skipped with a warning, as its files cannot be
- * reached; the rest of the walk goes on. */
+ * reached; the rest of the walk goes on. Returns how many were skipped (0: every file seen). */
 typedef void (*walk_fn)(void *arg, int dirfd, const char *name, const struct stat *sb);
 
-static void walk_files(int fd, walk_fn fn, void *arg)
+static size_t walk_files(int fd, walk_fn fn, void *arg)
 {
     DIR **stack = NULL;
     size_t depth = 0, cap = 0, skipped = 0;
@@ -302,6 +302,7 @@ static void walk_files(int fd, walk_fn fn, void *arg)
     if (skipped)
         log_msg(LOG_LVL_WARN, NULL, "file system walk: %zu directories could not be opened; "
                 "the files below them are not counted in the used space", skipped);
+    return skipped;
 }
 
 struct open_walk {
@@ -331,13 +332,11 @@ static void used_walk_fn(void *arg, int dirfd, const char *name, const struct st
         *(uint64_t *)arg += (uint64_t)sb->st_size;
 }
 
-uint64_t ifs_used_walk(struct ifs *fs, enum ifs_fs which)
+int ifs_used_walk(struct ifs *fs, enum ifs_fs which, uint64_t *used)
 {
-    uint64_t used = 0;
+    *used = 0;
     int dup = reopen_root(fs, which);
-    if (dup >= 0)
-        walk_files(dup, used_walk_fn, &used);
-    return used;
+    return dup >= 0 && walk_files(dup, used_walk_fn, used) == 0 ? 0 : -1;
 }
 
 /* With a shared directory: at most every LIM_IFS_REAP_SECS, on the thread of an upload that

@@ -95,8 +95,13 @@ struct ifs_fs_info {
     uint64_t free;             /* what one more upload may take now */
     uint64_t reserved;         /* promised to uploads in progress */
 };
-/* Fills out for which (any file system, IFS_FS_SYSTEM has no sizes). Thread-safe, no walk. */
+/* Fills out for which (any file system, IFS_FS_SYSTEM has no sizes). Thread-safe. Over a shared
+ * directory (--fs-dir of several instances) it adds up the files there: one walk per call. */
 int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct scpd_err *err);
+/* What a file system is, without its space figures: name, type, prefixes and sized (the size
+ * fields stay 0). Never walks: for callers that name or list file systems. */
+int ifs_describe(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out,
+                 struct scpd_err *err);
 /* Size and free bytes of a disk file system (ifs_info's size and free). */
 int ifs_space(struct ifs *fs, enum ifs_fs which, uint64_t *size, uint64_t *avail,
               struct scpd_err *err);

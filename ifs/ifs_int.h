@@ -57,8 +57,9 @@ int ifs_acct_reserve(struct ifs *fs, enum ifs_fs which, uint64_t bytes, uint64_t
  * mean that the store cannot be reached, with why set (SCPD_E_UNAVAILABLE). The growth an upload
  * of unknown size reserves ahead of its end then (one store round trip per that much): */
 uint64_t ifs_acct_ahead(struct ifs *fs, enum ifs_fs which);
-/* The bytes the files of which hold now (a walk of its directory, temporary files excluded). */
-uint64_t ifs_used_walk(struct ifs *fs, enum ifs_fs which);
+/* The bytes the files of which hold now (a walk of its directory, temporary files excluded):
+ * 0, or -1 when the walk could not see every directory (*used is then an undercount). */
+int ifs_used_walk(struct ifs *fs, enum ifs_fs which, uint64_t *used);
 /* An upload's temporary file went from `from` to `to` bytes (statvfs sees them now). */
 void ifs_acct_written(struct ifs *fs, enum ifs_fs which, uint64_t from, uint64_t to);
 /* With acct[which].mu held: used += add - sub (never below 0), and an upload's reservation resv

@@ -62,8 +62,7 @@ uint64_t ifs_acct_ahead(struct ifs *fs, enum ifs_fs which)
 static int used_walk(void *arg, uint64_t *used)
 {
     struct ifs_acct *a = arg;
-    *used = ifs_used_walk(a->fs, a->which);
-    return 0;
+    return ifs_used_walk(a->fs, a->which, used);
 }
 
 void ifs_acct_destroy(struct ifs *fs)
@@ -163,7 +162,8 @@ int ifs_set_limit(struct ifs *fs, const char *fsname, uint64_t bytes, struct scp
     return 0;
 }
 
-int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct scpd_err *err)
+int ifs_describe(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out,
+                 struct scpd_err *err)
 {
     if ((unsigned)which >= IFS_FS_COUNT)
         return scpd_err_set(err, SCPD_E_INVALID, "%%Error: no such file system");
@@ -173,15 +173,24 @@ int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct 
     for (size_t i = 0; i + 1 < sizeof(out->prefixes) / sizeof(out->prefixes[0]); i++)
         if (!(out->prefixes[i] = ifs_fs_prefix(which, i)))
             break;
-    if (fs->rootfd[which] < 0)
-        return 0;   /* virtual files only: no size */
+    out->sized = fs->rootfd[which] >= 0;   /* else virtual files only: no size */
+    return 0;
+}
+
+int ifs_info(struct ifs *fs, enum ifs_fs which, struct ifs_fs_info *out, struct scpd_err *err)
+{
+    if (ifs_describe(fs, which, out, err) < 0)
+        return -1;
+    if (!out->sized)
+        return 0;
     struct ifs_acct *a = &fs->acct[which];
     uint64_t disk_free;
-    out->sized = true;
-    /* a shared directory: the other instances' files count too */
-    uint64_t walked = fs->shared ? ifs_used_walk(fs, which) : 0;
+    /* a shared directory: the other instances' files count too (a walk that could not see every
+     * directory keeps the last figure rather than an undercount) */
+    uint64_t walked = 0;
+    bool fresh = fs->shared && ifs_used_walk(fs, which, &walked) == 0;
     pthread_mutex_lock(&a->mu);
-    if (fs->shared)
+    if (fresh)
         a->used = walked;
     disk_space(fs, which, &disk_free);
     out->free = avail_locked(a, disk_free, &out->size);

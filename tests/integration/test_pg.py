@@ -127,9 +127,8 @@ def test_one_identity_and_a_user_from_a_logs_in_on_b(cluster, workdir):
     assert res.returncode == 0, res.stderr
     assert open(back, "rb").read() == open(local, "rb").read()
     # the transfer history is one: B's upload is in A's history
-    h = sa.get(sa.base + "/restconf/data/scpd:transfers")
-    if h.status_code == 200:
-        assert "bob.bin" in h.text
+    h = sa.get(sa.base + "/restconf/data/scpd:scp-state/transfers")
+    assert h.status_code == 200 and "bob.bin" in h.text, h.text
 
 
 def test_concurrent_uploads_through_haproxy(cluster, workdir):
