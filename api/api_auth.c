@@ -299,16 +299,19 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     /* a local user's level is read now (a lowered privilege applies at once); a user known only
      * to a TACACS+/RADIUS server keeps what the server's authorization gave at the token's login
      * (asking the server again on every request would put its round trip on each of them) */
-    if (d->aaa != NULL && aaa_privilege_known(d->aaa, user))
-        r->privilege = aaa_privilege(d->aaa, user);
-    else
-        r->privilege = d->aaa != NULL ? priv : 0;
+    if (d->aaa == NULL)
+        r->privilege = 0;
+    else   /* account_now is 0 exactly when user is not a local user */
+        r->privilege = account != 0 ? aaa_privilege(d->aaa, user) : priv;
     sessions_http_seen(d->sessions, r->user, r->peer_addr);
     return 0;
 }
 
-/* The token of a "Bearer TOKEN" header value, or NULL for another scheme. */
-static const char *bearer_token(const char *h)
+/* The token of a "Bearer TOKEN" header value into buf (2 * TOKEN_BYTES + 2 bytes), blanks around
+ * it trimmed as around Basic credentials; NULL for another scheme. A value too long for a token
+ * is cut to one byte more than a token, which token_find refuses by its length. */
+#define BEARER_BUF (2 * TOKEN_BYTES + 2)
+static const char *bearer_token(const char *h, char buf[BEARER_BUF])
 {
     while (*h == ' ')
         h++;
@@ -317,7 +320,14 @@ static const char *bearer_token(const char *h)
     h += 7;
     while (*h == ' ')
         h++;
-    return h;
+    size_t n = strlen(h);
+    while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    if (n >= BEARER_BUF)
+        n = BEARER_BUF - 1;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    return buf;
 }
 
 int api_auth_request(struct api_req *r, struct api_resp *resp)
@@ -333,19 +343,11 @@ int api_auth_request(struct api_req *r, struct api_resp *resp)
         h++;
     if (strncasecmp(h, "Basic ", 6) == 0)
         return auth_basic(r, resp, h + 6);
-    const char *tok = bearer_token(h);
-    if (tok != NULL) {
-        /* blanks after the token are trimmed, as around Basic credentials; a value too long for a
-         * token is cut to one byte more than a token, which token_check refuses by its length */
-        char buf[2 * TOKEN_BYTES + 2];
-        size_t n = strlen(tok);
-        while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
-            n--;
-        if (n >= sizeof buf)
-            n = sizeof buf - 1;
-        memcpy(buf, tok, n);
-        buf[n] = '\0';
-        return auth_bearer(r, resp, buf);
+    char buf[BEARER_BUF];
+    if (bearer_token(h, buf) != NULL) {
+        int rc = auth_bearer(r, resp, buf);
+        OPENSSL_cleanse(buf, sizeof buf);
+        return rc;
     }
     return unauthorized(r, resp, "unsupported Authorization scheme (use Basic or Bearer)");
 }
@@ -377,11 +379,13 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
 int api_h_logout(struct api_req *r, struct api_resp *resp)
 {
     const char *h = api_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    const char *tok = h != NULL ? bearer_token(h) : NULL;
+    char buf[BEARER_BUF];
+    const char *tok = h != NULL ? bearer_token(h, buf) : NULL;
 
     if (!r->via_token || tok == NULL)
         return api_error(resp, 400, "protocol", "invalid-value", NULL,
                          "scpd:logout revokes the bearer token it is sent with");
     token_revoke(r->shared->tokens, tok);
+    OPENSSL_cleanse(buf, sizeof buf);
     return api_no_content(resp);
 }

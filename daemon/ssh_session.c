@@ -212,6 +212,11 @@ static int ssh_auth_outcome(struct ssh_sess *ss, const char *user, enum aaa_resu
     if (res == AAA_OK) {
         snprintf(ss->user, sizeof(ss->user), "%s", user);
         ss->authenticated = true;
+        /* a keyboard-interactive dialogue left halfway for another method: its TACACS+
+         * connection and key go now, not at the end of the session */
+        aaa_conv_free(ss->kbd_conv);
+        ss->kbd_conv = NULL;
+        ss->kbd_user[0] = '\0';
         ssh_grant_login(ss);
         ssh_srv_conn_authenticated(ss->c->srv, ss->c);
         ss->sess_slot = sessions_ssh_add(ss->c->d->sessions, ss->c->sid, ss->user, ss->c->peer);

@@ -200,12 +200,15 @@ static int norm_list(const struct lysc_node *n, json_t *in, json_t **out, char *
 }
 
 /* libyang quotes a value it refuses (`string "X" length is not allowed`): for a leaf holding a
- * secret (named as the config language's secret words) the quoted part becomes <hidden>. */
+ * secret (named as the config language's secret words) the quoted part becomes <hidden>. A message
+ * cut inside the value (a long one: no closing quote) is hidden to its end. */
 static void hide_quoted(char *msg, size_t cap, const char *leaf)
 {
     char *a = strchr(msg, '"'), *b = strrchr(msg, '"');
-    if (leaf == NULL || !cfg_secret_word(leaf) || a == NULL || b == a)
+    if (leaf == NULL || !cfg_secret_word(leaf) || a == NULL)
         return;
+    if (b == a)
+        b = a + strlen(a);
     char tail[256];
     snprintf(tail, sizeof tail, "%s", b);
     snprintf(a + 1, cap - (size_t)(a + 1 - msg), "<hidden>%s", tail);

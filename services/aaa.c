@@ -340,8 +340,9 @@ static void aaa_radius_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
     radius_acct(&tg, &q, r);
 }
 
-/* One exchange with server s. */
-static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
+/* One exchange with server s. True when the login's deadline, not the server's own timeout,
+ * bounded it (or left no time to ask at all): a time-out then is the login's, not the server's. */
+static bool aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
                            const struct aaa_exchange *x, struct tacacs_result *r)
 {
     char key[SECRET6_PLAIN_MAX + 1] = "";
@@ -350,20 +351,22 @@ static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
     if (s->key[0] != '\0' && secret_decrypt6(s->key, key, sizeof(key)) != 0) {
         snprintf(r->why, sizeof(r->why), "its key 6 does not decrypt under this device's master "
                  "key (enter it again as key 0)");
-        return;
+        return false;
     }
     int timeout = aaa_timeout_ms(c->cfg, c->req, s);
+    bool cut = c->req->deadline_ms > 0 &&
+               timeout < (s->timeout > 0 ? s->timeout : CFG_AAA_TIMEOUT) * 1000;
     if (timeout <= 0) {
         r->timed_out = true;
         snprintf(r->why, sizeof(r->why), "not asked: the login's time (ip ssh time-out %d s) has "
                  "run out", c->cfg->ssh_timeout);
         OPENSSL_cleanse(key, sizeof(key));
-        return;
+        return true;
     }
     if (s->proto == CFG_AAA_RADIUS) {
         aaa_radius_ask(c, s, x, key, timeout, r);
         OPENSSL_cleanse(key, sizeof(key));
-        return;
+        return cut;
     }
     struct tacacs_target tg = {.name = s->name, .addr = s->addr, .port = s->port, .key = key,
                                .timeout_ms = timeout, .single = s->single};
@@ -386,6 +389,7 @@ static void aaa_server_ask(struct aaa_call *c, const struct cfg_aaa_server *s,
         break;
     }
     OPENSSL_cleanse(key, sizeof(key));
+    return cut;
 }
 
 /* Counts the outcome of an exchange with s; marks it dead or alive. Logs and reports the
@@ -486,7 +490,14 @@ static enum aaa_mres aaa_group_run(struct aaa_call *c, const char *group,
             continue;
         }
         asked++;
-        aaa_server_ask(c, srv[i], x, &r);
+        if (aaa_server_ask(c, srv[i], x, &r) && r.outcome == TACACS_DOWN && r.timed_out) {
+            /* the login's time ran out, not the server: neither counted nor marked dead (a
+             * client timing its password could not make a server look dead), and the servers
+             * after it have no time left either */
+            snprintf(c->why, sizeof(c->why), "group %s: the login's time (ip ssh time-out %d s) "
+                     "has run out at server %s", group, c->cfg->ssh_timeout, srv[i]->name);
+            return AAA_M_UNAVAILABLE;
+        }
         aaa_server_outcome(c, srv[i], deadtime, &r);
         if (r.outcome == TACACS_DOWN)
             continue;

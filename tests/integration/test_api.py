@@ -642,6 +642,14 @@ def test_tokens_and_privilege(start_daemon):
     assert requests.post(api.url(OPS + "/scpd:logout"), headers=bearer).status_code == 204
     r = requests.get(api.url(NATIVE), headers=bearer)
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="scpd"'
+    # a logout whose token has blanks after it revokes that token too (it is trimmed as for any
+    # request, not only to authenticate the logout)
+    tok2 = requests.post(api.url(OPS + "/scpd:login"), auth=("tiger", "lab")).json()
+    b2 = {"Authorization": "Bearer " + tok2["scpd:output"]["token"]}
+    assert requests.get(api.url(NATIVE), headers=b2).status_code == 200
+    blank = {"Authorization": b2["Authorization"] + "  "}
+    assert requests.post(api.url(OPS + "/scpd:logout"), headers=blank).status_code == 204
+    assert requests.get(api.url(NATIVE), headers=b2).status_code == 401
 
 
 def test_logging_in_again_and_again_replaces_only_ones_own_tokens(start_daemon):

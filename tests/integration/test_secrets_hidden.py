@@ -104,6 +104,10 @@ def test_api_and_netconf_errors_hide_secrets(d):
     r = req(d, "PATCH", NATIVE, {"Cisco-IOS-XE-native:native": {"username": [
         {"name": "x", "password": {"encryption": "0", "password": PLAIN * 30}}]}})
     assert r.status_code == 400 and PLAIN not in r.text, r.text
+    # nor one so long that the message is cut inside it (no closing quote to find)
+    r = req(d, "PATCH", NATIVE, {"Cisco-IOS-XE-native:native": {"username": [
+        {"name": "x", "password": {"encryption": "0", "password": PLAIN * 100}}]}})
+    assert r.status_code == 400 and PLAIN not in r.text, r.text
     with manager.connect(host="127.0.0.1", port=d.ssh_port, username="tiger", password="lab",
                          hostkey_verify=False, allow_agent=False, look_for_keys=False,
                          timeout=30) as m:
