@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf8.h"
 #include "store/store.h"
 
 void api_http_date(time_t t, char *buf, size_t cap)
@@ -133,32 +134,6 @@ int api_resp_stream(struct api_resp *resp, const char *ctype, MHD_ContentReaderC
     resp->stream_free = free_cb;
     resp->stream_block = 4096;
     return 0;
-}
-
-/* Length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF), 0 if the bytes there are not one. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)   /* a NUL is no continuation byte: never read past it */
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return n;
 }
 
 json_t *api_json_text(const char *s)

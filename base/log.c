@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/scpd_err.h"
+#include "base/utf8.h"
 
 static enum log_level log_level_min = LOG_LVL_INFO;
 
@@ -129,34 +130,6 @@ int log_parse_level(const char *name, enum log_level *out)
     return -1;
 }
 
-/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates, nothing
- * above U+10FFFF), or 0 when the byte at s does not start one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;   /* the range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 /* Appends s to buf at *pos with what a peer could use to forge or hide lines escaped: C0 controls,
  * DEL and every byte that is not valid UTF-8 become \xHH, the C1 controls U+0080..U+009F (which
  * some terminals obey, e.g. U+009B as CSI) become \u00HH, and a backslash becomes \x5c, so an
@@ -170,10 +143,10 @@ static void log_put(char *buf, size_t cap, size_t *pos, const char *str)
         size_t n = utf8_len(s), elen = 0;
         if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
             elen = (size_t)snprintf(esc, sizeof(esc), "\\u00%02x", s[1]);
-        else if (n == 0 && (*s < 0x20 || *s >= 0x7f || *s == '\\'))
+        else if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\')))
             elen = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *s);
         const char *out = elen ? esc : (const char *)s;
-        size_t olen = elen ? elen : (n ? n : 1);
+        size_t olen = elen ? elen : n;
         if (*pos + olen + 2 > cap)   /* room for the line's '\n' and a '\0' */
             break;
         memcpy(buf + *pos, out, olen);
