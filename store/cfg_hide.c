@@ -140,7 +140,10 @@ bool cfg_secret_word(const char *word)
     return false;
 }
 
-size_t cfg_hide_at(const char *s, size_t n, int err_col)
+/* Offset in s[0..n) from which a config line's secret value runs (to the end of the line), or
+ * SIZE_MAX (n for none also). err_col > 0: a line as typed and refused with the marker there (its
+ * words may be abbreviated or unknown: hidden more eagerly); 0: a rendered line. */
+static size_t cfg_hide_at(const char *s, size_t n, int err_col)
 {
     size_t from = 0, args = 0, at;
     bool typed = err_col > 0;

@@ -118,10 +118,6 @@ int cfg_keystring_data(struct cfg_pctx *p, const struct cfg_line *l);
 int cfg_keystring_end(struct cfg_pctx *p, int col);
 
 /* ---- secrets in messages (cfg_hide.c) -------------------------------------------------------- */
-/* Offset in s[0..n) from which a config line's secret value runs (to the end of the line), or
- * SIZE_MAX (n for none also). err_col > 0: a line as typed and refused with the marker there (its
- * words may be abbreviated or unknown: hidden more eagerly); 0: a rendered line. */
-size_t cfg_hide_at(const char *s, size_t n, int err_col);
 /* Appends s[0..n) (one line, no newline) with its secret shown as "<hidden>". */
 void cfg_hide_add(struct cfg_buf *b, const char *s, size_t n);
 /* A refused line for an error report: controls as '?', tabs as blanks, the secret "<hidden>"; a

@@ -552,11 +552,14 @@ static void test_hide_and_same_secret(void **state)
     char *h = cfg_hide("hostname R1\n+ username a password 0 pw words\n");
     assert_string_equal(h, "hostname R1\n+ username a password 0 <hidden>\n");
     free(h);
-    /* every row of cfg_secrets names a command of the table */
+    /* every row of cfg_secrets names a command of the table, keyword by keyword */
     for (size_t r = 0; r < cfg_nsecrets; r++) {
         bool found = false;
-        for (size_t k = 0; k < cfg_ncmds && !found; k++)
-            found = cfg_cmds[k].kw[0] && strcmp(cfg_cmds[k].kw[0], cfg_secrets[r].kw[0]) == 0;
+        for (size_t k = 0; k < cfg_ncmds && !found; k++) {
+            found = true;
+            for (size_t w = 0; w < 4 && cfg_secrets[r].kw[w] && found; w++)
+                found = cfg_cmds[k].kw[w] && strcmp(cfg_cmds[k].kw[w], cfg_secrets[r].kw[w]) == 0;
+        }
         assert_true(found);
     }
     /* a mistyped secret word on a refused line: what follows is hidden */
