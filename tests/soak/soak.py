@@ -506,9 +506,6 @@ def t_monitor(run, d, api):
             _, hwm, fds = proc_figures(d.proc.pid)
         except OSError:
             continue
-        with run.lock:
-            run.peak_rss_kb = max(run.peak_rss_kb, hwm)
-            run.peak_fds = max(run.peak_fds, fds)
         r = api.call("GET", "/restconf/data/scpd:scp-state?limit=1", count=False)
         active = 0
         if r is not None and r.status_code == 200:
