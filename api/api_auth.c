@@ -10,7 +10,12 @@
  * time of the request, so lowering a user's privilege or deleting the user takes effect at once,
  * for tokens too. A token is bound to the account, not to the name: it keeps the account generation
  * of its user (aaa_account_gen, derived from the stored secret hash) and dies when the user is
- * deleted, re-created or given a new password or secret. */
+ * deleted, re-created or given a new password or secret.
+ *
+ * Where they live: with a shared store (PostgreSQL) in its token table (store_token_*), so every
+ * instance behind a load balancer accepts a token any of them issued and a logout on one is
+ * refused by all; the caps and the TTL hold the same way. With sqlite (one instance) in the
+ * fixed table below. A store that cannot be reached fails the request with 503, naming why. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,9 +106,25 @@ static struct token *token_slot(struct api_tokens *t, const char *user, time_t n
     return free_slot != NULL ? free_slot : oldest;
 }
 
-/* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). */
-static int token_issue(struct api_tokens *t, const char *user, uint64_t account, int privilege,
-                       char *hex, size_t cap)
+/* The SHA-256 of tok in hex, as the shared store keeps it. */
+static void token_hash_hex(const char *tok, char out[2 * SHA256_DIGEST_LENGTH + 1])
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    token_hash(tok, h);
+    for (size_t i = 0; i < sizeof h; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* The shared store holding the tokens, or NULL when they live in this process's table. */
+static struct store *token_store(const struct scpd *d)
+{
+    return d != NULL && d->store != NULL && store_is_shared(d->store) ? d->store : NULL;
+}
+
+/* Issues a token for user into hex (2*TOKEN_BYTES+1 bytes). -1: no random bytes; -2: the shared
+ * store failed (err). */
+static int token_issue(struct api_tokens *t, struct store *st, const char *user, uint64_t account,
+                       int privilege, char *hex, size_t cap, struct scpd_err *err)
 {
     unsigned char raw[TOKEN_BYTES];
     time_t now = time(NULL);
@@ -114,6 +135,18 @@ static int token_issue(struct api_tokens *t, const char *user, uint64_t account,
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     OPENSSL_cleanse(raw, sizeof raw);
 
+    if (st != NULL) {
+        struct store_token k = {.account = account, .privilege = privilege,
+                                .expires = now + LIM_TOKEN_TTL_SECS};
+        char h[2 * SHA256_DIGEST_LENGTH + 1];
+        snprintf(k.user, sizeof k.user, "%s", user);
+        token_hash_hex(hex, h);
+        if (store_token_add(st, h, &k, now, LIM_TOKENS_PER_USER, LIM_TOKENS, err) != 0) {
+            OPENSSL_cleanse(hex, cap);
+            return -2;
+        }
+        return 0;
+    }
     pthread_mutex_lock(&t->mu);
     struct token *slot = token_slot(t, user, now);
     token_hash(hex, slot->hash);
@@ -144,10 +177,25 @@ static struct token *token_find(struct api_tokens *t, const char *tok, time_t no
     return hit;
 }
 
-/* Finds a live token; copies its user, account generation and privilege. 0 if found. */
-static int token_check(struct api_tokens *t, const char *tok, char *user, size_t cap,
-                       uint64_t *account, int *privilege)
+/* Finds a live token; copies its user, account generation and privilege. 0 if found, -1 if not,
+ * -2 when the shared store failed (err). */
+static int token_check(struct api_tokens *t, struct store *st, const char *tok, char *user,
+                       size_t cap, uint64_t *account, int *privilege, struct scpd_err *err)
 {
+    if (st != NULL) {
+        struct store_token k;
+        char h[2 * SHA256_DIGEST_LENGTH + 1];
+        if (strlen(tok) != 2 * TOKEN_BYTES)
+            return -1;
+        token_hash_hex(tok, h);
+        int rc = store_token_get(st, h, time(NULL), &k, err);
+        if (rc <= 0)
+            return rc < 0 ? -2 : -1;
+        snprintf(user, cap, "%s", k.user);
+        *account = k.account;
+        *privilege = k.privilege;
+        return 0;
+    }
     pthread_mutex_lock(&t->mu);
     struct token *k = token_find(t, tok, time(NULL));
     if (k != NULL) {
@@ -159,13 +207,21 @@ static int token_check(struct api_tokens *t, const char *tok, char *user, size_t
     return k != NULL ? 0 : -1;
 }
 
-static void token_revoke(struct api_tokens *t, const char *tok)
+/* -1 when the shared store failed (err). */
+static int token_revoke(struct api_tokens *t, struct store *st, const char *tok,
+                        struct scpd_err *err)
 {
+    if (st != NULL) {
+        char h[2 * SHA256_DIGEST_LENGTH + 1];
+        token_hash_hex(tok, h);
+        return store_token_del(st, h, err);
+    }
     pthread_mutex_lock(&t->mu);
     struct token *k = token_find(t, tok, time(NULL));
     if (k != NULL)
         memset(k, 0, sizeof *k);
     pthread_mutex_unlock(&t->mu);
+    return 0;
 }
 
 /* ---- the Authorization header ---------------------------------------------------------------- */
@@ -282,8 +338,14 @@ static int auth_bearer(struct api_req *r, struct api_resp *resp, const char *tok
     char user[LIM_AUTH_USER_LEN + 1];
     uint64_t account = 0;
     int priv = 0;
+    struct scpd_err err = {0};
 
-    if (token_check(r->shared->tokens, tok, user, sizeof user, &account, &priv) < 0)
+    int rc = token_check(r->shared->tokens, token_store(d), tok, user, sizeof user, &account,
+                         &priv, &err);
+    if (rc == -2)
+        return api_error(resp, 503, "application", "operation-failed", NULL,
+                         "cannot check the bearer token: %s", err.msg), -1;
+    if (rc < 0)
         return unauthorized(r, resp, "invalid or expired bearer token: log in again with "
                             "POST /restconf/operations/scpd:login");
     if (account_now(d, user) != account) {
@@ -362,8 +424,13 @@ int api_h_login(struct api_req *r, struct api_resp *resp)
     if (r->via_token)
         return api_error(resp, 403, "protocol", "access-denied", NULL,
                          "scpd:login needs Basic credentials, not a bearer token");
-    if (token_issue(r->shared->tokens, r->user, account_now(r->d, r->user), r->privilege, hex,
-                    sizeof hex) < 0)
+    struct scpd_err err = {0};
+    int rc = token_issue(r->shared->tokens, token_store(r->d), r->user, account_now(r->d, r->user),
+                         r->privilege, hex, sizeof hex, &err);
+    if (rc == -2)
+        return api_error(resp, 503, "application", "operation-failed", NULL,
+                         "cannot store the token: %s", err.msg);
+    if (rc < 0)
         return api_error(resp, 500, "application", "operation-failed", NULL,
                          "cannot create a token (random source failed)");
     struct log_ctx lc = {.sid = r->id, .user = r->user, .peer = r->peer};
@@ -385,7 +452,11 @@ int api_h_logout(struct api_req *r, struct api_resp *resp)
     if (!r->via_token || tok == NULL)
         return api_error(resp, 400, "protocol", "invalid-value", NULL,
                          "scpd:logout revokes the bearer token it is sent with");
-    token_revoke(r->shared->tokens, tok);
+    struct scpd_err err = {0};
+    int rc = token_revoke(r->shared->tokens, token_store(r->d), tok, &err);
     OPENSSL_cleanse(buf, sizeof buf);
+    if (rc != 0)
+        return api_error(resp, 503, "application", "operation-failed", NULL,
+                         "cannot revoke the token: %s", err.msg);
     return api_no_content(resp);
 }

@@ -1157,6 +1157,99 @@ char *store_secret_init(struct store *st, const char *name, const char *value,
     return out;
 }
 
+/* ---- API bearer tokens (a shared store only) --------------------------------------------------
+ * PostgreSQL only (sqlite's single instance keeps them in memory), so the SQL is not among the
+ * statements sqlite prepares at open. The hash travels as hex text and is stored as bytea. */
+
+static const char sql_token_expire[] = "DELETE FROM token WHERE expires <= $1";
+/* serializes issues across instances, so the caps hold under concurrent logins */
+static const char sql_token_lock[] = "LOCK TABLE token IN SHARE ROW EXCLUSIVE MODE";
+static const char sql_token_cap_user[] =
+    "DELETE FROM token WHERE hash IN (SELECT hash FROM token WHERE username = $1"
+    " ORDER BY serial DESC OFFSET $2)";
+static const char sql_token_cap_all[] =
+    "DELETE FROM token WHERE hash IN (SELECT hash FROM token ORDER BY serial DESC OFFSET $1)";
+static const char sql_token_put[] =
+    "INSERT INTO token(hash, username, account, privilege, expires)"
+    " VALUES (decode($1, 'hex'), $2, $3, $4, $5)";
+static const char sql_token_get[] =
+    "SELECT username, account, privilege FROM token WHERE hash = decode($1, 'hex')"
+    " AND expires > $2";
+static const char sql_token_del[] = "DELETE FROM token WHERE hash = decode($1, 'hex')";
+
+static int token_shared(struct store *st, struct scpd_err *err)
+{
+    if (st->be->shared)
+        return 0;
+    return scpd_err_set(err, SCPD_E_INTERNAL, "store: tokens are kept only in a shared store");
+}
+
+static int token_exec(struct store *st, const char *sql, const struct store_val *v, int n,
+                      struct scpd_err *err)
+{
+    return st->be->exec(st, ST_DYNAMIC, sql, v, n, NULL, err);
+}
+
+int store_token_add(struct store *st, const char *hash_hex, const struct store_token *t,
+                    int64_t now, int per_user, int total, struct scpd_err *err)
+{
+    if (token_shared(st, err) != 0)
+        return -1;
+    struct store_val put[5] = {SV_TEXT(hash_hex), SV_TEXT(t->user), SV_INT(t->account),
+                               SV_INT(t->privilege), SV_INT(t->expires)};
+    struct store_val cap_user[2] = {SV_TEXT(t->user), SV_INT(per_user - 1)};
+    int rc = -1;
+    pthread_mutex_lock(&st->db_lock);
+    if (store_begin(st, STORE_TX_WRITE, err) == 0) {
+        if (token_exec(st, sql_token_lock, NULL, 0, err) != 0 ||
+            token_exec(st, sql_token_expire, &SV_INT(now), 1, err) != 0 ||
+            token_exec(st, sql_token_cap_user, cap_user, 2, err) != 0 ||
+            token_exec(st, sql_token_cap_all, &SV_INT(total - 1), 1, err) != 0 ||
+            token_exec(st, sql_token_put, put, 5, err) != 0 || store_end(st, err) != 0)
+            store_rollback(st);
+        else
+            rc = 0;
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+static int token_row(void *arg, const struct store_row *r, struct scpd_err *err)
+{
+    (void)err;
+    struct store_token *t = arg;
+    snprintf(t->user, sizeof t->user, "%s", store_col_text(r, 0));
+    t->account = (uint64_t)store_col_int(r, 1);
+    t->privilege = (int)store_col_int(r, 2);
+    t->expires = 1; /* found */
+    return 1;
+}
+
+int store_token_get(struct store *st, const char *hash_hex, int64_t now, struct store_token *t,
+                    struct scpd_err *err)
+{
+    if (token_shared(st, err) != 0)
+        return -1;
+    struct store_val v[2] = {SV_TEXT(hash_hex), SV_INT(now)};
+    memset(t, 0, sizeof *t);
+    pthread_mutex_lock(&st->db_lock);
+    int rc = store_query(st, ST_DYNAMIC, sql_token_get, v, 2, token_row, t, err);
+    pthread_mutex_unlock(&st->db_lock);
+    if (rc < 0)
+        return -1;
+    return t->expires != 0 ? 1 : 0;
+}
+
+int store_token_del(struct store *st, const char *hash_hex, struct scpd_err *err)
+{
+    if (token_shared(st, err) != 0)
+        return -1;
+    pthread_mutex_lock(&st->db_lock);
+    int rc = token_exec(st, sql_token_del, &SV_TEXT(hash_hex), 1, err);
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
 /* ---- commit ---------------------------------------------------------------------------------- */
 
 /* The commit of another instance made ours stale: follow it, so the caller's next try (or the

@@ -116,6 +116,26 @@ char *store_secret_get(struct store *st, const char *name, struct scpd_err *err)
 char *store_secret_init(struct store *st, const char *name, const char *value,
                         struct scpd_err *err);
 
+/* ---- API bearer tokens of a shared store -----------------------------------------------------
+ * PostgreSQL keeps the API's bearer tokens so every instance accepts them (api/api_auth.c; sqlite's
+ * single instance keeps them in memory: these fail with SCPD_E_INTERNAL there). Only the token's
+ * SHA-256 (hash_hex: 64 hex digits) reaches the database. SCPD_E_UNAVAILABLE: unreachable. */
+struct store_token {
+    char user[CFG_NAME_MAX + 1];
+    uint64_t account; /* the account generation the token is bound to */
+    int privilege;
+    int64_t expires;  /* unix seconds */
+};
+/* Adds a token; drops the expired ones (now: unix seconds), then the user's oldest beyond
+ * per_user - 1 and the oldest of all beyond total - 1, so the new one fits both caps. */
+int store_token_add(struct store *st, const char *hash_hex, const struct store_token *t,
+                    int64_t now, int per_user, int total, struct scpd_err *err);
+/* 1 and *t filled when a token with that hash lives at now; 0 when none; -1 on error. */
+int store_token_get(struct store *st, const char *hash_hex, int64_t now, struct store_token *t,
+                    struct scpd_err *err);
+/* Removes the token (none: not an error). */
+int store_token_del(struct store *st, const char *hash_hex, struct scpd_err *err);
+
 /* ---- several instances on one shared store -------------------------------------------------
  * With a store of one process (sqlite) these do nothing and say so: store_instance is 0,
  * store_space_set succeeds without a check, events go nowhere. */

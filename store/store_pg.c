@@ -358,6 +358,12 @@ static const char *const migrations[] = {
     "CREATE TABLE fs_space(fs TEXT PRIMARY KEY);"
     "CREATE TABLE fs_resv(instance BIGINT NOT NULL REFERENCES instance(id) ON DELETE CASCADE,"
     "  fs TEXT NOT NULL, bytes BIGINT NOT NULL CHECK (bytes >= 0), PRIMARY KEY (instance, fs));",
+    /* 4: the API's bearer tokens, shared by the instances (only the token's SHA-256) */
+    "CREATE TABLE token(hash BYTEA PRIMARY KEY CHECK (octet_length(hash) = 32),"
+    "  username TEXT COLLATE \"C\" NOT NULL, account BIGINT NOT NULL,"
+    "  privilege INTEGER NOT NULL, expires BIGINT NOT NULL,"
+    "  serial BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL);"
+    "CREATE INDEX token_user ON token(username, serial);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

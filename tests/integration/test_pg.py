@@ -131,6 +131,44 @@ def test_one_identity_and_a_user_from_a_logs_in_on_b(cluster, workdir):
     assert h.status_code == 200 and "bob.bin" in h.text, h.text
 
 
+def test_api_tokens_are_shared_by_the_instances(cluster, pg):
+    """A bearer token lives in the store: issued on A it works on B, a logout on B is refused on
+    A at once, the per-user cap holds across instances, and the database has only its hash."""
+    a, b = cluster.a, cluster.b
+    ops = "/restconf/operations"
+
+    def url(d, path):
+        return "http://127.0.0.1:%d%s" % (d.http_port, path)
+
+    def login(d):
+        r = requests.post(url(d, ops + "/scpd:login"), auth=("tiger", "lab"))
+        assert r.status_code == 200, r.text
+        return {"Authorization": "Bearer " + r.json()["scpd:output"]["token"]}
+
+    def status(d, h):
+        return requests.get(url(d, NATIVE + "/hostname?with-defaults=report-all"),
+                            headers=h).status_code
+
+    bearer = login(a)
+    assert status(b, bearer) == 200
+    assert status(a, bearer) == 200
+    r = requests.post(url(b, ops + "/scpd:logout"), headers=bearer)
+    assert r.status_code == 204, r.text
+    r = requests.get(url(a, NATIVE + "/hostname"), headers=bearer)
+    assert r.status_code == 401 and "invalid or expired bearer token" in r.text, r.text
+    assert status(b, bearer) == 401
+    # LIM_TOKENS_PER_USER (16): logins on both instances share one cap, the oldest goes first
+    mine = [login(a if i % 2 else b) for i in range(18)]
+    assert [status(a, h) == 200 for h in mine] == [False] * 2 + [True] * 16
+    assert [status(b, h) == 200 for h in mine] == [False] * 2 + [True] * 16
+    # only the SHA-256 of a token is in the database
+    tok = mine[-1]["Authorization"].split()[1]
+    rows = pg.psql("SELECT encode(hash, 'hex') FROM token", db=cluster.db).stdout.split()
+    assert len(rows) == 16
+    assert hashlib.sha256(tok.encode()).hexdigest() in rows
+    assert tok not in rows
+
+
 def test_concurrent_uploads_through_haproxy(cluster, workdir):
     files = []
     for i in range(N_UPLOADS):
@@ -190,6 +228,9 @@ def test_database_outage(cluster, pg, workdir):
     a, b = cluster.a, cluster.b
     sa, sb = cluster.http(a), cluster.http(b)
     v0 = version(sa)
+    r = sa.post(sa.base + "/restconf/operations/scpd:login")
+    assert r.status_code == 200, r.text
+    bearer = {"Authorization": "Bearer " + r.json()["scpd:output"]["token"]}
     pg.stop()
     stopped = time.time()
     try:
@@ -216,6 +257,9 @@ def test_database_outage(cluster, pg, workdir):
         assert r.returncode != 0
         assert "unreachable" in r.stderr, r.stderr
         assert version(sb) == v0
+        # a bearer token is checked in the database: 503 naming the cause, not 401
+        r = requests.get(sb.base + NATIVE + "/hostname?with-defaults=report-all", headers=bearer)
+        assert r.status_code == 503 and "unreachable" in r.text, r.text
         time.sleep(max(0.0, 10 - (time.time() - stopped)))
     finally:
         pg.start()
