@@ -45,6 +45,10 @@
 #define LIM_PENDING_WAITING       128   /* connections waiting so, in total; with the pool
                                          * (64 + 128 < LIM_SESSIONS_TOTAL) unauthenticated
                                          * sessions never take the last slots from logged-in ones */
+#define LIM_REFUSED_LINGER        16    /* refused connections held half-closed at once per
+                                         * listener, so the client reads the reason before our
+                                         * close resets the connection; more are closed at once */
+#define LIM_REFUSED_LINGER_MS     2000  /* ... for at most this long (reading and dropping) */
 
 /* ---- SCP protocol ---------------------------------------------------------------------------- */
 #define LIM_SCP_RECORD_LEN        4096  /* one C/D/E/T line incl. newline; a name is <= 255 */

@@ -40,9 +40,11 @@
 #include <libssh/server.h>
 
 #include "daemon/hostkey.h"
+#include "base/clock.h"
 #include "base/lim.h"
 #include "base/log.h"
 #include "base/scpd.h"
+#include "daemon/ssh_refuse.h"
 #include "daemon/ssh_session.h"
 #include "daemon/ssh_window.h"
 #include "services/stats.h"
@@ -50,6 +52,8 @@
 #include "store/store.h"
 
 #define SSH_LISTEN_BACKLOG 512
+/* The identification libssh announces (it sets no custom banner here): a refusal says the same */
+#define SSH_SRV_IDENT "SSH-2.0-libssh_" SSH_STRINGIFY(LIBSSH_VERSION)
 #define SSH_STOP_GRACE_SECS 10     /* running transfers may finish within this at stop */
 #define SSH_WAIT_TURN_SECS                                                                         \
     120 /* a waiting connection's longest wait: the longest                                        \
@@ -74,6 +78,8 @@ struct ssh_listener {
     char addr[80];          /* printed form, "127.0.0.1:2222" */
     pthread_t thread;
     bool running;
+    int linger_fd[LIM_REFUSED_LINGER];         /* refused, told why, half-closed (-1: free) */
+    int64_t linger_until[LIM_REFUSED_LINGER];  /* clock_mono_ms deadline of each */
 };
 
 struct ssh_server {
@@ -331,6 +337,48 @@ static const char *ssh_srv_admit(struct ssh_server *s, struct ssh_conn *c)
     return why;
 }
 
+/* A connection refused before the key exchange is told why (docs/limits.md): our identification
+ * line and one SSH_MSG_DISCONNECT, in one non-blocking send that is never retried, so a peer that
+ * reads nothing cannot stall the accept loop. Then the connection is half-closed and its input
+ * read and dropped for a moment (LIM_REFUSED_LINGER_MS): a close with the client's version string
+ * unread would reset the connection, and the client would see the reset, not the reason. */
+static void ssh_srv_refuse(struct ssh_listener *l, int fd, uint32_t reason, const char *text)
+{
+    uint8_t buf[SSH_REFUSE_MAX];
+    size_t n = ssh_refuse_bytes(SSH_SRV_IDENT, reason, text, buf, sizeof buf);
+    if (n > 0)   /* a short or failed send changes nothing: the connection is closed next */
+        (void)send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < LIM_REFUSED_LINGER; i++)
+        if (l->linger_fd[i] < 0) {
+            l->linger_fd[i] = fd;
+            l->linger_until[i] = clock_mono_ms() + LIM_REFUSED_LINGER_MS;
+            return;
+        }
+    close(fd);   /* all slots taken: closed now, the client may see a reset */
+}
+
+/* Reads and drops what the lingering connections sent; closes those at EOF or past their time.
+ * stop: close them all. */
+static void ssh_srv_linger(struct ssh_listener *l, const struct pollfd *pf, bool stop)
+{
+    int64_t now = clock_mono_ms();
+    for (int i = 0; i < LIM_REFUSED_LINGER; i++) {
+        if (l->linger_fd[i] < 0)
+            continue;
+        bool done = stop || now >= l->linger_until[i];
+        if (!done && pf != NULL && pf[i].fd == l->linger_fd[i] && pf[i].revents) {
+            char sink[4096];
+            ssize_t r = recv(l->linger_fd[i], sink, sizeof sink, MSG_DONTWAIT);
+            done = r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
+        }
+        if (done) {
+            close(l->linger_fd[i]);
+            l->linger_fd[i] = -1;
+        }
+    }
+}
+
 static void ssh_srv_accept_one(struct ssh_listener *l)
 {
     struct ssh_server *s = l->srv;
@@ -375,8 +423,11 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
             stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
             stats_security(s->d->stats, "connection-refused", "ssh", NULL, c->peer, reason);
         }
+        bool acl = strstr(why, "access-class") != NULL;
+        ssh_srv_refuse(l, fd, acl ? SSH_REFUSE_HOST_NOT_ALLOWED : SSH_REFUSE_SERVICE_NOT_AVAILABLE,
+                       acl ? "SSH connection not permitted by access-class"
+                           : "SSH not permitted by line vty transport input");
         store_snap_release(snap);
-        close(fd);
         free(c);
         return;
     }
@@ -387,7 +438,12 @@ static void ssh_srv_accept_one(struct ssh_listener *l)
         log_warn(&lc, "ssh connection refused: %s", why);
         if (s->d->stats)
             stats_inc(s->d->stats, STATS_SESSIONS_REJECTED, 1);
-        close(fd);
+        char text[256];
+        bool stopping = strncmp(why, "too many", 8) != 0;
+        snprintf(text, sizeof text, "%s, try again later", why);
+        ssh_srv_refuse(l, fd,
+                       stopping ? SSH_REFUSE_BY_APPLICATION : SSH_REFUSE_TOO_MANY_CONNECTIONS,
+                       text);
         free(c);
         return;
     }
@@ -426,10 +482,20 @@ static void *ssh_srv_accept_thread(void *arg)
 {
     struct ssh_listener *l = arg;
     struct ssh_server *s = l->srv;
-    struct pollfd pf[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = s->stop_pipe[0],
-                                                                .events = POLLIN}};
+    /* the listener, the stop pipe, then the refused connections that linger */
+    struct pollfd pf[2 + LIM_REFUSED_LINGER];
+    pf[0] = (struct pollfd){.fd = l->fd, .events = POLLIN};
+    pf[1] = (struct pollfd){.fd = s->stop_pipe[0], .events = POLLIN};
+    for (int i = 0; i < LIM_REFUSED_LINGER; i++)
+        l->linger_fd[i] = -1;
     while (!ssh_srv_stopping(s)) {
-        int n = poll(pf, 2, 1000);
+        bool lingering = false;
+        for (int i = 0; i < LIM_REFUSED_LINGER; i++) {
+            pf[2 + i] = (struct pollfd){.fd = l->linger_fd[i], .events = POLLIN};
+            lingering |= l->linger_fd[i] >= 0;
+        }
+        int n = poll(pf, 2 + LIM_REFUSED_LINGER, lingering ? 100 : 1000);
+        ssh_srv_linger(l, n > 0 ? pf + 2 : NULL, false);
         ssh_srv_reap(s);
         if (n < 0 && errno != EINTR) {
             log_err(NULL, "ssh poll on %s: %s", l->addr, strerror(errno));
@@ -440,6 +506,7 @@ static void *ssh_srv_accept_thread(void *arg)
         if (n > 0 && (pf[0].revents & POLLIN))
             ssh_srv_accept_one(l);
     }
+    ssh_srv_linger(l, NULL, true);
     return NULL;
 }
 

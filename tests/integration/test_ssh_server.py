@@ -191,6 +191,45 @@ def test_one_source_cannot_fill_the_unauthenticated_pool(d, workdir):
     assert "ssh connection refused" not in d.log()
 
 
+PENDING_HANDSHAKES = 64   # base/lim.h: LIM_PENDING_HANDSHAKES
+
+
+def test_a_full_unauthenticated_pool_says_why(d):
+    """Over LIM_PENDING_HANDSHAKES the connection is refused before the key exchange, and the
+    client is told why: OpenSSH prints the SSH_MSG_DISCONNECT (reason 5, too many connections)."""
+    conns = []
+    try:
+        # 8 sources x 8 idle connections that never send a version string fill the pool
+        for i in range(PENDING_HANDSHAKES // PENDING_PER_SOURCE):
+            for _ in range(PENDING_PER_SOURCE):
+                conns.append(clients.connect_from(d.ssh_port, "127.0.0.%d" % (2 + i)))
+        for s in conns:
+            assert s.recv(100).startswith(b"SSH-2.0-")
+        r = clients.run_ssh(d.ssh_port, "show clock", extra=("-o", "BatchMode=yes"))
+        assert r.returncode != 0
+        assert ("Received disconnect from 127.0.0.1 port %d:5: too many unauthenticated SSH "
+                "sessions (limit 64), try again later" % d.ssh_port) in r.stderr, r.stderr
+        # a raw client reads our version string, then the disconnect packet
+        s = clients.connect_from(d.ssh_port, "127.0.0.1")
+        data = b""
+        while True:
+            b = s.recv(1000)
+            if not b:
+                break
+            data += b
+        s.close()
+        ident, _, pkt = data.partition(b"\r\n")
+        assert ident.startswith(b"SSH-2.0-libssh_")
+        assert len(pkt) % 8 == 0 and pkt[5] == 1 and pkt[6:10] == b"\0\0\0\5"
+        # paramiko reports the same text
+        with pytest.raises(paramiko.SSHException):
+            _login_from(d.ssh_port, "127.0.0.1")
+        assert "ssh connection refused: too many unauthenticated SSH sessions" in d.log()
+    finally:
+        for s in conns:
+            s.close()
+
+
 def test_an_ipv6_source_is_its_64(start_daemon):
     """Per-source limits count an IPv6 client by its /64 (one host's share of a LAN)."""
     d = start_daemon(args=["--ssh-listen", "[::1]:0"])
