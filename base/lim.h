@@ -17,13 +17,14 @@
                                               * not a second door */
 /* Receive windows (daemon/ssh_window.h, docs/ssh-window.md): what a channel lets its peer send
  * ahead of what was read, i.e. what it may hold unread. */
-#define LIM_SSH_WINDOW_MAX        (6u << 20) /* one channel. OpenSSH's client reads ahead into
-                                              * its channel buffer (16 MiB at most) up to the
-                                              * window, and moves that buffer's content on every
-                                              * read as it fills: with a window of 8 MiB its CPU
-                                              * per GiB doubled, from 10 MiB uploads crawled
-                                              * (docs/ssh-window.md). 6 MiB holds a 1 Gbit/s link
-                                              * at 50 ms RTT */
+#define LIM_SSH_WINDOW_MAX        (7936u << 10) /* one channel: 7.75 MiB. OpenSSH's client reads
+                                              * ahead into its channel buffer (16 MiB at most) up
+                                              * to the window and moves that buffer's content on
+                                              * every read once twice the window passes 16 MiB:
+                                              * with 8 MiB its CPU per GiB doubled, from 10 MiB
+                                              * uploads crawled (docs/ssh-window.md). 7.75 MiB
+                                              * holds a 1 Gbit/s link at 50 ms RTT with room for
+                                              * the top-up step */
 #define LIM_SSH_WINDOW_SESSION    (16u << 20) /* all channels of a session */
 #define LIM_SSH_WINDOW_TOTAL      (512u << 20) /* all sessions: LIM_SESSIONS_TOTAL x 2 MiB (the
                                                 * first window); growth takes what is left */

@@ -9,8 +9,12 @@ a WAN (both of its legs are loopback TCP): see bench/README.md.
 Per RTT (default 25, 50, 100 ms at 1 Gbit/s): first the relay is checked (the RTT a 1-byte echo
 measures through it, and what a raw TCP transfer, a sender with an unlimited window, gets through
 it, each way); then for each client mode (`scp -O`, `scp` = SFTP with OpenSSH's defaults, `sftp -R
-256 -B 262144`) and direction, scpd then OpenSSH (A B, seconds apart). MB/s is bytes / wall time of
-the whole command (connect + authenticate + copy), as in bench.py.
+256 -B 262144`) and direction, scpd then OpenSSH (A B, seconds apart). Two figures per copy: MB/s of
+the whole command (connect + authenticate + copy, as in bench.py), and the transfer's MB/s: bytes /
+(wall time - setup), where setup is the median wall time of a 1 KiB copy through the same relay.
+The setup (about ten round trips) is the same for both servers and weighs more on the faster one:
+at 50 ms it is ~0.5 s, a tenth of scpd's 512 MiB upload. The transfer figure is what compares with
+the relay's raw TCP figure (measured after its connect).
 """
 import argparse
 import json
@@ -187,18 +191,33 @@ def copy(server, mode, port, direction, size, work):
                        B.same(src, os.path.join(server.client.dir, "wan-down.bin"), size))
     if direction == "up":
         B.rm(target)
-    return size / wall / 1e6 if ok else None
+    return wall if ok else None
+
+
+SETUP_BYTES = 1024
+SETUP_RUNS = 3
+
+
+def setup_s(server, mode, port, direction, work):
+    """Median wall time of a 1 KiB copy, same server, client mode and relay: what a copy costs
+    besides its bytes (TCP connect, key exchange, authentication, channel and protocol round
+    trips, teardown); about ten round trips through the relay."""
+    walls = [copy(server, mode, port, direction, SETUP_BYTES, work) for _ in range(SETUP_RUNS)]
+    walls = [w for w in walls if w is not None]
+    return statistics.median(walls) if walls else None
 
 
 def estimate_s(rtts, up_mib, down_mib, rate_mbit, modes):
     """A pessimistic guess of the run time: OpenSSH at 0.7 x (2 MiB per RTT), both servers'
-    downloads alike (the client's window), scpd's uploads at 0.7 x the cap, 15 s per relay check."""
+    downloads alike (the client's window), scpd's uploads at 0.7 x the cap, 15 s per relay check,
+    the setup copies at about 12 round trips each."""
     t = 0.0
     for r in rtts:
         win_rate = min(0.7 * 2 * MiB / (r / 1000.0), 0.9 * rate_mbit * 1e6 / 8)
         cap = 0.7 * rate_mbit * 1e6 / 8
+        setup = 2 * 2 * SETUP_RUNS * 12 * r / 1000.0   # 2 directions x 2 servers, ~12 RTTs each
         t += 15 + len(modes) * (up_mib * MiB / win_rate + up_mib * MiB / cap +
-                                2 * down_mib * MiB / win_rate + 4)
+                                2 * down_mib * MiB / win_rate + 4 + setup)
     return t
 
 
@@ -272,10 +291,17 @@ def main():
                 for direction, mib in (("up", up_mib), ("down", down_mib)):
                     row = {"rtt_ms": rtt, "mode": label, "direction": direction, "mib": mib}
                     for n in names:
-                        t0 = time.monotonic()
-                        row[n] = copy(servers[n], mode, rel[n].port, direction, mib * MiB, work)
-                        log("%g ms %-22s %-4s %-8s %6s MB/s %5.1f s" % (
-                            rtt, label, direction, n, fmt(row[n]), time.monotonic() - t0))
+                        setup = setup_s(servers[n], mode, rel[n].port, direction, work)
+                        wall = copy(servers[n], mode, rel[n].port, direction, mib * MiB, work)
+                        row[n] = mib * MiB / wall / 1e6 if wall else None
+                        row[n + "_setup_s"] = setup
+                        row[n + "_xfer"] = (mib * MiB / (wall - setup) / 1e6
+                                            if wall and setup is not None and wall > setup
+                                            else None)
+                        log("%g ms %-22s %-4s %-8s %6s MB/s %5.1f s; setup %s s, transfer %s MB/s"
+                            % (rtt, label, direction, n, fmt(row[n]), wall or 0,
+                               "%.2f" % setup if setup is not None else "fail",
+                               fmt(row[n + "_xfer"])))
                     results.append(row)
             for x in rel.values():
                 x.close()
@@ -346,24 +372,31 @@ def print_table(rows, checks, names):
             "%g ms" % c["rtt_ms"], "%.1f ms" % c["measured_rtt_ms"], "%.1f" % c["raw_up_MBps"],
             "%.1f" % c["raw_down_MBps"], c["cap_MBps"], "ok" if c["ok"] else "FAILED"))
     print()
-    hdr = "%-7s %-22s %-5s %6s" % ("RTT", "client", "dir", "MiB")
-    for n in names:
-        hdr += " %10s" % (n + " MB/s")
-    if len(names) == 2:
-        hdr += " %8s %12s" % ("ratio", "of relay")
-    print(hdr)
     raw = {c["rtt_ms"]: c for c in checks}
-    for r in rows:
-        line = "%-7s %-22s %-5s %6d" % ("%g ms" % r["rtt_ms"], r["mode"], r["direction"], r["mib"])
+    for title, key in (("whole command", ""), ("transfer (whole command - setup)", "_xfer")):
+        print(title + ":")
+        hdr = "%-7s %-22s %-5s %6s" % ("RTT", "client", "dir", "MiB")
         for n in names:
-            line += " %10s" % fmt(r[n])
+            hdr += " %10s" % (n + " MB/s")
         if len(names) == 2:
-            a, b = r[names[0]], r[names[1]]
-            line += " %8s" % ("%.2fx" % (a / b) if a and b else "-")
-            c = raw.get(r["rtt_ms"])
-            ref = c and (c["raw_up_MBps"] if r["direction"] == "up" else c["raw_down_MBps"])
-            line += " %12s" % ("%.0f%%" % (100 * a / ref) if a and ref else "-")
-        print(line)
+            hdr += " %8s %12s" % ("ratio", "of relay")
+        print(hdr)
+        for r in rows:
+            line = "%-7s %-22s %-5s %6d" % ("%g ms" % r["rtt_ms"], r["mode"], r["direction"],
+                                            r["mib"])
+            for n in names:
+                line += " %10s" % fmt(r[n + key])
+            if len(names) == 2:
+                a, b = r[names[0] + key], r[names[1] + key]
+                line += " %8s" % ("%.2fx" % (a / b) if a and b else "-")
+                c = raw.get(r["rtt_ms"])
+                ref = c and (c["raw_up_MBps"] if r["direction"] == "up" else c["raw_down_MBps"])
+                line += " %12s" % ("%.0f%%" % (100 * a / ref) if a and ref else "-")
+            print(line)
+        print()
+    print("setup = median wall time of %d copies of %d bytes, same server, client and relay "
+          "(connect, key exchange, authentication, channel: about ten round trips)" % (
+              SETUP_RUNS, SETUP_BYTES))
 
 
 if __name__ == "__main__":
