@@ -32,7 +32,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT     := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 AUNIT    := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ     = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
 
 .PHONY: all deps run test check-layers check-style test-unit test-integration test-asan check-build fuzz fuzz-smoke bench bench-wan bench-cfg bench-trace clean
 all: build/scpd
@@ -72,10 +72,6 @@ build/asan/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
-build/fuzz/obj/gen/%.o: build/gen/%.c
-	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
-
 build/tests/%: tests/unit/%.c build/libscpd.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< build/libscpd.a $(LDLIBS) -lcmocka
@@ -103,18 +99,38 @@ build/asan/tests/%: tests/unit/%.c build/asan/libscpd.a
 	$(CC) $(ASAN_CFLAGS) -o $@ $< build/asan/libscpd.a $(LDLIBS) -lcmocka
 
 # Fuzz targets: the library built once with clang's fuzzer instrumentation, each target linked to it.
-FUZZ_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-FOBJ := $(LIBSRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/model_yang_data.o
-build/fuzz/obj/%.o: %.c
+# FUZZ_SAN picks the sanitizers: asan (ASan+UBSan, the default and make test's smoke, in build/fuzz),
+# ubsan (UBSan only, build/fuzz-ubsan) or none (coverage only, build/fuzz-none): the last two are
+# for long soaks, several times faster per execution and a fifth of the memory.
+FUZZ_SAN ?= asan
+ifeq ($(FUZZ_SAN),asan)
+FUZZ_DIR := build/fuzz
+FUZZ_SANFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined
+else ifeq ($(FUZZ_SAN),ubsan)
+FUZZ_DIR := build/fuzz-ubsan
+FUZZ_SANFLAGS := -O2 -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined
+else ifeq ($(FUZZ_SAN),none)
+FUZZ_DIR := build/fuzz-none
+FUZZ_SANFLAGS := -O2 -fsanitize=fuzzer-no-link
+else
+$(error FUZZ_SAN is asan, ubsan or none, not '$(FUZZ_SAN)')
+endif
+FUZZ_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -fPIE,$(CFLAGS)) -g $(FUZZ_SANFLAGS) -DSCPD_FUZZ_CHEAP_KDF
+FOBJ := $(LIBSRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/model_yang_data.o
+$(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/fuzz/libscpd.a: $(FOBJ)
+$(FUZZ_DIR)/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libscpd.a: $(FOBJ)
 	rm -f $@ && ar rcs $@ $^
 
-build/fuzz/%: tests/fuzz/%.c build/fuzz/libscpd.a
+$(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz_fs.h $(FUZZ_DIR)/libscpd.a
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libscpd.a $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libscpd.a $(LDLIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -181,12 +197,16 @@ test-asan: build/asan/scpd $(AUNIT) $(TOOLS)
 
 # Each target runs FUZZ_SECONDS (60 unless FUZZ_RUNS is given), or to FUZZ_RUNS executions, or
 # whichever comes first, on a scratch corpus seeded from tests/fuzz/corpus/NAME; FUZZ_JOBS targets
-# at once; FUZZ_ONLY='fuzz_cfg fuzz_cli' picks targets. A closing table gives each target's
-# executions, exec/s, corpus and time; a crash fails.
-FUZZ_ONLY ?= $(FUZZ:build/fuzz/%=%)
-fuzz: $(FUZZ)
+# at once; FUZZ_ONLY='fuzz_cfg fuzz_cli' picks targets; FUZZ_SAN (above) picks the build. Each
+# fuzzer is capped at FUZZ_RSS_MB (-rss_limit_mb, -malloc_limit_mb) so FUZZ_JOBS of them fit in
+# memory. A closing table gives each target's executions, exec/s, time, crashes and whether
+# FUZZ_RUNS was reached; a crash, a leak or a cap hit fails.
+# The 10-million soak (2 cores): make fuzz FUZZ_SAN=none FUZZ_RUNS=10000000 FUZZ_JOBS=2
+FUZZ_ONLY ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_RSS_MB ?= 1024
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_ONLY))
 	@$(PY) tests/fuzz/run_fuzz.py --seconds $${FUZZ_SECONDS:-0} --runs $${FUZZ_RUNS:-0} \
-	  --jobs $${FUZZ_JOBS:-1} $(addprefix build/fuzz/,$(FUZZ_ONLY))
+	  --jobs $${FUZZ_JOBS:-1} --rss-mb $(FUZZ_RSS_MB) $(addprefix $(FUZZ_DIR)/,$(FUZZ_ONLY))
 
 # make soak (not in make test): the ASan+UBSan daemon under 200 concurrent SSH sessions (scp -O,
 # sftp, paramiko SFTP and shells, exec) plus RESTCONF writes, user deletions and scp toggles for

@@ -1,8 +1,9 @@
 /* fuzz_fs: what the whole-session fuzz targets (fuzz_scp_session, fuzz_sftp_session) share: a
  * memory channel that splits some reads, and a real temporary data directory with an ifs on it
- * (1 MiB per file system, a directory "outside" next to fs/ for escape attempts), removed at exit.
- * fuzz_fs_check() aborts when anything appeared outside the roots or a temporary upload file was
- * left behind. Header-only (static): each target is one program. */
+ * (in /dev/shm when writable, else /tmp; 1 MiB per file system, a directory "outside" next to fs/
+ * for escape attempts), removed at exit. fuzz_fs_check() aborts when anything appeared outside
+ * the roots or a temporary upload file was left behind. Header-only (static): each target is one
+ * program. */
 #ifndef SCPD_FUZZ_FS_H
 #define SCPD_FUZZ_FS_H
 
@@ -76,7 +77,12 @@ static struct ifs *fuzz_fs(const char *name)
     struct scpd_err err = {0};
     if (fuzz_ifs)
         return fuzz_ifs;
-    snprintf(fuzz_root, sizeof(fuzz_root), "/tmp/%s.XXXXXX", name);
+    /* tmpfs when there is one: creating and removing files on a disk file system cost more than
+     * the session code under test (each file system is capped at 1 MiB, so this stays small) */
+    struct stat st;
+    const char *tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+                              access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(fuzz_root, sizeof(fuzz_root), "%s/%s.XXXXXX", tmp, name);
     if (!mkdtemp(fuzz_root))
         abort();
     snprintf(fuzz_outside, sizeof(fuzz_outside), "%s/outside", fuzz_root);
