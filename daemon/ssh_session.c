@@ -61,6 +61,7 @@
 #include "services/trace.h"
 
 #define SSH_READ_MAX (256u * 1024)   /* see the file comment */
+#define SSH_READ_SPINS 32             /* receives in a row before a read waits (ssh_io_read) */
 #define SSH_POLL_MS 200               /* event slice: deadlines and stop are checked this often */
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
@@ -129,6 +130,10 @@ struct ssh_sess {
      * above that callbacks or channel threads touch. */
     pthread_mutex_t mu;                    /* recursive: a refusal may lock inside a locked path */
     pthread_cond_t cv; /* broadcast after libssh processed input (CLOCK_MONOTONIC) */
+    int cv_waiters;                        /* channel threads waiting on cv */
+    pthread_cond_t loop_cv;                /* the session thread's wait while channels run */
+    bool loop_waiting;                     /* it waits on loop_cv */
+    bool loop_due;                         /* something for it: a request, a channel done, a kill */
     bool polling;                          /* one thread polls the socket; the others wait on cv */
     bool wake_sent;                        /* a byte is in wake[] for the poller */
     int wake[2];                           /* pipe: interrupts the poller's poll() */
@@ -174,6 +179,15 @@ static void ssh_refusal(struct ssh_sess *ss, enum stats_counter ctr, const char 
                    msg);
 }
 
+/* Tells the session thread (ssh_loop) that it has something to do; ss->mu held. Data moving on a
+ * channel does not wake it: with a transfer running that would cost a futex round per packet. */
+static void ssh_wake_loop(struct ssh_sess *ss)
+{
+    ss->loop_due = true;
+    if (ss->loop_waiting)
+        pthread_cond_signal(&ss->loop_cv);
+}
+
 static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
@@ -184,6 +198,7 @@ static void ssh_kill(struct ssh_sess *ss, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ss->kill_msg, sizeof(ss->kill_msg), fmt, ap);
     va_end(ap);
+    ssh_wake_loop(ss);
     /* A doomed session answers no further login attempt: libssh replies "failure, try again" to
      * whatever the password and public-key callbacks deny, and requests already in flight would
      * be answered while the disconnect is flushed. Without the callbacks they reach
@@ -445,6 +460,7 @@ static int ssh_cb_exec(ssh_session s, ssh_channel channel, const char *command, 
     if (!c->too_long)
         memcpy(c->cmd, command, n + 1);
     c->req = SSH_REQ_EXEC;
+    ssh_wake_loop(c->ss);
     return 0;   /* accepted: the answer, even a refusal, goes over the channel */
 }
 
@@ -454,6 +470,7 @@ static int ssh_cb_shell(ssh_session s, ssh_channel channel, void *arg)
     if (c->req != SSH_REQ_NONE)
         return 1;
     c->req = SSH_REQ_SHELL;
+    ssh_wake_loop(c->ss);
     return 0;
 }
 
@@ -464,6 +481,7 @@ static int ssh_cb_subsystem(ssh_session s, ssh_channel channel, const char *name
         return 1;
     snprintf(c->cmd, sizeof(c->cmd), "%s", name);
     c->req = SSH_REQ_SUBSYSTEM;
+    ssh_wake_loop(c->ss);
     return 0;
 }
 
@@ -474,6 +492,13 @@ static int ssh_cb_pty(ssh_session s, ssh_channel channel, const char *term, int 
     struct ssh_chan *c = arg;
     c->pty = true;
     return 0;
+}
+
+/* The client closed a channel: a slot without a request is freed by the session thread. */
+static void ssh_cb_close(ssh_session s, ssh_channel channel, void *arg)
+{
+    struct ssh_chan *c = arg;
+    ssh_wake_loop(c->ss);
 }
 
 static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
@@ -505,6 +530,7 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
         c->cb.channel_shell_request_function = ssh_cb_shell;
         c->cb.channel_subsystem_request_function = ssh_cb_subsystem;
         c->cb.channel_pty_request_function = ssh_cb_pty;
+        c->cb.channel_close_function = ssh_cb_close;
         ssh_callbacks_init(&c->cb);
         ssh_set_channel_callbacks(c->ch, &c->cb);
         return c->ch;
@@ -538,28 +564,38 @@ static void ssh_chan_release(struct ssh_chan *c)
 
 /* Something that may wake a waiter happened (input processed, a channel done, a kill): called with
  * ss->mu held. Waiters on cv wake at once; the poller's poll() is interrupted through the pipe,
- * since a read or a flush of another thread may have taken the bytes it waits for. */
+ * since a read or a flush of another thread may have taken the bytes it waits for. Nothing is
+ * signalled when nobody waits (the common case of one transfer: no system call per packet). */
 static void ssh_notify(struct ssh_sess *ss)
 {
-    pthread_cond_broadcast(&ss->cv);
+    if (ss->cv_waiters > 0)
+        pthread_cond_broadcast(&ss->cv);
     if (ss->polling && !ss->wake_sent && ss->wake[1] >= 0) {
         ss->wake_sent = write(ss->wake[1], "", 1) == 1;
     }
 }
 
+static struct timespec ssh_slice_end(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)SSH_POLL_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    return ts;
+}
+
 /* Waits, ss->mu held once, for at most a slice until something may have changed. One waiter at a
  * time polls the socket (without the lock) and lets libssh process what came: callbacks, channel
- * data, window adjustments; the others wait for its broadcast. The session thread passes
- * may_poll false while channel threads run, so the data path stays on the channel's own thread. */
-static void ssh_wait_input(struct ssh_sess *ss, bool may_poll)
+ * data, window adjustments; the others wait for its broadcast. The session thread polls only
+ * while no channel thread runs (ssh_loop_wait), so the data path stays on the channel's thread. */
+static void ssh_wait_input(struct ssh_sess *ss)
 {
-    if (ss->polling || !may_poll) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += (long)SSH_POLL_MS * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+    if (ss->polling) {
+        struct timespec ts = ssh_slice_end();
+        ss->cv_waiters++;
         pthread_cond_timedwait(&ss->cv, &ss->mu, &ts);
+        ss->cv_waiters--;
         return;
     }
     ss->polling = true;
@@ -578,8 +614,29 @@ static void ssh_wait_input(struct ssh_sess *ss, bool may_poll)
         ss->wake_sent = false;
     }
     ss->polling = false;
-    ssh_event_dopoll(ss->ev, 0);   /* SSH_ERROR also when the peer left */
-    pthread_cond_broadcast(&ss->cv);
+    if (ssh_event_dopoll(ss->ev, 0) == SSH_ERROR)   /* also when the peer left */
+        ssh_wake_loop(ss);
+    if (ss->cv_waiters > 0)
+        pthread_cond_broadcast(&ss->cv);
+}
+
+/* The session thread's wait (ss->mu held): with no channel thread running it polls the socket
+ * itself; otherwise it sleeps until ssh_wake_loop or the end of a slice (deadlines, revocation,
+ * stop are checked once per slice). */
+static void ssh_loop_wait(struct ssh_sess *ss)
+{
+    if (ss->active == 0) {
+        ss->loop_due = false;
+        ssh_wait_input(ss);
+        return;
+    }
+    if (!ss->loop_due) {
+        struct timespec ts = ssh_slice_end();
+        ss->loop_waiting = true;
+        pthread_cond_timedwait(&ss->loop_cv, &ss->mu, &ts);
+        ss->loop_waiting = false;
+    }
+    ss->loop_due = false;
 }
 
 /* ---- channel I/O for the protocols, on the channel's thread ---------------------------------- */
@@ -713,6 +770,7 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
         return (ssize_t)ssh_rx_take(c, buf, cap);
     uint32_t want = cap > SSH_READ_MAX ? SSH_READ_MAX : (uint32_t)cap;
     ssize_t r;
+    int spins = 0;
     pthread_mutex_lock(&ss->mu);   /* also guards the session's window budget */
     if (!c->win_started)
         ssh_win_start(c);
@@ -746,11 +804,18 @@ static ssize_t ssh_io_read(void *ctx, void *buf, size_t cap)
             r = 0;
             break;
         }
+        /* The socket still held bytes (libssh takes 4 KiB per receive, a packet is up to 32 KiB):
+         * go on reading without the poll and lock round of a wait, a bounded number of times. */
+        if (spins < SSH_READ_SPINS && ssh_event_dopoll(ss->ev, 0) == SSH_OK) {
+            spins++;
+            continue;
+        }
         if (ssh_io_give_up(c, "read")) {
             r = -1;
             break;
         }
-        ssh_wait_input(ss, true);
+        spins = 0;
+        ssh_wait_input(ss);
     }
     ssh_notify(ss);
     pthread_mutex_unlock(&ss->mu);
@@ -793,7 +858,7 @@ static int ssh_io_write(void *ctx, const void *buf, size_t len)
             r = -1;
             break;
         }
-        ssh_wait_input(ss, true);
+        ssh_wait_input(ss);
     }
     ssh_notify(ss);
     pthread_mutex_unlock(&ss->mu);
@@ -822,7 +887,7 @@ static int ssh_io_readable(void *ctx, int timeout_ms)
             r = 0;
             break;
         }
-        ssh_wait_input(ss, true);
+        ssh_wait_input(ss);
     }
     ssh_notify(ss);
     pthread_mutex_unlock(&ss->mu);
@@ -1188,6 +1253,7 @@ static void *ssh_chan_thread(void *arg)
     if (c->win_on)
         ssh_win_log(c, "ends");
     ssh_notify(ss);
+    ssh_wake_loop(ss);
     pthread_mutex_unlock(&ss->mu);
     return NULL;
 }
@@ -1333,7 +1399,8 @@ static bool ssh_should_end(struct ssh_sess *ss)
  * second scp is served while an SFTP channel is open. libssh sessions are not thread-safe: every
  * libssh call on this session is made under ss->mu, the socket is polled by one thread at a time
  * (ssh_wait_input) and no thread waits inside libssh with the lock held, except a write's flush,
- * bounded by SSH_OPTIONS_TIMEOUT. While channels run, this thread only waits on ss->cv and checks
+ * bounded by SSH_OPTIONS_TIMEOUT. While channels run, this thread only waits on ss->loop_cv (woken
+ * by a request, a close, a channel done or a kill: ssh_wake_loop, never by data) and checks
  * the session's deadlines; a channel thread waiting for input polls for all. At the end the
  * channel threads are told (kill_msg, ssh_notify), end their protocol and are joined. */
 static void ssh_loop(struct ssh_sess *ss)
@@ -1346,7 +1413,7 @@ static void ssh_loop(struct ssh_sess *ss)
     }
     pthread_mutex_lock(&ss->mu);
     for (;;) {
-        ssh_wait_input(ss, ss->active == 0);
+        ssh_loop_wait(ss);
         ssh_join_finished(ss);
         if (ssh_should_end(ss))
             break;
@@ -1361,7 +1428,7 @@ static void ssh_loop(struct ssh_sess *ss)
     /* the running channels end (ssh_io_give_up sees kill_msg or the closed connection) */
     while (ss->active > 0) {
         ssh_notify(ss);
-        ssh_wait_input(ss, false);
+        ssh_loop_wait(ss);
         ssh_join_finished(ss);
     }
     ssh_join_finished(ss);
@@ -1419,6 +1486,7 @@ static void ssh_sess_sync_init(struct ssh_sess *ss)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ss->cv, &ca);
+    pthread_cond_init(&ss->loop_cv, &ca);
     pthread_condattr_destroy(&ca);
     if (pipe2(ss->wake, O_NONBLOCK | O_CLOEXEC) != 0)
         ss->wake[0] = ss->wake[1] = -1;   /* the poller then wakes at its slice's end */
@@ -1428,6 +1496,7 @@ static void ssh_sess_sync_free(struct ssh_sess *ss)
 {
     pthread_mutex_destroy(&ss->mu);
     pthread_cond_destroy(&ss->cv);
+    pthread_cond_destroy(&ss->loop_cv);
     if (ss->wake[0] >= 0) {
         close(ss->wake[0]);
         close(ss->wake[1]);

@@ -90,6 +90,17 @@ def test_stalled_clients_do_not_block_others(d, workdir):
             s.close()
 
 
+def _read_to_eof(s, limit=4096):
+    """Everything a connection the daemon refuses sends before it closes."""
+    data = b""
+    while len(data) < limit:
+        b = s.recv(limit)
+        if not b:
+            return data
+        data += b
+    raise AssertionError("no close after %d bytes: %r" % (limit, data[:200]))
+
+
 def test_unauthenticated_session_limit(d, workdir):
     """The pools of unauthenticated sessions (base/lim.h): 64 handshakes at once, 8 of them per
     source; further connections of a source at its 8 wait, 128 at most. Spread over 9 sources
@@ -100,9 +111,12 @@ def test_unauthenticated_session_limit(d, workdir):
         for src in sources:   # 72 handshakes: the last source's 8 find the pool of 64 full
             for _ in range(8):
                 conns.append(clients.connect_from(d.ssh_port, src))
-        # a refused connection is closed at once without an SSH banner
+        # a refused connection gets our version string and an SSH_MSG_DISCONNECT with the
+        # reason (unencrypted: before the key exchange), then the close
         for s in conns[-8:]:
-            assert s.recv(100) == b""
+            data = _read_to_eof(s)
+            assert data.startswith(b"SSH-2.0-libssh_"), data
+            assert b"too many unauthenticated SSH sessions (limit 64)" in data, data
         assert d.log().count("ssh connection refused: too many unauthenticated SSH sessions "
                              "(limit 64)") == 8
         for _ in range(16):   # 8 sources x 16 = 128 connections waiting for their turn
@@ -110,7 +124,8 @@ def test_unauthenticated_session_limit(d, workdir):
                 conns.append(clients.connect_from(d.ssh_port, src))
         late = clients.connect_from(d.ssh_port, sources[0])
         conns.append(late)
-        assert late.recv(100) == b""
+        data = _read_to_eof(late)
+        assert b"too many unauthenticated SSH sessions from this source (limit 8)" in data, data
         assert re.search(r"ssh connection refused: too many unauthenticated SSH sessions from this "
                          r"source \(limit 8\) and too many connections waiting", d.log())
     finally:
