@@ -16,7 +16,11 @@
  * failures (at most LIM_BLOCK_FAIL_TIMES, sampled beyond), and N failures within any W seconds
  * start the quiet period, however the failures fall relative to the first one. When the table is
  * full the least recently touched entry that is not blocking is reused, so an attacker cycling
- * addresses cannot lift a block.
+ * addresses cannot lift a block. With a shared store (PostgreSQL, several instances) the database
+ * counts every instance's failures and holds the quiet periods (store_block_fail): its answer
+ * decides, the table caches it (a source not blocked is asked again after AAA_SHARED_BLOCK_MS, so
+ * a block started on one instance holds on all within a second) and decides alone while the
+ * database cannot be reached.
  *
  * Network AAA. `group tacacs+` (every TACACS+ server, in the config's order), `group radius` and
  * `group NAME` (an `aaa group server` block) walk their servers one by one (aaa_group_run): a
@@ -54,12 +58,14 @@
 #include <openssl/crypto.h>
 
 #define AAA_ADDR_LEN 64
+#define AAA_SHARED_BLOCK_MS 1000   /* a source found unblocked in the shared store: asked again */
 
 struct aaa_block {
     char addr[AAA_ADDR_LEN];   /* "" = free slot */
     struct aaa_window win;     /* failure times, monotonic milliseconds */
     int64_t blocked_until;     /* monotonic seconds; 0 = not blocked */
     int64_t touched;
+    int64_t shared_ms;         /* monotonic ms of the shared store's last answer; 0 = never */
 };
 
 struct aaa {
@@ -641,14 +647,49 @@ static struct aaa_block *aaa_block_slot(struct aaa *a, const char *addr, int64_t
     return victim;
 }
 
+static int64_t aaa_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The shared store's quiet period of addr (unix seconds until_s, 0: none), cached in the table
+ * (a->mu held): its end in monotonic seconds. */
+static void aaa_block_cache(struct aaa *a, const char *addr, int64_t until_s, int64_t wall_s)
+{
+    int64_t now = aaa_now();
+    struct aaa_block *b = aaa_block_slot(a, addr, now);
+    b->touched = now;
+    b->shared_ms = clock_mono_ms();
+    if (until_s > wall_s && now + (until_s - wall_s) > b->blocked_until)
+        b->blocked_until = now + (until_s - wall_s);
+}
+
 static int aaa_blocked_secs(struct aaa *a, const struct cfg *cfg, const char *addr)
 {
     if (cfg->block_secs <= 0 || addr == NULL)
         return 0;
     int64_t now = aaa_now();
     int left = 0;
+    bool ask = false;
     pthread_mutex_lock(&a->mu);
     struct aaa_block *b = aaa_block_find(a, addr);
+    if (!(b && b->blocked_until > now) && store_instance(a->st) != 0)
+        ask = b == NULL || b->shared_ms == 0 ||
+              clock_mono_ms() - b->shared_ms >= AAA_SHARED_BLOCK_MS;
+    pthread_mutex_unlock(&a->mu);
+    if (ask) {   /* without the lock: a database round trip */
+        int64_t until_s = 0, wall_s = aaa_wall_ms() / 1000;
+        struct scpd_err err = {0};
+        if (store_block_get(a->st, addr, wall_s, &until_s, &err) == 0) {
+            pthread_mutex_lock(&a->mu);
+            aaa_block_cache(a, addr, until_s, wall_s);
+            pthread_mutex_unlock(&a->mu);
+        }   /* unreachable: the table alone decides (the store logs its outage) */
+    }
+    pthread_mutex_lock(&a->mu);
+    b = aaa_block_find(a, addr);
     if (b && b->blocked_until > now) {
         /* A shorter quiet period configured since the block started applies at once. */
         int64_t end = b->blocked_until;
@@ -690,14 +731,26 @@ static void aaa_block_fail(struct aaa *a, const struct cfg *cfg, const struct aa
     if (cfg->block_secs <= 0 || cfg->block_attempts <= 0 || req->peer_addr == NULL)
         return;
     int64_t now_ms = clock_mono_ms(), now = now_ms / 1000;
-    bool started = false;
+    bool started = false, shared_started = false;
+    int shared = -1;   /* 0: the shared store counted it; -1: no shared store, or unreachable */
+    int64_t until_s = 0, wall_ms = aaa_wall_ms();
+    if (store_instance(a->st) != 0) {
+        struct scpd_err err = {0};
+        shared = store_block_fail(a->st, req->peer_addr, wall_ms, cfg->block_attempts,
+                                  cfg->block_within, cfg->block_secs, &until_s, &shared_started,
+                                  &err);
+    }
     pthread_mutex_lock(&a->mu);
     struct aaa_block *b = aaa_block_slot(a, req->peer_addr, now);
     b->touched = now;
     if (aaa_window_fail(&b->win, now_ms, cfg->block_attempts, cfg->block_within) &&
-        b->blocked_until <= now) {
+        b->blocked_until <= now && shared != 0) {
         b->blocked_until = now + cfg->block_secs;
         started = true;
+    }
+    if (shared == 0) {   /* the database saw every instance's failures: it decides */
+        aaa_block_cache(a, req->peer_addr, until_s, wall_ms / 1000);
+        started = shared_started;
     }
     pthread_mutex_unlock(&a->mu);
     if (started) {

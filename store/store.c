@@ -1184,7 +1184,7 @@ static int token_shared(struct store *st, struct scpd_err *err)
     return scpd_err_set(err, SCPD_E_INTERNAL, "store: tokens are kept only in a shared store");
 }
 
-static int token_exec(struct store *st, const char *sql, const struct store_val *v, int n,
+static int dyn_exec(struct store *st, const char *sql, const struct store_val *v, int n,
                       struct scpd_err *err)
 {
     return st->be->exec(st, ST_DYNAMIC, sql, v, n, NULL, err);
@@ -1201,11 +1201,11 @@ int store_token_add(struct store *st, const char *hash_hex, const struct store_t
     int rc = -1;
     pthread_mutex_lock(&st->db_lock);
     if (store_begin(st, STORE_TX_WRITE, err) == 0) {
-        if (token_exec(st, sql_token_lock, NULL, 0, err) != 0 ||
-            token_exec(st, sql_token_expire, &SV_INT(now), 1, err) != 0 ||
-            token_exec(st, sql_token_cap_user, cap_user, 2, err) != 0 ||
-            token_exec(st, sql_token_cap_all, &SV_INT(total - 1), 1, err) != 0 ||
-            token_exec(st, sql_token_put, put, 5, err) != 0 || store_end(st, err) != 0)
+        if (dyn_exec(st, sql_token_lock, NULL, 0, err) != 0 ||
+            dyn_exec(st, sql_token_expire, &SV_INT(now), 1, err) != 0 ||
+            dyn_exec(st, sql_token_cap_user, cap_user, 2, err) != 0 ||
+            dyn_exec(st, sql_token_cap_all, &SV_INT(total - 1), 1, err) != 0 ||
+            dyn_exec(st, sql_token_put, put, 5, err) != 0 || store_end(st, err) != 0)
             store_rollback(st);
         else
             rc = 0;
@@ -1245,9 +1245,209 @@ int store_token_del(struct store *st, const char *hash_hex, struct scpd_err *err
     if (token_shared(st, err) != 0)
         return -1;
     pthread_mutex_lock(&st->db_lock);
-    int rc = token_exec(st, sql_token_del, &SV_TEXT(hash_hex), 1, err);
+    int rc = dyn_exec(st, sql_token_del, &SV_TEXT(hash_hex), 1, err);
     pthread_mutex_unlock(&st->db_lock);
     return rc;
+}
+
+/* ---- login block-for (a shared store only) ----------------------------------------------------
+ * One transaction per failed login, serialized per source by an advisory lock, so failures that
+ * reach two instances at once are both counted and one quiet period starts. Rows older than the
+ * window go at each failure; every LOGIN_FAIL_PRUNE_EVERY-th failure of an instance also cuts
+ * the table to LIM_BLOCK_SOURCES x LIM_BLOCK_FAIL_TIMES rows (the newest), the memory bound of
+ * the in-memory table, so sources cycling addresses cannot grow it without bound. */
+
+#define LOGIN_FAIL_PRUNE_EVERY 64
+#define LOGIN_FAIL_ROWS ((int64_t)LIM_BLOCK_SOURCES * LIM_BLOCK_FAIL_TIMES)
+
+static const char sql_block_lock[] = "SELECT pg_advisory_xact_lock(hashtext('login:' || $1))";
+static const char sql_block_expire[] = "DELETE FROM login_block WHERE until_s <= $1";
+static const char sql_fail_expire[] = "DELETE FROM login_fail WHERE at_ms <= $1";
+static const char sql_block_get[] =
+    "SELECT until_s FROM login_block WHERE addr = $1 AND until_s > $2";
+static const char sql_fail_put[] = "INSERT INTO login_fail(addr, at_ms) VALUES ($1, $2)";
+static const char sql_fail_count[] = "SELECT count(*) FROM login_fail WHERE addr = $1";
+static const char sql_block_put[] =
+    "INSERT INTO login_block(addr, until_s) VALUES ($1, $2)"
+    " ON CONFLICT (addr) DO UPDATE SET until_s = EXCLUDED.until_s";
+static const char sql_fail_clear[] = "DELETE FROM login_fail WHERE addr = $1";
+static const char sql_fail_cap[] =
+    "DELETE FROM login_fail WHERE at_ms < (SELECT at_ms FROM login_fail ORDER BY at_ms DESC"
+    " OFFSET $1 LIMIT 1)";
+static const char sql_block_cap[] =
+    "DELETE FROM login_block WHERE addr IN (SELECT addr FROM login_block ORDER BY until_s DESC"
+    " OFFSET $1)";
+
+static int block_shared(struct store *st, struct scpd_err *err)
+{
+    if (st->be->shared)
+        return 0;
+    return scpd_err_set(err, SCPD_E_INTERNAL, "store: login block-for is shared only in a "
+                        "shared store");
+}
+
+int store_block_fail(struct store *st, const char *addr, int64_t now_ms, int attempts,
+                     int within_s, int block_s, int64_t *until_s, bool *started,
+                     struct scpd_err *err)
+{
+    static unsigned fails;   /* this instance's failures: the cap's turn */
+    *until_s = 0;
+    *started = false;
+    if (block_shared(st, err) != 0)
+        return -1;
+    int64_t now_s = now_ms / 1000, count = 0;
+    bool prune = __atomic_add_fetch(&fails, 1, __ATOMIC_RELAXED) % LOGIN_FAIL_PRUNE_EVERY == 0;
+    struct store_val key[2] = {SV_TEXT(addr), SV_INT(now_s)};
+    struct store_val put[2] = {SV_TEXT(addr), SV_INT(now_ms)};
+    struct store_val block[2] = {SV_TEXT(addr), SV_INT(now_s + block_s)};
+    int rc = -1;
+    pthread_mutex_lock(&st->db_lock);
+    if (store_begin(st, STORE_TX_WRITE, err) != 0)
+        goto out;
+    if (dyn_exec(st, sql_block_lock, &SV_TEXT(addr), 1, err) != 0 ||
+        dyn_exec(st, sql_block_expire, &SV_INT(now_s), 1, err) != 0 ||
+        dyn_exec(st, sql_fail_expire, &SV_INT(now_ms - (int64_t)within_s * 1000), 1, err) != 0 ||
+        store_query(st, ST_DYNAMIC, sql_block_get, key, 2, store_row_int, until_s, err) < 0)
+        goto fail;
+    if (*until_s == 0) {
+        if (dyn_exec(st, sql_fail_put, put, 2, err) != 0 ||
+            store_query(st, ST_DYNAMIC, sql_fail_count, &SV_TEXT(addr), 1, store_row_int, &count,
+                        err) < 0)
+            goto fail;
+        if (count >= attempts) {
+            if (dyn_exec(st, sql_block_put, block, 2, err) != 0 ||
+                dyn_exec(st, sql_fail_clear, &SV_TEXT(addr), 1, err) != 0)
+                goto fail;
+            *until_s = now_s + block_s;
+            *started = true;
+        }
+    }
+    if (prune && (dyn_exec(st, sql_fail_cap, &SV_INT(LOGIN_FAIL_ROWS), 1, err) != 0 ||
+                  dyn_exec(st, sql_block_cap, &SV_INT(LIM_BLOCK_SOURCES), 1, err) != 0))
+        goto fail;
+    if (store_end(st, err) == 0) {
+        rc = 0;
+        goto out;
+    }
+fail:
+    store_rollback(st);
+    *until_s = 0;
+    *started = false;
+out:
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+int store_block_get(struct store *st, const char *addr, int64_t now_s, int64_t *until_s,
+                    struct scpd_err *err)
+{
+    *until_s = 0;
+    if (block_shared(st, err) != 0)
+        return -1;
+    struct store_val key[2] = {SV_TEXT(addr), SV_INT(now_s)};
+    pthread_mutex_lock(&st->db_lock);
+    int rc = store_query(st, ST_DYNAMIC, sql_block_get, key, 2, store_row_int, until_s, err);
+    pthread_mutex_unlock(&st->db_lock);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- the running datastore's lock in a shared store ------------------------------------------
+ * A row of ds_lock names the instance and session holding it. Taking it first locks the meta row,
+ * as a commit does, so a lock is granted between two commits, never during one; the commit reads
+ * the row inside its transaction (dsl_check). */
+
+static const char sql_dsl_meta[] = "SELECT version FROM meta WHERE id = 1 FOR UPDATE";
+static const char sql_dsl_take[] =
+    "INSERT INTO ds_lock(id, instance, sid, holder) VALUES (1, $1, $2, $3)"
+    " ON CONFLICT (id) DO NOTHING";
+static const char sql_dsl_get[] = "SELECT instance, sid, holder FROM ds_lock WHERE id = 1";
+static const char sql_dsl_drop[] = "DELETE FROM ds_lock WHERE id = 1 AND instance = $1 AND sid = $2";
+
+struct dsl_row {
+    bool found;
+    int64_t instance, sid;
+    char holder[160];
+};
+
+static int dsl_row(void *arg, const struct store_row *r, struct scpd_err *err)
+{
+    (void)err;
+    struct dsl_row *d = arg;
+    d->found = true;
+    d->instance = store_col_int(r, 0);
+    d->sid = store_col_int(r, 1);
+    snprintf(d->holder, sizeof d->holder, "%s", store_col_text(r, 2));
+    return 0;
+}
+
+/* In a write transaction (db_lock held): the lock's row, a stale row of this instance dropped
+ * (its session ended while the database was unreachable; st->ds_lock_sid, the mirror, knows). */
+static int dsl_get(struct store *st, struct dsl_row *d, struct scpd_err *err)
+{
+    memset(d, 0, sizeof *d);
+    if (store_query(st, ST_DYNAMIC, sql_dsl_get, NULL, 0, dsl_row, d, err) < 0)
+        return -1;
+    if (d->found && d->instance == st->instance && (uint64_t)d->sid != st->ds_lock_sid) {
+        struct store_val key[2] = {SV_INT(d->instance), SV_INT(d->sid)};
+        if (dyn_exec(st, sql_dsl_drop, key, 2, err) != 0)
+            return -1;
+        d->found = false;
+    }
+    return 0;
+}
+
+/* In a write transaction: SCPD_E_LOCKED when a session other than sid of this instance holds the
+ * lock. */
+static int dsl_check(struct store *st, uint64_t sid, struct scpd_err *err)
+{
+    struct dsl_row d;
+    if (dsl_get(st, &d, err) != 0)
+        return -1;
+    if (d.found && !(d.instance == st->instance && (uint64_t)d.sid == sid))
+        return scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                            d.holder);
+    return 0;
+}
+
+static int dsl_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err)
+{
+    char named[160];
+    snprintf(named, sizeof named, "%s on instance %lld", holder, (long long)st->instance);
+    struct store_val take[3] = {SV_INT(st->instance), SV_INT((int64_t)sid), SV_TEXT(named)};
+    struct dsl_row d = {0};
+    int64_t took = 0;
+    int rc = -1;
+    pthread_mutex_lock(&st->db_lock);
+    if (store_begin(st, STORE_TX_WRITE, err) == 0) {
+        if (dyn_exec(st, sql_dsl_meta, NULL, 0, err) != 0 || dsl_get(st, &d, err) != 0 ||
+            (!d.found && st->be->exec(st, ST_DYNAMIC, sql_dsl_take, take, 3, &took, err) != 0) ||
+            store_end(st, err) != 0)
+            store_rollback(st);
+        else if (took == 1) {
+            rc = 0;
+            st->ds_lock_sid = sid;
+        } else if (d.found && d.instance == st->instance && (uint64_t)d.sid == sid)
+            scpd_err_set(err, SCPD_E_EXISTS, "this session holds the lock already");
+        else
+            scpd_err_set(err, SCPD_E_LOCKED, "the running configuration is locked by %s",
+                         d.found ? d.holder : "another session");
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    return rc;
+}
+
+/* 1: sid's lock was released; 0: sid held none; -1: error. */
+static int dsl_unlock(struct store *st, uint64_t sid, struct scpd_err *err)
+{
+    struct store_val key[2] = {SV_INT(st->instance), SV_INT((int64_t)sid)};
+    int64_t gone = 0;
+    pthread_mutex_lock(&st->db_lock);
+    bool held = st->ds_lock_sid == sid;
+    if (held)
+        st->ds_lock_sid = 0;   /* even if the row cannot go now: dsl_get drops it later */
+    int rc = st->be->exec(st, ST_DYNAMIC, sql_dsl_drop, key, 2, &gone, err);
+    pthread_mutex_unlock(&st->db_lock);
+    return rc != 0 ? (held ? 1 : -1) : gone > 0;
 }
 
 /* ---- commit ---------------------------------------------------------------------------------- */
@@ -1317,6 +1517,10 @@ int store_commit(struct store *st, const struct cfg *next, uint64_t expect_versi
         lost_race = true;
         goto unlock;
     }
+    if (st->be->shared && dsl_check(st, who->session, err) != 0) {
+        store_rollback(st);
+        goto unlock;
+    }
     if (store_write_running(st, cur->own, copy, false, err) != 0 ||
         store_audit_add(st, who, now, v + 1, "running", diff, err) != 0 ||
         (st->be->announce && st->be->announce(st, v + 1, err) != 0) || store_end(st, err) != 0) {
@@ -1371,6 +1575,8 @@ static int store_text_size_check(size_t len, struct scpd_err *err)
 int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scpd_err *err)
 {
     int rc = 0;
+    if (st->be->shared)
+        return dsl_lock(st, sid, holder, err);
 
     pthread_mutex_lock(&st->db_lock);
     if (st->ds_lock_sid == sid) {
@@ -1389,6 +1595,11 @@ int store_ds_lock(struct store *st, uint64_t sid, const char *holder, struct scp
 int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err)
 {
     int rc = 0;
+    if (st->be->shared) {
+        rc = dsl_unlock(st, sid, err);
+        return rc == 1 ? 0 : rc < 0 ? -1 : scpd_err_set(err, SCPD_E_DENIED, "this session does "
+                                                        "not hold the lock");
+    }
 
     pthread_mutex_lock(&st->db_lock);
     if (st->ds_lock_sid != sid)
@@ -1401,6 +1612,12 @@ int store_ds_unlock(struct store *st, uint64_t sid, struct scpd_err *err)
 
 void store_ds_unlock_session(struct store *st, uint64_t sid)
 {
+    if (st->be->shared) {
+        struct scpd_err err = {0};
+        if (sid != 0)
+            dsl_unlock(st, sid, &err);   /* unreachable: the instance's reaping frees it */
+        return;
+    }
     pthread_mutex_lock(&st->db_lock);
     if (sid != 0 && st->ds_lock_sid == sid)
         st->ds_lock_sid = 0;

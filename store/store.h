@@ -136,6 +136,21 @@ int store_token_get(struct store *st, const char *hash_hex, int64_t now, struct 
 /* Removes the token (none: not an error). */
 int store_token_del(struct store *st, const char *hash_hex, struct scpd_err *err);
 
+/* ---- login block-for of a shared store ------------------------------------------------------
+ * PostgreSQL counts the failed logins of every instance, so `login block-for ... attempts N within
+ * W` holds for a source whichever instance its attempts reach (services/aaa.c; sqlite's single
+ * instance counts in memory: these fail with SCPD_E_INTERNAL there). Times are unix time (the
+ * instances' clocks agree, as for tokens). SCPD_E_UNAVAILABLE: unreachable. */
+/* Counts one failed login of addr at now_ms. When addr is in a quiet period already, *until_s is
+ * its end and nothing is counted; when this failure is the attempts-th within within_s seconds,
+ * a quiet period of block_s starts (*started true, *until_s its end); otherwise *until_s is 0. */
+int store_block_fail(struct store *st, const char *addr, int64_t now_ms, int attempts,
+                     int within_s, int block_s, int64_t *until_s, bool *started,
+                     struct scpd_err *err);
+/* *until_s: the end of addr's quiet period, or 0 when it has none at now_s. */
+int store_block_get(struct store *st, const char *addr, int64_t now_s, int64_t *until_s,
+                    struct scpd_err *err);
+
 /* ---- several instances on one shared store -------------------------------------------------
  * With a store of one process (sqlite) these do nothing and say so: store_instance is 0,
  * store_space_set succeeds without a check, events go nowhere. */

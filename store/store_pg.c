@@ -364,6 +364,17 @@ static const char *const migrations[] = {
     "  privilege INTEGER NOT NULL, expires BIGINT NOT NULL,"
     "  serial BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL);"
     "CREATE INDEX token_user ON token(username, serial);",
+    /* 5: login block-for, shared: failed logins per source and the sources in a quiet period */
+    "CREATE TABLE login_fail(addr TEXT NOT NULL, at_ms BIGINT NOT NULL);"
+    "CREATE INDEX login_fail_addr ON login_fail(addr, at_ms);"
+    "CREATE INDEX login_fail_at ON login_fail(at_ms);"
+    "CREATE TABLE login_block(addr TEXT PRIMARY KEY, until_s BIGINT NOT NULL);"
+    "CREATE INDEX login_block_until ON login_block(until_s);"
+    /* and the running datastore's lock (NETCONF <lock>), held for every instance; a dead
+     * instance's lock goes with its row (the reaping of migration 3) */
+    "CREATE TABLE ds_lock(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  instance BIGINT NOT NULL REFERENCES instance(id) ON DELETE CASCADE,"
+    "  sid BIGINT NOT NULL, holder TEXT NOT NULL);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -169,6 +169,82 @@ def test_api_tokens_are_shared_by_the_instances(cluster, pg):
     assert tok not in rows
 
 
+def test_login_block_for_counts_the_failures_of_every_instance(cluster):
+    """`login block-for 60 attempts 4 within 60`: two failed logins on A and two on B are four
+    from that source, so the quiet period starts (reported once, by the instance that saw the
+    fourth) and holds on both instances and both doors, even with the right password."""
+    sa, sb = cluster.http(cluster.a), cluster.http(cluster.b)
+    r = sa.patch(sa.base + NATIVE, headers={"Content-Type": YJ}, json={
+        "Cisco-IOS-XE-native:native": {
+            "login": {"block-for": {"seconds": 60, "attempts": 4, "within": 60}}}})
+    assert r.status_code == 204, r.text
+    wait_for(lambda: sb.get(sb.base + NATIVE + "/login/block-for").status_code == 200)
+    for s in (sa, sb, sa):
+        r = s.get(s.base + NATIVE + "/login/block-for", auth=("tiger", "wrong"))
+        assert r.status_code == 401, r.text
+    # neither instance has seen four: each would let the right password in
+    assert sa.get(sa.base + NATIVE + "/login/block-for").status_code == 200
+    assert sb.get(sb.base + NATIVE + "/login/block-for").status_code == 200
+    r = sb.get(sb.base + NATIVE + "/login/block-for", auth=("tiger", "wrong"))
+    assert r.status_code == 401, r.text
+    # B, which saw the fourth, refuses at once; A once its cached "not blocked" is a second old
+    r = sb.get(sb.base + NATIVE + "/login/block-for")
+    assert r.status_code == 429, r.text
+    wait_for(lambda: sa.get(sa.base + NATIVE + "/login/block-for").status_code == 429)
+    for s in (sb, sa):
+        r = s.get(s.base + NATIVE + "/login/block-for")
+        assert r.status_code == 429, r.text
+        assert "login block-for" in r.text and 40 <= int(r.headers["Retry-After"]) <= 60
+    res = run_ssh(cluster.a.ssh_port, "show clock", timeout=30)
+    assert res.returncode != 0
+    log = cluster.a.log()   # both instances write to one file (the test's workdir)
+    assert log.count("login block-for: 4 failed logins within 60 s from 127.0.0.1") == 1, log
+    assert "ssh connection refused: logins from 127.0.0.1 are blocked for" in log, log
+
+
+def test_a_netconf_lock_holds_on_every_instance(cluster):
+    """A NETCONF <lock> on A's running datastore refuses commits through B (RESTCONF) and a lock
+    taken on B, naming the holder and its instance; after <unlock> B commits and locks. A lock
+    whose session ends goes with it."""
+    from ncclient import manager
+    from ncclient.operations import RPCError
+
+    def nc(d):
+        return manager.connect(host="127.0.0.1", port=d.ssh_port, username="tiger",
+                               password="lab", hostkey_verify=False, allow_agent=False,
+                               look_for_keys=False, timeout=30)
+
+    sb = cluster.http(cluster.b)
+
+    def patch_b(name):
+        return sb.patch(sb.base + NATIVE, headers={"Content-Type": YJ},
+                        json={"Cisco-IOS-XE-native:native": {"hostname": name}})
+
+    with nc(cluster.a) as ma:
+        ma.lock("running")
+        r = patch_b("R-B")
+        assert r.status_code == 409, r.text
+        assert "locked by NETCONF session" in r.text and "on instance" in r.text, r.text
+        with nc(cluster.b) as mb:
+            with pytest.raises(RPCError) as ei:
+                mb.lock("running")
+            assert ei.value.tag == "lock-denied"
+        ma.edit_config(target="running", config=(
+            '<config><native xmlns="http://cisco.com/ns/yang/Cisco-IOS-XE-native">'
+            '<hostname>R-A</hostname></native></config>'))   # the holder commits
+        ma.unlock("running")
+        assert patch_b("R-B").status_code == 204
+        with nc(cluster.b) as mb:
+            mb.lock("running")
+            sa = cluster.http(cluster.a)
+            r = sa.patch(sa.base + NATIVE, headers={"Content-Type": YJ},
+                         json={"Cisco-IOS-XE-native:native": {"hostname": "R-A2"}})
+            assert r.status_code == 409, r.text
+        # B's session ended without <unlock>: its lock went with it
+        wait_for(lambda: sa.patch(sa.base + NATIVE, headers={"Content-Type": YJ}, json={
+            "Cisco-IOS-XE-native:native": {"hostname": "R-A3"}}).status_code == 204)
+
+
 def test_concurrent_uploads_through_haproxy(cluster, workdir):
     files = []
     for i in range(N_UPLOADS):
