@@ -504,8 +504,8 @@ static void hostkey_follow(void *arg, int64_t instance, const char *stream, cons
         return;
     if (hostkey_sync(d->opts.data_dir, d->store, &changed, &err) != 0 ||
         (changed && ssh_server_reload_hostkeys(d->ssh, &err) != 0))
-        log_err(NULL, "host keys: cannot adopt the shared store's (replaced by instance %lld): "
-                "%s; a restart adopts them", (long long)instance, err.msg);
+        log_err(NULL, "host keys: cannot adopt the shared store's: %s; the next change or a "
+                "restart adopts them", err.msg);
 }
 
 /* Starts everything after the store, in dependency order. On failure err says why; whatever
