@@ -10,8 +10,9 @@ PostgreSQL (--store), each with examples/local-auth.cfg, and measures on each:
   connection (each is one store_commit: the conditional meta write, the rows, the audit row; on
   PostgreSQL also the NOTIFY); median and 90th percentile in ms, end to end (HTTP included);
 - logins/s: SSH password logins (paramiko: connect, key exchange, auth, close) from T threads for
-  S seconds. Logins read the in-memory snapshot, never the database, so both backends should
-  match; the figure is bound by key exchange and password hashing (scrypt), not the store.
+  S seconds. Logins read the in-memory snapshot, never the database (only with `login block-for`
+  configured does a source's quiet period come from the database, at most once a second), so both
+  backends should match; the figure is bound by key exchange and password hashing (scrypt).
 """
 import argparse
 import os
