@@ -1381,7 +1381,8 @@ static const char sql_dsl_take[] =
     "INSERT INTO ds_lock(id, instance, sid, holder) VALUES (1, $1, $2, $3)"
     " ON CONFLICT (id) DO NOTHING";
 static const char sql_dsl_get[] = "SELECT instance, sid, holder FROM ds_lock WHERE id = 1";
-static const char sql_dsl_drop[] = "DELETE FROM ds_lock WHERE id = 1 AND instance = $1 AND sid = $2";
+static const char sql_dsl_drop[] =
+    "DELETE FROM ds_lock WHERE id = 1 AND instance = $1 AND sid = $2";
 
 struct dsl_row {
     bool found;
