@@ -400,7 +400,11 @@ def w_paramiko_sftp(run, d, wid, user, source, tmp, files):
                 except IOError as e:
                     if not c.get_transport().is_active():
                         raise
-                    run.outcome("paramiko sftp", user, t0, False, err_text(e, wid))
+                    text = err_text(e, wid)
+                    run.outcome("paramiko sftp", user, t0, False, text)
+                    if "access revoked" in text:
+                        break   # told: the daemon ends the session, a new login follows
+                    # (a refusal such as "SCP server is disabled" leaves the session usable)
                 t0 = time.time()   # the session's end may come during the pause
                 pause(run)
         except Exception as e:  # noqa: BLE001
