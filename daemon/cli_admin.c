@@ -109,7 +109,7 @@ int cli_cmd_crypto_gen(struct cli *c, const struct cli_cmd *cmd, const char *arg
     cli_key_name(c, host, sizeof host, name, sizeof name);
     cli_out_fmt(c, "The name for the keys will be: %s\n", name);
     cli_out_fmt(c, "%% Generating %d bit RSA keys, keys will be non-exportable...\n", bits);
-    if (hostkey_regenerate_rsa(c->env.data_dir, bits, &err) != 0 ||
+    if (hostkey_regenerate_rsa(c->env.data_dir, c->env.store, bits, &err) != 0 ||
         ssh_server_reload_hostkeys(c->env.ssh, &err) != 0)
         return cli_out_err(c, &err);
     log_notice(&c->lc, "cli: %%SSH-5-ENABLED: SSH 2.0 has been enabled (new %d bit RSA host key)",

@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,10 @@ static char *read_key_file(const char *path)
     return buf;
 }
 
+/* Orders the writers of the key files: the CLI (`crypto key generate`) and the store's watcher
+ * (hostkey_sync), which may run at once when two instances replace the key together. */
+static pthread_mutex_t hostkey_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void free_secret(char *s)
 {
     if (s) {
@@ -177,14 +183,21 @@ static void free_secret(char *s)
     }
 }
 
+/* The store's name of a key: "hostkey/<file>". */
+static void hostkey_secret_name(int t, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "hostkey/%s", hostkeys[t].file);
+}
+
 /* A shared store: the store's key is the key. The first instance puts its own (the local file of
  * an earlier single-instance start, else a new one); instances starting together agree through
- * store_secret_init, which keeps the first. The local files are a cache libssh loads. */
+ * store_secret_init, which keeps the first. The local files are a cache libssh loads; *written
+ * (if not NULL) is set when this call rewrote them. */
 static int hostkey_shared(const char *dir, const char *path, int t, struct store *st,
-                          int *created, struct scpd_err *err)
+                          int *created, bool *written, struct scpd_err *err)
 {
     char name[96];
-    snprintf(name, sizeof(name), "hostkey/%s", hostkeys[t].file);
+    hostkey_secret_name(t, name, sizeof(name));
     struct scpd_err gerr = {0};
     char *have = store_secret_get(st, name, &gerr), *local = read_key_file(path), *mine = NULL;
     int rc = -1;
@@ -203,8 +216,10 @@ static int hostkey_shared(const char *dir, const char *path, int t, struct store
     if (!local || strcmp(local, have) != 0) {
         if (hostkey_write(dir, path, t, have, err) != 0)
             goto out;
+        if (written)
+            *written = true;
         log_info(NULL, "%s host key %s written from the shared store", hostkeys[t].what, path);
-    } else {
+    } else if (!written) {
         log_info(NULL, "using %s host key %s (the shared store's)", hostkeys[t].what, path);
     }
     rc = 0;
@@ -239,7 +254,7 @@ int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct 
             return scpd_err_set(err, SCPD_E_IO, "cannot stat %s: %s", path, strerror(errno));
         }
         if (st) {
-            if (hostkey_shared(dir, path, t, st, created, err) != 0)
+            if (hostkey_shared(dir, path, t, st, created, NULL, err) != 0)
                 return -1;
             continue;
         }
@@ -259,23 +274,75 @@ int hostkey_ensure(const char *data_dir, struct store *st, int *created, struct 
     return 0;
 }
 
-int hostkey_regenerate_rsa(const char *data_dir, int bits, struct scpd_err *err)
+/* DIR/keys into dir and the key file of t into path. */
+static int hostkey_paths(const char *data_dir, int t, char *dir, size_t dcap, char *path,
+                         size_t pcap, struct scpd_err *err)
+{
+    int n = snprintf(dir, dcap, "%s/keys", data_dir);
+    if (n < 0 || (size_t)n >= dcap)
+        return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", data_dir);
+    return hostkey_path(data_dir, (enum hostkey_type)t, path, pcap, err);
+}
+
+/* Rewrites the key files from the store where they differ; under hostkey_mu. */
+static int hostkey_sync_locked(const char *data_dir, struct store *st, int *changed,
+                               struct scpd_err *err)
 {
     char dir[4096], path[4096];
-    int n = snprintf(dir, sizeof(dir), "%s/keys", data_dir);
-    if (n < 0 || (size_t)n >= sizeof(dir))
-        return scpd_err_set(err, SCPD_E_INVALID, "data directory path too long: %s", data_dir);
+    for (int t = 0; t < HOSTKEY__COUNT; t++) {
+        bool written = false;
+        if (hostkey_paths(data_dir, t, dir, sizeof(dir), path, sizeof(path), err) != 0 ||
+            hostkey_shared(dir, path, t, st, NULL, &written, err) != 0)
+            return -1;
+        if (written)
+            (*changed)++;
+    }
+    return 0;
+}
+
+int hostkey_sync(const char *data_dir, struct store *st, int *changed, struct scpd_err *err)
+{
+    *changed = 0;
+    pthread_mutex_lock(&hostkey_mu);
+    int rc = hostkey_sync_locked(data_dir, st, changed, err);
+    pthread_mutex_unlock(&hostkey_mu);
+    if (rc == 0 && *changed)
+        log_notice(NULL, "host key replaced by the shared store's (crypto key generate on "
+                   "another instance)");
+    return rc;
+}
+
+int hostkey_regenerate_rsa(const char *data_dir, struct store *st, int bits, struct scpd_err *err)
+{
+    char dir[4096], path[4096], name[96];
+    if (hostkey_paths(data_dir, HOSTKEY_RSA, dir, sizeof(dir), path, sizeof(path), err) != 0)
+        return -1;
     if (bits < 2048 || bits > 4096)
         return scpd_err_set(err, SCPD_E_INVALID, "modulus %d refused: 2048 to 4096 bits (OpenSSH "
                             "clients refuse RSA keys under 2048)", bits);
-    if (hostkey_path(data_dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
-        return -1;
     char *priv = hostkey_new_text(HOSTKEY_RSA, bits, err);
-    int rc = priv ? hostkey_write(dir, path, HOSTKEY_RSA, priv, err) : -1;
+    if (!priv)
+        return -1;
+    int rc, changed = 0;
+    hostkey_secret_name(HOSTKEY_RSA, name, sizeof(name));
+    pthread_mutex_lock(&hostkey_mu);
+    if (st && store_is_shared(st)) {
+        /* the store first: a key only this instance had would be lost at its next start. The
+         * file is then the store's key, which is ours unless another instance replaced it
+         * after us (then its key is every instance's). */
+        rc = store_secret_set(st, name, priv, err) == 0 &&
+                     hostkey_sync_locked(data_dir, st, &changed, err) == 0
+                 ? 0
+                 : -1;
+    } else {
+        rc = hostkey_write(dir, path, HOSTKEY_RSA, priv, err);
+    }
+    pthread_mutex_unlock(&hostkey_mu);
     free_secret(priv);
     if (rc != 0)
         return -1;
-    log_notice(NULL, "RSA host key replaced: %d bits (%s)", bits, path);
+    log_notice(NULL, "RSA host key replaced: %d bits (%s)%s", bits, path,
+               st && store_is_shared(st) ? ", in the shared store for every instance" : "");
     return 0;
 }
 

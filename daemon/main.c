@@ -491,6 +491,23 @@ static void log_buffer_follow(void *arg, const struct store_snap *snap)
     log_buffer_size((size_t)snap->cfg->log_buffer);
 }
 
+/* A shared store's host key was replaced by another instance (`crypto key generate rsa`), or the
+ * watcher saw some secret change: adopt the store's keys, and the next connections present them.
+ * On the store's watcher thread. */
+static void hostkey_follow(void *arg, int64_t instance, const char *stream, const char *text)
+{
+    struct scpd *d = arg;
+    struct scpd_err err = {0};
+    int changed = 0;
+    if (strcmp(stream, STORE_EVENT_SECRET) != 0 ||
+        (text[0] && strncmp(text, "hostkey/", 8) != 0))
+        return;
+    if (hostkey_sync(d->opts.data_dir, d->store, &changed, &err) != 0 ||
+        (changed && ssh_server_reload_hostkeys(d->ssh, &err) != 0))
+        log_err(NULL, "host keys: cannot adopt the shared store's: %s; the next change or a "
+                "restart adopts them", err.msg);
+}
+
 /* Starts everything after the store, in dependency order. On failure err says why; whatever
  * started is stopped by services_stop(). */
 static int services_start(struct scpd *d, struct scpd_err *err)
@@ -535,6 +552,11 @@ static int services_start(struct scpd *d, struct scpd_err *err)
     d->ssh = ssh_server_start(d, err);
     if (!d->ssh)
         return -1;
+    if (store_is_shared(d->store)) {
+        if (store_event_listen(d->store, hostkey_follow, d) < 0)
+            return scpd_err_set(err, SCPD_E_INTERNAL, "host keys: no room for a listener");
+        hostkey_follow(d, 0, STORE_EVENT_SECRET, ""); /* a key replaced since hostkey_ensure */
+    }
 
     d->api = api_start(d, err);
     if (!d->api)
@@ -552,6 +574,8 @@ static void services_stop(struct scpd *d)
     api_stop(d->api);
     d->api = NULL;
 
+    if (d->store && store_is_shared(d->store)) /* before the SSH door it reloads goes */
+        store_event_unlisten(d->store, hostkey_follow, d);
     ssh_server_stop(d->ssh);
     d->ssh = NULL;
 

@@ -751,13 +751,15 @@ int ssh_server_reload_hostkeys(struct ssh_server *s, struct scpd_err *err)
     const char *dir = s->d->opts.data_dir ? s->d->opts.data_dir : "./var";
     char path[4096];
     int rc = 0;
-    if (hostkey_path(dir, HOSTKEY_RSA, path, sizeof(path), err) != 0)
-        return -1;
     /* under the bind's lock: ssh_bind_accept_fd copies the keys into each new session */
     pthread_mutex_lock(&s->bind_mu);
-    if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_HOSTKEY, path) != SSH_OK)
-        rc = scpd_err_set(err, SCPD_E_INVALID, "SSH host key %s cannot be loaded: %s", path,
-                          ssh_get_error(s->bind));
+    for (int t = 0; t < HOSTKEY__COUNT && rc == 0; t++) {
+        if (hostkey_path(dir, (enum hostkey_type)t, path, sizeof(path), err) != 0)
+            rc = -1;
+        else if (ssh_bind_options_set(s->bind, SSH_BIND_OPTIONS_HOSTKEY, path) != SSH_OK)
+            rc = scpd_err_set(err, SCPD_E_INVALID, "SSH host key %s cannot be loaded: %s", path,
+                              ssh_get_error(s->bind));
+    }
     pthread_mutex_unlock(&s->bind_mu);
     return rc;
 }

@@ -94,6 +94,8 @@ const char *const store_sql[ST__COUNT] = {
     [ST_SECRET_GET] = "SELECT value FROM secret WHERE name = $1",
     [ST_SECRET_INIT] = "INSERT INTO secret(name, value) VALUES ($1, $2)"
                        " ON CONFLICT(name) DO NOTHING",
+    [ST_SECRET_SET] = "INSERT INTO secret(name, value) VALUES ($1, $2)"
+                      " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
     [ST_ACL_DEL_ALL] = "DELETE FROM acl",
     [ST_ACL_PUT] = "INSERT INTO acl(name) VALUES ($1)",
     [ST_ACE_PUT] = "INSERT INTO ace(acl, pos, permit, addr, wildcard) VALUES ($1, $2, $3, $4, $5)",
@@ -1085,8 +1087,8 @@ void store_event_unlisten(struct store *st, store_event_fn fn, void *arg)
     pthread_mutex_unlock(&st->evl_lock);
 }
 
-/* Under evl_lock, so that an unlisten waits for a call in progress (the listeners only push to a
- * ring: they never block). */
+/* Under evl_lock, so that an unlisten waits for a call in progress (the listeners push to a ring,
+ * or, for a replaced host key, read it and rewrite one file; none takes evl_lock). */
 void store_event_deliver(struct store *st, int64_t instance, const char *stream,
                          const char *text)
 {
@@ -1155,6 +1157,24 @@ char *store_secret_init(struct store *st, const char *name, const char *value,
     }
     pthread_mutex_unlock(&st->db_lock);
     return out;
+}
+
+int store_secret_set(struct store *st, const char *name, const char *value, struct scpd_err *err)
+{
+    struct store_val v[2] = {SV_TEXT(name), SV_TEXT(value)};
+    int rc = -1;
+    pthread_mutex_lock(&st->db_lock);
+    if (store_begin(st, STORE_TX_WRITE, err) == 0) {
+        rc = store_exec(st, ST_SECRET_SET, v, 2, err) == 0 && store_end(st, err) == 0 ? 0 : -1;
+        if (rc != 0)
+            store_rollback(st);
+    }
+    pthread_mutex_unlock(&st->db_lock);
+    /* after COMMIT, so an instance told of it reads the new value; the name only, never the
+     * value (a lost notification is made up for by the watcher's poll) */
+    if (rc == 0)
+        store_event_publish(st, STORE_EVENT_SECRET, name);
+    return rc;
 }
 
 /* ---- API bearer tokens (a shared store only) --------------------------------------------------

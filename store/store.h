@@ -104,10 +104,10 @@ int store_save_config(struct store *st, const struct store_who *who, struct scpd
 int store_reload(struct store *st, const struct store_who *who, struct scpd_err *err);
 
 /* ---- shared secrets ---------------------------------------------------------------------------
- * Values every instance of a shared store must agree on, set once and never replaced: the SSH
- * host keys ("hostkey/<file>", daemon/hostkey.c) and the master key protecting stored secrets
- * (STORE_SECRET_MASTER: the key of type-6 secrets, store/secret.h; base64 text, put by the instance
- * that creates the content, in that transaction). Values are text. */
+ * Values every instance of a shared store must agree on: the SSH host keys ("hostkey/<file>",
+ * daemon/hostkey.c; replaced by `crypto key generate rsa`) and the master key protecting stored
+ * secrets (STORE_SECRET_MASTER: the key of type-6 secrets, store/secret.h; base64 text, put by the
+ * instance that creates the content, in that transaction; never replaced). Values are text. */
 #define STORE_SECRET_MASTER "master-key"
 /* The value of name (caller frees), or NULL with SCPD_E_NOTFOUND (or another error). */
 char *store_secret_get(struct store *st, const char *name, struct scpd_err *err);
@@ -115,6 +115,14 @@ char *store_secret_get(struct store *st, const char *name, struct scpd_err *err)
  * earlier or concurrent instance set first). Caller frees. */
 char *store_secret_init(struct store *st, const char *name, const char *value,
                         struct scpd_err *err);
+
+/* Replaces (or sets) name's value. The other instances of a shared store are told with an event
+ * (store_event_listen) of stream STORE_EVENT_SECRET whose text is the name; their watcher also
+ * finds a change it was not told of (a notification lost while it reconnected) within
+ * LIM_PG_POLL_MS and sends the event with text "" (some secret changed: read the ones you use).
+ * SCPD_E_UNAVAILABLE: unreachable (nothing changed). */
+int store_secret_set(struct store *st, const char *name, const char *value, struct scpd_err *err);
+#define STORE_EVENT_SECRET "secret"
 
 /* ---- API bearer tokens of a shared store -----------------------------------------------------
  * PostgreSQL keeps the API's bearer tokens so every instance accepts them (api/api_auth.c; sqlite's
@@ -172,7 +180,9 @@ int store_space_set(struct store *st, const char *fs, uint64_t total, uint64_t l
 
 /* Events of the streams (transfers, security) carried to the other instances: publish never
  * blocks (queued, sent by the store's watcher, dropped when LIM_PG_EVENT_QUEUE are waiting);
- * listeners are called on the watcher thread with the events of the other instances only.
+ * listeners are called on the watcher thread with the events of the other instances only (and
+ * the watcher's own STORE_EVENT_SECRET, instance 0). A listener ignores the streams it does not
+ * know and returns soon: the watcher waits for it.
  * stream: a short word; text: at most LIM_PG_EVENT_BYTES - 64 bytes (longer is dropped). */
 void store_event_publish(struct store *st, const char *stream, const char *text);
 typedef void (*store_event_fn)(void *arg, int64_t instance, const char *stream, const char *text);

@@ -45,6 +45,7 @@ enum store_stmt {
     ST_PKEY_ALL,
     ST_SECRET_GET,
     ST_SECRET_INIT,
+    ST_SECRET_SET,
     ST_ACL_DEL_ALL,
     ST_ACL_PUT,
     ST_ACE_PUT,

@@ -17,7 +17,9 @@
  * transaction (delivered at COMMIT). The watcher thread keeps its own connection with LISTEN
  * scpd_config and also reads the version every LIM_PG_POLL_MS (the bound if a notification is
  * lost, e.g. across a reconnect); a version above memory's is loaded by store_refresh(), which
- * tells the listeners as a local commit does. */
+ * tells the listeners as a local commit does. A replaced secret (a new host key) is announced as
+ * an event of stream STORE_EVENT_SECRET on the events' channel, and the same poll reads a
+ * fingerprint of the secret rows, so a lost notification is made up for. */
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -627,15 +629,30 @@ static void pg_event_in(struct store *st, const char *payload)
 
 /* ---- the watcher ----------------------------------------------------------------------------- */
 
-/* The version in the database, -1 if the connection failed. */
-static int64_t watch_version(PGconn *w)
+/* The version in the database, -1 if the connection failed. With it, a fingerprint of the
+ * secrets' row versions (their names and xmin: no value is read), into fp: a secret replaced
+ * while a notification was lost changes it. */
+static int64_t watch_version(PGconn *w, char *fp, size_t cap)
 {
-    PGresult *r = PQexec(w, "SELECT version FROM meta WHERE id = 1");
+    PGresult *r = PQexec(w, "SELECT version, (SELECT coalesce(md5(string_agg(name || ' ' ||"
+                            " xmin::text, ' ' ORDER BY name)), '') FROM secret)"
+                            " FROM meta WHERE id = 1");
     int64_t v = -1;
-    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        snprintf(fp, cap, "%s", PQgetvalue(r, 0, 1));
+    }
     PQclear(r);
     return v;
+}
+
+/* A secret changed without a notification reaching us (or with one: the check is cheap and the
+ * listeners compare before they act): tell the event listeners, as instance 0. */
+static void watch_secrets(struct store *st, char *seen, size_t cap, const char *fp)
+{
+    if (seen[0] && strcmp(seen, fp) != 0)
+        store_event_deliver(st, 0, STORE_EVENT_SECRET, "");
+    snprintf(seen, cap, "%s", fp);
 }
 
 static void *pg_watch_main(void *arg)
@@ -645,7 +662,7 @@ static void *pg_watch_main(void *arg)
     PGconn *w = NULL;
     int64_t retry_at = 0, last_check = 0, next_beat = 0;
     int backoff = LIM_PG_BACKOFF_MIN_MS;
-    char why[256];
+    char why[256], fp[40], seen_fp[40] = "";
     while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
         int64_t now = clock_mono_ms();
         if (!w) {
@@ -699,12 +716,13 @@ static void *pg_watch_main(void *arg)
         if (!got && now - last_check < LIM_PG_POLL_MS)
             continue;
         last_check = now;
-        int64_t v = watch_version(w);
+        int64_t v = watch_version(w, fp, sizeof(fp));
         if (v < 0) {
             PQfinish(w);
             w = NULL;
             continue;
         }
+        watch_secrets(st, seen_fp, sizeof(seen_fp), fp);
         if ((uint64_t)v > store_version(st)) {
             struct scpd_err err = {0};
             if (store_refresh(st, &err) != 0)

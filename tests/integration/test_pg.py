@@ -6,6 +6,7 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -129,6 +130,62 @@ def test_one_identity_and_a_user_from_a_logs_in_on_b(cluster, workdir):
     # the transfer history is one: B's upload is in A's history
     h = sa.get(sa.base + "/restconf/data/scpd:scp-state/transfers")
     assert h.status_code == 200 and "bob.bin" in h.text, h.text
+
+
+def presented_rsa_key(d):
+    """The RSA host key d presents on the wire ("ssh-rsa BASE64"), or None."""
+    r = subprocess.run(["ssh-keyscan", "-t", "rsa", "-T", "10", "-p", str(d.ssh_port),
+                        "127.0.0.1"], capture_output=True, text=True, timeout=30)
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[1] == "ssh-rsa":
+            return "ssh-rsa " + f[2]
+    return None
+
+
+def rsa_key_file(d):
+    with open(os.path.join(d.data_dir, "keys", "ssh_host_rsa_key.pub")) as f:
+        return " ".join(f.read().split()[:2])
+
+
+def test_crypto_key_generate_on_a_is_every_instances_host_key(cluster):
+    """`crypto key generate rsa` on A replaces the store's key: B adopts it without a restart
+    (its file and what it presents), and a restart of B keeps it."""
+    a, b = cluster.a, cluster.b
+    old = presented_rsa_key(b)
+    assert old and old == presented_rsa_key(a) == rsa_key_file(b)
+    r = run_ssh(a.ssh_port, "crypto key generate rsa modulus 2048")
+    assert r.returncode == 0 and "[OK]" in r.stdout, r.stdout + r.stderr
+    new = presented_rsa_key(a)
+    assert new and new != old and new == rsa_key_file(a)
+    took = wait_for(lambda: rsa_key_file(b) == new and presented_rsa_key(b) == new, step=0.1)
+    print("A's new host key presented by B after %.3f s" % took)
+    assert "crypto key generate on another instance" in b.log()
+    assert "PRIVATE KEY" not in a.log() + b.log()   # key material is never logged
+    # a restart of B (or of A) keeps the new key: the store's is the key
+    assert b.stop() == 0
+    cluster.b = Daemon(b.data_dir, config=LOCAL_AUTH, args=cluster.args)
+    assert presented_rsa_key(cluster.b) == new
+    assert a.stop() == 0
+    cluster.a = Daemon(a.data_dir, config=LOCAL_AUTH, args=cluster.args)
+    assert presented_rsa_key(cluster.a) == new
+
+
+def test_a_host_key_replaced_without_notification_is_adopted(cluster, pg, workdir):
+    """The NOTIFY of a replaced key can be lost (an instance reconnecting); the watcher's poll
+    finds the change all the same: here the row is replaced behind the instances' backs."""
+    key = os.path.join(workdir, "other_rsa")
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key],
+                   check=True, capture_output=True)
+    with open(key) as f:
+        priv = f.read()
+    with open(key + ".pub") as f:
+        new = " ".join(f.read().split()[:2])
+    assert "$k$" not in priv
+    pg.psql("UPDATE secret SET value = $k$%s$k$ WHERE name = 'hostkey/ssh_host_rsa_key'" % priv,
+            db=cluster.db)
+    for d in (cluster.a, cluster.b):
+        wait_for(lambda: presented_rsa_key(d) == new and rsa_key_file(d) == new, step=0.1)
 
 
 def test_api_tokens_are_shared_by_the_instances(cluster, pg):

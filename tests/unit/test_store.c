@@ -188,7 +188,8 @@ static void test_create_and_reopen(void **state)
     sqlite3_close(db);
 }
 
-/* Shared secrets: set once, the first value wins, kept across a reopen; sqlite is not shared. */
+/* Shared secrets: the first init wins, a set replaces, kept across a reopen; sqlite is not
+ * shared. */
 static void test_secrets_first_wins(void **state)
 {
     struct fx *f = *state;
@@ -208,6 +209,17 @@ static void test_secrets_first_wins(void **state)
     v = store_secret_get(f->st, "master-key", &err);
     assert_non_null(v);
     assert_string_equal(v, "first");
+    free(v);
+    /* store_secret_set replaces (crypto key generate rsa), and an init keeps the new value */
+    assert_int_equal(store_secret_set(f->st, "hostkey/k", "old", &err), 0);
+    assert_int_equal(store_secret_set(f->st, "hostkey/k", "new", &err), 0);
+    v = store_secret_init(f->st, "hostkey/k", "other", &err);
+    assert_string_equal(v, "new");
+    free(v);
+    reopen(f);
+    v = store_secret_get(f->st, "hostkey/k", &err);
+    assert_non_null(v);
+    assert_string_equal(v, "new");
     free(v);
     /* secrets are not configuration: no version, no audit row */
     assert_int_equal(store_version(f->st), 1);
