@@ -210,8 +210,9 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_ONLY))
 
 # make soak (not in make test): the ASan+UBSan daemon under 200 concurrent SSH sessions (scp -O,
 # sftp, paramiko SFTP and shells, exec) plus RESTCONF writes, user deletions and scp toggles for
-# SOAK_SECONDS (60); tests/soak/soak.py prints the figures and fails on a crash, a sanitizer
-# report, a lost transfer or a failure the client saw no reason for.
+# SOAK_SECONDS (60) after a ramp of ~30 s; tests/soak/soak.py prints the figures and fails on a
+# crash, a sanitizer report, a lost transfer, a failure the client saw no reason for, sessions or
+# fds left behind, or a peak of the daemon's sessions-active below --sessions (200).
 SOAK_SECONDS ?= 60
 .PHONY: soak
 soak: build/asan/scpd

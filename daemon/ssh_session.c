@@ -66,6 +66,10 @@
 #define SSH_IO_SLICE_MS 1000          /* blocking read/write slice: idle and abort checks */
 #define SSH_SCP_PRIVILEGE 15
 #define SSH_LINGER_MS 2000           /* waiting for the client to close after our disconnect */
+/* A revoked account with channels running: each channel's next operation is refused by its own
+ * protocol with the reason (an SFTP status, an SCP error line, a CLI message); a channel that makes
+ * none within this time is told on its stream and the session ends with the reason. */
+#define SSH_REVOKE_GRACE_MS 1000
 /* libssh 0.10's WINDOWBASE (channels.c grow_window): any window adjust it sends leaves the peer at
  * least this much credit past the bytes libssh holds unread. */
 #define SSH_LIBSSH_WINDOW_BASE 1280000u
@@ -86,6 +90,7 @@ struct ssh_chan {
     int idle_secs;                         /* idle limit: LIM_SSH_IDLE_SECS, a shell's
                                             * exec-timeout (line vty); 0: none */
     bool copy;                             /* a copy door (scp, sftp): needs privilege 15 */
+    bool told;                             /* the client has the reason of the channel's end */
     struct aaa_grant grant;                /* what the channel's authorization granted */
     struct chan_authz authz;               /* re-checks grant (ssh_chan_recheck) */
     pthread_t thread;                      /* serves the request (ssh_chan_thread) */
@@ -125,6 +130,8 @@ struct ssh_sess {
     bool granted;                          /* grant holds the account (set at login) */
     struct ssh_win_budget win_budget;      /* receive windows of this session's channels */
     char kill_msg[256];                    /* set: disconnect with this reason */
+    char revoke_msg[200];                  /* set: the account was revoked (ssh_should_end) */
+    int64_t revoke_ms;                     /* when: the channels' grace starts */
     struct ssh_chan chans[LIM_CHANNELS_PER_SESSION];
     /* Threads (see "Channels" in the file comment): mu guards the libssh session and everything
      * above that callbacks or channel threads touch. */
@@ -304,6 +311,7 @@ static int ssh_chan_recheck(void *arg, int *privilege, char *why, size_t cap)
     return 0;
 refused:;
     struct log_ctx lc = ssh_lc(ss);
+    c->told = true;   /* the protocol refuses the operation with why */
     log_notice(&lc, "ssh: %s", why);
     ssh_refusal(ss, STATS_REFUSED_NO_AUTHZ, why);
     return -1;
@@ -519,6 +527,7 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
         c->too_long = false;
         c->idle_ends_at_stop = false;
         c->pty = false;
+        c->told = false;
         c->cmd[0] = '\0';
         c->win_started = c->win_on = false;
         c->win_budget = 0;
@@ -541,14 +550,17 @@ static ssh_channel ssh_cb_channel_open(ssh_session s, void *arg)
     return NULL;
 }
 
-static void ssh_chan_release(struct ssh_chan *c)
+/* quiet: the session is about to disconnect with a reason; ssh_channel_free would send a
+ * CHANNEL_CLOSE ahead of it, so the channel is left to ssh_free (which sends nothing). */
+static void ssh_chan_release_as(struct ssh_chan *c, bool quiet)
 {
     if (c->ch == NULL)
         return;
     /* libssh may keep the channel until the peer's CLOSE arrives: detach our callbacks first so a
      * late message never lands in a reused slot. */
     ssh_remove_channel_callbacks(c->ch, &c->cb);
-    ssh_channel_free(c->ch);
+    if (!quiet)
+        ssh_channel_free(c->ch);
     c->ch = NULL;
     c->req = SSH_REQ_NONE;
     free(c->rx);
@@ -558,6 +570,11 @@ static void ssh_chan_release(struct ssh_chan *c)
         ssh_win_budget_give(&c->ss->win_budget, ssh_srv_window_budget(c->ss->c->srv),
                             c->win_budget);
     c->win_budget = 0;
+}
+
+static void ssh_chan_release(struct ssh_chan *c)
+{
+    ssh_chan_release_as(c, false);
 }
 
 /* ---- waiting for input, shared by the session's threads -------------------------------------- */
@@ -647,6 +664,8 @@ static bool ssh_io_give_up(struct ssh_chan *c, const char *what)
     struct log_ctx lc = ssh_lc(ss);
     if (ss->ending || ss->kill_msg[0] || !ssh_is_connected(ss->s))
         return true;   /* the session is ending: ssh_loop says why */
+    if (ss->revoke_msg[0] && clock_mono_ms() - ss->revoke_ms >= SSH_REVOKE_GRACE_MS)
+        return true;   /* no operation came to refuse: ssh_chan_tell says why */
     if (ssh_srv_aborting(ss->c->srv)) {
         log_notice(&lc, "ssh %s aborted: daemon stopping", what);
         return true;
@@ -916,12 +935,21 @@ static int ssh_io_write_err(void *ctx, const void *buf, size_t len)
     return r;
 }
 
-/* On the channel's thread, as everything below: libssh calls take ss->mu. */
+/* The session ends with a reason (ssh_kill, or a revocation): its SSH_MSG_DISCONNECT carries it;
+ * ss->mu held. */
+static bool ssh_ends_with_reason(const struct ssh_sess *ss)
+{
+    return ss->kill_msg[0] || ss->revoke_msg[0];
+}
+
+/* On the channel's thread, as everything below: libssh calls take ss->mu. When the session ends
+ * with a reason the channel stays open: a client that saw the channel close first (paramiko's
+ * SFTP, a shell) would fail before the disconnect with the reason arrives. */
 static void ssh_chan_finish(struct ssh_chan *c, int status)
 {
     struct ssh_sess *ss = c->ss;
     pthread_mutex_lock(&ss->mu);
-    if (ssh_channel_is_open(c->ch)) {
+    if (ssh_channel_is_open(c->ch) && !ssh_ends_with_reason(ss)) {
         ssh_channel_request_send_exit_status(c->ch, status);
         ssh_channel_send_eof(c->ch);
         ssh_channel_close(c->ch);
@@ -938,6 +966,34 @@ static void ssh_stderr_line(struct ssh_chan *c, const char *msg)
     int n = snprintf(line, sizeof(line), "%s\r\n", msg);
     if (n > 0)
         ssh_io_write_err(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* The protocol ended because the session ends with a reason (revoked account, lifetime, stop)
+ * and did not tell the client itself: the reason goes on the channel, on the terminal for a shell
+ * (paramiko and ssh show it before the close), on stderr for the others (OpenSSH scp, sftp and
+ * ssh print it; the disconnect that follows carries it too). */
+static void ssh_chan_tell(struct ssh_chan *c)
+{
+    struct ssh_sess *ss = c->ss;
+    char line[320];
+    pthread_mutex_lock(&ss->mu);
+    int n = 0;
+    if (!c->told && ssh_channel_is_open(c->ch) && ssh_is_connected(ss->s)) {
+        if (ss->kill_msg[0])
+            n = snprintf(line, sizeof(line), "\r\n%s\r\n", ss->kill_msg);
+        else if (ss->revoke_msg[0])
+            n = snprintf(line, sizeof(line), "\r\n%% %s\r\n", ss->revoke_msg);
+    }
+    if (n > 0) {
+        uint32_t len = (size_t)n < sizeof(line) ? (uint32_t)n : (uint32_t)sizeof(line) - 1;
+        c->told = true;
+        if (c->req == SSH_REQ_SHELL)
+            ssh_channel_write(c->ch, line, len);
+        else
+            ssh_channel_write_stderr(c->ch, line + 2, len - 2);
+        ssh_notify(ss);
+    }
+    pthread_mutex_unlock(&ss->mu);
 }
 
 /* Not an SCP command: the reason on stderr (ssh and scp print it), exit status 1. */
@@ -982,11 +1038,14 @@ static void ssh_refuse_sftp(struct ssh_chan *c, enum stats_counter ctr, const ch
         trace_emit(t, ss->c->sid, ss->c->peer, false, "sftp refused: %s", msg);
     snprintf(line, sizeof(line), "scpd: %.500s", msg);
     ssh_stderr_line(c, line);
-    ssh_chan_finish(c, 1);
+    c->told = true;
+    /* the kill first: the channel stays open, the disconnect with the reason closes it
+     * (paramiko's open_sftp would otherwise fail on the close, "EOF during negotiation") */
     pthread_mutex_lock(&ss->mu);
     ssh_kill(ss, "%% %.200s", msg);
     ssh_notify(ss);
     pthread_mutex_unlock(&ss->mu);
+    ssh_chan_finish(c, 1);
 }
 
 /* The authorization of both copy doors (scp exec, sftp subsystem), in IOS order: ip scp server
@@ -1106,6 +1165,7 @@ static void ssh_serve_cli(struct ssh_chan *c, bool shell)
             store_snap_release(snap);
     }
     int status = shell ? cli_session_run(&env, &io) : cli_session_exec(&env, c->cmd, &io);
+    ssh_chan_tell(c);
     ssh_chan_finish(c, status);
 }
 
@@ -1130,6 +1190,7 @@ static void ssh_serve_sftp(struct ssh_chan *c)
     ssh_touch(ss);
     c->idle_ends_at_stop = true;
     int status = sftp_session_run(&ctx, &io);
+    ssh_chan_tell(c);
     ssh_chan_finish(c, status);
 }
 
@@ -1154,6 +1215,7 @@ static void ssh_serve_netconf(struct ssh_chan *c)
     ssh_touch(ss);
     c->idle_ends_at_stop = true;
     int status = netconf_session_run(&ctx, &io);
+    ssh_chan_tell(c);
     if (ssh_channel_is_open(c->ch))
         ssh_chan_finish(c, status);
 }
@@ -1207,6 +1269,7 @@ static void ssh_serve_exec(struct ssh_chan *c)
     ssh_acct_start(c, "scp", privilege);
     ssh_touch(ss);
     int status = scp_session_run(&ctx, &cmd, &io);
+    ssh_chan_tell(c);
     ssh_chan_finish(c, status);
 }
 
@@ -1345,7 +1408,7 @@ static void ssh_join_finished(struct ssh_sess *ss)
         pthread_join(c->thread, NULL);
         pthread_mutex_lock(&ss->mu);
         c->started = false;
-        ssh_chan_release(c);
+        ssh_chan_release_as(c, ssh_ends_with_reason(ss));
     }
 }
 
@@ -1381,14 +1444,20 @@ static bool ssh_should_end(struct ssh_sess *ss)
         ssh_kill(ss, "%% %s", why);
         return true;
     }
-    if (ss->authenticated && ssh_sess_revoked(ss, why, sizeof(why))) {
+    if (ss->authenticated && !ss->revoke_msg[0] && ssh_sess_revoked(ss, why, sizeof(why))) {
         /* a channel request waiting is answered with the reason before the session ends */
         struct ssh_chan *c = ssh_next_request(ss);
         if (c != NULL) {
             c->served = true;
             ssh_refuse_other(c, STATS_REFUSED_NO_AUTHZ, why);
         }
-        ssh_kill(ss, "%% %s", why);
+        snprintf(ss->revoke_msg, sizeof(ss->revoke_msg), "%s", why);
+        ss->revoke_ms = now;
+        ssh_notify(ss);   /* channel threads waiting see it at their next give-up check */
+    }
+    /* running channels refuse their next operation themselves (SSH_REVOKE_GRACE_MS) */
+    if (ss->revoke_msg[0] && (ss->active == 0 || now - ss->revoke_ms >= SSH_REVOKE_GRACE_MS)) {
+        ssh_kill(ss, "%% %s", ss->revoke_msg);
         return true;
     }
     return false;
@@ -1573,7 +1642,7 @@ done:
     if (ss->kill_msg[0])
         ssh_session_set_disconnect_message(ss->s, ss->kill_msg);
     for (int i = 0; i < LIM_CHANNELS_PER_SESSION; i++)
-        ssh_chan_release(&ss->chans[i]);
+        ssh_chan_release_as(&ss->chans[i], ss->kill_msg[0] != '\0');
     if (ss->ev)
         ssh_event_free(ss->ev);
     ssh_close_gracefully(ss);

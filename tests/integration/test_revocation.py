@@ -2,7 +2,12 @@
 while its SSH sessions are open loses, at its next operation, what it may no longer do, and is
 told why (SFTP status message, SCP error line, CLI message); bearer tokens are bound to the
 account, not to the name; `ip ssh session-lifetime` bounds a session's life."""
+import logging
+import os
 import re
+import shutil
+import subprocess
+import threading
 import time
 
 import paramiko
@@ -267,3 +272,180 @@ def test_password_change_revokes_tokens(d):
     tok2 = login(d, "tiger", "fresh")
     set_privilege(d, "tiger", 14)
     assert requests.get(url, headers=tok2).status_code == 403
+
+
+# ---- the reason reaches each client, whatever it was doing (soak finding) ------------------------
+# A revoked account's channels refuse their next operation in their protocol's words; a channel
+# that makes none within a second is told on its stream (a shell's terminal, stderr otherwise), and
+# the SSH_MSG_DISCONNECT that ends the session carries the reason before any channel closes.
+
+class TransportLog(logging.Handler):
+    """What paramiko's transport logged, "Disconnect (code 2): REASON" included: paramiko keeps
+    the peer's disconnect reason out of its exceptions."""
+
+    def __init__(self, name):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+        self.log = logging.getLogger(name)
+        self.log.addHandler(self)
+        self.log.setLevel(logging.INFO)
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+    def text(self):
+        return " | ".join(self.lines)
+
+    def close(self):
+        self.log.removeHandler(self)
+        super().close()
+
+
+def logged_client(d, name, user="tiger", password="lab"):
+    c = paramiko.SSHClient()
+    c.set_log_channel(name)
+    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    c.connect("127.0.0.1", port=d.ssh_port, username=user, password=password,
+              look_for_keys=False, allow_agent=False, timeout=30)
+    return c
+
+
+def seen_when_failed(fn, tlog, limit=60):
+    """Runs fn until it raises: what the client had seen at that moment (exception text and the
+    transport's log as it stood)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - its text is the point
+            return "%s: %s | %s" % (type(e).__name__, e, tlog.text())
+    return "no failure in %d s" % limit
+
+
+def test_paramiko_sftp_busy_when_deleted_sees_reason(d):
+    tlog = TransportLog("rev.sftp.busy")
+    c = logged_client(d, "rev.sftp.busy")
+    try:
+        s = c.open_sftp()
+        n = [0]
+
+        def op():
+            n[0] += 1
+            with s.open("bootflash:busy-%d.txt" % n[0], "w") as f:
+                f.write(b"x" * 1000)
+            s.stat("bootflash:busy-%d.txt" % n[0])
+            if n[0] == 20:
+                threading.Thread(target=delete_user, args=(d, "tiger")).start()
+        seen = seen_when_failed(op, tlog)
+        assert "access revoked: user tiger was deleted" in seen, seen
+    finally:
+        c.close()
+        tlog.close()
+
+
+def test_paramiko_sftp_idle_when_deleted_sees_reason(d):
+    tlog = TransportLog("rev.sftp.idle")
+    c = logged_client(d, "rev.sftp.idle")
+    try:
+        s = c.open_sftp()
+        s.stat("bootflash:")
+        delete_user(d, "tiger")
+        time.sleep(3)   # idle: the session ends with the reason after its grace second
+        seen = seen_when_failed(lambda: s.stat("bootflash:"), tlog)
+        assert "access revoked: user tiger was deleted" in seen, seen
+    finally:
+        c.close()
+        tlog.close()
+
+
+def test_paramiko_sftp_opened_while_scp_disabled_sees_reason(d):
+    tlog = TransportLog("rev.sftp.off")
+    c = logged_client(d, "rev.sftp.off")
+    try:
+        admin(d, "DELETE", NATIVE + "/ip/scp/server/enable")
+        seen = seen_when_failed(c.open_sftp, tlog, limit=1)
+        assert "SCP server is disabled (ip scp server enable)" in seen, seen
+    finally:
+        c.close()
+        tlog.close()
+
+
+def test_paramiko_shell_idle_at_prompt_when_deleted_is_told(d):
+    sh = Shell(d.ssh_port)
+    try:
+        sh.until(rb"R1#$")
+        delete_user(d, "tiger")
+        out = sh.rest()   # nothing typed: the reason comes on the terminal, then the close
+        assert "access revoked: user tiger was deleted" in out, out
+    finally:
+        sh.close()
+
+
+def openssh(d, argv, workdir, stdin=subprocess.PIPE):
+    return subprocess.Popen(argv[:1] + argv[1] + clients.ssh_opts(d.ssh_port) + argv[2],
+                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clients._env("lab"), cwd=workdir)
+
+
+def wait_for(pred, limit=60):
+    deadline = time.time() + limit
+    while time.time() < deadline and not pred():
+        time.sleep(0.1)
+    return pred()
+
+
+def sessions_active(d):
+    r = requests.get("http://127.0.0.1:%d/restconf/data/scpd:scp-state?limit=1" % d.http_port,
+                     auth=("boss", "bosspw"), timeout=30)
+    return int(r.json()["scpd:scp-state"]["sessions-active"])
+
+
+def test_openssh_sftp_and_shell_idle_when_deleted_print_reason(d, workdir):
+    sftp = openssh(d, ["sftp", ["-P", str(d.ssh_port)], ["tiger@127.0.0.1"]], workdir)
+    shell = openssh(d, ["ssh", ["-tt", "-p", str(d.ssh_port)], ["tiger@127.0.0.1"]], workdir)
+    try:
+        assert wait_for(lambda: sessions_active(d) >= 2), "the two sessions did not open"
+        time.sleep(0.5)
+        delete_user(d, "tiger")
+        # stdin stays open until the sessions are gone: the clients do not quit by themselves
+        assert wait_for(lambda: sessions_active(d) == 0), "the sessions did not end"
+        for p in (sftp, shell):
+            p.stdin.close()   # sftp at its prompt notices the lost connection at the next read
+            p.wait(timeout=60)
+            out, err = p.stdout.read(), p.stderr.read()
+            text = (out + err).decode(errors="replace")
+            assert "access revoked: user tiger was deleted" in text, (p.args[0], text)
+        assert shell.returncode != 0   # sftp ends 0 at the end of its input
+    finally:
+        for p in (sftp, shell):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+@pytest.mark.parametrize("direction", ["download", "upload"])
+def test_openssh_scp_mid_file_when_deleted_prints_reason(d, workdir, direction):
+    big = os.path.join(workdir, "big.bin")
+    with open(big, "wb") as f:
+        f.write(os.urandom(8 << 20))
+    if direction == "download":
+        shutil.copy(big, os.path.join(d.bootflash, "big.bin"))
+        args = ["tiger@127.0.0.1:bootflash:big.bin", os.path.join(workdir, "got.bin")]
+    else:
+        args = [big, "tiger@127.0.0.1:bootflash:up.bin"]
+    # -l: 800 kbit/s, so the file is still moving when the user goes
+    scp = openssh(d, ["scp", ["-O", "-l", "800", "-P", str(d.ssh_port)], args], workdir,
+                  stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: sessions_active(d) >= 1), "scp did not log in"
+        time.sleep(1)
+        delete_user(d, "tiger")
+        out, err = scp.communicate(timeout=60)
+        text = (out + err).decode(errors="replace")
+        assert scp.returncode != 0, text
+        assert "access revoked: user tiger was deleted" in text, text
+    finally:
+        if scp.poll() is None:
+            scp.kill()
+            scp.wait()
+    assert not os.path.exists(os.path.join(d.bootflash, "up.bin"))

@@ -12,8 +12,16 @@ with its checksum, a download with the wrong bytes), a failure the client saw no
 refusal no deliberate deletion or toggle explains, an API write answered 5xx, or fewer concurrent
 sessions than asked. It prints a summary table of figures either way.
 
-Sessions come from several loopback sources (127.0.0.2...), as many hosts would: the per-source
-session limit (LIM_SESSIONS_PER_SOURCE) stays what it is.
+Sessions come from 40 loopback sources (127.0.0.2...), as many hosts would: the per-source limits
+(LIM_SESSIONS_PER_SOURCE, LIM_PENDING_PER_SOURCE) stay what they are.
+
+Holding --sessions at once: --sessions workers hold a session each for the whole run (paramiko
+SFTP and shells, OpenSSH shells fed through stdin), doing an operation every second or so; about a
+quarter more run OpenSSH one-shots on top (scp -O up and down, sftp -b batches, exec), a new
+session each. The stable users log in with a public key (as IOS admins and automation do), so the
+ramp is not a queue of type-9 scrypt verifications under ASan; the victims use passwords. The
+holders are started first (the ramp, counted as set-up); then the timed run with deletions and
+toggles. The peak of the daemon's sessions-active is measured every half second.
 """
 import argparse
 import collections
@@ -48,9 +56,12 @@ YJ = "application/yang-data+json"
 ADMIN, ADMIN_PW = "admin", "soak-admin-pw"
 N_STABLE = 24            # users never deleted
 N_VICTIMS = 6            # users deleted and re-created during the run
-SOURCES = ["127.0.0.%d" % i for i in range(2, 12)]   # 10 sources: 20 sessions each at 200
+SOURCES = ["127.0.0.%d" % i for i in range(2, 42)]   # 40 sources: 5 holders each at 200
 ASAN_OPTIONS = "detect_leaks=1:abort_on_error=0"
 OP_TIMEOUT = 180         # one client command; more is a hang (counted as unexplained)
+ONESHOT_SHARE = 0.25     # one-shot OpenSSH workers on top of the holders
+KEY = None               # the stable users' private key file (main)
+PKEY = None              # the same, loaded for paramiko
 
 # What the clients may see as the reason of a refusal, and what explains it.
 REASONS = [
@@ -58,6 +69,7 @@ REASONS = [
     (r"access revoked: user \S+ was deleted", "user deleted", "delete"),
     (r"access revoked: the secret of user \S+ changed", "user re-created", "delete"),
     (r"access revoked: [^\n]*", "access revoked", "delete"),
+    (r"authorization failed: user \S+ is not in the local database", "user deleted", "delete"),
     (r"Permission denied \((password|publickey|keyboard)", "login refused", "delete"),
     (r"Authentication failed", "login refused", "delete"),
     (r"Session lifetime of \d+ seconds reached", "session lifetime", None),
@@ -110,6 +122,9 @@ class Run:
         self.live = 0                             # client sessions open now
         self.peak_live = 0
         self.peak_active = 0                      # the daemon's sessions-active
+        self.low_active = None                    # its lowest after the ramp
+        self.ramp_s = 0.0
+        self.t_start = time.time()
         self.peak_rss_kb = 0
         self.peak_fds = 0
         self.fds_start = 0
@@ -139,7 +154,9 @@ class Run:
                 spans = [(a, b) for u, a, b in self.deletions if u == user]
                 if user in self.deleting:
                     spans.append((self.deleting[user], time.time()))
-        return any(a - 1 <= t1 and t0 <= b + 1 for a, b in spans)
+        # slack: a revoked session's channels get a second to refuse in their protocol
+        # (SSH_REVOKE_GRACE_MS), and the daemon notices within a slice, slower under ASan
+        return any(a - 1 <= t1 and t0 <= b + 3 for a, b in spans)
 
     def outcome(self, kind, user, t0, ok, text="", nbytes=0, up=False):
         """One client operation's end: ok, or a failure classified by what the client saw."""
@@ -184,7 +201,8 @@ class Run:
 
 def openssh(run, d, argv, user, source, kind):
     """scp/sftp/ssh with the user's password; (ok, text). A hang past OP_TIMEOUT is a failure."""
-    opts = clients.ssh_opts(d.ssh_port, extra=["-o", "BindAddress=" + source])
+    key = KEY if user.startswith("soak") else None
+    opts = clients.ssh_opts(d.ssh_port, key=key, extra=["-o", "BindAddress=" + source])
     cmd = [argv[0]] + argv[1] + opts + argv[2]
     run.session(1)
     try:
@@ -316,9 +334,19 @@ def paramiko_connect(d, user, source, wid):
     c = paramiko.SSHClient()
     c.set_log_channel("soak.w%03d" % wid)
     c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    c.connect("127.0.0.1", port=d.ssh_port, username=user, password=password(user), sock=s,
-              look_for_keys=False, allow_agent=False, timeout=60, banner_timeout=60,
-              auth_timeout=60)
+    kw = dict(password=password(user))
+    if user.startswith("soak"):
+        kw = dict(pkey=PKEY)
+    try:
+        c.connect("127.0.0.1", port=d.ssh_port, username=user, sock=s, look_for_keys=False,
+                  allow_agent=False, timeout=60, banner_timeout=60, auth_timeout=60, **kw)
+    except Exception:
+        # paramiko keeps the transport (and the socket) open after a refused login: the daemon
+        # then holds the unauthenticated session until ip ssh time-out (last soak: "5 sessions
+        # and 19 descriptors still held")
+        c.close()
+        s.close()
+        raise
     return c
 
 
@@ -327,7 +355,15 @@ def err_text(e, wid=None):
     return "%s: %s%s" % (type(e).__name__, e, (" (transport: %s)" % tail) if tail else "")
 
 
+def pause(run):
+    """A holder's think time between operations: the sessions stay open, the CPU is not all
+    spent on transfers."""
+    run.stop.wait(random.uniform(0.3, 1.5))
+
+
 def w_paramiko_sftp(run, d, wid, user, source, tmp, files):
+    """Holds an SFTP session for the run; a refused request (status with the reason) leaves the
+    session open, a lost session is reconnected."""
     n = 0
     while not run.stop.is_set():
         t0 = time.time()
@@ -335,34 +371,42 @@ def w_paramiko_sftp(run, d, wid, user, source, tmp, files):
             c = paramiko_connect(d, user, source, wid)
         except Exception as e:  # noqa: BLE001 - classified by its text
             run.outcome("paramiko sftp", user, t0, False, err_text(e, wid))
-            time.sleep(0.5)
+            run.stop.wait(0.5)
             continue
         run.session(1)
         try:
             s = c.open_sftp()
             s.get_channel().settimeout(OP_TIMEOUT)
-            for _ in range(random.randint(5, 20)):
-                if run.stop.is_set():
-                    break
-                t0 = time.time()
-                if random.random() < 0.5:
-                    n += 1
-                    name = "ps-%03d-%05d.bin" % (wid, n)
-                    data = os.urandom(random.choice([10, 5000, 65536, 300000]))
-                    with s.open("/bootflash/" + name, "wb") as f:
-                        f.write(data)
-                    with run.lock:   # the close was answered: acknowledged
-                        run.uploads.append((name, sha256_bytes(data), len(data)))
-                    run.outcome("paramiko sftp", user, t0, True, nbytes=len(data), up=True)
-                else:
-                    name, digest, size = random.choice(files)
-                    with s.open("/bootflash/" + name, "rb") as f:
-                        got = f.read()
-                    if sha256_bytes(got) != digest:
-                        run.problem("paramiko sftp read of %s: checksum differs" % name)
-                        run.outcome("paramiko sftp", user, t0, False, "corrupt")
+            while not run.stop.is_set():
+                try:
+                    if random.random() < 0.5:
+                        n += 1
+                        name = "ps-%03d-%05d.bin" % (wid, n)
+                        data = os.urandom(random.choice([10, 5000, 65536, 300000]))
+                        with s.open("/bootflash/" + name, "wb") as f:
+                            f.write(data)
+                        with run.lock:   # the close was answered: acknowledged
+                            run.uploads.append((name, sha256_bytes(data), len(data)))
+                        run.outcome("paramiko sftp", user, t0, True, nbytes=len(data), up=True)
                     else:
-                        run.outcome("paramiko sftp", user, t0, True, nbytes=size)
+                        name, digest, size = random.choice(files)
+                        with s.open("/bootflash/" + name, "rb") as f:
+                            got = f.read()
+                        if sha256_bytes(got) != digest:
+                            run.problem("paramiko sftp read of %s: checksum differs" % name)
+                            run.outcome("paramiko sftp", user, t0, False, "corrupt")
+                        else:
+                            run.outcome("paramiko sftp", user, t0, True, nbytes=size)
+                except IOError as e:
+                    if not c.get_transport().is_active():
+                        raise
+                    text = err_text(e, wid)
+                    run.outcome("paramiko sftp", user, t0, False, text)
+                    if "access revoked" in text:
+                        break   # told: the daemon ends the session, a new login follows
+                    # (a refusal such as "SCP server is disabled" leaves the session usable)
+                t0 = time.time()   # the session's end may come during the pause
+                pause(run)
         except Exception as e:  # noqa: BLE001
             run.outcome("paramiko sftp", user, t0, False, err_text(e, wid))
         finally:
@@ -371,6 +415,7 @@ def w_paramiko_sftp(run, d, wid, user, source, tmp, files):
 
 
 def w_shell(run, d, wid, user, source, tmp, files):
+    """Holds an interactive paramiko shell for the run, a command every second or so."""
     prompt = re.compile(rb"(^|\n)[\w.-]+[#>] ?$")
     cmds = ["show version", "show clock", "dir bootflash:", "show users", "show ip ssh",
             "terminal length 0"]
@@ -381,18 +426,17 @@ def w_shell(run, d, wid, user, source, tmp, files):
             c = paramiko_connect(d, user, source, wid)
         except Exception as e:  # noqa: BLE001
             run.outcome("shell", user, t0, False, err_text(e, wid))
-            time.sleep(0.5)
+            run.stop.wait(0.5)
             continue
         run.session(1)
         try:
             ch = c.invoke_shell()
             ch.settimeout(OP_TIMEOUT)
-            for i in range(random.randint(3, 12)):
-                if run.stop.is_set():
-                    break
-                t0 = time.time()
-                if i:
+            first = True
+            while not run.stop.is_set():
+                if not first:
                     ch.send(random.choice(cmds) + "\r")
+                first = False
                 buf = b""
                 while not prompt.search(buf):
                     chunk = ch.recv(65536)
@@ -400,6 +444,8 @@ def w_shell(run, d, wid, user, source, tmp, files):
                         raise EOFError("shell closed: %r" % buf[-300:].decode(errors="replace"))
                     buf += chunk
                 run.outcome("shell", user, t0, True, nbytes=len(buf))
+                t0 = time.time()   # the session's end may come during the pause
+                pause(run)
             ch.send("exit\r")
         except Exception as e:  # noqa: BLE001
             run.outcome("shell", user, t0, False, err_text(e, wid) + " " +
@@ -407,6 +453,54 @@ def w_shell(run, d, wid, user, source, tmp, files):
         finally:
             run.session(-1)
             c.close()
+
+
+def w_openssh_shell(run, d, wid, user, source, tmp, files):
+    """Holds an OpenSSH session for the run: `ssh user@host` with the EXEC CLI on stdin (no
+    terminal), a command every second or so; `exit` at the end, exit status 0 expected."""
+    cmds = ["show clock", "show version", "dir bootflash:", "show users"]
+    while not run.stop.is_set():
+        key = KEY if user.startswith("soak") else None
+        cmd = ["ssh", "-p", str(d.ssh_port)] + clients.ssh_opts(
+            d.ssh_port, key=key, extra=["-o", "BindAddress=" + source]) + ["%s@127.0.0.1" % user]
+        t0 = time.time()
+        log = open(os.path.join(tmp, "ssh-out.txt"), "w+b")   # a file: no pipe to drain
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                             env=clients._env(password(user)), cwd=tmp)
+        run.session(1)
+        sent = 0
+        try:
+            while not run.stop.is_set() and p.poll() is None:
+                try:
+                    p.stdin.write((random.choice(cmds) + "\n").encode())
+                    p.stdin.flush()
+                    sent += 1
+                except (BrokenPipeError, OSError):
+                    break
+                pause(run)
+            try:
+                p.stdin.write(b"exit\n")
+                p.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            hang = b""
+            try:
+                p.wait(timeout=OP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                hang = b"HANG: ssh shell did not end"
+            log.seek(0)
+            out = log.read() + hang
+            text = out.decode(errors="replace")
+            ok = p.returncode == 0 and not hang
+            run.outcome("openssh shell", user, t0, ok, text[-2000:], len(out))
+        finally:
+            run.session(-1)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            log.close()
 
 
 # ---- API, deletions, toggles, monitor -----------------------------------------------------------
@@ -514,27 +608,36 @@ def t_monitor(run, d, api):
             run.peak_rss_kb = max(run.peak_rss_kb, hwm)
             run.peak_fds = max(run.peak_fds, fds)
             run.peak_active = max(run.peak_active, active)
+            if run.t0 is not None and r is not None and r.status_code == 200:
+                run.low_active = active if run.low_active is None else min(run.low_active, active)
 
 
 # ---- the run ------------------------------------------------------------------------------------
 
-WORKERS = [  # (kind, function, share of the sessions)
-    ("scp upload", w_scp_upload, 0.25),
-    ("scp download", w_scp_download, 0.15),
-    ("sftp batch", w_sftp_batch, 0.15),
-    ("paramiko sftp", w_paramiko_sftp, 0.20),
-    ("shell", w_shell, 0.15),
-    ("exec", w_exec, 0.10),
+HOLDERS = [  # (kind, function, share of --sessions): a session each for the whole run
+    ("paramiko sftp", w_paramiko_sftp, 0.45),
+    ("shell", w_shell, 0.35),
+    ("openssh shell", w_openssh_shell, 0.20),
 ]
+ONESHOTS = [  # (kind, function, share of the one-shot workers): a new session per operation
+    ("scp upload", w_scp_upload, 0.35),
+    ("scp download", w_scp_download, 0.25),
+    ("sftp batch", w_sftp_batch, 0.25),
+    ("exec", w_exec, 0.15),
+]
+WORKERS = HOLDERS + ONESHOTS
 
 
-def config(stable, victims):
+def config(stable, victims, key_hash):
     lines = ["hostname SOAK", "aaa new-model", "aaa authentication login default local",
              "aaa authorization exec default local",
              "username %s privilege 15 password 0 %s" % (ADMIN, ADMIN_PW)]
     lines += ["username %s privilege 15 password 0 %s" % (u, password(u))
               for u in stable + victims]
-    lines += ["ip ssh time-out 120", "ip scp server enable", ""]
+    lines += ["ip ssh time-out 120", "ip scp server enable", "ip ssh pubkey-chain"]
+    for u in stable:
+        lines += [" username " + u, "  key-hash ssh-ed25519 " + key_hash, " exit"]
+    lines += ["exit", ""]
     return "\n".join(lines)
 
 
@@ -582,7 +685,14 @@ def main():
           flush=True)
     import conftest
     conftest.SCPD_BIN = a.bin
-    d = Daemon(os.path.join(work, "data"), config=config(stable, victims))
+    global KEY, PKEY
+    KEY = os.path.join(work, "soak_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", KEY], check=True)
+    PKEY = paramiko.Ed25519Key.from_private_key_file(KEY)
+    fp = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", KEY + ".pub"], check=True,
+                        capture_output=True, text=True).stdout
+    key_hash = fp.split()[1].split(":", 1)[1].replace(":", "").upper()
+    d = Daemon(os.path.join(work, "data"), config=config(stable, victims, key_hash))
     rc = None
     try:
         tmp = os.path.join(work, "client")
@@ -593,9 +703,15 @@ def main():
         threads = []
         wid = 0
         plan = []
-        for kind, fn, share in WORKERS:
+        for kind, fn, share in HOLDERS:
             plan += [(kind, fn)] * int(round(share * a.sessions))
-        plan = (plan + [WORKERS[0][:2]] * a.sessions)[:a.sessions]
+        plan = (plan + [HOLDERS[0][:2]] * a.sessions)[:a.sessions]
+        random.shuffle(plan)   # every kind starts early in the ramp
+        n_one = int(round(ONESHOT_SHARE * a.sessions))
+        oneshots = []
+        for kind, fn, share in ONESHOTS:
+            oneshots += [(kind, fn)] * int(round(share * n_one))
+        plan += oneshots[:n_one]
         for kind, fn in plan:
             # a quarter of the sessions belong to the victims; the rest to stable users
             user = victims[wid % N_VICTIMS] if wid % 4 == 3 else stable[wid % N_STABLE]
@@ -609,14 +725,22 @@ def main():
         side += [threading.Thread(target=t_deletions, args=(run, d, api, victims)),
                  threading.Thread(target=t_toggles, args=(run, d, api)),
                  threading.Thread(target=t_monitor, args=(run, d, api))]
+        t_ramp = time.time()
+        side[-1].start()   # the monitor: the peak counts from the first session
+        # the ramp (set-up): the holders at ~12 a second (public-key logins), then the one-shots
+        for i, t in enumerate(threads):
+            t.start()
+            time.sleep(0.08)
+        ramp_deadline = time.time() + 60
+        while time.time() < ramp_deadline and run.peak_active < a.sessions and \
+                not run.stop.is_set():
+            time.sleep(0.5)
+        run.ramp_s = time.time() - t_ramp
+        print("soak: %d workers started, %d sessions open (daemon) after %.0f s of ramp" % (
+            len(threads), run.peak_active, run.ramp_s), flush=True)
         run.t0 = time.time()
-        for t in side:
+        for t in side[:-1]:
             t.start()
-        for i, t in enumerate(threads):   # ramp up over ~15 s: no thundering herd at t=0
-            t.start()
-            time.sleep(15.0 / len(threads))
-        print("soak: %d sessions started in %.0f s" % (len(threads), time.time() - run.t0),
-              flush=True)
         end = time.time() + a.seconds
         while time.time() < end and not run.stop.is_set():
             time.sleep(0.5)
@@ -682,9 +806,9 @@ def main():
             lost += 1
             if lost <= 10:
                 run.problem("acknowledged upload %s (%d bytes) is missing or differs" % (name, size))
-    if run.peak_live < a.sessions:
-        run.problem("at most %d client sessions were open at once, not %d" % (
-            run.peak_live, a.sessions))
+    if run.peak_active < a.sessions:
+        run.problem("at most %d sessions were open at once (scpd sessions-active), not %d" % (
+            run.peak_active, a.sessions))
 
     report(run, a, counters, fds_end, lost)
     if run.problems:
@@ -708,6 +832,8 @@ def worker_guard(run, fn, d, wid, user, source, wdir, files):
 
 def report(run, a, counters, fds_end, lost):
     kinds = [k for k, _, _ in WORKERS]
+    if run.low_active is None:
+        run.low_active = 0
     print("\n== soak figures (%d s, %d sessions, binary %s)" % (a.seconds, a.sessions, a.bin))
     print("%-16s %8s %8s %12s" % ("client", "ok", "refused", "unexplained"))
     for k in kinds:
@@ -721,7 +847,9 @@ def report(run, a, counters, fds_end, lost):
     rows = [
         ("SSH sessions opened by the clients", run.sessions),
         ("client sessions open at once, peak", run.peak_live),
-        ("scpd sessions-active, peak", run.peak_active),
+        ("scpd sessions-active, peak (must reach --sessions)", run.peak_active),
+        ("scpd sessions-active, lowest during the timed run", run.low_active),
+        ("ramp (set-up) until --sessions were open, s", "%.0f" % run.ramp_s),
         ("acknowledged uploads checked on disk", len(run.uploads)),
         ("  of which lost or corrupt", lost),
         ("bytes uploaded (acknowledged)", run.bytes_up),
@@ -738,6 +866,8 @@ def report(run, a, counters, fds_end, lost):
             counters.get("sessions-accepted", "?"), counters.get("sessions-rejected", "?"))),
         ("scpd counters refused-disabled / -no-authorization", "%s / %s" % (
             counters.get("refused-disabled", "?"), counters.get("refused-no-authorization", "?"))),
+        ("wall time of the soak (set-up, ramp, run, teardown), s", "%.0f" % (
+            time.time() - run.t_start)),
         ("problems", len(run.problems)),
     ]
     print()
