@@ -314,6 +314,20 @@ refused:;
     c->told = true;   /* the protocol refuses the operation with why */
     log_notice(&lc, "ssh: %s", why);
     ssh_refusal(ss, STATS_REFUSED_NO_AUTHZ, why);
+    /* The whole session ends for a lifetime or an account that is gone: say so now, so this
+     * channel is not closed ahead of the disconnect with the reason (ssh_chan_finish); the session
+     * thread might see it only a slice later. A lower privilege ends this channel only. */
+    char acct[200];
+    pthread_mutex_lock(&ss->mu);
+    if (ssh_lifetime_over(ss, acct, sizeof(acct))) {
+        ssh_kill(ss, "%% %s", acct);
+    } else if (!ss->revoke_msg[0] && !ss->kill_msg[0] &&
+               ssh_sess_revoked(ss, acct, sizeof(acct))) {
+        snprintf(ss->revoke_msg, sizeof(ss->revoke_msg), "%s", acct);
+        ss->revoke_ms = clock_mono_ms();
+        ssh_wake_loop(ss);
+    }
+    pthread_mutex_unlock(&ss->mu);
     return -1;
 }
 
@@ -943,16 +957,21 @@ static bool ssh_ends_with_reason(const struct ssh_sess *ss)
 }
 
 /* On the channel's thread, as everything below: libssh calls take ss->mu. When the session ends
- * with a reason the channel stays open: a client that saw the channel close first (paramiko's
- * SFTP, a shell) would fail before the disconnect with the reason arrives. */
+ * with a reason the channel stays open (its exit status is sent): a client that saw the channel's
+ * EOF or close first (paramiko's SFTP, a shell) would fail before the disconnect with the reason
+ * arrives. */
 static void ssh_chan_finish(struct ssh_chan *c, int status)
 {
     struct ssh_sess *ss = c->ss;
     pthread_mutex_lock(&ss->mu);
-    if (ssh_channel_is_open(c->ch) && !ssh_ends_with_reason(ss)) {
+    if (ssh_channel_is_open(c->ch)) {
+        /* the exit status always (scp and paramiko's recv_exit_status read it); EOF and close
+         * only when no disconnect with a reason follows */
         ssh_channel_request_send_exit_status(c->ch, status);
-        ssh_channel_send_eof(c->ch);
-        ssh_channel_close(c->ch);
+        if (!ssh_ends_with_reason(ss)) {
+            ssh_channel_send_eof(c->ch);
+            ssh_channel_close(c->ch);
+        }
     }
     ss->last_io_ms = clock_mono_ms();
     ssh_notify(ss);
