@@ -105,7 +105,7 @@ build/asan/tests/%: tests/unit/%.c build/asan/libscpd.a
 FUZZ_SAN ?= asan
 ifeq ($(FUZZ_SAN),asan)
 FUZZ_DIR := build/fuzz
-FUZZ_SANFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_SANFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 else ifeq ($(FUZZ_SAN),ubsan)
 FUZZ_DIR := build/fuzz-ubsan
 FUZZ_SANFLAGS := -O2 -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined

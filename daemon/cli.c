@@ -482,6 +482,8 @@ static int filter_parse(struct cli *c, const char *line, size_t len, size_t bar,
 static void filter_apply(struct cli *c, size_t from, const struct cli_filter *f)
 {
     size_t n = c->out_len - from;
+    if (n == 0)
+        return;   /* nothing to filter (and c->out may still be NULL) */
     char *text = malloc(n + 1);
     if (text == NULL) {
         c->oom = true;

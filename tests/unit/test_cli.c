@@ -520,6 +520,13 @@ static void test_output_modifiers(void **state)
     assert_true(len > 0 && matches(text, "^aaa ") && !matches(text, "^hostname"));
     free(text);
     cli_free(c);
+    /* a filter over no output at all (the first command of an exec request; fuzz_cli found
+     * it under UBSan: the filter copied from the output buffer before there was one) */
+    c = mk(f, 15, false);
+    assert_int_equal(cli_exec(c, "terminal length 0 | include x"), 0);
+    cli_out(c, &len);
+    assert_int_equal(len, 0);
+    cli_free(c);
     /* a pty's CRLF line ends are kept on the lines shown */
     c = mk(f, 15, true);
     o = feed(c, "show privilege | include level\r", false, NULL);
