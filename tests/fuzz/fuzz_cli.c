@@ -22,22 +22,23 @@ static int check_write(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
+static void seed(const char *boot)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/f", boot);
+    FILE *fp = fopen(p, "w");
+    if (!fp)
+        abort();
+    fputs("hello\n", fp);
+    fclose(fp);
+    fuzz_fs_keep("f");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int levels[] = {0, 1, 15};
-    static bool seeded;
-    struct ifs *fs = fuzz_fs("fuzz_cli");
-    if (!seeded) {
-        char p[256];
-        snprintf(p, sizeof(p), "%s/f", fuzz_boot);
-        FILE *fp = fopen(p, "w");
-        if (!fp)
-            abort();
-        fputs("hello\n", fp);
-        fclose(fp);
-        seeded = true;
-    }
+    struct ifs *fs = fuzz_fs("fuzz_cli", seed);
     if (size == 0)
         return 0;
     struct cli_env env = {.ifs = fs, .sid = 1, .user = "fuzz", .peer = "fuzz:1",

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct scpd_err err = {0};
-    struct ifs *fs = fuzz_fs("fuzz_scp_session");
+    struct ifs *fs = fuzz_fs("fuzz_scp_session", NULL);
     if (size == 0)
         return 0;
     struct scp_cmd cmd;

@@ -12,17 +12,19 @@
 #include "tests/fuzz/fuzz_fs.h"
 #include "daemon/sftp_session.h"
 
+static void seed(const char *boot)
+{
+    char link[160];
+    snprintf(link, sizeof(link), "%s/out", boot);
+    if (symlink(fuzz_outside, link) < 0)
+        abort();
+    fuzz_fs_keep("out");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char link[160];
-    struct ifs *fs = fuzz_ifs;
-    if (!fs) {
-        fs = fuzz_fs("fuzz_sftp_session");
-        snprintf(link, sizeof(link), "%s/out", fuzz_boot);
-        if (symlink(fuzz_outside, link) < 0)
-            abort();
-    }
+    struct ifs *fs = fuzz_fs("fuzz_sftp_session", seed);
     struct mem m = {.in = data, .len = size, .split = 11};
     struct chan_io io = {.ctx = &m, .read = mem_read, .write = mem_write};
     struct chan_ctx ctx = {
