@@ -1310,13 +1310,13 @@ int store_block_fail(struct store *st, const char *addr, int64_t now_ms, int att
                      int within_s, int block_s, int64_t *until_s, bool *started,
                      struct scpd_err *err)
 {
-    static unsigned fails;   /* this instance's failures: the cap's turn */
     *until_s = 0;
     *started = false;
     if (block_shared(st, err) != 0)
         return -1;
     int64_t now_s = now_ms / 1000, count = 0;
-    bool prune = __atomic_add_fetch(&fails, 1, __ATOMIC_RELAXED) % LOGIN_FAIL_PRUNE_EVERY == 0;
+    bool prune =
+        __atomic_add_fetch(&st->login_fails, 1, __ATOMIC_RELAXED) % LOGIN_FAIL_PRUNE_EVERY == 0;
     struct store_val key[2] = {SV_TEXT(addr), SV_INT(now_s)};
     struct store_val put[2] = {SV_TEXT(addr), SV_INT(now_ms)};
     struct store_val block[2] = {SV_TEXT(addr), SV_INT(now_s + block_s)};

@@ -135,6 +135,8 @@ struct store {
     uint64_t ds_lock_sid;        /* the session holding the running datastore's lock (NETCONF
                                   * <lock>), 0: none; under db_lock */
     char ds_lock_holder[128];    /* "netconf session 7 (admin from 127.0.0.1:5555)" */
+    unsigned login_fails;        /* failed logins this instance recorded in the shared table: every
+                                  * LOGIN_FAIL_PRUNE_EVERY-th cuts the tables (atomic) */
 };
 
 /* Helpers of the core for store_log.c, called with db_lock held. */
