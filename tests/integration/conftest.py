@@ -29,6 +29,18 @@ ip ssh authentication-retries 3
 ip scp server enable
 """
 
+# Two level-15 local accounts: boss for what a test does through the API, tiger for its SSH
+# clients (the revocation and teardown tests add what they need).
+TWO_ADMINS = """\
+hostname R1
+aaa new-model
+aaa authentication login default local
+aaa authorization exec default local
+username boss privilege 15 password 0 bosspw
+username tiger privilege 15 password 0 lab
+ip scp server enable
+"""
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "nosan: too slow or meaningless under ASan; plain run only")

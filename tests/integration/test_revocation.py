@@ -16,21 +16,13 @@ import requests
 
 import clients
 from clients import read_reply
+from conftest import TWO_ADMINS
 
 NATIVE = "/restconf/data/Cisco-IOS-XE-native:native"
 OPS = "/restconf/operations"
 YJ = "application/yang-data+json"
 
-CONFIG = """\
-hostname R1
-aaa new-model
-aaa authentication login default local
-aaa authorization exec default local
-username boss privilege 15 password 0 bosspw
-username tiger privilege 15 password 0 lab
-username low privilege 1 password 0 lowpw
-ip scp server enable
-"""
+CONFIG = TWO_ADMINS + "username low privilege 1 password 0 lowpw\n"
 
 
 @pytest.fixture

@@ -16,17 +16,9 @@ import paramiko
 import requests
 
 import clients
+from conftest import TWO_ADMINS
 
-CONFIG = """\
-hostname R1
-aaa new-model
-aaa authentication login default local
-aaa authorization exec default local
-username boss privilege 15 password 0 bosspw
-username tiger privilege 15 password 0 lab
-ip scp server enable
-ip ssh time-out 20
-"""
+CONFIG = TWO_ADMINS + "ip ssh time-out 20\n"
 
 
 # One keep-alive HTTP connection for every count: a new connection per request left the daemon's
