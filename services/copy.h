@@ -75,7 +75,8 @@ int copy_url_parse(const char *s, size_t len, struct copy_url *out, struct scpd_
 /* Checks a host name or address given at IOS's "Address or name of remote host []?" prompt (the
  * same rules as in a URL). Pure. */
 int copy_url_host_ok(const char *host, struct scpd_err *err);
-/* A URL for messages and logs: the password replaced by "*****" (never shown or logged). */
+/* A URL for messages and logs: the password replaced by "*****" (never shown or logged); '%',
+ * control bytes and bytes outside ASCII in the user name and path percent-encoded. */
 void copy_url_format(const struct copy_url *u, char *buf, size_t cap);
 
 /* ---- device-initiated copies: the client (copy_remote.c) -------------------------------------

@@ -225,6 +225,15 @@ static int ch_write(struct remote_job *j, const void *buf, size_t n, struct scpd
     return 0;
 }
 
+/* What the remote sent, made fit for a trace, a log and an admin's terminal: a control byte or a
+ * byte outside ASCII becomes '?' (a C1 control such as 0x9b starts an escape on some terminals). */
+static void printable(char *line, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
+            line[i] = '?';
+}
+
 /* One SCP line of the remote (a record, or "\1message" / "\2message"), without its newline. */
 static int read_line(struct remote_job *j, char *line, size_t cap, size_t *len,
                      struct scpd_err *err)
@@ -257,9 +266,7 @@ static int read_ack(struct remote_job *j, struct scpd_err *err)
         return 0;
     if (read_line(j, line, sizeof(line), &n, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)line[i] < 0x20)
-            line[i] = '?';
+    printable(line, n);
     TRACE(j, true, "recv error %s", line);
     return scpd_err_set(err, SCPD_E_IO, "%%Error copying %s (the remote says: %s)", j->url,
                         line[0] ? line : (ch == 1 || ch == 2 ? "error" : "protocol error"));
@@ -314,9 +321,7 @@ static int scp_open(struct remote_job *j, const struct copy_ctx *ctx, const stru
             if (first == 1 || first == 2) {
                 if (read_line(j, line, sizeof(line), &n, err) < 0)
                     return -1;
-                for (size_t i = 0; i < n; i++)
-                    if ((unsigned char)line[i] < 0x20)
-                        line[i] = '?';
+                printable(line, n);
                 TRACE(j, true, "recv error %s", line);
                 return scpd_err_set(err, SCPD_E_NOTFOUND, "%%Error opening %s (the remote "
                                     "says: %s)", j->url, line);
@@ -330,9 +335,7 @@ static int scp_open(struct remote_job *j, const struct copy_ctx *ctx, const stru
             if (ch_write(j, "", 1, err) < 0)
                 return -1;
         }
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)line[i] < 0x20)
-                line[i] = '?';
+        printable(line, n);
         TRACE(j, true, "recv %s", line);
         if (line[0] == 'D')
             return scpd_err_set(err, SCPD_E_INVALID, "%%Error opening %s (a directory: copy "

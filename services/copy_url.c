@@ -188,11 +188,44 @@ int copy_url_parse(const char *s, size_t len, struct copy_url *out, struct scpd_
     return 0;
 }
 
+/* Appends s to buf[*at..cap) as a URL shows it: '%', control bytes and bytes outside ASCII
+ * percent-encoded (what was decoded from "%1b" or "%d7" goes back to that form, so a message, a
+ * log line or the terminal of whoever typed the command never gets the raw byte). A space stays:
+ * IOS shows it as typed. Stops short of a byte or an escape that would not fit (false). */
+static bool url_append(char *buf, size_t cap, size_t *at, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool esc = c < 0x20 || c >= 0x7f || c == '%';
+        if (*at + (esc ? 3 : 1) >= cap)
+            return false;
+        if (esc) {
+            buf[(*at)++] = '%';
+            buf[(*at)++] = hex[c >> 4];
+            buf[(*at)++] = hex[c & 15];
+        } else {
+            buf[(*at)++] = (char)c;
+        }
+        buf[*at] = '\0';
+    }
+    return true;
+}
+
 void copy_url_format(const struct copy_url *u, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s://%s%s%s%s:%d/%s", u->scheme == COPY_SFTP ? "sftp" : "scp", u->user,
-             u->has_password ? ":*****" : "", u->user[0] || u->has_password ? "@" : "", u->host,
-             u->port, u->path);
+    char port[16];
+    size_t at = 0;
+    if (cap == 0)
+        return;
+    buf[0] = '\0';
+    snprintf(port, sizeof(port), ":%d/", u->port);
+    (void)(url_append(buf, cap, &at, u->scheme == COPY_SFTP ? "sftp://" : "scp://") &&
+           url_append(buf, cap, &at, u->user) &&
+           url_append(buf, cap, &at, u->has_password ? ":*****" : "") &&
+           url_append(buf, cap, &at, u->user[0] || u->has_password ? "@" : "") &&
+           url_append(buf, cap, &at, u->host) && url_append(buf, cap, &at, port) &&
+           url_append(buf, cap, &at, u->path));
 }
 
 int copy_scp_c_record(const char *line, size_t len, unsigned *mode, uint64_t *size,

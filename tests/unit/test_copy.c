@@ -33,6 +33,15 @@ static void test_url_good(void **state)
     char shown[256];
     copy_url_format(&u, shown, sizeof(shown));
     assert_string_equal(shown, "scp://admin:*****@files.example.com:2222/dir/a b.bin");
+    /* what was percent-decoded is shown encoded again: no raw byte outside ASCII reaches a
+     * message, a log or a terminal (fuzz_cli found "Writing scp://..." echoing one) */
+    assert_int_equal(parse("scp://j%C3%A9@h/caf%C3%A9%d7%25x", &u, &err), 0);
+    assert_string_equal(u.path, "caf\xc3\xa9\xd7%x");
+    copy_url_format(&u, shown, sizeof(shown));
+    assert_string_equal(shown, "scp://j%C3%A9@h:22/caf%C3%A9%D7%25x");
+    char tiny[12];   /* an escape that does not fit is left out whole */
+    copy_url_format(&u, tiny, sizeof(tiny));
+    assert_string_equal(tiny, "scp://j%C3");
 
     assert_int_equal(parse("SFTP://u@10.1.2.3//abs/file", &u, &err), 0);
     assert_int_equal(u.scheme, COPY_SFTP);
