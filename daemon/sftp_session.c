@@ -840,7 +840,8 @@ static int add_root_virtuals(struct sess *s, struct handle *h, const char *dir)
                 return -1;
         }
     }
-    qsort(h->ents, h->n, sizeof(*h->ents), dirent_cmp);
+    if (h->n > 1)   /* an empty listing may have no array at all (qsort wants one) */
+        qsort(h->ents, h->n, sizeof(*h->ents), dirent_cmp);
     return 0;
 }
 

@@ -843,6 +843,10 @@ static void test_listing_and_dirs(void **state)
     struct t *t = *state;
     char names[4096], first[400], real[LIM_PATH_LEN];
     init(t);
+    /* bootflash: by another name while it is empty: no file, no name of "/" (fuzz_sftp_session
+     * found the empty listing sorted with a NULL array under UBSan) */
+    list_dir(t, "/flash:./.", names, sizeof(names), first);
+    assert_string_equal(names, "");
     fx_put(t->f, "b.txt", "bb");
     fx_put(t->f, "a.txt", "a");
     assert_int_equal(path_req(t, SFTP_MKDIR, "/sub").code, SFTP_FX_OK);
